@@ -1,0 +1,1 @@
+# contrib/ -- example configuration, Postfix snippets, scripts.

@@ -1,0 +1,703 @@
+/*
+ * conf.c -- postwarden.conf parser and settings table (see conf.h).
+ *
+ * The table below is the only place a setting's name, type, default and
+ * bounds are written down; man/postwarden.conf.5 documents the same
+ * values, and tests/unit/test_conf.c checks the two agree.
+ *
+ * Parsing is strict: the first error stops it and is reported with
+ * file:line.  Values are untrusted only in the sense of being typed by an
+ * admin: lines are bounded by the file size, and nothing is executed.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#ifndef PW_SYSCONFDIR
+#define PW_SYSCONFDIR	"/etc"
+#endif
+#ifndef PW_RUNSTATEDIR
+#define PW_RUNSTATEDIR	"/run"
+#endif
+
+/* Largest configuration file we read; a main.cf is a few kilobytes. */
+#define PW_CONF_FILE_MAX	(1024 * 1024)
+
+const char pw_conf_default_path[] = PW_SYSCONFDIR "/postwarden/postwarden.conf";
+
+enum pw_conf_type {
+	PW_CONF_STRING,		/* free text */
+	PW_CONF_LIST,		/* comma and/or space separated items */
+	PW_CONF_PATH,		/* absolute path, or empty */
+	PW_CONF_INT,		/* decimal, within min..max */
+	PW_CONF_TIME,		/* number + unit ms|s|m|h|d, default s */
+	PW_CONF_MODE,		/* octal file mode */
+	PW_CONF_LEVEL,		/* log level name */
+};
+
+#define PW_CONF_SECRET		0x01	/* never printed */
+#define PW_CONF_NONEMPTY	0x02	/* an empty value is an error */
+
+struct pw_conf_entry {
+	const char		*name;
+	enum pw_conf_type	 type;
+	const char		*def;
+	long long		 min, max;	/* INT: value; TIME: ms */
+	int			 flags;
+	size_t			 offset;
+	/* Extra check of a string value; NULL or a static reason. */
+	const char		*(*check)(const char *value);
+};
+
+static const char *pw_conf_check_endpoint(const char *);
+static const char *pw_conf_check_endpoint_list(const char *);
+static const char *pw_conf_check_prefix(const char *);
+
+#define S(field)	offsetof(struct pw_conf, field)
+
+static const struct pw_conf_entry pw_conf_table[] = {
+	/* common */
+	{ "user", PW_CONF_STRING, "postwarden", 0, 0, PW_CONF_NONEMPTY,
+	    S(user), NULL },
+	{ "group", PW_CONF_STRING, "", 0, 0, 0, S(group), NULL },
+	{ "socket_group", PW_CONF_STRING, "postfix", 0, 0, 0,
+	    S(socket_group), NULL },
+	{ "socket_mode", PW_CONF_MODE, "0660", 0, 0777, 0,
+	    S(socket_mode), NULL },
+	{ "log_level", PW_CONF_LEVEL, "info", 0, 0, 0, S(log_level), NULL },
+	{ "shutdown_timeout", PW_CONF_TIME, "30s", 0, 3600 * 1000LL, 0,
+	    S(shutdown_timeout_ms), NULL },
+
+	/* Redis */
+	{ "redis_server", PW_CONF_STRING, "inet:127.0.0.1:6379", 0, 0,
+	    PW_CONF_NONEMPTY, S(redis_server), pw_conf_check_endpoint },
+	{ "redis_username", PW_CONF_STRING, "", 0, 0, 0,
+	    S(redis_username), NULL },
+	{ "redis_password", PW_CONF_STRING, "", 0, 0, PW_CONF_SECRET,
+	    S(redis_password), NULL },
+	{ "redis_database", PW_CONF_INT, "0", 0, 1000000, 0,
+	    S(redis_database), NULL },
+	{ "redis_connect_timeout", PW_CONF_TIME, "1s", 1, 60 * 1000, 0,
+	    S(redis_connect_timeout_ms), NULL },
+	{ "redis_command_timeout", PW_CONF_TIME, "250ms", 1, 60 * 1000, 0,
+	    S(redis_command_timeout_ms), NULL },
+	{ "redis_reconnect_delay", PW_CONF_TIME, "100ms", 1, 60 * 1000, 0,
+	    S(redis_reconnect_delay_ms), NULL },
+	{ "redis_reconnect_max_delay", PW_CONF_TIME, "1s", 1, 600 * 1000, 0,
+	    S(redis_reconnect_max_delay_ms), NULL },
+	{ "redis_key_prefix", PW_CONF_STRING, "pw:", 0, 0, PW_CONF_NONEMPTY,
+	    S(redis_key_prefix), pw_conf_check_prefix },
+
+	/* identity */
+	{ "identity_network_table", PW_CONF_PATH, "", 0, 0, 0,
+	    S(identity_network_table), NULL },
+	{ "identity_sender_table", PW_CONF_PATH, "", 0, 0, 0,
+	    S(identity_sender_table), NULL },
+	{ "identity_cache_ttl", PW_CONF_TIME, "60s", 0, 86400 * 1000LL, 0,
+	    S(identity_cache_ttl_ms), NULL },
+
+	/* postwarden-policyd */
+	{ "policyd_listen", PW_CONF_LIST, "inet:127.0.0.1:10040", 0, 0,
+	    PW_CONF_NONEMPTY, S(policyd_listen), pw_conf_check_endpoint_list },
+	{ "policyd_pid_file", PW_CONF_PATH,
+	    PW_RUNSTATEDIR "/postwarden/policyd.pid", 0, 0, 0,
+	    S(policyd_pid_file), NULL },
+	{ "policyd_max_connections", PW_CONF_INT, "4096", 1, 1000000, 0,
+	    S(policyd_max_connections), NULL },
+	{ "policyd_idle_timeout", PW_CONF_TIME, "600s", 1000, 86400 * 1000LL, 0,
+	    S(policyd_idle_timeout_ms), NULL },
+	{ "policyd_max_request_size", PW_CONF_INT, "65536", 1024, 16777216, 0,
+	    S(policyd_max_request_size), NULL },
+	{ "policyd_max_line_length", PW_CONF_INT, "8192", 256, 16777216, 0,
+	    S(policyd_max_line_length), NULL },
+	{ "policyd_max_attributes", PW_CONF_INT, "128", 8, 100000, 0,
+	    S(policyd_max_attributes), NULL },
+
+	/* postwarden-milter */
+	{ "milter_socket", PW_CONF_STRING,
+	    "unix:" PW_RUNSTATEDIR "/postwarden/milter.sock", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_socket), pw_conf_check_endpoint },
+	{ "milter_pid_file", PW_CONF_PATH,
+	    PW_RUNSTATEDIR "/postwarden/milter.pid", 0, 0, 0,
+	    S(milter_pid_file), NULL },
+	{ "milter_timeout", PW_CONF_TIME, "300s", 1000, 7200 * 1000LL, 0,
+	    S(milter_timeout_ms), NULL },
+};
+
+#undef S
+
+#define PW_CONF_NENTRIES	(sizeof(pw_conf_table) / sizeof(pw_conf_table[0]))
+
+static char **
+pw_conf_str(struct pw_conf *conf, const struct pw_conf_entry *e)
+{
+	return (char **)((char *)conf + e->offset);
+}
+
+static int *
+pw_conf_int(struct pw_conf *conf, const struct pw_conf_entry *e)
+{
+	return (int *)((char *)conf + e->offset);
+}
+
+static bool
+pw_conf_is_string(const struct pw_conf_entry *e)
+{
+	return e->type == PW_CONF_STRING || e->type == PW_CONF_LIST ||
+	    e->type == PW_CONF_PATH;
+}
+
+static const struct pw_conf_entry *
+pw_conf_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < PW_CONF_NENTRIES; i++)
+		if (strcmp(pw_conf_table[i].name, name) == 0)
+			return &pw_conf_table[i];
+	return NULL;
+}
+
+/* --- value checks --------------------------------------------------------- */
+
+/* "unix:/abs/path" or "inet:host:port" (host may be [v6]). */
+static const char *
+pw_conf_check_endpoint(const char *v)
+{
+	const char *port, *p;
+	long n;
+
+	if (strncmp(v, "unix:", 5) == 0)
+		return v[5] == '/' ? NULL : "unix socket path must be absolute";
+	if (strncmp(v, "inet:", 5) != 0)
+		return "expected unix:/path or inet:host:port";
+	port = strrchr(v + 5, ':');
+	if (port == NULL || port == v + 5)
+		return "expected inet:host:port";
+	for (p = port + 1; *p != '\0'; p++)
+		if (!isdigit((unsigned char)*p))
+			return "port must be a number";
+	n = strtol(port + 1, NULL, 10);
+	if (port[1] == '\0' || n < 1 || n > 65535)
+		return "port must be 1..65535";
+	return NULL;
+}
+
+static int
+pw_conf_check_one_endpoint(const char *item, size_t len, void *arg)
+{
+	const char **why_r = arg;
+	char tmp[1024];
+
+	if (len >= sizeof(tmp)) {
+		*why_r = "endpoint too long";
+		return -1;
+	}
+	memcpy(tmp, item, len);
+	tmp[len] = '\0';
+	*why_r = pw_conf_check_endpoint(tmp);
+	return *why_r != NULL ? -1 : 0;
+}
+
+static const char *
+pw_conf_check_endpoint_list(const char *v)
+{
+	const char *why = NULL;
+
+	(void)pw_conf_list_foreach(v, pw_conf_check_one_endpoint, &why);
+	return why;
+}
+
+/* Key prefixes must not break hash tags or redis-cli quoting. */
+static const char *
+pw_conf_check_prefix(const char *v)
+{
+	const char *p;
+
+	if (strlen(v) > 64)
+		return "longer than 64 characters";
+	for (p = v; *p != '\0'; p++)
+		if (!isgraph((unsigned char)*p) || *p == '{' || *p == '}')
+			return "must be printable, without spaces or braces";
+	return NULL;
+}
+
+/* --- typed value parsing ---------------------------------------------------- */
+
+static int
+pw_conf_parse_int(const char *v, long long min, long long max, long long *r)
+{
+	char *end;
+	long long n;
+
+	if (*v == '\0')
+		return -1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	*r = n;
+	return 0;
+}
+
+/* "250ms", "10s", "5m", "2h", "1d"; a bare number is seconds. */
+static int
+pw_conf_parse_time(const char *v, long long *ms_r)
+{
+	static const struct { const char *unit; long long ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { "d", 86400000 }, { "w", 604800000 },
+	};
+	char *end;
+	long long n;
+	size_t i;
+
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || n > 1000000000LL)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			*ms_r = n * units[i].ms;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Store value into conf for entry e.  0 on success; -1 with a static
+ * reason in *why_r otherwise.
+ */
+static int
+pw_conf_set(struct pw_conf *conf, const struct pw_conf_entry *e,
+    const char *value, const char **why_r)
+{
+	long long n;
+	char *end;
+	enum pw_log_level level;
+
+	if ((e->flags & PW_CONF_NONEMPTY) && *value == '\0') {
+		*why_r = "a value is required";
+		return -1;
+	}
+	switch (e->type) {
+	case PW_CONF_STRING:
+	case PW_CONF_LIST:
+		break;
+	case PW_CONF_PATH:
+		if (*value != '\0' && *value != '/') {
+			*why_r = "must be an absolute path";
+			return -1;
+		}
+		break;
+	case PW_CONF_INT:
+		if (pw_conf_parse_int(value, e->min, e->max, &n) < 0) {
+			*why_r = "not a number in the allowed range";
+			return -1;
+		}
+		*pw_conf_int(conf, e) = (int)n;
+		return 0;
+	case PW_CONF_TIME:
+		if (pw_conf_parse_time(value, &n) < 0) {
+			*why_r = "not a time (examples: 250ms, 10s, 5m, 1h, 1d)";
+			return -1;
+		}
+		if (n < e->min || n > e->max) {
+			*why_r = "time outside the allowed range";
+			return -1;
+		}
+		*pw_conf_int(conf, e) = (int)n;
+		return 0;
+	case PW_CONF_MODE:
+		errno = 0;
+		n = strtoll(value, &end, 8);
+		if (*value == '\0' || *end != '\0' || errno != 0 ||
+		    n < e->min || n > e->max) {
+			*why_r = "not an octal file mode (example: 0660)";
+			return -1;
+		}
+		*pw_conf_int(conf, e) = (int)n;
+		return 0;
+	case PW_CONF_LEVEL:
+		if (pw_log_level_parse(value, &level) < 0) {
+			*why_r = "expected error, warning, notice, info or debug";
+			return -1;
+		}
+		*pw_conf_int(conf, e) = (int)level;
+		return 0;
+	}
+	if (e->check != NULL && *value != '\0' &&
+	    (*why_r = e->check(value)) != NULL)
+		return -1;
+	free(*pw_conf_str(conf, e));
+	*pw_conf_str(conf, e) = pw_xstrdup(value);
+	return 0;
+}
+
+static struct pw_conf *
+pw_conf_new(void)
+{
+	struct pw_conf *conf = pw_xcalloc(1, sizeof(*conf));
+	const char *why;
+	size_t i;
+
+	conf->refs = 1;
+	for (i = 0; i < PW_CONF_NENTRIES; i++) {
+		/* The built-in defaults are valid; a failure is a bug here. */
+		if (pw_conf_set(conf, &pw_conf_table[i], pw_conf_table[i].def,
+		    &why) < 0)
+			pw_log_fatal("bad built-in default for %s: %s",
+			    pw_conf_table[i].name, why);
+	}
+	return conf;
+}
+
+struct pw_conf *
+pw_conf_defaults(void)
+{
+	struct pw_conf *conf = pw_conf_new();
+
+	conf->path = pw_xstrdup("(defaults)");
+	return conf;
+}
+
+void
+pw_conf_release(struct pw_conf **confp)
+{
+	struct pw_conf *conf = *confp;
+	size_t i;
+
+	if (conf == NULL)
+		return;
+	*confp = NULL;
+	if (__atomic_sub_fetch(&conf->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (i = 0; i < PW_CONF_NENTRIES; i++) {
+		if (pw_conf_is_string(&pw_conf_table[i])) {
+			char **s = pw_conf_str(conf, &pw_conf_table[i]);
+
+			if (pw_conf_table[i].flags & PW_CONF_SECRET)
+				memset(*s, 0, strlen(*s));
+			free(*s);
+		}
+	}
+	free(conf->path);
+	free(conf);
+}
+
+/* --- the parser -------------------------------------------------------------- */
+
+static void
+pw_conf_err(char *err, size_t errsize, const char *name, unsigned line,
+    const char *setting, const char *why)
+{
+	if (setting != NULL)
+		snprintf(err, errsize, "%s:%u: %s: %s", name, line, setting, why);
+	else
+		snprintf(err, errsize, "%s:%u: %s", name, line, why);
+}
+
+static void
+pw_conf_trim(struct pw_buf *b)
+{
+	while (b->len > 0 && isspace((unsigned char)b->data[b->len - 1]))
+		b->data[--b->len] = '\0';
+}
+
+/*
+ * Apply one logical line (comments stripped, continuations joined).
+ * seen[] remembers the line each setting was first given on.
+ */
+static int
+pw_conf_apply(struct pw_conf *conf, const char *name, unsigned lineno,
+    char *text, unsigned *seen, char *err, size_t errsize)
+{
+	const struct pw_conf_entry *e;
+	char *eq, *key, *value, *p;
+	const char *why;
+	char where[64];
+
+	eq = strchr(text, '=');
+	if (eq == NULL) {
+		pw_conf_err(err, errsize, name, lineno, NULL,
+		    "expected \"name = value\"");
+		return -1;
+	}
+	*eq = '\0';
+	key = text;
+	for (p = eq; p > key && isspace((unsigned char)p[-1]); p--)
+		p[-1] = '\0';
+	for (value = eq + 1; isspace((unsigned char)*value); value++)
+		;
+	for (p = key; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_') {
+			pw_conf_err(err, errsize, name, lineno, NULL,
+			    "bad setting name: expected \"name = value\"");
+			return -1;
+		}
+	}
+	if (*key == '\0') {
+		pw_conf_err(err, errsize, name, lineno, NULL,
+		    "missing setting name before \"=\"");
+		return -1;
+	}
+	if ((e = pw_conf_find(key)) == NULL) {
+		pw_conf_err(err, errsize, name, lineno, key, "unknown setting");
+		return -1;
+	}
+	if (seen[e - pw_conf_table] != 0) {
+		snprintf(where, sizeof(where), "given twice (first on line %u)",
+		    seen[e - pw_conf_table]);
+		pw_conf_err(err, errsize, name, lineno, key, where);
+		return -1;
+	}
+	seen[e - pw_conf_table] = lineno;
+	if (pw_conf_set(conf, e, value, &why) < 0) {
+		pw_conf_err(err, errsize, name, lineno, key, why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pw_conf_parse(const char *name, const char *text, size_t len,
+    struct pw_conf **conf_r, char *err, size_t errsize)
+{
+	unsigned seen[PW_CONF_NENTRIES] = { 0 };
+	struct pw_conf *conf = pw_conf_new();
+	struct pw_buf logical;
+	unsigned lineno = 0, start = 0;
+	size_t pos = 0;
+	int ret = -1;
+
+	conf->path = pw_xstrdup(name);
+	pw_buf_init(&logical, PW_CONF_FILE_MAX);
+	while (pos <= len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - text) : len;
+		const char *line = text + pos;
+		size_t linelen = end - pos;
+		bool blank = true, cont;
+		size_t i;
+
+		lineno++;
+		if (memchr(line, '\0', linelen) != NULL) {
+			pw_conf_err(err, errsize, name, lineno, NULL,
+			    "NUL byte in line");
+			goto out;
+		}
+		if (linelen > 0 && line[linelen - 1] == '\r')
+			linelen--;
+		for (i = 0; i < linelen; i++)
+			if (!isspace((unsigned char)line[i]))
+				break;
+		blank = i == linelen;
+		cont = !blank && i > 0;
+
+		/* Comments and blank lines end nothing (as in main.cf). */
+		if (!blank && line[i] == '#') {
+			/* skip */
+		} else if (cont) {
+			if (logical.len == 0) {
+				pw_conf_err(err, errsize, name, lineno, NULL,
+				    "continuation line without a setting "
+				    "before it");
+				goto out;
+			}
+			(void)pw_buf_append(&logical, " ", 1);
+			(void)pw_buf_append(&logical, line + i, linelen - i);
+		} else if (!blank) {
+			if (logical.len > 0) {
+				pw_conf_trim(&logical);
+				if (pw_conf_apply(conf, name, start,
+				    logical.data, seen, err, errsize) < 0)
+					goto out;
+				pw_buf_reset(&logical);
+			}
+			start = lineno;
+			(void)pw_buf_append(&logical, line, linelen);
+		}
+		if (nl == NULL)
+			break;
+		pos = end + 1;
+	}
+	if (logical.len > 0) {
+		pw_conf_trim(&logical);
+		if (pw_conf_apply(conf, name, start, logical.data, seen, err,
+		    errsize) < 0)
+			goto out;
+	}
+	*conf_r = conf;
+	conf = NULL;
+	ret = 0;
+out:
+	pw_buf_free(&logical);
+	pw_conf_release(&conf);
+	return ret;
+}
+
+int
+pw_conf_load(const char *path, struct pw_conf **conf_r, char *err,
+    size_t errsize)
+{
+	struct pw_buf text;
+	char chunk[8192];
+	FILE *fp;
+	size_t n;
+	int ret;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errsize, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	pw_buf_init(&text, PW_CONF_FILE_MAX);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		if (pw_buf_append(&text, chunk, n) < 0) {
+			snprintf(err, errsize, "%s: larger than %d bytes",
+			    path, PW_CONF_FILE_MAX);
+			pw_buf_free(&text);
+			fclose(fp);
+			return -1;
+		}
+	}
+	if (ferror(fp)) {
+		snprintf(err, errsize, "%s: read error: %s", path,
+		    strerror(errno));
+		pw_buf_free(&text);
+		fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	ret = pw_conf_parse(path, text.data, text.len, conf_r, err, errsize);
+	pw_buf_free(&text);
+	return ret;
+}
+
+/* --- output ---------------------------------------------------------------------- */
+
+static void
+pw_conf_format(const struct pw_conf *conf, const struct pw_conf_entry *e,
+    char *out, size_t outsize)
+{
+	struct pw_conf *c = (struct pw_conf *)conf;
+	const char *level_names[] = { "error", "warning", "notice", "info",
+	    "debug" };
+	int v;
+
+	if (pw_conf_is_string(e)) {
+		const char *s = *pw_conf_str(c, e);
+
+		snprintf(out, outsize, "%s",
+		    (e->flags & PW_CONF_SECRET) && *s != '\0' ?
+		    "<redacted>" : s);
+		return;
+	}
+	v = *pw_conf_int(c, e);
+	switch (e->type) {
+	case PW_CONF_MODE:
+		snprintf(out, outsize, "%04o", (unsigned)v);
+		break;
+	case PW_CONF_LEVEL:
+		snprintf(out, outsize, "%s", level_names[v]);
+		break;
+	case PW_CONF_TIME:
+		if (v % 1000 != 0)
+			snprintf(out, outsize, "%dms", v);
+		else
+			snprintf(out, outsize, "%ds", v / 1000);
+		break;
+	default:
+		snprintf(out, outsize, "%d", v);
+		break;
+	}
+}
+
+void
+pw_conf_dump(const struct pw_conf *conf, FILE *fp, bool changed_only)
+{
+	struct pw_conf *defaults = pw_conf_new();
+	char value[1024], def[1024];
+	size_t i;
+
+	for (i = 0; i < PW_CONF_NENTRIES; i++) {
+		pw_conf_format(conf, &pw_conf_table[i], value, sizeof(value));
+		pw_conf_format(defaults, &pw_conf_table[i], def, sizeof(def));
+		if (changed_only && strcmp(value, def) == 0)
+			continue;
+		fprintf(fp, "%s = %s\n", pw_conf_table[i].name, value);
+	}
+	pw_conf_release(&defaults);
+}
+
+/* --- lists ---------------------------------------------------------------------- */
+
+int
+pw_conf_list_foreach(const char *list,
+    int (*fn)(const char *item, size_t len, void *arg), void *arg)
+{
+	const char *p = list, *start;
+	int ret;
+
+	for (;;) {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			return 0;
+		start = p;
+		while (*p != '\0' && *p != ',' && !isspace((unsigned char)*p))
+			p++;
+		if ((ret = fn(start, (size_t)(p - start), arg)) != 0)
+			return ret;
+	}
+}
+
+/* --- published snapshot -------------------------------------------------------------- */
+
+static pthread_mutex_t pw_conf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pw_conf *pw_conf_published;
+
+/* A reference to the published snapshot; release it when done. */
+struct pw_conf *
+pw_conf_current(void)
+{
+	struct pw_conf *conf;
+
+	pthread_mutex_lock(&pw_conf_lock);
+	conf = pw_conf_published;
+	if (conf != NULL)
+		__atomic_add_fetch(&conf->refs, 1, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&pw_conf_lock);
+	return conf;
+}
+
+/* Publish conf (taking over the caller's reference); old one released. */
+void
+pw_conf_publish(struct pw_conf *conf)
+{
+	struct pw_conf *old;
+
+	pthread_mutex_lock(&pw_conf_lock);
+	old = pw_conf_published;
+	pw_conf_published = conf;
+	pthread_mutex_unlock(&pw_conf_lock);
+	pw_conf_release(&old);
+}

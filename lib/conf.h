@@ -1,0 +1,103 @@
+/*
+ * conf.h -- postwarden.conf: one file, read by every postwarden program.
+ *
+ * Syntax is that of Postfix's main.cf: "name = value" lines, "#" comments
+ * on lines of their own, blank lines ignored, and a line that starts with
+ * white space continues the one before it.  No $name expansion.  Settings
+ * that belong to one daemon carry its prefix (policyd_, milter_).
+ *
+ * An unknown name, a bad value, a setting given twice or a missing
+ * required value is an error naming file:line and the setting.  Every
+ * default lives in the table in conf.c and nowhere else.
+ *
+ * A loaded configuration is an immutable snapshot with a reference count:
+ * SIGHUP builds a new one and pw_conf_current_set() publishes it, while
+ * work in flight keeps the snapshot it started with.  The snapshot
+ * functions are thread-safe; a snapshot is never modified once published.
+ *
+ * Settings flagged secret (redis_password, ...) are never printed: dumps
+ * show them as "<redacted>".
+ */
+#ifndef PW_CONF_H
+#define PW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define PW_CONF_ERR_MAX	512
+
+struct pw_conf {
+	char	*path;			/* the file this came from */
+	int	 refs;			/* owned by the snapshot functions */
+
+	/* common */
+	char	*user;
+	char	*group;
+	char	*socket_group;
+	int	 socket_mode;
+	int	 log_level;		/* enum pw_log_level */
+	int	 shutdown_timeout_ms;
+
+	/* Redis */
+	char	*redis_server;		/* unix:/path or inet:host:port */
+	char	*redis_username;
+	char	*redis_password;	/* secret */
+	int	 redis_database;
+	int	 redis_connect_timeout_ms;
+	int	 redis_command_timeout_ms;
+	int	 redis_reconnect_delay_ms;
+	int	 redis_reconnect_max_delay_ms;
+	char	*redis_key_prefix;
+
+	/* identity */
+	char	*identity_network_table;
+	char	*identity_sender_table;
+	int	 identity_cache_ttl_ms;
+
+	/* postwarden-policyd */
+	char	*policyd_listen;
+	char	*policyd_pid_file;
+	int	 policyd_max_connections;
+	int	 policyd_idle_timeout_ms;
+	int	 policyd_max_request_size;
+	int	 policyd_max_line_length;
+	int	 policyd_max_attributes;
+
+	/* postwarden-milter */
+	char	*milter_socket;
+	char	*milter_pid_file;
+	int	 milter_timeout_ms;
+};
+
+/*
+ * Read a file.  0 and *conf_r (refs 1) on success; -1 and a message in err
+ * ("path:line: setting: what is wrong") otherwise.
+ */
+int	pw_conf_load(const char *path, struct pw_conf **conf_r, char *err,
+	    size_t errsize);
+/* The same from text in memory; name stands in for the file name. */
+int	pw_conf_parse(const char *name, const char *text, size_t len,
+	    struct pw_conf **conf_r, char *err, size_t errsize);
+/* A configuration holding only defaults. */
+struct pw_conf *pw_conf_defaults(void);
+/* Drop a reference; frees on the last one and sets *conf to NULL. */
+void	pw_conf_release(struct pw_conf **conf);
+/* Print "name = value" for every setting (secrets redacted). */
+void	pw_conf_dump(const struct pw_conf *conf, FILE *fp, bool changed_only);
+
+/* The published snapshot: take a reference, or replace it. */
+struct pw_conf *pw_conf_current(void);
+void	pw_conf_publish(struct pw_conf *conf);
+
+/* The default file, $(sysconfdir)/postwarden/postwarden.conf. */
+extern const char pw_conf_default_path[];
+
+/*
+ * Split a list value ("a, b c") into its elements, calling fn for each;
+ * stops and returns fn's value when it is not 0.
+ */
+int	pw_conf_list_foreach(const char *list,
+	    int (*fn)(const char *item, size_t len, void *arg), void *arg);
+
+#endif

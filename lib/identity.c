@@ -1,0 +1,459 @@
+/*
+ * identity.c -- (SASL user, client address, sender) -> (key, tenant);
+ * see identity.h for the rules.
+ *
+ * Tables are small arrays: networks sorted by prefix length (longest
+ * first, scanned linearly: there are a handful), sender domains sorted by
+ * name and searched with bsearch.  All input from the network is bounded
+ * and validated before it is used as a Redis key or logged.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "identity.h"
+#include "xmalloc.h"
+
+/* A table bigger than this is a mistake, not a configuration. */
+#define PW_IDENTITY_TABLE_MAX	100000
+#define PW_IDENTITY_LINE_MAX	1024
+#define PW_IDENTITY_DOMAIN_MAX	253
+
+struct pw_identity_net {
+	int		family;
+	unsigned char	addr[16];
+	unsigned	bits;
+	char		tenant[PW_IDENTITY_TENANT_MAX + 1];
+};
+
+struct pw_identity_domain {
+	char	*domain;		/* lower case; leading "." = subdomains */
+	char	 tenant[PW_IDENTITY_TENANT_MAX + 1];
+};
+
+struct pw_identity_tables {
+	struct pw_identity_net		*nets;
+	size_t				 nnets;
+	struct pw_identity_domain	*domains;
+	size_t				 ndomains;
+};
+
+int
+pw_identity_valid_key(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > PW_IDENTITY_KEY_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!isalnum(c) && c != '_' && c != '-' && c != '.' &&
+		    c != '@' && c != '+')
+			return 0;
+	}
+	return 1;
+}
+
+int
+pw_identity_valid_tenant(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > PW_IDENTITY_TENANT_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(islower(c) || isdigit(c) || c == '_' || c == '-' ||
+		    c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+const char *
+pw_identity_source_name(enum pw_identity_source source)
+{
+	switch (source) {
+	case PW_IDENTITY_SASL:
+		return "sasl";
+	case PW_IDENTITY_NETWORK:
+		return "network";
+	case PW_IDENTITY_SENDER:
+		return "sender";
+	default:
+		return "none";
+	}
+}
+
+/* --- table loading ---------------------------------------------------------- */
+
+/* Parse "addr" or "addr/bits" into net; 0 or -1. */
+static int
+pw_identity_parse_cidr(const char *text, struct pw_identity_net *net)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(text, '/');
+	size_t alen = slash != NULL ? (size_t)(slash - text) : strlen(text);
+	unsigned max, i;
+	char *end;
+	long bits;
+
+	if (alen == 0 || alen >= sizeof(addr))
+		return -1;
+	memcpy(addr, text, alen);
+	addr[alen] = '\0';
+	memset(net->addr, 0, sizeof(net->addr));
+	if (inet_pton(AF_INET, addr, net->addr) == 1) {
+		net->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, net->addr) == 1) {
+		net->family = AF_INET6;
+		max = 128;
+	} else {
+		return -1;
+	}
+	bits = max;
+	if (slash != NULL) {
+		errno = 0;
+		bits = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || errno != 0 ||
+		    bits < 0 || bits > (long)max)
+			return -1;
+	}
+	net->bits = (unsigned)bits;
+	/* Host bits must be zero, as in Postfix cidr tables. */
+	for (i = net->bits; i < max; i++)
+		if (net->addr[i / 8] & (0x80 >> (i % 8)))
+			return -1;
+	return 0;
+}
+
+static int
+pw_identity_net_cmp(const void *a, const void *b)
+{
+	const struct pw_identity_net *x = a, *y = b;
+
+	return (int)y->bits - (int)x->bits;
+}
+
+static int
+pw_identity_domain_cmp(const void *a, const void *b)
+{
+	const struct pw_identity_domain *x = a, *y = b;
+
+	return strcmp(x->domain, y->domain);
+}
+
+static int
+pw_identity_valid_domain(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > PW_IDENTITY_DOMAIN_MAX)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
+			return 0;
+	return 1;
+}
+
+/*
+ * Read "key tenant" lines from path, calling add() for each.  -1 with
+ * "path:line: reason" in err on the first bad line.
+ */
+static int
+pw_identity_read_table(const char *path,
+    int (*add)(struct pw_identity_tables *, const char *, const char *,
+    const char **), struct pw_identity_tables *t, size_t *count,
+    char *err, size_t errsize)
+{
+	char line[PW_IDENTITY_LINE_MAX + 2];
+	char *key, *tenant, *extra, *save;
+	const char *why;
+	unsigned lineno = 0;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errsize, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			why = "line too long";
+			goto bad;
+		}
+		if ((key = strtok_r(line, " \t\r\n", &save)) == NULL ||
+		    *key == '#')
+			continue;
+		tenant = strtok_r(NULL, " \t\r\n", &save);
+		extra = strtok_r(NULL, " \t\r\n", &save);
+		if (tenant == NULL || (extra != NULL && *extra != '#')) {
+			why = "expected \"key tenant\"";
+			goto bad;
+		}
+		if (!pw_identity_valid_tenant(tenant, strlen(tenant))) {
+			why = "bad tenant name (a-z 0-9 . _ -, at most 64)";
+			goto bad;
+		}
+		if (*count >= PW_IDENTITY_TABLE_MAX) {
+			why = "too many entries";
+			goto bad;
+		}
+		if (add(t, key, tenant, &why) < 0)
+			goto bad;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errsize, "%s: read error", path);
+		fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	return 0;
+bad:
+	snprintf(err, errsize, "%s:%u: %s", path, lineno, why);
+	fclose(fp);
+	return -1;
+}
+
+static int
+pw_identity_add_net(struct pw_identity_tables *t, const char *key,
+    const char *tenant, const char **why_r)
+{
+	struct pw_identity_net net;
+
+	if (pw_identity_parse_cidr(key, &net) < 0) {
+		*why_r = "bad network (expected address/bits with host bits "
+		    "zero)";
+		return -1;
+	}
+	snprintf(net.tenant, sizeof(net.tenant), "%s", tenant);
+	t->nets = pw_xrealloc(t->nets, (t->nnets + 1) * sizeof(*t->nets));
+	t->nets[t->nnets++] = net;
+	return 0;
+}
+
+static int
+pw_identity_add_domain(struct pw_identity_tables *t, const char *key,
+    const char *tenant, const char **why_r)
+{
+	struct pw_identity_domain *d;
+	char *p;
+
+	if (!pw_identity_valid_domain(key) ||
+	    (key[0] == '.' && key[1] == '\0')) {
+		*why_r = "bad domain";
+		return -1;
+	}
+	t->domains = pw_xrealloc(t->domains,
+	    (t->ndomains + 1) * sizeof(*t->domains));
+	d = &t->domains[t->ndomains++];
+	d->domain = pw_xstrdup(key);
+	for (p = d->domain; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	snprintf(d->tenant, sizeof(d->tenant), "%s", tenant);
+	return 0;
+}
+
+int
+pw_identity_tables_load(const char *network_path, const char *sender_path,
+    struct pw_identity_tables **tables_r, char *err, size_t errsize)
+{
+	struct pw_identity_tables *t = pw_xcalloc(1, sizeof(*t));
+	size_t i;
+
+	if (network_path != NULL && *network_path != '\0' &&
+	    pw_identity_read_table(network_path, pw_identity_add_net, t,
+	    &t->nnets, err, errsize) < 0)
+		goto fail;
+	if (sender_path != NULL && *sender_path != '\0' &&
+	    pw_identity_read_table(sender_path, pw_identity_add_domain, t,
+	    &t->ndomains, err, errsize) < 0)
+		goto fail;
+	qsort(t->nets, t->nnets, sizeof(*t->nets), pw_identity_net_cmp);
+	qsort(t->domains, t->ndomains, sizeof(*t->domains),
+	    pw_identity_domain_cmp);
+	for (i = 1; i < t->ndomains; i++) {
+		if (strcmp(t->domains[i - 1].domain, t->domains[i].domain) == 0) {
+			snprintf(err, errsize, "%s: domain %s listed twice",
+			    sender_path, t->domains[i].domain);
+			goto fail;
+		}
+	}
+	*tables_r = t;
+	return 0;
+fail:
+	pw_identity_tables_free(&t);
+	return -1;
+}
+
+void
+pw_identity_tables_free(struct pw_identity_tables **tablesp)
+{
+	struct pw_identity_tables *t = *tablesp;
+	size_t i;
+
+	if (t == NULL)
+		return;
+	*tablesp = NULL;
+	for (i = 0; i < t->ndomains; i++)
+		free(t->domains[i].domain);
+	free(t->domains);
+	free(t->nets);
+	free(t);
+}
+
+/* --- lookups -------------------------------------------------------------------- */
+
+static const char *
+pw_identity_match_net(const struct pw_identity_tables *t, const char *addr)
+{
+	unsigned char a[16];
+	const unsigned char *m;
+	int family;
+	size_t i;
+	unsigned full, rest;
+
+	memset(a, 0, sizeof(a));
+	if (inet_pton(AF_INET, addr, a) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, a) == 1)
+		family = AF_INET6;
+	else
+		return NULL;
+	for (i = 0; i < t->nnets; i++) {
+		if (t->nets[i].family != family)
+			continue;
+		m = t->nets[i].addr;
+		full = t->nets[i].bits / 8;
+		rest = t->nets[i].bits % 8;
+		if (memcmp(a, m, full) != 0)
+			continue;
+		if (rest != 0 &&
+		    ((a[full] ^ m[full]) & (0xff << (8 - rest)) & 0xff) != 0)
+			continue;
+		return t->nets[i].tenant;
+	}
+	return NULL;
+}
+
+static const struct pw_identity_domain *
+pw_identity_find_domain(const struct pw_identity_tables *t, const char *name)
+{
+	struct pw_identity_domain key = { .domain = (char *)name };
+
+	return bsearch(&key, t->domains, t->ndomains, sizeof(*t->domains),
+	    pw_identity_domain_cmp);
+}
+
+static const char *
+pw_identity_match_sender(const struct pw_identity_tables *t,
+    const char *sender)
+{
+	char domain[PW_IDENTITY_DOMAIN_MAX + 1];
+	const struct pw_identity_domain *d;
+	const char *at = strrchr(sender, '@');
+	const char *p;
+	size_t len, i;
+
+	if (at == NULL || t->ndomains == 0)
+		return NULL;
+	len = strlen(at + 1);
+	if (len == 0 || len > PW_IDENTITY_DOMAIN_MAX)
+		return NULL;
+	for (i = 0; i < len; i++)
+		domain[i] = (char)tolower((unsigned char)at[1 + i]);
+	domain[len] = '\0';
+	if (!pw_identity_valid_domain(domain))
+		return NULL;
+	if ((d = pw_identity_find_domain(t, domain)) != NULL)
+		return d->tenant;
+	/* ".example.com" entries match sub.example.com, a.b.example.com... */
+	for (p = strchr(domain, '.'); p != NULL; p = strchr(p + 1, '.'))
+		if ((d = pw_identity_find_domain(t, p)) != NULL)
+			return d->tenant;
+	return NULL;
+}
+
+int
+pw_identity_resolve(const struct pw_identity_tables *t,
+    const char *sasl_username, const char *client_address,
+    const char *sender, struct pw_identity *id, const char **why_r)
+{
+	const char *tenant = NULL;
+
+	memset(id, 0, sizeof(*id));
+	if (sasl_username != NULL && *sasl_username != '\0') {
+		size_t len = strlen(sasl_username);
+
+		if (!pw_identity_valid_key(sasl_username, len)) {
+			*why_r = "SASL user name is not a valid key id";
+			return -1;
+		}
+		id->source = PW_IDENTITY_SASL;
+		memcpy(id->key, sasl_username, len + 1);
+		return 0;
+	}
+	if (t != NULL && client_address != NULL &&
+	    (tenant = pw_identity_match_net(t, client_address)) != NULL)
+		id->source = PW_IDENTITY_NETWORK;
+	else if (t != NULL && sender != NULL &&
+	    (tenant = pw_identity_match_sender(t, sender)) != NULL)
+		id->source = PW_IDENTITY_SENDER;
+	if (tenant != NULL)
+		snprintf(id->tenant, sizeof(id->tenant), "%s", tenant);
+	return 0;
+}
+
+void
+pw_identity_key_argv(const char *prefix, const struct pw_identity *id,
+    char *keybuf, size_t keybufsize, const char *argv[PW_IDENTITY_KEY_ARGC],
+    size_t argvlen[PW_IDENTITY_KEY_ARGC])
+{
+	int n = snprintf(keybuf, keybufsize, "%skey:%s", prefix, id->key);
+
+	argv[0] = "HGET";
+	argv[1] = keybuf;
+	argv[2] = "tenant";
+	argvlen[0] = 4;
+	argvlen[1] = n > 0 && (size_t)n < keybufsize ? (size_t)n :
+	    strlen(keybuf);
+	argvlen[2] = 6;
+}
+
+int
+pw_identity_key_reply(const redisReply *reply, struct pw_identity *id,
+    const char **why_r)
+{
+	if (reply == NULL) {
+		*why_r = "no reply from Redis";
+		return -1;
+	}
+	switch (reply->type) {
+	case REDIS_REPLY_NIL:
+		return 1;
+	case REDIS_REPLY_STRING:
+		if (!pw_identity_valid_tenant(reply->str, reply->len)) {
+			*why_r = "key record names an invalid tenant";
+			return -1;
+		}
+		memcpy(id->tenant, reply->str, reply->len);
+		id->tenant[reply->len] = '\0';
+		return 0;
+	case REDIS_REPLY_ERROR:
+		*why_r = "Redis error reading the key record";
+		return -1;
+	default:
+		*why_r = "unexpected Redis reply type for the key record";
+		return -1;
+	}
+}

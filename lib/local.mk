@@ -1,0 +1,16 @@
+# lib/ -- code both daemons and the CLI share.
+
+noinst_LIBRARIES += lib/libpostwarden.a
+lib_libpostwarden_a_SOURCES = \
+	lib/buf.c lib/buf.h \
+	lib/conf.c lib/conf.h \
+	lib/daemon.c lib/daemon.h \
+	lib/identity.c lib/identity.h \
+	lib/log.c lib/log.h \
+	lib/xmalloc.c lib/xmalloc.h
+lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \
+	$(LIBEVENT_CFLAGS) $(LIBCRYPTO_CFLAGS) $(MAXMINDDB_CFLAGS)
+
+# Everything a program linking lib/libpostwarden.a needs.
+PW_LIB_LIBS = lib/libpostwarden.a $(HIREDIS_LIBS) $(LIBEVENT_LIBS) \
+	$(LIBCRYPTO_LIBS) $(MAXMINDDB_LIBS) -lpthread

@@ -1,0 +1,8 @@
+# milter/ -- postwarden-milter, the libmilter filter.
+
+sbin_PROGRAMS += milter/postwarden-milter
+milter_postwarden_milter_SOURCES = \
+	milter/milter_main.c
+milter_postwarden_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) \
+	$(HIREDIS_CFLAGS)
+milter_postwarden_milter_LDADD = $(PW_LIB_LIBS) $(MILTER_LIBS)
