@@ -14,7 +14,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -379,6 +378,13 @@ pw_conf_defaults(void)
 	return conf;
 }
 
+struct pw_conf *
+pw_conf_ref(struct pw_conf *conf)
+{
+	__atomic_add_fetch(&conf->refs, 1, __ATOMIC_ACQ_REL);
+	return conf;
+}
+
 void
 pw_conf_release(struct pw_conf **confp)
 {
@@ -668,36 +674,4 @@ pw_conf_list_foreach(const char *list,
 		if ((ret = fn(start, (size_t)(p - start), arg)) != 0)
 			return ret;
 	}
-}
-
-/* --- published snapshot -------------------------------------------------------------- */
-
-static pthread_mutex_t pw_conf_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pw_conf *pw_conf_published;
-
-/* A reference to the published snapshot; release it when done. */
-struct pw_conf *
-pw_conf_current(void)
-{
-	struct pw_conf *conf;
-
-	pthread_mutex_lock(&pw_conf_lock);
-	conf = pw_conf_published;
-	if (conf != NULL)
-		__atomic_add_fetch(&conf->refs, 1, __ATOMIC_ACQ_REL);
-	pthread_mutex_unlock(&pw_conf_lock);
-	return conf;
-}
-
-/* Publish conf (taking over the caller's reference); old one released. */
-void
-pw_conf_publish(struct pw_conf *conf)
-{
-	struct pw_conf *old;
-
-	pthread_mutex_lock(&pw_conf_lock);
-	old = pw_conf_published;
-	pw_conf_published = conf;
-	pthread_mutex_unlock(&pw_conf_lock);
-	pw_conf_release(&old);
 }

@@ -10,10 +10,8 @@
  * required value is an error naming file:line and the setting.  Every
  * default lives in the table in conf.c and nowhere else.
  *
- * A loaded configuration is an immutable snapshot with a reference count:
- * SIGHUP builds a new one and pw_conf_current_set() publishes it, while
- * work in flight keeps the snapshot it started with.  The snapshot
- * functions are thread-safe; a snapshot is never modified once published.
+ * A loaded configuration is immutable and reference counted; runtime.h
+ * publishes it, with what it names, as one snapshot.
  *
  * Settings flagged secret (redis_password, ...) are never printed: dumps
  * show them as "<redacted>".
@@ -29,7 +27,7 @@
 
 struct pw_conf {
 	char	*path;			/* the file this came from */
-	int	 refs;			/* owned by the snapshot functions */
+	int	 refs;			/* see pw_conf_ref/pw_conf_release */
 
 	/* common */
 	char	*user;
@@ -81,14 +79,11 @@ int	pw_conf_parse(const char *name, const char *text, size_t len,
 	    struct pw_conf **conf_r, char *err, size_t errsize);
 /* A configuration holding only defaults. */
 struct pw_conf *pw_conf_defaults(void);
-/* Drop a reference; frees on the last one and sets *conf to NULL. */
+/* Take or drop a reference (thread-safe); the last release frees. */
+struct pw_conf *pw_conf_ref(struct pw_conf *conf);
 void	pw_conf_release(struct pw_conf **conf);
 /* Print "name = value" for every setting (secrets redacted). */
 void	pw_conf_dump(const struct pw_conf *conf, FILE *fp, bool changed_only);
-
-/* The published snapshot: take a reference, or replace it. */
-struct pw_conf *pw_conf_current(void);
-void	pw_conf_publish(struct pw_conf *conf);
 
 /* The default file, $(sysconfdir)/postwarden/postwarden.conf. */
 extern const char pw_conf_default_path[];

@@ -4,9 +4,11 @@ noinst_LIBRARIES += lib/libpostwarden.a
 lib_libpostwarden_a_SOURCES = \
 	lib/buf.c lib/buf.h \
 	lib/conf.c lib/conf.h \
+	lib/cmdline.c lib/cmdline.h \
 	lib/daemon.c lib/daemon.h \
 	lib/identity.c lib/identity.h \
 	lib/log.c lib/log.h \
+	lib/runtime.c lib/runtime.h \
 	lib/xmalloc.c lib/xmalloc.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(LIBCRYPTO_CFLAGS) $(MAXMINDDB_CFLAGS)

@@ -1,22 +1,27 @@
-# tests/ -- unit tests (cmocka, TAP output), daemon and end-to-end tests.
+# tests/ -- unit tests (cmocka), daemon, protocol and end-to-end tests.
 #
-# Every test speaks TAP; `make check` counts test cases, not programs.
+# Every test speaks TAP, so `make check` counts test cases, not programs.
+# Tests get PW_SRCDIR and PW_BUILDDIR (absolute) in their environment;
+# shell tests source tests/harness/harness.sh for Redis and Postfix.
 
 TEST_EXTENSIONS = .sh
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
-SH_LOG_COMPILER = $(SHELL)
+SH_LOG_COMPILER = bash
 AM_TESTS_ENVIRONMENT = \
 	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
 	PW_SRCDIR='$(abs_top_srcdir)'; export PW_SRCDIR; \
 	PW_BUILDDIR='$(abs_top_builddir)'; export PW_BUILDDIR;
 
-PW_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS)
+PW_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
 PW_TEST_LIBS = $(PW_LIB_LIBS) $(CMOCKA_LIBS)
 
-check_PROGRAMS += tests/unit/test_buf
-tests_unit_test_buf_SOURCES = tests/unit/test_buf.c
-tests_unit_test_buf_CFLAGS = $(PW_TEST_CFLAGS)
-tests_unit_test_buf_LDADD = $(PW_TEST_LIBS)
+include $(srcdir)/tests/unit/local.mk
+include $(srcdir)/tests/daemon/local.mk
+include $(srcdir)/tests/redis/local.mk
+include $(srcdir)/tests/policyd/local.mk
+include $(srcdir)/tests/e2e/local.mk
+include $(srcdir)/tests/fuzz/local.mk
 
-TESTS += $(check_PROGRAMS)
+EXTRA_DIST += tests/harness/harness.sh

@@ -1,0 +1,1 @@
+# tests/daemon -- (filled in by its owner)

@@ -1,0 +1,1 @@
+# tests/e2e -- (filled in by its owner)

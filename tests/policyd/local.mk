@@ -1,0 +1,1 @@
+# tests/policyd -- (filled in by its owner)

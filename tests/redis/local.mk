@@ -1,0 +1,1 @@
+# tests/redis -- (filled in by its owner)
