@@ -649,7 +649,8 @@ pw_conf_dump(const struct pw_conf *conf, FILE *fp, bool changed_only)
 		pw_conf_format(defaults, &pw_conf_table[i], def, sizeof(def));
 		if (changed_only && strcmp(value, def) == 0)
 			continue;
-		fprintf(fp, "%s = %s\n", pw_conf_table[i].name, value);
+		fprintf(fp, "%s =%s%s\n", pw_conf_table[i].name,
+		    value[0] != '\0' ? " " : "", value);
 	}
 	pw_conf_release(&defaults);
 }

@@ -368,6 +368,9 @@ pw_identity_match_sender(const struct pw_identity_tables *t,
 	if (at == NULL || t->ndomains == 0)
 		return NULL;
 	len = strlen(at + 1);
+	/* The MAIL FROM argument may still carry its angle brackets. */
+	if (len > 0 && at[len] == '>')
+		len--;
 	if (len == 0 || len > PW_IDENTITY_DOMAIN_MAX)
 		return NULL;
 	for (i = 0; i < len; i++)

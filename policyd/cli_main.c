@@ -1,2 +1,106 @@
+/*
+ * cli_main.c -- postwarden, the admin command line: global options and
+ * command dispatch.
+ *
+ *   postwarden [-c FILE] [--json] COMMAND [ARGS...]
+ *
+ * One command per cli_<command>.c; this file only finds it.  Output is
+ * for humans by default and JSON with --json.  Exit status: CLI_EXIT_* in
+ * cli.h, documented in postwarden(1).
+ */
 #include "config.h"
-int main(void) { return 0; }
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "conf.h"
+
+static const struct {
+	const char	*name;
+	int		(*run)(const struct cli_opts *, int, char **);
+	const char	*summary;
+} cli_commands[] = {
+	{ "config", cli_config,
+	    "config [-n|-d]         print the settings (like postconf)" },
+};
+
+#define CLI_NCOMMANDS	(sizeof(cli_commands) / sizeof(cli_commands[0]))
+
+void
+cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("postwarden: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+cli_usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: postwarden [-c config_file] [--json] command "
+	    "[args...]\n"
+	    "       postwarden -V | -h\n"
+	    "commands:\n");
+	for (i = 0; i < CLI_NCOMMANDS; i++)
+		fprintf(fp, "  %s\n", cli_commands[i].summary);
+	fprintf(fp, "default config file: %s\n", pw_conf_default_path);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_opts opts = { .conf_path = pw_conf_default_path };
+	size_t i;
+	int ch;
+
+	/* "+": stop at the command, its options are its own. */
+	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			opts.conf_path = optarg;
+			break;
+		case 'j':
+			opts.json = true;
+			break;
+		case 'V':
+			printf("postwarden %s\n", PACKAGE_VERSION);
+			return CLI_EXIT_OK;
+		case 'h':
+			cli_usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			cli_usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cli_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	for (i = 0; i < CLI_NCOMMANDS; i++) {
+		if (strcmp(argv[optind], cli_commands[i].name) == 0) {
+			argc -= optind;
+			argv += optind;
+			optind = 1;
+			return cli_commands[i].run(&opts, argc, argv);
+		}
+	}
+	cli_error("unknown command: %s (see postwarden -h)", argv[optind]);
+	return CLI_EXIT_USAGE;
+}

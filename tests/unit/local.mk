@@ -1,10 +1,25 @@
 # tests/unit -- cmocka unit tests of lib/.
 
 PW_UNIT_TESTS = \
-	tests/unit/test_buf
+	tests/unit/test_buf \
+	tests/unit/test_conf \
+	tests/unit/test_identity \
+	tests/unit/test_log
 check_PROGRAMS += $(PW_UNIT_TESTS)
 TESTS += $(PW_UNIT_TESTS)
 
 tests_unit_test_buf_SOURCES = tests/unit/test_buf.c
 tests_unit_test_buf_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_buf_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
+tests_unit_test_conf_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_conf_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_identity_SOURCES = tests/unit/test_identity.c
+tests_unit_test_identity_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_identity_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_log_SOURCES = tests/unit/test_log.c
+tests_unit_test_log_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_log_LDADD = $(PW_TEST_LIBS)
