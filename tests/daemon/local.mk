@@ -1,1 +1,9 @@
-# tests/daemon -- (filled in by its owner)
+# tests/daemon -- the daemons as processes: command line, sockets, pid
+# files, privileges, signals; and the manual against the code.
+
+PW_DAEMON_TESTS = \
+	tests/daemon/man_defaults.sh \
+	tests/daemon/milter.sh
+TESTS += $(PW_DAEMON_TESTS)
+dist_check_SCRIPTS += $(PW_DAEMON_TESTS)
+EXTRA_DIST += tests/daemon/milter_identity.lua
