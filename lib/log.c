@@ -74,7 +74,7 @@ pw_log_level_parse(const char *name, enum pw_log_level *level_r)
 	return -1;
 }
 
-static void
+static void PW_LOG_PRINTF(4, 0)
 pw_log_emit(int priority, const char *prefix, const char *queue_id,
     const char *fmt, va_list ap, const char *suffix)
 {
@@ -117,7 +117,7 @@ pw_log_emit(int priority, const char *prefix, const char *queue_id,
 	}
 }
 
-static void
+static void PW_LOG_PRINTF(3, 0)
 pw_log_vlevel(enum pw_log_level level, const char *queue_id,
     const char *fmt, va_list ap, const char *suffix)
 {

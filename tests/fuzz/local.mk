@@ -2,7 +2,19 @@
 # CC=clang-14).  tests/fuzz/run.sh runs each for a bounded number of
 # inputs from its seed corpus in tests/fuzz/corpus/<name>/.
 
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/corpus
+
 if ENABLE_FUZZERS
-PW_FUZZERS =
+PW_FUZZERS = \
+	tests/fuzz/fuzz_conf \
+	tests/fuzz/fuzz_identity_table
 noinst_PROGRAMS += $(PW_FUZZERS)
+
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
+tests_fuzz_fuzz_conf_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_conf_LDADD = $(PW_LIB_LIBS)
+
+tests_fuzz_fuzz_identity_table_SOURCES = tests/fuzz/fuzz_identity_table.c
+tests_fuzz_fuzz_identity_table_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_identity_table_LDADD = $(PW_LIB_LIBS)
 endif
