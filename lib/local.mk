@@ -7,7 +7,11 @@ lib_libpostwarden_a_SOURCES = \
 	lib/cmdline.c lib/cmdline.h \
 	lib/daemon.c lib/daemon.h \
 	lib/identity.c lib/identity.h \
+	lib/identity_cache.c lib/identity_cache.h \
 	lib/log.c lib/log.h \
+	lib/redis.c lib/redis.h \
+	lib/redis_async.c lib/redis_async.h \
+	lib/redis_common.c lib/redis_common.h \
 	lib/runtime.c lib/runtime.h \
 	lib/xmalloc.c lib/xmalloc.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \

@@ -4,6 +4,8 @@ sbin_PROGRAMS += milter/postwarden-milter
 milter_postwarden_milter_SOURCES = \
 	milter/milter.h \
 	milter/milter_cb.c \
+	milter/milter_identity.c \
+	milter/milter_identity.h \
 	milter/milter_main.c
 milter_postwarden_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) \
 	$(HIREDIS_CFLAGS)

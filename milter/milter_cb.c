@@ -28,6 +28,7 @@
 #include "identity.h"
 #include "log.h"
 #include "milter.h"
+#include "milter_identity.h"
 #include "runtime.h"
 #include "xmalloc.h"
 
@@ -137,7 +138,7 @@ static sfsistat
 milter_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *conn = smfi_getpriv(ctx);
-	const char *sasl, *sender, *why;
+	const char *sasl, *sender;
 	struct milter_msg *msg;
 
 	if (conn == NULL)
@@ -152,15 +153,10 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	sender = smfi_getsymval(ctx, "{mail_addr}");
 	if (sender == NULL && argv != NULL)
 		sender = argv[0];
-	if (pw_identity_resolve(conn->rt->identity, sasl,
-	    conn->client_addr, sender, &msg->id, &why) < 0) {
-		char esc[PW_IDENTITY_KEY_MAX * 4 + 4];
-
-		pw_log_msg(PW_LOG_WARNING, msg->queue_id,
-		    "milter: %s: sasl_username=%s; leaving the message alone",
-		    why, pw_log_escape(esc, sizeof(esc), sasl, strlen(sasl)));
-		msg->id.source = PW_IDENTITY_NONE;
-	}
+	/* An invalid key id (logged) is left alone; policyd refuses it. */
+	if (milter_identity_resolve(conn->rt, msg->queue_id, sasl,
+	    conn->client_addr, sender, &msg->id) < 0)
+		memset(&msg->id, 0, sizeof(msg->id));
 	return SMFIS_CONTINUE;
 }
 

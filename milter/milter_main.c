@@ -39,6 +39,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "milter.h"
+#include "milter_identity.h"
 #include "runtime.h"
 
 static int milter_sigpipe[2] = { -1, -1 };
@@ -97,7 +98,8 @@ milter_reload(const char *path)
 	char err[PW_RUNTIME_ERR_MAX];
 	struct pw_runtime *rt;
 
-	if (pw_runtime_load(path, NULL, &rt, err, sizeof(err)) < 0) {
+	if (pw_runtime_load(path, milter_runtime_load, &rt, err,
+	    sizeof(err)) < 0) {
 		pw_log_warnx("reload failed, keeping the running "
 		    "configuration: %s", err);
 		return;
@@ -228,7 +230,8 @@ main(int argc, char **argv)
 	    "postwarden's milter: DKIM, tracking and routing for Postfix",
 	    &cmd);
 	pw_log_open(MILTER_NAME, true);
-	if (pw_runtime_load(cmd.conf_path, NULL, &rt, err, sizeof(err)) < 0)
+	if (pw_runtime_load(cmd.conf_path, milter_runtime_load, &rt, err,
+	    sizeof(err)) < 0)
 		pw_log_fatal("%s", err);
 	conf = rt->conf;
 	if (milter_conn_spec(conf->milter_socket, spec, sizeof(spec),

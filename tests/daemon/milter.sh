@@ -94,15 +94,17 @@ else
 	pw_not_ok "a second instance refuses a live socket" "rc=$rc: $err"
 fi
 
-# A real milter conversation: the identity of each message is logged.
+# A real milter conversation: the identity of each message is logged,
+# the key's tenant read from Redis.
+pw_redis_cli HSET pw:key:k_test_1 tenant keyco >/dev/null
 if PW_MILTER_SOCK=$SOCK miltertest -s "$PW_SRCDIR/tests/daemon/milter_identity.lua" \
     >"$PW_TMP/miltertest.out" 2>&1; then
 	pw_ok "miltertest conversation"
 else
 	pw_not_ok "miltertest conversation" "$(cat "$PW_TMP/miltertest.out")"
 fi
-pw_check "authenticated message logged with its key" \
-    pw_wait_log "$LOG" '4AAAAAAAA1: milter: client=192.0.2.10 source=sasl key=k_test_1 tenant=-' 5
+pw_check "authenticated message logged with its key and its tenant from Redis" \
+    pw_wait_log "$LOG" '4AAAAAAAA1: milter: client=192.0.2.10 source=sasl key=k_test_1 tenant=keyco' 5
 pw_check "sender-domain message logged with its tenant" \
     pw_wait_log "$LOG" '4AAAAAAAA2: milter: client=192.0.2.10 source=sender key=- tenant=acme' 5
 

@@ -4,6 +4,7 @@ PW_UNIT_TESTS = \
 	tests/unit/test_buf \
 	tests/unit/test_conf \
 	tests/unit/test_identity \
+	tests/unit/test_identity_cache \
 	tests/unit/test_log
 check_PROGRAMS += $(PW_UNIT_TESTS)
 TESTS += $(PW_UNIT_TESTS)
@@ -23,3 +24,7 @@ tests_unit_test_identity_LDADD = $(PW_TEST_LIBS)
 tests_unit_test_log_SOURCES = tests/unit/test_log.c
 tests_unit_test_log_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_log_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_identity_cache_SOURCES = tests/unit/test_identity_cache.c
+tests_unit_test_identity_cache_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_identity_cache_LDADD = $(PW_TEST_LIBS)

@@ -1,0 +1,38 @@
+/*
+ * identity_cache.h -- a bounded cache of key id -> tenant, so that a
+ * daemon need not ask Redis for every message of the same API key.
+ *
+ * Direct-mapped: a key hashes to one slot, and a newer entry replaces
+ * whatever was there.  Memory is fixed at creation (slots x ~200 bytes);
+ * lookups and inserts are O(1).  Only positive answers are cached: Postfix
+ * has already checked the key's SASL secret, so unknown keys are rare, and
+ * a key that was just created must work at once.  Entries live for
+ * identity_cache_ttl.
+ *
+ * Threads: safe to share; one mutex, held for a memcpy.
+ */
+#ifndef PW_IDENTITY_CACHE_H
+#define PW_IDENTITY_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "identity.h"
+
+struct pw_identity_cache;
+
+/* A cache of slots entries (rounded up to a power of two). */
+struct pw_identity_cache *pw_identity_cache_new(size_t slots);
+void	pw_identity_cache_free(struct pw_identity_cache **cache);
+
+/*
+ * Fill id->tenant for id->key if a live entry exists: 1 when found, 0
+ * otherwise.  now_ms is a monotonic clock (pw_redis_now_ms()).
+ */
+int	pw_identity_cache_get(struct pw_identity_cache *cache,
+	    struct pw_identity *id, int64_t now_ms);
+/* Remember id->key -> id->tenant until now_ms + ttl_ms. */
+void	pw_identity_cache_put(struct pw_identity_cache *cache,
+	    const struct pw_identity *id, int64_t now_ms, int64_t ttl_ms);
+
+#endif

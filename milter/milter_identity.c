@@ -1,0 +1,156 @@
+/*
+ * milter_identity.c -- who sends a message, for the milter (see
+ * milter_identity.h).
+ *
+ * Threads: libmilter runs connections in many threads, and a hiredis
+ * context is not thread-safe, so Redis handles live in a small pool: a
+ * thread takes one for a command and gives it back.  The pool keeps at
+ * most MILTER_REDIS_IDLE idle handles; more are made when many threads
+ * ask at once.  The cache (lib/identity_cache) is shared.
+ *
+ * Failures: Redis trouble never stops mail here; the message goes on
+ * without a tenant and a warning says why (lib/redis logs the outage
+ * itself once).
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "identity_cache.h"
+#include "log.h"
+#include "milter_identity.h"
+#include "redis.h"
+#include "xmalloc.h"
+
+#define MILTER_REDIS_IDLE	16
+#define MILTER_CACHE_SLOTS	4096
+
+struct milter_state {
+	pthread_mutex_t			 lock;
+	struct pw_redis			*idle[MILTER_REDIS_IDLE];
+	int				 nidle;
+	const struct pw_conf		*conf;	/* of the owning snapshot */
+	struct pw_identity_cache	*cache;
+};
+
+static void
+milter_state_free(void *arg)
+{
+	struct milter_state *st = arg;
+	int i;
+
+	for (i = 0; i < st->nidle; i++)
+		pw_redis_free(&st->idle[i]);
+	pw_identity_cache_free(&st->cache);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+int
+milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize)
+{
+	struct milter_state *st;
+	struct pw_redis *probe;
+	const char *why;
+
+	/* Refuse a redis_server that lib/redis cannot use, at load time. */
+	if ((probe = pw_redis_new(rt->conf, &why)) == NULL) {
+		snprintf(err, errsize, "%s: redis_server: %s", rt->conf->path,
+		    why);
+		return -1;
+	}
+	st = pw_xcalloc(1, sizeof(*st));
+	pthread_mutex_init(&st->lock, NULL);
+	st->conf = rt->conf;
+	st->cache = pw_identity_cache_new(MILTER_CACHE_SLOTS);
+	st->idle[st->nidle++] = probe;
+	rt->extra = st;
+	rt->extra_free = milter_state_free;
+	return 0;
+}
+
+static struct pw_redis *
+milter_redis_take(struct milter_state *st)
+{
+	struct pw_redis *r = NULL;
+	const char *why;
+
+	pthread_mutex_lock(&st->lock);
+	if (st->nidle > 0)
+		r = st->idle[--st->nidle];
+	pthread_mutex_unlock(&st->lock);
+	if (r == NULL && (r = pw_redis_new(st->conf, &why)) == NULL)
+		pw_log_warnx("milter: cannot make a Redis handle: %s", why);
+	return r;
+}
+
+static void
+milter_redis_give(struct milter_state *st, struct pw_redis *r)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->nidle < MILTER_REDIS_IDLE) {
+		st->idle[st->nidle++] = r;
+		r = NULL;
+	}
+	pthread_mutex_unlock(&st->lock);
+	pw_redis_free(&r);
+}
+
+/* Fill id->tenant for an API key from the cache or Redis. */
+static void
+milter_identity_tenant(const struct pw_runtime *rt, const char *qid,
+    struct pw_identity *id)
+{
+	struct milter_state *st = rt->extra;
+	const char *argv[PW_IDENTITY_KEY_ARGC], *why = NULL;
+	size_t argvlen[PW_IDENTITY_KEY_ARGC];
+	char keybuf[PW_IDENTITY_KEY_MAX + 128];
+	struct pw_redis *r;
+	redisReply *reply;
+	int64_t now = pw_redis_now_ms();
+	int ret;
+
+	if (pw_identity_cache_get(st->cache, id, now))
+		return;
+	if ((r = milter_redis_take(st)) == NULL)
+		return;
+	pw_identity_key_argv(rt->conf->redis_key_prefix, id, keybuf,
+	    sizeof(keybuf), argv, argvlen);
+	reply = pw_redis_command_argv(r, PW_IDENTITY_KEY_ARGC, argv, argvlen,
+	    &why);
+	milter_redis_give(st, r);
+	ret = pw_identity_key_reply(reply, id, &why);
+	if (reply != NULL)
+		freeReplyObject(reply);
+	if (ret == 0)
+		pw_identity_cache_put(st->cache, id, now,
+		    rt->conf->identity_cache_ttl_ms);
+	else if (ret == 1)
+		pw_log_msg(PW_LOG_WARNING, qid, "milter: key=%s: unknown API "
+		    "key (no %skey:%s in Redis)", id->key,
+		    rt->conf->redis_key_prefix, id->key);
+	else
+		pw_log_msg(PW_LOG_WARNING, qid, "milter: key=%s: tenant "
+		    "unknown: %s", id->key, why);
+}
+
+int
+milter_identity_resolve(const struct pw_runtime *rt, const char *qid,
+    const char *sasl, const char *client_addr, const char *sender,
+    struct pw_identity *id)
+{
+	char esc[PW_IDENTITY_KEY_MAX * 4 + 4];
+	const char *why;
+
+	if (pw_identity_resolve(rt->identity, sasl, client_addr, sender, id,
+	    &why) < 0) {
+		pw_log_msg(PW_LOG_WARNING, qid, "milter: %s: sasl_username=%s",
+		    why, pw_log_escape(esc, sizeof(esc), sasl, strlen(sasl)));
+		return -1;
+	}
+	if (id->source == PW_IDENTITY_SASL)
+		milter_identity_tenant(rt, qid, id);
+	return 0;
+}

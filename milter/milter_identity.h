@@ -1,0 +1,29 @@
+/*
+ * milter_identity.h -- who sends a message, for the milter: lib/identity
+ * plus the key's tenant from the cache or Redis.
+ *
+ * The Redis handles and the cache belong to a runtime snapshot (built by
+ * milter_runtime_load, freed with the snapshot), so a reload that changes
+ * redis_* settings takes effect for new connections without disturbing
+ * the ones in flight.
+ */
+#ifndef PW_MILTER_IDENTITY_H
+#define PW_MILTER_IDENTITY_H
+
+#include "identity.h"
+#include "runtime.h"
+
+/* pw_runtime_loader for the milter: Redis handle pool and tenant cache. */
+int	milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize);
+
+/*
+ * Resolve the identity of a message.  For an API key whose tenant cannot
+ * be had (unknown key, Redis down) id->tenant stays empty; the reason is
+ * logged with the queue id.  Returns -1 (logged) when the SASL user name
+ * is not a valid key id, 0 otherwise.
+ */
+int	milter_identity_resolve(const struct pw_runtime *rt, const char *qid,
+	    const char *sasl, const char *client_addr, const char *sender,
+	    struct pw_identity *id);
+
+#endif
