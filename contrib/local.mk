@@ -4,8 +4,28 @@
 EXTRA_DIST += \
 	contrib/debian-packages \
 	contrib/install-deps \
+	contrib/postfix/main.cf \
+	contrib/postfix/master.cf \
 	contrib/postwarden.conf \
 	contrib/quickstart \
 	contrib/systemd/postwarden-milter.service \
 	contrib/systemd/postwarden-policyd.service \
 	contrib/test-all
+
+# The example configuration, installed as the configuration only when
+# there is none yet (an admin's file is never overwritten).
+pwconfdir = $(sysconfdir)/postwarden
+dist_doc_DATA = README.md contrib/postwarden.conf
+
+install-data-local:
+	$(MKDIR_P) '$(DESTDIR)$(pwconfdir)'
+	if test ! -e '$(DESTDIR)$(pwconfdir)/postwarden.conf'; then \
+	    $(INSTALL_DATA) -m 0640 '$(srcdir)/contrib/postwarden.conf' \
+	        '$(DESTDIR)$(pwconfdir)/postwarden.conf'; \
+	fi
+
+uninstall-local:
+	-cmp -s '$(srcdir)/contrib/postwarden.conf' \
+	    '$(DESTDIR)$(pwconfdir)/postwarden.conf' && \
+	    rm -f '$(DESTDIR)$(pwconfdir)/postwarden.conf'
+	-rmdir '$(DESTDIR)$(pwconfdir)' 2>/dev/null
