@@ -279,9 +279,13 @@ pw_identity_tables_load(const char *network_path, const char *sender_path,
 	    pw_identity_read_table(sender_path, pw_identity_add_domain, t,
 	    &t->ndomains, err, errsize) < 0)
 		goto fail;
-	qsort(t->nets, t->nnets, sizeof(*t->nets), pw_identity_net_cmp);
-	qsort(t->domains, t->ndomains, sizeof(*t->domains),
-	    pw_identity_domain_cmp);
+	/* qsort(NULL, 0, ...) is undefined: empty tables have no array. */
+	if (t->nnets > 1)
+		qsort(t->nets, t->nnets, sizeof(*t->nets),
+		    pw_identity_net_cmp);
+	if (t->ndomains > 1)
+		qsort(t->domains, t->ndomains, sizeof(*t->domains),
+		    pw_identity_domain_cmp);
 	for (i = 1; i < t->ndomains; i++) {
 		if (strcmp(t->domains[i - 1].domain, t->domains[i].domain) == 0) {
 			snprintf(err, errsize, "%s: domain %s listed twice",

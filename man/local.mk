@@ -23,3 +23,4 @@ man/postwarden-milter.8: $(srcdir)/man/postwarden-milter.8.in Makefile
 man/postwarden.1: $(srcdir)/man/postwarden.1.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) man && $(pw_man_subst) \
 	    $(srcdir)/man/postwarden.1.in > $@
+dist_man_MANS += man/postwarden-policyd.8

@@ -2,7 +2,11 @@
 
 sbin_PROGRAMS += policyd/postwarden-policyd
 policyd_postwarden_policyd_SOURCES = \
-	policyd/policyd_main.c
+	policyd/policyd_main.c \
+	policyd/policyd_conn.c policyd/policyd_conn.h \
+	policyd/policyd_decide.c policyd/policyd_decide.h \
+	policyd/policyd_proto.c policyd/policyd_proto.h \
+	policyd/policyd_server.c policyd/policyd_server.h
 policyd_postwarden_policyd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 policyd_postwarden_policyd_LDADD = $(PW_LIB_LIBS)

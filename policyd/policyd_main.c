@@ -1,2 +1,280 @@
+/*
+ * policyd_main.c -- postwarden-policyd: start-up, signals and reload.
+ *
+ * Start-up follows lib/daemon.h: load the runtime snapshot (configuration
+ * and identity tables), resolve the daemon's ids, listen on every
+ * policyd_listen endpoint, detach unless -f, take the pid file, drop
+ * privileges, then run one libevent loop that serves every connection
+ * (policyd_server.c, policyd_conn.c).
+ *
+ * Signals (through the event loop, never in a handler):
+ *   SIGTERM, SIGINT  stop accepting, answer the requests in flight, close,
+ *                    exit 0 (bounded by shutdown_timeout).
+ *   SIGHUP           load the same file again; publish the new snapshot
+ *                    if it loaded completely, else log why and keep the
+ *                    old one.  Listening sockets, the pid file and the
+ *                    user are not changed by a reload.
+ *   SIGPIPE          ignored.
+ *
+ * Exports: main.  Threads: one.  Ownership: main owns the event base, the
+ * server and the published snapshot's first reference.
+ *
+ * Failures: any start-up failure is logged (stderr before detaching) and
+ * exits 1; usage errors exit 64.
+ *
+ * Security: root is needed only to bind sockets and take the pid file;
+ * privileges are dropped before the first connection is accepted.
+ */
 #include "config.h"
-int main(void) { return 0; }
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cmdline.h"
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "policyd_server.h"
+#include "runtime.h"
+#include "xmalloc.h"
+
+static const char policyd_main_progname[] = "postwarden-policyd";
+
+/* Listening sockets opened at start, before the event loop exists. */
+struct policyd_main_listen {
+	const struct pw_conf		*conf;
+	const struct pw_daemon_ids	*ids;
+	int				*fds;
+	char				**endpoints;
+	size_t				 n;
+	char				 err[PW_DAEMON_ERR_MAX];
+};
+
+struct policyd_main {
+	const char		*conf_path;
+	char			 conf_abs[PATH_MAX];
+	struct event_base	*base;
+	struct policyd_server	*srv;
+	bool			 stopping;
+};
+
+/* pw_conf_list_foreach callback: listen on one endpoint. */
+static int
+policyd_main_listen_one(const char *item, size_t len, void *arg)
+{
+	struct policyd_main_listen *ls = arg;
+	char *endpoint = pw_xstrndup(item, len);
+	int fd;
+
+	fd = pw_daemon_listen(endpoint, SOMAXCONN, ls->conf->socket_mode,
+	    ls->ids, ls->err, sizeof(ls->err));
+	if (fd < 0) {
+		free(endpoint);
+		return -1;
+	}
+	ls->fds = pw_xrealloc(ls->fds, (ls->n + 1) * sizeof(*ls->fds));
+	ls->endpoints = pw_xrealloc(ls->endpoints,
+	    (ls->n + 1) * sizeof(*ls->endpoints));
+	ls->fds[ls->n] = fd;
+	ls->endpoints[ls->n] = endpoint;
+	ls->n++;
+	return 0;
+}
+
+/* Close what was opened and remove the unix sockets we created. */
+static void
+policyd_main_listen_undo(struct policyd_main_listen *ls)
+{
+	size_t i;
+
+	for (i = 0; i < ls->n; i++) {
+		close(ls->fds[i]);
+		if (strncmp(ls->endpoints[i], "unix:", 5) == 0)
+			(void)unlink(ls->endpoints[i] + 5);
+	}
+}
+
+static void
+policyd_main_listen_free(struct policyd_main_listen *ls)
+{
+	size_t i;
+
+	for (i = 0; i < ls->n; i++)
+		free(ls->endpoints[i]);
+	free(ls->endpoints);
+	free(ls->fds);
+	ls->endpoints = NULL;
+	ls->fds = NULL;
+	ls->n = 0;
+}
+
+/* Warn about a setting a reload cannot apply. */
+static void
+policyd_main_reload_check(const char *name, const char *old,
+    const char *new)
+{
+	if (strcmp(old, new) != 0)
+		pw_log_warnx("reload: %s changed from \"%s\" to \"%s\"; it "
+		    "takes effect at the next start", name, old, new);
+}
+
+/* SIGHUP: load the configuration again and publish it if it is whole. */
+static void
+policyd_main_reload(struct policyd_main *m)
+{
+	struct pw_runtime *rt, *old;
+	char err[PW_RUNTIME_ERR_MAX];
+
+	if (pw_runtime_load(m->conf_path, NULL, &rt, err, sizeof(err)) < 0) {
+		pw_log_warnx("reload failed, keeping the running "
+		    "configuration: %s", err);
+		return;
+	}
+	if ((old = pw_runtime_current()) != NULL) {
+		policyd_main_reload_check("policyd_listen",
+		    old->conf->policyd_listen, rt->conf->policyd_listen);
+		policyd_main_reload_check("policyd_pid_file",
+		    old->conf->policyd_pid_file, rt->conf->policyd_pid_file);
+		policyd_main_reload_check("user", old->conf->user,
+		    rt->conf->user);
+		policyd_main_reload_check("group", old->conf->group,
+		    rt->conf->group);
+		policyd_main_reload_check("socket_group",
+		    old->conf->socket_group, rt->conf->socket_group);
+		if (old->conf->socket_mode != rt->conf->socket_mode)
+			pw_log_warnx("reload: socket_mode changed; it takes "
+			    "effect at the next start");
+		pw_runtime_release(&old);
+	}
+	pw_log_set_level(rt->conf->log_level);
+	pw_runtime_publish(rt);
+	pw_log_info("reloaded configuration %s", m->conf_path);
+}
+
+static void
+policyd_main_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct policyd_main *m = arg;
+	struct pw_runtime *rt;
+	int timeout_ms = 0;
+
+	if (sig == SIGHUP) {
+		policyd_main_reload(m);
+		return;
+	}
+	if (m->stopping)
+		return;
+	m->stopping = true;
+	pw_log_info("stopping on %s", strsignal((int)sig));
+	if ((rt = pw_runtime_current()) != NULL) {
+		timeout_ms = rt->conf->shutdown_timeout_ms;
+		pw_runtime_release(&rt);
+	}
+	policyd_server_stop(m->srv, timeout_ms);
+}
+
+/* Resolve a relative -c path now: after detaching the cwd is "/". */
+static void
+policyd_main_conf_path(struct policyd_main *m, const char *path)
+{
+	m->conf_path = path;
+	if (path[0] != '/' && realpath(path, m->conf_abs) != NULL)
+		m->conf_path = m->conf_abs;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct event *sigev[sizeof(sigs) / sizeof(sigs[0])];
+	struct policyd_main m;
+	struct policyd_main_listen ls;
+	struct pw_cmdline cmd;
+	struct pw_daemon_ids ids;
+	struct pw_runtime *rt;
+	char err[PW_RUNTIME_ERR_MAX];
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	memset(&ls, 0, sizeof(ls));
+	pw_log_open(policyd_main_progname, true);
+	pw_cmdline_parse(argc, argv, policyd_main_progname,
+	    "Postfix policy server: per-key quotas and identity over Redis.",
+	    &cmd);
+	policyd_main_conf_path(&m, cmd.conf_path);
+
+	if (pw_runtime_load(m.conf_path, NULL, &rt, err, sizeof(err)) < 0 ||
+	    pw_daemon_ids(rt->conf->user, rt->conf->group,
+	    rt->conf->socket_group, &ids, err, sizeof(err)) < 0) {
+		if (cmd.check_only) {
+			fprintf(stderr, "%s: %s\n", policyd_main_progname, err);
+			exit(1);
+		}
+		pw_log_fatal("%s", err);
+	}
+	if (cmd.check_only) {
+		pw_runtime_release(&rt);
+		exit(0);
+	}
+	pw_log_set_level(rt->conf->log_level);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	ls.conf = rt->conf;
+	ls.ids = &ids;
+	if (pw_conf_list_foreach(rt->conf->policyd_listen,
+	    policyd_main_listen_one, &ls) != 0) {
+		policyd_main_listen_undo(&ls);
+		pw_log_fatal("policyd_listen: %s", ls.err);
+	}
+	if (!cmd.foreground) {
+		if (pw_daemon_detach(err, sizeof(err)) < 0)
+			pw_log_fatal("%s", err);
+		pw_log_open(policyd_main_progname, false);
+	}
+	if (pw_daemon_pidfile(rt->conf->policyd_pid_file, &ids, err,
+	    sizeof(err)) < 0) {
+		policyd_main_listen_undo(&ls);
+		pw_log_fatal("policyd_pid_file: %s", err);
+	}
+	if (pw_daemon_drop_privileges(&ids, err, sizeof(err)) < 0)
+		pw_log_fatal("%s", err);
+
+	if ((m.base = event_base_new()) == NULL)
+		pw_log_fatal("event_base_new failed");
+	pw_runtime_publish(rt);		/* the loop's first snapshot */
+	m.srv = policyd_server_new(m.base, ls.fds, ls.endpoints, ls.n, err,
+	    sizeof(err));
+	if (m.srv == NULL)
+		pw_log_fatal("%s", err);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigev[i] = evsignal_new(m.base, sigs[i],
+		    policyd_main_signal_cb, &m);
+		if (sigev[i] == NULL || evsignal_add(sigev[i], NULL) < 0)
+			pw_log_fatal("cannot install handler for %s",
+			    strsignal(sigs[i]));
+	}
+	pw_daemon_ready();
+	rt = pw_runtime_current();
+	pw_log_info("starting: listening on %s", rt->conf->policyd_listen);
+	pw_runtime_release(&rt);
+	policyd_main_listen_free(&ls);
+
+	if (event_base_dispatch(m.base) < 0)
+		pw_log_error("event loop failed");
+
+	policyd_server_free(&m.srv);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		event_free(sigev[i]);
+	event_base_free(m.base);
+	pw_daemon_pidfile_remove();
+	pw_runtime_publish(NULL);
+	pw_log_info("stopped");
+	return 0;
+}

@@ -17,4 +17,12 @@ tests_fuzz_fuzz_conf_LDADD = $(PW_LIB_LIBS)
 tests_fuzz_fuzz_identity_table_SOURCES = tests/fuzz/fuzz_identity_table.c
 tests_fuzz_fuzz_identity_table_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_identity_table_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_policy_request
+tests_fuzz_fuzz_policy_request_SOURCES = tests/fuzz/fuzz_policy_request.c \
+	policyd/policyd_proto.c policyd/policyd_proto.h
+tests_fuzz_fuzz_policy_request_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/policyd
+tests_fuzz_fuzz_policy_request_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_policy_request_LDADD = $(PW_LIB_LIBS)
 endif

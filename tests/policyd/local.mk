@@ -1,1 +1,32 @@
-# tests/policyd -- (filled in by its owner)
+# tests/policyd -- postwarden-policyd: protocol parser unit tests (cmocka)
+# and daemon tests (bash, TAP) against the built daemon on a unix socket
+# and a loopback port in a temp dir.  pd_client is their scripted client.
+
+check_PROGRAMS += tests/policyd/test_policyd_proto tests/policyd/pd_client
+TESTS += tests/policyd/test_policyd_proto
+
+tests_policyd_test_policyd_proto_SOURCES = \
+	tests/policyd/test_policyd_proto.c \
+	policyd/policyd_proto.c policyd/policyd_proto.h
+tests_policyd_test_policyd_proto_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/policyd
+tests_policyd_test_policyd_proto_CFLAGS = $(PW_TEST_CFLAGS)
+tests_policyd_test_policyd_proto_LDADD = $(PW_TEST_LIBS)
+
+tests_policyd_pd_client_SOURCES = tests/policyd/pd_client.c
+
+PW_POLICYD_SH_TESTS = \
+	tests/policyd/cmdline.sh \
+	tests/policyd/serve.sh \
+	tests/policyd/limits.sh \
+	tests/policyd/signals.sh \
+	tests/policyd/socket.sh
+TESTS += $(PW_POLICYD_SH_TESTS)
+dist_check_SCRIPTS += $(PW_POLICYD_SH_TESTS)
+
+EXTRA_DIST += \
+	tests/policyd/common.sh \
+	tests/policyd/data/rcpt.req \
+	tests/policyd/data/eom.req \
+	tests/policyd/data/pipelined.req \
+	tests/policyd/data/malformed.req

@@ -1,0 +1,65 @@
+/*
+ * policyd_server.h -- the listening side of postwarden-policyd: accepts
+ * connections on the sockets main() opened, enforces
+ * policyd_max_connections, and drives a graceful shutdown.
+ *
+ * Threads: the event loop's only.
+ */
+#ifndef POLICYD_SERVER_H
+#define POLICYD_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "policyd_conn.h"
+
+struct policyd_listener {
+	struct policyd_server	*srv;
+	struct evconnlistener	*lev;
+	struct event		*retry;		/* after EMFILE */
+	char			*endpoint;	/* as configured */
+	char			*unix_path;	/* NULL for inet */
+};
+
+TAILQ_HEAD(policyd_conn_list, policyd_conn);
+
+struct policyd_server {
+	struct event_base	*base;
+	struct policyd_listener	*listeners;
+	size_t			 nlisteners;
+	struct policyd_conn_list conns;
+	size_t			 nconns;
+	unsigned long		 next_id;
+	unsigned long		 refused;	/* in the current burst */
+	bool			 stopping;
+	struct event		*stop_timer;
+};
+
+/*
+ * Serve the listening descriptors fds[0..n) (endpoint names as
+ * configured, for logs and socket removal) on base.  The server owns the
+ * descriptors from now on.  Returns NULL with a message in err on failure.
+ */
+struct policyd_server *policyd_server_new(struct event_base *base,
+	    const int *fds, char *const *endpoints, size_t n, char *err,
+	    size_t errsize);
+
+/*
+ * Stop accepting, remove unix socket files (when permitted), let every
+ * connection finish what it holds, and leave the event loop when the
+ * last one closes or after timeout_ms, whichever comes first.
+ */
+void	policyd_server_stop(struct policyd_server *srv, int timeout_ms);
+
+/* Free the server and every connection still open. */
+void	policyd_server_free(struct policyd_server **srv);
+
+/* Called by policyd_conn_free(): forget conn. */
+void	policyd_server_conn_gone(struct policyd_server *srv,
+	    struct policyd_conn *conn);
+
+#endif
