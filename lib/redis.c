@@ -1,0 +1,368 @@
+/*
+ * redis.c -- synchronous Redis client (see redis.h for the contract).
+ *
+ * State per handle: the hiredis context (NULL when down), the number of
+ * consecutive failed connection attempts, the earliest time of the next
+ * attempt, and whether an outage has been logged.  A connection "proves"
+ * itself with its first reply; one that dies before that counts as a
+ * failed attempt, so a server that accepts but never answers is retried
+ * with backoff, not on every call.
+ *
+ * Ownership: the handle owns its params copy and context; replies belong
+ * to the caller.  Not thread-safe (one handle per thread).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "log.h"
+#include "redis.h"
+#include "xmalloc.h"
+
+/* Most arguments pw_redis_command() takes; argv callers have no limit. */
+#define PW_REDIS_VARARGS_MAX	64
+
+struct pw_redis {
+	struct pw_redis_params	*params;
+	redisContext		*ctx;	/* NULL when not connected */
+	bool			 proven; /* ctx has given a reply */
+	unsigned		 failures; /* consecutive failed attempts */
+	int64_t			 next_attempt_ms; /* no attempt before */
+	bool			 outage; /* loss logged, no recovery yet */
+};
+
+static struct timeval
+pw_redis_tv(int ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+/* Log the start of an outage, once. */
+static void
+pw_redis_log_down(struct pw_redis *r, const char *why, const char *detail)
+{
+	if (r->outage)
+		return;
+	r->outage = true;
+	/* The reasons start "redis: "; the line says it already. */
+	if (strncmp(why, "redis: ", 7) == 0)
+		why += 7;
+	pw_log_warnx("redis %s: %s%s%s", r->params->server, why,
+	    detail != NULL && detail[0] != '\0' ? ": " : "",
+	    detail != NULL ? detail : "");
+}
+
+/* A reply arrived: the connection works; end any outage. */
+static void
+pw_redis_proven(struct pw_redis *r)
+{
+	if (r->proven)
+		return;
+	r->proven = true;
+	r->failures = 0;
+	r->next_attempt_ms = 0;
+	if (r->outage) {
+		r->outage = false;
+		pw_log_notice("redis %s: connection restored",
+		    r->params->server);
+	}
+}
+
+/*
+ * Drop the context after an error.  A proven connection may be retried
+ * at once; an unproven one is a failed attempt and backs off.
+ */
+static void
+pw_redis_drop(struct pw_redis *r, const char *why, const char *detail)
+{
+	int64_t now = pw_redis_now_ms();
+
+	pw_redis_log_down(r, why, detail);
+	if (r->ctx != NULL) {
+		redisFree(r->ctx);
+		r->ctx = NULL;
+	}
+	if (r->proven) {
+		r->failures = 0;
+		r->next_attempt_ms = now;
+	} else {
+		r->failures++;
+		r->next_attempt_ms = now +
+		    pw_redis_backoff_ms(r->params, r->failures);
+	}
+	r->proven = false;
+}
+
+/* A static reason for a context error; errno_saved is errno after it. */
+static const char *
+pw_redis_ctx_why(const redisContext *c, int errno_saved)
+{
+	switch (c->err) {
+	case REDIS_ERR_IO:
+		if (errno_saved == EAGAIN || errno_saved == EWOULDBLOCK ||
+		    errno_saved == ETIMEDOUT)
+			return "redis: timeout";
+		return "redis: I/O error";
+	case REDIS_ERR_EOF:
+		return "redis: connection lost";
+	case REDIS_ERR_PROTOCOL:
+		return "redis: protocol error";
+	case REDIS_ERR_OOM:
+		return "redis: out of memory";
+	default:
+		return "redis: connection error";
+	}
+}
+
+struct pw_redis *
+pw_redis_new(const struct pw_conf *conf, const char **why_r)
+{
+	struct pw_redis *r;
+	struct pw_redis_params *params;
+
+	if ((params = pw_redis_params_new(conf, why_r)) == NULL)
+		return NULL;
+	r = pw_xcalloc(1, sizeof(*r));
+	r->params = params;
+	return r;
+}
+
+void
+pw_redis_free(struct pw_redis **rp)
+{
+	struct pw_redis *r = *rp;
+
+	if (r == NULL)
+		return;
+	*rp = NULL;
+	if (r->ctx != NULL)
+		redisFree(r->ctx);
+	pw_redis_params_free(&r->params);
+	free(r);
+}
+
+/*
+ * Send a set-up command on a fresh context.  0 when it answered anything
+ * but an error, -1 with *why_r and *detail_r set (the caller drops the
+ * context).
+ */
+static int
+pw_redis_setup(struct pw_redis *r, int argc, const char **argv,
+    const char *fail_why, const char **why_r, const char **detail_r)
+{
+	redisReply *reply;
+	int saved;
+
+	errno = 0;
+	reply = redisCommandArgv(r->ctx, argc, argv, NULL);
+	saved = errno;
+	if (reply == NULL) {
+		*why_r = pw_redis_ctx_why(r->ctx, saved);
+		*detail_r = r->ctx->errstr;
+		return -1;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		/* Only the error's name: never the text, never argv. */
+		*why_r = fail_why;
+		*detail_r = pw_redis_error_kind_name(
+		    pw_redis_reply_error_kind(reply));
+		freeReplyObject(reply);
+		return -1;
+	}
+	freeReplyObject(reply);
+	return 0;
+}
+
+int
+pw_redis_connect(struct pw_redis *r, const char **why_r)
+{
+	const struct pw_redis_params *p = r->params;
+	const struct pw_redis_endpoint *ep = &p->endpoint;
+	const char *argv[3], *detail = NULL;
+	char db[16];
+	redisContext *c;
+
+	if (r->ctx != NULL)
+		return 0;
+	if (pw_redis_now_ms() < r->next_attempt_ms) {
+		*why_r = "redis: in reconnect backoff";
+		return -1;
+	}
+	if (ep->is_unix)
+		c = redisConnectUnixWithTimeout(ep->path,
+		    pw_redis_tv(p->connect_timeout_ms));
+	else
+		c = redisConnectWithTimeout(ep->host, ep->port,
+		    pw_redis_tv(p->connect_timeout_ms));
+	r->ctx = c;
+	r->proven = false;
+	if (c == NULL || c->err != 0) {
+		*why_r = "redis: cannot connect";
+		pw_redis_drop(r, *why_r, c != NULL ? c->errstr : NULL);
+		return -1;
+	}
+	if (redisSetTimeout(c, pw_redis_tv(p->command_timeout_ms)) !=
+	    REDIS_OK) {
+		*why_r = "redis: cannot set timeout";
+		pw_redis_drop(r, *why_r, c->errstr);
+		return -1;
+	}
+	if (p->password != NULL) {
+		argv[0] = "AUTH";
+		if (p->username != NULL) {
+			argv[1] = p->username;
+			argv[2] = p->password;
+		} else {
+			argv[1] = p->password;
+		}
+		if (pw_redis_setup(r, p->username != NULL ? 3 : 2, argv,
+		    "redis: authentication failed", why_r, &detail) < 0)
+			goto fail;
+	}
+	if (p->database != 0) {
+		snprintf(db, sizeof(db), "%d", p->database);
+		argv[0] = "SELECT";
+		argv[1] = db;
+		if (pw_redis_setup(r, 2, argv, "redis: cannot select database",
+		    why_r, &detail) < 0)
+			goto fail;
+	}
+	/* Set-up replies prove the server answers. */
+	if (p->password != NULL || p->database != 0)
+		pw_redis_proven(r);
+	return 0;
+fail:
+	/* A server that refuses our credentials is a failed attempt. */
+	pw_redis_drop(r, *why_r, detail);
+	return -1;
+}
+
+void
+pw_redis_disconnect(struct pw_redis *r)
+{
+	if (r->ctx != NULL) {
+		redisFree(r->ctx);
+		r->ctx = NULL;
+	}
+	r->proven = false;
+}
+
+bool
+pw_redis_is_connected(const struct pw_redis *r)
+{
+	return r->ctx != NULL;
+}
+
+const char *
+pw_redis_key_prefix(const struct pw_redis *r)
+{
+	return r->params->key_prefix;
+}
+
+redisReply *
+pw_redis_command_argv(struct pw_redis *r, int argc, const char **argv,
+    const size_t *argvlen, const char **why_r)
+{
+	redisReply *reply;
+	int saved;
+
+	if (argc < 1) {
+		*why_r = "redis: empty command";
+		return NULL;
+	}
+	if (pw_redis_connect(r, why_r) < 0)
+		return NULL;
+	errno = 0;
+	reply = redisCommandArgv(r->ctx, argc, argv, argvlen);
+	saved = errno;
+	if (reply == NULL) {
+		*why_r = pw_redis_ctx_why(r->ctx, saved);
+		pw_redis_drop(r, *why_r, r->ctx->errstr);
+		return NULL;
+	}
+	pw_redis_proven(r);
+	return reply;
+}
+
+redisReply *
+pw_redis_command(struct pw_redis *r, const char **why_r, ...)
+{
+	const char *argv[PW_REDIS_VARARGS_MAX];
+	const char *s;
+	va_list ap;
+	int argc = 0;
+
+	va_start(ap, why_r);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		if (argc == PW_REDIS_VARARGS_MAX) {
+			va_end(ap);
+			*why_r = "redis: too many arguments";
+			return NULL;
+		}
+		argv[argc++] = s;
+	}
+	va_end(ap);
+	return pw_redis_command_argv(r, argc, argv, NULL, why_r);
+}
+
+redisReply *
+pw_redis_evalsha(struct pw_redis *r, const struct pw_redis_script *script,
+    int nkeys, int argc, const char **argv, const size_t *argvlen,
+    const char **why_r)
+{
+	const char **av;
+	size_t *avlen;
+	char nk[16];
+	redisReply *reply;
+	int i;
+
+	if (nkeys < 0 || argc < 0 || nkeys > argc) {
+		*why_r = "redis: bad script key count";
+		return NULL;
+	}
+	if (script->sha[0] == '\0') {
+		*why_r = "redis: script not initialised";
+		return NULL;
+	}
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	av = pw_xcalloc((size_t)argc + 3, sizeof(*av));
+	avlen = pw_xcalloc((size_t)argc + 3, sizeof(*avlen));
+	av[0] = "EVALSHA";
+	av[1] = script->sha;
+	av[2] = nk;
+	for (i = 0; i < 3; i++)
+		avlen[i] = strlen(av[i]);
+	for (i = 0; i < argc; i++) {
+		av[i + 3] = argv[i];
+		avlen[i + 3] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+	}
+	reply = pw_redis_command_argv(r, argc + 3, av, avlen, why_r);
+	if (reply != NULL &&
+	    pw_redis_reply_error_kind(reply) == PW_REDIS_ERR_NOSCRIPT) {
+		/*
+		 * NOSCRIPT means it did not run, so sending it again is safe.
+		 * EVAL runs and caches it in one round trip, with no window
+		 * for another SCRIPT FLUSH as SCRIPT LOAD + EVALSHA has.
+		 */
+		freeReplyObject(reply);
+		pw_log_debug("redis %s: script %s not cached, sending it",
+		    r->params->server, script->name);
+		av[0] = "EVAL";
+		avlen[0] = 4;
+		av[1] = script->body;
+		avlen[1] = strlen(script->body);
+		reply = pw_redis_command_argv(r, argc + 3, av, avlen, why_r);
+	}
+	free(av);
+	free(avlen);
+	return reply;
+}
