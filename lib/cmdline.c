@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sysexits.h>
@@ -56,6 +57,10 @@ pw_cmdline_parse(int argc, char **argv, const char *progname,
 			exit(EX_USAGE);
 		}
 	}
+	/* A relative path would break a reload after detaching (cwd "/"). */
+	if (cmd->conf_path[0] != '/' &&
+	    realpath(cmd->conf_path, cmd->conf_abs) != NULL)
+		cmd->conf_path = cmd->conf_abs;
 	if (optind != argc) {
 		fprintf(stderr, "%s: unexpected argument: %s\n", progname,
 		    argv[optind]);

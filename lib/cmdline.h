@@ -13,10 +13,12 @@
 #ifndef PW_CMDLINE_H
 #define PW_CMDLINE_H
 
+#include <limits.h>
 #include <stdbool.h>
 
 struct pw_cmdline {
-	const char	*conf_path;
+	const char	*conf_path;	/* absolute when the file exists */
+	char		 conf_abs[PATH_MAX];
 	bool		 foreground;
 	bool		 check_only;
 };

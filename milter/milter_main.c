@@ -244,7 +244,6 @@ main(int argc, char **argv)
 		pw_runtime_release(&rt);
 		return 0;
 	}
-	pw_log_open(MILTER_NAME, cmd.foreground);
 	pw_log_set_level(conf->log_level);
 
 	if (path != NULL && pw_daemon_unix_prepare(path, err, sizeof(err)) < 0)
@@ -268,8 +267,11 @@ main(int argc, char **argv)
 	    &ids, err, sizeof(err)) < 0)
 		pw_log_fatal("milter_socket: %s", err);
 
-	if (!cmd.foreground && pw_daemon_detach(err, sizeof(err)) < 0)
-		pw_log_fatal("%s", err);
+	if (!cmd.foreground) {
+		if (pw_daemon_detach(err, sizeof(err)) < 0)
+			pw_log_fatal("%s", err);
+		pw_log_open(MILTER_NAME, false);
+	}
 	if (pw_daemon_pidfile(conf->milter_pid_file, &ids, err,
 	    sizeof(err)) < 0)
 		pw_log_fatal("%s", err);

@@ -5,6 +5,7 @@ policyd_postwarden_policyd_SOURCES = \
 	policyd/policyd_main.c \
 	policyd/policyd_conn.c policyd/policyd_conn.h \
 	policyd/policyd_decide.c policyd/policyd_decide.h \
+	policyd/policyd_identity.c policyd/policyd_identity.h \
 	policyd/policyd_proto.c policyd/policyd_proto.h \
 	policyd/policyd_server.c policyd/policyd_server.h
 policyd_postwarden_policyd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \

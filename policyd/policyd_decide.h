@@ -2,9 +2,9 @@
  * policyd_decide.h -- the policy decision for one request.
  *
  * The one place where a request becomes an action.  Today it resolves the
- * sender's identity and answers DUNNO at once; a Redis round trip will
- * make it asynchronous without changing its callers, because the answer
- * always goes through policyd_conn_answer().
+ * sender's identity (for an API key, its tenant, maybe with a Redis round
+ * trip) and answers DUNNO; the answer always goes through
+ * policyd_conn_answer(), now or later.
  *
  * Threads: the event loop's only.
  */
@@ -12,6 +12,10 @@
 #define POLICYD_DECIDE_H
 
 #include "policyd_conn.h"
+#include "policyd_identity.h"
+
+/* The identity resolver every decision uses (one per process). */
+void	policyd_decide_setup(struct policyd_identity *pi);
 
 /*
  * Decide p (its request and runtime snapshot) and call

@@ -27,7 +27,6 @@
  */
 #include "config.h"
 
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +40,8 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "policyd_decide.h"
+#include "policyd_identity.h"
 #include "policyd_server.h"
 #include "runtime.h"
 #include "xmalloc.h"
@@ -59,9 +60,9 @@ struct policyd_main_listen {
 
 struct policyd_main {
 	const char		*conf_path;
-	char			 conf_abs[PATH_MAX];
 	struct event_base	*base;
 	struct policyd_server	*srv;
+	struct policyd_identity	*identity;
 	bool			 stopping;
 };
 
@@ -154,6 +155,7 @@ policyd_main_reload(struct policyd_main *m)
 		pw_runtime_release(&old);
 	}
 	pw_log_set_level(rt->conf->log_level);
+	policyd_identity_reconfigure(m->identity, rt->conf);
 	pw_runtime_publish(rt);
 	pw_log_info("reloaded configuration %s", m->conf_path);
 }
@@ -180,15 +182,6 @@ policyd_main_signal_cb(evutil_socket_t sig, short what, void *arg)
 	policyd_server_stop(m->srv, timeout_ms);
 }
 
-/* Resolve a relative -c path now: after detaching the cwd is "/". */
-static void
-policyd_main_conf_path(struct policyd_main *m, const char *path)
-{
-	m->conf_path = path;
-	if (path[0] != '/' && realpath(path, m->conf_abs) != NULL)
-		m->conf_path = m->conf_abs;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -208,7 +201,7 @@ main(int argc, char **argv)
 	pw_cmdline_parse(argc, argv, policyd_main_progname,
 	    "Postfix policy server: per-key quotas and identity over Redis.",
 	    &cmd);
-	policyd_main_conf_path(&m, cmd.conf_path);
+	m.conf_path = cmd.conf_path;
 
 	if (pw_runtime_load(m.conf_path, NULL, &rt, err, sizeof(err)) < 0 ||
 	    pw_daemon_ids(rt->conf->user, rt->conf->group,
@@ -248,6 +241,10 @@ main(int argc, char **argv)
 
 	if ((m.base = event_base_new()) == NULL)
 		pw_log_fatal("event_base_new failed");
+	if ((m.identity = policyd_identity_new(m.base, rt->conf, err,
+	    sizeof(err))) == NULL)
+		pw_log_fatal("%s", err);
+	policyd_decide_setup(m.identity);
 	pw_runtime_publish(rt);		/* the loop's first snapshot */
 	m.srv = policyd_server_new(m.base, ls.fds, ls.endpoints, ls.n, err,
 	    sizeof(err));
@@ -270,6 +267,8 @@ main(int argc, char **argv)
 		pw_log_error("event loop failed");
 
 	policyd_server_free(&m.srv);
+	/* After the server: lookups still in flight answer orphans. */
+	policyd_identity_free(&m.identity);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(sigev[i]);
 	event_base_free(m.base);

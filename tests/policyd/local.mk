@@ -17,6 +17,7 @@ tests_policyd_pd_client_SOURCES = tests/policyd/pd_client.c
 
 PW_POLICYD_SH_TESTS = \
 	tests/policyd/cmdline.sh \
+	tests/policyd/identity.sh \
 	tests/policyd/serve.sh \
 	tests/policyd/limits.sh \
 	tests/policyd/signals.sh \
