@@ -46,21 +46,6 @@ pw_redis_tv(int ms)
 	return tv;
 }
 
-/* Log the start of an outage, once. */
-static void
-pw_redis_log_down(struct pw_redis *r, const char *why, const char *detail)
-{
-	if (r->outage)
-		return;
-	r->outage = true;
-	/* The reasons start "redis: "; the line says it already. */
-	if (strncmp(why, "redis: ", 7) == 0)
-		why += 7;
-	pw_log_warnx("redis %s: %s%s%s", r->params->server, why,
-	    detail != NULL && detail[0] != '\0' ? ": " : "",
-	    detail != NULL ? detail : "");
-}
-
 /* A reply arrived: the connection works; end any outage. */
 static void
 pw_redis_proven(struct pw_redis *r)
@@ -70,11 +55,7 @@ pw_redis_proven(struct pw_redis *r)
 	r->proven = true;
 	r->failures = 0;
 	r->next_attempt_ms = 0;
-	if (r->outage) {
-		r->outage = false;
-		pw_log_notice("redis %s: connection restored",
-		    r->params->server);
-	}
+	pw_redis_log_up(&r->outage, r->params);
 }
 
 /*
@@ -86,7 +67,7 @@ pw_redis_drop(struct pw_redis *r, const char *why, const char *detail)
 {
 	int64_t now = pw_redis_now_ms();
 
-	pw_redis_log_down(r, why, detail);
+	pw_redis_log_down(&r->outage, r->params, why, detail);
 	if (r->ctx != NULL) {
 		redisFree(r->ctx);
 		r->ctx = NULL;

@@ -157,21 +157,6 @@ pw_redis_async_complete(struct pw_redis_async_cmd *cmd,
 	cb(ra, reply, why, arg);
 }
 
-static void
-pw_redis_async_log_down(struct pw_redis_async *ra, const char *why,
-    const char *detail)
-{
-	if (ra->outage)
-		return;
-	ra->outage = true;
-	/* The reasons start "redis: "; the line says it already. */
-	if (strncmp(why, "redis: ", 7) == 0)
-		why += 7;
-	pw_log_warnx("redis %s: %s%s%s", ra->params->server, why,
-	    detail != NULL && detail[0] != '\0' ? ": " : "",
-	    detail != NULL ? detail : "");
-}
-
 /*
  * No connection now: count a failed attempt unless a ready connection
  * was lost, and set the reconnect timer.
@@ -210,7 +195,7 @@ pw_redis_async_down(struct pw_redis_async *ra, redisAsyncContext *ac,
 	ac->data = NULL;
 	ra->ac = NULL;
 	ra->lost_why = why;
-	pw_redis_async_log_down(ra, why, detail);
+	pw_redis_log_down(&ra->outage, ra->params, why, detail);
 	pw_redis_async_schedule(ra, was_ready);
 	/* Calls back every pending command (now, or after this callback). */
 	if (we_free)
@@ -319,11 +304,7 @@ pw_redis_async_on_setup(redisAsyncContext *ac, void *r, void *privdata)
 		ra->state = PW_REDIS_ASYNC_READY;
 		ra->failures = 0;
 		evtimer_del(ra->connect_timer);
-		if (ra->outage) {
-			ra->outage = false;
-			pw_log_notice("redis %s: connection restored",
-			    ra->params->server);
-		}
+		pw_redis_log_up(&ra->outage, ra->params);
 	}
 	pw_redis_async_leave(ra);
 }
@@ -395,7 +376,8 @@ pw_redis_async_start(struct pw_redis_async *ra)
 	else
 		ac = redisAsyncConnect(ep->host, ep->port);
 	if (ac == NULL || ac->err != 0) {
-		pw_redis_async_log_down(ra, "redis: cannot connect",
+		pw_redis_log_down(&ra->outage, ra->params,
+		    "redis: cannot connect",
 		    ac != NULL ? ac->c.errstr : "out of memory");
 		if (ac != NULL)
 			redisAsyncFree(ac);

@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "log.h"
 #include "redis_common.h"
 #include "xmalloc.h"
 
@@ -231,4 +232,28 @@ pw_redis_script_init(struct pw_redis_script *script, const char **why_r)
 	}
 	script->sha[PW_REDIS_SHA_HEX] = '\0';
 	return 0;
+}
+
+void
+pw_redis_log_down(bool *outage, const struct pw_redis_params *params,
+    const char *why, const char *detail)
+{
+	if (*outage)
+		return;
+	*outage = true;
+	/* The reasons start "redis: "; the line says it already. */
+	if (strncmp(why, "redis: ", 7) == 0)
+		why += 7;
+	pw_log_warnx("redis %s: %s%s%s", params->server, why,
+	    detail != NULL && detail[0] != '\0' ? ": " : "",
+	    detail != NULL ? detail : "");
+}
+
+void
+pw_redis_log_up(bool *outage, const struct pw_redis_params *params)
+{
+	if (!*outage)
+		return;
+	*outage = false;
+	pw_log_notice("redis %s: connection restored", params->server);
 }

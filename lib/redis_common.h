@@ -108,6 +108,17 @@ enum pw_redis_error_kind pw_redis_reply_error_kind(const redisReply *reply);
 /* A short static name for a kind ("NOSCRIPT", "BUSY", ...). */
 const char *pw_redis_error_kind_name(enum pw_redis_error_kind kind);
 
+/*
+ * Outage logging shared by both clients: the first failure of an outage
+ * is logged once (warning: "redis SERVER: why: detail"), and its end once
+ * (notice).  *outage remembers which; it belongs to the caller's handle.
+ * why is a static reason ("redis: ..."), detail may be NULL; neither may
+ * hold a secret.
+ */
+void	pw_redis_log_down(bool *outage, const struct pw_redis_params *params,
+	    const char *why, const char *detail);
+void	pw_redis_log_up(bool *outage, const struct pw_redis_params *params);
+
 /* Compute script->sha from script->body.  0, or -1 and a static reason. */
 int	pw_redis_script_init(struct pw_redis_script *script,
 	    const char **why_r);
