@@ -4,6 +4,7 @@
 PW_MAN_GENERATED = \
 	man/postwarden.conf.5 \
 	man/postwarden-milter.8 \
+	man/postwarden-policyd.8 \
 	man/postwarden.1
 man_MANS = $(PW_MAN_GENERATED)
 EXTRA_DIST += $(PW_MAN_GENERATED:=.in)
@@ -23,4 +24,6 @@ man/postwarden-milter.8: $(srcdir)/man/postwarden-milter.8.in Makefile
 man/postwarden.1: $(srcdir)/man/postwarden.1.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) man && $(pw_man_subst) \
 	    $(srcdir)/man/postwarden.1.in > $@
-dist_man_MANS += man/postwarden-policyd.8
+man/postwarden-policyd.8: $(srcdir)/man/postwarden-policyd.8.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) man && $(pw_man_subst) \
+	    $(srcdir)/man/postwarden-policyd.8.in > $@
