@@ -38,6 +38,8 @@
 struct milter_msg {
 	char			queue_id[MILTER_QUEUE_ID_MAX];
 	struct pw_identity	id;
+	const char		*id_why;	/* static: why no tenant */
+	char			sasl[PW_IDENTITY_KEY_MAX * 4 + 4]; /* escaped */
 };
 
 struct milter_conn {
@@ -153,10 +155,16 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	sender = smfi_getsymval(ctx, "{mail_addr}");
 	if (sender == NULL && argv != NULL)
 		sender = argv[0];
-	/* An invalid key id (logged) is left alone; policyd refuses it. */
-	if (milter_identity_resolve(conn->rt, msg->queue_id, sasl,
-	    conn->client_addr, sender, &msg->id) < 0)
+	/*
+	 * Why a key has no tenant is logged at the end of the message, when
+	 * Postfix has given it a queue id.  An invalid key id is left alone
+	 * (the policy daemon refuses it).
+	 */
+	if (milter_identity_resolve(conn->rt, sasl, conn->client_addr, sender,
+	    &msg->id, &msg->id_why) < 0)
 		memset(&msg->id, 0, sizeof(msg->id));
+	if (msg->id_why != NULL)
+		pw_log_escape(msg->sasl, sizeof(msg->sasl), sasl, strlen(sasl));
 	return SMFIS_CONTINUE;
 }
 
@@ -171,6 +179,10 @@ milter_eom(SMFICTX *ctx)
 	msg = conn->msg;
 	/* Postfix may assign the queue id only after MAIL FROM. */
 	milter_queue_id(ctx, msg);
+	if (msg->id_why != NULL)
+		pw_log_msg(PW_LOG_WARNING, msg->queue_id,
+		    "milter: sasl_username=%s: tenant unknown: %s", msg->sasl,
+		    msg->id_why);
 	if (msg->id.source == PW_IDENTITY_NONE)
 		pw_log_msg(PW_LOG_DEBUG, msg->queue_id,
 		    "milter: client=%s: no tenant; left alone",

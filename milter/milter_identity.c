@@ -9,7 +9,7 @@
  * ask at once.  The cache (lib/identity_cache) is shared.
  *
  * Failures: Redis trouble never stops mail here; the message goes on
- * without a tenant and a warning says why (lib/redis logs the outage
+ * without a tenant, and the caller logs why (lib/redis logs the outage
  * itself once).
  */
 #include "config.h"
@@ -98,10 +98,9 @@ milter_redis_give(struct milter_state *st, struct pw_redis *r)
 	pw_redis_free(&r);
 }
 
-/* Fill id->tenant for an API key from the cache or Redis. */
-static void
-milter_identity_tenant(const struct pw_runtime *rt, const char *qid,
-    struct pw_identity *id)
+/* Fill id->tenant for an API key from the cache or Redis; NULL or why not. */
+static const char *
+milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id)
 {
 	struct milter_state *st = rt->extra;
 	const char *argv[PW_IDENTITY_KEY_ARGC], *why = NULL;
@@ -113,9 +112,9 @@ milter_identity_tenant(const struct pw_runtime *rt, const char *qid,
 	int ret;
 
 	if (pw_identity_cache_get(st->cache, id, now))
-		return;
+		return NULL;
 	if ((r = milter_redis_take(st)) == NULL)
-		return;
+		return "redis: no handle";
 	pw_identity_key_argv(rt->conf->redis_key_prefix, id, keybuf,
 	    sizeof(keybuf), argv, argvlen);
 	reply = pw_redis_command_argv(r, PW_IDENTITY_KEY_ARGC, argv, argvlen,
@@ -124,33 +123,24 @@ milter_identity_tenant(const struct pw_runtime *rt, const char *qid,
 	ret = pw_identity_key_reply(reply, id, &why);
 	if (reply != NULL)
 		freeReplyObject(reply);
-	if (ret == 0)
+	if (ret == 0) {
 		pw_identity_cache_put(st->cache, id, now,
 		    rt->conf->identity_cache_ttl_ms);
-	else if (ret == 1)
-		pw_log_msg(PW_LOG_WARNING, qid, "milter: key=%s: unknown API "
-		    "key (no %skey:%s in Redis)", id->key,
-		    rt->conf->redis_key_prefix, id->key);
-	else
-		pw_log_msg(PW_LOG_WARNING, qid, "milter: key=%s: tenant "
-		    "unknown: %s", id->key, why);
+		return NULL;
+	}
+	return ret == 1 ? "unknown API key" : why;
 }
 
 int
-milter_identity_resolve(const struct pw_runtime *rt, const char *qid,
-    const char *sasl, const char *client_addr, const char *sender,
-    struct pw_identity *id)
+milter_identity_resolve(const struct pw_runtime *rt, const char *sasl,
+    const char *client_addr, const char *sender, struct pw_identity *id,
+    const char **why_r)
 {
-	char esc[PW_IDENTITY_KEY_MAX * 4 + 4];
-	const char *why;
-
+	*why_r = NULL;
 	if (pw_identity_resolve(rt->identity, sasl, client_addr, sender, id,
-	    &why) < 0) {
-		pw_log_msg(PW_LOG_WARNING, qid, "milter: %s: sasl_username=%s",
-		    why, pw_log_escape(esc, sizeof(esc), sasl, strlen(sasl)));
+	    why_r) < 0)
 		return -1;
-	}
 	if (id->source == PW_IDENTITY_SASL)
-		milter_identity_tenant(rt, qid, id);
+		*why_r = milter_identity_tenant(rt, id);
 	return 0;
 }

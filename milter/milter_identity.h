@@ -17,13 +17,13 @@
 int	milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize);
 
 /*
- * Resolve the identity of a message.  For an API key whose tenant cannot
- * be had (unknown key, Redis down) id->tenant stays empty; the reason is
- * logged with the queue id.  Returns -1 (logged) when the SASL user name
- * is not a valid key id, 0 otherwise.
+ * Resolve the identity of a message.  0 when resolved; *why_r is NULL, or
+ * a static reason why an API key's tenant is unknown (unknown key, Redis
+ * down; id->tenant stays empty).  -1 with *why_r when the SASL user name
+ * is not a valid key id.  The caller logs, with the queue id once known.
  */
-int	milter_identity_resolve(const struct pw_runtime *rt, const char *qid,
+int	milter_identity_resolve(const struct pw_runtime *rt,
 	    const char *sasl, const char *client_addr, const char *sender,
-	    struct pw_identity *id);
+	    struct pw_identity *id, const char **why_r);
 
 #endif

@@ -9,7 +9,7 @@
 pw_require_root_tools
 command -v miltertest >/dev/null || pw_skip_all "miltertest not installed"
 pw_harness_init
-pw_plan 22
+pw_plan 23
 
 BIN=$PW_BUILDDIR/milter/postwarden-milter
 CONF=$PW_TMP/postwarden-milter.conf
@@ -107,6 +107,8 @@ pw_check "authenticated message logged with its key and its tenant from Redis" \
     pw_wait_log "$LOG" '4AAAAAAAA1: milter: client=192.0.2.10 source=sasl key=k_test_1 tenant=keyco' 5
 pw_check "sender-domain message logged with its tenant" \
     pw_wait_log "$LOG" '4AAAAAAAA2: milter: client=192.0.2.10 source=sender key=- tenant=acme' 5
+pw_check "unknown API key: warning with the queue id" \
+    pw_wait_log "$LOG" '4AAAAAAAA3: warning: milter: sasl_username=k_nobody: tenant unknown: unknown API key' 5
 
 # --- SIGHUP ------------------------------------------------------------------------
 

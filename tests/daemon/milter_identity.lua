@@ -1,5 +1,6 @@
 -- milter_identity.lua -- miltertest script for tests/daemon/milter.sh:
--- one authenticated message and one from a stranger on one connection.
+-- on one connection, a message authenticated with a known API key, one
+-- from a mapped sender domain, and one with an unknown API key.
 -- The socket comes from the environment (PW_MILTER_SOCK).  miltertest
 -- cannot send end-of-message macros; libmilter keeps the MAIL ones, so
 -- the queue id given at MAIL is what the milter sees at the end.
@@ -26,6 +27,16 @@ if mt.getreply(conn) ~= SMFIR_CONTINUE then error("EOM not continued") end
 mt.macro(conn, SMFIC_MAIL, "i", "4AAAAAAAA2", "{mail_addr}",
     "news@lists.acme.example")
 if mt.mailfrom(conn, "<news@lists.acme.example>") ~= nil then
+	error("mt.mailfrom() failed")
+end
+if mt.getreply(conn) ~= SMFIR_CONTINUE then error("MAIL not continued") end
+if mt.eom(conn) ~= nil then error("mt.eom() failed") end
+if mt.getreply(conn) ~= SMFIR_CONTINUE then error("EOM not continued") end
+
+-- Message 3: an API key Redis does not know.
+mt.macro(conn, SMFIC_MAIL, "i", "4AAAAAAAA3", "{auth_authen}", "k_nobody",
+    "{mail_addr}", "app@acme.example")
+if mt.mailfrom(conn, "<app@acme.example>") ~= nil then
 	error("mt.mailfrom() failed")
 end
 if mt.getreply(conn) ~= SMFIR_CONTINUE then error("MAIL not continued") end
