@@ -48,7 +48,9 @@ pd_teardown() {
 pd_free_port() {
 	local port i
 	for i in $(seq 1 50); do
-		port=$((20000 + RANDOM % 40000))
+		# Below the kernel's ephemeral range (32768-60999), where
+		# outgoing connections of other tests cannot be holding it.
+		port=$((20000 + RANDOM % 12000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
