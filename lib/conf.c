@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "dkim_canon.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -66,6 +67,12 @@ struct pw_conf_entry {
 static const char *pw_conf_check_endpoint(const char *);
 static const char *pw_conf_check_endpoint_list(const char *);
 static const char *pw_conf_check_prefix(const char *);
+static const char *pw_conf_check_fail_mode(const char *);
+static const char *pw_conf_check_unknown_key(const char *);
+static const char *pw_conf_check_canon(const char *);
+static const char *pw_conf_check_header_names(const char *);
+static const char *pw_conf_check_dkim_failure(const char *);
+static const char *pw_conf_check_yes_no(const char *);
 
 #define S(field)	offsetof(struct pw_conf, field)
 
@@ -126,6 +133,17 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(policyd_max_line_length), NULL },
 	{ "policyd_max_attributes", PW_CONF_INT, "128", 8, 100000, 0,
 	    S(policyd_max_attributes), NULL },
+	{ "policyd_fail_mode", PW_CONF_STRING, "defer", 0, 0,
+	    PW_CONF_NONEMPTY, S(policyd_fail_mode), pw_conf_check_fail_mode },
+	{ "policyd_unknown_key", PW_CONF_STRING, "reject", 0, 0,
+	    PW_CONF_NONEMPTY, S(policyd_unknown_key),
+	    pw_conf_check_unknown_key },
+	{ "policyd_reservation_ttl", PW_CONF_TIME, "900s", 1000,
+	    86400 * 1000LL, 0, S(policyd_reservation_ttl_ms), NULL },
+	{ "policyd_geoip_database", PW_CONF_PATH, "", 0, 0, 0,
+	    S(policyd_geoip_database), NULL },
+	{ "events_max_length", PW_CONF_INT, "100000", 0, 1000000000, 0,
+	    S(events_max_length), NULL },
 
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,
@@ -136,6 +154,33 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(milter_pid_file), NULL },
 	{ "milter_timeout", PW_CONF_TIME, "300s", 1000, 7200 * 1000LL, 0,
 	    S(milter_timeout_ms), NULL },
+
+	/* DKIM signing (postwarden-milter) */
+	{ "dkim_key_table", PW_CONF_PATH, "", 0, 0, 0,
+	    S(dkim_key_table), NULL },
+	{ "dkim_signing_table", PW_CONF_PATH, "", 0, 0, 0,
+	    S(dkim_signing_table), NULL },
+	{ "dkim_canonicalization", PW_CONF_STRING, "relaxed/relaxed", 0, 0,
+	    PW_CONF_NONEMPTY, S(dkim_canonicalization), pw_conf_check_canon },
+	{ "dkim_signed_headers", PW_CONF_LIST,
+	    "From, To, Cc, Subject, Date, Message-ID, Reply-To, In-Reply-To, "
+	    "References, MIME-Version, Content-Type, Content-Transfer-Encoding, "
+	    "List-Unsubscribe, List-Unsubscribe-Post, Feedback-ID", 0, 0, 0,
+	    S(dkim_signed_headers), pw_conf_check_header_names },
+	{ "dkim_oversign_headers", PW_CONF_LIST,
+	    "From, Reply-To, Subject, Date, To, Cc, Message-ID, "
+	    "List-Unsubscribe, List-Unsubscribe-Post, Feedback-ID", 0, 0, 0,
+	    S(dkim_oversign_headers), pw_conf_check_header_names },
+	{ "dkim_expire", PW_CONF_TIME, "0s", 0, 20 * 86400 * 1000LL, 0,
+	    S(dkim_expire_ms), NULL },
+	{ "dkim_failure_mode", PW_CONF_STRING, "tempfail", 0, 0,
+	    PW_CONF_NONEMPTY, S(dkim_failure_mode), pw_conf_check_dkim_failure },
+	{ "dkim_key_mode_check", PW_CONF_STRING, "yes", 0, 0, PW_CONF_NONEMPTY,
+	    S(dkim_key_mode_check), pw_conf_check_yes_no },
+	{ "dkim_max_header_size", PW_CONF_INT, "1048576", 65536, 16777216, 0,
+	    S(dkim_max_header_size), NULL },
+	{ "milter_internal_networks", PW_CONF_LIST, "", 0, 0, 0,
+	    S(milter_internal_networks), NULL },
 };
 
 #undef S
@@ -234,6 +279,74 @@ pw_conf_check_prefix(const char *v)
 		if (!isgraph((unsigned char)*p) || *p == '{' || *p == '}')
 			return "must be printable, without spaces or braces";
 	return NULL;
+}
+
+/* policyd_fail_mode: what to answer when Redis fails. */
+static const char *
+pw_conf_check_fail_mode(const char *v)
+{
+	return strcmp(v, "defer") == 0 || strcmp(v, "pass") == 0 ? NULL :
+	    "expected defer or pass";
+}
+
+/* policyd_unknown_key: what to do with a user name that is no key. */
+static const char *
+pw_conf_check_unknown_key(const char *v)
+{
+	return strcmp(v, "reject") == 0 || strcmp(v, "pass") == 0 ? NULL :
+	    "expected reject or pass";
+}
+
+/* dkim_canonicalization: header/body, each simple or relaxed. */
+static const char *
+pw_conf_check_canon(const char *v)
+{
+	enum pw_dkim_canon h, b;
+	const char *why;
+
+	if (strchr(v, '/') == NULL)
+		return "expected header/body (example: relaxed/relaxed)";
+	return pw_dkim_canon_parse_pair(v, &h, &b, &why) < 0 ? why : NULL;
+}
+
+static int
+pw_conf_check_header_name(const char *item, size_t len, void *arg)
+{
+	const char **why_r = arg;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (item[i] < 33 || item[i] > 126 || item[i] == ':') {
+			*why_r = "not a header field name";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* dkim_*_headers: header field names. */
+static const char *
+pw_conf_check_header_names(const char *v)
+{
+	const char *why = NULL;
+
+	(void)pw_conf_list_foreach(v, pw_conf_check_header_name, &why);
+	return why;
+}
+
+/* dkim_failure_mode: what a signing failure does to the message. */
+static const char *
+pw_conf_check_dkim_failure(const char *v)
+{
+	return strcmp(v, "tempfail") == 0 || strcmp(v, "accept") == 0 ? NULL :
+	    "expected tempfail or accept";
+}
+
+static const char *
+pw_conf_check_yes_no(const char *v)
+{
+	return strcmp(v, "yes") == 0 || strcmp(v, "no") == 0 ? NULL :
+	    "expected yes or no";
 }
 
 /* --- typed value parsing ---------------------------------------------------- */

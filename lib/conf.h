@@ -61,11 +61,28 @@ struct pw_conf {
 	int	 policyd_max_request_size;
 	int	 policyd_max_line_length;
 	int	 policyd_max_attributes;
+	char	*policyd_fail_mode;	/* defer | pass */
+	char	*policyd_unknown_key;	/* reject | pass */
+	int	 policyd_reservation_ttl_ms;
+	char	*policyd_geoip_database;
+	int	 events_max_length;	/* 0: no events */
 
 	/* postwarden-milter */
 	char	*milter_socket;
 	char	*milter_pid_file;
 	int	 milter_timeout_ms;
+
+	/* DKIM signing (postwarden-milter) */
+	char	*dkim_key_table;
+	char	*dkim_signing_table;
+	char	*dkim_canonicalization;	/* header/body */
+	char	*dkim_signed_headers;
+	char	*dkim_oversign_headers;
+	int	 dkim_expire_ms;		/* 0: no x= */
+	char	*dkim_failure_mode;	/* tempfail | accept */
+	char	*dkim_key_mode_check;	/* yes | no */
+	int	 dkim_max_header_size;
+	char	*milter_internal_networks;
 };
 
 /*

@@ -6,6 +6,10 @@ lib_libpostwarden_a_SOURCES = \
 	lib/conf.c lib/conf.h \
 	lib/cmdline.c lib/cmdline.h \
 	lib/daemon.c lib/daemon.h \
+	lib/dkim_canon.c lib/dkim_canon.h \
+	lib/dkim_keys.c lib/dkim_keys.h \
+	lib/dkim_sign.c lib/dkim_sign.h \
+	lib/geoip.c lib/geoip.h \
 	lib/identity.c lib/identity.h \
 	lib/identity_cache.c lib/identity_cache.h \
 	lib/log.c lib/log.h \
