@@ -5,16 +5,38 @@
  * command; each cli_<command>.c implements one command.  Commands return
  * the process exit status (see CLI_EXIT_*), and print errors to stderr as
  * "postwarden: what went wrong".
+ *
+ * Shared helpers, so that no command writes its own:
+ *   cli_util.c  input: Redis access with clear errors (struct cli_db),
+ *               key names, validation of names and addresses, times and
+ *               durations, the limit options (struct cli_fields)
+ *   cli_out.c   output: JSON (one escaping function), tables, times,
+ *               records of keys and tenants for humans and for JSON
+ *
+ * Security: every Redis command is argv with lengths; key names are built
+ * only from validated tenant names and key ids; text read from Redis is
+ * escaped before it reaches a terminal or a JSON string.
  */
 #ifndef PW_CLI_H
 #define PW_CLI_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "conf.h"
+#include "redis.h"
 
 /* Exit status, documented in postwarden(1). */
 #define CLI_EXIT_OK		0	/* done */
-#define CLI_EXIT_NOTFOUND	1	/* the thing asked about does not exist */
+#define CLI_EXIT_NOTFOUND	1	/* what was asked about is not there */
 #define CLI_EXIT_FAIL		2	/* configuration or Redis failure */
+#define CLI_EXIT_EXISTS		3	/* what was to be created exists */
 #define CLI_EXIT_USAGE		64	/* bad command line (EX_USAGE) */
 
 struct cli_opts {
@@ -23,7 +45,253 @@ struct cli_opts {
 };
 
 int	cli_config(const struct cli_opts *opts, int argc, char **argv);
+int	cli_dkim(const struct cli_opts *opts, int argc, char **argv);
+int	cli_key(const struct cli_opts *opts, int argc, char **argv);
+int	cli_tenant(const struct cli_opts *opts, int argc, char **argv);
+int	cli_usage(const struct cli_opts *opts, int argc, char **argv);
+int	cli_suppress(const struct cli_opts *opts, int argc, char **argv);
+int	cli_events(const struct cli_opts *opts, int argc, char **argv);
 
-void	cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+struct cli_db;
+struct cli_fields;
+/*
+ * Copy the global suppression list into a tenant's (tenant add): 0 and
+ * how many entries in *n_r, or -1 after printing why.
+ */
+int	cli_suppress_copy_global(struct cli_db *db, const char *tenant,
+	    size_t *n_r);
+
+void	cli_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+/*
+ * Long options the commands share (values above any short option).  The
+ * limit options are spelled once, in CLI_LIMIT_LONGOPTS.
+ */
+enum cli_opt {
+	CLI_OPT_RATE = 256,
+	CLI_OPT_BURST,
+	CLI_OPT_QUOTA_HOUR,
+	CLI_OPT_QUOTA_DAY,
+	CLI_OPT_QUOTA_MONTH,
+	CLI_OPT_MAX_SIZE,
+	CLI_OPT_MAX_RCPT,
+	CLI_OPT_COUNTRIES,
+	CLI_OPT_DESCRIPTION,
+	CLI_OPT_STATUS,
+	CLI_OPT_TENANT,
+	CLI_OPT_KEY,
+	CLI_OPT_GLOBAL,
+	CLI_OPT_JSON,
+	CLI_OPT_REASON,
+	CLI_OPT_EXPIRES,
+	CLI_OPT_SKIP_BAD,
+	CLI_OPT_FOLLOW,
+	CLI_OPT_COUNT,
+	CLI_OPT_AT,
+};
+
+#define CLI_LIMIT_LONGOPTS \
+	{ "rate", required_argument, NULL, CLI_OPT_RATE }, \
+	{ "burst", required_argument, NULL, CLI_OPT_BURST }, \
+	{ "quota-hour", required_argument, NULL, CLI_OPT_QUOTA_HOUR }, \
+	{ "quota-day", required_argument, NULL, CLI_OPT_QUOTA_DAY }, \
+	{ "quota-month", required_argument, NULL, CLI_OPT_QUOTA_MONTH }, \
+	{ "max-size", required_argument, NULL, CLI_OPT_MAX_SIZE }, \
+	{ "max-recipients", required_argument, NULL, CLI_OPT_MAX_RCPT }, \
+	{ "description", required_argument, NULL, CLI_OPT_DESCRIPTION }, \
+	{ "status", required_argument, NULL, CLI_OPT_STATUS }
+
+/* --- cli_util.c: Redis access ------------------------------------------- */
+
+/* An open configuration and Redis handle for one command. */
+struct cli_db {
+	struct pw_conf	*conf;
+	struct pw_redis	*redis;
+	const char	*prefix;	/* redis_key_prefix, "pw:" */
+	bool		 json;		/* --json given */
+};
+
+/*
+ * Load the configuration and connect to Redis; ignores SIGPIPE.
+ * CLI_EXIT_OK, or CLI_EXIT_FAIL after printing why.
+ */
+int	cli_util_open(const struct cli_opts *opts, bool json,
+	    struct cli_db *db);
+/* Disconnect and free; safe on a partly opened db. */
+void	cli_util_close(struct cli_db *db);
+/*
+ * Send one command.  The reply (the caller frees it), or NULL after
+ * printing why (no reply, or an error reply, which is freed).
+ */
+redisReply *cli_util_cmdv(struct cli_db *db, int argc, const char **argv,
+	    const size_t *argvlen);
+/* The same with string arguments ending with NULL. */
+redisReply *cli_util_cmd(struct cli_db *db, ...) __attribute__((sentinel));
+/* Run a script (EVALSHA, EVAL on NOSCRIPT); errors as cli_util_cmdv. */
+redisReply *cli_util_eval(struct cli_db *db, struct pw_redis_script *script,
+	    int nkeys, int argc, const char **argv, const size_t *argvlen);
+/*
+ * A Redis key name: the prefix followed by fmt's expansion, allocated.
+ * Only validated names and literal text may go into fmt's arguments.
+ */
+char	*cli_util_key(const struct cli_db *db, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* An integer reply's value (or a string one's), else -1. */
+long long cli_util_reply_int(const redisReply *reply);
+/* The value of field in an HGETALL reply, or NULL. */
+const char *cli_util_hash_get(const redisReply *hash, const char *field);
+/* Which tenant a key id belongs to: 0 and tenant_r filled, 1 unknown, -1. */
+int	cli_util_key_tenant(struct cli_db *db, const char *keyid,
+	    char *tenant_r, size_t size);
+/* Whether a tenant record exists: 1 yes, 0 no, -1 Redis failure. */
+int	cli_util_tenant_exists(struct cli_db *db, const char *tenant);
+/* The names in pw:tenants, sorted; an allocated array, NULL on failure. */
+char	**cli_util_tenants(struct cli_db *db, size_t *n_r);
+void	cli_util_free_strv(char **v, size_t n);
+/* qsort comparison of two char * by strcmp. */
+int	cli_util_strcmp(const void *a, const void *b);
+
+/*
+ * Apply field changes to an existing key or tenant record, atomically,
+ * and set "updated": 1 done, 0 no such record, -1 after printing why.
+ */
+int	cli_util_update(struct cli_db *db, const char *record,
+	    const struct cli_fields *f);
+
+/* --- cli_util.c: subcommands and options ------------------------------ */
+
+/* One subcommand of a command group ("key add"). */
+struct cli_sub {
+	const char	*name;
+	int		(*run)(const struct cli_opts *, int, char **);
+	const char	*usage;		/* "add KEYID --tenant T ..." */
+};
+
+/*
+ * Run the subcommand named by argv[1] with argv[1..] (getopt reset), or
+ * print the group's usage and return CLI_EXIT_USAGE.
+ */
+int	cli_util_dispatch(const char *group, const struct cli_sub *subs,
+	    size_t nsubs, const struct cli_opts *opts, int argc, char **argv);
+/* Print "usage: postwarden GROUP USAGE"; returns CLI_EXIT_USAGE. */
+int	cli_util_usage(const char *group, const char *usage);
+/*
+ * After getopt_long returned '?' or ':' (optstring starting with ':'):
+ * print which option was wrong; returns CLI_EXIT_USAGE.
+ */
+int	cli_util_badopt(const char *cmd, int ch, char **argv);
+
+/* --- cli_util.c: validation and parsing ------------------------------- */
+
+/*
+ * Check a tenant name or key id given on the command line; 0, or -1
+ * after printing what is expected.
+ */
+int	cli_util_check_tenant(const char *s);
+int	cli_util_check_key(const char *s);
+
+#define CLI_ADDRESS_MAX	254
+/*
+ * Check and lower-case an address: "user@domain" or "@domain" (ASCII,
+ * dot-atom local part, LDH domain labels).  0 and out filled, or -1 and
+ * a static reason.
+ */
+int	cli_util_address(const char *in, char out[CLI_ADDRESS_MAX + 1],
+	    const char **why_r);
+
+/* A whole decimal number in 0..max: 0, or -1. */
+int	cli_util_uint(const char *s, uint64_t max, uint64_t *r);
+/*
+ * A point in time: Unix seconds, "YYYY-MM-DD" (midnight UTC) or
+ * "YYYY-MM-DDTHH:MM[:SS]Z".  0, or -1.
+ */
+int	cli_util_time(const char *s, int64_t *r);
+/*
+ * When a suppression expires: "never" or "0" (0), a duration from now
+ * ("90m", "12h", "30d", "2w", "3600s", or bare seconds with a unit), or a
+ * time as cli_util_time.  0, or -1.
+ */
+int	cli_util_expires(const char *s, int64_t now, int64_t *r);
+
+/* Field changes for a key or tenant record: HSET these, HDEL those. */
+#define CLI_FIELDS_MAX		16
+#define CLI_FIELD_VALUE_MAX	320
+#define CLI_DESCRIPTION_MAX	256
+struct cli_fields {
+	int		 nset;
+	const char	*set_name[CLI_FIELDS_MAX];
+	char		 set_value[CLI_FIELDS_MAX][CLI_FIELD_VALUE_MAX];
+	int		 ndel;
+	const char	*del_name[CLI_FIELDS_MAX];
+};
+
+void	cli_util_fields_set(struct cli_fields *f, const char *name,
+	    const char *value);
+void	cli_util_fields_del(struct cli_fields *f, const char *name);
+/*
+ * Take one of CLI_LIMIT_LONGOPTS (and --countries when is_key): 0 when
+ * taken, -1 after printing what the option expects (exit 64), 1 when ch
+ * is not a limit option.
+ */
+int	cli_util_limit_opt(int ch, const char *arg, bool is_key,
+	    struct cli_fields *f);
+
+/* --- cli_out.c: output ---------------------------------------------------- */
+
+/* A JSON writer that places commas itself. */
+#define CLI_JSON_DEPTH	16
+struct cli_json {
+	FILE	*fp;
+	int	 depth;
+	bool	 first[CLI_JSON_DEPTH];
+	bool	 after_key;
+};
+
+void	cli_out_json_init(struct cli_json *j, FILE *fp);
+/* Open or close an object or array: bracket is {, [, } or ]. */
+void	cli_out_json_open(struct cli_json *j, char bracket);
+void	cli_out_json_close(struct cli_json *j, char bracket);
+void	cli_out_json_key(struct cli_json *j, const char *name);
+void	cli_out_json_str(struct cli_json *j, const char *s, size_t len);
+/* A string, or null for NULL. */
+void	cli_out_json_cstr(struct cli_json *j, const char *s);
+void	cli_out_json_int(struct cli_json *j, long long n);
+void	cli_out_json_null(struct cli_json *j);
+void	cli_out_json_bool(struct cli_json *j, bool b);
+/* Write s as a JSON string (quotes included), valid UTF-8 kept. */
+void	cli_out_json_escape(FILE *fp, const char *s, size_t len);
+
+/* A table for humans: columns padded to their widest cell. */
+struct cli_table {
+	size_t	  ncols;
+	size_t	  nrows;	/* rows added, header included */
+	size_t	  cap;
+	char	**cells;	/* nrows * ncols, escaped copies */
+};
+
+void	cli_out_table_init(struct cli_table *t, size_t ncols);
+/* Add a row of ncols cells (NULL prints "-"); text is escaped. */
+void	cli_out_table_row(struct cli_table *t, ...);
+void	cli_out_table_rowv(struct cli_table *t, const char **cells);
+void	cli_out_table_print(struct cli_table *t, FILE *fp);
+void	cli_out_table_free(struct cli_table *t);
+
+/* "2026-11-27T05:00:00Z" (at least 21 bytes); "never" for 0. */
+#define CLI_TIME_MAX	32
+char	*cli_out_time(int64_t t, char buf[CLI_TIME_MAX]);
+/* Untrusted text for a terminal: non-printable bytes as \xNN. */
+char	*cli_out_safe(char *buf, size_t size, const char *s, size_t len);
+
+/*
+ * A key's or tenant's record (an HGETALL reply): for humans, a two-column
+ * table of every field in schema order; for JSON, the members of the
+ * object the caller has opened, limits as numbers or null.
+ */
+void	cli_out_record_table(const redisReply *hash, struct cli_table *t);
+void	cli_out_record_json(const redisReply *hash, struct cli_json *j);
+/* A record's limits in one short line for list tables. */
+char	*cli_out_limits_brief(const redisReply *hash, char *buf,
+	    size_t size);
 
 #endif

@@ -5,8 +5,9 @@
  *   postwarden [-c FILE] [--json] COMMAND [ARGS...]
  *
  * One command per cli_<command>.c; this file only finds it.  Output is
- * for humans by default and JSON with --json.  Exit status: CLI_EXIT_* in
- * cli.h, documented in postwarden(1).
+ * for humans by default and JSON with --json (also accepted after the
+ * command).  Exit status: CLI_EXIT_* in cli.h, documented in
+ * postwarden(1).
  */
 #include "config.h"
 
@@ -26,6 +27,18 @@ static const struct {
 } cli_commands[] = {
 	{ "config", cli_config,
 	    "config [-n|-d]         print the settings (like postconf)" },
+	{ "dkim", cli_dkim,
+	    "dkim keygen|txt        DKIM keys and their DNS records" },
+	{ "key", cli_key,
+	    "key add|show|list|set|suspend|disable|enable|delete  API keys" },
+	{ "tenant", cli_tenant,
+	    "tenant add|show|list|set|suspend|disable|enable  tenants" },
+	{ "usage", cli_usage,
+	    "usage KEY|TENANT       counters against limits, reset times" },
+	{ "suppress", cli_suppress,
+	    "suppress add|remove|check|list|import|export  suppressions" },
+	{ "events", cli_events,
+	    "events tail [--follow] the event stream" },
 };
 
 #define CLI_NCOMMANDS	(sizeof(cli_commands) / sizeof(cli_commands[0]))
@@ -43,7 +56,7 @@ cli_error(const char *fmt, ...)
 }
 
 static void
-cli_usage(FILE *fp)
+cli_help(FILE *fp)
 {
 	size_t i;
 
@@ -82,15 +95,15 @@ main(int argc, char **argv)
 			printf("postwarden %s\n", PACKAGE_VERSION);
 			return CLI_EXIT_OK;
 		case 'h':
-			cli_usage(stdout);
+			cli_help(stdout);
 			return CLI_EXIT_OK;
 		default:
-			cli_usage(stderr);
+			cli_help(stderr);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		cli_usage(stderr);
+		cli_help(stderr);
 		return CLI_EXIT_USAGE;
 	}
 	for (i = 0; i < CLI_NCOMMANDS; i++) {

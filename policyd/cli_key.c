@@ -1,0 +1,665 @@
+/*
+ * cli_key.c -- `postwarden key`: API keys.
+ *
+ *   key add KEYID --tenant TENANT [LIMITS] [--countries CC,..]
+ *   key show KEYID
+ *   key list [--tenant TENANT]
+ *   key set KEYID [LIMITS] [--countries CC,..]
+ *   key suspend|disable|enable KEYID
+ *   key delete KEYID [--tenant TENANT]
+ *
+ * Exports: cli_key.
+ *
+ * Redis (docs/redis-schema.md): the directory entry pw:key:<id> (field
+ * tenant) lies outside the tenant's slot; the record pw:{T}:key:<id> and
+ * the set pw:{T}:keys inside it.  No script may touch both slots (Redis
+ * Cluster), so adding and deleting are two steps, ordered so that a crash
+ * between them leaves nothing a sender can use:
+ *   add:    record + set (one script, atomic, refused when the record
+ *           exists), then the directory entry (HSETNX: of two racing adds
+ *           into different tenants the first wins, the other undoes its
+ *           record).  A record without directory entry is unreachable
+ *           (identity finds no tenant); add refuses to replace it, so
+ *           that an add racing a delete of the same id can never leave a
+ *           directory entry without record (which the daemons would take
+ *           for a key without limits): `key delete --tenant` removes it.
+ *   delete: the directory entry first (the key stops resolving at once,
+ *           give or take identity_cache_ttl), then record + set.  A record
+ *           left behind is removed by `key delete KEYID --tenant TENANT`.
+ * Status and limit changes are one script on the record, which refuses
+ * to recreate a record deleted meanwhile.
+ *
+ * Failures: unknown key or tenant exit 1, an existing key exit 3, bad
+ * input exit 64, Redis trouble exit 2 (messages from cli_util).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "identity.h"
+#include "xmalloc.h"
+
+#define CLI_KEY_GROUP	"key"
+#define CLI_KEY_LIMITS	"[--rate N/s|N/m] [--burst N] [--quota-hour N] " \
+	"[--quota-day N] [--quota-month N] [--max-size N[K|M|G]] " \
+	"[--max-recipients N] [--countries CC,..] [--description TEXT] " \
+	"[--status STATUS]"
+
+/*
+ * Record + set in the tenant slot: 1 done, -1 when the tenant does not
+ * exist, 0 when the record does.
+ */
+static struct pw_redis_script cli_key_add_script = {
+	"cli_key_add",
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+	"if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
+	"redis.call('HSET', KEYS[2], unpack(ARGV, 2))\n"
+	"redis.call('SADD', KEYS[3], ARGV[1])\n"
+	"return 1\n",
+	""
+};
+
+/* Record + set in the tenant slot; how many of the two existed. */
+static struct pw_redis_script cli_key_del_script = {
+	"cli_key_del",
+	"return redis.call('DEL', KEYS[1]) + "
+	"redis.call('SREM', KEYS[2], ARGV[1])\n",
+	""
+};
+
+/* The directory entry, only while it names ARGV[1]: 1 deleted, else 0. */
+static struct pw_redis_script cli_key_dir_del_script = {
+	"cli_key_dir_del",
+	"if redis.call('HGET', KEYS[1], 'tenant') == ARGV[1] then\n"
+	"  return redis.call('DEL', KEYS[1])\n"
+	"end\n"
+	"return 0\n",
+	""
+};
+
+static const struct option cli_key_longopts[] = {
+	CLI_LIMIT_LONGOPTS,
+	{ "countries", required_argument, NULL, CLI_OPT_COUNTRIES },
+	{ "tenant", required_argument, NULL, CLI_OPT_TENANT },
+	{ "json", no_argument, NULL, CLI_OPT_JSON },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What a key subcommand was given on its command line. */
+struct cli_key_args {
+	const char		*keyid;
+	const char		*tenant;	/* --tenant, or NULL */
+	bool			 json;
+	struct cli_fields	 fields;
+};
+
+/*
+ * Parse a subcommand's options and its one KEYID (none for list): 0, or
+ * CLI_EXIT_USAGE after printing why.  Limits only when limits is true.
+ */
+static int
+cli_key_args(int argc, char **argv, const char *usage, bool limits,
+    bool want_key, struct cli_key_args *a)
+{
+	char cmd[32];
+	int ch, rc;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(cmd, sizeof(cmd), "key %s", argv[0]);
+	while ((ch = getopt_long(argc, argv, ":", cli_key_longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case CLI_OPT_TENANT:
+			if (cli_util_check_tenant(optarg) < 0)
+				return CLI_EXIT_USAGE;
+			a->tenant = optarg;
+			break;
+		case CLI_OPT_JSON:
+			a->json = true;
+			break;
+		case '?':
+		case ':':
+			cli_util_badopt(cmd, ch, argv);
+			return cli_util_usage(CLI_KEY_GROUP, usage);
+		default:
+			if (!limits) {
+				cli_error("%s: option %s does not apply", cmd,
+				    argv[optind - 1]);
+				return cli_util_usage(CLI_KEY_GROUP, usage);
+			}
+			rc = cli_util_limit_opt(ch, optarg, true, &a->fields);
+			if (rc != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		}
+	}
+	if (argc - optind != (want_key ? 1 : 0))
+		return cli_util_usage(CLI_KEY_GROUP, usage);
+	if (want_key) {
+		a->keyid = argv[optind];
+		if (cli_util_check_key(a->keyid) < 0)
+			return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Print a key's record: a table, or a JSON object with the key and its
+ * tenant.  CLI_EXIT_OK, CLI_EXIT_NOTFOUND or CLI_EXIT_FAIL.
+ */
+static int
+cli_key_print(struct cli_db *db, const char *keyid, const char *tenant)
+{
+	struct cli_table t;
+	struct cli_json j;
+	redisReply *hash;
+	char *rec;
+
+	rec = cli_util_key(db, "{%s}:key:%s", tenant, keyid);
+	hash = cli_util_cmd(db, "HGETALL", rec, NULL);
+	if (hash == NULL) {
+		free(rec);
+		return CLI_EXIT_FAIL;
+	}
+	if (hash->type != REDIS_REPLY_ARRAY || hash->elements == 0) {
+		cli_error("key %s: the directory names tenant %s, but %s is "
+		    "missing", keyid, tenant, rec);
+		freeReplyObject(hash);
+		free(rec);
+		return CLI_EXIT_NOTFOUND;
+	}
+	free(rec);
+	if (db->json) {
+		cli_out_json_init(&j, stdout);
+		cli_out_json_open(&j, '{');
+		cli_out_json_key(&j, "key");
+		cli_out_json_cstr(&j, keyid);
+		cli_out_json_key(&j, "tenant");
+		cli_out_json_cstr(&j, tenant);
+		cli_out_record_json(hash, &j);
+		cli_out_json_close(&j, '}');
+		putchar('\n');
+	} else {
+		cli_out_table_init(&t, 2);
+		cli_out_table_row(&t, "key", keyid);
+		cli_out_table_row(&t, "tenant", tenant);
+		cli_out_record_table(hash, &t);
+		cli_out_table_print(&t, stdout);
+		cli_out_table_free(&t);
+	}
+	freeReplyObject(hash);
+	return CLI_EXIT_OK;
+}
+
+/* Find a key's tenant, saying so when it is unknown: 0, or an exit code. */
+static int
+cli_key_find(struct cli_db *db, const char *keyid, char *tenant, size_t size)
+{
+	switch (cli_util_key_tenant(db, keyid, tenant, size)) {
+	case 0:
+		return 0;
+	case 1:
+		cli_error("unknown key: %s", keyid);
+		return CLI_EXIT_NOTFOUND;
+	default:
+		return CLI_EXIT_FAIL;
+	}
+}
+
+/* Say what happened to a key: a line, or its record with --json. */
+static int
+cli_key_done(struct cli_db *db, const char *keyid, const char *tenant,
+    const char *what)
+{
+	if (db->json)
+		return cli_key_print(db, keyid, tenant);
+	printf("key %s (tenant %s) %s\n", keyid, tenant, what);
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_key_add(const struct cli_opts *opts, int argc, char **argv)
+{
+	static const char usage[] = "add KEYID --tenant TENANT " CLI_KEY_LIMITS;
+	const char *kv[4 + 2 * (CLI_FIELDS_MAX + 3)];
+	char tenant[PW_IDENTITY_TENANT_MAX + 1], now[24];
+	char *rec = NULL, *set = NULL, *dir = NULL, *tkey = NULL;
+	struct cli_key_args a;
+	struct cli_db db;
+	redisReply *reply;
+	int rc, kc = 0, i;
+	long long n;
+
+	if ((rc = cli_key_args(argc, argv, usage, true, true, &a)) != 0)
+		return rc;
+	if (a.tenant == NULL) {
+		cli_error("key add: --tenant is required");
+		return cli_util_usage(CLI_KEY_GROUP, usage);
+	}
+	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
+		return rc;
+	switch (cli_util_key_tenant(&db, a.keyid, tenant, sizeof(tenant))) {
+	case 0:
+		cli_error("key %s exists already (tenant %s)", a.keyid,
+		    tenant);
+		rc = CLI_EXIT_EXISTS;
+		goto out;
+	case 1:
+		break;
+	default:
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+
+	/* Step 1: the record and the tenant's key set, atomically. */
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	tkey = cli_util_key(&db, "{%s}:tenant", a.tenant);
+	rec = cli_util_key(&db, "{%s}:key:%s", a.tenant, a.keyid);
+	set = cli_util_key(&db, "{%s}:keys", a.tenant);
+	kv[kc++] = tkey;
+	kv[kc++] = rec;
+	kv[kc++] = set;
+	kv[kc++] = a.keyid;
+	for (i = 0; i < a.fields.nset; i++) {
+		if (strcmp(a.fields.set_name[i], "status") == 0)
+			continue;
+		kv[kc++] = a.fields.set_name[i];
+		kv[kc++] = a.fields.set_value[i];
+	}
+	kv[kc++] = "status";
+	kv[kc++] = "active";
+	for (i = 0; i < a.fields.nset; i++) {
+		if (strcmp(a.fields.set_name[i], "status") == 0)
+			kv[kc - 1] = a.fields.set_value[i];
+	}
+	kv[kc++] = "created";
+	kv[kc++] = now;
+	kv[kc++] = "updated";
+	kv[kc++] = now;
+	if ((reply = cli_util_eval(&db, &cli_key_add_script, 3, kc, kv,
+	    NULL)) == NULL) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	n = cli_util_reply_int(reply);
+	freeReplyObject(reply);
+	if (n == -1) {
+		cli_error("unknown tenant: %s", a.tenant);
+		rc = CLI_EXIT_NOTFOUND;
+		goto out;
+	}
+	if (n == 0) {
+		cli_error("key %s: %s exists without directory entry (an "
+		    "interrupted add or delete); remove it with: postwarden "
+		    "key delete %s --tenant %s", a.keyid, rec, a.keyid,
+		    a.tenant);
+		rc = CLI_EXIT_EXISTS;
+		goto out;
+	}
+
+	/* Step 2: the directory entry, which makes the key usable. */
+	dir = cli_util_key(&db, "key:%s", a.keyid);
+	if ((reply = cli_util_cmd(&db, "HSETNX", dir, "tenant", a.tenant,
+	    NULL)) == NULL) {
+		cli_error("key %s: the record is written but not the "
+		    "directory entry %s; run key delete %s --tenant %s, then "
+		    "key add again", a.keyid, dir, a.keyid, a.tenant);
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	n = cli_util_reply_int(reply);
+	freeReplyObject(reply);
+	if (n != 1) {
+		/* Another add, into another tenant, won the race. */
+		rc = cli_util_key_tenant(&db, a.keyid, tenant, sizeof(tenant));
+		if (rc == 0 && strcmp(tenant, a.tenant) != 0) {
+			kv[0] = rec;
+			kv[1] = set;
+			kv[2] = a.keyid;
+			reply = cli_util_eval(&db, &cli_key_del_script, 2, 3,
+			    kv, NULL);
+			if (reply != NULL)
+				freeReplyObject(reply);
+		}
+		cli_error("key %s exists already (tenant %s)", a.keyid,
+		    rc == 0 ? tenant : "?");
+		rc = CLI_EXIT_EXISTS;
+		goto out;
+	}
+	rc = cli_key_done(&db, a.keyid, a.tenant, "added");
+out:
+	free(tkey);
+	free(rec);
+	free(set);
+	free(dir);
+	cli_util_close(&db);
+	return rc;
+}
+
+static int
+cli_key_show(const struct cli_opts *opts, int argc, char **argv)
+{
+	char tenant[PW_IDENTITY_TENANT_MAX + 1];
+	struct cli_key_args a;
+	struct cli_db db;
+	int rc;
+
+	if ((rc = cli_key_args(argc, argv, "show KEYID", false, true,
+	    &a)) != 0)
+		return rc;
+	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = cli_key_find(&db, a.keyid, tenant, sizeof(tenant))) == 0)
+		rc = cli_key_print(&db, a.keyid, tenant);
+	cli_util_close(&db);
+	return rc;
+}
+
+/* Add one tenant's keys to the table or the JSON array: 0 or -1. */
+static int
+cli_key_list_tenant(struct cli_db *db, const char *tenant,
+    struct cli_table *t, struct cli_json *j)
+{
+	char limits[256];
+	redisReply *ids, *hash;
+	char *set, *rec, **v;
+	size_t i, n = 0;
+
+	set = cli_util_key(db, "{%s}:keys", tenant);
+	ids = cli_util_cmd(db, "SMEMBERS", set, NULL);
+	free(set);
+	if (ids == NULL)
+		return -1;
+	v = pw_xcalloc(ids->elements + 1, sizeof(*v));
+	for (i = 0; ids->type == REDIS_REPLY_ARRAY && i < ids->elements; i++)
+		if (pw_identity_valid_key(ids->element[i]->str,
+		    ids->element[i]->len))
+			v[n++] = ids->element[i]->str;
+	qsort(v, n, sizeof(*v), cli_util_strcmp);
+	for (i = 0; i < n; i++) {
+		rec = cli_util_key(db, "{%s}:key:%s", tenant, v[i]);
+		hash = cli_util_cmd(db, "HGETALL", rec, NULL);
+		free(rec);
+		if (hash == NULL) {
+			free(v);
+			freeReplyObject(ids);
+			return -1;
+		}
+		if (j != NULL) {
+			cli_out_json_open(j, '{');
+			cli_out_json_key(j, "key");
+			cli_out_json_cstr(j, v[i]);
+			cli_out_json_key(j, "tenant");
+			cli_out_json_cstr(j, tenant);
+			cli_out_record_json(hash, j);
+			cli_out_json_close(j, '}');
+		} else {
+			cli_out_table_row(t, v[i], tenant,
+			    hash->elements == 0 ? "(no record)" :
+			    cli_util_hash_get(hash, "status"),
+			    cli_out_limits_brief(hash, limits,
+			    sizeof(limits)),
+			    cli_util_hash_get(hash, "description"));
+		}
+		freeReplyObject(hash);
+	}
+	free(v);
+	freeReplyObject(ids);
+	return 0;
+}
+
+static int
+cli_key_list(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct cli_key_args a;
+	struct cli_table t;
+	struct cli_json j;
+	struct cli_db db;
+	char **tenants = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = cli_key_args(argc, argv, "list [--tenant TENANT]", false,
+	    false, &a)) != 0)
+		return rc;
+	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
+		return rc;
+	if (a.tenant != NULL) {
+		switch (cli_util_tenant_exists(&db, a.tenant)) {
+		case 1:
+			break;
+		case 0:
+			cli_error("unknown tenant: %s", a.tenant);
+			rc = CLI_EXIT_NOTFOUND;
+			goto out;
+		default:
+			rc = CLI_EXIT_FAIL;
+			goto out;
+		}
+	} else if ((tenants = cli_util_tenants(&db, &n)) == NULL) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	cli_out_table_init(&t, 5);
+	cli_out_table_row(&t, "KEY", "TENANT", "STATUS", "LIMITS",
+	    "DESCRIPTION");
+	cli_out_json_init(&j, stdout);
+	if (db.json)
+		cli_out_json_open(&j, '[');
+	rc = CLI_EXIT_OK;
+	for (i = 0; i < (a.tenant != NULL ? 1 : n); i++) {
+		if (cli_key_list_tenant(&db, a.tenant != NULL ? a.tenant :
+		    tenants[i], &t, db.json ? &j : NULL) < 0) {
+			rc = CLI_EXIT_FAIL;
+			break;
+		}
+	}
+	if (db.json) {
+		cli_out_json_close(&j, ']');
+		putchar('\n');
+	} else if (rc == CLI_EXIT_OK) {
+		cli_out_table_print(&t, stdout);
+	}
+	cli_out_table_free(&t);
+out:
+	cli_util_free_strv(tenants, n);
+	cli_util_close(&db);
+	return rc;
+}
+
+/* Apply a.fields to an existing key; what says what happened. */
+static int
+cli_key_change(const struct cli_opts *opts, struct cli_key_args *a,
+    const char *what)
+{
+	char tenant[PW_IDENTITY_TENANT_MAX + 1];
+	struct cli_db db;
+	char *rec;
+	int rc;
+
+	if ((rc = cli_util_open(opts, a->json, &db)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = cli_key_find(&db, a->keyid, tenant, sizeof(tenant))) != 0)
+		goto out;
+	rec = cli_util_key(&db, "{%s}:key:%s", tenant, a->keyid);
+	switch (cli_util_update(&db, rec, &a->fields)) {
+	case 1:
+		rc = cli_key_done(&db, a->keyid, tenant, what);
+		break;
+	case 0:
+		cli_error("key %s: the directory names tenant %s, but %s is "
+		    "missing", a->keyid, tenant, rec);
+		rc = CLI_EXIT_NOTFOUND;
+		break;
+	default:
+		rc = CLI_EXIT_FAIL;
+		break;
+	}
+	free(rec);
+out:
+	cli_util_close(&db);
+	return rc;
+}
+
+static int
+cli_key_set(const struct cli_opts *opts, int argc, char **argv)
+{
+	static const char usage[] = "set KEYID " CLI_KEY_LIMITS;
+	struct cli_key_args a;
+	int rc;
+
+	if ((rc = cli_key_args(argc, argv, usage, true, true, &a)) != 0)
+		return rc;
+	if (a.fields.nset == 0 && a.fields.ndel == 0) {
+		cli_error("key set: nothing to change");
+		return cli_util_usage(CLI_KEY_GROUP, usage);
+	}
+	return cli_key_change(opts, &a, "updated");
+}
+
+/* key suspend|disable|enable KEYID: argv[0] says which. */
+static int
+cli_key_status(const struct cli_opts *opts, int argc, char **argv)
+{
+	char usage[32];
+	const char *status, *what;
+	struct cli_key_args a;
+	int rc;
+
+	snprintf(usage, sizeof(usage), "%s KEYID", argv[0]);
+	if ((rc = cli_key_args(argc, argv, usage, false, true, &a)) != 0)
+		return rc;
+	if (strcmp(argv[0], "suspend") == 0)
+		status = "suspended", what = "suspended";
+	else if (strcmp(argv[0], "disable") == 0)
+		status = "disabled", what = "disabled";
+	else
+		status = "active", what = "enabled";
+	cli_util_fields_set(&a.fields, "status", status);
+	return cli_key_change(opts, &a, what);
+}
+
+static int
+cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
+{
+	char tenant[PW_IDENTITY_TENANT_MAX + 1];
+	const char *kv[3];
+	char *dir = NULL, *rec = NULL, *set = NULL;
+	struct cli_key_args a;
+	struct cli_db db;
+	struct cli_json j;
+	redisReply *reply;
+	bool had_dir;
+	int rc;
+	long long n;
+
+	if ((rc = cli_key_args(argc, argv, "delete KEYID [--tenant TENANT]",
+	    false, true, &a)) != 0)
+		return rc;
+	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
+		return rc;
+	switch (cli_util_key_tenant(&db, a.keyid, tenant, sizeof(tenant))) {
+	case 0:
+		had_dir = true;
+		if (a.tenant != NULL && strcmp(a.tenant, tenant) != 0) {
+			cli_error("key %s belongs to tenant %s, not %s",
+			    a.keyid, tenant, a.tenant);
+			rc = CLI_EXIT_NOTFOUND;
+			goto out;
+		}
+		break;
+	case 1:
+		/* Only a record left by an interrupted add or delete. */
+		had_dir = false;
+		if (a.tenant == NULL) {
+			cli_error("unknown key: %s", a.keyid);
+			rc = CLI_EXIT_NOTFOUND;
+			goto out;
+		}
+		snprintf(tenant, sizeof(tenant), "%s", a.tenant);
+		break;
+	default:
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+
+	/* Step 1: the directory entry, so that the key stops working. */
+	dir = cli_util_key(&db, "key:%s", a.keyid);
+	if (had_dir) {
+		kv[0] = dir;
+		kv[1] = tenant;
+		reply = cli_util_eval(&db, &cli_key_dir_del_script, 1, 2, kv,
+		    NULL);
+		if (reply == NULL) {
+			rc = CLI_EXIT_FAIL;
+			goto out;
+		}
+		freeReplyObject(reply);
+	}
+	/* Step 2: the record and the set member. */
+	rec = cli_util_key(&db, "{%s}:key:%s", tenant, a.keyid);
+	set = cli_util_key(&db, "{%s}:keys", tenant);
+	kv[0] = rec;
+	kv[1] = set;
+	kv[2] = a.keyid;
+	if ((reply = cli_util_eval(&db, &cli_key_del_script, 2, 3, kv,
+	    NULL)) == NULL) {
+		cli_error("key %s: the directory entry is gone (the key no "
+		    "longer works) but %s is left; run key delete %s "
+		    "--tenant %s", a.keyid, rec, a.keyid, tenant);
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	n = cli_util_reply_int(reply);
+	freeReplyObject(reply);
+	if (!had_dir && n <= 0) {
+		cli_error("unknown key: %s (nothing in tenant %s)", a.keyid,
+		    tenant);
+		rc = CLI_EXIT_NOTFOUND;
+		goto out;
+	}
+	if (db.json) {
+		cli_out_json_init(&j, stdout);
+		cli_out_json_open(&j, '{');
+		cli_out_json_key(&j, "key");
+		cli_out_json_cstr(&j, a.keyid);
+		cli_out_json_key(&j, "tenant");
+		cli_out_json_cstr(&j, tenant);
+		cli_out_json_key(&j, "deleted");
+		cli_out_json_bool(&j, true);
+		cli_out_json_close(&j, '}');
+		putchar('\n');
+	} else {
+		printf("key %s (tenant %s) deleted\n", a.keyid, tenant);
+	}
+	rc = CLI_EXIT_OK;
+out:
+	free(dir);
+	free(rec);
+	free(set);
+	cli_util_close(&db);
+	return rc;
+}
+
+static const struct cli_sub cli_key_subs[] = {
+	{ "add", cli_key_add, "add KEYID --tenant TENANT [LIMITS]" },
+	{ "show", cli_key_show, "show KEYID" },
+	{ "list", cli_key_list, "list [--tenant TENANT]" },
+	{ "set", cli_key_set, "set KEYID LIMITS" },
+	{ "suspend", cli_key_status, "suspend KEYID" },
+	{ "disable", cli_key_status, "disable KEYID" },
+	{ "enable", cli_key_status, "enable KEYID" },
+	{ "delete", cli_key_delete, "delete KEYID [--tenant TENANT]" },
+};
+
+int
+cli_key(const struct cli_opts *opts, int argc, char **argv)
+{
+	return cli_util_dispatch(CLI_KEY_GROUP, cli_key_subs,
+	    sizeof(cli_key_subs) / sizeof(cli_key_subs[0]), opts, argc, argv);
+}

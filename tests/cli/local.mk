@@ -1,0 +1,16 @@
+# tests/cli -- postwarden, the admin command line, against a private
+# redis-server (bash, TAP; tests/harness/harness.sh).  They need
+# redis-server and redis-cli only: no root, no Postfix.
+
+PW_CLI_SH_TESTS = \
+	tests/cli/key.sh \
+	tests/cli/tenant.sh \
+	tests/cli/usage.sh \
+	tests/cli/suppress.sh \
+	tests/cli/import.sh \
+	tests/cli/events.sh \
+	tests/cli/errors.sh
+TESTS += $(PW_CLI_SH_TESTS)
+dist_check_SCRIPTS += $(PW_CLI_SH_TESTS)
+
+EXTRA_DIST += tests/cli/common.sh
