@@ -4,9 +4,12 @@ sbin_PROGRAMS += milter/postwarden-milter
 milter_postwarden_milter_SOURCES = \
 	milter/milter.h \
 	milter/milter_cb.c \
+	milter/milter_dkim.c \
+	milter/milter_dkim.h \
 	milter/milter_identity.c \
 	milter/milter_identity.h \
-	milter/milter_main.c
+	milter/milter_main.c \
+	milter/milter_runtime.c
 milter_postwarden_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) \
-	$(HIREDIS_CFLAGS)
+	$(HIREDIS_CFLAGS) $(LIBCRYPTO_CFLAGS)
 milter_postwarden_milter_LDADD = $(PW_LIB_LIBS) $(MILTER_LIBS)

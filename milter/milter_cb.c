@@ -16,11 +16,23 @@
  * milter_fail(); Postfix's milter_default_action covers a milter that is
  * down.  Who is sending is resolved by lib/identity.c, exactly as in the
  * policy daemon; mail that belongs to nobody is left alone.
+ *
+ * Protocol: the connection context is made at negotiation (libmilter
+ * calls xxfi_negotiate before xxfi_connect), from the snapshot current
+ * then.  Without DKIM keys the milter asks for no headers and no body;
+ * with keys it asks for headers (with SMFIP_HDR_LEADSPC, so that simple
+ * canonicalization sees the bytes as they are, and without replies when
+ * the MTA allows it) and for the body only as long as a message is being
+ * signed: a body callback for any other message answers SMFIS_SKIP.
+ * Signatures are inserted at the top (smfi_insheader index 0) at end of
+ * message (milter_dkim.h says how added and removed headers are handled).
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,6 +40,7 @@
 #include "identity.h"
 #include "log.h"
 #include "milter.h"
+#include "milter_dkim.h"
 #include "milter_identity.h"
 #include "runtime.h"
 #include "xmalloc.h"
@@ -40,12 +53,19 @@ struct milter_msg {
 	struct pw_identity	id;
 	const char		*id_why;	/* static: why no tenant */
 	char			sasl[PW_IDENTITY_KEY_MAX * 4 + 4]; /* escaped */
+	struct milter_dkim_msg	*dkim;		/* or NULL */
+	bool			body_seen;
+	const char		*dkim_why;	/* static: why not signed */
 };
 
 struct milter_conn {
 	struct pw_runtime	*rt;
 	char			 client_addr[MILTER_ADDR_MAX];
 	struct milter_msg	*msg;
+	bool			 dkim;		/* signs: hdrs+body */
+	bool			 leadspc;	/* SMFIP_HDR_LEADSPC */
+	bool			 hdr_noreply;	/* SMFIP_NR_HDR */
+	bool			 skip;		/* SMFIP_SKIP */
 };
 
 static int milter_in_flight;
@@ -72,6 +92,7 @@ milter_msg_end(struct milter_conn *conn)
 {
 	if (conn->msg == NULL)
 		return;
+	milter_dkim_msg_free(&conn->msg->dkim);
 	free(conn->msg);
 	conn->msg = NULL;
 	__atomic_sub_fetch(&milter_in_flight, 1, __ATOMIC_ACQ_REL);
@@ -90,20 +111,56 @@ milter_fail(struct milter_conn *conn, const char *what)
 	return SMFIS_TEMPFAIL;
 }
 
+/* The DKIM settings of the connection's snapshot (NULL: none). */
+static struct milter_dkim_conf *
+milter_dkim_conf(const struct milter_conn *conn)
+{
+	if (conn->rt == NULL || conn->rt->extra == NULL)
+		return NULL;
+	return ((const struct milter_runtime *)conn->rt->extra)->dkim;
+}
+
+/* A connection context, with the snapshot current now. */
+static struct milter_conn *
+milter_conn_new(SMFICTX *ctx)
+{
+	struct milter_conn *conn = pw_xcalloc(1, sizeof(*conn));
+
+	conn->rt = pw_runtime_current();
+	if (smfi_setpriv(ctx, conn) != MI_SUCCESS) {
+		pw_runtime_release(&conn->rt);
+		free(conn);
+		return NULL;
+	}
+	return conn;
+}
+
 static sfsistat
 milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	/* Only the stages we use; no body, no headers, no recipients. */
-	const unsigned long skip = SMFIP_NOHELO | SMFIP_NORCPT |
-	    SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN |
-	    SMFIP_NODATA;
+	/* Only the stages we use; no recipients, no end of headers. */
+	unsigned long skip = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOEOH |
+	    SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	struct milter_conn *conn = smfi_getpriv(ctx);
 
-	*pf0 = f0 & SMFIF_SETSYMLIST;
+	if (conn == NULL && (conn = milter_conn_new(ctx)) == NULL)
+		return milter_fail(NULL, "smfi_setpriv failed");
+	/* Headers and body only when there is something to sign. */
+	conn->dkim = milter_dkim_enabled(milter_dkim_conf(conn)) &&
+	    (f0 & SMFIF_ADDHDRS) != 0;
+	if (!conn->dkim)
+		skip |= SMFIP_NOHDRS | SMFIP_NOBODY;
+	else
+		skip |= SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_SKIP;
+	*pf0 = f0 & (SMFIF_SETSYMLIST | (conn->dkim ? SMFIF_ADDHDRS : 0));
 	*pf1 = f1 & skip;
 	*pf2 = 0;
 	*pf3 = 0;
+	conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	conn->hdr_noreply = (*pf1 & SMFIP_NR_HDR) != 0;
+	conn->skip = (*pf1 & SMFIP_SKIP) != 0;
 	if (f0 & SMFIF_SETSYMLIST) {
 		if (smfi_setsymlist(ctx, SMFIM_ENVFROM,
 		    "i {auth_authen} {mail_addr}") != MI_SUCCESS ||
@@ -117,10 +174,12 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
-	struct milter_conn *conn = pw_xcalloc(1, sizeof(*conn));
+	struct milter_conn *conn = smfi_getpriv(ctx);
 	const struct sockaddr *sa = (const struct sockaddr *)hostaddr;
 
-	conn->rt = pw_runtime_current();
+	if (conn == NULL && (conn = milter_conn_new(ctx)) == NULL)
+		return milter_fail(NULL, "smfi_setpriv failed");
+	conn->client_addr[0] = '\0';
 	if (sa != NULL && sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 		    conn->client_addr, sizeof(conn->client_addr));
@@ -128,11 +187,6 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		inet_ntop(AF_INET6,
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr,
 		    conn->client_addr, sizeof(conn->client_addr));
-	if (smfi_setpriv(ctx, conn) != MI_SUCCESS) {
-		pw_runtime_release(&conn->rt);
-		free(conn);
-		return milter_fail(NULL, "smfi_setpriv failed");
-	}
 	return SMFIS_CONTINUE;
 }
 
@@ -165,7 +219,140 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 		memset(&msg->id, 0, sizeof(msg->id));
 	if (msg->id_why != NULL)
 		pw_log_escape(msg->sasl, sizeof(msg->sasl), sasl, strlen(sasl));
+	/* Signed: authenticated senders and internal networks. */
+	if (conn->dkim && ((sasl != NULL && *sasl != '\0') ||
+	    milter_dkim_internal(milter_dkim_conf(conn), conn->client_addr)))
+		msg->dkim = milter_dkim_msg_new(milter_dkim_conf(conn),
+		    msg->id.tenant);
 	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct milter_conn *conn = smfi_getpriv(ctx);
+	char *tmp;
+
+	if (conn != NULL && conn->msg != NULL && conn->msg->dkim != NULL) {
+		if (conn->leadspc)
+			milter_dkim_header(conn->msg->dkim, name, value);
+		else {
+			/* Postfix took one space after the colon. */
+			tmp = pw_xmalloc(strlen(value) + 2);
+			tmp[0] = ' ';
+			strcpy(tmp + 1, value);
+			milter_dkim_header(conn->msg->dkim, name, tmp);
+			free(tmp);
+		}
+	}
+	return conn != NULL && conn->hdr_noreply ? SMFIS_NOREPLY :
+	    SMFIS_CONTINUE;
+}
+
+/*
+ * No signing table entry: the signing domain the message's tenant names
+ * in Redis, if any.  true when the message will be signed.
+ */
+static bool
+milter_dkim_tenant_domain(struct milter_conn *conn, struct milter_msg *msg)
+{
+	char domain[PW_DKIM_DOMAIN_MAX + 1];
+	const char *why;
+
+	if (msg->id.tenant[0] == '\0')
+		return false;
+	if (milter_identity_dkim_domain(conn->rt, msg->id.tenant, domain,
+	    sizeof(domain), &why) < 0) {
+		msg->dkim_why = "no signing table entry, and Redis did not "
+		    "answer for the tenant's dkim_domain";
+		return false;
+	}
+	if (domain[0] == '\0')
+		return false;
+	return milter_dkim_use_domain(msg->dkim, domain, &msg->dkim_why);
+}
+
+/* The headers are complete: is the message still to be signed? */
+static bool
+milter_dkim_start(struct milter_conn *conn, struct milter_msg *msg)
+{
+	if (!msg->body_seen) {
+		msg->body_seen = true;
+		if (msg->dkim != NULL &&
+		    !milter_dkim_headers_done(msg->dkim, &msg->dkim_why) &&
+		    !milter_dkim_tenant_domain(conn, msg))
+			milter_dkim_msg_free(&msg->dkim);
+	}
+	return msg->dkim != NULL;
+}
+
+static sfsistat
+milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	struct milter_conn *conn = smfi_getpriv(ctx);
+
+	if (conn == NULL || conn->msg == NULL)
+		return milter_fail(conn, "body without MAIL FROM");
+	if (!milter_dkim_start(conn, conn->msg))
+		return conn->skip ? SMFIS_SKIP : SMFIS_CONTINUE;
+	milter_dkim_body(conn->msg->dkim, data, len);
+	return SMFIS_CONTINUE;
+}
+
+/*
+ * Sign and insert the signatures.  0; or -1 with the failure in fail
+ * when the message must be tempfailed (dkim_failure_mode = tempfail).
+ */
+static int
+milter_dkim_eom(SMFICTX *ctx, struct milter_conn *conn, char *fail,
+    size_t failsize)
+{
+	struct milter_msg *msg = conn->msg;
+	struct pw_buf values[PW_DKIM_MAX_SIGS];
+	char desc[PW_DKIM_MAX_SIGS * 300];
+	const char *why = NULL;
+	size_t i, n = 0;
+	int ret = 0;
+
+	if (!milter_dkim_start(conn, msg)) {
+		if (msg->dkim_why != NULL)
+			pw_log_msg(PW_LOG_INFO, msg->queue_id,
+			    "milter: dkim: not signed: %s", msg->dkim_why);
+		return 0;
+	}
+	for (i = 0; i < PW_DKIM_MAX_SIGS; i++)
+		pw_buf_init(&values[i], PW_DKIM_SIG_MAX);
+	if (milter_dkim_sign(msg->dkim, values, &n, desc, sizeof(desc),
+	    &why) < 0)
+		goto fail;
+	/* Inserted last first, so they end up in key order at the top. */
+	for (i = n; i > 0; i--) {
+		const char *v = values[i - 1].data;
+
+		if (!conn->leadspc && *v == ' ')
+			v++;
+		if (smfi_insheader(ctx, 0, "DKIM-Signature", (char *)v) !=
+		    MI_SUCCESS) {
+			why = "smfi_insheader failed";
+			goto fail;
+		}
+	}
+	pw_log_msg(PW_LOG_INFO, msg->queue_id, "milter: dkim: signed: %s",
+	    desc);
+	goto out;
+fail:
+	if (milter_dkim_tempfail(milter_dkim_conf(conn))) {
+		snprintf(fail, failsize, "dkim: signing failed: %s "
+		    "(dkim_failure_mode)", why);
+		ret = -1;
+	} else
+		pw_log_msg(PW_LOG_ERROR, msg->queue_id, "milter: dkim: signing "
+		    "failed: %s; accepting the message unsigned "
+		    "(dkim_failure_mode)", why);
+out:
+	for (i = 0; i < PW_DKIM_MAX_SIGS; i++)
+		pw_buf_free(&values[i]);
+	return ret;
 }
 
 static sfsistat
@@ -173,6 +360,7 @@ milter_eom(SMFICTX *ctx)
 {
 	struct milter_conn *conn = smfi_getpriv(ctx);
 	struct milter_msg *msg;
+	char fail[256];
 
 	if (conn == NULL || conn->msg == NULL)
 		return milter_fail(conn, "end of message without MAIL FROM");
@@ -194,6 +382,8 @@ milter_eom(SMFICTX *ctx)
 		    pw_identity_source_name(msg->id.source),
 		    msg->id.key[0] ? msg->id.key : "-",
 		    msg->id.tenant[0] ? msg->id.tenant : "-");
+	if (milter_dkim_eom(ctx, conn, fail, sizeof(fail)) < 0)
+		return milter_fail(conn, fail);
 	milter_msg_end(conn);
 	return SMFIS_CONTINUE;
 }
@@ -225,9 +415,11 @@ milter_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
 	.xxfi_name = MILTER_NAME,
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = 0,
+	.xxfi_flags = SMFIF_ADDHDRS,
 	.xxfi_connect = milter_connect,
 	.xxfi_envfrom = milter_envfrom,
+	.xxfi_header = milter_header,
+	.xxfi_body = milter_body,
 	.xxfi_eom = milter_eom,
 	.xxfi_abort = milter_abort,
 	.xxfi_close = milter_close,

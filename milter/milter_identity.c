@@ -15,17 +15,29 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dkim_keys.h"
 #include "identity_cache.h"
 #include "log.h"
+#include "milter.h"
 #include "milter_identity.h"
 #include "redis.h"
 #include "xmalloc.h"
 
 #define MILTER_REDIS_IDLE	16
 #define MILTER_CACHE_SLOTS	4096
+#define MILTER_DOMAIN_SLOTS	1024	/* tenant -> DKIM domain, a power of 2 */
+
+/* A tenant's dkim_domain ("" for none) as Redis last said it. */
+struct milter_domain_slot {
+	char	tenant[PW_IDENTITY_TENANT_MAX + 1];
+	char	domain[PW_DKIM_DOMAIN_MAX + 1];
+	int64_t	expires_ms;
+};
 
 struct milter_state {
 	pthread_mutex_t			 lock;
@@ -33,10 +45,12 @@ struct milter_state {
 	int				 nidle;
 	const struct pw_conf		*conf;	/* of the owning snapshot */
 	struct pw_identity_cache	*cache;
+	pthread_mutex_t			 domain_lock;
+	struct milter_domain_slot	*domains;
 };
 
-static void
-milter_state_free(void *arg)
+void
+milter_identity_free(struct milter_state *arg)
 {
 	struct milter_state *st = arg;
 	int i;
@@ -44,12 +58,15 @@ milter_state_free(void *arg)
 	for (i = 0; i < st->nidle; i++)
 		pw_redis_free(&st->idle[i]);
 	pw_identity_cache_free(&st->cache);
+	free(st->domains);
+	pthread_mutex_destroy(&st->domain_lock);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
 
 int
-milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize)
+milter_identity_load(struct pw_runtime *rt, struct milter_state **st_r,
+    char *err, size_t errsize)
 {
 	struct milter_state *st;
 	struct pw_redis *probe;
@@ -65,9 +82,10 @@ milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize)
 	pthread_mutex_init(&st->lock, NULL);
 	st->conf = rt->conf;
 	st->cache = pw_identity_cache_new(MILTER_CACHE_SLOTS);
+	pthread_mutex_init(&st->domain_lock, NULL);
+	st->domains = pw_xcalloc(MILTER_DOMAIN_SLOTS, sizeof(*st->domains));
 	st->idle[st->nidle++] = probe;
-	rt->extra = st;
-	rt->extra_free = milter_state_free;
+	*st_r = st;
 	return 0;
 }
 
@@ -102,7 +120,8 @@ milter_redis_give(struct milter_state *st, struct pw_redis *r)
 static const char *
 milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id)
 {
-	struct milter_state *st = rt->extra;
+	struct milter_state *st =
+	    ((const struct milter_runtime *)rt->extra)->identity;
 	const char *argv[PW_IDENTITY_KEY_ARGC], *why = NULL;
 	size_t argvlen[PW_IDENTITY_KEY_ARGC];
 	char keybuf[PW_IDENTITY_KEY_MAX + 128];
@@ -142,5 +161,96 @@ milter_identity_resolve(const struct pw_runtime *rt, const char *sasl,
 		return -1;
 	if (id->source == PW_IDENTITY_SASL)
 		*why_r = milter_identity_tenant(rt, id);
+	return 0;
+}
+
+static struct milter_domain_slot *
+milter_domain_slot(struct milter_state *st, const char *tenant)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *tenant != '\0'; tenant++)
+		h = (h ^ (unsigned char)*tenant) * 16777619u;
+	return &st->domains[h & (MILTER_DOMAIN_SLOTS - 1)];
+}
+
+/* Ask Redis: 0 and domain ("" if none), or -1 with *why_r. */
+static int
+milter_domain_redis(struct milter_state *st, const char *tenant,
+    char *domain, size_t size, const char **why_r)
+{
+	char key[256];
+	const char *argv[3];
+	size_t argvlen[3];
+	struct pw_redis *r;
+	redisReply *reply;
+	int n, ret = -1;
+
+	n = snprintf(key, sizeof(key), "%s{%s}:tenant",
+	    st->conf->redis_key_prefix, tenant);
+	if (n < 0 || (size_t)n >= sizeof(key)) {
+		*why_r = "tenant name too long";
+		return -1;
+	}
+	argv[0] = "HGET";
+	argv[1] = key;
+	argv[2] = "dkim_domain";
+	argvlen[0] = 4;
+	argvlen[1] = (size_t)n;
+	argvlen[2] = 11;
+	if ((r = milter_redis_take(st)) == NULL) {
+		*why_r = "redis: no handle";
+		return -1;
+	}
+	reply = pw_redis_command_argv(r, 3, argv, argvlen, why_r);
+	milter_redis_give(st, r);
+	if (reply == NULL)
+		return -1;
+	if (reply->type == REDIS_REPLY_NIL) {
+		domain[0] = '\0';
+		ret = 0;
+	} else if (reply->type == REDIS_REPLY_STRING && reply->len < size &&
+	    pw_dkim_valid_domain(reply->str, reply->len)) {
+		memcpy(domain, reply->str, reply->len);
+		domain[reply->len] = '\0';
+		ret = 0;
+	} else
+		*why_r = "dkim_domain in Redis is not a domain name";
+	freeReplyObject(reply);
+	return ret;
+}
+
+int
+milter_identity_dkim_domain(const struct pw_runtime *rt, const char *tenant,
+    char *domain, size_t size, const char **why_r)
+{
+	struct milter_state *st =
+	    ((const struct milter_runtime *)rt->extra)->identity;
+	struct milter_domain_slot *slot;
+	int64_t now = pw_redis_now_ms();
+	int found = 0, fresh = 0;
+
+	if (size < sizeof(slot->domain)) {
+		*why_r = "buffer too small";
+		return -1;
+	}
+	slot = milter_domain_slot(st, tenant);
+	pthread_mutex_lock(&st->domain_lock);
+	if (strcmp(slot->tenant, tenant) == 0) {
+		found = 1;
+		fresh = now < slot->expires_ms;
+		memcpy(domain, slot->domain, sizeof(slot->domain));
+	}
+	pthread_mutex_unlock(&st->domain_lock);
+	if (fresh)
+		return 0;
+	if (milter_domain_redis(st, tenant, domain, size, why_r) < 0)
+		/* Redis in trouble: what it said last time still holds. */
+		return found ? 0 : -1;
+	pthread_mutex_lock(&st->domain_lock);
+	snprintf(slot->tenant, sizeof(slot->tenant), "%s", tenant);
+	snprintf(slot->domain, sizeof(slot->domain), "%s", domain);
+	slot->expires_ms = now + st->conf->identity_cache_ttl_ms;
+	pthread_mutex_unlock(&st->domain_lock);
 	return 0;
 }

@@ -25,4 +25,9 @@ tests_fuzz_fuzz_policy_request_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/policyd
 tests_fuzz_fuzz_policy_request_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_policy_request_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_dkim_canon
+tests_fuzz_fuzz_dkim_canon_SOURCES = tests/fuzz/fuzz_dkim_canon.c
+tests_fuzz_fuzz_dkim_canon_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_dkim_canon_LDADD = $(PW_LIB_LIBS)
 endif

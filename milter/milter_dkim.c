@@ -1,0 +1,536 @@
+/*
+ * milter_dkim.c -- DKIM signing for postwarden-milter (see milter_dkim.h).
+ *
+ * Exports: milter_dkim_load/_conf_free/_enabled/_internal/_tempfail and
+ * the per-message milter_dkim_msg_* / _header* / _body / _sign.
+ *
+ * Threads: a milter_dkim_conf is built once per snapshot and only read
+ * afterwards, so signing takes no lock of ours; a milter_dkim_msg has one
+ * owner (the connection's callbacks, one at a time).
+ *
+ * Memory: header fields are kept in one capped buffer (names and values
+ * back to back, NUL-terminated) plus an index; the body is never kept,
+ * only hashed (lib/dkim_sign.c), so a message of any size costs the same.
+ *
+ * Failures: configuration errors name the file and line (key tables) or
+ * the setting; per-message failures return a static reason that the
+ * caller logs with the queue id.  Security: header text is untrusted and
+ * bounded; keys never leave lib/dkim_keys.c except to OpenSSL.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "conf.h"
+#include "milter_dkim.h"
+#include "xmalloc.h"
+
+#define MILTER_DKIM_NAMES_MAX	64	/* names in dkim_*_headers */
+#define MILTER_DKIM_NETS_MAX	1024
+#define MILTER_DKIM_ALSO_MAX	32	/* fields the milter adds */
+
+struct milter_dkim_net {
+	int		family;
+	unsigned char	addr[16];
+	unsigned	bits;
+};
+
+struct milter_dkim_conf {
+	struct pw_dkim_keyset		*ks;
+	struct pw_dkim_sign_opts	 opts;
+	char				*sign[MILTER_DKIM_NAMES_MAX];
+	char				*over[MILTER_DKIM_NAMES_MAX];
+	struct milter_dkim_net		*nets;
+	size_t				 nnets;
+	bool				 tempfail;
+	size_t				 max_header;
+};
+
+struct milter_dkim_field {
+	size_t	name;		/* offsets into the message's data */
+	size_t	namelen;
+	size_t	value;
+	size_t	valuelen;
+	bool	removed;
+};
+
+struct milter_dkim_msg {
+	const struct milter_dkim_conf	*dc;
+	char				 tenant[65];
+	struct pw_buf			 data;
+	struct milter_dkim_field	*f;
+	size_t				 nf, fsize;
+	bool				 overflow;
+	size_t				 also[MILTER_DKIM_ALSO_MAX];
+	size_t				 nalso;
+	const struct pw_dkim_key	*keys[PW_DKIM_MAX_SIGS];
+	size_t				 nkeys;
+	struct pw_dkim_sign		*sign;
+	bool				 from_found;
+};
+
+/* --- configuration ------------------------------------------------------ */
+
+struct milter_dkim_names {
+	char	**out;
+	size_t	  n;
+};
+
+static int
+milter_dkim_add_name(const char *item, size_t len, void *arg)
+{
+	struct milter_dkim_names *nl = arg;
+
+	if (nl->n == MILTER_DKIM_NAMES_MAX)
+		return -1;
+	nl->out[nl->n++] = pw_xstrndup(item, len);
+	return 0;
+}
+
+/* Parse "addr" or "addr/bits" (host bits zero); 0 or -1. */
+static int
+milter_dkim_parse_net(const char *text, size_t len,
+    struct milter_dkim_net *net)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned max, i;
+	long bits;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	memset(net, 0, sizeof(*net));
+	if (inet_pton(AF_INET, buf, net->addr) == 1) {
+		net->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, net->addr) == 1) {
+		net->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	bits = max;
+	if (slash != NULL) {
+		errno = 0;
+		bits = strtol(slash, &end, 10);
+		if (*slash == '\0' || *end != '\0' || errno != 0 || bits < 0 ||
+		    bits > (long)max)
+			return -1;
+	}
+	net->bits = (unsigned)bits;
+	for (i = net->bits; i < max; i++)
+		if (net->addr[i / 8] & (0x80 >> (i % 8)))
+			return -1;
+	return 0;
+}
+
+struct milter_dkim_netlist {
+	struct milter_dkim_conf	*dc;
+	char			*bad;
+	size_t			 badsize;
+};
+
+static int
+milter_dkim_add_net(const char *item, size_t len, void *arg)
+{
+	struct milter_dkim_netlist *nl = arg;
+	struct milter_dkim_conf *dc = nl->dc;
+
+	if (dc->nnets == MILTER_DKIM_NETS_MAX) {
+		snprintf(nl->bad, nl->badsize, "more than %d networks",
+		    MILTER_DKIM_NETS_MAX);
+		return -1;
+	}
+	dc->nets = pw_xrealloc(dc->nets, (dc->nnets + 1) * sizeof(*dc->nets));
+	if (milter_dkim_parse_net(item, len, &dc->nets[dc->nnets]) < 0) {
+		snprintf(nl->bad, nl->badsize, "bad network \"%.*s\" "
+		    "(expected address/bits, host bits zero)",
+		    (int)(len > 64 ? 64 : len), item);
+		return -1;
+	}
+	dc->nnets++;
+	return 0;
+}
+
+int
+milter_dkim_load(const struct pw_conf *conf, struct milter_dkim_conf **dc_r,
+    char *err, size_t errsize)
+{
+	struct milter_dkim_conf *dc = pw_xcalloc(1, sizeof(*dc));
+	struct milter_dkim_names names;
+	struct milter_dkim_netlist nl;
+	char bad[160];
+	const char *why;
+
+	if (pw_dkim_canon_parse_pair(conf->dkim_canonicalization,
+	    &dc->opts.hcanon, &dc->opts.bcanon, &why) < 0) {
+		snprintf(err, errsize, "%s: dkim_canonicalization: %s",
+		    conf->path, why);
+		goto fail;
+	}
+	names.out = dc->sign;
+	names.n = 0;
+	if (pw_conf_list_foreach(conf->dkim_signed_headers,
+	    milter_dkim_add_name, &names) != 0) {
+		snprintf(err, errsize, "%s: dkim_signed_headers: more than %d "
+		    "names", conf->path, MILTER_DKIM_NAMES_MAX);
+		goto fail;
+	}
+	dc->opts.sign = (const char *const *)dc->sign;
+	dc->opts.nsign = names.n;
+	names.out = dc->over;
+	names.n = 0;
+	if (pw_conf_list_foreach(conf->dkim_oversign_headers,
+	    milter_dkim_add_name, &names) != 0) {
+		snprintf(err, errsize, "%s: dkim_oversign_headers: more than "
+		    "%d names", conf->path, MILTER_DKIM_NAMES_MAX);
+		goto fail;
+	}
+	dc->opts.oversign = (const char *const *)dc->over;
+	dc->opts.noversign = names.n;
+	dc->opts.expire = conf->dkim_expire_ms / 1000;
+	dc->tempfail = strcmp(conf->dkim_failure_mode, "tempfail") == 0;
+	dc->max_header = (size_t)conf->dkim_max_header_size;
+	nl.dc = dc;
+	nl.bad = bad;
+	nl.badsize = sizeof(bad);
+	if (pw_conf_list_foreach(conf->milter_internal_networks,
+	    milter_dkim_add_net, &nl) != 0) {
+		snprintf(err, errsize, "%s: milter_internal_networks: %s",
+		    conf->path, bad);
+		goto fail;
+	}
+	if (*conf->dkim_signing_table != '\0' &&
+	    *conf->dkim_key_table == '\0') {
+		snprintf(err, errsize, "%s: dkim_signing_table is set but "
+		    "dkim_key_table is not", conf->path);
+		goto fail;
+	}
+	if (pw_dkim_keyset_load(conf->dkim_key_table,
+	    conf->dkim_signing_table,
+	    strcmp(conf->dkim_key_mode_check, "yes") == 0, &dc->ks, err,
+	    errsize) < 0)
+		goto fail;
+	*dc_r = dc;
+	return 0;
+fail:
+	milter_dkim_conf_free(&dc);
+	return -1;
+}
+
+void
+milter_dkim_conf_free(struct milter_dkim_conf **dcp)
+{
+	struct milter_dkim_conf *dc = *dcp;
+	size_t i;
+
+	if (dc == NULL)
+		return;
+	*dcp = NULL;
+	pw_dkim_keyset_free(&dc->ks);
+	for (i = 0; i < MILTER_DKIM_NAMES_MAX; i++) {
+		free(dc->sign[i]);
+		free(dc->over[i]);
+	}
+	free(dc->nets);
+	free(dc);
+}
+
+bool
+milter_dkim_enabled(const struct milter_dkim_conf *dc)
+{
+	return dc != NULL && pw_dkim_keyset_count(dc->ks) > 0;
+}
+
+bool
+milter_dkim_tempfail(const struct milter_dkim_conf *dc)
+{
+	return dc->tempfail;
+}
+
+bool
+milter_dkim_internal(const struct milter_dkim_conf *dc, const char *addr)
+{
+	unsigned char a[16];
+	int family;
+	size_t i;
+	unsigned b;
+
+	if (dc == NULL || dc->nnets == 0 || addr == NULL || *addr == '\0')
+		return false;
+	memset(a, 0, sizeof(a));
+	if (inet_pton(AF_INET, addr, a) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, a) == 1)
+		family = AF_INET6;
+	else
+		return false;
+	for (i = 0; i < dc->nnets; i++) {
+		const struct milter_dkim_net *n = &dc->nets[i];
+
+		if (n->family != family)
+			continue;
+		for (b = 0; b < n->bits; b++)
+			if ((a[b / 8] ^ n->addr[b / 8]) & (0x80 >> (b % 8)))
+				break;
+		if (b == n->bits)
+			return true;
+	}
+	return false;
+}
+
+/* --- one message -------------------------------------------------------- */
+
+struct milter_dkim_msg *
+milter_dkim_msg_new(const struct milter_dkim_conf *dc, const char *tenant)
+{
+	struct milter_dkim_msg *m = pw_xcalloc(1, sizeof(*m));
+
+	m->dc = dc;
+	if (tenant != NULL)
+		snprintf(m->tenant, sizeof(m->tenant), "%s", tenant);
+	pw_buf_init(&m->data, dc->max_header);
+	return m;
+}
+
+void
+milter_dkim_msg_free(struct milter_dkim_msg **mp)
+{
+	struct milter_dkim_msg *m = *mp;
+
+	if (m == NULL)
+		return;
+	*mp = NULL;
+	pw_dkim_sign_free(&m->sign);
+	pw_buf_free(&m->data);
+	free(m->f);
+	free(m);
+}
+
+/* Store name and value; false when the cap is reached. */
+static bool
+milter_dkim_store(struct milter_dkim_msg *m, const char *name,
+    const char *value, struct milter_dkim_field *fld)
+{
+	size_t mark = m->data.len;
+
+	memset(fld, 0, sizeof(*fld));
+	fld->name = m->data.len;
+	fld->namelen = strlen(name);
+	if (pw_buf_append(&m->data, name, fld->namelen + 1) < 0)
+		goto full;
+	fld->value = m->data.len;
+	fld->valuelen = strlen(value);
+	if (pw_buf_append(&m->data, value, fld->valuelen + 1) < 0)
+		goto full;
+	return true;
+full:
+	m->data.len = mark;
+	m->data.data[mark] = '\0';
+	m->overflow = true;
+	return false;
+}
+
+static void
+milter_dkim_push(struct milter_dkim_msg *m, const struct milter_dkim_field *f)
+{
+	if (m->nf == m->fsize) {
+		m->fsize = m->fsize ? m->fsize * 2 : 32;
+		m->f = pw_xrealloc(m->f, m->fsize * sizeof(*m->f));
+	}
+	m->f[m->nf++] = *f;
+}
+
+void
+milter_dkim_header(struct milter_dkim_msg *m, const char *name,
+    const char *value)
+{
+	struct milter_dkim_field f;
+
+	if (!m->overflow && milter_dkim_store(m, name, value, &f))
+		milter_dkim_push(m, &f);
+}
+
+void
+milter_dkim_header_add(struct milter_dkim_msg *m, const char *name,
+    const char *value)
+{
+	struct milter_dkim_field f;
+
+	if (m->nalso == MILTER_DKIM_ALSO_MAX) {
+		m->overflow = true;
+		return;
+	}
+	if (!m->overflow && milter_dkim_store(m, name, value, &f)) {
+		m->also[m->nalso++] = f.name;
+		milter_dkim_push(m, &f);
+	}
+}
+
+void
+milter_dkim_header_remove(struct milter_dkim_msg *m, const char *name,
+    int index)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < m->nf; i++) {
+		if (strcasecmp(m->data.data + m->f[i].name, name) != 0)
+			continue;
+		if (++n == index) {
+			m->f[i].removed = true;
+			return;
+		}
+	}
+}
+
+/*
+ * The domain of the address in a From value: "Name <user@dom>" or
+ * "user@dom (comment)", in lower case.  0, or -1 when there is none.
+ */
+static int
+milter_dkim_from_domain(const char *v, char *out, size_t outsize)
+{
+	const char *lt = strchr(v, '<'), *start = v, *end, *at = NULL, *p;
+	size_t n = 0;
+
+	end = v + strlen(v);
+	if (lt != NULL) {
+		start = lt + 1;
+		if ((end = strchr(start, '>')) == NULL)
+			return -1;
+	}
+	for (p = start; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		return -1;
+	for (p = at + 1; p < end && n + 1 < outsize; p++) {
+		if (isspace((unsigned char)*p) || *p == '>' || *p == '(' ||
+		    *p == ',' || *p == ';')
+			break;
+		out[n++] = (char)tolower((unsigned char)*p);
+	}
+	while (n > 0 && out[n - 1] == '.')
+		n--;
+	out[n] = '\0';
+	return pw_dkim_valid_domain(out, n) ? 0 : -1;
+}
+
+bool
+milter_dkim_headers_done(struct milter_dkim_msg *m, const char **why_r)
+{
+	char domain[PW_DKIM_DOMAIN_MAX + 1];
+	const char *from = NULL;
+	size_t i;
+
+	if (m->sign != NULL)
+		return true;
+	for (i = 0; i < m->nf && from == NULL; i++)
+		if (!m->f[i].removed &&
+		    strcasecmp(m->data.data + m->f[i].name, "From") == 0)
+			from = m->data.data + m->f[i].value;
+	if (from == NULL) {
+		*why_r = m->overflow ? "header section larger than "
+		    "dkim_max_header_size" : "no From header field";
+		return false;
+	}
+	m->from_found = true;
+	if (milter_dkim_from_domain(from, domain, sizeof(domain)) < 0)
+		domain[0] = '\0';
+	m->nkeys = pw_dkim_keyset_lookup(m->dc->ks, domain, m->tenant,
+	    m->keys);
+	if (m->nkeys == 0) {
+		*why_r = "no signing table entry for the From domain or the "
+		    "tenant";
+		return false;
+	}
+	m->sign = pw_dkim_sign_new(&m->dc->opts, m->keys, m->nkeys);
+	return true;
+}
+
+bool
+milter_dkim_use_domain(struct milter_dkim_msg *m, const char *domain,
+    const char **why_r)
+{
+	if (m->sign != NULL)
+		return true;
+	if (!m->from_found) {
+		*why_r = "no From header field";
+		return false;
+	}
+	m->nkeys = pw_dkim_keyset_lookup_domain(m->dc->ks, domain, m->keys);
+	if (m->nkeys == 0) {
+		*why_r = "no key for the tenant's dkim_domain";
+		return false;
+	}
+	m->sign = pw_dkim_sign_new(&m->dc->opts, m->keys, m->nkeys);
+	return true;
+}
+
+void
+milter_dkim_body(struct milter_dkim_msg *m, const void *data, size_t len)
+{
+	if (m->sign != NULL)
+		pw_dkim_sign_body(m->sign, data, len);
+}
+
+int
+milter_dkim_sign(struct milter_dkim_msg *m, struct pw_buf *values,
+    size_t *nvalues_r, char *desc, size_t descsize, const char **why_r)
+{
+	struct pw_dkim_header *hdrs;
+	const char *also[MILTER_DKIM_ALSO_MAX];
+	size_t i, n = 0, off = 0;
+	int ret;
+
+	*nvalues_r = 0;
+	if (m->sign == NULL) {
+		*why_r = "not set up for signing";
+		return -1;
+	}
+	if (m->overflow) {
+		*why_r = "header section larger than dkim_max_header_size";
+		return -1;
+	}
+	hdrs = pw_xcalloc(m->nf + 1, sizeof(*hdrs));
+	for (i = 0; i < m->nf; i++) {
+		if (m->f[i].removed)
+			continue;
+		hdrs[n].name = m->data.data + m->f[i].name;
+		hdrs[n].namelen = m->f[i].namelen;
+		hdrs[n].value = m->data.data + m->f[i].value;
+		hdrs[n].valuelen = m->f[i].valuelen;
+		n++;
+	}
+	for (i = 0; i < m->nalso; i++)
+		also[i] = m->data.data + m->also[i];
+	ret = pw_dkim_sign_final(m->sign, hdrs, n, also, m->nalso,
+	    (int64_t)time(NULL), values, why_r);
+	free(hdrs);
+	if (ret < 0)
+		return -1;
+	desc[0] = '\0';
+	for (i = 0; i < m->nkeys; i++) {
+		int w = snprintf(desc + off, descsize - off, "%sd=%s s=%s a=%s",
+		    i > 0 ? ", " : "", m->keys[i]->domain, m->keys[i]->selector,
+		    pw_dkim_alg_name(m->keys[i]->alg));
+
+		if (w < 0 || (size_t)w >= descsize - off)
+			break;
+		off += (size_t)w;
+	}
+	*nvalues_r = m->nkeys;
+	return 0;
+}

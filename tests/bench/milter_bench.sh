@@ -1,0 +1,115 @@
+#!/bin/bash
+# tests/bench/milter_bench.sh -- milter throughput: postwarden-milter
+# signing (rsa-sha256; rsa-sha256 + ed25519-sha256) against OpenDKIM
+# signing with the same RSA key and against a do-nothing libmilter filter,
+# all driven by tests/bench/milter_load (the MTA side of the milter
+# protocol).  Not part of `make check`; results go in docs/bench-milter.md.
+#
+#   PW_BUILDDIR=/path/to/build tests/bench/milter_bench.sh [MESSAGES]
+#
+# Needs: a built postwarden-milter, gcc, libmilter-dev, redis-server,
+# openssl, opendkim (Debian package opendkim).  Every process it starts is
+# stopped by pid on exit (tests/harness/harness.sh).
+
+: "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$PW_SRCDIR/tests/harness/harness.sh"
+
+N=${1:-20000}
+command -v opendkim >/dev/null || pw_skip_all "opendkim not installed"
+[ -x "$PW_BUILDDIR/milter/postwarden-milter" ] ||
+    pw_skip_all "postwarden-milter not built in $PW_BUILDDIR"
+pw_harness_init
+T=$PW_TMP
+B=$T/bin
+mkdir -p "$B"
+gcc -O2 -Wall -o "$B/milter_load" "$PW_SRCDIR/tests/bench/milter_load.c" \
+    -lpthread || pw_bail "cannot build milter_load"
+gcc -O2 -Wall -o "$B/milter_null" "$PW_SRCDIR/tests/bench/milter_null.c" \
+    -lmilter -lpthread || pw_bail "cannot build milter_null"
+
+# Keys, owned by the user the daemons run as.
+mkdir -p "$T/keys"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+    -out "$T/keys/rsa.pem" 2>/dev/null || pw_bail "genpkey"
+openssl genpkey -algorithm ED25519 -out "$T/keys/ed.pem" 2>/dev/null ||
+    pw_bail "genpkey"
+chown -R nobody "$T/keys"
+chmod 0700 "$T/keys"
+chmod 0600 "$T/keys"/*.pem
+echo "rsa example.com r1 rsa $T/keys/rsa.pem" >"$T/keytable"
+echo "ed example.com e1 ed25519 $T/keys/ed.pem" >>"$T/keytable"
+echo "example.com rsa" >"$T/signing-rsa"
+echo "example.com rsa,ed" >"$T/signing-dual"
+
+pw_redis_start
+pw_redis_cli HSET pw:key:k_bench tenant bench >/dev/null
+
+up() {	# PID SOCKET
+	pw__alive "$1" && pw__unix_accepts "$2"
+}
+
+# run NAME SOCKET: one line of results per load.
+results=$T/results
+run() {
+	local name=$1 sock=$2 c b out
+	for b in 4096 102400; do
+		for c in 1 8 32; do
+			out=$("$B/milter_load" -s "$sock" -c "$c" -n "$N" -m 10 \
+			    -b "$b") || pw_bail "milter_load failed against $name"
+			echo "# $name: $out"
+			echo "$name $out" >>"$results"
+		done
+	done
+}
+
+# --- the do-nothing filter --------------------------------------------------------
+
+"$B/milter_null" "unix:$T/null.sock" >"$T/null.log" 2>&1 &
+pw__record null $!
+pw_wait_until "milter_null" 10 up "$!" "$T/null.sock" || pw_bail "milter_null"
+run null "$T/null.sock"
+pw__stop_pid null 5
+
+# --- OpenDKIM ------------------------------------------------------------------------
+
+cat >"$T/opendkim.conf" <<EOF
+Syslog			no
+LogWhy			no
+UMask			000
+Mode			s
+Canonicalization	relaxed/relaxed
+SignatureAlgorithm	rsa-sha256
+Domain			example.com
+Selector		r1
+KeyFile			$T/keys/rsa.pem
+InternalHosts		127.0.0.1
+Socket			local:$T/od/opendkim.sock
+PidFile			$T/od/opendkim.pid
+UserID			nobody
+OversignHeaders		From
+# The keys live under /tmp, which OpenDKIM would refuse as unsafe.
+RequireSafeKeys		false
+EOF
+# OpenDKIM creates its socket after becoming nobody.
+mkdir -p "$T/od"
+chown nobody "$T/od"
+opendkim -f -x "$T/opendkim.conf" >"$T/opendkim.log" 2>&1 &
+pw__record opendkim $!
+pw_wait_until "opendkim" 10 up "$!" "$T/od/opendkim.sock" ||
+    pw_bail "opendkim did not start"
+run opendkim "$T/od/opendkim.sock"
+pw__stop_pid opendkim 5
+
+# --- postwarden-milter ---------------------------------------------------------------------
+
+for mode in rsa dual; do
+	pw_daemon_start milter "log_level = info" \
+	    "dkim_key_table = $T/keytable" \
+	    "dkim_signing_table = $T/signing-$mode"
+	run "postwarden-$mode" "$T/milter.sock"
+	pw_daemon_stop milter
+	unset "PW_PIDS[milter]"
+done
+
+echo "# results: $results"
+cat "$results"

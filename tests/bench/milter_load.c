@@ -1,0 +1,444 @@
+/*
+ * milter_load.c -- load generator speaking the MTA side of the milter
+ * protocol (version 6, as Postfix does), for benchmarking milters.
+ *
+ *   milter_load -s SOCKET [-c CONNS] [-n MESSAGES] [-m PER_CONN]
+ *               [-b BODY_BYTES] [-k CHUNK] [-a AUTH_USER] [-d DOMAIN]
+ *
+ * CONNS threads each open milter connections (unix socket) and send
+ * PER_CONN messages on each, like Postfix sessions, until MESSAGES are
+ * done in all: negotiation (offering what Postfix 3.7 offers: every
+ * SMFIP_NO* and SMFIP_NR_* step flag, SMFIP_SKIP, SMFIP_HDR_LEADSPC),
+ * connect, MAIL with {auth_authen}, RCPT, DATA, 10 header fields, end of
+ * headers, the body in CHUNK-byte pieces, end of message; it honours what
+ * the milter negotiated (steps not sent, replies not awaited) and
+ * SMFIS_SKIP.  It prints messages per second, latency percentiles (MAIL
+ * to the final end-of-message reply) and how many DKIM-Signature fields
+ * the milter added per message.
+ *
+ * Test tool: exits 1 on any protocol error; not installed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OFFER_ACTIONS	0x1ffUL
+#define OFFER_PROTO	0x001fffffUL
+
+#define P_NOCONNECT	0x1UL
+#define P_NOHELO	0x2UL
+#define P_NOMAIL	0x4UL
+#define P_NORCPT	0x8UL
+#define P_NOBODY	0x10UL
+#define P_NOHDRS	0x20UL
+#define P_NOEOH		0x40UL
+#define P_NR_HDR	0x80UL
+#define P_NODATA	0x200UL
+#define P_NR_CONN	0x1000UL
+#define P_NR_MAIL	0x4000UL
+#define P_NR_RCPT	0x8000UL
+#define P_NR_DATA	0x10000UL
+#define P_NR_EOH	0x40000UL
+#define P_NR_BODY	0x80000UL
+#define P_LEADSPC	0x100000UL
+
+struct opts {
+	const char	*sock;
+	int		 conns;
+	long		 messages;
+	int		 per_conn;
+	size_t		 body;
+	size_t		 chunk;
+	const char	*auth;
+	const char	*domain;
+};
+
+static struct opts o = {
+	.conns = 8, .messages = 10000, .per_conn = 10, .body = 4096,
+	.chunk = 65535, .auth = "k_bench", .domain = "example.com",
+};
+static long next_msg;			/* atomic: messages handed out */
+static long signed_total;		/* atomic: DKIM-Signature fields */
+static long skipped_total;		/* atomic: bodies the milter skipped */
+static unsigned long negotiated;	/* protocol flags the milter chose */
+static double *lat;			/* per-message latency, ms */
+static char *body;
+
+static void die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("milter_load: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+struct conn {
+	int		 fd;
+	unsigned long	 proto;		/* what the milter negotiated */
+	char		*buf;
+	size_t		 bufsize;
+	char		 out[70000];
+};
+
+static void
+xwrite(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, c, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("write: %s", strerror(errno));
+		c += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+xread(int fd, void *p, size_t len)
+{
+	char *c = p;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(fd, c, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("read: %s", n == 0 ? "milter closed" :
+			    strerror(errno));
+		c += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Send one packet: command and data (len bytes). */
+static void
+send_pkt(struct conn *c, char cmd, const void *data, size_t len)
+{
+	uint32_t n = htonl((uint32_t)len + 1);
+
+	if (len + 5 > sizeof(c->out))
+		die("packet too large");
+	memcpy(c->out, &n, 4);
+	c->out[4] = cmd;
+	if (len > 0)
+		memcpy(c->out + 5, data, len);
+	xwrite(c->fd, c->out, len + 5);
+}
+
+/* Read one reply packet; returns its command, data in c->buf. */
+static char
+read_pkt(struct conn *c, size_t *len_r)
+{
+	uint32_t n;
+	char cmd;
+
+	xread(c->fd, &n, 4);
+	n = ntohl(n);
+	if (n == 0 || n > 16 * 1024 * 1024)
+		die("bad reply length %u", n);
+	xread(c->fd, &cmd, 1);
+	if (n - 1 + 1 > c->bufsize) {
+		c->bufsize = n + 1;
+		c->buf = realloc(c->buf, c->bufsize);
+		if (c->buf == NULL)
+			die("out of memory");
+	}
+	xread(c->fd, c->buf, n - 1);
+	c->buf[n - 1] = '\0';
+	*len_r = n - 1;
+	return cmd;
+}
+
+/*
+ * Read replies until a final one; count DKIM-Signature insertions.
+ * Returns the final reply's command.
+ */
+static char
+await(struct conn *c, long *sigs)
+{
+	size_t len;
+	char cmd;
+
+	for (;;) {
+		cmd = read_pkt(c, &len);
+		switch (cmd) {
+		case 'h':	/* add header */
+			if (sigs != NULL &&
+			    strcasecmp(c->buf, "DKIM-Signature") == 0)
+				(*sigs)++;
+			continue;
+		case 'i':	/* insert header: index, name, value */
+			if (sigs != NULL && len > 4 &&
+			    strcasecmp(c->buf + 4, "DKIM-Signature") == 0)
+				(*sigs)++;
+			continue;
+		case 'm': case '+': case '-': case '2': case 'b': case 'e':
+		case 'p': case 'q': case 'f':
+			continue;	/* other modifications, progress */
+		case 'c': case 'a': case 'r': case 't': case 'd': case 'y':
+		case 's':
+			return cmd;
+		default:
+			die("unexpected reply '%c'", cmd);
+		}
+	}
+}
+
+/* Send a command whose reply is awaited unless the milter said NR. */
+static char
+step(struct conn *c, char cmd, const void *data, size_t len,
+    unsigned long nr)
+{
+	send_pkt(c, cmd, data, len);
+	if (c->proto & nr)
+		return 'c';
+	return await(c, NULL);
+}
+
+/* Macros for stage cmd: "name\0value\0..." of n bytes. */
+static void
+macros(struct conn *c, char stage, const char *pairs, size_t n)
+{
+	char tmp[1024];
+
+	tmp[0] = stage;
+	memcpy(tmp + 1, pairs, n);
+	send_pkt(c, 'D', tmp, n + 1);
+}
+
+static void
+conn_open(struct conn *c)
+{
+	struct sockaddr_un sa;
+	uint32_t v[3];
+	size_t len;
+	char cmd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", o.sock);
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("connect %s: %s", o.sock, strerror(errno));
+	v[0] = htonl(6);
+	v[1] = htonl(OFFER_ACTIONS);
+	v[2] = htonl(OFFER_PROTO);
+	send_pkt(c, 'O', v, sizeof(v));
+	cmd = read_pkt(c, &len);
+	if (cmd != 'O' || len < 12)
+		die("bad negotiation reply");
+	memcpy(v, c->buf, 12);
+	c->proto = ntohl(v[2]);
+	__atomic_store_n(&negotiated, c->proto, __ATOMIC_RELAXED);
+	if (!(c->proto & P_NOCONNECT)) {
+		static const char m[] = "j\0mx.bench.example\0"
+		    "{daemon_name}\0smtpd\0";
+		static const char info[] = "client.bench.example\0" "4"
+		    "\0\0" "127.0.0.1";
+
+		macros(c, 'C', m, sizeof(m) - 1);
+		if (step(c, 'C', info, sizeof(info), P_NR_CONN) != 'c')
+			die("connect refused");
+	}
+}
+
+static void
+conn_close(struct conn *c)
+{
+	send_pkt(c, 'Q', NULL, 0);
+	close(c->fd);
+}
+
+/* One message; returns its latency in ms. */
+static double
+message(struct conn *c, long id)
+{
+	static const char *hdrs[][2] = {
+		{ "To", " Rcpt <rcpt@remote.example>" },
+		{ "Subject", " Benchmark message with a subject of usual length" },
+		{ "Date", " Fri, 27 Nov 2026 04:00:00 +0000" },
+		{ "MIME-Version", " 1.0" },
+		{ "Content-Type", " text/plain; charset=utf-8" },
+		{ "Content-Transfer-Encoding", " 8bit" },
+		{ "X-Mailer", " milter_load" },
+		{ "Reply-To", " <reply@example.com>" },
+	};
+	char buf[1024];
+	double t0 = now_ms();
+	long sigs = 0;
+	size_t i, n, pos;
+	unsigned long lead = c->proto & P_LEADSPC;
+	int len;
+	char r;
+
+	if (!(c->proto & P_NOMAIL)) {
+		len = snprintf(buf, sizeof(buf), "i%c%08lX%c{auth_authen}%c%s%c"
+		    "{mail_addr}%csender@%s%c", 0, id, 0, 0, o.auth, 0, 0,
+		    o.domain, 0);
+		macros(c, 'M', buf, (size_t)len);
+		len = snprintf(buf, sizeof(buf), "<sender@%s>%c", o.domain, 0);
+		if ((r = step(c, 'M', buf, (size_t)len, P_NR_MAIL)) != 'c')
+			die("MAIL answered '%c'", r);
+	}
+	if (!(c->proto & P_NORCPT) &&
+	    step(c, 'R', "<rcpt@remote.example>", 22, P_NR_RCPT) != 'c')
+		die("RCPT refused");
+	if (!(c->proto & P_NODATA) && step(c, 'T', NULL, 0, P_NR_DATA) != 'c')
+		die("DATA refused");
+	if (!(c->proto & P_NOHDRS)) {
+		len = snprintf(buf, sizeof(buf), "From%c%sSender <sender@%s>%c",
+		    0, lead ? " " : "", o.domain, 0);
+		step(c, 'L', buf, (size_t)len, P_NR_HDR);
+		len = snprintf(buf, sizeof(buf), "Message-ID%c%s<%ld.%ld@%s>%c",
+		    0, lead ? " " : "", id, (long)getpid(), o.domain, 0);
+		step(c, 'L', buf, (size_t)len, P_NR_HDR);
+		for (i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
+			len = snprintf(buf, sizeof(buf), "%s%c%s%c",
+			    hdrs[i][0], 0, hdrs[i][1] + (lead ? 0 : 1), 0);
+			step(c, 'L', buf, (size_t)len, P_NR_HDR);
+		}
+	}
+	if (!(c->proto & P_NOEOH))
+		step(c, 'N', NULL, 0, P_NR_EOH);
+	if (!(c->proto & P_NOBODY)) {
+		for (pos = 0; pos < o.body; pos += n) {
+			n = o.body - pos < o.chunk ? o.body - pos : o.chunk;
+			r = step(c, 'B', body + pos, n, P_NR_BODY);
+			if (r == 's') {
+				__atomic_add_fetch(&skipped_total, 1,
+				    __ATOMIC_RELAXED);
+				break;
+			}
+			if (r != 'c')
+				die("body answered '%c'", r);
+		}
+	}
+	macros(c, 'E', "i\0QUEUEID\0", 10);
+	send_pkt(c, 'E', NULL, 0);
+	r = await(c, &sigs);
+	if (r != 'c' && r != 'a')
+		die("end of message answered '%c'", r);
+	__atomic_add_fetch(&signed_total, sigs, __ATOMIC_RELAXED);
+	return now_ms() - t0;
+}
+
+static void *
+worker(void *arg)
+{
+	struct conn c = { .fd = -1 };
+	long id;
+	int k;
+
+	(void)arg;
+	for (;;) {
+		conn_open(&c);
+		for (k = 0; k < o.per_conn; k++) {
+			id = __atomic_fetch_add(&next_msg, 1, __ATOMIC_RELAXED);
+			if (id >= o.messages)
+				break;
+			lat[id] = message(&c, id);
+		}
+		conn_close(&c);
+		if (k < o.per_conn)
+			break;
+	}
+	free(c.buf);
+	return NULL;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	pthread_t *tids;
+	double t0, secs;
+	size_t i;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "s:c:n:m:b:k:a:d:")) != -1) {
+		switch (ch) {
+		case 's': o.sock = optarg; break;
+		case 'c': o.conns = atoi(optarg); break;
+		case 'n': o.messages = atol(optarg); break;
+		case 'm': o.per_conn = atoi(optarg); break;
+		case 'b': o.body = (size_t)atol(optarg); break;
+		case 'k': o.chunk = (size_t)atol(optarg); break;
+		case 'a': o.auth = optarg; break;
+		case 'd': o.domain = optarg; break;
+		default:
+			fprintf(stderr, "usage: milter_load -s SOCKET [-c conns] "
+			    "[-n messages] [-m per_conn] [-b body_bytes] "
+			    "[-k chunk] [-a auth_user] [-d domain]\n");
+			return 64;
+		}
+	}
+	if (o.sock == NULL || o.conns < 1 || o.messages < 1 ||
+	    o.per_conn < 1 || o.chunk < 1 || o.chunk > 65535)
+		die("bad arguments");
+	body = malloc(o.body + 1);
+	lat = calloc((size_t)o.messages, sizeof(*lat));
+	tids = calloc((size_t)o.conns, sizeof(*tids));
+	if (body == NULL || lat == NULL || tids == NULL)
+		die("out of memory");
+	/* 78-byte text lines with CRLF, a few runs of white space. */
+	for (i = 0; i < o.body; i++)
+		body[i] = i % 80 == 78 ? '\r' : i % 80 == 79 ? '\n' :
+		    i % 13 == 0 ? ' ' : (char)('a' + i % 26);
+	t0 = now_ms();
+	for (i = 0; i < (size_t)o.conns; i++)
+		if (pthread_create(&tids[i], NULL, worker, NULL) != 0)
+			die("pthread_create");
+	for (i = 0; i < (size_t)o.conns; i++)
+		pthread_join(tids[i], NULL);
+	secs = (now_ms() - t0) / 1e3;
+	qsort(lat, (size_t)o.messages, sizeof(*lat), cmp_double);
+	printf("messages=%ld conns=%d body=%zu secs=%.2f rate=%.0f/s "
+	    "p50=%.2fms p99=%.2fms sigs_per_msg=%.2f bodies_skipped=%ld "
+	    "proto=0x%lx\n",
+	    o.messages, o.conns, o.body, secs, o.messages / secs,
+	    lat[o.messages / 2], lat[o.messages * 99 / 100],
+	    (double)signed_total / o.messages, skipped_total, negotiated);
+	free(body);
+	free(lat);
+	free(tids);
+	return 0;
+}
