@@ -7,7 +7,26 @@ policyd_postwarden_policyd_SOURCES = \
 	policyd/policyd_decide.c policyd/policyd_decide.h \
 	policyd/policyd_identity.c policyd/policyd_identity.h \
 	policyd/policyd_proto.c policyd/policyd_proto.h \
+	policyd/policyd_rules.c policyd/policyd_rules.h \
 	policyd/policyd_server.c policyd/policyd_server.h
+nodist_policyd_postwarden_policyd_SOURCES = policyd/policyd_lua.c
 policyd_postwarden_policyd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 policyd_postwarden_policyd_LDADD = $(PW_LIB_LIBS)
+
+# The Lua scripts are kept as .lua files and embedded as C strings.
+PW_POLICYD_LUA = policyd/policyd_rcpt.lua policyd/policyd_eom.lua
+EXTRA_DIST += $(PW_POLICYD_LUA)
+CLEANFILES += policyd/policyd_lua.c
+
+# Each line becomes "line\n" with backslashes and quotes escaped.
+policyd/policyd_lua.c: $(PW_POLICYD_LUA) $(srcdir)/policyd/local.mk
+	$(AM_V_GEN)$(MKDIR_P) policyd && { \
+	echo '/* Generated from the policyd Lua scripts by policyd/local.mk. */'; \
+	for f in $(PW_POLICYD_LUA); do \
+		n=`basename $$f .lua | sed 's/^policyd_//'`; \
+		echo "const char policyd_lua_$$n[] ="; \
+		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' \
+		    -e 's/$$/\\n"/' $(srcdir)/$$f; \
+		echo ';'; \
+	done; } >$@.tmp && mv $@.tmp $@

@@ -1,23 +1,34 @@
 /*
  * policyd_decide.c -- the policy decision (see policyd_decide.h).
  *
- * Exports: policyd_decide.
+ * Exports: policyd_decide_setup, policyd_decide.
  *
  * Threads: the event loop's only.
  *
  * Ownership: p belongs to the connection's queue; this file only reads it
- * and hands it back through policyd_conn_answer().
+ * and hands it back through policyd_conn_answer().  A decision waiting
+ * for Redis holds a struct policyd_decide_ctx, freed when it answers.
  *
- * Failures: an invalid SASL user name, an unknown API key or a Redis
- * failure while reading the key's tenant is logged as a warning and, for
- * now, still answered DUNNO (the quota rules and the Redis fail mode
- * decide these in a later change).
+ * The decision, in order:
+ *   1. who sends (policyd_identity: lib/identity, the key's tenant from
+ *      the cache or Redis);
+ *   2. protocol states other than RCPT and END-OF-MESSAGE: DUNNO;
+ *   3. nobody (unauthenticated, no mapping): DUNNO;
+ *   4. an authenticated user name that is no known key (or not a valid
+ *      key id): policyd_unknown_key;
+ *   5. Redis failed while reading the key's tenant: policyd_fail_mode;
+ *   6. RCPT: the rules script (policyd_rules_rcpt); END-OF-MESSAGE: the
+ *      accounting script (policyd_rules_eom).
+ *
+ * Failures: Redis trouble is answered by the fail mode and logged once
+ * per outage (policyd_rules.c); per request only at debug level.
  *
  * Security: every attribute is peer text; it is escaped and truncated
  * before it is logged.  The reply never contains peer text.
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "identity.h"
@@ -25,12 +36,19 @@
 #include "policyd_decide.h"
 #include "policyd_identity.h"
 #include "policyd_proto.h"
+#include "policyd_rules.h"
+#include "xmalloc.h"
 
 /* Room for one escaped, truncated attribute in a log line. */
 #define POLICYD_DECIDE_LOG_MAX	128
+/* Room for an action this file makes itself. */
+#define POLICYD_DECIDE_ACTION_MAX	256
 
-/* The action for every request until quota rules exist. */
-#define POLICYD_DECIDE_DEFAULT	"DUNNO"
+/* A decision waiting for the rules script. */
+struct policyd_decide_ctx {
+	struct policyd_pending	*p;
+	struct pw_identity	 id;
+};
 
 /* Escape attribute attr of req into dst for logging. */
 static const char *
@@ -47,15 +65,18 @@ static struct policyd_identity *policyd_decide_identity;
 void
 policyd_decide_setup(struct policyd_identity *pi)
 {
+	const char *why;
+
 	policyd_decide_identity = pi;
+	if (policyd_rules_init(&why) < 0)
+		pw_log_fatal("cannot prepare the rules scripts: %s", why);
 }
 
-/* The identity is known: log the request and answer it. */
+/* Log the request and its verdict, then answer it. */
 static void
-policyd_decide_identified(const struct pw_identity *id, const char *why,
-    void *arg)
+policyd_decide_answer(struct policyd_pending *p, const struct pw_identity *id,
+    const struct policyd_rules_verdict *v)
 {
-	struct policyd_pending *p = arg;
 	const struct policyd_request *req = p->req;
 	char qid[POLICYD_DECIDE_LOG_MAX], state[POLICYD_DECIDE_LOG_MAX];
 	char cname[POLICYD_DECIDE_LOG_MAX], caddr[POLICYD_DECIDE_LOG_MAX];
@@ -63,34 +84,109 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	char rcpt[POLICYD_DECIDE_LOG_MAX];
 	enum pw_log_level level;
 
-	level = strcmp(policyd_request_str(req, POLICYD_ATTR_PROTOCOL_STATE),
-	    "END-OF-MESSAGE") == 0 ? PW_LOG_INFO : PW_LOG_DEBUG;
-	policyd_decide_esc(qid, sizeof(qid), req, POLICYD_ATTR_QUEUE_ID);
-	policyd_decide_esc(cname, sizeof(cname), req,
-	    POLICYD_ATTR_CLIENT_NAME);
-	policyd_decide_esc(caddr, sizeof(caddr), req,
-	    POLICYD_ATTR_CLIENT_ADDRESS);
-	policyd_decide_esc(sasl, sizeof(sasl), req,
-	    POLICYD_ATTR_SASL_USERNAME);
-	if (why != NULL)
-		pw_log_msg(PW_LOG_WARNING, qid,
-		    "request: client=%s[%s] sasl_username=%s: tenant unknown: "
-		    "%s", cname, caddr, sasl, why);
+	if (v->refused && strcmp(v->rule, "fail") != 0)
+		level = PW_LOG_INFO;
+	else if (strcmp(policyd_request_str(req,
+	    POLICYD_ATTR_PROTOCOL_STATE), "END-OF-MESSAGE") == 0)
+		level = PW_LOG_INFO;
+	else
+		level = PW_LOG_DEBUG;
 	if (pw_log_enabled(level)) {
+		policyd_decide_esc(qid, sizeof(qid), req,
+		    POLICYD_ATTR_QUEUE_ID);
+		policyd_decide_esc(cname, sizeof(cname), req,
+		    POLICYD_ATTR_CLIENT_NAME);
+		policyd_decide_esc(caddr, sizeof(caddr), req,
+		    POLICYD_ATTR_CLIENT_ADDRESS);
+		policyd_decide_esc(sasl, sizeof(sasl), req,
+		    POLICYD_ATTR_SASL_USERNAME);
 		policyd_decide_esc(state, sizeof(state), req,
 		    POLICYD_ATTR_PROTOCOL_STATE);
 		policyd_decide_esc(sender, sizeof(sender), req,
 		    POLICYD_ATTR_SENDER);
 		policyd_decide_esc(rcpt, sizeof(rcpt), req,
 		    POLICYD_ATTR_RECIPIENT);
-		pw_log_msg(level, qid, "request: state=%s client=%s[%s] "
+		pw_log_msg(level, qid, "%s: state=%s client=%s[%s] "
 		    "sasl_username=%s sender=<%s> recipient=<%s> tenant=%s "
-		    "source=%s action=%s", state, cname, caddr, sasl, sender,
-		    rcpt, id->tenant[0] != '\0' ? id->tenant : "-",
-		    pw_identity_source_name(id->source),
-		    POLICYD_DECIDE_DEFAULT);
+		    "source=%s rule=%s%s%s%s action=%s",
+		    v->refused ? "reject" : "request", state, cname, caddr,
+		    sasl, sender, rcpt,
+		    id->tenant[0] != '\0' ? id->tenant : "-",
+		    pw_identity_source_name(id->source), v->rule,
+		    v->detail[0] != '\0' ? " (" : "", v->detail,
+		    v->detail[0] != '\0' ? ")" : "", v->action);
 	}
-	policyd_conn_answer(p, POLICYD_DECIDE_DEFAULT);
+	policyd_conn_answer(p, v->action);
+}
+
+/* The rules script's verdict. */
+static void
+policyd_decide_ruled(const struct policyd_rules_verdict *v, void *arg)
+{
+	struct policyd_decide_ctx *ctx = arg;
+
+	policyd_decide_answer(ctx->p, &ctx->id, v);
+	free(ctx);
+}
+
+/* The identity is known: decide. */
+static void
+policyd_decide_identified(const struct pw_identity *id, const char *why,
+    void *arg)
+{
+	struct policyd_pending *p = arg;
+	const struct policyd_request *req = p->req;
+	const struct pw_conf *conf = p->rt->conf;
+	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
+	struct policyd_decide_ctx *ctx;
+	char qid[POLICYD_DECIDE_LOG_MAX], cname[POLICYD_DECIDE_LOG_MAX];
+	char caddr[POLICYD_DECIDE_LOG_MAX], sasl[POLICYD_DECIDE_LOG_MAX];
+	char action[POLICYD_DECIDE_ACTION_MAX];
+	const char *state;
+	bool rcpt, eom, unknown;
+
+	state = policyd_request_str(req, POLICYD_ATTR_PROTOCOL_STATE);
+	rcpt = strcmp(state, "RCPT") == 0;
+	eom = strcmp(state, "END-OF-MESSAGE") == 0;
+	unknown = why != NULL && (id->source == PW_IDENTITY_NONE ||
+	    strcmp(why, "unknown API key") == 0);
+	if (why != NULL) {
+		policyd_decide_esc(qid, sizeof(qid), req,
+		    POLICYD_ATTR_QUEUE_ID);
+		policyd_decide_esc(cname, sizeof(cname), req,
+		    POLICYD_ATTR_CLIENT_NAME);
+		policyd_decide_esc(caddr, sizeof(caddr), req,
+		    POLICYD_ATTR_CLIENT_ADDRESS);
+		policyd_decide_esc(sasl, sizeof(sasl), req,
+		    POLICYD_ATTR_SASL_USERNAME);
+		/* Redis trouble is logged once per outage, not here. */
+		pw_log_msg(unknown ? PW_LOG_WARNING : PW_LOG_DEBUG, qid,
+		    "request: client=%s[%s] sasl_username=%s: tenant unknown: "
+		    "%s", cname, caddr, sasl, why);
+	}
+	if (!rcpt && !eom) {
+		/* Nothing to check before RCPT, nothing to bill at DATA. */
+	} else if (unknown) {
+		policyd_rules_unknown_key(conf, id->source ==
+		    PW_IDENTITY_NONE ? NULL : id->key, action, sizeof(action),
+		    &v);
+	} else if (why != NULL) {
+		policyd_rules_failed(conf, why, &v);
+	} else if (id->source != PW_IDENTITY_NONE && id->tenant[0] != '\0') {
+		ctx = pw_xcalloc(1, sizeof(*ctx));
+		ctx->p = p;
+		ctx->id = *id;
+		if (rcpt)
+			policyd_rules_rcpt(policyd_identity_redis(
+			    policyd_decide_identity), p->rt, req, id,
+			    policyd_decide_ruled, ctx);
+		else
+			policyd_rules_eom(policyd_identity_redis(
+			    policyd_decide_identity), p->rt, req, id,
+			    policyd_decide_ruled, ctx);
+		return;
+	}
+	policyd_decide_answer(p, id, &v);
 }
 
 void

@@ -1,10 +1,11 @@
 /*
  * policyd_decide.h -- the policy decision for one request.
  *
- * The one place where a request becomes an action.  Today it resolves the
+ * The one place where a request becomes an action: it resolves the
  * sender's identity (for an API key, its tenant, maybe with a Redis round
- * trip) and answers DUNNO; the answer always goes through
- * policyd_conn_answer(), now or later.
+ * trip), then at RCPT and END-OF-MESSAGE runs the rules
+ * (policyd_rules.h: one Lua script, one more round trip); the answer
+ * always goes through policyd_conn_answer(), now or later.
  *
  * Threads: the event loop's only.
  */

@@ -188,3 +188,9 @@ policyd_identity_resolve(struct policyd_identity *pi,
 		cb(&id, why, arg);
 	}
 }
+
+struct pw_redis_async *
+policyd_identity_redis(struct policyd_identity *pi)
+{
+	return pi->redis;
+}

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "identity.h"
+#include "redis_async.h"
 #include "runtime.h"
 
 struct policyd_identity;
@@ -42,5 +43,12 @@ void	policyd_identity_resolve(struct policyd_identity *pi,
 	    const struct pw_runtime *rt, const char *sasl_username,
 	    const char *client_address, const char *sender,
 	    policyd_identity_cb *cb, void *arg);
+
+/*
+ * The Redis connection lookups use, for the decision's own commands
+ * (scripts, events).  It may be replaced by a reload: fetch it for each
+ * command, never keep it.
+ */
+struct pw_redis_async *policyd_identity_redis(struct policyd_identity *pi);
 
 #endif

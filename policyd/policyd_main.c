@@ -42,6 +42,7 @@
 #include "log.h"
 #include "policyd_decide.h"
 #include "policyd_identity.h"
+#include "policyd_rules.h"
 #include "policyd_server.h"
 #include "runtime.h"
 #include "xmalloc.h"
@@ -133,7 +134,8 @@ policyd_main_reload(struct policyd_main *m)
 	struct pw_runtime *rt, *old;
 	char err[PW_RUNTIME_ERR_MAX];
 
-	if (pw_runtime_load(m->conf_path, NULL, &rt, err, sizeof(err)) < 0) {
+	if (pw_runtime_load(m->conf_path, policyd_rules_load, &rt, err,
+	    sizeof(err)) < 0) {
 		pw_log_warnx("reload failed, keeping the running "
 		    "configuration: %s", err);
 		return;
@@ -203,7 +205,8 @@ main(int argc, char **argv)
 	    &cmd);
 	m.conf_path = cmd.conf_path;
 
-	if (pw_runtime_load(m.conf_path, NULL, &rt, err, sizeof(err)) < 0 ||
+	if (pw_runtime_load(m.conf_path, policyd_rules_load, &rt, err,
+	    sizeof(err)) < 0 ||
 	    pw_daemon_ids(rt->conf->user, rt->conf->group,
 	    rt->conf->socket_group, &ids, err, sizeof(err)) < 0) {
 		if (cmd.check_only) {

@@ -6,10 +6,17 @@
 #                 reload works, teardown leaves no process behind
 # passthrough.sh  mail through Postfix + policyd + milter arrives intact,
 #                 and stopping either daemon makes mail fail
+# quota.sh        quotas and suppressions through Postfix: a suppressed
+#                 recipient 5xx while the others are delivered, billing
+#                 recipient_count, 4xx with the exact text at the quota
+# quota_shared.sh two Postfix instances with a policyd each, one Redis:
+#                 one tenant quota held exactly
 
 PW_E2E_TESTS = \
 	tests/e2e/selftest.sh \
-	tests/e2e/passthrough.sh
+	tests/e2e/passthrough.sh \
+	tests/e2e/quota.sh \
+	tests/e2e/quota_shared.sh
 
 TESTS += $(PW_E2E_TESTS)
 dist_check_SCRIPTS += $(PW_E2E_TESTS)

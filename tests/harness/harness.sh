@@ -43,9 +43,11 @@
 #   pw_postfix_main "k = v" / pw_postfix_master "line"  configure Postfix
 #   pw_postfix_main_file FILE       apply a main.cf snippet (contrib/postfix)
 #   pw_postfix_start / pw_postfix_reload / pw_postfix_stop
+#   pw_postfix_start_extra NAME ["k = v"...]  one more Postfix like the first
 #   pw_postfix_flush                ask the queue manager to retry now
 #   pw_daemon_start policyd|milter [CONF_LINES...] / pw_daemon_stop NAME
 #   pw_daemon_alive NAME            is that daemon still running
+#   pw_policyd_start_extra NAME [CONF_LINES...]  one more policyd
 #   pw_swaks ARGS...                swaks against the private smtpd
 #   pw_swaks_data FILE ARGS...      send FILE exactly (swaks --data)
 #   pw_swaks_queue_id               queue id of the last accepted message
@@ -79,6 +81,8 @@ declare -gA PW_PIDS=()	# name -> pid of what we started (not Postfix)
 declare -ga PW_PID_ORDER=()
 declare -ga PW_POSTFIX_MAIN_EXTRA=()
 declare -ga PW_POSTFIX_MASTER_EXTRA=()
+declare -ga PW_POSTFIX_EXTRA_DIRS=()	# pw_postfix_start_extra instances
+declare -ga PW_EXTRA_DAEMON_LOGS=()	# pw_policyd_start_extra logs
 PW_POSTFIX_DIR=		# $PW_TMP/postfix once configured
 PW_POSTFIX_RUNNING=0
 PW_SMTPD_PORT=
@@ -219,10 +223,12 @@ pw__on_exit() {
 	fi
 	if [ -n "$PW_TMP" ] && grep -qE \
 	    'ERROR: (Address|Leak|Thread|UndefinedBehavior)Sanitizer|runtime error:' \
-	    "$PW_TMP"/policyd.log "$PW_TMP"/milter.log 2>/dev/null; then
+	    "$PW_TMP"/policyd.log "$PW_TMP"/milter.log \
+	    "${PW_EXTRA_DAEMON_LOGS[@]}" 2>/dev/null; then
 		echo "# sanitizer report in a daemon log:"
 		grep -hE -A12 'ERROR: [A-Za-z]*Sanitizer|runtime error:' \
-		    "$PW_TMP"/policyd.log "$PW_TMP"/milter.log 2>/dev/null |
+		    "$PW_TMP"/policyd.log "$PW_TMP"/milter.log \
+		    "${PW_EXTRA_DAEMON_LOGS[@]}" 2>/dev/null |
 		    head -n 40 | LC_ALL=C sed 's/^/#   /'
 		rc=1
 	fi
@@ -283,6 +289,9 @@ pw_teardown() {
 		esac
 	done
 	[ "$PW_POSTFIX_RUNNING" = 1 ] && pw_postfix_stop
+	for i in "${PW_POSTFIX_EXTRA_DIRS[@]}"; do
+		pw__postfix_stop_dir "$i"
+	done
 	for ((i = ${#PW_PID_ORDER[@]} - 1; i >= 0; i--)); do
 		pw__stop_pid "${PW_PID_ORDER[i]}" 10
 	done
@@ -722,6 +731,48 @@ pw_postfix_start() {
 	    pw_bail "private Postfix did not start"
 }
 
+# Start one more private Postfix, named NAME (a shell word), configured
+# like the first one (the same pw_postfix_main/pw_postfix_master lines
+# given so far, the same relayhost sink) plus the main.cf lines that
+# follow NAME, in $PW_TMP/postfix-NAME, with its smtpd on its own port,
+# exported as PW_SMTPD_PORT_NAME.  Talk to it with
+# PW_SMTPD_PORT=$PW_SMTPD_PORT_NAME pw_swaks ...  The teardown stops it.
+pw_postfix_start_extra() {
+	local name=$1 out line
+	local PW_POSTFIX_DIR=$PW_TMP/postfix-$1 PW_SMTPD_PORT PW_MAILLOG
+	local d=$PW_TMP/postfix-$1
+	[ -n "$PW_SINK_PORT" ] || pw_sink_start main
+	mkdir -p "$d/etc" "$d/spool" "$d/data"
+	chmod 0755 "$d" "$d/etc"
+	chown postfix "$d/data"
+	PW_SMTPD_PORT=$(pw_free_port) || pw_bail "cannot pick a port"
+	pw__postfix_write_config
+	shift
+	for line in "$@"; do
+		postconf -c "$d/etc" -e "$line" ||
+		    pw_bail "postconf -e '$line' failed ($name)"
+	done
+	out=$(postfix -c "$d/etc" check 2>&1) || {
+		printf '%s\n' "$out" | LC_ALL=C sed 's/^/# /'
+		pw_bail "postfix check failed ($name)"
+	}
+	out=$(postfix -c "$d/etc" start </dev/null 2>&1) || {
+		printf '%s\n' "$out" | LC_ALL=C sed 's/^/# /'
+		pw_bail "postfix start failed ($name)"
+	}
+	PW_POSTFIX_EXTRA_DIRS+=("$d")
+	pw_wait_until "Postfix $name smtpd 220 on 127.0.0.1:$PW_SMTPD_PORT" \
+	    "$PW_TIMEOUT" pw__smtp_banner "$PW_SMTPD_PORT" ||
+	    pw_bail "private Postfix $name did not start"
+	export "PW_SMTPD_PORT_$name=$PW_SMTPD_PORT"
+}
+
+# Stop the extra Postfix instance in directory DIR.
+pw__postfix_stop_dir() {
+	local PW_POSTFIX_DIR=$1 PW_POSTFIX_RUNNING=1
+	pw_postfix_stop
+}
+
 # Make Postfix re-read its configuration.
 pw_postfix_reload() {
 	local out
@@ -879,6 +930,47 @@ pw__daemon_up() {
 # Stop a postwarden daemon (SIGTERM, then SIGKILL after 10 s).
 pw_daemon_stop() {
 	pw__stop_pid "$1" 10
+}
+
+# Start one more postwarden-policyd, named NAME (a shell word), beside
+# the one pw_daemon_start runs: socket $PW_TMP/NAME.sock (exported as
+# PW_<NAME>_SOCK), pid file $PW_TMP/NAME.pid, log $PW_TMP/NAME.log.
+# Extra arguments are postwarden.conf lines as for pw_daemon_start (not
+# policyd_listen or policyd_pid_file).  pw_daemon_stop NAME or the
+# teardown stops it; its log is checked for sanitizer reports.
+pw_policyd_start_extra() {
+	local name=$1 bin=$PW_BUILDDIR/policyd/postwarden-policyd conf pid
+	local line v endpoint
+	shift
+	[ -x "$bin" ] || pw_bail "$bin not built"
+	[ -n "$PW_REDIS_SOCK" ] || pw_redis_start
+	endpoint=unix:$PW_TMP/$name.sock
+	conf=$PW_TMP/postwarden-$name.conf
+	{
+		echo "# postwarden.conf for policyd $name of a test ($PW_TMP)"
+		pw__daemon_conf_defaults policyd | while IFS= read -r line; do
+			v=${line%%=*}
+			v=${v// /}
+			case $v in
+			policyd_listen|policyd_pid_file) continue ;;
+			esac
+			pw__conf_overridden "$v" "$@" || echo "$line"
+		done
+		echo "policyd_listen = $endpoint"
+		echo "policyd_pid_file = $PW_TMP/$name.pid"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$conf"
+	chmod 0644 "$conf"
+	"$bin" -f -c "$conf" </dev/null >>"$PW_TMP/$name.log" 2>&1 &
+	pid=$!
+	pw__record "$name" "$pid"
+	PW_EXTRA_DAEMON_LOGS+=("$PW_TMP/$name.log")
+	pw_wait_until "$name to accept connections on $endpoint" \
+	    "$PW_TIMEOUT" pw__daemon_up "$pid" "$endpoint" 3>&1 ||
+	    pw_bail "$name did not start (see $PW_TMP/$name.log)"
+	export "PW_${name^^}_SOCK=$PW_TMP/$name.sock"
 }
 
 # Is the daemon NAME still running?

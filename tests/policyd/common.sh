@@ -92,6 +92,10 @@ pd_conf() {
 		# No Redis here (tests/policyd/identity.sh has one); never
 		# the system's.  Last, so the lines above keep their numbers.
 		echo "redis_server = unix:$PD_DIR/run/no-redis.sock"
+		# Without Redis, answer DUNNO (tests/policyd/rules.sh tests
+		# the defaults).
+		echo "policyd_fail_mode = pass"
+		echo "policyd_unknown_key = pass"
 	} > "$file"
 	chmod 0644 "$file"
 }

@@ -1,8 +1,13 @@
 # tests/policyd -- postwarden-policyd: protocol parser unit tests (cmocka)
 # and daemon tests (bash, TAP) against the built daemon on a unix socket
 # and a loopback port in a temp dir.  pd_client is their scripted client.
+# rules.sh (every rule and reply, accounting, GeoIP, fail modes) and
+# load.sh (exactness under 250 parallel connections, pd_load.py) use a
+# private Redis through tests/harness; mkmmdb.pl writes their GeoIP file,
+# which geoip.sh also feeds to lib/geoip through geoip_lookup.
 
-check_PROGRAMS += tests/policyd/test_policyd_proto tests/policyd/pd_client
+check_PROGRAMS += tests/policyd/test_policyd_proto tests/policyd/pd_client \
+	tests/policyd/geoip_lookup
 TESTS += tests/policyd/test_policyd_proto
 
 tests_policyd_test_policyd_proto_SOURCES = \
@@ -15,11 +20,17 @@ tests_policyd_test_policyd_proto_LDADD = $(PW_TEST_LIBS)
 
 tests_policyd_pd_client_SOURCES = tests/policyd/pd_client.c
 
+tests_policyd_geoip_lookup_SOURCES = tests/policyd/geoip_lookup.c
+tests_policyd_geoip_lookup_LDADD = $(PW_LIB_LIBS)
+
 PW_POLICYD_SH_TESTS = \
 	tests/policyd/cmdline.sh \
+	tests/policyd/geoip.sh \
 	tests/policyd/identity.sh \
 	tests/policyd/serve.sh \
 	tests/policyd/limits.sh \
+	tests/policyd/load.sh \
+	tests/policyd/rules.sh \
 	tests/policyd/signals.sh \
 	tests/policyd/socket.sh
 TESTS += $(PW_POLICYD_SH_TESTS)
@@ -27,6 +38,11 @@ dist_check_SCRIPTS += $(PW_POLICYD_SH_TESTS)
 
 EXTRA_DIST += \
 	tests/policyd/common.sh \
+	tests/bench/bench_policy.c \
+	tests/bench/bench-policyd.sh \
+	docs/bench-policyd.md \
+	tests/policyd/mkmmdb.pl \
+	tests/policyd/pd_load.py \
 	tests/policyd/data/rcpt.req \
 	tests/policyd/data/eom.req \
 	tests/policyd/data/pipelined.req \

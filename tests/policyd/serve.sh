@@ -42,11 +42,12 @@ pd_client "$PD_UNIX" c0 't0:request=smtpd_acc' t0:'ess_policy\r\nprotocol_st' \
 check "a request split across writes is answered" expect "0: action=DUNNO"
 
 check "RCPT requests are logged at debug level with NOQUEUE" \
-    pd_wait_log "NOQUEUE: debug: request: state=RCPT client=mail.example.com[192.0.2.10] sasl_username=k_live_abc123 sender=<alice@example.com> recipient=<bob@example.net> tenant=- source=sasl action=DUNNO"
+    pd_wait_log "NOQUEUE: debug: request: state=RCPT client=mail.example.com[192.0.2.10] sasl_username=k_live_abc123 sender=<alice@example.com> recipient=<bob@example.net> tenant=- source=sasl rule=fail (redis: "
 check "END-OF-MESSAGE requests are logged at info level with the queue id" \
-    pd_wait_log "4XyZ1k0Q7vz9sT: request: state=END-OF-MESSAGE client=relay.example.org[198.51.100.7] sasl_username= sender=<bounces+1234@example.org> recipient=<carol@example.net> tenant=- source=none action=DUNNO"
+    pd_wait_log "4XyZ1k0Q7vz9sT: request: state=END-OF-MESSAGE client=relay.example.org[198.51.100.7] sasl_username= sender=<bounces+1234@example.org> recipient=<carol@example.net> tenant=- source=none rule=- action=DUNNO"
 
-# An invalid SASL user name is answered DUNNO, with a warning.
+# An invalid SASL user name is answered DUNNO (policyd_unknown_key = pass
+# in common.sh), with a warning.
 pd_client "$PD_UNIX" c0 \
     't0:request=smtpd_access_policy\nprotocol_state=RCPT\nsasl_username=bad key\x01\n\n' \
     r0:1

@@ -1,0 +1,120 @@
+-- policyd_eom.lua -- postwarden-policyd: END-OF-MESSAGE, the second step
+-- of the accounting: the transaction's reservations become usage.  See
+-- docs/redis-schema.md and postwarden-policyd(8).
+--
+-- KEYS[1]  <P>txn:<instance>  the transaction (hash)
+-- Every other key is derived from ARGV[1] and lies in the same slot.
+--
+-- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
+-- ARGV[2]  key id, "" without one
+-- ARGV[3]  instance
+-- ARGV[4]  recipient_count: the recipients billed
+-- ARGV[5]  message size, bytes
+-- ARGV[6]  how long the billed transaction is remembered, ms
+--
+-- Returns {"ok", billed, released} or {"again", 0, 0} for a repeated
+-- request.  Billing goes to the windows of the transaction's first
+-- admitted recipient (so a window's usage never exceeds what it
+-- admitted), or the current ones when the transaction is not known
+-- (its reservations expired, or RCPT was not decided here).
+
+local P, keyid, inst = ARGV[1], ARGV[2], ARGV[3]
+local count = math.floor(tonumber(ARGV[4]) or 0)
+local size = math.floor(tonumber(ARGV[5]) or 0)
+local keep = tonumber(ARGV[6]) or 900000
+local t = redis.call('TIME')
+local now_s = tonumber(t[1])
+
+if count < 0 then count = 0 end
+if size < 0 then size = 0 end
+
+local function days_from_civil(y, m, d)
+	if m <= 2 then y = y - 1 end
+	local era = math.floor(y / 400)
+	local yoe = y - era * 400
+	local mp = (m > 2) and (m - 3) or (m + 9)
+	local doy = math.floor((153 * mp + 2) / 5) + d - 1
+	local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) +
+	    doy
+	return era * 146097 + doe - 719468
+end
+
+local function civil_from_days(z)
+	z = z + 719468
+	local era = math.floor(z / 146097)
+	local doe = z - era * 146097
+	local yoe = math.floor((doe - math.floor(doe / 1460) +
+	    math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+	local y = yoe + era * 400
+	local doy = doe - (365 * yoe + math.floor(yoe / 4) -
+	    math.floor(yoe / 100))
+	local mp = math.floor((5 * doy + 2) / 153)
+	local d = doy - math.floor((153 * mp + 2) / 5) + 1
+	local m = (mp < 10) and (mp + 3) or (mp - 9)
+	if m <= 2 then y = y + 1 end
+	return y, m, d
+end
+
+if redis.call('HEXISTS', KEYS[1], 'billed') == 1 then
+	return { 'again', 0, 0 }
+end
+
+local hid = redis.call('HGET', KEYS[1], 'windows')
+if not hid then
+	local y, m, d = civil_from_days(math.floor(now_s / 86400))
+	hid = string.format('%04d%02d%02d%02d', y, m, d,
+	    math.floor((now_s % 86400) / 3600))
+end
+local y = tonumber(string.sub(hid, 1, 4))
+local m = tonumber(string.sub(hid, 5, 6))
+local d = tonumber(string.sub(hid, 7, 8))
+local h = tonumber(string.sub(hid, 9, 10))
+local day = days_from_civil(y, m, d)
+local ny, nm = y, m + 1
+if nm > 12 then ny, nm = y + 1, 1 end
+local wins = {
+	{ 'h', hid, day * 86400 + (h + 1) * 3600, 3600 },
+	{ 'd', string.sub(hid, 1, 8), (day + 1) * 86400, 86400 },
+	{ 'm', string.sub(hid, 1, 6), days_from_civil(ny, nm, 1) * 86400,
+	    7 * 86400 },
+}
+
+local whos = { 'tenant' }
+if keyid ~= '' then whos[2] = 'key:' .. keyid end
+
+-- The transaction's reserved recipients.
+local members = {}
+local flat = redis.call('HKEYS', KEYS[1])
+for _, f in ipairs(flat) do
+	if string.sub(f, 1, 5) == 'rcpt:' then
+		members[#members + 1] = inst .. ' ' .. string.sub(f, 6)
+	end
+end
+
+local released = 0
+for _, who in ipairs(whos) do
+	for _, w in ipairs(wins) do
+		local suffix = who .. ':' .. w[1] .. ':' .. w[2]
+		if count > 0 then
+			local uk = P .. 'used:' .. suffix
+			redis.call('INCRBY', uk, count)
+			redis.call('EXPIREAT', uk, w[3] + w[4])
+		end
+		local rk = P .. 'resv:' .. suffix
+		for i = 1, #members, 500 do
+			released = released + redis.call('ZREM', rk,
+			    unpack(members, i, math.min(#members, i + 499)))
+		end
+	end
+	local dw = wins[2]
+	local mk = P .. 'msgs:' .. who .. ':d:' .. dw[2]
+	redis.call('INCR', mk)
+	redis.call('EXPIREAT', mk, dw[3] + 86400)
+	local bk = P .. 'bytes:' .. who .. ':d:' .. dw[2]
+	redis.call('INCRBY', bk, size)
+	redis.call('EXPIREAT', bk, dw[3] + 86400)
+end
+
+redis.call('HSET', KEYS[1], 'billed', count)
+redis.call('PEXPIRE', KEYS[1], keep)
+return { 'ok', count, released }

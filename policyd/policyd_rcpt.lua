@@ -1,0 +1,249 @@
+-- policyd_rcpt.lua -- postwarden-policyd: the decision for one recipient
+-- (protocol_state RCPT), all checks and all counter changes in one
+-- atomic step.  See docs/redis-schema.md and postwarden-policyd(8).
+--
+-- KEYS[1]  <P>tenant          the tenant record (hash)
+-- KEYS[2]  <P>txn:<instance>  the transaction (hash)
+-- KEYS[3]  <P>supp            the tenant's suppressions (hash)
+-- KEYS[4]  <P>key:<keyid>     the key record (hash); only with a key
+-- Every other key is derived from ARGV[1] and lies in the same slot.
+--
+-- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
+-- ARGV[2]  key id, "" without one
+-- ARGV[3]  instance (Postfix's transaction id)
+-- ARGV[4]  recipient, lower-cased
+-- ARGV[5]  declared message size, bytes ("0": unknown)
+-- ARGV[6]  client country: "-" GeoIP off, "" unknown, else ISO code
+-- ARGV[7]  reservation lifetime, ms
+--
+-- Returns {"ok", "new"|"again"} or
+-- {"refuse", rule, who, a, b, c, d} (strings; see policyd_rules.c).
+-- Time is Redis's own (TIME), so every node agrees.  A refusal writes
+-- nothing (expired reservations are pruned, which changes no count).
+
+local P, keyid, inst, rcpt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local size = tonumber(ARGV[5]) or 0
+local country = ARGV[6]
+local ttl = tonumber(ARGV[7]) or 900000
+local t = redis.call('TIME')
+local now_s = tonumber(t[1])
+local now = now_s * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local function fmt(n)
+	return string.format('%.0f', n)
+end
+
+-- UTC calendar (H. Hinnant's algorithms; no os library in Redis Lua).
+local function days_from_civil(y, m, d)
+	if m <= 2 then y = y - 1 end
+	local era = math.floor(y / 400)
+	local yoe = y - era * 400
+	local mp = (m > 2) and (m - 3) or (m + 9)
+	local doy = math.floor((153 * mp + 2) / 5) + d - 1
+	local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) +
+	    doy
+	return era * 146097 + doe - 719468
+end
+
+local function civil_from_days(z)
+	z = z + 719468
+	local era = math.floor(z / 146097)
+	local doe = z - era * 146097
+	local yoe = math.floor((doe - math.floor(doe / 1460) +
+	    math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+	local y = yoe + era * 400
+	local doy = doe - (365 * yoe + math.floor(yoe / 4) -
+	    math.floor(yoe / 100))
+	local mp = math.floor((5 * doy + 2) / 153)
+	local d = doy - math.floor((153 * mp + 2) / 5) + 1
+	local m = (mp < 10) and (mp + 3) or (mp - 9)
+	if m <= 2 then y = y + 1 end
+	return y, m, d
+end
+
+-- The windows of an hour id "YYYYMMDDHH": {kind, id, end (Unix s)}.
+local function windows_of(hid)
+	local y = tonumber(string.sub(hid, 1, 4))
+	local m = tonumber(string.sub(hid, 5, 6))
+	local d = tonumber(string.sub(hid, 7, 8))
+	local h = tonumber(string.sub(hid, 9, 10))
+	local day = days_from_civil(y, m, d)
+	local ny, nm = y, m + 1
+	if nm > 12 then ny, nm = y + 1, 1 end
+	return {
+		{ 'h', hid, day * 86400 + (h + 1) * 3600 },
+		{ 'd', string.sub(hid, 1, 8), (day + 1) * 86400 },
+		{ 'm', string.sub(hid, 1, 6),
+		    days_from_civil(ny, nm, 1) * 86400 },
+	}
+end
+
+local function hour_id(s)
+	local y, m, d = civil_from_days(math.floor(s / 86400))
+	return string.format('%04d%02d%02d%02d', y, m, d,
+	    math.floor((s % 86400) / 3600))
+end
+
+local function refuse(rule, who, a, b, c, d)
+	return { 'refuse', rule, who, tostring(a or ''), tostring(b or ''),
+	    tostring(c or ''), tostring(d or '') }
+end
+
+local function record(k)
+	local r = {}
+	local flat = redis.call('HGETALL', k)
+	for i = 1, #flat, 2 do r[flat[i]] = flat[i + 1] end
+	return r
+end
+
+local function limit(r, f)
+	local n = tonumber(r[f] or '')
+	if n == nil or n <= 0 then return nil end
+	return math.floor(n)
+end
+
+-- A retried request (same instance and recipient) was admitted already.
+local member = inst .. ' ' .. rcpt
+if redis.call('HEXISTS', KEYS[2], 'rcpt:' .. rcpt) == 1 then
+	return { 'ok', 'again' }
+end
+
+local tenant = record(KEYS[1])
+local key = {}
+if keyid ~= '' then key = record(KEYS[4]) end
+-- Checked in this order; who is "tenant" or "key".
+local subjects = {}
+if keyid ~= '' then
+	subjects[1] = { 'tenant', tenant, 'tenant' }
+	subjects[2] = { 'key', key, 'key:' .. keyid }
+else
+	subjects[1] = { 'tenant', tenant, 'tenant' }
+end
+
+-- 1. status: disabled first (permanent), then suspended (temporary).
+for _, st in ipairs({ 'disabled', 'suspended' }) do
+	for _, s in ipairs(subjects) do
+		if s[2].status == st then
+			return refuse('status', s[1], st)
+		end
+	end
+end
+
+-- 2. GeoIP: the key's countries.
+if keyid ~= '' and country ~= '-' then
+	local allowed = key.countries or ''
+	if string.find(allowed, '%S') then
+		local ok = false
+		local norm = string.upper(string.gsub(allowed, '%s', ''))
+		if country ~= '' then
+			for c in string.gmatch(norm, '[^,]+') do
+				if c == country then ok = true end
+			end
+		end
+		if not ok then
+			return refuse('country', 'key', country, norm)
+		end
+	end
+end
+
+-- 3. suppression: the address, then "@domain"; expired entries are
+-- removed lazily.
+local at = string.find(rcpt, '@[^@]*$')
+local fields = { rcpt }
+if at then fields[2] = string.sub(rcpt, at) end
+local vals = redis.call('HMGET', KEYS[3], unpack(fields))
+for i, v in ipairs(fields) do
+	local e = vals[i]
+	if e then
+		local reason, source, when, expires =
+		    string.match(e, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+		local exp = tonumber(expires or '') or 0
+		if exp > 0 and exp <= now_s then
+			redis.call('HDEL', KEYS[3], v)
+		else
+			return refuse('suppressed', 'tenant',
+			    i == 1 and 'address' or 'domain', reason or '?',
+			    source or '?', (tonumber(when or '') or 0) ..
+			    ' ' .. exp)
+		end
+	end
+end
+
+-- 4. per message: declared size, recipients in this transaction.
+local nrcpt = 0
+local txn_windows = redis.call('HGET', KEYS[2], 'windows')
+if txn_windows then
+	nrcpt = redis.call('HLEN', KEYS[2]) - 2
+end
+for _, s in ipairs(subjects) do
+	local ms = limit(s[2], 'max_size')
+	if ms and size > ms then
+		return refuse('size', s[1], size, ms)
+	end
+end
+for _, s in ipairs(subjects) do
+	local mr = limit(s[2], 'max_recipients')
+	if mr and nrcpt + 1 > mr then
+		return refuse('recipients', s[1], nrcpt, mr)
+	end
+end
+
+-- 5. rate (GCRA): tat = theoretical arrival time (ms); an arrival is
+-- admitted when tat - now <= burst * T, T = period / rate.
+local gcra = {}
+for _, s in ipairs(subjects) do
+	local rate = limit(s[2], 'rate')
+	if rate then
+		local period = (limit(s[2], 'rate_period') or 1) * 1000
+		local burst = tonumber(s[2].burst or '') or 0
+		if burst < 0 then burst = 0 end
+		local T = period / rate
+		local gk = P .. 'gcra:' .. s[3]
+		local tat = tonumber(redis.call('GET', gk) or '') or now
+		if tat < now then tat = now end
+		if tat - now > burst * T then
+			return refuse('rate', s[1], rate, period / 1000, burst,
+			    fmt(math.ceil(tat - burst * T)))
+		end
+		gcra[#gcra + 1] = { gk, tat + T }
+	end
+end
+
+-- 6. quotas: used + live reservations + 1 <= limit, in the windows of
+-- the transaction (fixed at its first admitted recipient).
+if not txn_windows then txn_windows = hour_id(now_s) end
+local wins = windows_of(txn_windows)
+local resv = {}
+for _, s in ipairs(subjects) do
+	for _, w in ipairs(wins) do
+		local q = limit(s[2], 'quota_' ..
+		    ({ h = 'hour', d = 'day', m = 'month' })[w[1]])
+		if q then
+			local suffix = s[3] .. ':' .. w[1] .. ':' .. w[2]
+			local rk = P .. 'resv:' .. suffix
+			redis.call('ZREMRANGEBYSCORE', rk, '-inf', now)
+			local used = tonumber(redis.call('GET',
+			    P .. 'used:' .. suffix) or '') or 0
+			local live = redis.call('ZCARD', rk)
+			if used + live + 1 > q then
+				return refuse('quota', s[1], w[1], used + live,
+				    q, w[3])
+			end
+			resv[#resv + 1] = { rk, w[3] }
+		end
+	end
+end
+
+-- Admitted: count the rate, reserve, record the transaction.
+for _, g in ipairs(gcra) do
+	redis.call('SET', g[1], string.format('%.3f', g[2]), 'PX',
+	    math.max(1, math.ceil(g[2] - now)))
+end
+for _, r in ipairs(resv) do
+	redis.call('ZADD', r[1], now + ttl, member)
+	redis.call('EXPIREAT', r[1], r[2] + 3600)
+end
+redis.call('HSET', KEYS[2], 'key', keyid, 'windows', txn_windows,
+    'rcpt:' .. rcpt, fmt(now + ttl))
+redis.call('PEXPIRE', KEYS[2], ttl)
+return { 'ok', 'new' }

@@ -1,0 +1,382 @@
+#!/bin/bash
+# tests/policyd/rules.sh -- the quota and suppression rules of
+# postwarden-policyd against a private Redis: every rule and its exact
+# reply text, idempotent retries, two-step accounting (reservations at
+# RCPT, billing recipient_count at END-OF-MESSAGE, reservations expiring),
+# events, GeoIP, and the Redis fail modes (hung, slow, stopped, back).
+
+. "$PW_SRCDIR/tests/harness/harness.sh"
+
+pw_require_root_tools
+pw_harness_init
+pw_plan 76
+
+CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
+LOG=$PW_TMP/policyd.log
+R() { pw_redis_cli "$@"; }
+
+pw_redis_start
+
+# key KEYID TENANT [FIELD VALUE]...: a key in the directory and its record.
+key() {
+	local k=$1 t=$2
+	shift 2
+	R HSET "pw:key:$k" tenant "$t" >/dev/null
+	R HSET "pw:{$t}:tenant" status active created 1 >/dev/null
+	R HSET "pw:{$t}:key:$k" status active created 1 "$@" >/dev/null
+}
+
+start() {
+	pw_daemon_start policyd "redis_command_timeout = 300ms" \
+	    "redis_reconnect_delay = 50ms" "redis_reconnect_max_delay = 200ms" \
+	    "$@"
+}
+
+# req STATE SASL INSTANCE RECIPIENT [RECIPIENT_COUNT [SIZE [ADDR [QID]]]]:
+# one request on a new connection; prints the action.
+req() {
+	"$CLIENT" -t 5000 "unix:$PW_POLICYD_SOCK" c0 "t0:request=smtpd_access_policy
+protocol_state=$1
+protocol_name=ESMTP
+sasl_username=$2
+instance=$3
+recipient=$4
+recipient_count=${5:-0}
+size=${6:-100}
+client_address=${7:-192.0.2.10}
+client_name=client.example
+queue_id=${8:-}
+sender=app@example.com
+
+" r0:1 | sed 's/^0: action=//'
+}
+rcpt() { req RCPT "$@"; }
+eom() { req END-OF-MESSAGE "$1" "$2" "" "$3" "${4:-100}" 192.0.2.10 "${5:-QEOM}"; }
+
+# Window ends as the rules compute them, from Redis's clock.
+now=$(R TIME | head -n 1)
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+hour_end=$(iso $(((now / 3600 + 1) * 3600)))
+day_end=$(iso $(((now / 86400 + 1) * 86400)))
+month_end=$(date -u -d "$(date -u -d "@$now" +%Y-%m-01) +1 month" \
+    +%Y-%m-%dT%H:%M:%SZ)
+day=$(date -u -d "@$now" +%Y%m%d)
+
+echo "198.51.100.0/24 tnet" >"$PW_TMP/networks"
+start "identity_network_table = $PW_TMP/networks"
+
+# --- identity ------------------------------------------------------------------
+
+pw_is "inbound (no SASL, no mapping): DUNNO" \
+    "$(rcpt "" i0 user@example.net)" DUNNO
+pw_is "unknown key: rejected (policyd_unknown_key = reject)" \
+    "$(rcpt k_nobody i1 user@example.net)" \
+    "550 5.7.1 API key k_nobody is not known"
+pw_is "invalid SASL user name: rejected, not echoed" \
+    "$(rcpt 'bad key' i2 user@example.net)" \
+    "550 5.7.1 Authenticated user name is not a valid API key"
+pw_is "unknown key at DATA: DUNNO" \
+    "$(req DATA k_nobody i1 user@example.net)" DUNNO
+
+R HSET 'pw:{tnet}:tenant' status active quota_day 1 max_recipients 5 \
+    >/dev/null
+pw_is "mapped network: the tenant's rules apply" \
+    "$(req RCPT "" w1 a@example.net 0 100 198.51.100.9)" DUNNO
+pw_is "mapped network: tenant quota" \
+    "$(req RCPT "" w2 b@example.net 0 100 198.51.100.9)" \
+    "451 4.7.1 Daily quota of tenant tnet exhausted (1/1); resets $day_end"
+eom_net=$(req END-OF-MESSAGE "" w1 "" 1 100 198.51.100.9 QNET)
+pw_is "mapped network: END-OF-MESSAGE billed for the tenant" \
+    "$eom_net $(R GET "pw:{tnet}:used:tenant:d:$day")" "DUNNO 1"
+
+# --- status --------------------------------------------------------------------
+
+key k_dis tdis
+R HSET 'pw:{tdis}:key:k_dis' status disabled >/dev/null
+pw_is "disabled key: 550 5.7.1" "$(rcpt k_dis i3 user@example.net)" \
+    "550 5.7.1 API key k_dis is disabled"
+key k_sus tsus
+R HSET 'pw:{tsus}:key:k_sus' status suspended >/dev/null
+pw_is "suspended key: 451 4.7.1" "$(rcpt k_sus i4 user@example.net)" \
+    "451 4.7.1 API key k_sus is suspended"
+key k_tdis ttdis
+R HSET 'pw:{ttdis}:tenant' status disabled >/dev/null
+pw_is "disabled tenant: 550 5.7.1" "$(rcpt k_tdis i5 user@example.net)" \
+    "550 5.7.1 Tenant ttdis is disabled"
+key k_tsus ttsus
+R HSET 'pw:{ttsus}:tenant' status suspended >/dev/null
+pw_is "suspended tenant: 451 4.7.1" "$(rcpt k_tsus i6 user@example.net)" \
+    "451 4.7.1 Tenant ttsus is suspended"
+R HSET pw:key:k_bare tenant tbare >/dev/null
+pw_is "key without records: no limits, DUNNO" \
+    "$(rcpt k_bare i7 user@example.net)" DUNNO
+
+# --- suppression ---------------------------------------------------------------
+
+key k_sup tsup
+R HSET 'pw:{tsup}:supp' 'gone@example.net' 'bounce|cli|1795000000|0' \
+    '@spamtrap.example' 'complaint|import|1795000001|0' \
+    'global@example.net' 'manual|global|1795000002|0' \
+    'old@example.net' "unsubscribe|unsubscribe|1700000000|$((now - 10))" \
+    'later@example.net' "unsubscribe|unsubscribe|1795000003|4102444800" \
+    >/dev/null
+pw_is "suppressed address: 550 5.7.1 with reason, source, time" \
+    "$(rcpt k_sup s1 Gone@Example.NET)" \
+    "550 5.7.1 Recipient address suppressed by tenant tsup (bounce, source cli, since $(iso 1795000000))"
+pw_is "suppressed domain: 550 5.7.1" \
+    "$(rcpt k_sup s1 anyone@spamtrap.example)" \
+    "550 5.7.1 Recipient domain suppressed by tenant tsup (complaint, source import, since $(iso 1795000001))"
+pw_is "global suppression (tenant copy): 550 5.7.1" \
+    "$(rcpt k_sup s1 global@example.net)" \
+    "550 5.7.1 Recipient address suppressed by tenant tsup (manual, source global, since $(iso 1795000002))"
+pw_is "suppression with an expiry says when it expires" \
+    "$(rcpt k_sup s1 later@example.net)" \
+    "550 5.7.1 Recipient address suppressed by tenant tsup (unsubscribe, source unsubscribe, since $(iso 1795000003)); expires 2100-01-01T00:00:00Z"
+pw_is "expired suppression: admitted" "$(rcpt k_sup s1 old@example.net)" DUNNO
+pw_is "expired suppression: removed lazily" \
+    "$(R HEXISTS 'pw:{tsup}:supp' old@example.net)" 0
+pw_is "other recipients of the same message: admitted" \
+    "$(rcpt k_sup s1 fine@example.net)" DUNNO
+pw_is "a refused recipient reserved nothing" \
+    "$(R HLEN 'pw:{tsup}:txn:s1')" 4
+
+# --- per message ------------------------------------------------------------------
+
+key k_size tsize max_size 1000
+pw_is "declared size over max_size: 552 5.3.4" \
+    "$(rcpt k_size z1 a@example.net 0 2000)" \
+    "552 5.3.4 Message size of 2000 bytes exceeds the limit of API key k_size (2000/1000)"
+pw_is "declared size within max_size: DUNNO" \
+    "$(rcpt k_size z2 a@example.net 0 1000)" DUNNO
+key k_rc trc max_recipients 2
+rcpt k_rc m1 a@example.net >/dev/null
+rcpt k_rc m1 b@example.net >/dev/null
+pw_is "recipients per message: the third is 452 4.5.3" \
+    "$(rcpt k_rc m1 c@example.net)" \
+    "452 4.5.3 Too many recipients in one message for API key k_rc (2/2); send the rest in another message"
+pw_is "recipients per message: a retried recipient is not counted again" \
+    "$(rcpt k_rc m1 b@example.net)" DUNNO
+pw_is "recipients per message: counted per instance" \
+    "$(rcpt k_rc m2 c@example.net)" DUNNO
+key k_rc2 trc2
+R HSET 'pw:{trc2}:tenant' max_recipients 1 max_size 10 >/dev/null
+pw_is "tenant max_size: 552 5.3.4 names the tenant" \
+    "$(rcpt k_rc2 m3 a@example.net 0 11)" \
+    "552 5.3.4 Message size of 11 bytes exceeds the limit of tenant trc2 (11/10)"
+rcpt k_rc2 m4 a@example.net 0 10 >/dev/null
+pw_is "tenant max_recipients: 452 4.5.3 names the tenant" \
+    "$(rcpt k_rc2 m4 b@example.net 0 10)" \
+    "452 4.5.3 Too many recipients in one message for tenant trc2 (1/1); send the rest in another message"
+
+# --- rate (GCRA) --------------------------------------------------------------------
+
+key k_rate trate rate 1 rate_period 60 burst 1
+r1=$(rcpt k_rate g1 a@example.net)
+r2=$(rcpt k_rate g1 b@example.net)
+r3=$(rcpt k_rate g1 c@example.net)
+pw_is "rate 1/min, burst 1: two admitted at once" "$r1 $r2" "DUNNO DUNNO"
+case $r3 in
+"451 4.7.1 Rate limit of API key k_rate exceeded (1 per minute, burst 1); next at "*Z)
+	pw_ok "rate: the third is 451 4.7.1 with the next time ($r3)" ;;
+*)	pw_not_ok "rate: the third is 451 4.7.1 with the next time" "$r3" ;;
+esac
+pw_is "rate: a retried admission is not counted again" \
+    "$(rcpt k_rate g1 b@example.net)" DUNNO
+key k_trate ttrate
+R HSET 'pw:{ttrate}:tenant' rate 1 burst 0 >/dev/null
+rcpt k_trate g2 a@example.net >/dev/null
+case $(rcpt k_trate g2 b@example.net) in
+"451 4.7.1 Rate limit of tenant ttrate exceeded (1 per second, burst 0); next at "*)
+	pw_ok "tenant rate: 451 4.7.1 names the tenant" ;;
+*)	pw_not_ok "tenant rate: 451 4.7.1 names the tenant" ;;
+esac
+
+# --- quotas and two-step accounting ---------------------------------------------------
+
+key k_q tq quota_day 3
+pw_is "quota: 1st recipient admitted" "$(rcpt k_q q1 a@example.net)" DUNNO
+pw_is "quota: a retried recipient (same instance) is admitted again" \
+    "$(rcpt k_q q1 a@example.net)" DUNNO
+pw_is "quota: ... and reserved once" \
+    "$(R ZCARD "pw:{tq}:resv:key:k_q:d:$day")" 1
+rcpt k_q q1 b@example.net >/dev/null
+rcpt k_q q1 c@example.net >/dev/null
+pw_is "quota: the 4th recipient is 451 4.7.1 with usage and reset" \
+    "$(rcpt k_q q2 d@example.net)" \
+    "451 4.7.1 Daily quota of key k_q exhausted (3/3); resets $day_end"
+pw_is "quota: the refusal consumed nothing" \
+    "$(R ZCARD "pw:{tq}:resv:key:k_q:d:$day")" 3
+pw_is "END-OF-MESSAGE: DUNNO" "$(eom k_q q1 2 5000 QBILL)" DUNNO
+pw_is "END-OF-MESSAGE: recipient_count (2) billed, not the 3 reserved" \
+    "$(R GET "pw:{tq}:used:key:k_q:d:$day")" 2
+pw_is "END-OF-MESSAGE: billed for the tenant too" \
+    "$(R GET "pw:{tq}:used:tenant:d:$day")" 2
+pw_is "END-OF-MESSAGE: every reservation released" \
+    "$(R ZCARD "pw:{tq}:resv:key:k_q:d:$day")" 0
+pw_is "END-OF-MESSAGE: message and bytes counted" \
+    "$(R GET "pw:{tq}:msgs:key:k_q:d:$day") $(R GET "pw:{tq}:bytes:key:k_q:d:$day")" \
+    "1 5000"
+eom k_q q1 2 5000 QBILL >/dev/null
+pw_is "END-OF-MESSAGE retried: not billed twice" \
+    "$(R GET "pw:{tq}:used:key:k_q:d:$day")" 2
+pw_is "capacity freed by the unbilled reservation: admitted" \
+    "$(rcpt k_q q3 e@example.net)" DUNNO
+pw_is "then full again" "$(rcpt k_q q4 f@example.net)" \
+    "451 4.7.1 Daily quota of key k_q exhausted (3/3); resets $day_end"
+ttl=$(R TTL "pw:{tq}:used:key:k_q:d:$day")
+exp_ttl=$(( (now / 86400 + 1) * 86400 + 86400 - now ))
+pw_check "used counter expires one day after its window ($ttl s)" \
+    [ "$ttl" -gt $((exp_ttl - 30)) ] && [ "$ttl" -le "$exp_ttl" ]
+
+key k_h th quota_hour 1
+rcpt k_h h1 a@example.net >/dev/null
+pw_is "hourly quota text" "$(rcpt k_h h2 b@example.net)" \
+    "451 4.7.1 Hourly quota of key k_h exhausted (1/1); resets $hour_end"
+key k_m tm quota_month 1
+rcpt k_m n1 a@example.net >/dev/null
+pw_is "monthly quota text" "$(rcpt k_m n2 b@example.net)" \
+    "451 4.7.1 Monthly quota of key k_m exhausted (1/1); resets $month_end"
+key k_t1 tshared
+key k_t2 tshared
+R HSET 'pw:{tshared}:tenant' quota_day 2 >/dev/null
+rcpt k_t1 t1 a@example.net >/dev/null
+rcpt k_t2 t2 a@example.net >/dev/null
+pw_is "tenant quota shared by its keys: 451 names the tenant" \
+    "$(rcpt k_t1 t3 b@example.net)" \
+    "451 4.7.1 Daily quota of tenant tshared exhausted (2/2); resets $day_end"
+
+# --- events ---------------------------------------------------------------------------
+
+events=$(R XRANGE pw:events - + | tr '\n' ' ')
+case $events in
+*"type accepted "*"queue_id QBILL tenant tq key k_q rule - count 2 size 5000 reply DUNNO"*)
+	pw_ok "event: accepted message with count and size" ;;
+*)	pw_not_ok "event: accepted message with count and size" "$events" ;;
+esac
+case $events in
+*"type refused "*"tenant tq key k_q rule quota recipient d@example.net reply 451 4.7.1 Daily quota"*)
+	pw_ok "event: refusal with rule, recipient and reply" ;;
+*)	pw_not_ok "event: refusal with rule, recipient and reply" "$events" ;;
+esac
+pw_is "events: one accepted event for QBILL (the retry is not repeated)" \
+    "$(R XRANGE pw:events - + | grep -c '^QBILL$')" 1
+
+# --- scripts vanish (SCRIPT FLUSH): NOSCRIPT fallback ------------------------------------
+
+R SCRIPT FLUSH >/dev/null
+key k_flush tflush
+pw_is "after SCRIPT FLUSH: decisions still work" \
+    "$(rcpt k_flush f1 a@example.net)" DUNNO
+
+# --- GeoIP and reservations expiring: restart with other settings ------------------------
+
+pw_daemon_stop policyd
+perl "$PW_SRCDIR/tests/policyd/mkmmdb.pl" "$PW_TMP/geo.mmdb" ||
+    pw_bail "cannot build the test GeoIP database"
+start "policyd_geoip_database = $PW_TMP/geo.mmdb" \
+    "policyd_reservation_ttl = 1s"
+key k_geo tgeo countries "de, at"
+pw_is "GeoIP: allowed country: DUNNO" \
+    "$(req RCPT k_geo c1 a@example.net 0 100 192.0.2.77)" DUNNO
+pw_is "GeoIP: other country: 550 5.7.1" \
+    "$(req RCPT k_geo c2 a@example.net 0 100 198.51.100.1)" \
+    "550 5.7.1 API key k_geo may not send from country US (allowed: DE,AT)"
+pw_is "GeoIP: unknown country: 550 5.7.1" \
+    "$(req RCPT k_geo c3 a@example.net 0 100 203.0.113.9)" \
+    "550 5.7.1 API key k_geo may not send from an unknown country (allowed: DE,AT)"
+pw_is "GeoIP: a key without countries may send from anywhere" \
+    "$(req RCPT k_q c4 z@example.net 0 100 198.51.100.1 | cut -c1-9)" \
+    "451 4.7.1"
+
+key k_exp texp quota_day 1
+pw_is "reservation TTL: admitted" "$(rcpt k_exp e1 a@example.net)" DUNNO
+pw_is "reservation TTL: full while reserved" \
+    "$(rcpt k_exp e2 b@example.net)" \
+    "451 4.7.1 Daily quota of key k_exp exhausted (1/1); resets $day_end"
+admitted() { [ "$(rcpt k_exp e3 c@example.net)" = DUNNO ]; }
+pw_check "reservation TTL: an abandoned transaction frees its capacity" \
+    pw_wait_until "the reservation to expire" 10 admitted
+
+pw_daemon_stop policyd
+start "policyd_geoip_database = $PW_TMP/missing.mmdb"
+pw_check "GeoIP: missing database: one warning" \
+    pw_wait_log "$LOG" 'policyd_geoip_database: .*missing.mmdb: .*the country rule is off'
+pw_is "GeoIP: missing database: the rule is off" \
+    "$(req RCPT k_geo c5 a@example.net 0 100 198.51.100.1)" DUNNO
+
+# --- Redis trouble ---------------------------------------------------------------------------
+
+# Hung (SIGSTOP): the default fail mode (defer) within the timeout.
+key k_down tdown
+rcpt k_down d0 a@example.net >/dev/null	# the tenant is cached now
+redis_pid=${PW_PIDS[redis]}
+kill -STOP "$redis_pid"
+t0=$(date +%s%N)
+a1=$(rcpt k_down d1 a@example.net)
+ms=$((($(date +%s%N) - t0) / 1000000))
+pw_is "Redis hung: 451 4.3.0 (policyd_fail_mode = defer)" "$a1" \
+    "451 4.3.0 Policy service temporarily unavailable (redis: timeout); try again later"
+pw_check "Redis hung: answered within the command timeout ($ms ms)" \
+    [ "$ms" -lt 1500 ]
+rcpt k_down d2 b@example.net >/dev/null
+rcpt k_down d3 c@example.net >/dev/null
+pw_is "Redis hung: the fail mode is logged once per outage" \
+    "$(grep -c 'policy decisions failing' "$LOG")" 1
+kill -CONT "$redis_pid"
+back() { [ "$(rcpt k_down d4 d@example.net)" = DUNNO ]; }
+pw_check "Redis back: decisions again" \
+    pw_wait_until "decisions to work again" 5 back
+pw_check "Redis back: recovery logged" \
+    pw_wait_log "$LOG" 'policy decisions work again'
+
+# Slow (a script keeps Redis busy for 3 s, as DEBUG SLEEP would; DEBUG
+# is off by default in Redis 7): requests are answered by the fail mode
+# within the timeout, not stalled, then decided again.
+R EVAL "local t = redis.call('TIME') local e = t[1] * 1e6 + t[2] + 3e6
+while true do t = redis.call('TIME')
+if t[1] * 1e6 + t[2] >= e then break end end return 1" 0 >/dev/null &
+slow_pid=$!
+n=0 max=0 a1=
+deadline=$((SECONDS + 6))
+while [ "$SECONDS" -lt "$deadline" ]; do
+	n=$((n + 1))
+	t0=$(date +%s%N)
+	a1=$(rcpt k_down "d8.$n" "h$n@example.net")
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$ms" -gt "$max" ] && max=$ms
+	case $a1 in "451 4.3.0"*) break ;; esac
+done
+pw_is "Redis slow: 451 4.3.0" "$a1" \
+    "451 4.3.0 Policy service temporarily unavailable (redis: timeout); try again later"
+pw_check "Redis slow: no request stalled beyond the timeout ($max ms)" \
+    [ "$max" -lt 1500 ]
+wait "$slow_pid"
+back() { [ "$(rcpt k_down d9 i@example.net)" = DUNNO ]; }
+pw_check "Redis fast again: decisions again" \
+    pw_wait_until "decisions to work again" 5 back
+
+# Stopped, in pass mode, then restarted (empty: no scripts cached).
+pw_daemon_stop policyd
+start "policyd_fail_mode = pass" "policyd_unknown_key = pass"
+pw_is "policyd_unknown_key = pass: an unknown key is DUNNO" \
+    "$(rcpt k_nobody p1 user@example.net)" DUNNO
+pw__stop_pid redis 5
+t0=$(date +%s%N)
+a1=$(rcpt k_down d5 e@example.net)
+ms=$((($(date +%s%N) - t0) / 1000000))
+pw_is "Redis stopped, pass mode: DUNNO" "$a1" DUNNO
+pw_check "Redis stopped: answered at once ($ms ms)" [ "$ms" -lt 1500 ]
+pw_redis_start
+key k_down tdown quota_day 1
+t0=$(date +%s%N)
+back2() { [ "$(rcpt k_down d6 f@example.net)" = DUNNO ] &&
+    [ "$(R ZCARD "pw:{tdown}:resv:key:k_down:d:$day")" = 1 ]; }
+pw_check "Redis restarted: full recovery (scripts reloaded)" \
+    pw_wait_until "decisions to reach the new Redis" 5 back2
+ms=$((($(date +%s%N) - t0) / 1000000))
+pw_check "Redis restarted: recovered within a second or so ($ms ms)" \
+    [ "$ms" -lt 2000 ]
+pw_is "Redis restarted: quota enforced again" \
+    "$(rcpt k_down d7 g@example.net)" \
+    "451 4.7.1 Daily quota of key k_down exhausted (1/1); resets $day_end"
+pw_check "policyd survived it all" pw_daemon_alive policyd
