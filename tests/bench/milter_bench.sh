@@ -39,6 +39,7 @@ chmod 0600 "$T/keys"/*.pem
 echo "rsa example.com r1 rsa $T/keys/rsa.pem" >"$T/keytable"
 echo "ed example.com e1 ed25519 $T/keys/ed.pem" >>"$T/keytable"
 echo "example.com rsa" >"$T/signing-rsa"
+echo "example.com ed" >"$T/signing-ed25519"
 echo "example.com rsa,ed" >"$T/signing-dual"
 
 pw_redis_start
@@ -48,16 +49,19 @@ up() {	# PID SOCKET
 	pw__alive "$1" && pw__unix_accepts "$2"
 }
 
-# run NAME SOCKET: one line of results per load.
+# run NAME SOCKET PID: one line of results per load, with the milter's
+# peak RSS (VmHWM) after it.  Bodies of 2 KB and 64 KB, 1/8/32
+# connections, as issue 4 asks; BENCH_BODIES overrides the sizes.
 results=$T/results
 run() {
-	local name=$1 sock=$2 c b out
-	for b in 4096 102400; do
+	local name=$1 sock=$2 pid=$3 c b out rss
+	for b in ${BENCH_BODIES:-2048 65536}; do
 		for c in 1 8 32; do
 			out=$("$B/milter_load" -s "$sock" -c "$c" -n "$N" -m 10 \
 			    -b "$b") || pw_bail "milter_load failed against $name"
-			echo "# $name: $out"
-			echo "$name $out" >>"$results"
+			rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+			echo "# $name: $out peak_rss_kb=$rss"
+			echo "$name $out peak_rss_kb=$rss" >>"$results"
 		done
 	done
 }
@@ -67,7 +71,7 @@ run() {
 "$B/milter_null" "unix:$T/null.sock" >"$T/null.log" 2>&1 &
 pw__record null $!
 pw_wait_until "milter_null" 10 up "$!" "$T/null.sock" || pw_bail "milter_null"
-run null "$T/null.sock"
+run null "$T/null.sock" "${PW_PIDS[null]}"
 pw__stop_pid null 5
 
 # --- OpenDKIM ------------------------------------------------------------------------
@@ -97,16 +101,16 @@ opendkim -f -x "$T/opendkim.conf" >"$T/opendkim.log" 2>&1 &
 pw__record opendkim $!
 pw_wait_until "opendkim" 10 up "$!" "$T/od/opendkim.sock" ||
     pw_bail "opendkim did not start"
-run opendkim "$T/od/opendkim.sock"
+run opendkim "$T/od/opendkim.sock" "${PW_PIDS[opendkim]}"
 pw__stop_pid opendkim 5
 
 # --- postwarden-milter ---------------------------------------------------------------------
 
-for mode in rsa dual; do
+for mode in rsa ed25519 dual; do
 	pw_daemon_start milter "log_level = info" \
 	    "dkim_key_table = $T/keytable" \
 	    "dkim_signing_table = $T/signing-$mode"
-	run "postwarden-$mode" "$T/milter.sock"
+	run "postwarden-$mode" "$T/milter.sock" "${PW_PIDS[milter]}"
 	pw_daemon_stop milter
 	unset "PW_PIDS[milter]"
 done
