@@ -59,6 +59,9 @@ run() {
 		for c in 1 8 32; do
 			out=$("$B/milter_load" -s "$sock" -c "$c" -n "$N" -m 10 \
 			    -b "$b") || pw_bail "milter_load failed against $name"
+			# A signer that did not sign measured nothing useful.
+			[ "$name" = null ] || [[ $out != *sigs_per_msg=0.00* ]] ||
+			    pw_bail "$name did not sign: $out"
 			rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 			echo "# $name: $out peak_rss_kb=$rss"
 			echo "$name $out peak_rss_kb=$rss" >>"$results"

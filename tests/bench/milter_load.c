@@ -423,6 +423,14 @@ main(int argc, char **argv)
 	for (i = 0; i < o.body; i++)
 		body[i] = i % 80 == 78 ? '\r' : i % 80 == 79 ? '\n' :
 		    i % 13 == 0 ? ' ' : (char)('a' + i % 26);
+	/*
+	 * The body ends with CRLF, as every body Postfix sends does; OpenDKIM
+	 * accepts a body without one unsigned ("CRLF at end of body missing").
+	 */
+	if (o.body >= 2) {
+		body[o.body - 2] = '\r';
+		body[o.body - 1] = '\n';
+	}
 	t0 = now_ms();
 	for (i = 0; i < (size_t)o.conns; i++)
 		if (pthread_create(&tids[i], NULL, worker, NULL) != 0)

@@ -1,7 +1,10 @@
 /*
  * milter_null.c -- a do-nothing libmilter filter, the baseline of the
- * milter benchmark: it takes headers and the whole body, like a signer,
- * and answers "continue" to everything.
+ * milter benchmark ("the libmilter floor"): it asks for the same stages
+ * as postwarden-milter when signing (MAIL, headers without per-header
+ * replies and with their leading space, the body, end of message; no HELO,
+ * RCPT, DATA or end of headers), takes the headers and the whole body,
+ * and adds one header at the end of the message, like a signer.
  *
  *   milter_null unix:/path/to/socket
  */
@@ -10,6 +13,26 @@
 #include <sys/stat.h>
 
 #include <libmilter/mfapi.h>
+
+static sfsistat
+null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	*pf0 = f0 & SMFIF_ADDHDRS;
+	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOEOH |
+	    SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_HDR |
+	    SMFIP_SKIP);
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+null_envfrom(SMFICTX *ctx, char **argv)
+{
+	return SMFIS_CONTINUE;
+}
 
 static sfsistat
 null_header(SMFICTX *ctx, char *name, char *value)
@@ -26,16 +49,19 @@ null_body(SMFICTX *ctx, unsigned char *data, size_t len)
 static sfsistat
 null_eom(SMFICTX *ctx)
 {
-	return SMFIS_CONTINUE;
+	return smfi_insheader(ctx, 0, "X-Null", "one header, as a signer adds") ==
+	    MI_SUCCESS ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
 }
 
 static struct smfiDesc null_desc = {
 	.xxfi_name = "milter_null",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_envfrom = null_envfrom,
 	.xxfi_header = null_header,
 	.xxfi_body = null_body,
 	.xxfi_eom = null_eom,
+	.xxfi_negotiate = null_negotiate,
 };
 
 int
