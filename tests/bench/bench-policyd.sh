@@ -31,11 +31,16 @@ echo "# $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
 echo "# $(redis-server --version | cut -d' ' -f1-3), requests per run: $N"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# --- postwarden-policyd: every rule active for 10 keys of one tenant ------
+# --- postwarden-policyd -------------------------------------------------------
+# Tenant "bench" with 10 keys: every rule active.  Tenant "rate" with 10
+# keys: only a per-key rate limit, the job postfwd2 and policyd-rate-limit
+# do below.  Connections: 1, 16, 100, 500, as issue 3 asks.
+ulimit -n 8192
 pw_redis_start
 pw_redis_cli HSET 'pw:{bench}:tenant' status active quota_day 2000000000 \
     quota_hour 2000000000 quota_month 2000000000 rate 1000000 \
     burst 1000000 max_size 100000000 >/dev/null
+pw_redis_cli HSET 'pw:{rate}:tenant' status active >/dev/null
 for i in $(seq 0 9); do
 	pw_redis_cli HSET "pw:key:k_bench$i" tenant bench >/dev/null
 	pw_redis_cli HSET "pw:{bench}:key:k_bench$i" status active \
@@ -50,15 +55,49 @@ port=$(pw_free_port)
 pw_daemon_start policyd "log_level = notice" \
     "policyd_listen = inet:127.0.0.1:$port" "redis_command_timeout = ${PW_BENCH_TIMEOUT:-2s}"
 EP=inet:127.0.0.1:$port
+PD_PID=${PW_PIDS[policyd]}
 echo "| server, scenario | result |"
 echo "|---|---|"
-run "postwarden, unauthenticated (no Redis), 50 conns" -c 50 -n "$N" -k 0 "$EP"
-run "postwarden, RCPT all rules, 50 conns" -c 50 -n "$N" -k 10 -T a "$EP"
-run "postwarden, RCPT all rules, 200 conns" -c 200 -n "$N" -k 10 -T b "$EP"
-run "postwarden, RCPT x5 + END-OF-MESSAGE, 200 conns" -c 200 -n "$N" -k 10 \
+run "postwarden, unauthenticated (no Redis), 100 conns" -c 100 -n "$N" -k 0 "$EP"
+for c in 1 16 100 500; do
+	run "postwarden, RCPT all rules, $c conns" -c "$c" -n "$N" -k 10 \
+	    -T "a$c" "$EP"
+done
+run "postwarden, RCPT x5 + END-OF-MESSAGE, 100 conns" -c 100 -n "$N" -k 10 \
     -e 5 -T c "$EP"
-run "postwarden, RCPT all rules, 200 conns, 4 pipelined" -c 200 -d 4 -n "$N" \
-    -k 10 -T d "$EP"
+
+# Switch the ten keys to tenant "rate" (rate limit only).
+for i in $(seq 0 9); do
+	pw_redis_cli HSET "pw:key:k_bench$i" tenant rate >/dev/null
+	pw_redis_cli HSET "pw:{rate}:key:k_bench$i" status active \
+	    rate 1000000 burst 1000000 >/dev/null
+done
+pw_daemon_stop policyd
+pw_daemon_start policyd "log_level = notice" \
+    "policyd_listen = inet:127.0.0.1:$port" "redis_command_timeout = ${PW_BENCH_TIMEOUT:-2s}"
+PD_PID=${PW_PIDS[policyd]}
+for c in 1 16 100 500; do
+	run "postwarden, per-key rate limit only, $c conns" -c "$c" -n "$N" \
+	    -k 10 -T "r$c" "$EP"
+done
+
+# The same with 100,000 keys and 1,000,000 suppression entries loaded.
+awk 'BEGIN {
+	for (i = 10; i < 100000; i++) {
+		printf "HSET pw:key:k_bench%d tenant rate\n", i
+		printf "HSET pw:{rate}:key:k_bench%d status active rate 1000000 burst 1000000\n", i
+	}
+	for (i = 0; i < 1000000; i++)
+		printf "HSET pw:{rate}:supp user%d@example.net manual|bench|1|0\n", i
+}' | pw_redis_cli --pipe >/dev/null
+echo "# loaded: $(pw_redis_cli DBSIZE) keys, $(pw_redis_cli HLEN 'pw:{rate}:supp') suppressions"
+run "postwarden, per-key rate limit only, 100 conns, 100000 keys + 1000000 suppressions" \
+    -c 100 -n "$N" -k 10 -T "big" "$EP"
+
+# RSS with 1,000 connections open.
+run "postwarden, per-key rate limit only, 1000 conns" -c 1000 -n "$N" \
+    -k 10 -T "r1000" "$EP"
+echo "# postwarden-policyd peak RSS: $(awk '/^VmHWM/ { print $2, $3 }' "/proc/$PD_PID/status")"
 pw_daemon_stop policyd
 
 # --- postfwd2: a per-SASL-user recipient limit (rcpt()) --------------------
@@ -70,12 +109,14 @@ if command -v postfwd2 >/dev/null; then
 	postfwd2 -n -f "$PW_TMP/postfwd.cf" -i 127.0.0.1 -p "$port" \
 	    --cache_interface 127.0.0.1 --cache_port "$cport" -u nobody \
 	    -g nogroup --pidfile "$PW_TMP/postfwd.pid" --norulelog \
-	    --min_servers 55 --max_servers 60 \
+	    --min_servers 105 --max_servers 110 \
 	    >/dev/null 2>&1
 	if pw_wait_until "postfwd2 on $port" 20 bash -c \
 	    "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
-		run "postfwd2 1.35, rcpt() per sasl_username, 50 conns" \
-		    -c 50 -n "$((N / 5))" -k 10 "inet:127.0.0.1:$port"
+		for c in 16 100; do
+			run "postfwd2 1.35, rcpt() per sasl_username, $c conns" \
+			    -c "$c" -n "$((N / 5))" -k 10 "inet:127.0.0.1:$port"
+		done
 	fi
 	[ -r "$PW_TMP/postfwd.pid" ] && kill "$(cat "$PW_TMP/postfwd.pid")"
 fi
@@ -110,7 +151,9 @@ EOC
 	pw__record prl $!
 	if pw_wait_until "policyd-rate-limit on $port" 20 bash -c \
 	    "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
-		run "policyd-rate-limit 1.0.1.1 (SQLite), 20 conns" \
-		    -c 20 -n "$((N / 20))" -k 10 "inet:127.0.0.1:$port"
+		for c in 16 100; do
+			run "policyd-rate-limit 1.0.1.1 (SQLite), $c conns" \
+			    -c "$c" -n "$((N / 20))" -k 10 "inet:127.0.0.1:$port"
+		done
 	fi
 fi
