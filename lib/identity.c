@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cidr.h"
 #include "identity.h"
 #include "xmalloc.h"
 
@@ -26,9 +26,7 @@
 #define PW_IDENTITY_DOMAIN_MAX	253
 
 struct pw_identity_net {
-	int		family;
-	unsigned char	addr[16];
-	unsigned	bits;
+	struct pw_cidr	cidr;
 	char		tenant[PW_IDENTITY_TENANT_MAX + 1];
 };
 
@@ -95,53 +93,12 @@ pw_identity_source_name(enum pw_identity_source source)
 
 /* --- table loading ---------------------------------------------------------- */
 
-/* Parse "addr" or "addr/bits" into net; 0 or -1. */
-static int
-pw_identity_parse_cidr(const char *text, struct pw_identity_net *net)
-{
-	char addr[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(text, '/');
-	size_t alen = slash != NULL ? (size_t)(slash - text) : strlen(text);
-	unsigned max, i;
-	char *end;
-	long bits;
-
-	if (alen == 0 || alen >= sizeof(addr))
-		return -1;
-	memcpy(addr, text, alen);
-	addr[alen] = '\0';
-	memset(net->addr, 0, sizeof(net->addr));
-	if (inet_pton(AF_INET, addr, net->addr) == 1) {
-		net->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, addr, net->addr) == 1) {
-		net->family = AF_INET6;
-		max = 128;
-	} else {
-		return -1;
-	}
-	bits = max;
-	if (slash != NULL) {
-		errno = 0;
-		bits = strtol(slash + 1, &end, 10);
-		if (slash[1] == '\0' || *end != '\0' || errno != 0 ||
-		    bits < 0 || bits > (long)max)
-			return -1;
-	}
-	net->bits = (unsigned)bits;
-	/* Host bits must be zero, as in Postfix cidr tables. */
-	for (i = net->bits; i < max; i++)
-		if (net->addr[i / 8] & (0x80 >> (i % 8)))
-			return -1;
-	return 0;
-}
-
 static int
 pw_identity_net_cmp(const void *a, const void *b)
 {
 	const struct pw_identity_net *x = a, *y = b;
 
-	return (int)y->bits - (int)x->bits;
+	return (int)y->cidr.bits - (int)x->cidr.bits;
 }
 
 static int
@@ -231,7 +188,7 @@ pw_identity_add_net(struct pw_identity_tables *t, const char *key,
 {
 	struct pw_identity_net net;
 
-	if (pw_identity_parse_cidr(key, &net) < 0) {
+	if (pw_cidr_parse(key, strlen(key), &net.cidr) < 0) {
 		*why_r = "bad network (expected address/bits with host bits "
 		    "zero)";
 		return -1;
@@ -321,32 +278,15 @@ pw_identity_tables_free(struct pw_identity_tables **tablesp)
 static const char *
 pw_identity_match_net(const struct pw_identity_tables *t, const char *addr)
 {
-	unsigned char a[16];
-	const unsigned char *m;
-	int family;
+	struct pw_cidr_addr a;
 	size_t i;
-	unsigned full, rest;
 
-	memset(a, 0, sizeof(a));
-	if (inet_pton(AF_INET, addr, a) == 1)
-		family = AF_INET;
-	else if (inet_pton(AF_INET6, addr, a) == 1)
-		family = AF_INET6;
-	else
+	if (pw_cidr_addr_parse(addr, &a) < 0)
 		return NULL;
-	for (i = 0; i < t->nnets; i++) {
-		if (t->nets[i].family != family)
-			continue;
-		m = t->nets[i].addr;
-		full = t->nets[i].bits / 8;
-		rest = t->nets[i].bits % 8;
-		if (memcmp(a, m, full) != 0)
-			continue;
-		if (rest != 0 &&
-		    ((a[full] ^ m[full]) & (0xff << (8 - rest)) & 0xff) != 0)
-			continue;
-		return t->nets[i].tenant;
-	}
+	/* Sorted longest prefix first: the first match is the best. */
+	for (i = 0; i < t->nnets; i++)
+		if (pw_cidr_match(&t->nets[i].cidr, &a))
+			return t->nets[i].tenant;
 	return NULL;
 }
 

@@ -3,6 +3,7 @@
 noinst_LIBRARIES += lib/libpostwarden.a
 lib_libpostwarden_a_SOURCES = \
 	lib/buf.c lib/buf.h \
+	lib/cidr.c lib/cidr.h \
 	lib/conf.c lib/conf.h \
 	lib/cmdline.c lib/cmdline.h \
 	lib/daemon.c lib/daemon.h \

@@ -19,17 +19,14 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 
+#include "cidr.h"
 #include "conf.h"
 #include "milter_dkim.h"
 #include "xmalloc.h"
@@ -38,18 +35,13 @@
 #define MILTER_DKIM_NETS_MAX	1024
 #define MILTER_DKIM_ALSO_MAX	32	/* fields the milter adds */
 
-struct milter_dkim_net {
-	int		family;
-	unsigned char	addr[16];
-	unsigned	bits;
-};
 
 struct milter_dkim_conf {
 	struct pw_dkim_keyset		*ks;
 	struct pw_dkim_sign_opts	 opts;
 	char				*sign[MILTER_DKIM_NAMES_MAX];
 	char				*over[MILTER_DKIM_NAMES_MAX];
-	struct milter_dkim_net		*nets;
+	struct pw_cidr			*nets;
 	size_t				 nnets;
 	bool				 tempfail;
 	size_t				 max_header;
@@ -96,45 +88,6 @@ milter_dkim_add_name(const char *item, size_t len, void *arg)
 	return 0;
 }
 
-/* Parse "addr" or "addr/bits" (host bits zero); 0 or -1. */
-static int
-milter_dkim_parse_net(const char *text, size_t len,
-    struct milter_dkim_net *net)
-{
-	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-	unsigned max, i;
-	long bits;
-
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	memset(net, 0, sizeof(*net));
-	if (inet_pton(AF_INET, buf, net->addr) == 1) {
-		net->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, net->addr) == 1) {
-		net->family = AF_INET6;
-		max = 128;
-	} else
-		return -1;
-	bits = max;
-	if (slash != NULL) {
-		errno = 0;
-		bits = strtol(slash, &end, 10);
-		if (*slash == '\0' || *end != '\0' || errno != 0 || bits < 0 ||
-		    bits > (long)max)
-			return -1;
-	}
-	net->bits = (unsigned)bits;
-	for (i = net->bits; i < max; i++)
-		if (net->addr[i / 8] & (0x80 >> (i % 8)))
-			return -1;
-	return 0;
-}
-
 struct milter_dkim_netlist {
 	struct milter_dkim_conf	*dc;
 	char			*bad;
@@ -153,7 +106,7 @@ milter_dkim_add_net(const char *item, size_t len, void *arg)
 		return -1;
 	}
 	dc->nets = pw_xrealloc(dc->nets, (dc->nnets + 1) * sizeof(*dc->nets));
-	if (milter_dkim_parse_net(item, len, &dc->nets[dc->nnets]) < 0) {
+	if (pw_cidr_parse(item, len, &dc->nets[dc->nnets]) < 0) {
 		snprintf(nl->bad, nl->badsize, "bad network \"%.*s\" "
 		    "(expected address/bits, host bits zero)",
 		    (int)(len > 64 ? 64 : len), item);
@@ -262,31 +215,15 @@ milter_dkim_tempfail(const struct milter_dkim_conf *dc)
 bool
 milter_dkim_internal(const struct milter_dkim_conf *dc, const char *addr)
 {
-	unsigned char a[16];
-	int family;
+	struct pw_cidr_addr a;
 	size_t i;
-	unsigned b;
 
-	if (dc == NULL || dc->nnets == 0 || addr == NULL || *addr == '\0')
+	if (dc == NULL || dc->nnets == 0 || addr == NULL ||
+	    pw_cidr_addr_parse(addr, &a) < 0)
 		return false;
-	memset(a, 0, sizeof(a));
-	if (inet_pton(AF_INET, addr, a) == 1)
-		family = AF_INET;
-	else if (inet_pton(AF_INET6, addr, a) == 1)
-		family = AF_INET6;
-	else
-		return false;
-	for (i = 0; i < dc->nnets; i++) {
-		const struct milter_dkim_net *n = &dc->nets[i];
-
-		if (n->family != family)
-			continue;
-		for (b = 0; b < n->bits; b++)
-			if ((a[b / 8] ^ n->addr[b / 8]) & (0x80 >> (b % 8)))
-				break;
-		if (b == n->bits)
+	for (i = 0; i < dc->nnets; i++)
+		if (pw_cidr_match(&dc->nets[i], &a))
 			return true;
-	}
 	return false;
 }
 

@@ -2,6 +2,7 @@
 
 PW_UNIT_TESTS = \
 	tests/unit/test_buf \
+	tests/unit/test_cidr \
 	tests/unit/test_conf \
 	tests/unit/test_identity \
 	tests/unit/test_identity_cache \
@@ -28,3 +29,7 @@ tests_unit_test_log_LDADD = $(PW_TEST_LIBS)
 tests_unit_test_identity_cache_SOURCES = tests/unit/test_identity_cache.c
 tests_unit_test_identity_cache_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_identity_cache_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_cidr_SOURCES = tests/unit/test_cidr.c
+tests_unit_test_cidr_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_cidr_LDADD = $(PW_TEST_LIBS)

@@ -1,0 +1,71 @@
+/*
+ * cidr.c -- IPv4/IPv6 network parsing and matching (see cidr.h).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cidr.h"
+
+int
+pw_cidr_addr_parse(const char *text, struct pw_cidr_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, text, a->addr) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, text, a->addr) == 1)
+		a->family = AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
+int
+pw_cidr_parse(const char *text, size_t len, struct pw_cidr *net)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	struct pw_cidr_addr a;
+	unsigned max, i;
+	long bits;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (pw_cidr_addr_parse(buf, &a) < 0)
+		return -1;
+	max = a.family == AF_INET ? 32 : 128;
+	bits = max;
+	if (slash != NULL) {
+		errno = 0;
+		bits = strtol(slash, &end, 10);
+		if (*slash == '\0' || *end != '\0' || errno != 0 || bits < 0 ||
+		    bits > (long)max)
+			return -1;
+	}
+	net->family = a.family;
+	memcpy(net->addr, a.addr, sizeof(net->addr));
+	net->bits = (unsigned)bits;
+	for (i = net->bits; i < max; i++)
+		if (net->addr[i / 8] & (0x80 >> (i % 8)))
+			return -1;
+	return 0;
+}
+
+bool
+pw_cidr_match(const struct pw_cidr *net, const struct pw_cidr_addr *a)
+{
+	unsigned full = net->bits / 8, rest = net->bits % 8;
+
+	if (net->family != a->family || memcmp(a->addr, net->addr, full) != 0)
+		return false;
+	return rest == 0 ||
+	    ((a->addr[full] ^ net->addr[full]) & (0xff << (8 - rest)) & 0xff)
+	    == 0;
+}
