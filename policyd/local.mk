@@ -14,19 +14,23 @@ policyd_postwarden_policyd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 policyd_postwarden_policyd_LDADD = $(PW_LIB_LIBS)
 
-# The Lua scripts are kept as .lua files and embedded as C strings.
+# The Lua scripts are kept as .lua files and embedded as C strings, each
+# with the shared prelude (calendar functions) in front of it.
 PW_POLICYD_LUA = policyd/policyd_rcpt.lua policyd/policyd_eom.lua
-EXTRA_DIST += $(PW_POLICYD_LUA)
+PW_POLICYD_LUA_PRELUDE = policyd/policyd_calendar.lua
+EXTRA_DIST += $(PW_POLICYD_LUA) $(PW_POLICYD_LUA_PRELUDE)
 CLEANFILES += policyd/policyd_lua.c
 
 # Each line becomes "line\n" with backslashes and quotes escaped.
-policyd/policyd_lua.c: $(PW_POLICYD_LUA) $(srcdir)/policyd/local.mk
+policyd/policyd_lua.c: $(PW_POLICYD_LUA) $(PW_POLICYD_LUA_PRELUDE) \
+    $(srcdir)/policyd/local.mk
 	$(AM_V_GEN)$(MKDIR_P) policyd && { \
 	echo '/* Generated from the policyd Lua scripts by policyd/local.mk. */'; \
 	for f in $(PW_POLICYD_LUA); do \
 		n=`basename $$f .lua | sed 's/^policyd_//'`; \
 		echo "const char policyd_lua_$$n[] ="; \
+		cat $(srcdir)/$(PW_POLICYD_LUA_PRELUDE) $(srcdir)/$$f | \
 		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' \
-		    -e 's/$$/\\n"/' $(srcdir)/$$f; \
+		    -e 's/$$/\\n"/'; \
 		echo ';'; \
 	done; } >$@.tmp && mv $@.tmp $@

@@ -28,32 +28,8 @@ local now_s = tonumber(t[1])
 if count < 0 then count = 0 end
 if size < 0 then size = 0 end
 
-local function days_from_civil(y, m, d)
-	if m <= 2 then y = y - 1 end
-	local era = math.floor(y / 400)
-	local yoe = y - era * 400
-	local mp = (m > 2) and (m - 3) or (m + 9)
-	local doy = math.floor((153 * mp + 2) / 5) + d - 1
-	local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) +
-	    doy
-	return era * 146097 + doe - 719468
-end
-
-local function civil_from_days(z)
-	z = z + 719468
-	local era = math.floor(z / 146097)
-	local doe = z - era * 146097
-	local yoe = math.floor((doe - math.floor(doe / 1460) +
-	    math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
-	local y = yoe + era * 400
-	local doy = doe - (365 * yoe + math.floor(yoe / 4) -
-	    math.floor(yoe / 100))
-	local mp = math.floor((5 * doy + 2) / 153)
-	local d = doy - math.floor((153 * mp + 2) / 5) + 1
-	local m = (mp < 10) and (mp + 3) or (mp - 9)
-	if m <= 2 then y = y + 1 end
-	return y, m, d
-end
+-- days_from_civil and civil_from_days: policyd_calendar.lua, put in
+-- front of this script by the build.
 
 if redis.call('HEXISTS', KEYS[1], 'billed') == 1 then
 	return { 'again', 0, 0 }
