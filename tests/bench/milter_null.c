@@ -34,10 +34,11 @@ null_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* SMFIP_NR_HDR was negotiated: a header gets no reply. */
 static sfsistat
 null_header(SMFICTX *ctx, char *name, char *value)
 {
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
