@@ -35,6 +35,7 @@
 #include <openssl/x509.h>
 
 #include "dkim_keys.h"
+#include "table.h"
 #include "xmalloc.h"
 
 #define PW_DKIM_KEYFILE_MAX	(64 * 1024)
@@ -321,72 +322,34 @@ pw_dkim_valid_name(const char *s)
 	return n > 0 && n <= 64;
 }
 
-/*
- * Call fn for each non-comment line of path, split into at most
- * PW_DKIM_FIELDS fields.  -1 with "path:line: why" in err.
- */
-#define PW_DKIM_FIELDS	8
+/* What the table reader hands each line to. */
+struct pw_dkim_reader {
+	struct pw_dkim_keyset	*ks;
+	int			 mode_check;
+	int	(*fn)(struct pw_dkim_keyset *, char **, int, int, char *,
+		    size_t, const char **);
+};
 
+static int
+pw_dkim_read_line(char **fields, int nf, void *arg, const char **why_r,
+    char *msg, size_t msgsize)
+{
+	struct pw_dkim_reader *r = arg;
+
+	return r->fn(r->ks, fields, nf, r->mode_check, msg, msgsize, why_r);
+}
+
+/* Call fn for each entry of path.  -1 with "path:line: why" in err. */
 static int
 pw_dkim_read_table(const char *path, struct pw_dkim_keyset *ks,
     int mode_check,
     int (*fn)(struct pw_dkim_keyset *, char **, int, int, char *, size_t,
     const char **), char *err, size_t errsize)
 {
-	char line[PW_DKIM_LINE_MAX + 2], kerr[PW_DKIM_ERR_MAX];
-	char *fields[PW_DKIM_FIELDS], *save, *f;
-	const char *why = NULL;
-	unsigned lineno = 0;
-	int nf;
-	FILE *fp;
+	struct pw_dkim_reader r = { ks, mode_check, fn };
 
-	if ((fp = fopen(path, "re")) == NULL) {
-		snprintf(err, errsize, "%s: cannot open: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			why = "line too long";
-			goto bad;
-		}
-		nf = 0;
-		for (f = strtok_r(line, " \t\r\n", &save); f != NULL;
-		    f = strtok_r(NULL, " \t\r\n", &save)) {
-			if (*f == '#')
-				break;
-			if (nf == PW_DKIM_FIELDS) {
-				why = "too many fields";
-				goto bad;
-			}
-			fields[nf++] = f;
-		}
-		if (nf == 0)
-			continue;
-		kerr[0] = '\0';
-		if (fn(ks, fields, nf, mode_check, kerr, sizeof(kerr),
-		    &why) < 0) {
-			if (kerr[0] != '\0') {
-				snprintf(err, errsize, "%s:%u: %s", path,
-				    lineno, kerr);
-				fclose(fp);
-				return -1;
-			}
-			goto bad;
-		}
-	}
-	if (ferror(fp)) {
-		snprintf(err, errsize, "%s: read error", path);
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	return 0;
-bad:
-	snprintf(err, errsize, "%s:%u: %s", path, lineno, why);
-	fclose(fp);
-	return -1;
+	return pw_table_read(path, PW_DKIM_LINE_MAX, pw_dkim_read_line, &r,
+	    err, errsize);
 }
 
 static int

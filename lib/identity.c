@@ -18,6 +18,7 @@
 
 #include "cidr.h"
 #include "identity.h"
+#include "table.h"
 #include "xmalloc.h"
 
 /* A table bigger than this is a mistake, not a configuration. */
@@ -122,6 +123,36 @@ pw_identity_valid_domain(const char *s)
 	return 1;
 }
 
+/* What the table reader hands each line to. */
+struct pw_identity_reader {
+	struct pw_identity_tables	*t;
+	size_t				*count;
+	int	(*add)(struct pw_identity_tables *, const char *,
+		    const char *, const char **);
+};
+
+/* pw_table_line_fn for "key tenant" lines. */
+static int
+pw_identity_read_line(char **f, int nf, void *arg, const char **why_r,
+    char *msg, size_t msgsize)
+{
+	struct pw_identity_reader *r = arg;
+
+	if (nf != 2) {
+		*why_r = "expected \"key tenant\"";
+		return -1;
+	}
+	if (!pw_identity_valid_tenant(f[1], strlen(f[1]))) {
+		*why_r = "bad tenant name (a-z 0-9 . _ -, at most 64)";
+		return -1;
+	}
+	if (*r->count >= PW_IDENTITY_TABLE_MAX) {
+		*why_r = "too many entries";
+		return -1;
+	}
+	return r->add(r->t, f[0], f[1], why_r);
+}
+
 /*
  * Read "key tenant" lines from path, calling add() for each.  -1 with
  * "path:line: reason" in err on the first bad line.
@@ -132,54 +163,10 @@ pw_identity_read_table(const char *path,
     const char **), struct pw_identity_tables *t, size_t *count,
     char *err, size_t errsize)
 {
-	char line[PW_IDENTITY_LINE_MAX + 2];
-	char *key, *tenant, *extra, *save;
-	const char *why;
-	unsigned lineno = 0;
-	FILE *fp;
+	struct pw_identity_reader r = { t, count, add };
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errsize, "%s: cannot open: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			why = "line too long";
-			goto bad;
-		}
-		if ((key = strtok_r(line, " \t\r\n", &save)) == NULL ||
-		    *key == '#')
-			continue;
-		tenant = strtok_r(NULL, " \t\r\n", &save);
-		extra = strtok_r(NULL, " \t\r\n", &save);
-		if (tenant == NULL || (extra != NULL && *extra != '#')) {
-			why = "expected \"key tenant\"";
-			goto bad;
-		}
-		if (!pw_identity_valid_tenant(tenant, strlen(tenant))) {
-			why = "bad tenant name (a-z 0-9 . _ -, at most 64)";
-			goto bad;
-		}
-		if (*count >= PW_IDENTITY_TABLE_MAX) {
-			why = "too many entries";
-			goto bad;
-		}
-		if (add(t, key, tenant, &why) < 0)
-			goto bad;
-	}
-	if (ferror(fp)) {
-		snprintf(err, errsize, "%s: read error", path);
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	return 0;
-bad:
-	snprintf(err, errsize, "%s:%u: %s", path, lineno, why);
-	fclose(fp);
-	return -1;
+	return pw_table_read(path, PW_IDENTITY_LINE_MAX,
+	    pw_identity_read_line, &r, err, errsize);
 }
 
 static int

@@ -18,6 +18,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/redis_async.c lib/redis_async.h \
 	lib/redis_common.c lib/redis_common.h \
 	lib/runtime.c lib/runtime.h \
+	lib/table.c lib/table.h \
 	lib/xmalloc.c lib/xmalloc.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(LIBCRYPTO_CFLAGS) $(MAXMINDDB_CFLAGS)
