@@ -226,6 +226,12 @@ struct cli_fields {
 	const char	*del_name[CLI_FIELDS_MAX];
 };
 
+/*
+ * The status a `suspend`, `disable` or `enable` command sets, and the
+ * word its message uses ("suspended", "disabled", "enabled").
+ */
+void	cli_util_status_verb(const char *verb, const char **status_r,
+	    const char **done_r);
 void	cli_util_fields_set(struct cli_fields *f, const char *name,
 	    const char *value);
 void	cli_util_fields_del(struct cli_fields *f, const char *name);

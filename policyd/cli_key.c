@@ -534,12 +534,7 @@ cli_key_status(const struct cli_opts *opts, int argc, char **argv)
 	snprintf(usage, sizeof(usage), "%s KEYID", argv[0]);
 	if ((rc = cli_key_args(argc, argv, usage, false, true, &a)) != 0)
 		return rc;
-	if (strcmp(argv[0], "suspend") == 0)
-		status = "suspended", what = "suspended";
-	else if (strcmp(argv[0], "disable") == 0)
-		status = "disabled", what = "disabled";
-	else
-		status = "active", what = "enabled";
+	cli_util_status_verb(argv[0], &status, &what);
 	cli_util_fields_set(&a.fields, "status", status);
 	return cli_key_change(opts, &a, what);
 }

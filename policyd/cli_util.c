@@ -889,3 +889,17 @@ cli_util_badopt(const char *cmd, int ch, char **argv)
 		    cli_out_safe(safe, sizeof(safe), arg, strlen(arg)));
 	return CLI_EXIT_USAGE;
 }
+
+void
+cli_util_status_verb(const char *verb, const char **status_r,
+    const char **done_r)
+{
+	if (strcmp(verb, "suspend") == 0)
+		*status_r = *done_r = "suspended";
+	else if (strcmp(verb, "disable") == 0)
+		*status_r = *done_r = "disabled";
+	else {
+		*status_r = "active";
+		*done_r = "enabled";
+	}
+}
