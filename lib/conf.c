@@ -73,6 +73,10 @@ static const char *pw_conf_check_canon(const char *);
 static const char *pw_conf_check_header_names(const char *);
 static const char *pw_conf_check_dkim_failure(const char *);
 static const char *pw_conf_check_yes_no(const char *);
+static const char *pw_conf_check_header_name_one(const char *);
+static const char *pw_conf_check_control_errors(const char *);
+static const char *pw_conf_check_pool_list(const char *);
+static const char *pw_conf_check_pool(const char *);
 
 #define S(field)	offsetof(struct pw_conf, field)
 
@@ -165,11 +169,13 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	{ "dkim_signed_headers", PW_CONF_LIST,
 	    "From, To, Cc, Subject, Date, Message-ID, Reply-To, In-Reply-To, "
 	    "References, MIME-Version, Content-Type, Content-Transfer-Encoding, "
-	    "List-Unsubscribe, List-Unsubscribe-Post, Feedback-ID", 0, 0, 0,
+	    "List-Unsubscribe, List-Unsubscribe-Post, Feedback-ID, "
+	    "X-Postwarden-ID", 0, 0, 0,
 	    S(dkim_signed_headers), pw_conf_check_header_names },
 	{ "dkim_oversign_headers", PW_CONF_LIST,
 	    "From, Reply-To, Subject, Date, To, Cc, Message-ID, "
-	    "List-Unsubscribe, List-Unsubscribe-Post, Feedback-ID", 0, 0, 0,
+	    "List-Unsubscribe, List-Unsubscribe-Post, Feedback-ID, "
+	    "X-Postwarden-ID", 0, 0, 0,
 	    S(dkim_oversign_headers), pw_conf_check_header_names },
 	{ "dkim_expire", PW_CONF_TIME, "0s", 0, 20 * 86400 * 1000LL, 0,
 	    S(dkim_expire_ms), NULL },
@@ -181,6 +187,33 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(dkim_max_header_size), NULL },
 	{ "milter_internal_networks", PW_CONF_LIST, "", 0, 0, 0,
 	    S(milter_internal_networks), NULL },
+
+	/* tracking, control headers, routing, events (postwarden-milter) */
+	{ "tracking_secret_file", PW_CONF_PATH, "", 0, 0, 0,
+	    S(tracking_secret_file), NULL },
+	{ "milter_tracking_header", PW_CONF_STRING, "X-Postwarden-ID", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_tracking_header),
+	    pw_conf_check_header_name_one },
+	{ "milter_control_errors", PW_CONF_STRING, "reject", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_control_errors),
+	    pw_conf_check_control_errors },
+	{ "milter_max_tags", PW_CONF_INT, "10", 0, 100, 0,
+	    S(milter_max_tags), NULL },
+	{ "milter_max_metadata", PW_CONF_INT, "10", 0, 100, 0,
+	    S(milter_max_metadata), NULL },
+	{ "milter_feedback_id_sender", PW_CONF_STRING, "postwarden", 0, 0, 0,
+	    S(milter_feedback_id_sender), pw_conf_check_pool },
+	{ "milter_pools", PW_CONF_LIST, "", 0, 0, 0,
+	    S(milter_pools), pw_conf_check_pool_list },
+	{ "milter_default_pool", PW_CONF_STRING, "default", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_default_pool), pw_conf_check_pool },
+	{ "milter_route_header", PW_CONF_STRING, "X-Postwarden-Route", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_route_header),
+	    pw_conf_check_header_name_one },
+	{ "milter_geoip_database", PW_CONF_PATH, "", 0, 0, 0,
+	    S(milter_geoip_database), NULL },
+	{ "milter_event_queue_max", PW_CONF_INT, "10000", 0, 10000000, 0,
+	    S(milter_event_queue_max), NULL },
 };
 
 #undef S
@@ -347,6 +380,70 @@ pw_conf_check_yes_no(const char *v)
 {
 	return strcmp(v, "yes") == 0 || strcmp(v, "no") == 0 ? NULL :
 	    "expected yes or no";
+}
+
+/* milter_*_header: one header field name. */
+static const char *
+pw_conf_check_header_name_one(const char *v)
+{
+	const char *why = NULL;
+
+	if (strpbrk(v, " \t,") != NULL)
+		return "expected one header field name";
+	(void)pw_conf_check_header_name(v, strlen(v), &why);
+	return why;
+}
+
+/* milter_control_errors: what a malformed control header does. */
+static const char *
+pw_conf_check_control_errors(const char *v)
+{
+	return strcmp(v, "reject") == 0 || strcmp(v, "ignore") == 0 ? NULL :
+	    "expected reject or ignore";
+}
+
+/*
+ * A pool name becomes part of a master.cf service name (pool_<name>), so
+ * it is 1..32 of a-z, 0-9, "-" and "_".  The Feedback-ID sender id uses
+ * the same rule (it is one colon-free field); "" is checked by the caller.
+ */
+static int
+pw_conf_check_one_pool(const char *item, size_t len, void *arg)
+{
+	const char **why_r = arg;
+	size_t i;
+
+	if (len > 32) {
+		*why_r = "pool name longer than 32 characters";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (!islower((unsigned char)item[i]) &&
+		    !isdigit((unsigned char)item[i]) && item[i] != '-' &&
+		    item[i] != '_') {
+			*why_r = "a name is made of a-z, 0-9, \"-\" and \"_\"";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *
+pw_conf_check_pool(const char *v)
+{
+	const char *why = NULL;
+
+	(void)pw_conf_check_one_pool(v, strlen(v), &why);
+	return why;
+}
+
+static const char *
+pw_conf_check_pool_list(const char *v)
+{
+	const char *why = NULL;
+
+	(void)pw_conf_list_foreach(v, pw_conf_check_one_pool, &why);
+	return why;
 }
 
 /* --- typed value parsing ---------------------------------------------------- */

@@ -83,6 +83,19 @@ struct pw_conf {
 	char	*dkim_key_mode_check;	/* yes | no */
 	int	 dkim_max_header_size;
 	char	*milter_internal_networks;
+
+	/* tracking, control headers, routing, events (postwarden-milter) */
+	char	*tracking_secret_file;	/* HMAC secret; "" = no ids */
+	char	*milter_tracking_header;
+	char	*milter_control_errors;	/* reject | ignore */
+	int	 milter_max_tags;
+	int	 milter_max_metadata;
+	char	*milter_feedback_id_sender;	/* "" = no Feedback-ID */
+	char	*milter_pools;
+	char	*milter_default_pool;
+	char	*milter_route_header;
+	char	*milter_geoip_database;
+	int	 milter_event_queue_max;
 };
 
 /*
