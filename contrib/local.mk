@@ -6,6 +6,9 @@ EXTRA_DIST += \
 	contrib/install-deps \
 	contrib/postfix/main.cf \
 	contrib/postfix/master.cf \
+	contrib/postfix/postwarden_route.regexp \
+	contrib/postfix/postwarden_route_strip.regexp \
+	contrib/postfix/transport \
 	contrib/postwarden.conf \
 	contrib/quickstart \
 	contrib/systemd/postwarden-milter.service \

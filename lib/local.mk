@@ -19,6 +19,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/redis_common.c lib/redis_common.h \
 	lib/runtime.c lib/runtime.h \
 	lib/table.c lib/table.h \
+	lib/track.c lib/track.h \
 	lib/xmalloc.c lib/xmalloc.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(LIBCRYPTO_CFLAGS) $(MAXMINDDB_CFLAGS)

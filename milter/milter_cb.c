@@ -42,6 +42,7 @@
 #include "milter.h"
 #include "milter_dkim.h"
 #include "milter_identity.h"
+#include "milter_tenant.h"
 #include "runtime.h"
 #include "xmalloc.h"
 
@@ -256,20 +257,20 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 static bool
 milter_dkim_tenant_domain(struct milter_conn *conn, struct milter_msg *msg)
 {
-	char domain[PW_DKIM_DOMAIN_MAX + 1];
+	struct milter_tenant t;
 	const char *why;
 
 	if (msg->id.tenant[0] == '\0')
 		return false;
-	if (milter_identity_dkim_domain(conn->rt, msg->id.tenant, domain,
-	    sizeof(domain), &why) < 0) {
+	if (milter_tenant_get(conn->rt, msg->id.tenant, &t, &why) < 0) {
 		msg->dkim_why = "no signing table entry, and Redis did not "
 		    "answer for the tenant's dkim_domain";
 		return false;
 	}
-	if (domain[0] == '\0')
+	if (t.dkim_domain[0] == '\0')
 		return false;
-	return milter_dkim_use_domain(msg->dkim, domain, &msg->dkim_why);
+	return milter_dkim_use_domain(msg->dkim, t.dkim_domain,
+	    &msg->dkim_why);
 }
 
 /* The headers are complete: is the message still to be signed? */

@@ -1,7 +1,7 @@
 /*
  * milter_identity.h -- who sends a message, for the milter: lib/identity
- * plus the key's tenant from the cache or Redis; and the tenant's own
- * DKIM signing domain, also from Redis.
+ * plus the key's tenant from the cache or Redis; and the milter's pool of
+ * Redis handles, which milter_tenant.c borrows too.
  *
  * The Redis handles and the cache belong to a runtime snapshot (built by
  * milter_runtime_load, freed with the snapshot), so a reload that changes
@@ -12,11 +12,12 @@
 #define PW_MILTER_IDENTITY_H
 
 #include "identity.h"
+#include "redis.h"
 #include "runtime.h"
 
 struct milter_state;
 
-/* The identity part of a snapshot: Redis handle pool and tenant cache. */
+/* The identity part of a snapshot: Redis handle pool, key -> tenant cache. */
 int	milter_identity_load(struct pw_runtime *rt,
 	    struct milter_state **st_r, char *err, size_t errsize);
 void	milter_identity_free(struct milter_state *st);
@@ -32,13 +33,13 @@ int	milter_identity_resolve(const struct pw_runtime *rt,
 	    struct pw_identity *id, const char **why_r);
 
 /*
- * The DKIM signing domain tenant names in Redis (field dkim_domain of
- * <prefix>{tenant}:tenant), cached for identity_cache_ttl; when Redis
- * does not answer, the last answer stands.  0 and domain (size at least
- * 254) filled, "" when none; -1 with *why_r when Redis did not answer and
- * nothing is cached.
+ * A Redis handle of the snapshot's pool, for the calling thread alone
+ * until it gives it back (after one command or a few); NULL, logged, when
+ * no handle can be made.
  */
-int	milter_identity_dkim_domain(const struct pw_runtime *rt,
-	    const char *tenant, char *domain, size_t size, const char **why_r);
+struct pw_redis *milter_identity_redis_take(const struct pw_runtime *rt);
+/* Give a handle back (kept for the next taker, or freed); NULL is fine. */
+void	milter_identity_redis_give(const struct pw_runtime *rt,
+	    struct pw_redis *r);
 
 #endif

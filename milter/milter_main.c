@@ -19,6 +19,11 @@
  *
  * Shutdown: smfi_stop(), then wait (at most shutdown_timeout) until no
  * message is between MAIL FROM and end-of-message, then exit 0.
+ *
+ * Events (milter_events.h): the writer starts after the fork and the
+ * privilege drop, before libmilter; a reload hands it the new
+ * configuration (its queue stays); at shutdown it gets what is left of
+ * shutdown_timeout after the messages in flight to flush its queue.
  */
 #include "config.h"
 
@@ -39,7 +44,9 @@
 #include "daemon.h"
 #include "log.h"
 #include "milter.h"
+#include "milter_events.h"
 #include "milter_identity.h"
+#include "redis_common.h"
 #include "runtime.h"
 
 static int milter_sigpipe[2] = { -1, -1 };
@@ -105,6 +112,7 @@ milter_reload(const char *path)
 		return;
 	}
 	pw_log_set_level(rt->conf->log_level);
+	milter_events_reconfigure(milter_events_daemon, rt->conf);
 	pw_runtime_publish(rt);
 	pw_log_notice("reloaded configuration from %s", path);
 }
@@ -173,6 +181,7 @@ milter_main_loop(const char *conf_path, pthread_t tid, int *milter_status)
 	unsigned char sig;
 	struct pollfd pfd = { .fd = milter_sigpipe[0], .events = POLLIN };
 	bool stopping = false;
+	int64_t start_ms;
 	int timeout_ms;
 
 	for (;;) {
@@ -205,7 +214,11 @@ milter_main_loop(const char *conf_path, pthread_t tid, int *milter_status)
 				rt = pw_runtime_current();
 				timeout_ms = rt->conf->shutdown_timeout_ms;
 				pw_runtime_release(&rt);
+				start_ms = pw_redis_now_ms();
 				milter_drain(timeout_ms);
+				milter_events_stop(milter_events_daemon,
+				    timeout_ms - (int)(pw_redis_now_ms() -
+				    start_ms));
 				return stopping && *milter_status == MI_SUCCESS
 				    ? 0 : 1;
 			}
@@ -222,7 +235,7 @@ main(int argc, char **argv)
 	struct pw_runtime *rt;
 	const struct pw_conf *conf;
 	char err[PW_RUNTIME_ERR_MAX], spec[1024];
-	const char *path;
+	const char *path, *why;
 	pthread_t tid;
 	int milter_status = MI_FAILURE, status;
 
@@ -277,6 +290,8 @@ main(int argc, char **argv)
 		pw_log_fatal("%s", err);
 	if (pw_daemon_drop_privileges(&ids, err, sizeof(err)) < 0)
 		pw_log_fatal("%s", err);
+	if (milter_events_start(rt->conf, &milter_events_daemon, &why) < 0)
+		pw_log_fatal("events: %s", why);
 	pw_runtime_publish(rt);
 	rt = NULL;
 

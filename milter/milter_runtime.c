@@ -1,20 +1,29 @@
 /*
  * milter_runtime.c -- the milter's part of a runtime snapshot (see
- * milter.h, lib/runtime.h): the identity state (Redis handles, tenant
- * cache) and the DKIM settings and keys.
+ * milter.h, lib/runtime.h): the identity state (Redis handles, key ->
+ * tenant cache), the DKIM settings and keys, the cache of the tenants'
+ * settings (milter_tenant.h) and the GeoIP database.
  *
  * Start-up, -n and SIGHUP all load through here, so a key that does not
  * load stops a start and fails a reload, which keeps the running
  * snapshot (old keys included) and logs why.  Keys are read as whichever
  * user loads: root at start, the unprivileged user on SIGHUP.
+ *
+ * GeoIP is optional: a milter_geoip_database that is missing or not a
+ * MaxMind DB is logged (one warning per load) and the snapshot goes on
+ * without it; a SIGHUP opens the file again.  The handle is immutable
+ * (memory-mapped), so lookups run in any thread without a lock.
  */
 #include "config.h"
 
 #include <stdlib.h>
 
+#include "geoip.h"
+#include "log.h"
 #include "milter.h"
 #include "milter_dkim.h"
 #include "milter_identity.h"
+#include "milter_tenant.h"
 #include "runtime.h"
 #include "xmalloc.h"
 
@@ -24,9 +33,24 @@ milter_runtime_free(void *arg)
 	struct milter_runtime *mr = arg;
 
 	milter_dkim_conf_free(&mr->dkim);
+	milter_tenant_cache_free(&mr->tenants);
+	pw_geoip_close(&mr->geoip);
 	if (mr->identity != NULL)
 		milter_identity_free(mr->identity);
 	free(mr);
+}
+
+/* Open milter_geoip_database, or warn and go on without. */
+static void
+milter_runtime_geoip(const struct pw_conf *conf, struct milter_runtime *mr)
+{
+	const char *path = conf->milter_geoip_database, *why;
+
+	if (*path == '\0')
+		return;
+	if (pw_geoip_open(path, &mr->geoip, &why) < 0)
+		pw_log_warnx("milter_geoip_database: %s: %s; GeoIP is off "
+		    "(no country rules, no country in events)", path, why);
 }
 
 int
@@ -39,7 +63,18 @@ milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize)
 		milter_runtime_free(mr);
 		return -1;
 	}
+	mr->tenants = milter_tenant_cache_new();
+	milter_runtime_geoip(rt->conf, mr);
 	rt->extra = mr;
 	rt->extra_free = milter_runtime_free;
 	return 0;
+}
+
+int
+milter_geoip_lookup(const struct pw_runtime *rt, const char *address,
+    struct pw_geoip_result *res)
+{
+	const struct milter_runtime *mr = rt != NULL ? rt->extra : NULL;
+
+	return pw_geoip_lookup(mr != NULL ? mr->geoip : NULL, address, res);
 }

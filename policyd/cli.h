@@ -51,6 +51,8 @@ int	cli_tenant(const struct cli_opts *opts, int argc, char **argv);
 int	cli_usage(const struct cli_opts *opts, int argc, char **argv);
 int	cli_suppress(const struct cli_opts *opts, int argc, char **argv);
 int	cli_events(const struct cli_opts *opts, int argc, char **argv);
+int	cli_track(const struct cli_opts *opts, int argc, char **argv);
+int	cli_unsubscribe(const struct cli_opts *opts, int argc, char **argv);
 
 struct cli_db;
 struct cli_fields;
@@ -60,6 +62,13 @@ struct cli_fields;
  */
 int	cli_suppress_copy_global(struct cli_db *db, const char *tenant,
 	    size_t *n_r);
+/*
+ * Suppress one checked address in an existing tenant's list for ever
+ * (unsubscribe): 0 written, 1 already suppressed for ever by the
+ * tenant's own entry (left alone), -1 after printing why.
+ */
+int	cli_suppress_add_one(struct cli_db *db, const char *tenant,
+	    const char *address, const char *reason, const char *source);
 
 void	cli_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
@@ -89,6 +98,19 @@ enum cli_opt {
 	CLI_OPT_FOLLOW,
 	CLI_OPT_COUNT,
 	CLI_OPT_AT,
+	CLI_OPT_MAIL,
+	CLI_OPT_RECIPIENT,
+	CLI_OPT_POOL,
+	CLI_OPT_STREAM_POOL,
+	CLI_OPT_GEO_POOL,
+	CLI_OPT_STREAMS,
+	CLI_OPT_DEFAULT_STREAM,
+	CLI_OPT_BULK_STREAMS,
+	CLI_OPT_UNSUBSCRIBE_URL,
+	CLI_OPT_UNSUBSCRIBE_MAILTO,
+	CLI_OPT_BOUNCE_DOMAIN,
+	CLI_OPT_BOUNCE_LOCAL,
+	CLI_OPT_DKIM_DOMAIN,
 };
 
 #define CLI_LIMIT_LONGOPTS \

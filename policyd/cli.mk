@@ -11,6 +11,7 @@ policyd_postwarden_SOURCES = \
 	policyd/cli_out.c \
 	policyd/cli_suppress.c \
 	policyd/cli_tenant.c \
+	policyd/cli_track.c \
 	policyd/cli_usage.c \
 	policyd/cli_util.c
 policyd_postwarden_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)

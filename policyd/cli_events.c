@@ -11,6 +11,13 @@
  * redis_command_timeout) until SIGINT or SIGTERM, which end it with
  * exit 0.
  *
+ * --follow survives Redis going away: a lost connection, a timeout or a
+ * Redis that is loading is retried with the reconnect backoff
+ * (redis_reconnect_delay doubling up to redis_reconnect_max_delay), and
+ * reading goes on after the last id printed, so that nothing the stream
+ * still holds is skipped or printed twice.  One line on stderr says the
+ * connection went, one that it is back.
+ *
  * Exports: cli_events.
  *
  * Redis (docs/redis-schema.md): the stream pw:events, read only
@@ -26,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "identity.h"
@@ -215,20 +223,76 @@ cli_events_last(struct cli_db *db, const char *stream, const char *tenant,
 	return rc;
 }
 
+/* Sleep ms milliseconds, or less when a signal comes. */
+static void
+cli_events_nap(int64_t ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	(void)nanosleep(&ts, NULL);
+}
+
+/* Whether XREAD failed in a way that trying again can mend. */
+static bool
+cli_events_retry(const redisReply *reply)
+{
+	enum pw_redis_error_kind k;
+
+	if (reply == NULL)
+		return true;
+	k = pw_redis_reply_error_kind(reply);
+	return k == PW_REDIS_ERR_LOADING || k == PW_REDIS_ERR_BUSY;
+}
+
+/* Print the entries of an XREAD reply for tenant; remember the last id. */
+static void
+cli_events_read(const redisReply *reply, const char *tenant, bool json,
+    char last[CLI_EVENTS_ID_MAX])
+{
+	const redisReply *entries;
+	size_t i;
+
+	/* nil: nothing new; else [[stream, [entries]]]. */
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 ||
+	    reply->element[0]->type != REDIS_REPLY_ARRAY ||
+	    reply->element[0]->elements != 2 ||
+	    reply->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
+		return;
+	entries = reply->element[0]->element[1];
+	for (i = 0; i < entries->elements; i++) {
+		const redisReply *e = entries->element[i];
+
+		if (!cli_events_is_entry(e))
+			continue;
+		snprintf(last, CLI_EVENTS_ID_MAX, "%s", e->element[0]->str);
+		if (cli_events_match(e, tenant))
+			cli_events_print(e, json);
+	}
+}
+
 /*
- * Print events newer than last as they come, until a signal.  0, or -1
- * after printing why.
+ * Print events newer than last as they come, until a signal; Redis
+ * trouble is waited out (see the top of the file).  0, or -1 after
+ * printing why (an error reply that trying again cannot mend).
  */
 static int
 cli_events_follow(struct cli_db *db, const char *stream, const char *tenant,
     bool json, char last[CLI_EVENTS_ID_MAX])
 {
 	struct sigaction sa;
-	redisReply *reply, *entries;
-	char block[16], page[16];
-	int ms;
-	size_t i;
+	struct pw_redis_params *params;
+	redisReply *reply;
+	const char *argv[8], *why;
+	char block[16], page[16], safe[256];
+	unsigned failures = 0;
+	int ms, rc = 0;
 
+	if ((params = pw_redis_params_new(db->conf, &why)) == NULL) {
+		cli_error("redis_server: %s", why);
+		return -1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = cli_events_on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -239,34 +303,57 @@ cli_events_follow(struct cli_db *db, const char *stream, const char *tenant,
 	snprintf(block, sizeof(block), "%d", ms > 1000 ? 1000 :
 	    ms < 1 ? 1 : ms);
 	snprintf(page, sizeof(page), "%d", CLI_EVENTS_PAGE);
+	argv[0] = "XREAD";
+	argv[1] = "COUNT";
+	argv[2] = page;
+	argv[3] = "BLOCK";
+	argv[4] = block;
+	argv[5] = "STREAMS";
+	argv[6] = stream;
+	argv[7] = last;
 	while (!cli_events_stop) {
 		if (fflush(stdout) != 0 || ferror(stdout))
-			return 0;	/* the reader went away */
-		reply = cli_util_cmd(db, "XREAD", "COUNT", page, "BLOCK",
-		    block, "STREAMS", stream, last, NULL);
-		if (reply == NULL)
-			return cli_events_stop ? 0 : -1;
-		/* nil: nothing new; else [[stream, [entries]]]. */
-		if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
-		    reply->element[0]->type == REDIS_REPLY_ARRAY &&
-		    reply->element[0]->elements == 2 &&
-		    reply->element[0]->element[1]->type ==
-		    REDIS_REPLY_ARRAY) {
-			entries = reply->element[0]->element[1];
-			for (i = 0; i < entries->elements; i++) {
-				const redisReply *e = entries->element[i];
-
-				if (!cli_events_is_entry(e))
-					continue;
-				snprintf(last, CLI_EVENTS_ID_MAX, "%s",
-				    e->element[0]->str);
-				if (cli_events_match(e, tenant))
-					cli_events_print(e, json);
-			}
+			break;	/* the reader went away */
+		why = "redis: no reply";
+		reply = pw_redis_command_argv(db->redis, 8, argv, NULL, &why);
+		if (cli_events_retry(reply) && cli_events_stop) {
+			/* A signal cut the read short: not an outage. */
+			if (reply != NULL)
+				freeReplyObject(reply);
+			break;
 		}
+		if (cli_events_retry(reply)) {
+			if (reply != NULL)
+				why = pw_redis_error_kind_name(
+				    pw_redis_reply_error_kind(reply));
+			else if (strncmp(why, "redis: ", 7) == 0)
+				why += 7;
+			if (failures++ == 0)
+				cli_error("redis %s: %s; reconnecting, then "
+				    "following on after %s", params->server,
+				    why, last);
+			if (reply != NULL)
+				freeReplyObject(reply);
+			cli_events_nap(pw_redis_backoff_ms(params, failures));
+			continue;
+		}
+		if (reply->type == REDIS_REPLY_ERROR) {
+			cli_error("redis %s: %s", params->server, cli_out_safe(
+			    safe, sizeof(safe), reply->str, reply->len));
+			freeReplyObject(reply);
+			rc = -1;
+			break;
+		}
+		if (failures > 0) {
+			failures = 0;
+			cli_error("redis %s: connection restored; following "
+			    "on after %s", params->server, last);
+		}
+		cli_events_read(reply, tenant, json, last);
 		freeReplyObject(reply);
 	}
-	return 0;
+	pw_redis_params_free(&params);
+	return rc;
 }
 
 static int

@@ -39,6 +39,10 @@ static const struct {
 	    "suppress add|remove|check|list|import|export  suppressions" },
 	{ "events", cli_events,
 	    "events tail [--follow] the event stream" },
+	{ "track", cli_track,
+	    "track verify ID        whose tracking id it is, and when" },
+	{ "unsubscribe", cli_unsubscribe,
+	    "unsubscribe TOKEN|--mail  one-click and mailto unsubscribes" },
 };
 
 #define CLI_NCOMMANDS	(sizeof(cli_commands) / sizeof(cli_commands[0]))

@@ -138,13 +138,20 @@ cli_out_json_close(struct cli_json *j, char bracket)
 		j->first[0] = true;	/* top level: one value per line */
 }
 
+/* A key of len bytes (not NUL-terminated). */
+static void
+cli_out_json_key_len(struct cli_json *j, const char *name, size_t len)
+{
+	cli_out_json_sep(j);
+	cli_out_json_escape(j->fp, name, len);
+	fputc(':', j->fp);
+	j->after_key = true;
+}
+
 void
 cli_out_json_key(struct cli_json *j, const char *name)
 {
-	cli_out_json_sep(j);
-	cli_out_json_escape(j->fp, name, strlen(name));
-	fputc(':', j->fp);
-	j->after_key = true;
+	cli_out_json_key_len(j, name, strlen(name));
 }
 
 void
@@ -349,6 +356,10 @@ enum cli_out_kind {
 	CLI_OUT_RATE,		/* rate with rate_period */
 	CLI_OUT_LIST,		/* comma list */
 	CLI_OUT_HIDDEN,		/* shown with another field */
+	/* The milter's settings of a tenant: shown only when set. */
+	CLI_OUT_SETTING,	/* text */
+	CLI_OUT_SETTING_LIST,	/* names, "a,b" */
+	CLI_OUT_SETTING_MAP,	/* "key=value,key=value" */
 };
 
 /* The fields of key and tenant records, in docs/redis-schema.md order. */
@@ -368,6 +379,17 @@ static const struct {
 	{ "max_size",		CLI_OUT_SIZE,	"size" },
 	{ "max_recipients",	CLI_OUT_NUM,	"rcpts" },
 	{ "countries",		CLI_OUT_LIST,	"countries" },
+	{ "pool",		CLI_OUT_SETTING,	NULL },
+	{ "stream_pools",	CLI_OUT_SETTING_MAP,	NULL },
+	{ "geo_pools",		CLI_OUT_SETTING_MAP,	NULL },
+	{ "streams",		CLI_OUT_SETTING_LIST,	NULL },
+	{ "default_stream",	CLI_OUT_SETTING,	NULL },
+	{ "bulk_streams",	CLI_OUT_SETTING_LIST,	NULL },
+	{ "unsubscribe_url",	CLI_OUT_SETTING,	NULL },
+	{ "unsubscribe_mailto",	CLI_OUT_SETTING,	NULL },
+	{ "bounce_domain",	CLI_OUT_SETTING,	NULL },
+	{ "bounce_local",	CLI_OUT_SETTING,	NULL },
+	{ "dkim_domain",	CLI_OUT_SETTING,	NULL },
 	{ "created",		CLI_OUT_TIME,	NULL },
 	{ "updated",		CLI_OUT_TIME,	NULL },
 };
@@ -449,6 +471,44 @@ cli_out_known(const char *name)
 	return false;
 }
 
+/* Whether field i is one of the milter's settings (shown when set). */
+static bool
+cli_out_setting(size_t i)
+{
+	return cli_out_fields[i].kind == CLI_OUT_SETTING ||
+	    cli_out_fields[i].kind == CLI_OUT_SETTING_LIST ||
+	    cli_out_fields[i].kind == CLI_OUT_SETTING_MAP;
+}
+
+/*
+ * A list ("a,b c") as a JSON array of strings, or a map ("k=v,k=v") as
+ * an object; an item without "=" maps to null.
+ */
+static void
+cli_out_json_items(struct cli_json *j, const char *v, bool map)
+{
+	const char *p = v, *eq;
+	size_t len;
+
+	cli_out_json_open(j, map ? '{' : '[');
+	while (*p != '\0') {
+		p += strspn(p, ", \t");
+		if ((len = strcspn(p, ", \t")) == 0)
+			break;
+		if (!map)
+			cli_out_json_str(j, p, len);
+		else if ((eq = memchr(p, '=', len)) == NULL) {
+			cli_out_json_key_len(j, p, len);
+			cli_out_json_null(j);
+		} else {
+			cli_out_json_key_len(j, p, (size_t)(eq - p));
+			cli_out_json_str(j, eq + 1, len - (size_t)(eq - p) - 1);
+		}
+		p += len;
+	}
+	cli_out_json_close(j, map ? '}' : ']');
+}
+
 void
 cli_out_record_table(const redisReply *hash, struct cli_table *t)
 {
@@ -460,6 +520,8 @@ cli_out_record_table(const redisReply *hash, struct cli_table *t)
 		if (cli_out_fields[i].kind == CLI_OUT_HIDDEN)
 			continue;
 		v = cli_out_field_text(hash, i, buf, sizeof(buf));
+		if (v == NULL && cli_out_setting(i))
+			continue;	/* the default applies */
 		if (v == NULL) {
 			if (cli_out_fields[i].kind == CLI_OUT_LIST)
 				v = "anywhere";
@@ -488,10 +550,18 @@ cli_out_record_json(const redisReply *hash, struct cli_json *j)
 
 	for (i = 0; i < CLI_OUT_NFIELDS; i++) {
 		v = cli_util_hash_get(hash, cli_out_fields[i].name);
+		if (cli_out_setting(i) && (v == NULL || *v == '\0'))
+			continue;	/* the default applies */
 		cli_out_json_key(j, cli_out_fields[i].name);
 		switch (cli_out_fields[i].kind) {
 		case CLI_OUT_STR:
+		case CLI_OUT_SETTING:
 			cli_out_json_cstr(j, v);
+			break;
+		case CLI_OUT_SETTING_LIST:
+		case CLI_OUT_SETTING_MAP:
+			cli_out_json_items(j, v,
+			    cli_out_fields[i].kind == CLI_OUT_SETTING_MAP);
 			break;
 		case CLI_OUT_LIST:
 			cli_out_json_open(j, '[');

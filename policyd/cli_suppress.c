@@ -9,7 +9,8 @@
  *   suppress export [FILE|-] SCOPE
  *   SCOPE is --tenant TENANT or --global
  *
- * Exports: cli_suppress, cli_suppress_copy_global (for tenant add).
+ * Exports: cli_suppress, cli_suppress_copy_global (for tenant add),
+ * cli_suppress_add_one (for unsubscribe).
  *
  * Redis (docs/redis-schema.md): hash pw:{T}:supp per tenant and the
  * global master pw:supp:global; field "user@domain" or "@domain", value
@@ -496,6 +497,38 @@ cli_suppress_copy_global(struct cli_db *db, const char *tenant, size_t *n_r)
 	}
 	cli_suppress_list_free(&l);
 	free(master);
+	free(hash);
+	return rc;
+}
+
+int
+cli_suppress_add_one(struct cli_db *db, const char *tenant,
+    const char *address, const char *reason, const char *source)
+{
+	struct cli_suppress_list l = { NULL, 0, 0 };
+	char value[CLI_SUPPRESS_VALUE_MAX], *hash;
+	struct cli_suppress_val v;
+	redisReply *reply;
+	int rc = -1;
+
+	hash = cli_util_key(db, "{%s}:supp", tenant);
+	if ((reply = cli_util_cmd(db, "HGET", hash, address, NULL)) == NULL)
+		goto out;
+	if (reply->type == REDIS_REPLY_STRING) {
+		/* A global copy is replaced: its removal must not undo this. */
+		cli_suppress_parse_value(reply->str, &v);
+		if (v.expires == 0 && strcmp(v.source, "global") != 0)
+			rc = 1;
+	}
+	freeReplyObject(reply);
+	if (rc == 1)
+		goto out;
+	cli_suppress_format(value, sizeof(value), reason, source,
+	    (int64_t)time(NULL), 0);
+	cli_suppress_list_add(&l, address, value);
+	rc = cli_suppress_write(db, hash, &l, false);
+	cli_suppress_list_free(&l);
+out:
 	free(hash);
 	return rc;
 }

@@ -167,9 +167,9 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	if (!rcpt && !eom) {
 		/* Nothing to check before RCPT, nothing to bill at DATA. */
 	} else if (unknown) {
-		policyd_rules_unknown_key(conf, id->source ==
-		    PW_IDENTITY_NONE ? NULL : id->key, action, sizeof(action),
-		    &v);
+		policyd_rules_unknown_key(policyd_identity_redis(
+		    policyd_decide_identity), p->rt, req, id, action,
+		    sizeof(action), &v);
 	} else if (why != NULL) {
 		policyd_rules_failed(conf, why, &v);
 	} else if (id->source != PW_IDENTITY_NONE && id->tenant[0] != '\0') {

@@ -74,10 +74,14 @@ void	policyd_rules_failed(const struct pw_conf *conf, const char *why,
 
 /*
  * The verdict for an authenticated user name that is no known key
- * (policyd_unknown_key); key is the valid key id or NULL.
+ * (policyd_unknown_key): id->key is the valid key id, or id->source is
+ * PW_IDENTITY_NONE for a name that is not one.  The action is built in
+ * buf.  A refusal appends a "refused" event (rule unknown_key) on ra,
+ * which may be NULL (no event).
  */
-void	policyd_rules_unknown_key(const struct pw_conf *conf,
-	    const char *key, char *buf, size_t bufsize,
+void	policyd_rules_unknown_key(struct pw_redis_async *ra,
+	    const struct pw_runtime *rt, const struct policyd_request *req,
+	    const struct pw_identity *id, char *buf, size_t bufsize,
 	    struct policyd_rules_verdict *v);
 
 #endif

@@ -1,11 +1,12 @@
 #!/bin/bash
 # tests/cli/events.sh -- postwarden events tail: the last events of
 # pw:events oldest first, one line each or JSON lines, --tenant, --count,
-# and --follow picking up new events until SIGTERM (exit 0).
+# and --follow picking up new events until SIGTERM (exit 0), also across
+# a restart of Redis (each event once, one stderr line each way).
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 16
+pw_plan 23
 
 cli_rc "empty stream: exit 0" 0 events tail
 pw_is "empty stream: no output" "$OUT" ""
@@ -65,3 +66,38 @@ print([json.loads(l)["recipient"] for l in open(sys.argv[1])])' \
 	"$PW_TMP/follow.out")" \
     "['new\"quote@example.net']"
 pw_is "--follow: nothing on stderr" "$(cat "$PW_TMP/follow.err")" ""
+
+# --follow across a Redis restart: it waits, reconnects and goes on after
+# the last id it printed.  The new server is empty (no persistence), so
+# what it holds is exactly what came after the restart.
+"$CLI_BIN" -c "$CLI_CONF" events tail --follow --count 0 --json \
+    >"$PW_TMP/restart.out" 2>"$PW_TMP/restart.err" &
+fpid=$!
+pw_check "restart: blocks in XREAD" pw_wait_until "XREAD BLOCK" 10 blocked
+rcli XADD pw:events '*' type refused tenant acme queue_id QR1 >/dev/null
+pw_check "restart: the event before arrives" \
+    pw_wait_until "QR1" 10 grep -q QR1 "$PW_TMP/restart.out"
+pw__stop_pid redis 5
+pw_check "restart: the outage is said on stderr" \
+    pw_wait_until "the outage line" 10 grep -q reconnecting \
+    "$PW_TMP/restart.err"
+pw_redis_start
+rcli XADD pw:events '*' type accepted tenant acme queue_id QR2 >/dev/null
+rcli XADD pw:events '*' type accepted tenant beta queue_id QR3 >/dev/null
+pw_check "restart: events after the restart arrive" \
+    pw_wait_until "QR3" 10 grep -q QR3 "$PW_TMP/restart.out"
+kill -TERM "$fpid"
+wait "$fpid"
+pw_is "restart: SIGTERM still ends it, exit 0" "$?" 0
+pw_is "restart: every event exactly once, in order" \
+    "$("$PW_PYTHON" -c '
+import json, sys
+print(" ".join(json.loads(l)["queue_id"] for l in open(sys.argv[1])))' \
+	"$PW_TMP/restart.out")" "QR1 QR2 QR3"
+# The server's name, the reason and the id vary; the lines do not.
+norm='s/(redis) [^ ]*: /\1 SERVER: /; s/after [0-9-]+$/after ID/
+s/SERVER: [^;]*; reconnecting/SERVER: WHY; reconnecting/'
+pw_is "restart: one stderr line for the outage, one for the recovery" \
+    "$(sed -E "$norm" "$PW_TMP/restart.err")" \
+    "postwarden: redis SERVER: WHY; reconnecting, then following on after ID
+postwarden: redis SERVER: connection restored; following on after ID"

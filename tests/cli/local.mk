@@ -9,8 +9,15 @@ PW_CLI_SH_TESTS = \
 	tests/cli/suppress.sh \
 	tests/cli/import.sh \
 	tests/cli/events.sh \
-	tests/cli/errors.sh
+	tests/cli/errors.sh \
+	tests/cli/track.sh \
+	tests/cli/unsubscribe.sh
 TESTS += $(PW_CLI_SH_TESTS)
 dist_check_SCRIPTS += $(PW_CLI_SH_TESTS)
 
 EXTRA_DIST += tests/cli/common.sh
+
+# Makes the ids and tokens track.sh and unsubscribe.sh verify.
+check_PROGRAMS += tests/cli/track_make
+tests_cli_track_make_SOURCES = tests/cli/track_make.c
+tests_cli_track_make_LDADD = $(PW_LIB_LIBS)

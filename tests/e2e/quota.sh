@@ -85,5 +85,5 @@ pw_check "over the quota: 451 4.7.1 with usage, limit and reset" \
 pw_is "the refusal consumed nothing" "$(used) $(resv)" "4 0"
 pw_sink_wait main 3
 pw_is "three messages delivered in all" "$(pw_sink_files main | wc -l)" 3
-pw_check "accepted messages are events" \
-    [ "$(R XRANGE pw:events - + | grep -c '^accepted$')" -eq 3 ]
+pw_check "billed messages are events" \
+    [ "$(R XRANGE pw:events - + | grep -c '^billed$')" -eq 3 ]

@@ -30,4 +30,17 @@ PW_FUZZERS += tests/fuzz/fuzz_dkim_canon
 tests_fuzz_fuzz_dkim_canon_SOURCES = tests/fuzz/fuzz_dkim_canon.c
 tests_fuzz_fuzz_dkim_canon_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_dkim_canon_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_track
+tests_fuzz_fuzz_track_SOURCES = tests/fuzz/fuzz_track.c
+tests_fuzz_fuzz_track_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_track_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_milter_control
+tests_fuzz_fuzz_milter_control_SOURCES = tests/fuzz/fuzz_milter_control.c \
+	milter/milter_control.c milter/milter_control.h
+tests_fuzz_fuzz_milter_control_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/milter
+tests_fuzz_fuzz_milter_control_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_milter_control_LDADD = $(PW_LIB_LIBS)
 endif

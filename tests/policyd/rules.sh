@@ -9,7 +9,7 @@
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 76
+pw_plan 77
 
 CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
 LOG=$PW_TMP/policyd.log
@@ -249,16 +249,25 @@ pw_is "tenant quota shared by its keys: 451 names the tenant" \
 
 events=$(R XRANGE pw:events - + | tr '\n' ' ')
 case $events in
-*"type accepted "*"queue_id QBILL tenant tq key k_q rule - count 2 size 5000 reply DUNNO"*)
-	pw_ok "event: accepted message with count and size" ;;
-*)	pw_not_ok "event: accepted message with count and size" "$events" ;;
+*"type billed "*"queue_id QBILL tenant tq key k_q rule - count 2 size 5000 reply DUNNO"*)
+	pw_ok "event: billed message with count and size" ;;
+*)	pw_not_ok "event: billed message with count and size" "$events" ;;
+esac
+uk1="key k_nobody rule unknown_key recipient user@example.net reply 550 5.7.1"
+uk1="$uk1 API key k_nobody is not known"
+uk2="key  rule unknown_key recipient user@example.net reply 550 5.7.1"
+uk2="$uk2 Authenticated user name is not a valid API key"
+case $events in
+*"type refused "*" $uk1 "*"type refused "*" $uk2 "*)
+	pw_ok "event: unknown keys refused, rule unknown_key" ;;
+*)	pw_not_ok "event: unknown keys refused, rule unknown_key" "$events" ;;
 esac
 case $events in
 *"type refused "*"tenant tq key k_q rule quota recipient d@example.net reply 451 4.7.1 Daily quota"*)
 	pw_ok "event: refusal with rule, recipient and reply" ;;
 *)	pw_not_ok "event: refusal with rule, recipient and reply" "$events" ;;
 esac
-pw_is "events: one accepted event for QBILL (the retry is not repeated)" \
+pw_is "events: one billed event for QBILL (the retry is not repeated)" \
     "$(R XRANGE pw:events - + | grep -c '^QBILL$')" 1
 
 # --- scripts vanish (SCRIPT FLUSH): NOSCRIPT fallback ------------------------------------

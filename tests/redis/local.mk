@@ -5,7 +5,9 @@
 
 PW_REDIS_TESTS = \
 	tests/redis/test_redis \
-	tests/redis/test_redis_async
+	tests/redis/test_redis_async \
+	tests/redis/test_milter_tenant \
+	tests/redis/test_milter_events
 check_PROGRAMS += $(PW_REDIS_TESTS)
 TESTS += $(PW_REDIS_TESTS)
 
@@ -20,3 +22,20 @@ tests_redis_test_redis_async_SOURCES = tests/redis/test_redis_async.c \
 	$(PW_REDIS_FIXTURE)
 tests_redis_test_redis_async_CFLAGS = $(PW_TEST_CFLAGS)
 tests_redis_test_redis_async_LDADD = $(PW_TEST_LIBS)
+
+# The milter's event writer (its thread, queue and Redis handle).
+tests_redis_test_milter_events_SOURCES = tests/redis/test_milter_events.c \
+	milter/milter_events.c milter/milter_events.h $(PW_REDIS_FIXTURE)
+tests_redis_test_milter_events_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+tests_redis_test_milter_events_CFLAGS = $(PW_TEST_CFLAGS)
+tests_redis_test_milter_events_LDADD = $(PW_TEST_LIBS)
+
+# The milter's snapshot loader as the daemon has it, tenants and GeoIP.
+tests_redis_test_milter_tenant_SOURCES = tests/redis/test_milter_tenant.c \
+	milter/milter_dkim.c milter/milter_identity.c \
+	milter/milter_runtime.c milter/milter_tenant.c $(PW_REDIS_FIXTURE)
+tests_redis_test_milter_tenant_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/milter
+tests_redis_test_milter_tenant_CFLAGS = $(PW_TEST_CFLAGS) $(MILTER_CFLAGS) \
+	$(LIBCRYPTO_CFLAGS)
+tests_redis_test_milter_tenant_LDADD = $(PW_TEST_LIBS)

@@ -6,7 +6,10 @@ PW_UNIT_TESTS = \
 	tests/unit/test_conf \
 	tests/unit/test_identity \
 	tests/unit/test_identity_cache \
-	tests/unit/test_log
+	tests/unit/test_log \
+	tests/unit/test_milter_control \
+	tests/unit/test_milter_route \
+	tests/unit/test_track
 check_PROGRAMS += $(PW_UNIT_TESTS)
 TESTS += $(PW_UNIT_TESTS)
 
@@ -33,3 +36,19 @@ tests_unit_test_identity_cache_LDADD = $(PW_TEST_LIBS)
 tests_unit_test_cidr_SOURCES = tests/unit/test_cidr.c
 tests_unit_test_cidr_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_cidr_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_track_SOURCES = tests/unit/test_track.c
+tests_unit_test_track_CFLAGS = $(PW_TEST_CFLAGS) $(LIBCRYPTO_CFLAGS)
+tests_unit_test_track_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_milter_route_SOURCES = tests/unit/test_milter_route.c \
+	milter/milter_route.c milter/milter_route.h
+tests_unit_test_milter_route_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_milter_route_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_milter_route_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_milter_control_SOURCES = tests/unit/test_milter_control.c \
+	milter/milter_control.c milter/milter_control.h
+tests_unit_test_milter_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_milter_control_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_milter_control_LDADD = $(PW_TEST_LIBS)

@@ -1,0 +1,663 @@
+/*
+ * milter_tenant.c -- a tenant's milter settings from Redis, cached (see
+ * milter_tenant.h).
+ *
+ * Exports: milter_tenant_cache_new/free, milter_tenant_defaults,
+ * milter_tenant_get, milter_tenant_has_stream, milter_tenant_is_bulk.
+ *
+ * The cache is direct-mapped: a tenant hashes to one slot of
+ * MILTER_TENANT_SLOTS, and a newer entry replaces whatever was there.  A
+ * slot points to an immutable struct milter_tenant, copied out under the
+ * lock and replaced whole; memory is bounded by the slot count.
+ *
+ * Redis: one HMGET of every field per fill, on a handle borrowed from
+ * milter_identity.c's pool.  When it fails, the slot keeps its entry,
+ * marked stale, and Redis is asked again MILTER_TENANT_RETRY_MS later at
+ * the earliest, so that a Redis that hangs delays one message a second,
+ * not every message.
+ *
+ * Failures and logs: a field whose value breaks its rule is logged here
+ * (warning, value escaped and truncated) when the entry is filled, not
+ * per message; Redis failures are the caller's to log.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "milter.h"
+#include "milter_identity.h"
+#include "milter_tenant.h"
+#include "redis.h"
+#include "xmalloc.h"
+
+#define MILTER_TENANT_SLOTS	1024	/* a power of 2 */
+#define MILTER_TENANT_RETRY_MS	1000
+#define MILTER_TENANT_VALUE_MAX	4096	/* longer values: refused */
+#define MILTER_TENANT_STALE	"redis did not answer; the last answer " \
+	"stands"
+
+struct milter_tenant_slot {
+	struct milter_tenant	*t;		/* NULL: empty */
+	int64_t			 expires_ms;
+	bool			 stale;		/* Redis failed */
+	bool			 refreshing;	/* one asks Redis */
+};
+
+struct milter_tenant_cache {
+	pthread_mutex_t			lock;
+	struct milter_tenant_slot	slots[MILTER_TENANT_SLOTS];
+};
+
+/* A field parser: NULL when v (len bytes, NUL-terminated) went into t. */
+typedef const char *milter_tenant_parser(struct milter_tenant *t,
+    const char *v, size_t len);
+
+static milter_tenant_parser milter_tenant_pool, milter_tenant_stream_pools,
+    milter_tenant_geo_pools, milter_tenant_streams,
+    milter_tenant_default_stream, milter_tenant_bulk_streams,
+    milter_tenant_url, milter_tenant_mailto, milter_tenant_bounce_domain,
+    milter_tenant_bounce_local, milter_tenant_dkim_domain;
+
+/* The fields of the HMGET, in order; default_stream after streams. */
+static const struct {
+	const char		*name;
+	milter_tenant_parser	*parse;
+} milter_tenant_fields[] = {
+	{ "pool",		milter_tenant_pool },
+	{ "stream_pools",	milter_tenant_stream_pools },
+	{ "geo_pools",		milter_tenant_geo_pools },
+	{ "streams",		milter_tenant_streams },
+	{ "default_stream",	milter_tenant_default_stream },
+	{ "bulk_streams",	milter_tenant_bulk_streams },
+	{ "unsubscribe_url",	milter_tenant_url },
+	{ "unsubscribe_mailto",	milter_tenant_mailto },
+	{ "bounce_domain",	milter_tenant_bounce_domain },
+	{ "bounce_local",	milter_tenant_bounce_local },
+	{ "dkim_domain",	milter_tenant_dkim_domain },
+};
+#define MILTER_TENANT_NFIELDS \
+	(sizeof(milter_tenant_fields) / sizeof(milter_tenant_fields[0]))
+
+/* --- cache ------------------------------------------------------------ */
+
+struct milter_tenant_cache *
+milter_tenant_cache_new(void)
+{
+	struct milter_tenant_cache *c = pw_xcalloc(1, sizeof(*c));
+
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+void
+milter_tenant_cache_free(struct milter_tenant_cache **cp)
+{
+	struct milter_tenant_cache *c = *cp;
+	size_t i;
+
+	if (c == NULL)
+		return;
+	*cp = NULL;
+	for (i = 0; i < MILTER_TENANT_SLOTS; i++)
+		free(c->slots[i].t);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* FNV-1a of the tenant name. */
+static struct milter_tenant_slot *
+milter_tenant_slot(struct milter_tenant_cache *c, const char *tenant)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *tenant != '\0'; tenant++)
+		h = (h ^ (unsigned char)*tenant) * 16777619u;
+	return &c->slots[h & (MILTER_TENANT_SLOTS - 1)];
+}
+
+/* --- checks ------------------------------------------------------------- */
+
+/* A pool or stream name: 1..MILTER_TENANT_NAME_MAX of a-z 0-9 _ -. */
+static bool
+milter_tenant_name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > MILTER_TENANT_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-')
+			return false;
+	return true;
+}
+
+/* A host name: LDH labels of 1..63, none starting or ending with "-". */
+static bool
+milter_tenant_host_ok(const char *s, size_t len)
+{
+	size_t i, label = 0;
+
+	if (len == 0 || len > PW_DKIM_DOMAIN_MAX)
+		return false;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)s[i]) &&
+		    (s[i] != '-' || label == 0))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return true;
+}
+
+/* A dot-atom local part of 1..max characters. */
+static bool
+milter_tenant_local_ok(const char *s, size_t len, size_t max)
+{
+	size_t i;
+
+	if (len == 0 || len > max || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.' ? s[i + 1] == '.' :
+		    !isalnum((unsigned char)s[i]) &&
+		    strchr("!#$%&'*+-/=?^_`{|}~", s[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* Copy len bytes (len < size) lower-cased. */
+static void
+milter_tenant_lower(char *dst, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		dst[i] = (char)tolower((unsigned char)s[i]);
+	dst[len] = '\0';
+}
+
+/* Whether the comma list list (of names) holds name. */
+static bool
+milter_tenant_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name), len;
+
+	while (*list != '\0') {
+		len = strcspn(list, ",");
+		if (len == n && memcmp(list, name, n) == 0)
+			return true;
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return false;
+}
+
+/* --- fields ----------------------------------------------------------- */
+
+static const char *
+milter_tenant_pool(struct milter_tenant *t, const char *v, size_t len)
+{
+	if (!milter_tenant_name_ok(v, len))
+		return "not a pool name (1 to 32 of a-z 0-9 _ -)";
+	memcpy(t->pool, v, len + 1);
+	return NULL;
+}
+
+/* A list of names, "a,b": pw_conf_list_foreach's separators. */
+struct milter_tenant_list {
+	char		 out[MILTER_TENANT_LIST_MAX];
+	size_t		 len, n;
+	const char	*why;
+};
+
+static int
+milter_tenant_list_item(const char *item, size_t len, void *arg)
+{
+	struct milter_tenant_list *l = arg;
+	char name[MILTER_TENANT_NAME_MAX + 1];
+
+	if (!milter_tenant_name_ok(item, len)) {
+		l->why = "not a list of names (1 to 32 of a-z 0-9 _ -)";
+		return -1;
+	}
+	memcpy(name, item, len);
+	name[len] = '\0';
+	if (milter_tenant_listed(l->out, name)) {
+		l->why = "a name is listed twice";
+		return -1;
+	}
+	if (l->n == MILTER_TENANT_STREAMS_MAX) {
+		l->why = "more than 16 names";
+		return -1;
+	}
+	/* @UNSAFE: 16 names of at most 32 and a comma each fit. */
+	if (l->n++ > 0)
+		l->out[l->len++] = ',';
+	memcpy(l->out + l->len, item, len);
+	l->len += len;
+	l->out[l->len] = '\0';
+	return 0;
+}
+
+/* Parse a list into out (size MILTER_TENANT_LIST_MAX). */
+static const char *
+milter_tenant_list(char *out, const char *v)
+{
+	struct milter_tenant_list l;
+
+	memset(&l, 0, sizeof(l));
+	if (pw_conf_list_foreach(v, milter_tenant_list_item, &l) != 0)
+		return l.why;
+	if (l.n == 0)
+		return "an empty list";
+	memcpy(out, l.out, l.len + 1);
+	return NULL;
+}
+
+static const char *
+milter_tenant_streams(struct milter_tenant *t, const char *v, size_t len)
+{
+	(void)len;
+	return milter_tenant_list(t->streams, v);
+}
+
+static const char *
+milter_tenant_bulk_streams(struct milter_tenant *t, const char *v,
+    size_t len)
+{
+	(void)len;
+	return milter_tenant_list(t->bulk_streams, v);
+}
+
+static const char *
+milter_tenant_default_stream(struct milter_tenant *t, const char *v,
+    size_t len)
+{
+	if (!milter_tenant_name_ok(v, len))
+		return "not a stream name (1 to 32 of a-z 0-9 _ -)";
+	/* streams is parsed first. */
+	if (!milter_tenant_listed(t->streams, v))
+		return "not one of the tenant's streams";
+	memcpy(t->default_stream, v, len + 1);
+	return NULL;
+}
+
+/* A map, "key=pool,key=pool": stream or country code -> pool. */
+struct milter_tenant_map {
+	struct milter_tenant_pool	*e;
+	size_t				 n, max;
+	bool				 country;	/* keys are "CN" */
+	const char			*why;
+};
+
+static int
+milter_tenant_map_item(const char *item, size_t len, void *arg)
+{
+	struct milter_tenant_map *m = arg;
+	struct milter_tenant_pool *p;
+	const char *eq = memchr(item, '=', len);
+	size_t klen, i;
+
+	klen = eq != NULL ? (size_t)(eq - item) : 0;
+	if (eq == NULL || !milter_tenant_name_ok(eq + 1, len - klen - 1) ||
+	    (m->country ? klen != 2 || !isalpha((unsigned char)item[0]) ||
+	    !isalpha((unsigned char)item[1]) :
+	    !milter_tenant_name_ok(item, klen))) {
+		m->why = m->country ? "not a list of CC=POOL (a two-letter "
+		    "country code, a pool name)" : "not a list of STREAM=POOL "
+		    "(names of 1 to 32 of a-z 0-9 _ -)";
+		return -1;
+	}
+	if (m->n == m->max) {
+		m->why = "too many entries";
+		return -1;
+	}
+	p = &m->e[m->n];
+	for (i = 0; i < klen; i++)
+		p->key[i] = m->country ? (char)toupper((unsigned char)item[i]) :
+		    item[i];
+	p->key[klen] = '\0';
+	memcpy(p->pool, eq + 1, len - klen - 1);
+	p->pool[len - klen - 1] = '\0';
+	for (i = 0; i < m->n; i++) {
+		if (strcmp(m->e[i].key, p->key) == 0) {
+			m->why = "a stream or country is named twice";
+			return -1;
+		}
+	}
+	m->n++;
+	return 0;
+}
+
+/* Parse a map into e (room for max) and *n_r, all or nothing. */
+static const char *
+milter_tenant_map(struct milter_tenant_pool *e, size_t max, size_t *n_r,
+    bool country, const char *v)
+{
+	struct milter_tenant_pool tmp[MILTER_TENANT_GEO_POOLS_MAX];
+	struct milter_tenant_map m;
+
+	memset(&m, 0, sizeof(m));
+	m.e = tmp;
+	m.max = max;
+	m.country = country;
+	if (pw_conf_list_foreach(v, milter_tenant_map_item, &m) != 0)
+		return m.why;
+	memcpy(e, tmp, m.n * sizeof(*e));
+	*n_r = m.n;
+	return NULL;
+}
+
+static const char *
+milter_tenant_stream_pools(struct milter_tenant *t, const char *v,
+    size_t len)
+{
+	(void)len;
+	return milter_tenant_map(t->stream_pools,
+	    MILTER_TENANT_STREAM_POOLS_MAX, &t->nstream_pools, false, v);
+}
+
+static const char *
+milter_tenant_geo_pools(struct milter_tenant *t, const char *v, size_t len)
+{
+	(void)len;
+	return milter_tenant_map(t->geo_pools, MILTER_TENANT_GEO_POOLS_MAX,
+	    &t->ngeo_pools, true, v);
+}
+
+/*
+ * An https URL the token is appended to: printable ASCII without white
+ * space and without what would end or split a List-Unsubscribe entry
+ * (<, >, comma, quote, backslash); a host after "https://".
+ */
+static const char *
+milter_tenant_url(struct milter_tenant *t, const char *v, size_t len)
+{
+	size_t i, host;
+
+	if (len > MILTER_TENANT_URL_MAX)
+		return "longer than 200 characters";
+	if (strncmp(v, "https://", 8) != 0)
+		return "does not start with https://";
+	for (i = 0; i < len; i++)
+		if (v[i] <= 0x20 || v[i] >= 0x7f || strchr("<>,\"\\", v[i]))
+			return "not printable ASCII, or holds < > , \" \\";
+	host = strcspn(v + 8, "/?#");
+	for (i = 8; i < 8 + host; i++)
+		if (!isalnum((unsigned char)v[i]) &&
+		    strchr(".-:[]", v[i]) == NULL)
+			break;
+	if (host == 0 || i < 8 + host)
+		return "no host name after https://";
+	memcpy(t->unsubscribe_url, v, len + 1);
+	return NULL;
+}
+
+static const char *
+milter_tenant_mailto(struct milter_tenant *t, const char *v, size_t len)
+{
+	const char *at = memchr(v, '@', len);
+	size_t local;
+
+	local = at != NULL ? (size_t)(at - v) : 0;
+	if (at == NULL || len > MILTER_TENANT_ADDR_MAX ||
+	    !milter_tenant_local_ok(v, local, 64) ||
+	    !milter_tenant_host_ok(at + 1, len - local - 1))
+		return "not an address (local@domain, no quotes)";
+	memcpy(t->unsubscribe_mailto, v, local + 1);
+	milter_tenant_lower(t->unsubscribe_mailto + local + 1, at + 1,
+	    len - local - 1);
+	return NULL;
+}
+
+static const char *
+milter_tenant_bounce_domain(struct milter_tenant *t, const char *v,
+    size_t len)
+{
+	if (!milter_tenant_host_ok(v, len))
+		return "not a domain name";
+	milter_tenant_lower(t->bounce_domain, v, len);
+	return NULL;
+}
+
+static const char *
+milter_tenant_bounce_local(struct milter_tenant *t, const char *v,
+    size_t len)
+{
+	if (!milter_tenant_local_ok(v, len, MILTER_TENANT_BOUNCE_LOCAL_MAX) ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789._-") != len)
+		return "not 1 to 15 of a-z 0-9 . _ - (no dot at either end)";
+	memcpy(t->bounce_local, v, len + 1);
+	return NULL;
+}
+
+static const char *
+milter_tenant_dkim_domain(struct milter_tenant *t, const char *v, size_t len)
+{
+	if (!pw_dkim_valid_domain(v, len))
+		return "not a domain name";
+	memcpy(t->dkim_domain, v, len + 1);
+	return NULL;
+}
+
+/* --- settings ------------------------------------------------------------ */
+
+void
+milter_tenant_defaults(struct milter_tenant *t, const char *tenant)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", tenant);
+	snprintf(t->streams, sizeof(t->streams), "transactional,bulk");
+	snprintf(t->default_stream, sizeof(t->default_stream),
+	    "transactional");
+	snprintf(t->bulk_streams, sizeof(t->bulk_streams), "bulk");
+	snprintf(t->bounce_local, sizeof(t->bounce_local), "bounce");
+}
+
+/* Take one field's value from Redis; a bad one is logged and ignored. */
+static void
+milter_tenant_field(struct milter_tenant *t, size_t i, const redisReply *v)
+{
+	char safe[80];
+	const char *why;
+
+	if (v->type != REDIS_REPLY_STRING || v->len == 0)
+		return;
+	if (v->len > MILTER_TENANT_VALUE_MAX)
+		why = "too long";
+	else if (memchr(v->str, '\0', v->len) != NULL)
+		why = "holds a NUL byte";
+	else
+		why = milter_tenant_fields[i].parse(t, v->str, v->len);
+	if (why != NULL)
+		pw_log_warnx("milter: tenant %s: %s \"%s\" in Redis: %s; "
+		    "ignored", t->name, milter_tenant_fields[i].name,
+		    pw_log_escape(safe, sizeof(safe), v->str, v->len), why);
+}
+
+/* The default stream: transactional when listed, else the first. */
+static void
+milter_tenant_default_stream_fix(struct milter_tenant *t)
+{
+	size_t len;
+
+	if (t->default_stream[0] != '\0' &&
+	    milter_tenant_listed(t->streams, t->default_stream))
+		return;
+	if (milter_tenant_listed(t->streams, "transactional")) {
+		snprintf(t->default_stream, sizeof(t->default_stream),
+		    "transactional");
+		return;
+	}
+	len = strcspn(t->streams, ",");
+	memcpy(t->default_stream, t->streams, len);
+	t->default_stream[len] = '\0';
+}
+
+/*
+ * Ask Redis for tenant's fields (one HMGET) and fill t.  0, or -1 and a
+ * static reason when there is no usable reply.
+ */
+static int
+milter_tenant_fetch(const struct pw_runtime *rt, const char *tenant,
+    struct milter_tenant *t, const char **why_r)
+{
+	const char *argv[2 + MILTER_TENANT_NFIELDS];
+	char key[256];
+	struct pw_redis *r;
+	redisReply *reply;
+	size_t i;
+	int n, ret = -1;
+
+	n = snprintf(key, sizeof(key), "%s{%s}:tenant",
+	    rt->conf->redis_key_prefix, tenant);
+	if (n < 0 || (size_t)n >= sizeof(key)) {
+		*why_r = "tenant key name too long";
+		return -1;
+	}
+	argv[0] = "HMGET";
+	argv[1] = key;
+	for (i = 0; i < MILTER_TENANT_NFIELDS; i++)
+		argv[2 + i] = milter_tenant_fields[i].name;
+	if ((r = milter_identity_redis_take(rt)) == NULL) {
+		*why_r = "redis: no handle";
+		return -1;
+	}
+	reply = pw_redis_command_argv(r, (int)(2 + MILTER_TENANT_NFIELDS),
+	    argv, NULL, why_r);
+	milter_identity_redis_give(rt, r);
+	if (reply == NULL)
+		return -1;
+	if (reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != MILTER_TENANT_NFIELDS) {
+		*why_r = reply->type == REDIS_REPLY_ERROR ?
+		    "redis: error reply to HMGET" :
+		    "redis: unexpected reply to HMGET";
+		goto out;
+	}
+	for (i = 0; i < MILTER_TENANT_NFIELDS; i++) {
+		if (reply->element[i]->type != REDIS_REPLY_STRING &&
+		    reply->element[i]->type != REDIS_REPLY_NIL) {
+			*why_r = "redis: unexpected reply to HMGET";
+			goto out;
+		}
+	}
+	milter_tenant_defaults(t, tenant);
+	for (i = 0; i < MILTER_TENANT_NFIELDS; i++)
+		milter_tenant_field(t, i, reply->element[i]);
+	milter_tenant_default_stream_fix(t);
+	ret = 0;
+out:
+	freeReplyObject(reply);
+	return ret;
+}
+
+/* Store fresh (the cache owns it now) as tenant's entry. */
+static void
+milter_tenant_store(struct milter_tenant_cache *c,
+    struct milter_tenant_slot *slot, struct milter_tenant *fresh,
+    int64_t expires_ms)
+{
+	struct milter_tenant *old;
+
+	pthread_mutex_lock(&c->lock);
+	old = slot->t;
+	slot->t = fresh;
+	slot->expires_ms = expires_ms;
+	slot->stale = false;
+	slot->refreshing = false;
+	pthread_mutex_unlock(&c->lock);
+	free(old);
+}
+
+/* Redis failed: tenant's entry, if still there, is stale; retry later. */
+static void
+milter_tenant_failed(struct milter_tenant_cache *c,
+    struct milter_tenant_slot *slot, const char *tenant, int64_t now)
+{
+	pthread_mutex_lock(&c->lock);
+	if (slot->t != NULL && strcmp(slot->t->name, tenant) == 0) {
+		slot->stale = true;
+		slot->refreshing = false;
+		slot->expires_ms = now + MILTER_TENANT_RETRY_MS;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+milter_tenant_get(const struct pw_runtime *rt, const char *tenant,
+    struct milter_tenant *t, const char **why_r)
+{
+	struct milter_tenant_cache *c =
+	    ((const struct milter_runtime *)rt->extra)->tenants;
+	struct milter_tenant_slot *slot;
+	struct milter_tenant *fresh;
+	int64_t now = pw_redis_now_ms();
+	bool found = false, use = false, stale = false;
+
+	*why_r = NULL;
+	if (!pw_identity_valid_tenant(tenant, strlen(tenant))) {
+		milter_tenant_defaults(t, "");
+		*why_r = "not a valid tenant name";
+		return -1;
+	}
+	slot = milter_tenant_slot(c, tenant);
+	pthread_mutex_lock(&c->lock);
+	if (slot->t != NULL && strcmp(slot->t->name, tenant) == 0) {
+		found = true;
+		*t = *slot->t;
+		stale = slot->stale;
+		/* Fresh, or another thread is asking Redis already. */
+		if (now < slot->expires_ms || slot->refreshing)
+			use = true;
+		else
+			slot->refreshing = true;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (use) {
+		if (stale)
+			*why_r = MILTER_TENANT_STALE;
+		return 0;
+	}
+	fresh = pw_xmalloc(sizeof(*fresh));
+	if (milter_tenant_fetch(rt, tenant, fresh, why_r) == 0) {
+		*t = *fresh;
+		milter_tenant_store(c, slot, fresh,
+		    now + rt->conf->identity_cache_ttl_ms);
+		return 0;
+	}
+	free(fresh);
+	milter_tenant_failed(c, slot, tenant, now);
+	if (found)
+		return 0;	/* *t: the last answer; *why_r says why */
+	milter_tenant_defaults(t, tenant);
+	return -1;
+}
+
+bool
+milter_tenant_has_stream(const struct milter_tenant *t, const char *stream)
+{
+	return *stream != '\0' && milter_tenant_listed(t->streams, stream);
+}
+
+bool
+milter_tenant_is_bulk(const struct milter_tenant *t, const char *stream)
+{
+	return *stream != '\0' && milter_tenant_listed(t->bulk_streams, stream);
+}

@@ -1,0 +1,115 @@
+/*
+ * milter_tenant.h -- a tenant's milter settings, from its Redis record
+ * (<prefix>{T}:tenant, docs/redis-schema.md), through a bounded cache.
+ *
+ * Exports: struct milter_tenant (the settings, parsed and checked),
+ * struct milter_tenant_cache (part of a runtime snapshot), and
+ * milter_tenant_get(), which fills a tenant's settings with one HMGET of
+ * the fields below, cached for identity_cache_ttl.
+ *
+ * Fields (all optional; "" counts as absent):
+ *   pool               the tenant's egress pool
+ *   stream_pools       "bulk=b,transactional=a": stream -> pool
+ *   geo_pools          "CN=asia,RU=asia": client country -> pool
+ *   streams            streams clients may name ("transactional,bulk")
+ *   default_stream     a stream of streams ("transactional", else the
+ *                      first of streams)
+ *   bulk_streams       streams that get RFC 8058 headers ("bulk")
+ *   unsubscribe_url    https:// URL prefix; the token is appended
+ *   unsubscribe_mailto address of the mailto: List-Unsubscribe URI
+ *   bounce_domain      VERP: <bounce_local>+<id>@<bounce_domain>
+ *   bounce_local       ("bounce")
+ *   dkim_domain        the tenant's DKIM signing domain
+ * Pool and stream names are 1..MILTER_TENANT_NAME_MAX of a-z 0-9 _ -
+ * (a pool name is part of a master.cf service name, pool_<name>);
+ * country codes two letters, upper-cased.  A value that breaks its rule
+ * is ignored (the default applies) with one warning per cache fill.
+ *
+ * Threads: the cache is shared by every connection of a snapshot (one
+ * mutex, held for a copy); a message gets its own copy of the settings,
+ * so no lock is held while it uses them.  At most one thread at a time
+ * refreshes a tenant whose entry has expired; the others go on with the
+ * entry they find.
+ *
+ * Failures: when Redis does not answer, the last answer stands, however
+ * old (until the slot is taken by another tenant or the snapshot is
+ * replaced); with none, the defaults, and the caller is told so, to log.
+ * A tenant without a record gets the defaults: that is an answer.
+ *
+ * Security: everything read from Redis is untrusted (anyone with
+ * redis-cli writes it): each value is bounded and checked before it can
+ * reach a header, an envelope address or a route; log lines show it
+ * escaped and truncated.
+ */
+#ifndef PW_MILTER_TENANT_H
+#define PW_MILTER_TENANT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dkim_keys.h"
+#include "identity.h"
+#include "runtime.h"
+
+#define MILTER_TENANT_NAME_MAX		32	/* pools, streams */
+#define MILTER_TENANT_STREAMS_MAX	16	/* streams, bulk_streams */
+#define MILTER_TENANT_STREAM_POOLS_MAX	16
+#define MILTER_TENANT_GEO_POOLS_MAX	64
+#define MILTER_TENANT_LIST_MAX \
+	(MILTER_TENANT_STREAMS_MAX * (MILTER_TENANT_NAME_MAX + 1))
+#define MILTER_TENANT_URL_MAX		200	/* the token follows */
+#define MILTER_TENANT_ADDR_MAX		254
+#define MILTER_TENANT_BOUNCE_LOCAL_MAX	15	/* + "+" + id <= 64 */
+
+/* One entry of stream_pools (stream -> pool) or geo_pools (CC -> pool). */
+struct milter_tenant_pool {
+	char	key[MILTER_TENANT_NAME_MAX + 1];	/* stream, "CN" */
+	char	pool[MILTER_TENANT_NAME_MAX + 1];
+};
+
+/* A tenant's settings; strings are "" when not set. */
+struct milter_tenant {
+	char	name[PW_IDENTITY_TENANT_MAX + 1];
+	char	pool[MILTER_TENANT_NAME_MAX + 1];
+	struct milter_tenant_pool stream_pools[MILTER_TENANT_STREAM_POOLS_MAX];
+	size_t	nstream_pools;
+	struct milter_tenant_pool geo_pools[MILTER_TENANT_GEO_POOLS_MAX];
+	size_t	ngeo_pools;
+	char	streams[MILTER_TENANT_LIST_MAX];	/* "a,b", not "" */
+	char	default_stream[MILTER_TENANT_NAME_MAX + 1]; /* of streams */
+	char	bulk_streams[MILTER_TENANT_LIST_MAX];	/* "a,b" */
+	char	unsubscribe_url[MILTER_TENANT_URL_MAX + 1];
+	char	unsubscribe_mailto[MILTER_TENANT_ADDR_MAX + 1];
+	char	bounce_domain[PW_DKIM_DOMAIN_MAX + 1];	/* lower */
+	char	bounce_local[MILTER_TENANT_BOUNCE_LOCAL_MAX + 1];
+	char	dkim_domain[PW_DKIM_DOMAIN_MAX + 1];
+};
+
+struct milter_tenant_cache;
+
+/* An empty cache of a fixed number of slots; free with _free (NULLs). */
+struct milter_tenant_cache *milter_tenant_cache_new(void);
+void	milter_tenant_cache_free(struct milter_tenant_cache **cache);
+
+/* The settings of a tenant without a record (name copied, bounded). */
+void	milter_tenant_defaults(struct milter_tenant *t, const char *tenant);
+
+/*
+ * The settings of tenant (a valid tenant name): from the snapshot's
+ * cache while fresh, else from Redis (HMGET), else what Redis said last.
+ *   0   *t filled; *why_r is NULL, or says why these are the last
+ *       settings Redis gave rather than fresh ones (Redis did not answer)
+ *  -1   Redis did not answer and nothing is known of tenant: *t holds
+ *       the defaults, *why_r says why (a static string), for the log.
+ */
+int	milter_tenant_get(const struct pw_runtime *rt, const char *tenant,
+	    struct milter_tenant *t, const char **why_r);
+
+/* Whether the tenant's clients may name stream. */
+bool	milter_tenant_has_stream(const struct milter_tenant *t,
+	    const char *stream);
+/* Whether stream gets RFC 8058 one-click unsubscribe headers. */
+bool	milter_tenant_is_bulk(const struct milter_tenant *t,
+	    const char *stream);
+
+#endif

@@ -1,0 +1,178 @@
+#!/bin/bash
+# tests/cli/unsubscribe.sh -- postwarden unsubscribe TOKEN and
+# unsubscribe --mail: a token's recipient lands in its tenant's
+# suppression hash (reason unsubscribe, source one-click or mailto, seen
+# by suppress check); doing it again changes nothing; a global copy or an
+# expiring entry is replaced, a tenant's own permanent entry is not;
+# forged, malformed and unknown-tenant tokens write nothing; exit codes
+# of both modes (sysexits for pipe(8) with --mail).  Tokens are made by
+# tests/cli/track_make, as the milter makes them.
+
+. "$PW_SRCDIR/tests/cli/common.sh"
+MAKE=$PW_BUILDDIR/tests/cli/track_make
+[ -x "$MAKE" ] || pw_skip_all "$MAKE not built"
+cli_start
+pw_plan 60
+
+SECRET=$PW_TMP/tracking.secret
+printf '%s\n' 9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9 \
+    >"$SECRET"
+chmod 0600 "$SECRET"
+OTHER=$PW_TMP/other.secret
+printf '%s\n' 0000000000000000000000000000000000000000000000000000000000000000 \
+    >"$OTHER"
+chmod 0600 "$OTHER"
+BASE_CONF=$(cat "$CLI_CONF")
+printf 'tracking_secret_file = %s\n' "$SECRET" >>"$CLI_CONF"
+GOOD_CONF=$(cat "$CLI_CONF")
+for t in acme beta; do
+	rcli HSET "pw:{$t}:tenant" status active >/dev/null
+	rcli SADD pw:tenants "$t" >/dev/null
+done
+# value ADDRESS [TENANT]: the stored value
+value() { rcli HGET "pw:{${2:-acme}}:supp" "$1"; }
+# token TENANT RECIPIENT [SECRET]
+token() { "$MAKE" "${3:-$SECRET}" unsub "$1" "$2"; }
+# message FILE SUBJECT...: a small message with that Subject
+message() {
+	local f=$1
+	shift
+	printf 'Return-Path: <someone@example.net>\nFrom: someone@example.net\n%s\nTo: unsubscribe@bounces.example\n\nplease\n' \
+	    "$*" >"$f"
+}
+now=$(date +%s)
+
+# unsubscribe TOKEN
+tok=$(token acme User@Example.NET)
+pw_check "the token is URL safe" \
+    sh -c "printf '%s' \"\$1\" | grep -qE '^1[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$'" \
+    sh "$tok"
+cli_rc "unsubscribe TOKEN: exit 0" 0 unsubscribe "$tok"
+pw_is "unsubscribe TOKEN: says so" "$OUT" \
+    "unsubscribed user@example.net from tenant acme (one-click)"
+v=$(value user@example.net)
+pw_is "entry: reason, source, expires" "$(echo "$v" | cut -d'|' -f1,2,4)" \
+    "unsubscribe|one-click|0"
+t=$(echo "$v" | cut -d'|' -f3)
+pw_check "entry: time is now" test $((t - now)) -le 2 -a $((t - now)) -ge 0
+pw_is "not in the other tenant" "$(rcli HLEN 'pw:{beta}:supp')" 0
+cli_rc "suppress check sees it: exit 0" 0 suppress check user@example.net \
+    --tenant acme
+cli_like "suppress check: reason and source" \
+    "reason unsubscribe, source one-click" "$OUT"
+rcli HSET 'pw:{acme}:supp' user@example.net "unsubscribe|one-click|100|0" \
+    >/dev/null
+cli_rc "again: exit 0" 0 unsubscribe "$tok"
+pw_is "again: says so" "$OUT" \
+    "user@example.net was already suppressed in tenant acme; left as it is"
+pw_is "again: the entry is unchanged" "$(value user@example.net)" \
+    "unsubscribe|one-click|100|0"
+cli_rc "--json: exit 0" 0 unsubscribe --json "$(token beta x@example.org)"
+pw_is "--json" \
+    "$(cli_json '[j["tenant"], j["address"], j["reason"], j["source"],
+	j["added"]]')" \
+    "['beta', 'x@example.org', 'unsubscribe', 'one-click', True]"
+
+# what an unsubscribe replaces, and what it leaves alone
+rcli HSET 'pw:{acme}:supp' g@example.net "bounce|global|100|0" \
+    e@example.net "manual|cli|100|4073500800" \
+    c@example.net "complaint|cli|100|0" >/dev/null
+cli_rc "over a global copy: exit 0" 0 unsubscribe "$(token acme g@example.net)"
+pw_is "over a global copy: replaced" \
+    "$(value g@example.net | cut -d'|' -f1,2,4)" "unsubscribe|one-click|0"
+cli_rc "over an expiring entry: exit 0" 0 unsubscribe \
+    "$(token acme e@example.net)"
+pw_is "over an expiring entry: replaced, never expires" \
+    "$(value e@example.net | cut -d'|' -f1,2,4)" "unsubscribe|one-click|0"
+cli_rc "over a permanent complaint: exit 0" 0 unsubscribe \
+    "$(token acme c@example.net)"
+pw_is "over a permanent complaint: left alone" "$(value c@example.net)" \
+    "complaint|cli|100|0"
+
+# bad tokens write nothing
+n=$(rcli HLEN 'pw:{acme}:supp')
+mac=${tok##*.}
+[ "${mac:0:1}" = A ] && c=B || c=A
+cli_rc "forged MAC: exit 1" 1 unsubscribe "${tok%.*}.$c${mac:1}"
+cli_like "forged MAC: says so" \
+    "^postwarden: unsubscribe: command line: forged token: MAC does not match$" \
+    "$ERR"
+other=$(token acme other@example.net)
+cli_rc "another token's payload: exit 1" 1 unsubscribe "${other%.*}.$mac"
+cli_rc "another secret's token: exit 1" 1 unsubscribe \
+    "$(token acme other@example.net "$OTHER")"
+cli_rc "truncated: exit 1" 1 unsubscribe "${tok:0:$((${#tok} - 1))}"
+cli_like "truncated: malformed" "malformed token" "$ERR"
+cli_rc "version 2: exit 1" 1 unsubscribe "2${tok:1}"
+cli_like "version 2: says so" "malformed token: unknown version" "$ERR"
+cli_rc "oversized: exit 1" 1 unsubscribe "1$(head -c 5000 /dev/zero | tr '\0' A).$mac"
+cli_like "oversized: wrong length" "malformed token: wrong length" "$ERR"
+pw_is "bad tokens wrote nothing" "$(rcli HLEN 'pw:{acme}:supp')" "$n"
+cli_rc "unknown tenant: exit 1" 1 unsubscribe "$(token gone a@example.net)"
+cli_like "unknown tenant: says so" "tenant gone does not exist" "$ERR"
+pw_is "unknown tenant: nothing written" "$(rcli EXISTS 'pw:{gone}:supp')" 0
+
+# usage and configuration
+cli_rc "no token: exit 64" 64 unsubscribe
+cli_rc "two tokens: exit 64" 64 unsubscribe "$tok" "$tok"
+cli_rc "--recipient without --mail: exit 64" 64 unsubscribe --recipient \
+    a@example.net "$tok"
+cli_rc "--mail with a token: exit 64" 64 unsubscribe --mail "$tok"
+printf '%s\n' "$BASE_CONF" >"$CLI_CONF"
+cli_rc "no tracking_secret_file: exit 2" 2 unsubscribe "$tok"
+cli_like "no tracking_secret_file: says so" "tracking_secret_file is not set" \
+    "$ERR"
+printf 'redis_server = unix:%s/nothing.sock\nredis_reconnect_delay = 10ms\ntracking_secret_file = %s\n' \
+    "$PW_TMP" "$SECRET" >"$CLI_CONF"
+cli_rc "Redis down: exit 2" 2 unsubscribe "$tok"
+
+# unsubscribe --mail (pipe(8)): sysexits
+printf '%s\n' "$GOOD_CONF" >"$CLI_CONF"
+msg=$PW_TMP/msg
+message "$msg" "Subject: Re: unsubscribe $(token acme m1@example.net)"
+cli_rc "--mail, token in the Subject: exit 0" 0 unsubscribe --mail <"$msg"
+pw_is "--mail: source mailto" "$(value m1@example.net | cut -d'|' -f1,2,4)" \
+    "unsubscribe|mailto|0"
+cli_rc "--mail again: exit 0" 0 unsubscribe --mail <"$msg"
+printf 'From: a@example.net\r\nSubject: unsubscribe\r\n\t%s  \r\nTo: x@y.example\r\n\r\nbody\r\n' \
+    "$(token acme m2@example.net)" >"$msg"
+cli_rc "--mail, folded Subject, CR LF: exit 0" 0 unsubscribe --mail <"$msg"
+pw_is "--mail, folded Subject: written" "$(value m2@example.net | cut -d'|' -f1)" \
+    unsubscribe
+message "$msg" "Subject: unsubscribe"
+cli_rc "--mail, token in the address extension: exit 0" 0 unsubscribe --mail \
+    --recipient "unsub+$(token acme m3@example.net)@bounces.example" <"$msg"
+pw_is "--mail, address extension: written" \
+    "$(value m3@example.net | cut -d'|' -f2)" mailto
+message "$msg" "Subject: unsubscribe $(token acme m4@example.net)"
+cli_rc "--mail, no extension, token in the Subject: exit 0" 0 unsubscribe \
+    --mail --recipient "unsubscribe@bounces.example" <"$msg"
+message "$msg" "Subject: $(token acme m5@example.net)"
+head -c 3000000 /dev/zero | tr '\0' 'x' | fold -w 900 >>"$msg"
+cli_rc "--mail, a 3 MB body: exit 0" 0 unsubscribe --mail <"$msg"
+pw_is "--mail, a 3 MB body: written" "$(value m5@example.net | cut -d'|' -f2)" \
+    mailto
+n=$(rcli HLEN 'pw:{acme}:supp')
+message "$msg" "Subject: Re: unsubscribe ${tok%.*}.$c${mac:1}"
+cli_rc "--mail, forged: exit 65 (EX_DATAERR)" 65 unsubscribe --mail <"$msg"
+cli_like "--mail, forged: says why" "Subject: forged token: MAC does not match" \
+    "$ERR"
+cli_like "--mail, forged: and that nothing changed" \
+    "no valid unsubscribe token .*nothing was changed" "$ERR"
+message "$msg" "X-Subject: $tok"
+cli_rc "--mail, no Subject: exit 65" 65 unsubscribe --mail <"$msg"
+message "$msg" "Subject: $(token gone m6@example.net)"
+cli_rc "--mail, unknown tenant: exit 65" 65 unsubscribe --mail <"$msg"
+pw_is "--mail, bad mail wrote nothing" "$(rcli HLEN 'pw:{acme}:supp')" "$n"
+printf '%s\n' "$BASE_CONF" >"$CLI_CONF"
+message "$msg" "Subject: $(token acme m7@example.net)"
+cli_rc "--mail, no tracking_secret_file: exit 78 (EX_CONFIG)" 78 \
+    unsubscribe --mail <"$msg"
+printf 'no_such_setting = 1\n' >"$CLI_CONF"
+cli_rc "--mail, bad configuration: exit 78" 78 unsubscribe --mail <"$msg"
+printf 'redis_server = unix:%s/nothing.sock\nredis_reconnect_delay = 10ms\ntracking_secret_file = %s\n' \
+    "$PW_TMP" "$SECRET" >"$CLI_CONF"
+cli_rc "--mail, Redis down: exit 75 (EX_TEMPFAIL)" 75 unsubscribe --mail \
+    <"$msg"
+pw_is "--mail: nothing written meanwhile" "$(rcli HEXISTS 'pw:{acme}:supp' \
+    m7@example.net)" 0
