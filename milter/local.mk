@@ -5,17 +5,14 @@ milter_postwarden_milter_SOURCES = \
 	milter/milter.h \
 	milter/milter_cb.c \
 	milter/milter_control.c milter/milter_control.h \
-	milter/milter_dkim.c \
-	milter/milter_dkim.h \
+	milter/milter_dkim.c milter/milter_dkim.h \
+	milter/milter_eom.c milter/milter_msg.h \
 	milter/milter_events.c milter/milter_events.h \
-	milter/milter_identity.c \
-	milter/milter_identity.h \
+	milter/milter_identity.c milter/milter_identity.h \
 	milter/milter_main.c \
-	milter/milter_route.c \
-	milter/milter_route.h \
+	milter/milter_route.c milter/milter_route.h \
 	milter/milter_runtime.c \
-	milter/milter_tenant.c \
-	milter/milter_tenant.h
+	milter/milter_tenant.c milter/milter_tenant.h
 milter_postwarden_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(LIBCRYPTO_CFLAGS)
 milter_postwarden_milter_LDADD = $(PW_LIB_LIBS) $(MILTER_LIBS)

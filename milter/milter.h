@@ -27,13 +27,15 @@ struct pw_runtime;
 /*
  * What a runtime snapshot holds for the milter (rt->extra): identity
  * (milter_identity.c), DKIM (milter_dkim.c), the tenants' settings
- * (milter_tenant.c) and the GeoIP database (NULL: GeoIP off).
+ * (milter_tenant.c), the GeoIP database (NULL: GeoIP off) and the
+ * tracking secret (lib/track.h; NULL: no ids, tokens or VERP).
  */
 struct milter_runtime {
 	struct milter_state		*identity;
 	struct milter_dkim_conf		*dkim;
 	struct milter_tenant_cache	*tenants;
 	struct pw_geoip			*geoip;
+	struct pw_track_secret		*track;	/* NULL: no tracking */
 };
 
 /*

@@ -19,55 +19,41 @@
  *
  * Protocol: the connection context is made at negotiation (libmilter
  * calls xxfi_negotiate before xxfi_connect), from the snapshot current
- * then.  Without DKIM keys the milter asks for no headers and no body;
- * with keys it asks for headers (with SMFIP_HDR_LEADSPC, so that simple
- * canonicalization sees the bytes as they are, and without replies when
- * the MTA allows it) and for the body only as long as a message is being
- * signed: a body callback for any other message answers SMFIS_SKIP.
- * Signatures are inserted at the top (smfi_insheader index 0) at end of
- * message (milter_dkim.h says how added and removed headers are handled).
+ * then.  The milter asks for recipients and headers without replies when
+ * the MTA allows it (SMFIP_NR_RCPT, SMFIP_NR_HDR), for headers with their
+ * leading space (SMFIP_HDR_LEADSPC, so that simple canonicalization sees
+ * the bytes as they are), and for the body only as long as a message
+ * needs it (signed, or a tenant's, whose size the event records): a body
+ * callback for any other message answers SMFIS_SKIP.  It may add, change
+ * and delete headers and change the envelope sender (VERP).
+ *
+ * A tenant's message (milter_msg.h) is finished in milter_eom.c; other
+ * mail is at most signed.  Signatures are inserted at the top
+ * (smfi_insheader index 0) at end of message, after every other change
+ * (milter_dkim.h says how added and removed headers are handled).
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "identity.h"
 #include "log.h"
 #include "milter.h"
 #include "milter_dkim.h"
+#include "milter_events.h"
 #include "milter_identity.h"
+#include "milter_msg.h"
 #include "milter_tenant.h"
 #include "runtime.h"
 #include "xmalloc.h"
-
-#define MILTER_QUEUE_ID_MAX	32
-#define MILTER_ADDR_MAX		64
-
-struct milter_msg {
-	char			queue_id[MILTER_QUEUE_ID_MAX];
-	struct pw_identity	id;
-	const char		*id_why;	/* static: why no tenant */
-	char			sasl[PW_IDENTITY_KEY_MAX * 4 + 4]; /* escaped */
-	struct milter_dkim_msg	*dkim;		/* or NULL */
-	bool			body_seen;
-	const char		*dkim_why;	/* static: why not signed */
-};
-
-struct milter_conn {
-	struct pw_runtime	*rt;
-	char			 client_addr[MILTER_ADDR_MAX];
-	struct milter_msg	*msg;
-	bool			 dkim;		/* signs: hdrs+body */
-	bool			 leadspc;	/* SMFIP_HDR_LEADSPC */
-	bool			 hdr_noreply;	/* SMFIP_NR_HDR */
-	bool			 skip;		/* SMFIP_SKIP */
-};
 
 static int milter_in_flight;
 
@@ -94,6 +80,8 @@ milter_msg_end(struct milter_conn *conn)
 	if (conn->msg == NULL)
 		return;
 	milter_dkim_msg_free(&conn->msg->dkim);
+	milter_control_free(&conn->msg->control);
+	free(conn->msg->settings);
 	free(conn->msg);
 	conn->msg = NULL;
 	__atomic_sub_fetch(&milter_in_flight, 1, __ATOMIC_ACQ_REL);
@@ -112,13 +100,46 @@ milter_fail(struct milter_conn *conn, const char *what)
 	return SMFIS_TEMPFAIL;
 }
 
-/* The DKIM settings of the connection's snapshot (NULL: none). */
-static struct milter_dkim_conf *
-milter_dkim_conf(const struct milter_conn *conn)
+static const struct milter_runtime *
+milter_conn_runtime(const struct milter_conn *conn)
 {
-	if (conn->rt == NULL || conn->rt->extra == NULL)
-		return NULL;
-	return ((const struct milter_runtime *)conn->rt->extra)->dkim;
+	return conn->rt != NULL ? conn->rt->extra : NULL;
+}
+
+struct milter_dkim_conf *
+milter_conn_dkim(const struct milter_conn *conn)
+{
+	const struct milter_runtime *mr = milter_conn_runtime(conn);
+
+	return mr != NULL ? mr->dkim : NULL;
+}
+
+const struct pw_track_secret *
+milter_conn_track(const struct milter_conn *conn)
+{
+	const struct milter_runtime *mr = milter_conn_runtime(conn);
+
+	return mr != NULL ? mr->track : NULL;
+}
+
+const struct milter_tenant *
+milter_msg_settings(struct milter_conn *conn, struct milter_msg *msg)
+{
+	const char *why;
+
+	if (msg->settings != NULL)
+		return msg->settings;
+	msg->settings = pw_xmalloc(sizeof(*msg->settings));
+	if (milter_tenant_get(conn->rt, msg->id.tenant, msg->settings,
+	    &why) < 0)
+		pw_log_msg(PW_LOG_WARNING, msg->queue_id[0] ? msg->queue_id :
+		    NULL, "milter: tenant=%s: %s; using the default tenant "
+		    "settings", msg->id.tenant, why);
+	else if (why != NULL)
+		pw_log_msg(PW_LOG_INFO, msg->queue_id[0] ? msg->queue_id :
+		    NULL, "milter: tenant=%s: %s; using the settings Redis "
+		    "gave last", msg->id.tenant, why);
+	return msg->settings;
 }
 
 /* A connection context, with the snapshot current now. */
@@ -141,30 +162,36 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	/* Only the stages we use; no recipients, no end of headers. */
-	unsigned long skip = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOEOH |
-	    SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	/* Only the stages we use: no HELO, DATA or end of headers. */
+	unsigned long skip = SMFIP_NOHELO | SMFIP_NOEOH | SMFIP_NOUNKNOWN |
+	    SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NR_RCPT |
+	    SMFIP_SKIP;
+	unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM;
 	struct milter_conn *conn = smfi_getpriv(ctx);
 
 	if (conn == NULL && (conn = milter_conn_new(ctx)) == NULL)
 		return milter_fail(NULL, "smfi_setpriv failed");
-	/* Headers and body only when there is something to sign. */
-	conn->dkim = milter_dkim_enabled(milter_dkim_conf(conn)) &&
-	    (f0 & SMFIF_ADDHDRS) != 0;
-	if (!conn->dkim)
-		skip |= SMFIP_NOHDRS | SMFIP_NOBODY;
-	else
-		skip |= SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_SKIP;
-	*pf0 = f0 & (SMFIF_SETSYMLIST | (conn->dkim ? SMFIF_ADDHDRS : 0));
+	if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) !=
+	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) {
+		pw_log_error("milter: the MTA does not let filters add and "
+		    "change headers; refusing the connection");
+		return SMFIS_REJECT;
+	}
+	conn->dkim = milter_dkim_enabled(milter_conn_dkim(conn));
+	*pf0 = f0 & (SMFIF_SETSYMLIST | actions);
 	*pf1 = f1 & skip;
 	*pf2 = 0;
 	*pf3 = 0;
 	conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	conn->hdr_noreply = (*pf1 & SMFIP_NR_HDR) != 0;
+	conn->rcpt_noreply = (*pf1 & SMFIP_NR_RCPT) != 0;
 	conn->skip = (*pf1 & SMFIP_SKIP) != 0;
+	conn->chgfrom = (*pf0 & SMFIF_CHGFROM) != 0;
 	if (f0 & SMFIF_SETSYMLIST) {
 		if (smfi_setsymlist(ctx, SMFIM_ENVFROM,
 		    "i {auth_authen} {mail_addr}") != MI_SUCCESS ||
+		    smfi_setsymlist(ctx, SMFIM_ENVRCPT, "{rcpt_addr}") !=
+		    MI_SUCCESS ||
 		    smfi_setsymlist(ctx, SMFIM_EOM, "i") != MI_SUCCESS)
 			pw_log_warnx("milter: could not request macros; "
 			    "relying on Postfix's milter_*_macros");
@@ -188,6 +215,8 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		inet_ntop(AF_INET6,
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr,
 		    conn->client_addr, sizeof(conn->client_addr));
+	if (milter_geoip_lookup(conn->rt, conn->client_addr, &conn->geo) == 0)
+		memset(&conn->geo, 0, sizeof(conn->geo));
 	return SMFIS_CONTINUE;
 }
 
@@ -220,32 +249,91 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 		memset(&msg->id, 0, sizeof(msg->id));
 	if (msg->id_why != NULL)
 		pw_log_escape(msg->sasl, sizeof(msg->sasl), sasl, strlen(sasl));
+	msg->tenant = msg->id.tenant[0] != '\0';
+	milter_control_init(&msg->control);
 	/* Signed: authenticated senders and internal networks. */
 	if (conn->dkim && ((sasl != NULL && *sasl != '\0') ||
-	    milter_dkim_internal(milter_dkim_conf(conn), conn->client_addr)))
-		msg->dkim = milter_dkim_msg_new(milter_dkim_conf(conn),
+	    milter_dkim_internal(milter_conn_dkim(conn), conn->client_addr)))
+		msg->dkim = milter_dkim_msg_new(milter_conn_dkim(conn),
 		    msg->id.tenant);
 	return SMFIS_CONTINUE;
+}
+
+/* Keep the first recipient (lower case) and count them. */
+static sfsistat
+milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct milter_conn *conn = smfi_getpriv(ctx);
+	struct milter_msg *msg = conn != NULL ? conn->msg : NULL;
+	const char *addr;
+	size_t i, len;
+
+	if (msg != NULL && msg->tenant && msg->nrcpt++ == 0) {
+		addr = smfi_getsymval(ctx, "{rcpt_addr}");
+		if (addr == NULL && argv != NULL && argv[0] != NULL)
+			addr = argv[0];
+		if (addr != NULL && *addr == '<')
+			addr++;
+		len = addr != NULL ? strcspn(addr, ">") : 0;
+		if (len < sizeof(msg->rcpt)) {
+			for (i = 0; i < len; i++)
+				msg->rcpt[i] =
+				    (char)tolower((unsigned char)addr[i]);
+			msg->rcpt[len] = '\0';
+		}
+	}
+	return conn != NULL && conn->rcpt_noreply ? SMFIS_NOREPLY :
+	    SMFIS_CONTINUE;
+}
+
+/*
+ * A tenant's header field: a control header is parsed (and removed at
+ * end of message); From, Feedback-ID and List-Unsubscribe are noted.
+ */
+static void
+milter_header_tenant(struct milter_conn *conn, struct milter_msg *msg,
+    const char *name, const char *value)
+{
+	struct milter_control_limits lim;
+
+	milter_control_limits_init(&lim, conn->rt->conf);
+	if (milter_control_header(&msg->control, &lim, name, value, NULL,
+	    0) != 0)
+		return;
+	if (strcasecmp(name, "From") == 0 && msg->from_domain[0] == '\0' &&
+	    milter_from_domain(value, msg->from_domain,
+	    sizeof(msg->from_domain)) < 0)
+		msg->from_domain[0] = '\0';
+	else if (strcasecmp(name, "Feedback-ID") == 0)
+		msg->has_feedback_id = true;
+	else if (strcasecmp(name, "List-Unsubscribe") == 0)
+		msg->has_list_unsubscribe = true;
 }
 
 static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct milter_conn *conn = smfi_getpriv(ctx);
-	char *tmp;
+	struct milter_msg *msg = conn != NULL ? conn->msg : NULL;
+	char *tmp = NULL;
 
-	if (conn != NULL && conn->msg != NULL && conn->msg->dkim != NULL) {
-		if (conn->leadspc)
-			milter_dkim_header(conn->msg->dkim, name, value);
-		else {
-			/* Postfix took one space after the colon. */
-			tmp = pw_xmalloc(strlen(value) + 2);
-			tmp[0] = ' ';
-			strcpy(tmp + 1, value);
-			milter_dkim_header(conn->msg->dkim, name, tmp);
-			free(tmp);
-		}
+	if (msg == NULL)
+		goto out;
+	/* name ": " value CRLF, as the message is stored. */
+	msg->size += strlen(name) + strlen(value) + (conn->leadspc ? 3 : 4);
+	/* The signer wants the value as stored: after the colon. */
+	if (!conn->leadspc) {
+		tmp = pw_xmalloc(strlen(value) + 2);
+		tmp[0] = ' ';
+		strcpy(tmp + 1, value);
+		value = tmp;
 	}
+	if (msg->tenant)
+		milter_header_tenant(conn, msg, name, value);
+	if (msg->dkim != NULL)
+		milter_dkim_header(msg->dkim, name, value);
+	free(tmp);
+out:
 	return conn != NULL && conn->hdr_noreply ? SMFIS_NOREPLY :
 	    SMFIS_CONTINUE;
 }
@@ -257,19 +345,14 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 static bool
 milter_dkim_tenant_domain(struct milter_conn *conn, struct milter_msg *msg)
 {
-	struct milter_tenant t;
-	const char *why;
+	const struct milter_tenant *t;
 
-	if (msg->id.tenant[0] == '\0')
+	if (!msg->tenant)
 		return false;
-	if (milter_tenant_get(conn->rt, msg->id.tenant, &t, &why) < 0) {
-		msg->dkim_why = "no signing table entry, and Redis did not "
-		    "answer for the tenant's dkim_domain";
+	t = milter_msg_settings(conn, msg);
+	if (t->dkim_domain[0] == '\0')
 		return false;
-	}
-	if (t.dkim_domain[0] == '\0')
-		return false;
-	return milter_dkim_use_domain(msg->dkim, t.dkim_domain,
+	return milter_dkim_use_domain(msg->dkim, t->dkim_domain,
 	    &msg->dkim_why);
 }
 
@@ -294,27 +377,43 @@ milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
 
 	if (conn == NULL || conn->msg == NULL)
 		return milter_fail(conn, "body without MAIL FROM");
-	if (!milter_dkim_start(conn, conn->msg))
+	if (!conn->msg->body_seen)
+		conn->msg->size += 2;	/* the empty line */
+	conn->msg->size += len;
+	if (milter_dkim_start(conn, conn->msg))
+		milter_dkim_body(conn->msg->dkim, data, len);
+	else if (!conn->msg->tenant)
 		return conn->skip ? SMFIS_SKIP : SMFIS_CONTINUE;
-	milter_dkim_body(conn->msg->dkim, data, len);
 	return SMFIS_CONTINUE;
 }
 
-/*
- * Sign and insert the signatures.  0; or -1 with the failure in fail
- * when the message must be tempfailed (dkim_failure_mode = tempfail).
- */
-static int
-milter_dkim_eom(SMFICTX *ctx, struct milter_conn *conn, char *fail,
-    size_t failsize)
+/* A signing failure is an event too (the reason is ours, never a key). */
+static void
+milter_dkim_failure_event(const struct milter_msg *msg, const char *why)
+{
+	struct milter_event *ev;
+
+	if (!milter_events_enabled(milter_events_daemon))
+		return;
+	ev = milter_event_new("signing_failed");
+	milter_event_add(ev, "queue_id", msg->queue_id);
+	milter_event_add(ev, "tenant", msg->id.tenant);
+	milter_event_add(ev, "key", msg->id.key);
+	milter_event_add(ev, "reason", why);
+	milter_events_post(milter_events_daemon, &ev);
+}
+
+int
+milter_dkim_eom(SMFICTX *ctx, struct milter_conn *conn, char *desc,
+    size_t descsize, char *fail, size_t failsize)
 {
 	struct milter_msg *msg = conn->msg;
 	struct pw_buf values[PW_DKIM_MAX_SIGS];
-	char desc[PW_DKIM_MAX_SIGS * 300];
 	const char *why = NULL;
 	size_t i, n = 0;
 	int ret = 0;
 
+	desc[0] = '\0';
 	if (!milter_dkim_start(conn, msg)) {
 		if (msg->dkim_why != NULL)
 			pw_log_msg(PW_LOG_INFO, msg->queue_id,
@@ -323,7 +422,7 @@ milter_dkim_eom(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	}
 	for (i = 0; i < PW_DKIM_MAX_SIGS; i++)
 		pw_buf_init(&values[i], PW_DKIM_SIG_MAX);
-	if (milter_dkim_sign(msg->dkim, values, &n, desc, sizeof(desc),
+	if (milter_dkim_sign(msg->dkim, values, &n, desc, descsize,
 	    &why) < 0)
 		goto fail;
 	/* Inserted last first, so they end up in key order at the top. */
@@ -342,7 +441,9 @@ milter_dkim_eom(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	    desc);
 	goto out;
 fail:
-	if (milter_dkim_tempfail(milter_dkim_conf(conn))) {
+	desc[0] = '\0';
+	milter_dkim_failure_event(msg, why);
+	if (milter_dkim_tempfail(milter_conn_dkim(conn))) {
 		snprintf(fail, failsize, "dkim: signing failed: %s "
 		    "(dkim_failure_mode)", why);
 		ret = -1;
@@ -361,7 +462,8 @@ milter_eom(SMFICTX *ctx)
 {
 	struct milter_conn *conn = smfi_getpriv(ctx);
 	struct milter_msg *msg;
-	char fail[256];
+	char fail[256], desc[PW_DKIM_MAX_SIGS * 300];
+	int ret;
 
 	if (conn == NULL || conn->msg == NULL)
 		return milter_fail(conn, "end of message without MAIL FROM");
@@ -383,10 +485,15 @@ milter_eom(SMFICTX *ctx)
 		    pw_identity_source_name(msg->id.source),
 		    msg->id.key[0] ? msg->id.key : "-",
 		    msg->id.tenant[0] ? msg->id.tenant : "-");
-	if (milter_dkim_eom(ctx, conn, fail, sizeof(fail)) < 0)
+	if (msg->tenant)
+		ret = milter_eom_tenant(ctx, conn, fail, sizeof(fail));
+	else
+		ret = milter_dkim_eom(ctx, conn, desc, sizeof(desc), fail,
+		    sizeof(fail));
+	if (ret < 0)
 		return milter_fail(conn, fail);
 	milter_msg_end(conn);
-	return SMFIS_CONTINUE;
+	return ret > 0 ? SMFIS_REJECT : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -416,9 +523,10 @@ milter_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
 	.xxfi_name = MILTER_NAME,
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM,
 	.xxfi_connect = milter_connect,
 	.xxfi_envfrom = milter_envfrom,
+	.xxfi_envrcpt = milter_envrcpt,
 	.xxfi_header = milter_header,
 	.xxfi_body = milter_body,
 	.xxfi_eom = milter_eom,

@@ -332,12 +332,8 @@ milter_dkim_header_remove(struct milter_dkim_msg *m, const char *name,
 	}
 }
 
-/*
- * The domain of the address in a From value: "Name <user@dom>" or
- * "user@dom (comment)", in lower case.  0, or -1 when there is none.
- */
-static int
-milter_dkim_from_domain(const char *v, char *out, size_t outsize)
+int
+milter_from_domain(const char *v, char *out, size_t outsize)
 {
 	const char *lt = strchr(v, '<'), *start = v, *end, *at = NULL, *p;
 	size_t n = 0;
@@ -384,7 +380,7 @@ milter_dkim_headers_done(struct milter_dkim_msg *m, const char **why_r)
 		return false;
 	}
 	m->from_found = true;
-	if (milter_dkim_from_domain(from, domain, sizeof(domain)) < 0)
+	if (milter_from_domain(from, domain, sizeof(domain)) < 0)
 		domain[0] = '\0';
 	m->nkeys = pw_dkim_keyset_lookup(m->dc->ks, domain, m->tenant,
 	    m->keys);

@@ -2,7 +2,7 @@
  * milter_runtime.c -- the milter's part of a runtime snapshot (see
  * milter.h, lib/runtime.h): the identity state (Redis handles, key ->
  * tenant cache), the DKIM settings and keys, the cache of the tenants'
- * settings (milter_tenant.h) and the GeoIP database.
+ * settings (milter_tenant.h), the GeoIP database and the tracking secret.
  *
  * Start-up, -n and SIGHUP all load through here, so a key that does not
  * load stops a start and fails a reload, which keeps the running
@@ -13,10 +13,15 @@
  * MaxMind DB is logged (one warning per load) and the snapshot goes on
  * without it; a SIGHUP opens the file again.  The handle is immutable
  * (memory-mapped), so lookups run in any thread without a lock.
+ *
+ * The tracking secret (tracking_secret_file) is like a DKIM key: one
+ * that does not load (missing, too short, readable by others) stops a
+ * start and fails a reload.  None configured is a notice, once per load.
  */
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "geoip.h"
 #include "log.h"
@@ -25,6 +30,7 @@
 #include "milter_identity.h"
 #include "milter_tenant.h"
 #include "runtime.h"
+#include "track.h"
 #include "xmalloc.h"
 
 static void
@@ -35,6 +41,10 @@ milter_runtime_free(void *arg)
 	milter_dkim_conf_free(&mr->dkim);
 	milter_tenant_cache_free(&mr->tenants);
 	pw_geoip_close(&mr->geoip);
+	if (mr->track != NULL) {
+		pw_track_secret_free(mr->track);
+		free(mr->track);
+	}
 	if (mr->identity != NULL)
 		milter_identity_free(mr->identity);
 	free(mr);
@@ -53,13 +63,37 @@ milter_runtime_geoip(const struct pw_conf *conf, struct milter_runtime *mr)
 		    "(no country rules, no country in events)", path, why);
 }
 
+/* Load tracking_secret_file: 0, or -1 with why in err. */
+static int
+milter_runtime_track(const struct pw_conf *conf, struct milter_runtime *mr,
+    char *err, size_t errsize)
+{
+	struct pw_track_secret *s;
+
+	if (*conf->tracking_secret_file == '\0') {
+		pw_log_notice("tracking_secret_file is empty: no tracking ids, "
+		    "unsubscribe headers or VERP return paths");
+		return 0;
+	}
+	s = pw_xcalloc(1, sizeof(*s));
+	if (pw_track_secret_load(conf->tracking_secret_file,
+	    strcmp(conf->dkim_key_mode_check, "yes") == 0, s, err,
+	    errsize) < 0) {
+		free(s);
+		return -1;
+	}
+	mr->track = s;
+	return 0;
+}
+
 int
 milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize)
 {
 	struct milter_runtime *mr = pw_xcalloc(1, sizeof(*mr));
 
 	if (milter_identity_load(rt, &mr->identity, err, errsize) < 0 ||
-	    milter_dkim_load(rt->conf, &mr->dkim, err, errsize) < 0) {
+	    milter_dkim_load(rt->conf, &mr->dkim, err, errsize) < 0 ||
+	    milter_runtime_track(rt->conf, mr, err, errsize) < 0) {
 		milter_runtime_free(mr);
 		return -1;
 	}

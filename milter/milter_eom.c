@@ -1,0 +1,371 @@
+/*
+ * milter_eom.c -- the end of a tenant's message: what postwarden-milter
+ * removes from and adds to mail that belongs to a tenant, in this order:
+ *
+ *   1. the tenant's settings (milter_tenant.h) and the stream: the one
+ *      the client named (X-Postwarden-Stream, checked against the
+ *      tenant's streams) or the tenant's default;
+ *   2. a malformed control header rejects the message with 550 5.6.0
+ *      and the parser's text, or is ignored and logged
+ *      (milter_control_errors);
+ *   3. the control headers, and any tracking or route header the client
+ *      wrote, are deleted (last first, so no index moves under us);
+ *   4. the tracking id header, unless the client opted out;
+ *   5. Feedback-ID, unless the client wrote one;
+ *   6. for a bulk stream, RFC 8058 List-Unsubscribe (https and/or mailto
+ *      with a token naming tenant and recipient) and
+ *      List-Unsubscribe-Post, unless the client wrote List-Unsubscribe;
+ *      only for one recipient, since a token names one;
+ *   7. the VERP envelope sender <bounce_local>+<id>@<bounce_domain>;
+ *   8. the route header for milter_header_checks (never signed);
+ *   9. DKIM, over the headers as they now are (milter_cb.c);
+ *  10. the accepted event (milter_events.h).
+ *
+ * Headers are added with smfi_addheader (at the bottom) and told to the
+ * signer exactly as Postfix stores them, so the signature covers them;
+ * deletions are told too, so it does not cover what is gone.
+ *
+ * Failures: Redis never stops a message here (the settings come from the
+ * cache or are the defaults; events are queued).  A libmilter call that
+ * fails tempfails the message, as does a signing failure when
+ * dkim_failure_mode = tempfail.  Nothing secret is logged: tokens and ids
+ * are authenticated by the secret but do not reveal it.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "buf.h"
+#include "log.h"
+#include "milter.h"
+#include "milter_control.h"
+#include "milter_dkim.h"
+#include "milter_events.h"
+#include "milter_msg.h"
+#include "milter_route.h"
+#include "milter_tenant.h"
+#include "runtime.h"
+#include "track.h"
+#include "xmalloc.h"
+
+/* Most bytes of a List-Unsubscribe value: two URIs with a token each. */
+#define MILTER_EOM_UNSUB_MAX \
+	(2 * (MILTER_TENANT_URL_MAX + MILTER_TENANT_ADDR_MAX + \
+	    PW_TRACK_TOKEN_MAX) + 64)
+
+/* What the end of one message decided, for the log and the event. */
+struct milter_eom {
+	char			 id[PW_TRACK_ID_LEN + 1];	/* or "" */
+	const char		*stream;
+	bool			 routed;
+	struct milter_route	 route;
+	char			 dkim[PW_DKIM_MAX_SIGS * 300];
+	char			 fail[256];
+};
+
+static uint64_t
+milter_eom_now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+/*
+ * Add a header at the bottom; the signer sees it when sign is true.
+ * value has no leading space.  0, or -1 (fail filled).
+ */
+static int
+milter_eom_add(SMFICTX *ctx, struct milter_conn *conn, struct milter_eom *e,
+    const char *name, const char *value, bool sign)
+{
+	struct milter_msg *msg = conn->msg;
+	char *stored = pw_xmalloc(strlen(value) + 2);
+	int ret = 0;
+
+	/* Postfix stores "Name: value"; with LEADSPC we give the space. */
+	stored[0] = ' ';
+	strcpy(stored + 1, value);
+	if (smfi_addheader(ctx, (char *)name, conn->leadspc ? stored :
+	    stored + 1) != MI_SUCCESS) {
+		snprintf(e->fail, sizeof(e->fail), "smfi_addheader %s failed",
+		    name);
+		ret = -1;
+	} else if (sign && msg->dkim != NULL)
+		milter_dkim_header_add(msg->dkim, name, stored);
+	free(stored);
+	return ret;
+}
+
+/* Delete every control header (and client tracking/route header). */
+static int
+milter_eom_remove(SMFICTX *ctx, struct milter_msg *msg, struct milter_eom *e)
+{
+	const struct milter_control_removal *r;
+	size_t i;
+
+	for (i = msg->control.nremove; i > 0; i--) {
+		r = &msg->control.remove[i - 1];
+		if (smfi_chgheader(ctx, (char *)r->name, r->index, NULL) !=
+		    MI_SUCCESS) {
+			snprintf(e->fail, sizeof(e->fail),
+			    "smfi_chgheader (delete) failed");
+			return -1;
+		}
+		if (msg->dkim != NULL)
+			milter_dkim_header_remove(msg->dkim, r->name, r->index);
+	}
+	return 0;
+}
+
+/* A rejected message is an event, with the reply it got. */
+static void
+milter_eom_reject_event(const struct milter_msg *msg, const char *text)
+{
+	struct milter_event *ev;
+
+	if (!milter_events_enabled(milter_events_daemon))
+		return;
+	ev = milter_event_new("rejected");
+	milter_event_add(ev, "queue_id", msg->queue_id);
+	milter_event_add(ev, "tenant", msg->id.tenant);
+	milter_event_add(ev, "key", msg->id.key);
+	milter_event_add(ev, "rule", "control_header");
+	milter_event_addf(ev, "reply", "550 5.6.0 %s", text);
+	milter_events_post(milter_events_daemon, &ev);
+}
+
+/*
+ * Steps 1 and 2: the stream, and what a malformed control header does.
+ * 0 go on, 1 rejected (reply set), -1 fail.
+ */
+static int
+milter_eom_control(SMFICTX *ctx, struct milter_conn *conn,
+    const struct milter_tenant *t, struct milter_eom *e)
+{
+	struct milter_msg *msg = conn->msg;
+
+	(void)milter_control_check_stream(&msg->control, t->streams, NULL, 0);
+	e->stream = msg->control.stream[0] != '\0' ? msg->control.stream :
+	    t->default_stream;
+	if (msg->control.err[0] == '\0')
+		return 0;
+	if (strcmp(conn->rt->conf->milter_control_errors, "reject") != 0) {
+		pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: tenant=%s: "
+		    "control header ignored (milter_control_errors): %s",
+		    msg->id.tenant, msg->control.err);
+		return 0;
+	}
+	pw_log_msg(PW_LOG_NOTICE, msg->queue_id, "milter: tenant=%s: "
+	    "reject: 550 5.6.0 %s", msg->id.tenant, msg->control.err);
+	milter_eom_reject_event(msg, msg->control.err);
+	if (smfi_setreply(ctx, "550", "5.6.0", msg->control.err) !=
+	    MI_SUCCESS) {
+		snprintf(e->fail, sizeof(e->fail), "smfi_setreply failed");
+		return -1;
+	}
+	return 1;
+}
+
+/* Steps 4 and 5: the tracking id and Feedback-ID headers. */
+static int
+milter_eom_ids(SMFICTX *ctx, struct milter_conn *conn, struct milter_eom *e)
+{
+	struct milter_msg *msg = conn->msg;
+	const struct pw_track_secret *secret = milter_conn_track(conn);
+	const struct pw_conf *conf = conn->rt->conf;
+	char fbid[MILTER_CONTROL_FEEDBACK_ID_MAX + 1];
+
+	if (secret != NULL && pw_track_id_make(secret, msg->id.tenant,
+	    milter_eom_now_ms(), e->id) < 0)
+		e->id[0] = '\0';
+	if (e->id[0] != '\0' && msg->control.tracking &&
+	    milter_eom_add(ctx, conn, e, conf->milter_tracking_header, e->id,
+	    true) < 0)
+		return -1;
+	if (!msg->has_feedback_id &&
+	    milter_control_feedback_id(&msg->control, msg->id.tenant,
+	    e->stream, conf->milter_feedback_id_sender, fbid,
+	    sizeof(fbid)) == 0 &&
+	    milter_eom_add(ctx, conn, e, "Feedback-ID", fbid, true) < 0)
+		return -1;
+	return 0;
+}
+
+/* Step 6: RFC 8058 one-click unsubscribe for a bulk stream. */
+static int
+milter_eom_unsubscribe(SMFICTX *ctx, struct milter_conn *conn,
+    const struct milter_tenant *t, struct milter_eom *e)
+{
+	struct milter_msg *msg = conn->msg;
+	const struct pw_track_secret *secret = milter_conn_track(conn);
+	char token[PW_TRACK_TOKEN_MAX + 1];
+	struct pw_buf v;
+	const char *why;
+	int ret = 0;
+
+	if (secret == NULL || !milter_tenant_is_bulk(t, e->stream) ||
+	    (t->unsubscribe_url[0] == '\0' &&
+	    t->unsubscribe_mailto[0] == '\0'))
+		return 0;
+	if (msg->has_list_unsubscribe) {
+		pw_log_msg(PW_LOG_DEBUG, msg->queue_id, "milter: the client "
+		    "wrote List-Unsubscribe; not adding one");
+		return 0;
+	}
+	if (msg->nrcpt != 1 || msg->rcpt[0] == '\0') {
+		pw_log_msg(PW_LOG_NOTICE, msg->queue_id, "milter: tenant=%s "
+		    "stream=%s: %d recipients: no one-click unsubscribe header "
+		    "(a token names one recipient)", msg->id.tenant, e->stream,
+		    msg->nrcpt);
+		return 0;
+	}
+	if (pw_track_unsub_make(secret, msg->id.tenant, msg->rcpt, token,
+	    &why) < 0) {
+		pw_log_msg(PW_LOG_NOTICE, msg->queue_id, "milter: no one-click "
+		    "unsubscribe header: %s", why);
+		return 0;
+	}
+	pw_buf_init(&v, MILTER_EOM_UNSUB_MAX);
+	if (t->unsubscribe_url[0] != '\0')
+		(void)pw_buf_printf(&v, "<%s%s>", t->unsubscribe_url, token);
+	/* One URI per line: a token can make a line long. */
+	if (t->unsubscribe_mailto[0] != '\0')
+		(void)pw_buf_printf(&v, "%s<mailto:%s?subject=%s>",
+		    v.len > 0 ? ",\n\t" : "", t->unsubscribe_mailto, token);
+	if (milter_eom_add(ctx, conn, e, "List-Unsubscribe", v.data, true) < 0 ||
+	    (t->unsubscribe_url[0] != '\0' &&
+	    milter_eom_add(ctx, conn, e, "List-Unsubscribe-Post",
+	    "List-Unsubscribe=One-Click", true) < 0))
+		ret = -1;
+	pw_buf_free(&v);
+	return ret;
+}
+
+/* Step 7: VERP, so that a bounce names the message it is about. */
+static int
+milter_eom_verp(SMFICTX *ctx, struct milter_conn *conn,
+    const struct milter_tenant *t, struct milter_eom *e)
+{
+	struct milter_msg *msg = conn->msg;
+	char from[MILTER_TENANT_BOUNCE_LOCAL_MAX + PW_TRACK_ID_LEN +
+	    PW_DKIM_DOMAIN_MAX + 8];
+
+	if (t->bounce_domain[0] == '\0' || e->id[0] == '\0' ||
+	    !msg->control.tracking)
+		return 0;
+	if (!conn->chgfrom) {
+		pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: the MTA "
+		    "does not let filters change the sender; no VERP");
+		return 0;
+	}
+	snprintf(from, sizeof(from), "<%s+%s@%s>", t->bounce_local, e->id,
+	    t->bounce_domain);
+	if (smfi_chgfrom(ctx, from, NULL) != MI_SUCCESS) {
+		snprintf(e->fail, sizeof(e->fail), "smfi_chgfrom failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Step 8: the pool, as a header that is never signed. */
+static int
+milter_eom_route(SMFICTX *ctx, struct milter_conn *conn,
+    const struct milter_tenant *t, struct milter_eom *e)
+{
+	struct milter_msg *msg = conn->msg;
+	const struct pw_conf *conf = conn->rt->conf;
+
+	e->routed = milter_route_choose(conf->milter_pools,
+	    conf->milter_default_pool, t, e->stream, conn->geo.country,
+	    &e->route) == 1;
+	if (!e->routed)
+		return 0;
+	if (e->route.fallback[0] != '\0')
+		pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: %s; using "
+		    "pool %s", e->route.fallback, e->route.pool);
+	return milter_eom_add(ctx, conn, e, conf->milter_route_header,
+	    e->route.pool, false);
+}
+
+/* Step 10: one entry per accepted message (docs/redis-schema.md). */
+static void
+milter_eom_event(const struct milter_conn *conn, const struct milter_eom *e)
+{
+	const struct milter_msg *msg = conn->msg;
+	struct milter_event *ev;
+	struct pw_buf tags, meta;
+
+	if (!milter_events_enabled(milter_events_daemon))
+		return;
+	pw_buf_init(&tags, MILTER_CONTROL_TOTAL_MAX);
+	pw_buf_init(&meta, 6 * MILTER_CONTROL_TOTAL_MAX + 2);
+	(void)milter_control_tags_str(&msg->control, &tags);
+	(void)milter_control_metadata_json(&msg->control, &meta);
+	ev = milter_event_new("accepted");
+	milter_event_add(ev, "tracking_id", e->id);
+	milter_event_add(ev, "queue_id", msg->queue_id);
+	milter_event_add(ev, "tenant", msg->id.tenant);
+	milter_event_add(ev, "key", msg->id.key);
+	milter_event_add(ev, "source", pw_identity_source_name(msg->id.source));
+	milter_event_add(ev, "from_domain", msg->from_domain);
+	milter_event_addf(ev, "recipients", "%d", msg->nrcpt);
+	milter_event_addf(ev, "size", "%" PRIu64, msg->size);
+	milter_event_add(ev, "stream", e->stream);
+	milter_event_addn(ev, "tags", tags.len > 0 ? tags.data : "",
+	    tags.len);
+	milter_event_addn(ev, "metadata", meta.len > 0 ? meta.data : "{}",
+	    meta.len > 0 ? meta.len : 2);
+	milter_event_add(ev, "route", e->routed ? e->route.pool : "");
+	milter_event_add(ev, "country", conn->geo.country);
+	if (conn->geo.asn != 0)
+		milter_event_addf(ev, "asn", "%" PRIu32, conn->geo.asn);
+	else
+		milter_event_add(ev, "asn", "");
+	milter_event_add(ev, "dkim", e->dkim);
+	milter_events_post(milter_events_daemon, &ev);
+	pw_buf_free(&tags);
+	pw_buf_free(&meta);
+}
+
+int
+milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
+    size_t failsize)
+{
+	struct milter_msg *msg = conn->msg;
+	const struct milter_tenant *t = milter_msg_settings(conn, msg);
+	struct milter_eom e;
+	int ret;
+
+	memset(&e, 0, sizeof(e));
+	if ((ret = milter_eom_control(ctx, conn, t, &e)) != 0 ||
+	    milter_eom_remove(ctx, msg, &e) < 0 ||
+	    milter_eom_ids(ctx, conn, &e) < 0 ||
+	    milter_eom_unsubscribe(ctx, conn, t, &e) < 0 ||
+	    milter_eom_verp(ctx, conn, t, &e) < 0 ||
+	    milter_eom_route(ctx, conn, t, &e) < 0)
+		goto out;
+	if (milter_dkim_eom(ctx, conn, e.dkim, sizeof(e.dkim), e.fail,
+	    sizeof(e.fail)) < 0) {
+		ret = -1;
+		goto out;
+	}
+	pw_log_msg(PW_LOG_INFO, msg->queue_id, "milter: tenant=%s id=%s "
+	    "stream=%s route=%s%s%s%s", msg->id.tenant,
+	    e.id[0] ? e.id : "-", e.stream, e.routed ? e.route.pool : "-",
+	    e.routed ? " (" : "", e.routed ? e.route.reason : "",
+	    e.routed ? ")" : "");
+	milter_eom_event(conn, &e);
+	return 0;
+out:
+	if (ret == 0)
+		ret = -1;
+	if (ret < 0)
+		snprintf(fail, failsize, "%s", e.fail);
+	return ret;
+}

@@ -1,0 +1,97 @@
+/*
+ * milter_msg.h -- the state of one milter connection and of the message
+ * on it, shared by the callbacks (milter_cb.c) and the end-of-message
+ * work for a tenant's mail (milter_eom.c).
+ *
+ * Ownership: a connection context lives from negotiation to close; its
+ * message context from MAIL FROM to end-of-message or abort (or the next
+ * MAIL FROM).  Both belong to the one thread running a callback of that
+ * connection at a time, so nothing here is locked.
+ */
+#ifndef PW_MILTER_MSG_H
+#define PW_MILTER_MSG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libmilter/mfapi.h>
+
+#include "dkim_keys.h"
+#include "geoip.h"
+#include "identity.h"
+#include "milter_control.h"
+#include "milter_tenant.h"
+#include "track.h"
+
+#define MILTER_QUEUE_ID_MAX	32
+#define MILTER_ADDR_MAX		64
+
+struct milter_msg {
+	char			 queue_id[MILTER_QUEUE_ID_MAX];
+	struct pw_identity	 id;
+	const char		*id_why;	/* static: why no tenant */
+	char			 sasl[PW_IDENTITY_KEY_MAX * 4 + 4]; /* escaped */
+	/*
+	 * A tenant's message (identity resolved to a tenant): control
+	 * headers, tracking, routing and events apply.  Other mail is
+	 * left alone, but may be signed (internal networks).
+	 */
+	bool			 tenant;
+	struct milter_control	 control;
+	struct milter_tenant	*settings;	/* fetched once; or NULL */
+	char			 from_domain[PW_DKIM_DOMAIN_MAX + 1];
+	bool			 has_feedback_id;	/* client's own */
+	bool			 has_list_unsubscribe;	/* client's own */
+	int			 nrcpt;
+	char			 rcpt[PW_TRACK_RCPT_MAX + 1];	/* the first */
+	uint64_t		 size;		/* header and body bytes */
+	struct milter_dkim_msg	*dkim;		/* or NULL */
+	bool			 body_seen;
+	const char		*dkim_why;	/* static: why not signed */
+};
+
+struct milter_conn {
+	struct pw_runtime	*rt;
+	char			 client_addr[MILTER_ADDR_MAX];
+	struct pw_geoip_result	 geo;		/* of client_addr */
+	struct milter_msg	*msg;
+	bool			 dkim;		/* DKIM keys configured */
+	bool			 leadspc;	/* SMFIP_HDR_LEADSPC */
+	bool			 hdr_noreply;	/* SMFIP_NR_HDR */
+	bool			 rcpt_noreply;	/* SMFIP_NR_RCPT */
+	bool			 skip;		/* SMFIP_SKIP */
+	bool			 chgfrom;	/* SMFIF_CHGFROM granted */
+};
+
+/* The DKIM settings and the tracking secret of the connection's snapshot. */
+struct milter_dkim_conf *milter_conn_dkim(const struct milter_conn *conn);
+const struct pw_track_secret *milter_conn_track(const struct milter_conn *conn);
+
+/*
+ * The tenant's settings, fetched at most once per message (Redis or the
+ * cache; the defaults, logged, when Redis has never answered).
+ */
+const struct milter_tenant *milter_msg_settings(struct milter_conn *conn,
+	    struct milter_msg *msg);
+
+/*
+ * Sign and insert the signatures, if the message is to be signed.  0,
+ * with *desc_r "" or what was signed ("d=... s=... a=..., ..."); -1 with
+ * the failure in fail when the message must be tempfailed
+ * (dkim_failure_mode = tempfail).  desc belongs to the caller.
+ */
+int	milter_dkim_eom(SMFICTX *ctx, struct milter_conn *conn, char *desc,
+	    size_t descsize, char *fail, size_t failsize);
+
+/*
+ * End of a tenant's message (milter_eom.c): apply the control headers,
+ * add the tracking id, Feedback-ID, one-click unsubscribe and route
+ * headers, rewrite the envelope sender (VERP), sign, append the event.
+ *   0  go on (accept)
+ *   1  reject: the reply (550 5.6.0 and why) is set with smfi_setreply
+ *  -1  tempfail: fail says why, for the log
+ */
+int	milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
+	    size_t failsize);
+
+#endif
