@@ -23,7 +23,7 @@
  * --recipient) or the last word of the Subject; source mailto.  Exit
  * statuses are sysexits, which pipe(8) understands: 0 done, EX_DATAERR
  * (the mail bounces with the reason) for a bad token, EX_TEMPFAIL (Postfix
- * retries) when Redis fails, EX_CONFIG for a bad configuration.
+ * retries) when Redis fails or the configuration is bad.
  *
  * Exports: cli_track, cli_unsubscribe.
  *
@@ -519,7 +519,11 @@ cli_unsub_exit(enum cli_unsub_outcome o, bool mail)
 	case CLI_UNSUB_REFUSED:
 		return mail ? EX_DATAERR : CLI_EXIT_NOTFOUND;
 	case CLI_UNSUB_CONFIG:
-		return mail ? EX_CONFIG : CLI_EXIT_FAIL;
+		/*
+		 * Not EX_CONFIG: Postfix bounces that (5.3.5), and a mail
+		 * must wait until the admin fixes the configuration.
+		 */
+		return mail ? EX_TEMPFAIL : CLI_EXIT_FAIL;
 	case CLI_UNSUB_TEMPFAIL:
 		return mail ? EX_TEMPFAIL : CLI_EXIT_FAIL;
 	}

@@ -13,6 +13,7 @@
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/bench/opendkim.sh"
 
 N=${1:-20000}
 command -v opendkim >/dev/null || pw_skip_all "opendkim not installed"
@@ -79,31 +80,7 @@ pw__stop_pid null 5
 
 # --- OpenDKIM ------------------------------------------------------------------------
 
-cat >"$T/opendkim.conf" <<EOF
-Syslog			no
-LogWhy			no
-UMask			000
-Mode			s
-Canonicalization	relaxed/relaxed
-SignatureAlgorithm	rsa-sha256
-Domain			example.com
-Selector		r1
-KeyFile			$T/keys/rsa.pem
-InternalHosts		127.0.0.1
-Socket			local:$T/od/opendkim.sock
-PidFile			$T/od/opendkim.pid
-UserID			nobody
-OversignHeaders		From
-# The keys live under /tmp, which OpenDKIM would refuse as unsafe.
-RequireSafeKeys		false
-EOF
-# OpenDKIM creates its socket after becoming nobody.
-mkdir -p "$T/od"
-chown nobody "$T/od"
-opendkim -f -x "$T/opendkim.conf" >"$T/opendkim.log" 2>&1 &
-pw__record opendkim $!
-pw_wait_until "opendkim" 10 up "$!" "$T/od/opendkim.sock" ||
-    pw_bail "opendkim did not start"
+bench_opendkim_start "$T/keys/rsa.pem" example.com r1
 run opendkim "$T/od/opendkim.sock" "${PW_PIDS[opendkim]}"
 pw__stop_pid opendkim 5
 
