@@ -21,7 +21,10 @@
 #   - a malformed control header is refused with 550 5.6.0 and its text;
 #   - X-Postwarden-Tracking: off: no tracking header, no VERP;
 #   - mail of no tenant is left alone (its X-Postwarden-* headers too);
-#   - the events in Redis match what was sent.
+#   - the events in Redis match what was sent;
+#   - Redis hanging (SIGSTOP): mail still flows, tracked and routed from
+#     the cache (policyd_fail_mode = pass here), and its event reaches
+#     the stream once Redis answers again.
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
@@ -35,7 +38,7 @@ pw_require_root_tools
 perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
     pw_skip_all "libmaxmind-db-writer-perl not installed"
 pw_harness_init
-pw_plan 41
+pw_plan 44
 
 # --- keys, secret, GeoIP database ---------------------------------------------------
 K=$PW_TMP/keys
@@ -58,8 +61,8 @@ pw_redis_start
 pw_sink_start main
 pw_sink_start a
 pw_sink_start b
-pw_daemon_start policyd
-pw_daemon_start milter \
+pw_daemon_start policyd "policyd_fail_mode = pass"
+pw_daemon_start milter "identity_cache_ttl = 10m" \
     "dkim_key_table = $PW_TMP/keytable" \
     "dkim_signing_table = $PW_TMP/signingtable" \
     "tracking_secret_file = $K/tracking.secret" \
@@ -320,3 +323,19 @@ geo=$(pw_redis_cli XRANGE pw:events - + | grep -A1 -x country | grep -cx DE)
 pw_is "events: the client's country recorded" "$geo" 1
 pw_is "the main sink got only the tenant-less message" \
     "$(pw_sink_files main | wc -l)" 1
+
+# --- 10. Redis hangs: mail flows from the cache; the event comes later ------------------
+kill -STOP "${PW_PIDS[redis]}"
+msg "$PW_TMP/m10.eml" example.com hang
+if deliver "Redis hanging" a "$PW_TMP/m10.eml" --to rcpt@remote.example \
+    --xclient-login k_acme; then
+	id10=$(hdr "$got" X-Postwarden-ID)
+	pw_check "Redis hanging: tracked ($id10)" \
+	    bash -c '[[ $1 =~ ^[0-9a-z]{42}$ ]]' _ "$id10"
+else
+	pw_not_ok "Redis hanging: tracked"
+fi
+kill -CONT "${PW_PIDS[redis]}"
+has_event() { pw_redis_cli XRANGE pw:events - + | grep -qx "$1"; }
+pw_check "Redis back: the message's accepted event arrives" \
+    pw_wait_until "the event of $id10" 20 has_event "${id10:-none}"
