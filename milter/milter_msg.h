@@ -58,6 +58,8 @@ struct milter_conn {
 	bool			 dkim;		/* DKIM keys configured */
 	bool			 leadspc;	/* SMFIP_HDR_LEADSPC */
 	bool			 hdr_noreply;	/* SMFIP_NR_HDR */
+	bool			 conn_noreply;	/* SMFIP_NR_CONN */
+	bool			 mail_noreply;	/* SMFIP_NR_MAIL */
 	bool			 rcpt_noreply;	/* SMFIP_NR_RCPT */
 	bool			 skip;		/* SMFIP_SKIP */
 	bool			 chgfrom;	/* SMFIF_CHGFROM granted */

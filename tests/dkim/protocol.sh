@@ -4,8 +4,10 @@
 # of milter protocol 6, offering what Postfix 3.7 offers):
 #
 #   - the milter asks for header fields with their leading space and
-#     without replies (SMFIP_HDR_LEADSPC, SMFIP_NR_HDR), and SMFIP_SKIP,
-#     with or without keys (a tenant's control headers are removed);
+#     without replies (SMFIP_HDR_LEADSPC, SMFIP_NR_HDR), answers connect
+#     and MAIL FROM with no reply (SMFIP_NR_CONN, SMFIP_NR_MAIL), and
+#     wants SMFIP_SKIP, with or without keys (a tenant's control headers
+#     are removed);
 #   - an authenticated sender's message gets one signature per key;
 #   - an unauthenticated message gets none and its body is skipped after
 #     the first chunk; a tenant's message whose From domain has no entry
@@ -58,10 +60,10 @@ pw_daemon_start milter
 out=$(load -n 5 -a k_proto)
 p=$(field proto "$out")
 if [ -n "$p" ] && ! has_flag "$p" 0x20 && has_flag "$p" 0x80 &&
-    has_flag "$p" 0x400; then
-	pw_ok "without keys: headers without replies, SMFIP_SKIP ($p)"
+    has_flag "$p" 0x400 && has_flag "$p" 0x1000 && has_flag "$p" 0x4000; then
+	pw_ok "without keys: connect, MAIL and headers without replies, SMFIP_SKIP ($p)"
 else
-	pw_not_ok "without keys: headers without replies, SMFIP_SKIP" "$out"
+	pw_not_ok "without keys: connect, MAIL and headers without replies, SMFIP_SKIP" "$out"
 fi
 pw_is "without keys: no signatures" "$(field sigs_per_msg "$out")" 0.00
 pw_daemon_stop milter
