@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "dkim_canon.h"
 #include "log.h"
+#include "tenant_fields.h"
 #include "xmalloc.h"
 
 #ifndef PW_SYSCONFDIR
@@ -403,29 +404,21 @@ pw_conf_check_control_errors(const char *v)
 }
 
 /*
- * A pool name becomes part of a master.cf service name (pool_<name>), so
- * it is 1..32 of a-z, 0-9, "-" and "_".  The Feedback-ID sender id uses
- * the same rule (it is one colon-free field); "" is checked by the caller.
+ * A pool name (lib/tenant_fields.h: a master.cf service name is
+ * pool_<name>).  The Feedback-ID sender id uses the same rule (it is one
+ * colon-free field); "" is checked by the caller.
  */
 static int
 pw_conf_check_one_pool(const char *item, size_t len, void *arg)
 {
 	const char **why_r = arg;
-	size_t i;
 
-	if (len > 32) {
-		*why_r = "pool name longer than 32 characters";
-		return -1;
-	}
-	for (i = 0; i < len; i++) {
-		if (!islower((unsigned char)item[i]) &&
-		    !isdigit((unsigned char)item[i]) && item[i] != '-' &&
-		    item[i] != '_') {
-			*why_r = "a name is made of a-z, 0-9, \"-\" and \"_\"";
-			return -1;
-		}
-	}
-	return 0;
+	if (len == 0 || pw_tenant_name_ok(item, len))
+		return 0;
+	*why_r = len > PW_TENANT_NAME_MAX ?
+	    "pool name longer than 32 characters" :
+	    "a name is made of a-z, 0-9, \"-\" and \"_\"";
+	return -1;
 }
 
 static const char *

@@ -13,12 +13,14 @@ lib_libpostwarden_a_SOURCES = \
 	lib/geoip.c lib/geoip.h \
 	lib/identity.c lib/identity.h \
 	lib/identity_cache.c lib/identity_cache.h \
+	lib/json.c lib/json.h \
 	lib/log.c lib/log.h \
 	lib/redis.c lib/redis.h \
 	lib/redis_async.c lib/redis_async.h \
 	lib/redis_common.c lib/redis_common.h \
 	lib/runtime.c lib/runtime.h \
 	lib/table.c lib/table.h \
+	lib/tenant_fields.c lib/tenant_fields.h \
 	lib/track.c lib/track.h \
 	lib/xmalloc.c lib/xmalloc.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \

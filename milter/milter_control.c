@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json.h"
 #include "log.h"
 #include "milter_control.h"
 #include "xmalloc.h"
@@ -239,43 +240,6 @@ milter_control_unfold(const char *value, size_t *len_r)
 	return v;
 }
 
-/*
- * The UTF-8 sequence at s (len > 0 bytes): its length (1..4) and code
- * point in *cp_r, or 0 when it is not well-formed (overlong, surrogate,
- * past U+10FFFF, cut short).
- */
-static size_t
-milter_control_utf8(const unsigned char *s, size_t len, unsigned *cp_r)
-{
-	unsigned cp;
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*cp_r = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1fu;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0fu;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07u;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*cp_r = cp;
-	return n;
-}
-
 /* C0 (but tab), DEL and C1 controls. */
 static bool
 milter_control_is_ctl(unsigned cp)
@@ -287,12 +251,11 @@ milter_control_is_ctl(unsigned cp)
 static const char *
 milter_control_value_why(const char *v, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)v;
 	size_t i = 0, n;
 	unsigned cp;
 
 	while (i < len) {
-		if ((n = milter_control_utf8(p + i, len - i, &cp)) == 0)
+		if ((n = pw_json_utf8(v + i, len - i, &cp)) == 0)
 			return "the value is not UTF-8";
 		if (milter_control_is_ctl(cp))
 			return "a control character in the value";
@@ -792,36 +755,6 @@ milter_control_tags_str(const struct milter_control *c, struct pw_buf *out)
 	return 0;
 }
 
-/* Append s[0..len) as a JSON string, always valid JSON. */
-static int
-milter_control_json_str(struct pw_buf *out, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-	unsigned cp;
-	int ret = pw_buf_append(out, "\"", 1);
-
-	while (i < len && ret == 0) {
-		if ((n = milter_control_utf8(p + i, len - i, &cp)) == 0) {
-			ret = pw_buf_puts(out, "\\ufffd");
-			n = 1;
-		} else if (cp == '"' || cp == '\\')
-			ret = pw_buf_printf(out, "\\%c", (char)cp);
-		else if (cp == '\n')
-			ret = pw_buf_puts(out, "\\n");
-		else if (cp == '\r')
-			ret = pw_buf_puts(out, "\\r");
-		else if (cp == '\t')
-			ret = pw_buf_puts(out, "\\t");
-		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			ret = pw_buf_printf(out, "\\u%04x", cp);
-		else
-			ret = pw_buf_append(out, p + i, n);
-		i += n;
-	}
-	return ret == 0 ? pw_buf_append(out, "\"", 1) : -1;
-}
-
 int
 milter_control_metadata_json(const struct milter_control *c,
     struct pw_buf *out)
@@ -832,10 +765,10 @@ milter_control_metadata_json(const struct milter_control *c,
 		return -1;
 	for (i = 0; i < c->nmeta; i++) {
 		if ((i > 0 && pw_buf_append(out, ",", 1) < 0) ||
-		    milter_control_json_str(out, c->meta[i].key,
+		    pw_json_escape(out, c->meta[i].key,
 		    strlen(c->meta[i].key)) < 0 ||
 		    pw_buf_append(out, ":", 1) < 0 ||
-		    milter_control_json_str(out, c->meta[i].value,
+		    pw_json_escape(out, c->meta[i].value,
 		    strlen(c->meta[i].value)) < 0)
 			return milter_control_cut(out, start);
 	}

@@ -136,8 +136,9 @@ int	milter_control_feedback_id(const struct milter_control *c,
 /*
  * Append the tags as "a,b,c", or the metadata as a JSON object
  * ({"key":"value",...}; {} when none) to out.  0; -1 when out's cap
- * is reached, with out as it was.  The JSON is always valid: bytes that
- * are not UTF-8 become \ufffd, controls \u00XX.
+ * is reached, with out as it was.  The JSON is always valid: strings
+ * are escaped by pw_json_escape() (lib/json.h), so bytes that are not
+ * UTF-8 become \ufffd, controls (C0, DEL, C1) \u00XX.
  */
 int	milter_control_tags_str(const struct milter_control *c,
 	    struct pw_buf *out);

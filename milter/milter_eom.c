@@ -54,7 +54,7 @@
 
 /* Most bytes of a List-Unsubscribe value: two URIs with a token each. */
 #define MILTER_EOM_UNSUB_MAX \
-	(2 * (MILTER_TENANT_URL_MAX + MILTER_TENANT_ADDR_MAX + \
+	(2 * (PW_TENANT_URL_MAX + PW_TENANT_ADDR_MAX + \
 	    PW_TRACK_TOKEN_MAX) + 64)
 
 /* What the end of one message decided, for the log and the event. */
@@ -253,8 +253,8 @@ milter_eom_verp(SMFICTX *ctx, struct milter_conn *conn,
     const struct milter_tenant *t, struct milter_eom *e)
 {
 	struct milter_msg *msg = conn->msg;
-	char from[MILTER_TENANT_BOUNCE_LOCAL_MAX + PW_TRACK_ID_LEN +
-	    PW_DKIM_DOMAIN_MAX + 8];
+	char from[PW_TENANT_BOUNCE_LOCAL_MAX + PW_TRACK_ID_LEN +
+	    PW_TENANT_HOST_MAX + 8];
 
 	if (t->bounce_domain[0] == '\0' || e->id[0] == '\0' ||
 	    !msg->control.tracking)

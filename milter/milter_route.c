@@ -32,8 +32,7 @@ milter_route_any(const char *item, size_t len, void *arg)
 
 /* The pool of key in a tenant map, or NULL. */
 static const char *
-milter_route_lookup(const struct milter_tenant_pool *e, size_t n,
-    const char *key)
+milter_route_lookup(const struct pw_tenant_pool *e, size_t n, const char *key)
 {
 	size_t i;
 
@@ -75,7 +74,7 @@ milter_route_choose(const char *pools, const char *default_pool,
     const struct milter_tenant *t, const char *stream, const char *country,
     struct milter_route *r)
 {
-	char name[MILTER_TENANT_NAME_MAX + 1];
+	char name[PW_TENANT_NAME_MAX + 1];
 	const char *pool;
 
 	memset(r, 0, sizeof(*r));

@@ -32,7 +32,7 @@ enum milter_route_rule {
 #define MILTER_ROUTE_FALLBACK_MAX	256
 
 struct milter_route {
-	char			pool[MILTER_TENANT_NAME_MAX + 1];
+	char			pool[PW_TENANT_NAME_MAX + 1];
 	enum milter_route_rule	rule;		/* what chose pool */
 	/* "geo rule CN", "stream bulk", "tenant pool" or "default" */
 	char			reason[MILTER_ROUTE_REASON_MAX];

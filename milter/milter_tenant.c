@@ -16,6 +16,9 @@
  * the earliest, so that a Redis that hangs delays one message a second,
  * not every message.
  *
+ * Fields: each value is checked by lib/tenant_fields.c's rule for it (the
+ * rules `postwarden tenant` writes by) and normalised here.
+ *
  * Failures and logs: a field whose value breaks its rule is logged here
  * (warning, value escaped and truncated) when the entry is filled, not
  * per message; Redis failures are the caller's to log.
@@ -38,7 +41,6 @@
 
 #define MILTER_TENANT_SLOTS	1024	/* a power of 2 */
 #define MILTER_TENANT_RETRY_MS	1000
-#define MILTER_TENANT_VALUE_MAX	4096	/* longer values: refused */
 #define MILTER_TENANT_STALE	"redis did not answer; the last answer " \
 	"stands"
 
@@ -121,64 +123,7 @@ milter_tenant_slot(struct milter_tenant_cache *c, const char *tenant)
 	return &c->slots[h & (MILTER_TENANT_SLOTS - 1)];
 }
 
-/* --- checks ------------------------------------------------------------- */
-
-/* A pool or stream name: 1..MILTER_TENANT_NAME_MAX of a-z 0-9 _ -. */
-static bool
-milter_tenant_name_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > MILTER_TENANT_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!islower((unsigned char)s[i]) &&
-		    !isdigit((unsigned char)s[i]) && s[i] != '_' &&
-		    s[i] != '-')
-			return false;
-	return true;
-}
-
-/* A host name: LDH labels of 1..63, none starting or ending with "-". */
-static bool
-milter_tenant_host_ok(const char *s, size_t len)
-{
-	size_t i, label = 0;
-
-	if (len == 0 || len > PW_DKIM_DOMAIN_MAX)
-		return false;
-	for (i = 0; i <= len; i++) {
-		if (i == len || s[i] == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)s[i]) &&
-		    (s[i] != '-' || label == 0))
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return true;
-}
-
-/* A dot-atom local part of 1..max characters. */
-static bool
-milter_tenant_local_ok(const char *s, size_t len, size_t max)
-{
-	size_t i;
-
-	if (len == 0 || len > max || s[0] == '.' || s[len - 1] == '.')
-		return false;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.' ? s[i + 1] == '.' :
-		    !isalnum((unsigned char)s[i]) &&
-		    strchr("!#$%&'*+-/=?^_`{|}~", s[i]) == NULL)
-			return false;
-	}
-	return true;
-}
+/* --- fields ----------------------------------------------------------- */
 
 /* Copy len bytes (len < size) lower-cased. */
 static void
@@ -191,176 +136,45 @@ milter_tenant_lower(char *dst, const char *s, size_t len)
 	dst[len] = '\0';
 }
 
-/* Whether the comma list list (of names) holds name. */
-static bool
-milter_tenant_listed(const char *list, const char *name)
-{
-	size_t n = strlen(name), len;
-
-	while (*list != '\0') {
-		len = strcspn(list, ",");
-		if (len == n && memcmp(list, name, n) == 0)
-			return true;
-		list += len;
-		if (*list == ',')
-			list++;
-	}
-	return false;
-}
-
-/* --- fields ----------------------------------------------------------- */
-
 static const char *
 milter_tenant_pool(struct milter_tenant *t, const char *v, size_t len)
 {
-	if (!milter_tenant_name_ok(v, len))
+	if (!pw_tenant_name_ok(v, len))
 		return "not a pool name (1 to 32 of a-z 0-9 _ -)";
 	memcpy(t->pool, v, len + 1);
-	return NULL;
-}
-
-/* A list of names, "a,b": pw_conf_list_foreach's separators. */
-struct milter_tenant_list {
-	char		 out[MILTER_TENANT_LIST_MAX];
-	size_t		 len, n;
-	const char	*why;
-};
-
-static int
-milter_tenant_list_item(const char *item, size_t len, void *arg)
-{
-	struct milter_tenant_list *l = arg;
-	char name[MILTER_TENANT_NAME_MAX + 1];
-
-	if (!milter_tenant_name_ok(item, len)) {
-		l->why = "not a list of names (1 to 32 of a-z 0-9 _ -)";
-		return -1;
-	}
-	memcpy(name, item, len);
-	name[len] = '\0';
-	if (milter_tenant_listed(l->out, name)) {
-		l->why = "a name is listed twice";
-		return -1;
-	}
-	if (l->n == MILTER_TENANT_STREAMS_MAX) {
-		l->why = "more than 16 names";
-		return -1;
-	}
-	/* @UNSAFE: 16 names of at most 32 and a comma each fit. */
-	if (l->n++ > 0)
-		l->out[l->len++] = ',';
-	memcpy(l->out + l->len, item, len);
-	l->len += len;
-	l->out[l->len] = '\0';
-	return 0;
-}
-
-/* Parse a list into out (size MILTER_TENANT_LIST_MAX). */
-static const char *
-milter_tenant_list(char *out, const char *v)
-{
-	struct milter_tenant_list l;
-
-	memset(&l, 0, sizeof(l));
-	if (pw_conf_list_foreach(v, milter_tenant_list_item, &l) != 0)
-		return l.why;
-	if (l.n == 0)
-		return "an empty list";
-	memcpy(out, l.out, l.len + 1);
 	return NULL;
 }
 
 static const char *
 milter_tenant_streams(struct milter_tenant *t, const char *v, size_t len)
 {
+	const char *why;
+
 	(void)len;
-	return milter_tenant_list(t->streams, v);
+	return pw_tenant_list_parse(v, t->streams, &why) == 0 ? NULL : why;
 }
 
 static const char *
 milter_tenant_bulk_streams(struct milter_tenant *t, const char *v,
     size_t len)
 {
+	const char *why;
+
 	(void)len;
-	return milter_tenant_list(t->bulk_streams, v);
+	return pw_tenant_list_parse(v, t->bulk_streams, &why) == 0 ? NULL :
+	    why;
 }
 
 static const char *
 milter_tenant_default_stream(struct milter_tenant *t, const char *v,
     size_t len)
 {
-	if (!milter_tenant_name_ok(v, len))
+	if (!pw_tenant_name_ok(v, len))
 		return "not a stream name (1 to 32 of a-z 0-9 _ -)";
 	/* streams is parsed first. */
-	if (!milter_tenant_listed(t->streams, v))
+	if (!pw_tenant_list_has(t->streams, v))
 		return "not one of the tenant's streams";
 	memcpy(t->default_stream, v, len + 1);
-	return NULL;
-}
-
-/* A map, "key=pool,key=pool": stream or country code -> pool. */
-struct milter_tenant_map {
-	struct milter_tenant_pool	*e;
-	size_t				 n, max;
-	bool				 country;	/* keys are "CN" */
-	const char			*why;
-};
-
-static int
-milter_tenant_map_item(const char *item, size_t len, void *arg)
-{
-	struct milter_tenant_map *m = arg;
-	struct milter_tenant_pool *p;
-	const char *eq = memchr(item, '=', len);
-	size_t klen, i;
-
-	klen = eq != NULL ? (size_t)(eq - item) : 0;
-	if (eq == NULL || !milter_tenant_name_ok(eq + 1, len - klen - 1) ||
-	    (m->country ? klen != 2 || !isalpha((unsigned char)item[0]) ||
-	    !isalpha((unsigned char)item[1]) :
-	    !milter_tenant_name_ok(item, klen))) {
-		m->why = m->country ? "not a list of CC=POOL (a two-letter "
-		    "country code, a pool name)" : "not a list of STREAM=POOL "
-		    "(names of 1 to 32 of a-z 0-9 _ -)";
-		return -1;
-	}
-	if (m->n == m->max) {
-		m->why = "too many entries";
-		return -1;
-	}
-	p = &m->e[m->n];
-	for (i = 0; i < klen; i++)
-		p->key[i] = m->country ? (char)toupper((unsigned char)item[i]) :
-		    item[i];
-	p->key[klen] = '\0';
-	memcpy(p->pool, eq + 1, len - klen - 1);
-	p->pool[len - klen - 1] = '\0';
-	for (i = 0; i < m->n; i++) {
-		if (strcmp(m->e[i].key, p->key) == 0) {
-			m->why = "a stream or country is named twice";
-			return -1;
-		}
-	}
-	m->n++;
-	return 0;
-}
-
-/* Parse a map into e (room for max) and *n_r, all or nothing. */
-static const char *
-milter_tenant_map(struct milter_tenant_pool *e, size_t max, size_t *n_r,
-    bool country, const char *v)
-{
-	struct milter_tenant_pool tmp[MILTER_TENANT_GEO_POOLS_MAX];
-	struct milter_tenant_map m;
-
-	memset(&m, 0, sizeof(m));
-	m.e = tmp;
-	m.max = max;
-	m.country = country;
-	if (pw_conf_list_foreach(v, milter_tenant_map_item, &m) != 0)
-		return m.why;
-	memcpy(e, tmp, m.n * sizeof(*e));
-	*n_r = m.n;
 	return NULL;
 }
 
@@ -368,60 +182,46 @@ static const char *
 milter_tenant_stream_pools(struct milter_tenant *t, const char *v,
     size_t len)
 {
+	const char *why;
+
 	(void)len;
-	return milter_tenant_map(t->stream_pools,
-	    MILTER_TENANT_STREAM_POOLS_MAX, &t->nstream_pools, false, v);
+	return pw_tenant_map_parse(v, false, t->stream_pools,
+	    PW_TENANT_STREAM_POOLS_MAX, &t->nstream_pools, &why) == 0 ? NULL :
+	    why;
 }
 
 static const char *
 milter_tenant_geo_pools(struct milter_tenant *t, const char *v, size_t len)
 {
+	const char *why;
+
 	(void)len;
-	return milter_tenant_map(t->geo_pools, MILTER_TENANT_GEO_POOLS_MAX,
-	    &t->ngeo_pools, true, v);
+	return pw_tenant_map_parse(v, true, t->geo_pools,
+	    PW_TENANT_GEO_POOLS_MAX, &t->ngeo_pools, &why) == 0 ? NULL : why;
 }
 
-/*
- * An https URL the token is appended to: printable ASCII without white
- * space and without what would end or split a List-Unsubscribe entry
- * (<, >, comma, quote, backslash); a host after "https://".
- */
 static const char *
 milter_tenant_url(struct milter_tenant *t, const char *v, size_t len)
 {
-	size_t i, host;
+	const char *why;
 
-	if (len > MILTER_TENANT_URL_MAX)
-		return "longer than 200 characters";
-	if (strncmp(v, "https://", 8) != 0)
-		return "does not start with https://";
-	for (i = 0; i < len; i++)
-		if (v[i] <= 0x20 || v[i] >= 0x7f || strchr("<>,\"\\", v[i]))
-			return "not printable ASCII, or holds < > , \" \\";
-	host = strcspn(v + 8, "/?#");
-	for (i = 8; i < 8 + host; i++)
-		if (!isalnum((unsigned char)v[i]) &&
-		    strchr(".-:[]", v[i]) == NULL)
-			break;
-	if (host == 0 || i < 8 + host)
-		return "no host name after https://";
+	if (!pw_tenant_url_ok(v, len, &why))
+		return why;
 	memcpy(t->unsubscribe_url, v, len + 1);
 	return NULL;
 }
 
+/* The local part as written, the domain lower-cased. */
 static const char *
 milter_tenant_mailto(struct milter_tenant *t, const char *v, size_t len)
 {
-	const char *at = memchr(v, '@', len);
 	size_t local;
 
-	local = at != NULL ? (size_t)(at - v) : 0;
-	if (at == NULL || len > MILTER_TENANT_ADDR_MAX ||
-	    !milter_tenant_local_ok(v, local, 64) ||
-	    !milter_tenant_host_ok(at + 1, len - local - 1))
+	if (!pw_tenant_addr_ok(v, len))
 		return "not an address (local@domain, no quotes)";
+	local = strcspn(v, "@");
 	memcpy(t->unsubscribe_mailto, v, local + 1);
-	milter_tenant_lower(t->unsubscribe_mailto + local + 1, at + 1,
+	milter_tenant_lower(t->unsubscribe_mailto + local + 1, v + local + 1,
 	    len - local - 1);
 	return NULL;
 }
@@ -430,7 +230,7 @@ static const char *
 milter_tenant_bounce_domain(struct milter_tenant *t, const char *v,
     size_t len)
 {
-	if (!milter_tenant_host_ok(v, len))
+	if (!pw_tenant_host_ok(v, len))
 		return "not a domain name";
 	milter_tenant_lower(t->bounce_domain, v, len);
 	return NULL;
@@ -440,8 +240,7 @@ static const char *
 milter_tenant_bounce_local(struct milter_tenant *t, const char *v,
     size_t len)
 {
-	if (!milter_tenant_local_ok(v, len, MILTER_TENANT_BOUNCE_LOCAL_MAX) ||
-	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789._-") != len)
+	if (!pw_tenant_bounce_local_ok(v, len))
 		return "not 1 to 15 of a-z 0-9 . _ - (no dot at either end)";
 	memcpy(t->bounce_local, v, len + 1);
 	return NULL;
@@ -479,7 +278,7 @@ milter_tenant_field(struct milter_tenant *t, size_t i, const redisReply *v)
 
 	if (v->type != REDIS_REPLY_STRING || v->len == 0)
 		return;
-	if (v->len > MILTER_TENANT_VALUE_MAX)
+	if (v->len > PW_TENANT_VALUE_MAX)
 		why = "too long";
 	else if (memchr(v->str, '\0', v->len) != NULL)
 		why = "holds a NUL byte";
@@ -498,9 +297,9 @@ milter_tenant_default_stream_fix(struct milter_tenant *t)
 	size_t len;
 
 	if (t->default_stream[0] != '\0' &&
-	    milter_tenant_listed(t->streams, t->default_stream))
+	    pw_tenant_list_has(t->streams, t->default_stream))
 		return;
-	if (milter_tenant_listed(t->streams, "transactional")) {
+	if (pw_tenant_list_has(t->streams, "transactional")) {
 		snprintf(t->default_stream, sizeof(t->default_stream),
 		    "transactional");
 		return;
@@ -653,11 +452,11 @@ milter_tenant_get(const struct pw_runtime *rt, const char *tenant,
 bool
 milter_tenant_has_stream(const struct milter_tenant *t, const char *stream)
 {
-	return *stream != '\0' && milter_tenant_listed(t->streams, stream);
+	return *stream != '\0' && pw_tenant_list_has(t->streams, stream);
 }
 
 bool
 milter_tenant_is_bulk(const struct milter_tenant *t, const char *stream)
 {
-	return *stream != '\0' && milter_tenant_listed(t->bulk_streams, stream);
+	return *stream != '\0' && pw_tenant_list_has(t->bulk_streams, stream);
 }

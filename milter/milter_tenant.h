@@ -20,10 +20,11 @@
  *   bounce_domain      VERP: <bounce_local>+<id>@<bounce_domain>
  *   bounce_local       ("bounce")
  *   dkim_domain        the tenant's DKIM signing domain
- * Pool and stream names are 1..MILTER_TENANT_NAME_MAX of a-z 0-9 _ -
- * (a pool name is part of a master.cf service name, pool_<name>);
- * country codes two letters, upper-cased.  A value that breaks its rule
- * is ignored (the default applies) with one warning per cache fill.
+ * What a valid value is, and the limits (PW_TENANT_*), is
+ * lib/tenant_fields.h's to say: `postwarden tenant` writes by the same
+ * rules.  Country codes are kept upper-cased, domains lower-cased.  A
+ * value that breaks its rule is ignored (the default applies) with one
+ * warning per cache fill.
  *
  * Threads: the cache is shared by every connection of a snapshot (one
  * mutex, held for a copy); a message gets its own copy of the settings,
@@ -50,38 +51,23 @@
 #include "dkim_keys.h"
 #include "identity.h"
 #include "runtime.h"
-
-#define MILTER_TENANT_NAME_MAX		32	/* pools, streams */
-#define MILTER_TENANT_STREAMS_MAX	16	/* streams, bulk_streams */
-#define MILTER_TENANT_STREAM_POOLS_MAX	16
-#define MILTER_TENANT_GEO_POOLS_MAX	64
-#define MILTER_TENANT_LIST_MAX \
-	(MILTER_TENANT_STREAMS_MAX * (MILTER_TENANT_NAME_MAX + 1))
-#define MILTER_TENANT_URL_MAX		200	/* the token follows */
-#define MILTER_TENANT_ADDR_MAX		254
-#define MILTER_TENANT_BOUNCE_LOCAL_MAX	15	/* + "+" + id <= 64 */
-
-/* One entry of stream_pools (stream -> pool) or geo_pools (CC -> pool). */
-struct milter_tenant_pool {
-	char	key[MILTER_TENANT_NAME_MAX + 1];	/* stream, "CN" */
-	char	pool[MILTER_TENANT_NAME_MAX + 1];
-};
+#include "tenant_fields.h"
 
 /* A tenant's settings; strings are "" when not set. */
 struct milter_tenant {
 	char	name[PW_IDENTITY_TENANT_MAX + 1];
-	char	pool[MILTER_TENANT_NAME_MAX + 1];
-	struct milter_tenant_pool stream_pools[MILTER_TENANT_STREAM_POOLS_MAX];
+	char	pool[PW_TENANT_NAME_MAX + 1];
+	struct pw_tenant_pool stream_pools[PW_TENANT_STREAM_POOLS_MAX];
 	size_t	nstream_pools;
-	struct milter_tenant_pool geo_pools[MILTER_TENANT_GEO_POOLS_MAX];
+	struct pw_tenant_pool geo_pools[PW_TENANT_GEO_POOLS_MAX];
 	size_t	ngeo_pools;
-	char	streams[MILTER_TENANT_LIST_MAX];	/* "a,b", not "" */
-	char	default_stream[MILTER_TENANT_NAME_MAX + 1]; /* of streams */
-	char	bulk_streams[MILTER_TENANT_LIST_MAX];	/* "a,b" */
-	char	unsubscribe_url[MILTER_TENANT_URL_MAX + 1];
-	char	unsubscribe_mailto[MILTER_TENANT_ADDR_MAX + 1];
-	char	bounce_domain[PW_DKIM_DOMAIN_MAX + 1];	/* lower */
-	char	bounce_local[MILTER_TENANT_BOUNCE_LOCAL_MAX + 1];
+	char	streams[PW_TENANT_LIST_MAX];	/* "a,b", not "" */
+	char	default_stream[PW_TENANT_NAME_MAX + 1]; /* of streams */
+	char	bulk_streams[PW_TENANT_LIST_MAX];	/* "a,b" */
+	char	unsubscribe_url[PW_TENANT_URL_MAX + 1];
+	char	unsubscribe_mailto[PW_TENANT_ADDR_MAX + 1];
+	char	bounce_domain[PW_TENANT_HOST_MAX + 1];	/* lower */
+	char	bounce_local[PW_TENANT_BOUNCE_LOCAL_MAX + 1];
 	char	dkim_domain[PW_DKIM_DOMAIN_MAX + 1];
 };
 

@@ -287,7 +287,7 @@ void	cli_out_json_cstr(struct cli_json *j, const char *s);
 void	cli_out_json_int(struct cli_json *j, long long n);
 void	cli_out_json_null(struct cli_json *j);
 void	cli_out_json_bool(struct cli_json *j, bool b);
-/* Write s as a JSON string (quotes included), valid UTF-8 kept. */
+/* Write s as a JSON string (quotes included): pw_json_escape(). */
 void	cli_out_json_escape(FILE *fp, const char *s, size_t len);
 
 /* A table for humans: columns padded to their widest cell. */

@@ -10,91 +10,37 @@
  * Security: everything printed may come from Redis, where anyone with
  * redis-cli can write anything.  Terminal text goes through
  * cli_out_safe() (control characters and bytes that are not UTF-8 shown
- * as \xNN); JSON strings through cli_out_json_escape() (always valid
- * JSON and valid UTF-8).
+ * as \xNN); JSON strings through cli_out_json_escape(), that is
+ * pw_json_escape() (lib/json.h: always valid JSON and valid UTF-8).
  */
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "json.h"
 #include "xmalloc.h"
-
-/* --- UTF-8 ---------------------------------------------------------------- */
-
-/*
- * The length of the valid UTF-8 sequence at s (at most len bytes) that
- * encodes a printable character of 2 or more bytes (no C1 controls, no
- * surrogates, no overlong forms); 0 if there is none.
- */
-static size_t
-cli_out_utf8(const unsigned char *s, size_t len)
-{
-	unsigned cp;
-	size_t n, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1fu;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0fu;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07u;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp <= 0x9f))
-		return 0;
-	return n;
-}
 
 /* --- JSON ---------------------------------------------------------------- */
 
+/*
+ * Escaped in memory, then written.  No cap: s is in memory already (read
+ * whole from Redis), and its escape is at most six times as long.
+ */
 void
 cli_out_json_escape(FILE *fp, const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
+	struct pw_buf b;
 
-	fputc('"', fp);
-	while (i < len) {
-		unsigned char c = p[i];
-
-		if (c == '"' || c == '\\') {
-			fputc('\\', fp);
-			fputc(c, fp);
-		} else if (c == '\n') {
-			fputs("\\n", fp);
-		} else if (c == '\t') {
-			fputs("\\t", fp);
-		} else if (c == '\r') {
-			fputs("\\r", fp);
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(fp, "\\u%04x", c);
-		} else if (c < 0x80) {
-			fputc(c, fp);
-		} else if ((n = cli_out_utf8(p + i, len - i)) > 0) {
-			fwrite(p + i, 1, n, fp);
-			i += n;
-			continue;
-		} else {
-			/* Not UTF-8: U+FFFD, so the output stays valid. */
-			fputs("\\ufffd", fp);
-		}
-		i++;
-	}
-	fputc('"', fp);
+	pw_buf_init(&b, SIZE_MAX);
+	(void)pw_json_escape(&b, s, len);	/* no cap to reach */
+	fwrite(b.data, 1, b.len, fp);
+	pw_buf_free(&b);
 }
 
 void
@@ -198,14 +144,16 @@ cli_out_safe(char *buf, size_t size, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, o = 0, n;
+	unsigned cp;
 
 	if (size == 0)
 		return buf;
 	while (i < len) {
 		unsigned char c = p[i];
 
-		n = c >= 0x80 ? cli_out_utf8(p + i, len - i) : 0;
-		if (n > 0) {
+		/* Printable UTF-8 of 2 bytes or more: no C1 controls. */
+		n = c >= 0x80 ? pw_json_utf8(s + i, len - i, &cp) : 0;
+		if (n > 0 && cp >= 0xa0) {
 			if (o + n + 4 > size)
 				break;
 			memcpy(buf + o, p + i, n);

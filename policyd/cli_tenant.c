@@ -8,12 +8,13 @@
  *   tenant suspend|disable|enable TENANT
  *
  * SETTINGS are the milter's fields of the record (pool, stream_pools,
- * geo_pools, streams, ..., dkim_domain), checked here by the rules
- * milter/milter_tenant.c applies when it reads them, so that what the
- * command writes is never ignored there.  --stream-pool and --geo-pool
- * edit one entry of a map each; `tenant set` reads the record, merges,
- * and writes only if the fields it read are unchanged (a script that
- * compares them), else reads again.
+ * geo_pools, streams, ..., dkim_domain), checked here by the code that
+ * milter/milter_tenant.c checks them with when it reads them
+ * (lib/tenant_fields.h), so that what the command writes is never
+ * ignored there.  --stream-pool and --geo-pool edit one entry of a map
+ * each; `tenant set` reads the record, merges, and writes only if the
+ * fields it read are unchanged (a script that compares them), else reads
+ * again.
  *
  * Exports: cli_tenant.
  *
@@ -44,6 +45,7 @@
 #include "cli.h"
 #include "dkim_keys.h"
 #include "identity.h"
+#include "tenant_fields.h"
 
 #define CLI_TENANT_GROUP	"tenant"
 #define CLI_TENANT_LIMITS	"[--rate N/s|N/m] [--burst N] " \
@@ -57,16 +59,9 @@
 	"[--unsubscribe-mailto ADDRESS] [--bounce-domain DOMAIN] " \
 	"[--bounce-local LOCAL] [--dkim-domain DOMAIN]"
 
-/* The milter's rules (milter/milter_tenant.h). */
-#define CLI_TENANT_NAME_MAX		32
-#define CLI_TENANT_STREAMS_MAX		16
-#define CLI_TENANT_STREAM_POOLS_MAX	16
-#define CLI_TENANT_GEO_POOLS_MAX	64
-#define CLI_TENANT_URL_MAX		200
-#define CLI_TENANT_BOUNCE_LOCAL_MAX	15
-/* The longest value: 64 geo rules "CC=" + pool + ",". */
+/* The longest value written: 64 geo rules "CC=" + pool + ",". */
 #define CLI_TENANT_VALUE_MAX \
-	(CLI_TENANT_GEO_POOLS_MAX * (3 + CLI_TENANT_NAME_MAX + 1) + 1)
+	(PW_TENANT_GEO_POOLS_MAX * (3 + PW_TENANT_NAME_MAX + 1) + 1)
 #define CLI_TENANT_EDITS_MAX		128
 #define CLI_TENANT_TRIES		5
 
@@ -200,214 +195,67 @@ struct cli_tenant_value {
 /* One --stream-pool or --geo-pool. */
 struct cli_tenant_edit {
 	enum cli_tenant_index	map;
-	char			key[CLI_TENANT_NAME_MAX + 1]; /* "": all */
-	char			pool[CLI_TENANT_NAME_MAX + 1]; /* "": del */
+	char			key[PW_TENANT_NAME_MAX + 1]; /* "": all */
+	char			pool[PW_TENANT_NAME_MAX + 1]; /* "": del */
 };
 
-/* One entry of a map. */
-struct cli_tenant_entry {
-	char	key[CLI_TENANT_NAME_MAX + 1];
-	char	pool[CLI_TENANT_NAME_MAX + 1];
-};
-
-/* A pool or stream name. */
-static bool
-cli_tenant_name_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > CLI_TENANT_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!islower((unsigned char)s[i]) &&
-		    !isdigit((unsigned char)s[i]) && s[i] != '_' &&
-		    s[i] != '-')
-			return false;
-	return true;
-}
-
-/* A host name: LDH labels of 1..63, none starting or ending with "-". */
-static bool
-cli_tenant_host_ok(const char *s)
-{
-	size_t i, len = strlen(s), label = 0;
-
-	if (len == 0 || len > PW_DKIM_DOMAIN_MAX)
-		return false;
-	for (i = 0; i <= len; i++) {
-		if (i == len || s[i] == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)s[i]) &&
-		    (s[i] != '-' || label == 0))
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return true;
-}
-
-/* Whether the comma list list holds name. */
-static bool
-cli_tenant_listed(const char *list, const char *name)
-{
-	size_t n = strlen(name), len;
-
-	while (*list != '\0') {
-		len = strcspn(list, ",");
-		if (len == n && memcmp(list, name, n) == 0)
-			return true;
-		list += len;
-		if (*list == ',')
-			list++;
-	}
-	return false;
-}
-
-/* pw_conf_list_foreach: add a distinct name to the list in arg. */
-static int
-cli_tenant_list_item(const char *item, size_t len, void *arg)
-{
-	char *out = arg, name[CLI_TENANT_NAME_MAX + 1];
-	size_t o, n = 0;
-
-	if (!cli_tenant_name_ok(item, len))
-		return -1;
-	memcpy(name, item, len);
-	name[len] = '\0';
-	for (o = 0; out[o] != '\0'; o++)
-		n += out[o] == ',';
-	if (o > 0)
-		n++;
-	if (cli_tenant_listed(out, name) || n == CLI_TENANT_STREAMS_MAX)
-		return -1;
-	/* @UNSAFE: 16 names of at most 32 and a comma each fit. */
-	if (o > 0)
-		out[o++] = ',';
-	memcpy(out + o, item, len);
-	out[o + len] = '\0';
-	return 0;
-}
-
-/* An https URL the milter appends the token to (milter_tenant.c). */
-static bool
-cli_tenant_url_ok(const char *s)
-{
-	size_t i, len = strlen(s), host;
-
-	if (len > CLI_TENANT_URL_MAX || strncmp(s, "https://", 8) != 0)
-		return false;
-	for (i = 0; i < len; i++)
-		if (s[i] <= 0x20 || s[i] >= 0x7f || strchr("<>,\"\\", s[i]))
-			return false;
-	host = strcspn(s + 8, "/?#");
-	for (i = 8; i < 8 + host; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr(".-:[]", s[i]) == NULL)
-			return false;
-	return host > 0;
-}
-
-/* The VERP local part: 1..15 of a-z 0-9 . _ -, dots only inside. */
-static bool
-cli_tenant_local_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	return len > 0 && len <= CLI_TENANT_BOUNCE_LOCAL_MAX &&
-	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == len &&
-	    s[0] != '.' && s[len - 1] != '.' && strstr(s, "..") == NULL;
-}
-
-/* Check and normalise a non-empty value of kind into out: 0, or -1. */
+/*
+ * Check and normalise a non-empty value of kind into out (size bytes) by
+ * the milter's rule for it: 0, or -1.
+ */
 static int
 cli_tenant_check(enum cli_tenant_kind kind, const char *in, char *out,
     size_t size)
 {
 	const char *why;
 	size_t i, len = strlen(in);
+	bool lower, ok = false;
 
 	if (len >= size)
 		return -1;
-	out[0] = '\0';
+	if (kind == CLI_TENANT_LIST)
+		return size >= PW_TENANT_LIST_MAX ?
+		    pw_tenant_list_parse(in, out, &why) : -1;
+	/* Addresses and domain names are stored lower-cased. */
+	lower = kind == CLI_TENANT_MAILTO || kind == CLI_TENANT_HOST ||
+	    kind == CLI_TENANT_LOCAL;
+	for (i = 0; i <= len; i++)
+		out[i] = lower ? (char)tolower((unsigned char)in[i]) : in[i];
 	switch (kind) {
 	case CLI_TENANT_NAME:
-		if (!cli_tenant_name_ok(in, len))
-			return -1;
-		memcpy(out, in, len + 1);
-		return 0;
-	case CLI_TENANT_LIST:
-		if (pw_conf_list_foreach(in, cli_tenant_list_item, out) != 0)
-			return -1;
-		return out[0] != '\0' ? 0 : -1;
+		ok = pw_tenant_name_ok(out, len);
+		break;
 	case CLI_TENANT_URL:
-		if (!cli_tenant_url_ok(in))
-			return -1;
-		memcpy(out, in, len + 1);
-		return 0;
+		ok = pw_tenant_url_ok(out, len, NULL);
+		break;
 	case CLI_TENANT_MAILTO:
-		if (in[0] == '@' || size <= CLI_ADDRESS_MAX)
-			return -1;
-		return cli_util_address(in, out, &why);
+		ok = pw_tenant_addr_ok(out, len);
+		break;
+	case CLI_TENANT_HOST:
+		ok = pw_tenant_host_ok(out, len);
+		break;
+	case CLI_TENANT_LOCAL:
+		ok = pw_tenant_bounce_local_ok(out, len);
+		break;
 	case CLI_TENANT_DKIM:
-		if (!pw_dkim_valid_domain(in, len))
-			return -1;
-		memcpy(out, in, len + 1);
-		return 0;
-	default:	/* HOST, LOCAL: lower case */
-		for (i = 0; i <= len; i++)
-			out[i] = (char)tolower((unsigned char)in[i]);
-		if (kind == CLI_TENANT_HOST ? !cli_tenant_host_ok(out) :
-		    !cli_tenant_local_ok(out))
-			return -1;
-		return 0;
+		ok = pw_dkim_valid_domain(out, len) != 0;
+		break;
+	default:	/* MAP: entries, one at a time */
+		break;
 	}
-}
-
-/*
- * One map entry, "KEY=POOL" or "KEY=" (len bytes of s): a stream name or
- * a country code (upper-cased) for geo.  0 and e filled, or -1.
- */
-static int
-cli_tenant_entry(const char *s, size_t len, bool geo,
-    struct cli_tenant_entry *e)
-{
-	const char *eq = memchr(s, '=', len);
-	size_t klen, plen;
-
-	if (eq == NULL)
-		return -1;
-	klen = (size_t)(eq - s);
-	plen = len - klen - 1;
-	if (geo ? klen != 2 || !isalpha((unsigned char)s[0]) ||
-	    !isalpha((unsigned char)s[1]) : !cli_tenant_name_ok(s, klen))
-		return -1;
-	if (plen > 0 && !cli_tenant_name_ok(eq + 1, plen))
-		return -1;
-	memcpy(e->key, s, klen);
-	e->key[klen] = '\0';
-	if (geo) {
-		e->key[0] = (char)toupper((unsigned char)e->key[0]);
-		e->key[1] = (char)toupper((unsigned char)e->key[1]);
-	}
-	memcpy(e->pool, eq + 1, plen);
-	e->pool[plen] = '\0';
-	return 0;
+	return ok ? 0 : -1;
 }
 
 /* A map being merged. */
 struct cli_tenant_map {
-	struct cli_tenant_entry	 e[CLI_TENANT_GEO_POOLS_MAX];
+	struct pw_tenant_pool	 e[PW_TENANT_GEO_POOLS_MAX];
 	size_t			 n, max;
 	bool			 geo;
 };
 
 /* Set (pool non-empty) or remove an entry: 0, or -1 when full. */
 static int
-cli_tenant_map_put(struct cli_tenant_map *m, const struct cli_tenant_entry *e)
+cli_tenant_map_put(struct cli_tenant_map *m, const struct pw_tenant_pool *e)
 {
 	size_t i;
 
@@ -431,18 +279,6 @@ cli_tenant_map_put(struct cli_tenant_map *m, const struct cli_tenant_entry *e)
 	return 0;
 }
 
-/* pw_conf_list_foreach: an entry of the value in Redis. */
-static int
-cli_tenant_map_item(const char *item, size_t len, void *arg)
-{
-	struct cli_tenant_map *m = arg;
-	struct cli_tenant_entry e;
-
-	if (cli_tenant_entry(item, len, m->geo, &e) < 0 || e.pool[0] == '\0')
-		return -1;
-	return cli_tenant_map_put(m, &e);
-}
-
 /*
  * Apply the edits of map i (if any) to cur, its value in Redis (NULL:
  * none), into set[i].  0, or an exit code after printing why.
@@ -453,25 +289,24 @@ cli_tenant_merge(const char *tenant, const struct cli_tenant_edit *edits,
     struct cli_tenant_value *set)
 {
 	struct cli_tenant_map m;
-	const char *option = cli_tenant_settings[i].option;
-	struct cli_tenant_entry e;
+	const char *option = cli_tenant_settings[i].option, *why;
+	struct pw_tenant_pool e;
 	size_t k, o = 0;
 	bool any = false;
 
 	memset(&m, 0, sizeof(m));
 	m.geo = i == CLI_TENANT_GEO_POOLS;
-	m.max = m.geo ? CLI_TENANT_GEO_POOLS_MAX : CLI_TENANT_STREAM_POOLS_MAX;
+	m.max = m.geo ? PW_TENANT_GEO_POOLS_MAX : PW_TENANT_STREAM_POOLS_MAX;
 	for (k = 0; k < nedits && edits[k].map != i; k++)
 		;
 	if (k == nedits)
 		return 0;
 	/* Unless the first edit replaces it all, start from Redis. */
-	if (edits[k].key[0] != '\0' && cur != NULL && pw_conf_list_foreach(cur,
-	    cli_tenant_map_item, &m) != 0) {
-		cli_error("tenant %s: %s in Redis is not a list of %s, or "
-		    "too long; replace it: --%s '' --%s ...", tenant,
-		    cli_tenant_settings[i].field, m.geo ? "CC=POOL" :
-		    "STREAM=POOL", option, option);
+	if (edits[k].key[0] != '\0' && cur != NULL && pw_tenant_map_parse(cur,
+	    m.geo, m.e, m.max, &m.n, &why) != 0) {
+		cli_error("tenant %s: %s in Redis: %s; replace it: --%s '' "
+		    "--%s ...", tenant, cli_tenant_settings[i].field, why,
+		    option, option);
 		return CLI_EXIT_FAIL;
 	}
 	for (; k < nedits; k++) {
@@ -507,7 +342,7 @@ static int
 cli_tenant_setting_opt(int ch, const char *arg, struct cli_tenant_value *set,
     struct cli_tenant_edit *edits, size_t *nedits)
 {
-	struct cli_tenant_entry e;
+	struct pw_tenant_pool e;
 	char safe[80];
 	size_t i;
 	int rc = 0;
@@ -522,7 +357,7 @@ cli_tenant_setting_opt(int ch, const char *arg, struct cli_tenant_value *set,
 		if (*nedits == CLI_TENANT_EDITS_MAX)
 			rc = -1;
 		else if (*arg != '\0')
-			rc = cli_tenant_entry(arg, strlen(arg),
+			rc = pw_tenant_map_entry(arg, strlen(arg),
 			    i == CLI_TENANT_GEO_POOLS, &e);
 		if (rc == 0) {
 			edits[*nedits].map = (enum cli_tenant_index)i;
@@ -559,7 +394,7 @@ cli_tenant_resolve(const char *tenant, struct cli_tenant_value *set,
 	char streams[CLI_TENANT_VALUE_MAX], safe[80];
 	const struct cli_tenant_value *s = &set[CLI_TENANT_STREAMS];
 	const struct cli_tenant_value *d = &set[CLI_TENANT_DEFAULT_STREAM];
-	const char *cur, *def;
+	const char *cur, *def, *why;
 	int rc;
 
 	cur = hash != NULL ? cli_util_hash_get(hash, "stream_pools") : NULL;
@@ -577,12 +412,12 @@ cli_tenant_resolve(const char *tenant, struct cli_tenant_value *set,
 	if (s->given && s->v[0] != '\0')
 		snprintf(streams, sizeof(streams), "%s", s->v);
 	else if (s->given || cur == NULL || *cur == '\0' ||
-	    cli_tenant_check(CLI_TENANT_LIST, cur, streams,
-	    sizeof(streams)) < 0)
+	    strlen(cur) > PW_TENANT_VALUE_MAX ||
+	    pw_tenant_list_parse(cur, streams, &why) < 0)
 		snprintf(streams, sizeof(streams), "transactional,bulk");
 	def = d->given ? d->v : hash != NULL ?
 	    cli_util_hash_get(hash, "default_stream") : NULL;
-	if (def == NULL || *def == '\0' || cli_tenant_listed(streams, def))
+	if (def == NULL || *def == '\0' || pw_tenant_list_has(streams, def))
 		return 0;
 	cli_out_safe(safe, sizeof(safe), def, strlen(def));
 	if (d->given)
@@ -608,7 +443,7 @@ cli_tenant_is_pool(const char *item, size_t len, void *arg)
 static void
 cli_tenant_warn_pools(const struct cli_db *db, bool map, const char *value)
 {
-	char pool[CLI_TENANT_NAME_MAX + 1];
+	char pool[PW_TENANT_NAME_MAX + 1];
 	const char *p = value;
 	size_t len;
 

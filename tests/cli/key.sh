@@ -6,7 +6,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 53
+pw_plan 54
 
 rcli HSET 'pw:{acme}:tenant' status active created 1 >/dev/null
 rcli SADD pw:tenants acme >/dev/null
@@ -118,11 +118,13 @@ pw_is "orphan record: new record, directory written" \
 
 # Text written by hand into Redis is escaped: valid JSON, a safe terminal.
 rcli HSET 'pw:{acme}:key:k_orphan' description \
-    "$(printf 'say "hi"\\\n\001\377 caf\303\251')" >/dev/null
+    "$(printf 'say "hi"\\\n\001\377 caf\303\251 \302\205')" >/dev/null
 cli_rc "hostile description: --json exit 0" 0 key show k_orphan --json
 pw_is "hostile description: valid JSON, escaped" \
     "$(cli_json 'ascii(j["description"])')" \
-    "'say \"hi\"\\\\\\n\\x01\\ufffd caf\\xe9'"
+    "'say \"hi\"\\\\\\n\\x01\\ufffd caf\\xe9 \\x85'"
+cli_like "hostile description: a C1 control is \\u0085 in the JSON text" \
+    'café \\u0085"' "$OUT"
 cli_rc "hostile description: table exit 0" 0 key show k_orphan
 cli_like "hostile description: control bytes shown as \\xNN" \
-    '^description +say "hi"\\\\\\x0a\\x01\\xff café$' "$OUT"
+    '^description +say "hi"\\\\\\x0a\\x01\\xff café \\xc2\\x85$' "$OUT"

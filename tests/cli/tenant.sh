@@ -9,7 +9,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 83
+pw_plan 86
 
 rcli HSET pw:supp:global 'g@example.net' 'complaint|import|100|0' \
     '@gone.example' 'bounce|cli|100|0' 'old@example.net' 'bounce|cli|100|200' \
@@ -224,7 +224,15 @@ rcli HSET 'pw:{shop}:tenant' stream_pools 'bulk:b' >/dev/null
 cli_rc "edit of a malformed map: exit 2" 2 tenant set shop \
     --stream-pool news=a
 cli_like "malformed map: says how to replace it" \
-    "stream_pools in Redis is not a list of STREAM=POOL" "$ERR"
+    "stream_pools in Redis: not a list of STREAM=POOL .*; replace it: --stream-pool ''" \
+    "$ERR"
+rcli HSET 'pw:{shop}:tenant' stream_pools 'bulk=a,bulk=b' >/dev/null
+cli_rc "edit of a map naming a stream twice (the milter ignores it): exit 2" \
+    2 tenant set shop --stream-pool news=a
+cli_like "map naming a stream twice: says so" \
+    "stream_pools in Redis: a stream or country is named twice" "$ERR"
+pw_is "map naming a stream twice: nothing written" "$(srec stream_pools)" \
+    "bulk=a,bulk=b"
 cli_rc "replacing a malformed map: exit 0" 0 tenant set shop \
     --stream-pool '' --stream-pool news=a
 pw_is "malformed map replaced" "$(srec stream_pools)" "news=a"

@@ -6,9 +6,11 @@ PW_UNIT_TESTS = \
 	tests/unit/test_conf \
 	tests/unit/test_identity \
 	tests/unit/test_identity_cache \
+	tests/unit/test_json \
 	tests/unit/test_log \
 	tests/unit/test_milter_control \
 	tests/unit/test_milter_route \
+	tests/unit/test_tenant_fields \
 	tests/unit/test_track
 check_PROGRAMS += $(PW_UNIT_TESTS)
 TESTS += $(PW_UNIT_TESTS)
@@ -36,6 +38,14 @@ tests_unit_test_identity_cache_LDADD = $(PW_TEST_LIBS)
 tests_unit_test_cidr_SOURCES = tests/unit/test_cidr.c
 tests_unit_test_cidr_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_cidr_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_json_SOURCES = tests/unit/test_json.c
+tests_unit_test_json_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_json_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_tenant_fields_SOURCES = tests/unit/test_tenant_fields.c
+tests_unit_test_tenant_fields_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_tenant_fields_LDADD = $(PW_TEST_LIBS)
 
 tests_unit_test_track_SOURCES = tests/unit/test_track.c
 tests_unit_test_track_CFLAGS = $(PW_TEST_CFLAGS) $(LIBCRYPTO_CFLAGS)

@@ -189,6 +189,33 @@ test_load_missing_file(void **state)
 	    "No such file or directory");
 }
 
+/* Pool names and the Feedback-ID sender id: lib/tenant_fields.c's rule. */
+static void
+test_pool_names(void **state)
+{
+	struct pw_conf *conf = parse_ok(
+	    "milter_pools = a, b_c-1 pppppppppppppppppppppppppppppppp\n"
+	    "milter_default_pool = pppppppppppppppppppppppppppppppp\n"
+	    "milter_feedback_id_sender =\n");
+
+	assert_string_equal(conf->milter_pools,
+	    "a, b_c-1 pppppppppppppppppppppppppppppppp");
+	assert_string_equal(conf->milter_feedback_id_sender, "");
+	pw_conf_release(&conf);
+	expect_error("milter_pools = a Asia\n",
+	    "test.conf:1: milter_pools: a name is made of a-z, 0-9, \"-\" "
+	    "and \"_\"");
+	expect_error("milter_default_pool = "
+	    "ppppppppppppppppppppppppppppppppp\n",
+	    "test.conf:1: milter_default_pool: pool name longer than 32 "
+	    "characters");
+	expect_error("milter_default_pool =\n",
+	    "test.conf:1: milter_default_pool: a value is required");
+	expect_error("milter_feedback_id_sender = pw:x\n",
+	    "test.conf:1: milter_feedback_id_sender: a name is made of a-z, "
+	    "0-9, \"-\" and \"_\"");
+}
+
 static int
 collect(const char *item, size_t len, void *arg)
 {
@@ -219,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_nul_byte_rejected),
 		cmocka_unit_test(test_dump_redacts_secrets),
 		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_pool_names),
 		cmocka_unit_test(test_list_foreach),
 	};
 

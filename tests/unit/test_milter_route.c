@@ -130,19 +130,19 @@ test_long_names(void **state)
 {
 	struct milter_tenant t;
 	struct milter_route r;
-	char pool[MILTER_TENANT_NAME_MAX + 1], want[512];
+	char pool[PW_TENANT_NAME_MAX + 1], want[512];
 
 	memset(&t, 0, sizeof(t));
 	memset(t.name, 'n', PW_IDENTITY_TENANT_MAX);
-	memset(pool, 'p', MILTER_TENANT_NAME_MAX);
-	pool[MILTER_TENANT_NAME_MAX] = '\0';
-	memset(t.stream_pools[0].key, 's', MILTER_TENANT_NAME_MAX);
+	memset(pool, 'p', PW_TENANT_NAME_MAX);
+	pool[PW_TENANT_NAME_MAX] = '\0';
+	memset(t.stream_pools[0].key, 's', PW_TENANT_NAME_MAX);
 	memcpy(t.stream_pools[0].pool, pool, sizeof(pool));
 	t.nstream_pools = 1;
 	assert_int_equal(milter_route_choose(pool, "default", &t,
 	    t.stream_pools[0].key, "", &r), 1);
 	assert_string_equal(r.pool, pool);
-	assert_int_equal(strlen(r.reason), 7 + MILTER_TENANT_NAME_MAX);
+	assert_int_equal(strlen(r.reason), 7 + PW_TENANT_NAME_MAX);
 	assert_int_equal(milter_route_choose("other", "default", &t,
 	    t.stream_pools[0].key, "", &r), 1);
 	snprintf(want, sizeof(want), "tenant %s names pool %s (stream %s), "
