@@ -65,6 +65,13 @@ for c in 1 16 100 500; do
 done
 run "postwarden, RCPT x5 + END-OF-MESSAGE, 100 conns" -c 100 -n "$N" -k 10 \
     -e 5 -T c "$EP"
+# Open loop: 100 connections offered a fixed rate (-r), as a fleet of
+# smtpd processes whose clients are not all at RCPT at once; latency
+# counts from when each request was due.
+for r in 5000 10000 20000; do
+	run "postwarden, RCPT all rules, 100 conns, open loop at $r req/s" \
+	    -c 100 -n "$N" -k 10 -r "$r" -T "o$r" "$EP"
+done
 
 # Switch the ten keys to tenant "rate" (rate limit only).
 for i in $(seq 0 9); do

@@ -4,7 +4,7 @@
  * smtpd processes, and reports throughput and latency.
  *
  *   bench_policy [-c conns] [-n requests] [-d depth] [-k keys]
- *                [-e every] [-t seconds] [-T tag] ENDPOINT
+ *                [-e every] [-r rate] [-t seconds] [-T tag] ENDPOINT
  *
  *   -c  connections, all open at once (default 50)
  *   -n  requests in all (default 100000)
@@ -14,6 +14,11 @@
  *   -e  after every e RCPT requests of a connection, one END-OF-MESSAGE
  *       for that transaction (default 0: never); each transaction has its
  *       own instance, so every RCPT is a new recipient
+ *   -r  open loop: offer this many requests per second in all, spread
+ *       over the connections (default 0: closed loop, every connection
+ *       sends again as soon as it has its answer).  Latency counts from
+ *       when a request was due, so a request that waits for a free
+ *       connection counts its wait (no coordinated omission).
  *   -t  give up after this many seconds (default 60)
  *   -T  a tag to make instances unique between runs (default the pid)
  *   ENDPOINT  unix:/path or inet:host:port
@@ -57,6 +62,7 @@ struct bench_conn {
 };
 
 static int conns = 50, depth = 1, nkeys = 1, every = 0, limit_s = 60;
+static double rate;
 static long total = 100000, issued, done;
 static double *lat;
 static char tag[32];
@@ -118,9 +124,9 @@ bench_connect(const char *endpoint)
 	return fd;
 }
 
-/* Queue the next request of c. */
+/* Queue the next request of c, due at time due. */
 static void
-bench_queue(struct bench_conn *c)
+bench_queue(struct bench_conn *c, double due)
 {
 	char key[64], rcpt[96];
 	bool eom = every > 0 && c->in_txn == every;
@@ -155,7 +161,7 @@ bench_queue(struct bench_conn *c)
 		c->in_txn++;
 	}
 	c->outlen += (size_t)n;
-	c->t_sent[c->tail] = bench_now();
+	c->t_sent[c->tail] = due;
 	c->tail = (c->tail + 1) % depth;
 	c->depth++;
 	c->sent++;
@@ -208,33 +214,69 @@ bench_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Open loop: queue every request due by now (request k is due at start
+ * + k / rate) on connections with room, round robin; *next_r is when the
+ * next one is due.  A due request with no free connection waits, and its
+ * latency counts from when it was due; then true (wait for an answer).
+ */
+static bool
+bench_offer(struct bench_conn *cs, double start, double now, double *next_r)
+{
+	static int rr;
+	double due;
+	int tried;
+
+	for (;;) {
+		due = start + (double)issued / rate;
+		*next_r = due;
+		if (issued >= total || due > now)
+			return false;
+		for (tried = 0; tried < conns; tried++) {
+			struct bench_conn *c = &cs[rr];
+
+			rr = (rr + 1) % conns;
+			if (c->depth < depth &&
+			    c->outlen + 2048 < sizeof(c->out)) {
+				bench_queue(c, due);
+				break;
+			}
+		}
+		if (tried == conns)
+			return true;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct bench_conn *cs;
 	struct pollfd *pfd;
-	double start, secs;
+	struct timespec ts;
+	double start, secs, now, next = 0, wait;
+	bool blocked = false;
 	ssize_t r;
 	int ch, i;
 
 	snprintf(tag, sizeof(tag), "b%ld", (long)getpid());
-	while ((ch = getopt(argc, argv, "c:n:d:k:e:t:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:d:k:e:r:t:T:")) != -1) {
 		switch (ch) {
 		case 'c': conns = atoi(optarg); break;
 		case 'n': total = atol(optarg); break;
 		case 'd': depth = atoi(optarg); break;
 		case 'k': nkeys = atoi(optarg); break;
 		case 'e': every = atoi(optarg); break;
+		case 'r': rate = atof(optarg); break;
 		case 't': limit_s = atoi(optarg); break;
 		case 'T': snprintf(tag, sizeof(tag), "%s", optarg); break;
 		default: return 2;
 		}
 	}
 	if (optind + 1 != argc || conns < 1 || depth < 1 || total < 1 ||
-	    depth > 64) {
+	    depth > 64 || rate < 0) {
 		fprintf(stderr, "usage: bench_policy [-c conns] [-n requests] "
-		    "[-d depth] [-k keys] [-e every] [-t s] [-T tag] "
-		    "ENDPOINT\n");
+		    "[-d depth] [-k keys] [-e every] [-r rate] [-t s] "
+		    "[-T tag] ENDPOINT\n");
 		return 2;
 	}
 	cs = calloc((size_t)conns, sizeof(*cs));
@@ -258,17 +300,26 @@ main(int argc, char **argv)
 			    total);
 			return 1;
 		}
+		now = bench_now();
+		if (rate > 0)
+			blocked = bench_offer(cs, start, now, &next);
 		for (i = 0; i < conns; i++) {
 			struct bench_conn *c = &cs[i];
 
-			while (c->depth < depth && issued < total &&
-			    c->outlen + 2048 < sizeof(c->out))
-				bench_queue(c);
+			while (rate == 0 && c->depth < depth &&
+			    issued < total && c->outlen + 2048 < sizeof(c->out))
+				bench_queue(c, now);
 			pfd[i].fd = c->fd;
 			pfd[i].events = POLLIN |
 			    (c->outoff < c->outlen ? POLLOUT : 0);
 		}
-		if (poll(pfd, (nfds_t)conns, 1000) < 0 && errno != EINTR)
+		/* Open loop: wake up when the next request is due. */
+		wait = 1.0;
+		if (rate > 0 && !blocked && issued < total && next - now < wait)
+			wait = next > now ? next - now : 0;
+		ts.tv_sec = (time_t)wait;
+		ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
+		if (ppoll(pfd, (nfds_t)conns, &ts, NULL) < 0 && errno != EINTR)
 			return 1;
 		for (i = 0; i < conns; i++) {
 			struct bench_conn *c = &cs[i];
