@@ -34,4 +34,5 @@ PW_DKIM_SH_TESTS = \
 TESTS += $(PW_DKIM_SH_TESTS)
 dist_check_SCRIPTS += $(PW_DKIM_SH_TESTS)
 EXTRA_DIST += tests/dkim/verify.py tests/dkim/verify.pl \
-	tests/bench/milter_null.c tests/bench/milter_bench.sh
+	tests/bench/milter_null.c tests/bench/milter_bench.sh \
+	tests/bench/opendkim.sh docs/bench-milter.md

@@ -25,3 +25,6 @@ PW_E2E_TESTS = \
 TESTS += $(PW_E2E_TESTS)
 dist_check_SCRIPTS += $(PW_E2E_TESTS)
 
+
+# The whole-stack benchmark (not run by make check) and its results.
+EXTRA_DIST += tests/bench/stack_bench.sh docs/bench-stack.md
