@@ -78,10 +78,13 @@ local function limit(r, f)
 end
 
 -- A retried request (same instance and recipient) was admitted already.
+-- The transaction's windows are fixed at its first admitted recipient.
 local member = inst .. ' ' .. rcpt
-if redis.call('HEXISTS', KEYS[2], 'rcpt:' .. rcpt) == 1 then
+local txn = redis.call('HMGET', KEYS[2], 'rcpt:' .. rcpt, 'windows')
+if txn[1] then
 	return { 'ok', 'again' }
 end
+local txn_windows = txn[2]
 
 local tenant = record(KEYS[1])
 local key = {}
@@ -145,21 +148,25 @@ for i, v in ipairs(fields) do
 end
 
 -- 4. per message: declared size, recipients in this transaction.
-local nrcpt = 0
-local txn_windows = redis.call('HGET', KEYS[2], 'windows')
-if txn_windows then
-	nrcpt = redis.call('HLEN', KEYS[2]) - 2
-end
 for _, s in ipairs(subjects) do
 	local ms = limit(s[2], 'max_size')
 	if ms and size > ms then
 		return refuse('size', s[1], size, ms)
 	end
 end
+local nrcpt = nil
 for _, s in ipairs(subjects) do
 	local mr = limit(s[2], 'max_recipients')
-	if mr and nrcpt + 1 > mr then
-		return refuse('recipients', s[1], nrcpt, mr)
+	if mr then
+		if nrcpt == nil then
+			nrcpt = 0
+			if txn_windows then
+				nrcpt = redis.call('HLEN', KEYS[2]) - 2
+			end
+		end
+		if nrcpt + 1 > mr then
+			return refuse('recipients', s[1], nrcpt, mr)
+		end
 	end
 end
 
@@ -185,10 +192,15 @@ for _, s in ipairs(subjects) do
 end
 
 -- 6. quotas: used + live reservations + 1 <= limit, in the windows of
--- the transaction (fixed at its first admitted recipient).
+-- the transaction (fixed at its first admitted recipient).  A live
+-- reservation is one whose score (its expiry) is still ahead; END-OF-
+-- MESSAGE removes a transaction's own, so expired ones are only those of
+-- transactions that never got there, pruned now and then (when the
+-- millisecond clock is a multiple of 16) rather than before every count.
 if not txn_windows then txn_windows = hour_id(now_s) end
 local wins = windows_of(txn_windows)
 local resv = {}
+local prune = now % 16 == 0
 for _, s in ipairs(subjects) do
 	for _, w in ipairs(wins) do
 		local q = limit(s[2], 'quota_' ..
@@ -196,15 +208,18 @@ for _, s in ipairs(subjects) do
 		if q then
 			local suffix = s[3] .. ':' .. w[1] .. ':' .. w[2]
 			local rk = P .. 'resv:' .. suffix
-			redis.call('ZREMRANGEBYSCORE', rk, '-inf', now)
+			if prune then
+				redis.call('ZREMRANGEBYSCORE', rk, '-inf', now)
+			end
 			local used = tonumber(redis.call('GET',
 			    P .. 'used:' .. suffix) or '') or 0
-			local live = redis.call('ZCARD', rk)
+			local live = redis.call('ZCOUNT', rk, '(' .. fmt(now),
+			    '+inf')
 			if used + live + 1 > q then
 				return refuse('quota', s[1], w[1], used + live,
 				    q, w[3])
 			end
-			resv[#resv + 1] = { rk, w[3] }
+			resv[#resv + 1] = { rk, w[3], live }
 		end
 	end
 end
@@ -214,9 +229,13 @@ for _, g in ipairs(gcra) do
 	redis.call('SET', g[1], string.format('%.3f', g[2]), 'PX',
 	    math.max(1, math.ceil(g[2] - now)))
 end
+-- A reservation set's expiry (an hour after its window) never changes:
+-- it is set when the set may be new, i.e. when it held nothing live.
 for _, r in ipairs(resv) do
 	redis.call('ZADD', r[1], now + ttl, member)
-	redis.call('EXPIREAT', r[1], r[2] + 3600)
+	if r[3] == 0 then
+		redis.call('EXPIREAT', r[1], r[2] + 3600)
+	end
 end
 redis.call('HSET', KEYS[2], 'key', keyid, 'windows', txn_windows,
     'rcpt:' .. rcpt, fmt(now + ttl))
