@@ -11,7 +11,11 @@
  * on meanwhile; an event's fields never change once posted) and removes
  * them only when Redis has acknowledged them, so a failed batch is still
  * at the head for the next attempt.  The batch in flight counts against
- * milter_event_queue_max like any queued event.
+ * milter_event_queue_max like any queued event.  The writer lets a batch
+ * gather for at most MILTER_EVENTS_LINGER_MS after its oldest event was
+ * posted (or until it is full): at thousands of messages a second one
+ * round trip then carries many events instead of one or two, and a post
+ * wakes the writer only when the queue was empty or a batch is full.
  *
  * Threads: milter threads post; the writer thread (started here, all
  * signals blocked) alone uses the Redis handle, the script and the
@@ -45,11 +49,14 @@
 
 /* Most events one round trip carries. */
 #define MILTER_EVENTS_BATCH	128
+/* Longest an event waits for others to share its round trip. */
+#define MILTER_EVENTS_LINGER_MS	5
 /* Arguments of one event in the script: its field count, then the pairs. */
 #define MILTER_EVENT_ARGS_MAX	(MILTER_EVENT_FIELDS_MAX * 2)
 
 struct milter_event {
 	struct milter_event	*next;		/* in the queue */
+	int64_t			 posted_ms;	/* monotonic, when queued */
 	int			 nargs;		/* names and values */
 	size_t			 off[MILTER_EVENT_ARGS_MAX];
 	size_t			 len[MILTER_EVENT_ARGS_MAX];
@@ -311,8 +318,15 @@ milter_events_idle(struct milter_events *w)
 			return true;
 		if (w->stopping && (w->head == NULL || now >= w->deadline_ms))
 			return false;
-		if (w->head != NULL && now >= w->retry_ms)
-			return true;
+		if (w->head != NULL && now >= w->retry_ms) {
+			/* A full batch, an old one, or the last ones. */
+			at = w->head->posted_ms + MILTER_EVENTS_LINGER_MS;
+			if (w->stopping || now >= at ||
+			    w->count >= MILTER_EVENTS_BATCH)
+				return true;
+			milter_events_wait(w, at);
+			continue;
+		}
 		at = 0;
 		if (w->head != NULL)
 			at = w->retry_ms;
@@ -537,8 +551,11 @@ milter_events_post(struct milter_events *w, struct milter_event **evp)
 		w->tail = ev;
 		w->count++;
 		w->st.posted++;
+		ev->posted_ms = pw_redis_now_ms();
 		ev = NULL;
-		pthread_cond_signal(&w->wake);
+		/* The writer waits for a first event, or lingers. */
+		if (w->count == 1 || w->count == MILTER_EVENTS_BATCH)
+			pthread_cond_signal(&w->wake);
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (first_drop)
