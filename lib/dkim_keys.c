@@ -18,14 +18,10 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
@@ -35,6 +31,7 @@
 #include <openssl/x509.h>
 
 #include "dkim_keys.h"
+#include "secret_file.h"
 #include "table.h"
 #include "xmalloc.h"
 
@@ -112,26 +109,6 @@ pw_dkim_key_alg(EVP_PKEY *pkey, enum pw_dkim_alg *alg_r)
 	return 0;
 }
 
-/* Read at most PW_DKIM_KEYFILE_MAX bytes of an open file into buf. */
-static ssize_t
-pw_dkim_read_all(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len < size) {
-		n = read(fd, buf + len, size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	return (ssize_t)len;
-}
-
 /*
  * Read a key; want is the algorithm it must have, or -1 for either (the
  * one found goes to *alg_r).
@@ -142,41 +119,17 @@ pw_dkim_key_read(const char *path, int want, int mode_check,
     size_t errsize)
 {
 	enum pw_dkim_alg alg;
-	char *text = NULL;
+	char *text;
 	enum pw_dkim_alg got;
 	EVP_PKEY *pkey = NULL;
-	struct stat st;
-	ssize_t len;
+	size_t len;
 	BIO *bio;
-	int fd, bits = 0;
+	int bits = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		snprintf(err, errsize, "%s: cannot open: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errsize, "%s: not a regular file", path);
-		goto fail;
-	}
-	if (mode_check && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		snprintf(err, errsize, "%s: private key is accessible by group "
-		    "or others (mode %04o); chmod 0600 it (or set "
-		    "dkim_key_mode_check = no)", path,
-		    (unsigned)(st.st_mode & 07777));
-		goto fail;
-	}
 	text = pw_xmalloc(PW_DKIM_KEYFILE_MAX + 1);
-	if ((len = pw_dkim_read_all(fd, text, PW_DKIM_KEYFILE_MAX + 1)) < 0) {
-		snprintf(err, errsize, "%s: read error: %s", path,
-		    strerror(errno));
+	if (pw_secret_file_read(path, mode_check != 0, "private key", text,
+	    PW_DKIM_KEYFILE_MAX, &len, err, errsize) < 0)
 		goto fail;
-	}
-	if (len > PW_DKIM_KEYFILE_MAX) {
-		snprintf(err, errsize, "%s: larger than %d bytes", path,
-		    PW_DKIM_KEYFILE_MAX);
-		goto fail;
-	}
 	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL) {
 		snprintf(err, errsize, "%s: out of memory", path);
 		goto fail;
@@ -209,7 +162,6 @@ pw_dkim_key_read(const char *path, int want, int mode_check,
 		bits = 256;
 	OPENSSL_cleanse(text, PW_DKIM_KEYFILE_MAX + 1);
 	free(text);
-	close(fd);
 	*pkey_r = pkey;
 	if (bits_r != NULL)
 		*bits_r = bits;
@@ -217,12 +169,9 @@ pw_dkim_key_read(const char *path, int want, int mode_check,
 		*alg_r = alg;
 	return 0;
 fail:
-	if (text != NULL) {
-		OPENSSL_cleanse(text, PW_DKIM_KEYFILE_MAX + 1);
-		free(text);
-	}
+	OPENSSL_cleanse(text, PW_DKIM_KEYFILE_MAX + 1);
+	free(text);
 	EVP_PKEY_free(pkey);
-	close(fd);
 	return -1;
 }
 

@@ -20,13 +20,9 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -34,6 +30,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "secret_file.h"
 #include "track.h"
 #include "xmalloc.h"
 
@@ -94,82 +91,27 @@ pw_track_secret_free(struct pw_track_secret *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Read at most size bytes of an open file into buf; -1 on error. */
-static ssize_t
-pw_track_read_all(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len < size) {
-		n = read(fd, buf + len, size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	return (ssize_t)len;
-}
-
-/* Check an open secret file; 0, or -1 with err filled. */
-static int
-pw_track_secret_stat(int fd, const char *path, bool mode_check, char *err,
-    size_t errsize)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errsize, "%s: not a regular file", path);
-		return -1;
-	}
-	if (mode_check && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		snprintf(err, errsize, "%s: tracking secret is accessible by "
-		    "group or others (mode %04o); chmod 0600 it (or set "
-		    "dkim_key_mode_check = no)", path,
-		    (unsigned)(st.st_mode & 07777));
-		return -1;
-	}
-	return 0;
-}
-
 int
 pw_track_secret_load(const char *path, bool mode_check,
     struct pw_track_secret *s, char *err, size_t errsize)
 {
 	char buf[PW_TRACK_SECRET_MAX + 1];
 	const char *why;
-	ssize_t len;
-	int fd, ret = -1;
+	size_t len;
+	int ret = -1;
 
 	memset(s, 0, sizeof(*s));
 	if (path == NULL || *path == '\0') {
 		snprintf(err, errsize, "tracking_secret_file is not set");
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		snprintf(err, errsize, "%s: cannot open: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (pw_track_secret_stat(fd, path, mode_check, err, errsize) < 0)
+	if (pw_secret_file_read(path, mode_check, "tracking secret", buf,
+	    PW_TRACK_SECRET_MAX, &len, err, errsize) < 0)
 		goto out;
-	if ((len = pw_track_read_all(fd, buf, sizeof(buf))) < 0) {
-		snprintf(err, errsize, "%s: read error: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (len > PW_TRACK_SECRET_MAX) {
-		snprintf(err, errsize, "%s: larger than %d bytes", path,
-		    PW_TRACK_SECRET_MAX);
-		goto out;
-	}
 	while (len > 0 && isspace((unsigned char)buf[len - 1]))
 		len--;
 	if (len < PW_TRACK_SECRET_MIN) {
-		snprintf(err, errsize, "%s: tracking secret of %zd bytes; at "
+		snprintf(err, errsize, "%s: tracking secret of %zu bytes; at "
 		    "least %d are needed (make one with: openssl rand -hex "
 		    "32)", path, len, PW_TRACK_SECRET_MIN);
 		goto out;
@@ -181,7 +123,6 @@ pw_track_secret_load(const char *path, bool mode_check,
 	ret = 0;
 out:
 	OPENSSL_cleanse(buf, sizeof(buf));
-	close(fd);
 	return ret;
 }
 
