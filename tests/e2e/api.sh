@@ -19,6 +19,8 @@
 #     refuses the next message to it; a bulk message to two recipients
 #     gets no one-click header;
 #   - a malformed control header is refused with 550 5.6.0 and its text;
+#     with milter_control_errors = ignore (after a SIGHUP) the message is
+#     delivered without it and the log says why;
 #   - X-Postwarden-Tracking: off: no tracking header, no VERP;
 #   - mail of no tenant is left alone (its X-Postwarden-* headers too);
 #   - the events in Redis match what was sent;
@@ -38,7 +40,7 @@ pw_require_root_tools
 perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
     pw_skip_all "libmaxmind-db-writer-perl not installed"
 pw_harness_init
-pw_plan 44
+pw_plan 47
 
 # --- keys, secret, GeoIP database ---------------------------------------------------
 K=$PW_TMP/keys
@@ -278,6 +280,28 @@ else
 	    grep -q '550 5.6.0 .*promo' "$PW_SWAKS_LOG"
 fi
 
+# --- 6b. the same with milter_control_errors = ignore ----------------------------------
+echo "milter_control_errors = ignore" >>"$CONF"
+: >"$PW_TMP/milter.log"
+kill -HUP "${PW_PIDS[milter]}"
+pw_wait_log "$PW_TMP/milter.log" "reloaded configuration from $CONF" 10 ||
+    pw_bail "the milter did not reload"
+if deliver "unknown stream, ignore mode" a "$PW_TMP/m6.eml" \
+    --to rcpt@remote.example --xclient-login k_acme; then
+	pw_is "ignore mode: the control header removed" \
+	    "$(count "$got" X-Postwarden-Stream)" 0
+	pw_check "ignore mode: logged why" pw_wait_log "$PW_TMP/milter.log" \
+	    'control header ignored .*X-Postwarden-Stream: unknown stream .promo' 5
+else
+	pw_not_ok "ignore mode: (not delivered)"
+	pw_not_ok "ignore mode: (not delivered)"
+fi
+sed -i '/^milter_control_errors = ignore$/d' "$CONF"
+: >"$PW_TMP/milter.log"
+kill -HUP "${PW_PIDS[milter]}"
+pw_wait_log "$PW_TMP/milter.log" "reloaded configuration from $CONF" 10 ||
+    pw_bail "the milter did not reload"
+
 # --- 7. tracking opt-out ---------------------------------------------------------------------
 msg "$PW_TMP/m7.eml" example.com optout 'X-Postwarden-Tracking: off'
 if deliver "opt-out" a "$PW_TMP/m7.eml" --to rcpt@remote.example \
@@ -303,12 +327,12 @@ else
 fi
 
 # --- 9. events ----------------------------------------------------------------------------------
-# Accepted: acme welcome, beta, geo, bulk1, bulk2, opt-out = 6.
-pw_wait_until "6 accepted events" 10 bash -c \
-    '[ "$("$@" XRANGE pw:events - + | grep -cx accepted)" -ge 6 ]' _ \
+# Accepted: acme welcome, beta, geo, bulk1, bulk2, ignore mode, opt-out.
+pw_wait_until "7 accepted events" 10 bash -c \
+    '[ "$("$@" XRANGE pw:events - + | grep -cx accepted)" -ge 7 ]' _ \
     redis-cli -s "$PW_REDIS_SOCK" >/dev/null 2>&1
 pw_is "events: one accepted entry per delivered tenant message" \
-    "$(pw_redis_cli XRANGE pw:events - + | grep -cx accepted)" 6
+    "$(pw_redis_cli XRANGE pw:events - + | grep -cx accepted)" 7
 ev=$(cli --json events tail --count 100 2>/dev/null | grep "\"$id1\"")
 pw_check "events: the welcome message's entry (tenant, stream, tags, route, metadata)" \
     bash -c 'grep -q "\"tenant\": *\"acme\"" <<<"$1" &&
