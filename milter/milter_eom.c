@@ -343,14 +343,15 @@ milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	int ret;
 
 	memset(&e, 0, sizeof(e));
-	if ((ret = milter_eom_control(ctx, conn, t, &e)) != 0 ||
-	    milter_eom_remove(ctx, msg, &e) < 0 ||
+	/* 1: rejected, the reply is set; -1: failed, e.fail says why. */
+	if ((ret = milter_eom_control(ctx, conn, t, &e)) != 0)
+		goto out;
+	if (milter_eom_remove(ctx, msg, &e) < 0 ||
 	    milter_eom_ids(ctx, conn, &e) < 0 ||
 	    milter_eom_unsubscribe(ctx, conn, t, &e) < 0 ||
 	    milter_eom_verp(ctx, conn, t, &e) < 0 ||
-	    milter_eom_route(ctx, conn, t, &e) < 0)
-		goto out;
-	if (milter_dkim_eom(ctx, conn, e.dkim, sizeof(e.dkim), e.fail,
+	    milter_eom_route(ctx, conn, t, &e) < 0 ||
+	    milter_dkim_eom(ctx, conn, e.dkim, sizeof(e.dkim), e.fail,
 	    sizeof(e.fail)) < 0) {
 		ret = -1;
 		goto out;
@@ -363,8 +364,6 @@ milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	milter_eom_event(conn, &e);
 	return 0;
 out:
-	if (ret == 0)
-		ret = -1;
 	if (ret < 0)
 		snprintf(fail, failsize, "%s", e.fail);
 	return ret;

@@ -78,7 +78,7 @@ const struct milter_tenant *milter_msg_settings(struct milter_conn *conn,
 
 /*
  * Sign and insert the signatures, if the message is to be signed.  0,
- * with *desc_r "" or what was signed ("d=... s=... a=..., ..."); -1 with
+ * with desc "" or what was signed ("d=... s=... a=..., ..."); -1 with
  * the failure in fail when the message must be tempfailed
  * (dkim_failure_mode = tempfail).  desc belongs to the caller.
  */
