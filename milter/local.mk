@@ -10,9 +10,22 @@ milter_postwarden_milter_SOURCES = \
 	milter/milter_events.c milter/milter_events.h \
 	milter/milter_identity.c milter/milter_identity.h \
 	milter/milter_main.c \
+	milter/milter_refund.c milter/milter_refund.h \
 	milter/milter_route.c milter/milter_route.h \
 	milter/milter_runtime.c \
 	milter/milter_tenant.c milter/milter_tenant.h
 milter_postwarden_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(LIBCRYPTO_CFLAGS)
 milter_postwarden_milter_LDADD = $(PW_LIB_LIBS) $(MILTER_LIBS)
+
+# The refund script belongs with the accounting scripts it undoes
+# (policyd/policyd_eom.lua writes the record it reads).
+nodist_milter_postwarden_milter_SOURCES = milter/milter_lua.c
+CLEANFILES += milter/milter_lua.c
+milter/milter_lua.c: $(srcdir)/policyd/policyd_refund.lua \
+    $(srcdir)/milter/local.mk
+	$(AM_V_GEN)$(MKDIR_P) milter && { \
+	echo '/* Generated from policyd/policyd_refund.lua by milter/local.mk. */'; \
+	echo 'const char milter_lua_refund[] ='; \
+	$(PW_LUA2C) $(srcdir)/policyd/policyd_refund.lua; \
+	echo ';'; } >$@.tmp && mv $@.tmp $@

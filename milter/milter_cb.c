@@ -53,6 +53,7 @@
 #include "milter_events.h"
 #include "milter_identity.h"
 #include "milter_msg.h"
+#include "milter_refund.h"
 #include "milter_tenant.h"
 #include "runtime.h"
 #include "xmalloc.h"
@@ -494,6 +495,10 @@ milter_eom(SMFICTX *ctx)
 	else
 		ret = milter_dkim_eom(ctx, conn, desc, sizeof(desc), fail,
 		    sizeof(fail));
+	/* Refused after the policy daemon billed it: take that back. */
+	if (ret != 0 && msg->tenant)
+		milter_refund(conn->rt, msg->id.tenant, msg->queue_id,
+		    ret > 0 ? "rejected" : "tempfail");
 	if (ret < 0)
 		return milter_fail(conn, fail);
 	milter_msg_end(conn);

@@ -46,6 +46,7 @@
 #include "milter.h"
 #include "milter_events.h"
 #include "milter_identity.h"
+#include "milter_refund.h"
 #include "redis_common.h"
 #include "runtime.h"
 
@@ -292,6 +293,8 @@ main(int argc, char **argv)
 		pw_log_fatal("%s", err);
 	if (milter_events_start(rt->conf, &milter_events_daemon, &why) < 0)
 		pw_log_fatal("events: %s", why);
+	if (milter_refund_init(&why) < 0)
+		pw_log_fatal("refund script: %s", why);
 	pw_runtime_publish(rt);
 	rt = NULL;
 

@@ -18,10 +18,10 @@ policyd_postwarden_policyd_LDADD = $(PW_LIB_LIBS)
 # with the shared prelude (calendar functions) in front of it.
 PW_POLICYD_LUA = policyd/policyd_rcpt.lua policyd/policyd_eom.lua
 PW_POLICYD_LUA_PRELUDE = policyd/policyd_calendar.lua
-EXTRA_DIST += $(PW_POLICYD_LUA) $(PW_POLICYD_LUA_PRELUDE)
+EXTRA_DIST += $(PW_POLICYD_LUA) $(PW_POLICYD_LUA_PRELUDE) \
+	policyd/policyd_refund.lua
 CLEANFILES += policyd/policyd_lua.c
 
-# Each line becomes "line\n" with backslashes and quotes escaped.
 policyd/policyd_lua.c: $(PW_POLICYD_LUA) $(PW_POLICYD_LUA_PRELUDE) \
     $(srcdir)/policyd/local.mk
 	$(AM_V_GEN)$(MKDIR_P) policyd && { \
@@ -30,7 +30,6 @@ policyd/policyd_lua.c: $(PW_POLICYD_LUA) $(PW_POLICYD_LUA_PRELUDE) \
 		n=`basename $$f .lua | sed 's/^policyd_//'`; \
 		echo "const char policyd_lua_$$n[] ="; \
 		cat $(srcdir)/$(PW_POLICYD_LUA_PRELUDE) $(srcdir)/$$f | \
-		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' \
-		    -e 's/$$/\\n"/'; \
+		$(PW_LUA2C); \
 		echo ';'; \
 	done; } >$@.tmp && mv $@.tmp $@

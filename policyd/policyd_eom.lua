@@ -11,17 +11,25 @@
 -- ARGV[4]  recipient_count: the recipients billed
 -- ARGV[5]  message size, bytes
 -- ARGV[6]  how long the billed transaction is remembered, ms
+-- ARGV[7]  Postfix's queue id ([0-9A-Za-z], "" when unknown)
 --
 -- Returns {"ok", billed, released} or {"again", 0, 0} for a repeated
 -- request.  Billing goes to the windows of the transaction's first
 -- admitted recipient (so a window's usage never exceeds what it
 -- admitted), or the current ones when the transaction is not known
 -- (its reservations expired, or RCPT was not decided here).
+--
+-- With a queue id, what was billed is also recorded in <P>billed:<qid>
+-- (count, size, windows, key) for `keep` ms, so that postwarden-milter,
+-- which sees the message after this (Postfix asks smtpd_end_of_data_
+-- restrictions before the cleanup server's milters), can take the charge
+-- back if it rejects the message: policyd_refund.lua.
 
 local P, keyid, inst = ARGV[1], ARGV[2], ARGV[3]
 local count = math.floor(tonumber(ARGV[4]) or 0)
 local size = math.floor(tonumber(ARGV[5]) or 0)
 local keep = tonumber(ARGV[6]) or 900000
+local qid = ARGV[7] or ''
 local t = redis.call('TIME')
 local now_s = tonumber(t[1])
 
@@ -93,4 +101,10 @@ end
 
 redis.call('HSET', KEYS[1], 'billed', count)
 redis.call('PEXPIRE', KEYS[1], keep)
+if qid ~= '' then
+	local bk = P .. 'billed:' .. qid
+	redis.call('HSET', bk, 'count', count, 'size', size, 'windows', hid,
+	    'key', keyid)
+	redis.call('PEXPIRE', bk, keep)
+end
 return { 'ok', count, released }

@@ -649,11 +649,15 @@ policyd_rules_eom(struct pw_redis_async *ra, const struct pw_runtime *rt,
 {
 	struct policyd_rules_call *c;
 	char slot[POLICYD_RULES_SLOT_MAX], k_txn[POLICYD_RULES_KEY_MAX];
-	char instbuf[64], ttl[24];
-	const char *argv[7], *inst;
+	char instbuf[64], ttl[24], qid[sizeof(c->queue_id)];
+	const char *argv[8], *inst, *p;
 	int n = 0;
 
 	c = policyd_rules_call_new(rt, req, id, cb, arg, true);
+	/* A queue id names the billing record: letters and digits only. */
+	for (p = c->queue_id; isalnum((unsigned char)*p); p++)
+		;
+	snprintf(qid, sizeof(qid), "%s", *p == '\0' ? c->queue_id : "");
 	inst = policyd_rules_instance(req, instbuf, sizeof(instbuf));
 	policyd_rules_slot(slot, sizeof(slot), rt, c->tenant);
 	snprintf(k_txn, sizeof(k_txn), "%stxn:%s", slot, inst);
@@ -665,5 +669,6 @@ policyd_rules_eom(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	argv[n++] = c->count;
 	argv[n++] = c->size;
 	argv[n++] = ttl;
+	argv[n++] = qid;
 	policyd_rules_run(ra, c, &policyd_rules_eom_script, 1, n, argv);
 }

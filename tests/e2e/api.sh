@@ -18,7 +18,8 @@
 #     unsubscribe`, suppresses the recipient, and the policy daemon then
 #     refuses the next message to it; a bulk message to two recipients
 #     gets no one-click header;
-#   - a malformed control header is refused with 550 5.6.0 and its text;
+#   - a malformed control header is refused with 550 5.6.0 and its text,
+#     and the quota the policy daemon billed for it is refunded;
 #     with milter_control_errors = ignore (after a SIGHUP) the message is
 #     delivered without it and the log says why;
 #   - X-Postwarden-Tracking: off: no tracking header, no VERP;
@@ -40,7 +41,7 @@ pw_require_root_tools
 perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
     pw_skip_all "libmaxmind-db-writer-perl not installed"
 pw_harness_init
-pw_plan 47
+pw_plan 49
 
 # --- keys, secret, GeoIP database ---------------------------------------------------
 K=$PW_TMP/keys
@@ -269,7 +270,14 @@ else
 fi
 
 # --- 6. a malformed control header: 550 5.6.0 ------------------------------------------------
+# The policy daemon billed it at END-OF-MESSAGE, before the milter saw
+# its end: the milter takes that back.
 msg "$PW_TMP/m6.eml" example.com bad 'X-Postwarden-Stream: promo'
+day=$(date -u -d "@$(pw_redis_cli TIME | head -n 1)" +%Y%m%d)
+billed() { pw_redis_cli MGET "pw:{acme}:used:key:k_acme:d:$day" \
+    "pw:{acme}:msgs:key:k_acme:d:$day" "pw:{acme}:used:tenant:d:$day" |
+    tr '\n' ' '; }
+before=$(billed)
 if pw_swaks_data "$PW_TMP/m6.eml" --from app@example.com \
     --to rcpt@remote.example --xclient-login k_acme; then
 	pw_not_ok "unknown stream refused" "accepted: $(pw_swaks_queue_id)"
@@ -279,6 +287,11 @@ else
 	pw_check "unknown stream: 550 5.6.0 says what is wrong" \
 	    grep -q '550 5.6.0 .*promo' "$PW_SWAKS_LOG"
 fi
+pw_check "refused message: the milter refunds what the policy daemon billed" \
+    pw_wait_log "$PW_TMP/milter.log" \
+    'tenant=acme: refunded the quota billed for this message .recipients=1.: rejected' 5
+pw_is "refused message: quota usage as before it ($before)" "$(billed)" \
+    "$before"
 
 # --- 6b. the same with milter_control_errors = ignore ----------------------------------
 echo "milter_control_errors = ignore" >>"$CONF"

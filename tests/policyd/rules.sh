@@ -9,7 +9,7 @@
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 77
+pw_plan 85
 
 CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
 LOG=$PW_TMP/policyd.log
@@ -227,6 +227,41 @@ ttl=$(R TTL "pw:{tq}:used:key:k_q:d:$day")
 exp_ttl=$(( (now / 86400 + 1) * 86400 + 86400 - now ))
 pw_check "used counter expires one day after its window ($ttl s)" \
     [ "$ttl" -gt $((exp_ttl - 30)) ] && [ "$ttl" -le "$exp_ttl" ]
+
+# The billing record, and taking it back (policyd_refund.lua, which
+# postwarden-milter runs when it refuses a message billed here).
+key k_r tref quota_day 10
+rcpt k_r r1 a@example.net >/dev/null
+rcpt k_r r1 b@example.net >/dev/null
+eom k_r r1 2 700 QREF >/dev/null
+hid=$(R HGET "pw:{tref}:txn:r1" windows)
+pw_is "END-OF-MESSAGE: the billing record under the queue id" \
+    "$(R HMGET "pw:{tref}:billed:QREF" count size windows key | tr '\n' ' ')" \
+    "2 700 $hid k_r "
+ttl=$(R PTTL "pw:{tref}:billed:QREF")
+pw_check "the billing record expires with the transaction ($ttl ms)" \
+    [ "$ttl" -gt 0 ] && [ "$ttl" -le 900000 ]
+counters() {
+	local w
+	for w in "key:k_r" tenant; do
+		printf '%s ' "$(R GET "pw:{tref}:used:$w:h:$hid")" \
+		    "$(R GET "pw:{tref}:used:$w:d:$day")" \
+		    "$(R GET "pw:{tref}:used:$w:m:${day:0:6}")" \
+		    "$(R GET "pw:{tref}:msgs:$w:d:$day")" \
+		    "$(R GET "pw:{tref}:bytes:$w:d:$day")"
+	done
+}
+pw_is "billed: used (hour, day, month), messages, bytes" "$(counters)" \
+    "2 2 2 1 700 2 2 2 1 700 "
+refund() { R EVAL "$(cat "$PW_SRCDIR/policyd/policyd_refund.lua")" 1 \
+    "pw:{tref}:billed:$1" "pw:{tref}:" | tr '\n' ' '; }
+pw_is "refund: what was billed is taken back" "$(refund QREF)" "refunded 2 "
+pw_is "refund: every counter back to zero" "$(counters)" \
+    "0 0 0 0 0 0 0 0 0 0 "
+pw_is "refund again: nothing more" "$(refund QREF)" "none 0 "
+pw_is "refund of an unknown queue id: nothing" "$(refund QNONE)" "none 0 "
+pw_is "after refunds: no counter below zero" "$(counters)" \
+    "0 0 0 0 0 0 0 0 0 0 "
 
 key k_h th quota_hour 1
 rcpt k_h h1 a@example.net >/dev/null

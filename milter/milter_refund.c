@@ -1,0 +1,90 @@
+/*
+ * milter_refund.c -- take back a refused message's billing (see
+ * milter_refund.h).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "milter_identity.h"
+#include "milter_refund.h"
+#include "redis.h"
+
+/* policyd/policyd_refund.lua, embedded by milter/local.mk. */
+extern const char milter_lua_refund[];
+
+static struct pw_redis_script milter_refund_script = {
+	"refund", milter_lua_refund, ""
+};
+
+int
+milter_refund_init(const char **why_r)
+{
+	return pw_redis_script_init(&milter_refund_script, why_r);
+}
+
+/* Postfix queue ids are letters and digits; anything else is not one. */
+static bool
+milter_refund_queue_id_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s))
+			return false;
+	return true;
+}
+
+void
+milter_refund(const struct pw_runtime *rt, const char *tenant,
+    const char *queue_id, const char *reply)
+{
+	char key[512], prefix[256];
+	const char *argv[2], *why = "";
+	struct pw_redis *r;
+	redisReply *rep;
+	int n;
+
+	if (*tenant == '\0' || !milter_refund_queue_id_ok(queue_id))
+		return;
+	n = snprintf(prefix, sizeof(prefix), "%s{%s}:",
+	    rt->conf->redis_key_prefix, tenant);
+	if (n < 0 || (size_t)n >= sizeof(prefix))
+		return;
+	snprintf(key, sizeof(key), "%sbilled:%s", prefix, queue_id);
+	argv[0] = key;
+	argv[1] = prefix;
+	if ((r = milter_identity_redis_take(rt)) == NULL)
+		return;
+	rep = pw_redis_evalsha(r, &milter_refund_script, 1, 2, argv, NULL,
+	    &why);
+	milter_identity_redis_give(rt, r);
+	if (rep == NULL) {
+		pw_log_msg(PW_LOG_WARNING, queue_id, "milter: tenant=%s: "
+		    "quota billed for this message not refunded (%s): %s",
+		    tenant, reply, why);
+		return;
+	}
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+	    rep->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(rep->element[0]->str, "refunded") == 0 &&
+	    rep->element[1]->type == REDIS_REPLY_INTEGER)
+		pw_log_msg(PW_LOG_INFO, queue_id, "milter: tenant=%s: "
+		    "refunded the quota billed for this message "
+		    "(recipients=%lld): %s", tenant,
+		    rep->element[1]->integer, reply);
+	else if (rep->type == REDIS_REPLY_ARRAY)
+		pw_log_msg(PW_LOG_DEBUG, queue_id, "milter: tenant=%s: "
+		    "nothing billed to refund: %s", tenant, reply);
+	else
+		pw_log_msg(PW_LOG_WARNING, queue_id, "milter: tenant=%s: "
+		    "quota billed for this message not refunded (%s): "
+		    "redis: %s", tenant, reply,
+		    rep->type == REDIS_REPLY_ERROR ? "error reply" :
+		    "unexpected reply");
+	freeReplyObject(rep);
+}

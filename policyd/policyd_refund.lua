@@ -1,0 +1,48 @@
+-- policyd_refund.lua -- take back what policyd_eom.lua billed for a
+-- message that was then not accepted.  Run by postwarden-milter when it
+-- rejects or tempfails a tenant's message at end of data: Postfix asks
+-- the policy daemon (smtpd_end_of_data_restrictions) before the cleanup
+-- server's milters, so by then the message is billed.  See
+-- docs/redis-schema.md and postwarden-milter(8).
+--
+-- KEYS[1]  <P>billed:<queue id>  the billing record (hash: count, size,
+--                                windows, key), written by policyd_eom.lua
+-- Every other key is derived from ARGV[1] and lies in the same slot.
+--
+-- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
+--
+-- Returns {"refunded", count} or {"none", 0} when nothing was billed
+-- under that queue id (or it was refunded already: the record goes with
+-- the refund, so a second call changes nothing).  A counter is lowered
+-- by at most its value and never created, so a window that has ended
+-- and expired stays gone.  The rate limiter's admissions stand.
+
+local P = ARGV[1]
+local b = redis.call('HMGET', KEYS[1], 'count', 'size', 'windows', 'key')
+local hid = b[3]
+if not hid or not string.match(hid, '^%d%d%d%d%d%d%d%d%d%d$') then
+	return { 'none', 0 }
+end
+redis.call('DEL', KEYS[1])
+local count = math.floor(tonumber(b[1] or '') or 0)
+local size = math.floor(tonumber(b[2] or '') or 0)
+local keyid = b[4] or ''
+
+local function lower(k, n)
+	if n <= 0 then return end
+	local v = tonumber(redis.call('GET', k) or '')
+	if v == nil or v <= 0 then return end
+	redis.call('DECRBY', k, math.min(v, n))
+end
+
+local whos = { 'tenant' }
+if keyid ~= '' then whos[2] = 'key:' .. keyid end
+local day = string.sub(hid, 1, 8)
+for _, who in ipairs(whos) do
+	lower(P .. 'used:' .. who .. ':h:' .. hid, count)
+	lower(P .. 'used:' .. who .. ':d:' .. day, count)
+	lower(P .. 'used:' .. who .. ':m:' .. string.sub(hid, 1, 6), count)
+	lower(P .. 'msgs:' .. who .. ':d:' .. day, 1)
+	lower(P .. 'bytes:' .. who .. ':d:' .. day, size)
+end
+return { 'refunded', count }
