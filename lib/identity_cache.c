@@ -17,6 +17,7 @@ struct pw_identity_cache_slot {
 };
 
 struct pw_identity_cache {
+	int				 refs;		/* atomic */
 	pthread_mutex_t			 lock;
 	size_t				 mask;
 	struct pw_identity_cache_slot	*slots;
@@ -32,7 +33,15 @@ pw_identity_cache_new(size_t slots)
 		n <<= 1;
 	c->mask = n - 1;
 	c->slots = pw_xcalloc(n, sizeof(*c->slots));
+	c->refs = 1;
 	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+struct pw_identity_cache *
+pw_identity_cache_ref(struct pw_identity_cache *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
 	return c;
 }
 
@@ -44,6 +53,8 @@ pw_identity_cache_free(struct pw_identity_cache **cachep)
 	if (c == NULL)
 		return;
 	*cachep = NULL;
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
 	pthread_mutex_destroy(&c->lock);
 	free(c->slots);
 	free(c);

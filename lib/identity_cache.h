@@ -9,7 +9,10 @@
  * a key that was just created must work at once.  Entries live for
  * identity_cache_ttl.
  *
- * Threads: safe to share; one mutex, held for a memcpy.
+ * Threads: safe to share; one mutex, held for a memcpy.  A cache may
+ * belong to several runtime snapshots (a reload that keeps the same Redis
+ * data keeps what the cache learnt): pw_identity_cache_ref() adds an
+ * owner, pw_identity_cache_free() drops one and frees with the last.
  */
 #ifndef PW_IDENTITY_CACHE_H
 #define PW_IDENTITY_CACHE_H
@@ -23,6 +26,9 @@ struct pw_identity_cache;
 
 /* A cache of slots entries (rounded up to a power of two). */
 struct pw_identity_cache *pw_identity_cache_new(size_t slots);
+/* One more owner of cache; returns cache. */
+struct pw_identity_cache *pw_identity_cache_ref(struct pw_identity_cache *cache);
+/* Drop the caller's ownership (freed with the last); set *cache to NULL. */
 void	pw_identity_cache_free(struct pw_identity_cache **cache);
 
 /*

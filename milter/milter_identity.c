@@ -74,6 +74,14 @@ milter_identity_load(struct pw_runtime *rt, struct milter_state **st_r,
 	return 0;
 }
 
+void
+milter_identity_share_cache(struct milter_state *st,
+    const struct milter_state *old)
+{
+	pw_identity_cache_free(&st->cache);
+	st->cache = pw_identity_cache_ref(old->cache);
+}
+
 /* The identity state of a snapshot. */
 static struct milter_state *
 milter_identity_state(const struct pw_runtime *rt)

@@ -21,6 +21,9 @@ struct milter_state;
 int	milter_identity_load(struct pw_runtime *rt,
 	    struct milter_state **st_r, char *err, size_t errsize);
 void	milter_identity_free(struct milter_state *st);
+/* Use old's key -> tenant cache (a reload with the same Redis data). */
+void	milter_identity_share_cache(struct milter_state *st,
+	    const struct milter_state *old);
 
 /*
  * Resolve the identity of a message.  0 when resolved; *why_r is NULL, or

@@ -14,12 +14,18 @@
  * without it; a SIGHUP opens the file again.  The handle is immutable
  * (memory-mapped), so lookups run in any thread without a lock.
  *
+ * The caches (key -> tenant, tenant settings) hold what Redis said.  A
+ * reload that keeps the same Redis data (server, database, user, key
+ * prefix) shares them with the new snapshot, so that a SIGHUP during a
+ * Redis outage does not turn every tenant's mail to the defaults.
+ *
  * The tracking secret (tracking_secret_file) is like a DKIM key: one
  * that does not load (missing, too short, readable by others) stops a
  * start and fails a reload.  None configured is a notice, once per load.
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +92,32 @@ milter_runtime_track(const struct pw_conf *conf, struct milter_runtime *mr,
 	return 0;
 }
 
+/* Whether a and b name the same Redis data. */
+static bool
+milter_runtime_same_redis(const struct pw_conf *a, const struct pw_conf *b)
+{
+	return strcmp(a->redis_server, b->redis_server) == 0 &&
+	    a->redis_database == b->redis_database &&
+	    strcmp(a->redis_username, b->redis_username) == 0 &&
+	    strcmp(a->redis_key_prefix, b->redis_key_prefix) == 0;
+}
+
+/* The caches: new, or the running snapshot's (see the top). */
+static void
+milter_runtime_caches(const struct pw_runtime *rt, struct milter_runtime *mr)
+{
+	struct pw_runtime *old = pw_runtime_current();
+	const struct milter_runtime *omr = old != NULL ? old->extra : NULL;
+
+	if (omr != NULL && milter_runtime_same_redis(old->conf, rt->conf)) {
+		mr->tenants = milter_tenant_cache_ref(omr->tenants);
+		milter_identity_share_cache(mr->identity, omr->identity);
+	} else {
+		mr->tenants = milter_tenant_cache_new();
+	}
+	pw_runtime_release(&old);
+}
+
 int
 milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize)
 {
@@ -97,7 +129,7 @@ milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize)
 		milter_runtime_free(mr);
 		return -1;
 	}
-	mr->tenants = milter_tenant_cache_new();
+	milter_runtime_caches(rt, mr);
 	milter_runtime_geoip(rt->conf, mr);
 	rt->extra = mr;
 	rt->extra_free = milter_runtime_free;

@@ -52,6 +52,7 @@ struct milter_tenant_slot {
 };
 
 struct milter_tenant_cache {
+	int				refs;		/* atomic */
 	pthread_mutex_t			lock;
 	struct milter_tenant_slot	slots[MILTER_TENANT_SLOTS];
 };
@@ -93,7 +94,15 @@ milter_tenant_cache_new(void)
 {
 	struct milter_tenant_cache *c = pw_xcalloc(1, sizeof(*c));
 
+	c->refs = 1;
 	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+struct milter_tenant_cache *
+milter_tenant_cache_ref(struct milter_tenant_cache *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
 	return c;
 }
 
@@ -106,6 +115,8 @@ milter_tenant_cache_free(struct milter_tenant_cache **cp)
 	if (c == NULL)
 		return;
 	*cp = NULL;
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
 	for (i = 0; i < MILTER_TENANT_SLOTS; i++)
 		free(c->slots[i].t);
 	pthread_mutex_destroy(&c->lock);

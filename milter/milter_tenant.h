@@ -26,15 +26,16 @@
  * value that breaks its rule is ignored (the default applies) with one
  * warning per cache fill.
  *
- * Threads: the cache is shared by every connection of a snapshot (one
- * mutex, held for a copy); a message gets its own copy of the settings,
+ * Threads: the cache is shared by every connection of a snapshot, and by
+ * the next snapshot when a reload keeps the same Redis data (one mutex,
+ * held for a copy); a message gets its own copy of the settings,
  * so no lock is held while it uses them.  At most one thread at a time
  * refreshes a tenant whose entry has expired; the others go on with the
  * entry they find.
  *
  * Failures: when Redis does not answer, the last answer stands, however
- * old (until the slot is taken by another tenant or the snapshot is
- * replaced); with none, the defaults, and the caller is told so, to log.
+ * old (until the slot is taken by another tenant, or a reload names other
+ * Redis data); with none, the defaults, and the caller is told so, to log.
  * A tenant without a record gets the defaults: that is an answer.
  *
  * Security: everything read from Redis is untrusted (anyone with
@@ -73,8 +74,14 @@ struct milter_tenant {
 
 struct milter_tenant_cache;
 
-/* An empty cache of a fixed number of slots; free with _free (NULLs). */
+/*
+ * An empty cache of a fixed number of slots.  A reload that keeps the same
+ * Redis data shares it with the new snapshot (_ref: one more owner, the
+ * cache returned); _free drops one owner, frees with the last and NULLs.
+ */
 struct milter_tenant_cache *milter_tenant_cache_new(void);
+struct milter_tenant_cache *milter_tenant_cache_ref(
+	    struct milter_tenant_cache *cache);
 void	milter_tenant_cache_free(struct milter_tenant_cache **cache);
 
 /* The settings of a tenant without a record (name copied, bounded). */

@@ -26,8 +26,8 @@
 #   - mail of no tenant is left alone (its X-Postwarden-* headers too);
 #   - the events in Redis match what was sent;
 #   - Redis hanging (SIGSTOP): mail still flows, tracked and routed from
-#     the cache (policyd_fail_mode = pass here), and its event reaches
-#     the stream once Redis answers again.
+#     the cache, also after a reload (policyd_fail_mode = pass here), and
+#     its event reaches the stream once Redis answers again.
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
@@ -41,7 +41,7 @@ pw_require_root_tools
 perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
     pw_skip_all "libmaxmind-db-writer-perl not installed"
 pw_harness_init
-pw_plan 49
+pw_plan 51
 
 # --- keys, secret, GeoIP database ---------------------------------------------------
 K=$PW_TMP/keys
@@ -371,6 +371,20 @@ if deliver "Redis hanging" a "$PW_TMP/m10.eml" --to rcpt@remote.example \
 	    bash -c '[[ $1 =~ ^[0-9a-z]{42}$ ]]' _ "$id10"
 else
 	pw_not_ok "Redis hanging: tracked"
+fi
+# A reload while Redis hangs keeps what the caches learnt: the key's
+# tenant and the tenant's pool, not the defaults.
+: >"$PW_TMP/milter.log"
+kill -HUP "${PW_PIDS[milter]}"
+pw_wait_log "$PW_TMP/milter.log" "reloaded configuration from $CONF" 10 ||
+    pw_bail "the milter did not reload"
+msg "$PW_TMP/m10b.eml" example.com hang-reload
+if deliver "Redis hanging, after a reload: routed to acme's pool" a \
+    "$PW_TMP/m10b.eml" --to rcpt@remote.example --xclient-login k_acme; then
+	pw_is "Redis hanging, after a reload: tracked" \
+	    "$(count "$got" X-Postwarden-ID)" 1
+else
+	pw_not_ok "Redis hanging, after a reload: tracked"
 fi
 kill -CONT "${PW_PIDS[redis]}"
 has_event() { pw_redis_cli XRANGE pw:events - + | grep -qx "$1"; }
