@@ -17,7 +17,9 @@
  * The caches (key -> tenant, tenant settings) hold what Redis said.  A
  * reload that keeps the same Redis data (server, database, user, key
  * prefix) shares them with the new snapshot, so that a SIGHUP during a
- * Redis outage does not turn every tenant's mail to the defaults.
+ * Redis outage does not turn every tenant's mail to the defaults; the
+ * tenant settings are made due, so a reload still picks up changed
+ * settings at once when Redis answers.
  *
  * The tracking secret (tracking_secret_file) is like a DKIM key: one
  * that does not load (missing, too short, readable by others) stops a
@@ -111,6 +113,7 @@ milter_runtime_caches(const struct pw_runtime *rt, struct milter_runtime *mr)
 
 	if (omr != NULL && milter_runtime_same_redis(old->conf, rt->conf)) {
 		mr->tenants = milter_tenant_cache_ref(omr->tenants);
+		milter_tenant_cache_expire(mr->tenants);
 		milter_identity_share_cache(mr->identity, omr->identity);
 	} else {
 		mr->tenants = milter_tenant_cache_new();

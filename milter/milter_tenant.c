@@ -107,6 +107,17 @@ milter_tenant_cache_ref(struct milter_tenant_cache *c)
 }
 
 void
+milter_tenant_cache_expire(struct milter_tenant_cache *c)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < MILTER_TENANT_SLOTS; i++)
+		c->slots[i].expires_ms = 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
 milter_tenant_cache_free(struct milter_tenant_cache **cp)
 {
 	struct milter_tenant_cache *c = *cp;

@@ -77,11 +77,14 @@ struct milter_tenant_cache;
 /*
  * An empty cache of a fixed number of slots.  A reload that keeps the same
  * Redis data shares it with the new snapshot (_ref: one more owner, the
- * cache returned); _free drops one owner, frees with the last and NULLs.
+ * cache returned) and makes every entry due (_expire): each tenant's
+ * settings are read again at their next use, and stand while Redis does
+ * not answer.  _free drops one owner, frees with the last and NULLs.
  */
 struct milter_tenant_cache *milter_tenant_cache_new(void);
 struct milter_tenant_cache *milter_tenant_cache_ref(
 	    struct milter_tenant_cache *cache);
+void	milter_tenant_cache_expire(struct milter_tenant_cache *cache);
 void	milter_tenant_cache_free(struct milter_tenant_cache **cache);
 
 /* The settings of a tenant without a record (name copied, bounded). */

@@ -155,12 +155,14 @@ fi
 # other.example has no signing table entry; tenant proto's record says
 # dkim_domain example.com, whose keys then sign.
 pw_redis_cli HSET 'pw:{proto}:tenant' dkim_domain example.com >/dev/null
-# The tenant's settings are cached (identity_cache_ttl); a reload starts
-# an empty cache.
+# The tenant's settings are cached (identity_cache_ttl); a reload makes
+# them due: the next message reads them again (messages in flight
+# meanwhile go on with the cached ones).
 : >"$PW_TMP/milter.log"
 kill -HUP "$PID"
 pw_wait_log "$PW_TMP/milter.log" "reloaded configuration" 10 ||
     pw_bail "no reload"
+load -n 1 -c 1 -a k_proto -d other.example >/dev/null
 out=$(load -n 10 -a k_proto -d other.example)
 pw_is "tenant's dkim_domain in Redis: signed with that domain's keys" \
     "$(field sigs_per_msg "$out")" 2.00
