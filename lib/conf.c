@@ -74,6 +74,7 @@ static const char *pw_conf_check_canon(const char *);
 static const char *pw_conf_check_header_names(const char *);
 static const char *pw_conf_check_dkim_failure(const char *);
 static const char *pw_conf_check_yes_no(const char *);
+static const char *pw_conf_check_line_limit(const char *);
 static const char *pw_conf_check_header_name_one(const char *);
 static const char *pw_conf_check_control_errors(const char *);
 static const char *pw_conf_check_pool_list(const char *);
@@ -186,6 +187,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(dkim_key_mode_check), pw_conf_check_yes_no },
 	{ "dkim_max_header_size", PW_CONF_INT, "1048576", 65536, 16777216, 0,
 	    S(dkim_max_header_size), NULL },
+	{ "dkim_line_length_limit", PW_CONF_INT, "998", 0, 1000000, 0,
+	    S(dkim_line_length_limit), pw_conf_check_line_limit },
 	{ "milter_internal_networks", PW_CONF_LIST, "", 0, 0, 0,
 	    S(milter_internal_networks), NULL },
 
@@ -383,6 +386,14 @@ pw_conf_check_yes_no(const char *v)
 	    "expected yes or no";
 }
 
+/* dkim_line_length_limit: a line of 1 could not hold a byte. */
+static const char *
+pw_conf_check_line_limit(const char *v)
+{
+	return strtol(v, NULL, 10) == 1 ? "expected 0 (off) or 2 or more" :
+	    NULL;
+}
+
 /* milter_*_header: one header field name. */
 static const char *
 pw_conf_check_header_name_one(const char *v)
@@ -515,6 +526,8 @@ pw_conf_set(struct pw_conf *conf, const struct pw_conf_entry *e,
 			*why_r = "not a number in the allowed range";
 			return -1;
 		}
+		if (e->check != NULL && (*why_r = e->check(value)) != NULL)
+			return -1;
 		*pw_conf_int(conf, e) = (int)n;
 		return 0;
 	case PW_CONF_TIME:

@@ -36,6 +36,7 @@
 #include <openssl/evp.h>
 
 #include "dkim_sign.h"
+#include "smtp_lines.h"
 #include "xmalloc.h"
 
 #define PW_DKIM_FOLD_COL	78	/* fold lines before this column */
@@ -49,6 +50,7 @@ struct pw_dkim_sign {
 	EVP_MD_CTX			*md;
 	int				 md_failed;
 	int				 finished;
+	struct pw_smtp_lines		 lines;	/* before cb */
 	struct pw_dkim_canon_body	 cb;
 };
 
@@ -92,6 +94,7 @@ pw_dkim_sign_new(const struct pw_dkim_sign_opts *opts,
 	    pw_dkim_md() == NULL ||
 	    EVP_DigestInit_ex(s->md, pw_dkim_md(), NULL) != 1)
 		s->md_failed = 1;
+	pw_smtp_lines_init(&s->lines, opts->line_limit);
 	pw_dkim_canon_body_init(&s->cb, opts->bcanon, pw_dkim_body_out, s);
 	return s;
 }
@@ -108,11 +111,21 @@ pw_dkim_sign_free(struct pw_dkim_sign **sp)
 	free(s);
 }
 
+/* The body as sent (lines broken) goes to the canonicalizer. */
+static void
+pw_dkim_body_sent(void *arg, const unsigned char *data, size_t len)
+{
+	struct pw_dkim_sign *s = arg;
+
+	pw_dkim_canon_body_update(&s->cb, data, len);
+}
+
 void
 pw_dkim_sign_body(struct pw_dkim_sign *s, const void *data, size_t len)
 {
 	if (!s->finished)
-		pw_dkim_canon_body_update(&s->cb, data, len);
+		pw_smtp_lines_update(&s->lines, data, len, pw_dkim_body_sent,
+		    s);
 }
 
 uint64_t
@@ -177,6 +190,30 @@ pw_dkim_hlist_sign(struct pw_dkim_hlist *hl, const char *name,
 }
 
 /*
+ * Canonicalize one field as it will be sent: a field longer than the line
+ * limit may have a line that Postfix breaks.  0, or -1 at out's cap.
+ */
+static int
+pw_dkim_header_sent(const struct pw_dkim_sign_opts *o,
+    const struct pw_dkim_header *h, struct pw_buf *out)
+{
+	struct pw_buf sent;
+	int ret;
+
+	if (o->line_limit == 0 || h->namelen + 1 + h->valuelen <= o->line_limit)
+		return pw_dkim_canon_header(o->hcanon, h->name, h->namelen,
+		    h->value, h->valuelen, 1, out);
+	pw_buf_init(&sent, PW_DKIM_HEADER_DATA_MAX);
+	ret = pw_smtp_lines_header(o->line_limit, h->namelen, h->value,
+	    h->valuelen, &sent);
+	if (ret == 0)
+		ret = pw_dkim_canon_header(o->hcanon, h->name, h->namelen,
+		    sent.data, sent.len, 1, out);
+	pw_buf_free(&sent);
+	return ret;
+}
+
+/*
  * Canonicalize the fields h= names into out, each name taking the last
  * instance not yet taken.  0, or -1 when out's cap is reached.
  */
@@ -198,8 +235,7 @@ pw_dkim_header_data(const struct pw_dkim_sign_opts *o,
 			    len))
 				continue;
 			used[j - 1] = 1;
-			ret = pw_dkim_canon_header(o->hcanon, h->name,
-			    h->namelen, h->value, h->valuelen, 1, out);
+			ret = pw_dkim_header_sent(o, h, out);
 			break;
 		}
 	}
@@ -398,6 +434,7 @@ pw_dkim_sign_final(struct pw_dkim_sign *s, const struct pw_dkim_header *hdrs,
 		return -1;
 	}
 	s->finished = 1;
+	pw_smtp_lines_final(&s->lines, pw_dkim_body_sent, s);
 	pw_dkim_canon_body_final(&s->cb);
 	if (s->md_failed || EVP_DigestFinal_ex(s->md, bhash, &bhashlen) != 1) {
 		ERR_clear_error();

@@ -7,7 +7,9 @@
  * is canonicalized and hashed on the fly, nothing is kept);
  * pw_dkim_sign_final() with the header fields exactly as they will leave
  * (the ones the caller adds included, the ones it removes left out) to
- * get one DKIM-Signature value per key; pw_dkim_sign_free().
+ * get one DKIM-Signature value per key; pw_dkim_sign_free().  Lines
+ * longer than opts->line_limit are hashed as Postfix's SMTP client will
+ * send them, broken (smtp_lines.h).
  *
  * A signature value starts with a space (" v=1; a=...") and is folded at
  * 78 columns with "\n\t" (libmilter's form: no CR); it is what the
@@ -49,6 +51,11 @@ struct pw_dkim_sign_opts {
 	const char *const	*oversign;
 	size_t			 noversign;
 	int64_t			 expire;	/* x=t+this, 0: none */
+	/*
+	 * Hash header and body lines as Postfix's SMTP client will send
+	 * them, broken at this length (smtp_lines.h); 0: as they are.
+	 */
+	size_t			 line_limit;
 };
 
 struct pw_dkim_sign;

@@ -20,6 +20,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/redis_common.c lib/redis_common.h \
 	lib/runtime.c lib/runtime.h \
 	lib/secret_file.c lib/secret_file.h \
+	lib/smtp_lines.c lib/smtp_lines.h \
 	lib/table.c lib/table.h \
 	lib/tenant_fields.c lib/tenant_fields.h \
 	lib/track.c lib/track.h \

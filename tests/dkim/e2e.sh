@@ -11,6 +11,10 @@
 #   - a client in milter_internal_networks is signed without AUTH;
 #   - SIGHUP switches to simple/simple (which needs the real header bytes:
 #     SMFIP_HDR_LEADSPC), and those signatures verify too;
+#   - lines longer than Postfix's smtp_line_length_limit (998), which its
+#     SMTP client breaks after signing, are signed as broken: a 2,500-byte
+#     body line and a 1,200-byte Subject verify at the sink, relaxed and
+#     simple;
 #   - SIGHUP with a key that must be refused keeps the running keys;
 #   - a message that cannot be signed (header section over
 #     dkim_max_header_size) is tempfailed, or with dkim_failure_mode =
@@ -31,7 +35,7 @@ command -v openssl >/dev/null || pw_skip_all "openssl not installed"
 have_perl=1
 perl -MMail::DKIM::Verifier -e 1 2>/dev/null || have_perl=0
 pw_harness_init
-pw_plan 29
+pw_plan 38
 
 # --- keys, tables, DNS records ------------------------------------------------------
 
@@ -116,6 +120,28 @@ make_message() {	# FILE FROM-DOMAIN SUBJECT
 	} >"$1"
 }
 
+# A message with a 2,500-byte body line and a 1,200-byte Subject line,
+# without a space where Postfix will break them.
+long_message() {	# FILE SUBJECT
+	{
+		printf 'From: Sender <sender@example.com>\n'
+		printf 'To: Rcpt <rcpt@remote.example>\n'
+		printf 'Subject: %s-%s\n' "$2" "$(head -c 1200 /dev/zero | tr '\0' s)"
+		printf 'Date: Fri, 27 Nov 2026 04:00:00 +0000\n'
+		printf 'Message-ID: <%s.%s@example.com>\n' "$2" "$$"
+		printf '\n'
+		printf 'short line\n'
+		printf '%s  %s\n' "$(head -c 1500 /dev/zero | tr '\0' a)" \
+		    "$(head -c 1000 /dev/zero | tr '\0' b)"
+		printf 'short line again\n'
+	} >"$1"
+}
+# The sink copy shows a line Postfix broke: 998 octets, then " ...".
+broken() {
+	tr -d '\r' <"$1" | awk 'prev == 998 && /^ / { found = 1 }
+	    { prev = length } END { exit !found }'
+}
+
 # send NAME FILE SWAKS-ARGS...: sets qid and got (the sink copy, CRLF).
 n=0
 send() {
@@ -185,6 +211,16 @@ if send "authenticated" "$PW_TMP/m1.eml" --xclient-login k_e2e; then
 	fi
 fi
 
+# --- 1b. lines over smtp_line_length_limit, relaxed --------------------------------------
+
+long_message "$PW_TMP/m1b.eml" long
+if send "long lines" "$PW_TMP/m1b.eml" --xclient-login k_e2e; then
+	pw_check "long lines: Postfix broke them on the way to the sink" \
+	    broken "$got"
+	pw_is "long lines: two DKIM-Signature fields" "$(nsigs "$got")" 2
+	verify_both "long lines (relaxed)" "$got"
+fi
+
 # --- 2. unauthenticated inbound mail: unsigned, untouched ---------------------------------
 
 make_message "$PW_TMP/m2.eml" example.com inbound
@@ -237,6 +273,11 @@ if send "simple/simple after SIGHUP" "$PW_TMP/m5.eml" --xclient-login k_e2e; the
 		pw_not_ok "simple/simple: c=simple/simple" "$(head -n 12 "$got")"
 	fi
 	verify_both "simple/simple" "$got"
+fi
+long_message "$PW_TMP/m5b.eml" longsimple
+if send "long lines, simple/simple" "$PW_TMP/m5b.eml" --xclient-login k_e2e; then
+	pw_check "long lines, simple: Postfix broke them" broken "$got"
+	verify_both "long lines (simple/simple)" "$got"
 fi
 
 # --- 6. SIGHUP with a key that must be refused -----------------------------------------------

@@ -8,6 +8,9 @@
  * chunks, and the two must be the same bytes.  Outputs must keep the
  * rules' invariants: relaxed never writes a tab, two spaces in a row or
  * white space before a line end, and no body ends with an empty line.
+ * The body is also broken into lines as Postfix's SMTP client sends them
+ * (lib/smtp_lines.c, a limit of 2 to 17 from the seed), in one piece and
+ * in chunks: the same bytes, and no line longer than the limit.
  */
 #include "config.h"
 
@@ -17,6 +20,7 @@
 
 #include "buf.h"
 #include "dkim_canon.h"
+#include "smtp_lines.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -84,6 +88,54 @@ body(enum pw_dkim_canon c, const uint8_t *p, size_t len, uint32_t seed)
 	pw_buf_free(&parts);
 }
 
+/* No line (up to CRLF) longer than limit. */
+static void
+check_lines(const struct pw_buf *b, size_t limit)
+{
+	size_t i, col = 0;
+
+	for (i = 0; i < b->len; i++) {
+		if (b->data[i] == '\r' && i + 1 < b->len &&
+		    b->data[i + 1] == '\n') {
+			col = 0;
+			i++;
+			continue;
+		}
+		if (++col > limit)
+			__builtin_trap();
+	}
+}
+
+static void
+lines(const uint8_t *p, size_t len, uint32_t seed)
+{
+	struct pw_smtp_lines sl;
+	struct pw_buf whole, parts;
+	size_t limit = 2 + seed % 16, pos = 0, n;
+
+	pw_buf_init(&whole, 1 << 24);
+	pw_buf_init(&parts, 1 << 24);
+	pw_smtp_lines_init(&sl, limit);
+	pw_smtp_lines_update(&sl, p, len, collect, &whole);
+	pw_smtp_lines_final(&sl, collect, &whole);
+	pw_smtp_lines_init(&sl, limit);
+	while (pos < len) {
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % 7;
+		if (n > len - pos)
+			n = len - pos;
+		pw_smtp_lines_update(&sl, p + pos, n, collect, &parts);
+		pos += n;
+	}
+	pw_smtp_lines_final(&sl, collect, &parts);
+	if (parts.len != whole.len ||
+	    memcmp(parts.data, whole.data, whole.len) != 0)
+		__builtin_trap();
+	check_lines(&whole, limit);
+	pw_buf_free(&whole);
+	pw_buf_free(&parts);
+}
+
 static void
 field(const char *p, size_t len)
 {
@@ -145,5 +197,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    seed);
 	body(PW_DKIM_CANON_RELAXED, (const uint8_t *)msg + pos, len - pos,
 	    seed);
+	lines((const uint8_t *)msg + pos, len - pos, seed);
 	return 0;
 }

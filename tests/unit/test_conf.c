@@ -100,6 +100,9 @@ test_errors_name_file_line_and_setting(void **state)
 	    "test.conf:3: redis_database: not a number in the allowed range");
 	expect_error("redis_database = 12abc\n",
 	    "test.conf:1: redis_database: not a number in the allowed range");
+	expect_error("dkim_line_length_limit = 1\n",
+	    "test.conf:1: dkim_line_length_limit: expected 0 (off) or 2 or "
+	    "more");
 	expect_error("redis_command_timeout = soon\n",
 	    "test.conf:1: redis_command_timeout: not a time "
 	    "(examples: 250ms, 10s, 5m, 1h, 1d)");
