@@ -7,15 +7,56 @@
 #   PW_BUILDDIR=/path/to/build tests/bench/bench-policyd.sh [REQUESTS]
 #
 # Everything runs on loopback in a temp dir (tests/harness/harness.sh):
-# a private Redis on a unix socket, the policy servers on free ports; all
-# are stopped by pid at the end.
+# private Redis instances on unix sockets, the policy servers on free
+# ports; all are stopped by pid at the end.
+#
+# Environment:
+#   BENCH_PARTS      which parts run, in this order (default
+#                    "main ab sweep"):
+#                    main   the table of scenarios (one run each), then
+#                           postfwd2 and policyd-rate-limit;
+#                    ab     empty store against 100,000 keys + 1,000,000
+#                           suppressions (the 10% target): two Redis and
+#                           two policyd, loaded alike but for the bulk,
+#                           per-key rate limit at 100 conns, REQUESTS per
+#                           run, rounds alternating which store goes first;
+#                           req/s per round, medians, the ratio big/empty,
+#                           and CPU microseconds per request of each
+#                           redis-server and policyd and of the machine;
+#                    sweep  open loop, every rule active, 100 conns, one
+#                           row per offered rate (the p99 < 2 ms target),
+#                           with CPU microseconds per request.
+#   BENCH_AB_ROUNDS  rounds of the A/B (default 5)
+#   BENCH_SWEEP      offered rates of the sweep, req/s (default
+#                    "1000 2000 3000 4000 5000 6000 8000")
+#   BENCH_SWEEP_SECS seconds per sweep row: requests = rate x this
+#                    (default 10)
+#   PW_BENCH_TIMEOUT policyd's redis_command_timeout (default 2s)
+#
+# The ab and sweep parts each get fresh Redis instances and daemons, and
+# the main part's Redis is stopped before them, so no part runs against
+# keys (or their expiry) left by another.  CPU time is utime + stime of
+# /proc/PID/stat, the machine's the CPUs' elapsed time less idle, iowait
+# and steal of /proc/stat (tests/bench/cpu.sh).
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/bench/cpu.sh"
 
+N=${1:-100000}
+PARTS=${BENCH_PARTS:-main ab sweep}
+for part in $PARTS; do
+	case $part in
+	main|ab|sweep) ;;
+	*)	echo "BENCH_PARTS: unknown part $part (main ab sweep)" >&2
+		exit 2 ;;
+	esac
+done
 pw_require_root_tools
 pw_harness_init
-N=${1:-100000}
+AB_ROUNDS=${BENCH_AB_ROUNDS:-5}
+SWEEP=${BENCH_SWEEP:-1000 2000 3000 4000 5000 6000 8000}
+SWEEP_SECS=${BENCH_SWEEP_SECS:-10}
 BENCH=$PW_TMP/bench_policy
 cc -O2 -D_GNU_SOURCE -o "$BENCH" "$PW_SRCDIR/tests/bench/bench_policy.c" ||
     pw_bail "cannot build bench_policy"
@@ -30,137 +71,353 @@ run() {	# LABEL ARGS...
 echo "# $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
 echo "# $(redis-server --version | cut -d' ' -f1-3), requests per run: $N"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# parts: $PARTS"
+ulimit -n 8192
 
-# --- postwarden-policyd -------------------------------------------------------
+# --- helpers -----------------------------------------------------------------
+
+declare -A RSOCK=()	# Redis instance NAME -> its unix socket
+declare -A PEP=()	# policyd NAME -> its endpoint
+
+# Start one more private redis-server NAME, like pw_redis_start's (no TCP,
+# no persistence), in $PW_TMP/redis-NAME, recorded as redis-NAME;
+# RSOCK[NAME] is its socket.  (pw_redis_start can start only one.)
+bench_redis_start() {	# NAME
+	local name=$1 dir=$PW_TMP/redis-$1
+	mkdir -p "$dir" && chmod 0755 "$dir"
+	RSOCK[$name]=$dir/redis.sock
+	redis-server --port 0 --unixsocket "${RSOCK[$name]}" \
+	    --unixsocketperm 777 --daemonize no --save '' \
+	    --appendonly no --dir "$dir" --logfile "$dir/redis.log" \
+	    --pidfile '' </dev/null >/dev/null 2>&1 &
+	pw__record "redis-$name" $!
+	pw_wait_until "redis-server $name to answer PING" "$PW_TIMEOUT" \
+	    bench_redis_ping "${RSOCK[$name]}" ||
+	    pw_bail "redis-server $name did not start"
+}
+
+bench_redis_ping() {	# SOCKET
+	[ "$(redis-cli -s "$1" ping 2>/dev/null)" = PONG ]
+}
+
+# Start one more postwarden-policyd NAME on a free 127.0.0.1 port (TCP,
+# as the main part's), using the Redis on REDIS_SOCK; PEP[NAME] is its
+# endpoint.  (pw_policyd_start_extra listens on a unix socket only.)
+bench_policyd_start() {	# NAME REDIS_SOCK
+	local name=$1 bin=$PW_BUILDDIR/policyd/postwarden-policyd port conf
+	local pid
+	[ -x "$bin" ] || pw_bail "$bin not built"
+	port=$(pw_free_port) || pw_bail "cannot pick a port"
+	conf=$PW_TMP/postwarden-$name.conf
+	cat >"$conf" <<EOF
+# postwarden.conf for policyd $name of the benchmark ($PW_TMP)
+redis_server = unix:$2
+user = nobody
+log_level = notice
+policyd_listen = inet:127.0.0.1:$port
+policyd_pid_file = $PW_TMP/$name.pid
+redis_command_timeout = ${PW_BENCH_TIMEOUT:-2s}
+EOF
+	chmod 0644 "$conf"
+	"$bin" -f -c "$conf" </dev/null >>"$PW_TMP/$name.log" 2>&1 &
+	pid=$!
+	pw__record "$name" "$pid"
+	PW_EXTRA_DAEMON_LOGS+=("$PW_TMP/$name.log")
+	PEP[$name]=inet:127.0.0.1:$port
+	pw_wait_until "$name to accept connections on ${PEP[$name]}" \
+	    "$PW_TIMEOUT" pw__daemon_up "$pid" "${PEP[$name]}" 3>&1 ||
+	    pw_bail "$name did not start (see $PW_TMP/$name.log)"
+}
+
+# Tenant "bench" with 10 keys: every rule active.
+bench_load_all() {	# REDIS_SOCK
+	local s=$1 i
+	redis-cli -s "$s" HSET 'pw:{bench}:tenant' status active \
+	    quota_day 2000000000 quota_hour 2000000000 \
+	    quota_month 2000000000 rate 1000000 burst 1000000 \
+	    max_size 100000000 >/dev/null
+	redis-cli -s "$s" HSET 'pw:{rate}:tenant' status active >/dev/null
+	for i in $(seq 0 9); do
+		redis-cli -s "$s" HSET "pw:key:k_bench$i" tenant bench >/dev/null
+		redis-cli -s "$s" HSET "pw:{bench}:key:k_bench$i" status active \
+		    quota_day 2000000000 quota_hour 2000000000 \
+		    quota_month 2000000000 rate 1000000 burst 1000000 >/dev/null
+	done
+	redis-cli -s "$s" HSET 'pw:{bench}:supp' '@blocked.example' \
+	    'manual|cli|1|0' >/dev/null
+}
+
+# Tenant "rate" with the 10 keys: only a per-key rate limit.
+bench_load_rate() {	# REDIS_SOCK
+	local s=$1 i
+	redis-cli -s "$s" HSET 'pw:{rate}:tenant' status active >/dev/null
+	for i in $(seq 0 9); do
+		redis-cli -s "$s" HSET "pw:key:k_bench$i" tenant rate >/dev/null
+		redis-cli -s "$s" HSET "pw:{rate}:key:k_bench$i" status active \
+		    rate 1000000 burst 1000000 >/dev/null
+	done
+}
+
+# 99,990 more keys of tenant "rate" and 1,000,000 suppression entries.
+bench_load_big() {	# REDIS_SOCK
+	awk 'BEGIN {
+		for (i = 10; i < 100000; i++) {
+			printf "HSET pw:key:k_bench%d tenant rate\n", i
+			printf "HSET pw:{rate}:key:k_bench%d status active rate 1000000 burst 1000000\n", i
+		}
+		for (i = 0; i < 1000000; i++)
+			printf "HSET pw:{rate}:supp user%d@example.net manual|bench|1|0\n", i
+	}' | redis-cli -s "$1" --pipe >/dev/null
+}
+
+# A field KEY=VALUE of a bench_policy result line (VALUE without a unit).
+field() {	# KEY LINE
+	sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"
+}
+
+# --- main: postwarden-policyd, postfwd2, policyd-rate-limit ---------------
 # Tenant "bench" with 10 keys: every rule active.  Tenant "rate" with 10
 # keys: only a per-key rate limit, the job postfwd2 and policyd-rate-limit
 # do below.  Connections: 1, 16, 100, 500, as issue 3 asks.
-ulimit -n 8192
-pw_redis_start
-pw_redis_cli HSET 'pw:{bench}:tenant' status active quota_day 2000000000 \
-    quota_hour 2000000000 quota_month 2000000000 rate 1000000 \
-    burst 1000000 max_size 100000000 >/dev/null
-pw_redis_cli HSET 'pw:{rate}:tenant' status active >/dev/null
-for i in $(seq 0 9); do
-	pw_redis_cli HSET "pw:key:k_bench$i" tenant bench >/dev/null
-	pw_redis_cli HSET "pw:{bench}:key:k_bench$i" status active \
-	    quota_day 2000000000 quota_hour 2000000000 \
-	    quota_month 2000000000 rate 1000000 burst 1000000 >/dev/null
-done
-pw_redis_cli HSET 'pw:{bench}:supp' '@blocked.example' 'manual|cli|1|0' \
-    >/dev/null
-port=$(pw_free_port)
-# A generous command timeout: this measures throughput, not the fail mode
-# (on a loaded machine the default 250ms trips and answers 451 4.3.0).
-pw_daemon_start policyd "log_level = notice" \
-    "policyd_listen = inet:127.0.0.1:$port" "redis_command_timeout = ${PW_BENCH_TIMEOUT:-2s}"
-EP=inet:127.0.0.1:$port
-PD_PID=${PW_PIDS[policyd]}
-echo "| server, scenario | result |"
-echo "|---|---|"
-run "postwarden, unauthenticated (no Redis), 100 conns" -c 100 -n "$N" -k 0 "$EP"
-for c in 1 16 100 500; do
-	run "postwarden, RCPT all rules, $c conns" -c "$c" -n "$N" -k 10 \
-	    -T "a$c" "$EP"
-done
-run "postwarden, RCPT x5 + END-OF-MESSAGE, 100 conns" -c 100 -n "$N" -k 10 \
-    -e 5 -T c "$EP"
-# Open loop: 100 connections offered a fixed rate (-r), as a fleet of
-# smtpd processes whose clients are not all at RCPT at once; latency
-# counts from when each request was due.
-for r in 5000 10000 20000; do
-	run "postwarden, RCPT all rules, 100 conns, open loop at $r req/s" \
-	    -c 100 -n "$N" -k 10 -r "$r" -T "o$r" "$EP"
-done
-
-# Switch the ten keys to tenant "rate" (rate limit only).
-for i in $(seq 0 9); do
-	pw_redis_cli HSET "pw:key:k_bench$i" tenant rate >/dev/null
-	pw_redis_cli HSET "pw:{rate}:key:k_bench$i" status active \
-	    rate 1000000 burst 1000000 >/dev/null
-done
-pw_daemon_stop policyd
-pw_daemon_start policyd "log_level = notice" \
-    "policyd_listen = inet:127.0.0.1:$port" "redis_command_timeout = ${PW_BENCH_TIMEOUT:-2s}"
-PD_PID=${PW_PIDS[policyd]}
-for c in 1 16 100 500; do
-	run "postwarden, per-key rate limit only, $c conns" -c "$c" -n "$N" \
-	    -k 10 -T "r$c" "$EP"
-done
-
-# The same with 100,000 keys and 1,000,000 suppression entries loaded.
-awk 'BEGIN {
-	for (i = 10; i < 100000; i++) {
-		printf "HSET pw:key:k_bench%d tenant rate\n", i
-		printf "HSET pw:{rate}:key:k_bench%d status active rate 1000000 burst 1000000\n", i
-	}
-	for (i = 0; i < 1000000; i++)
-		printf "HSET pw:{rate}:supp user%d@example.net manual|bench|1|0\n", i
-}' | pw_redis_cli --pipe >/dev/null
-echo "# loaded: $(pw_redis_cli DBSIZE) keys, $(pw_redis_cli HLEN 'pw:{rate}:supp') suppressions"
-run "postwarden, per-key rate limit only, 100 conns, 100000 keys + 1000000 suppressions" \
-    -c 100 -n "$N" -k 10 -T "big" "$EP"
-
-# RSS with 1,000 connections open.
-run "postwarden, per-key rate limit only, 1000 conns" -c 1000 -n "$N" \
-    -k 10 -T "r1000" "$EP"
-echo "# postwarden-policyd peak RSS: $(awk '/^VmHWM/ { print $2, $3 }' "/proc/$PD_PID/status")"
-pw_daemon_stop policyd
-
-# --- postfwd2: a per-SASL-user recipient limit (rcpt()) --------------------
-if command -v postfwd2 >/dev/null; then
+part_main() {
+	pw_redis_start
+	bench_load_all "$PW_REDIS_SOCK"
 	port=$(pw_free_port)
-	cport=$(pw_free_port)
-	echo 'id=R1; sasl_username=~.; action=rcpt(sasl_username/2000000000/86400/450 4.7.1 quota)' \
-	    >"$PW_TMP/postfwd.cf"
-	postfwd2 -n -f "$PW_TMP/postfwd.cf" -i 127.0.0.1 -p "$port" \
-	    --cache_interface 127.0.0.1 --cache_port "$cport" -u nobody \
-	    -g nogroup --pidfile "$PW_TMP/postfwd.pid" --norulelog \
-	    --min_servers 105 --max_servers 110 \
-	    >/dev/null 2>&1
-	if pw_wait_until "postfwd2 on $port" 20 bash -c \
-	    "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
-		for c in 16 100; do
-			run "postfwd2 1.35, rcpt() per sasl_username, $c conns" \
-			    -c "$c" -n "$((N / 5))" -k 10 "inet:127.0.0.1:$port"
-		done
-	fi
-	[ -r "$PW_TMP/postfwd.pid" ] && kill "$(cat "$PW_TMP/postfwd.pid")"
-fi
+	# A generous command timeout: this measures throughput, not the fail mode
+	# (on a loaded machine the default 250ms trips and answers 451 4.3.0).
+	pw_daemon_start policyd "log_level = notice" \
+	    "policyd_listen = inet:127.0.0.1:$port" "redis_command_timeout = ${PW_BENCH_TIMEOUT:-2s}"
+	EP=inet:127.0.0.1:$port
+	PD_PID=${PW_PIDS[policyd]}
+	echo "| server, scenario | result |"
+	echo "|---|---|"
+	run "postwarden, unauthenticated (no Redis), 100 conns" -c 100 -n "$N" -k 0 "$EP"
+	for c in 1 16 100 500; do
+		run "postwarden, RCPT all rules, $c conns" -c "$c" -n "$N" -k 10 \
+		    -T "a$c" "$EP"
+	done
+	run "postwarden, RCPT x5 + END-OF-MESSAGE, 100 conns" -c 100 -n "$N" -k 10 \
+	    -e 5 -T c "$EP"
+	# Open loop: 100 connections offered a fixed rate (-r), as a fleet of
+	# smtpd processes whose clients are not all at RCPT at once; latency
+	# counts from when each request was due.
+	for r in 5000 10000 20000; do
+		run "postwarden, RCPT all rules, 100 conns, open loop at $r req/s" \
+		    -c 100 -n "$N" -k 10 -r "$r" -T "o$r" "$EP"
+	done
 
-# --- policyd-rate-limit: per-SASL-user limit, SQLite -------------------------
-if command -v policyd-rate-limit >/dev/null; then
-	port=$(pw_free_port)
-	mkdir -p "$PW_TMP/prl" && chown nobody "$PW_TMP/prl"
-	cat >"$PW_TMP/prl.yaml" <<EOC
-debug: False
-user: "nobody"
-group: "nogroup"
-pidfile: "$PW_TMP/prl/prl.pid"
-sqlite_config:
-    database: "$PW_TMP/prl/db.sqlite3"
-backend: 0
-SOCKET: ["127.0.0.1", $port]
-limits:
-    - [2000000000, 86400]
-limits_by_id: {}
-limit_by_sasl: True
-limit_by_sender: False
-limit_by_ip: False
-limited_networks: []
-success_action: "dunno"
-fail_action: "defer_if_permit Rate limit reach, retry later"
-db_error_action: "dunno"
-report: False
-delay_to_close: 300
-EOC
-	policyd-rate-limit -f "$PW_TMP/prl.yaml" >"$PW_TMP/prl.log" 2>&1 &
-	pw__record prl $!
-	if pw_wait_until "policyd-rate-limit on $port" 20 bash -c \
-	    "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
-		for c in 16 100; do
-			run "policyd-rate-limit 1.0.1.1 (SQLite), $c conns" \
-			    -c "$c" -n "$((N / 20))" -k 10 "inet:127.0.0.1:$port"
-		done
+	# Switch the ten keys to tenant "rate" (rate limit only).
+	bench_load_rate "$PW_REDIS_SOCK"
+	pw_daemon_stop policyd
+	pw_daemon_start policyd "log_level = notice" \
+	    "policyd_listen = inet:127.0.0.1:$port" "redis_command_timeout = ${PW_BENCH_TIMEOUT:-2s}"
+	PD_PID=${PW_PIDS[policyd]}
+	for c in 1 16 100 500; do
+		run "postwarden, per-key rate limit only, $c conns" -c "$c" -n "$N" \
+		    -k 10 -T "r$c" "$EP"
+	done
+
+	# The same with 100,000 keys and 1,000,000 suppression entries loaded
+	# (one run, after the runs above: the ab part measures this properly).
+	bench_load_big "$PW_REDIS_SOCK"
+	echo "# loaded: $(pw_redis_cli DBSIZE) keys, $(pw_redis_cli HLEN 'pw:{rate}:supp') suppressions"
+	run "postwarden, per-key rate limit only, 100 conns, 100000 keys + 1000000 suppressions" \
+	    -c 100 -n "$N" -k 10 -T "big" "$EP"
+
+	# RSS with 1,000 connections open.
+	run "postwarden, per-key rate limit only, 1000 conns" -c 1000 -n "$N" \
+	    -k 10 -T "r1000" "$EP"
+	echo "# postwarden-policyd peak RSS: $(awk '/^VmHWM/ { print $2, $3 }' "/proc/$PD_PID/status")"
+	pw_daemon_stop policyd
+	# Its Redis (1.1M keys, expiring transaction keys) would disturb the
+	# parts that follow.
+	pw__stop_pid redis 10
+	PW_REDIS_SOCK=
+
+	# --- postfwd2: a per-SASL-user recipient limit (rcpt()) ----------------
+	if command -v postfwd2 >/dev/null; then
+		port=$(pw_free_port)
+		cport=$(pw_free_port)
+		echo 'id=R1; sasl_username=~.; action=rcpt(sasl_username/2000000000/86400/450 4.7.1 quota)' \
+		    >"$PW_TMP/postfwd.cf"
+		postfwd2 -n -f "$PW_TMP/postfwd.cf" -i 127.0.0.1 -p "$port" \
+		    --cache_interface 127.0.0.1 --cache_port "$cport" -u nobody \
+		    -g nogroup --pidfile "$PW_TMP/postfwd.pid" --norulelog \
+		    --min_servers 105 --max_servers 110 \
+		    >/dev/null 2>&1
+		if pw_wait_until "postfwd2 on $port" 20 bash -c \
+		    "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+			for c in 16 100; do
+				run "postfwd2 1.35, rcpt() per sasl_username, $c conns" \
+				    -c "$c" -n "$((N / 5))" -k 10 "inet:127.0.0.1:$port"
+			done
+		fi
+		[ -r "$PW_TMP/postfwd.pid" ] && kill "$(cat "$PW_TMP/postfwd.pid")"
 	fi
-fi
+
+	# --- policyd-rate-limit: per-SASL-user limit, SQLite -----------------
+	if command -v policyd-rate-limit >/dev/null; then
+		port=$(pw_free_port)
+		mkdir -p "$PW_TMP/prl" && chown nobody "$PW_TMP/prl"
+		cat >"$PW_TMP/prl.yaml" <<-EOC
+	debug: False
+	user: "nobody"
+	group: "nogroup"
+	pidfile: "$PW_TMP/prl/prl.pid"
+	sqlite_config:
+	    database: "$PW_TMP/prl/db.sqlite3"
+	backend: 0
+	SOCKET: ["127.0.0.1", $port]
+	limits:
+	    - [2000000000, 86400]
+	limits_by_id: {}
+	limit_by_sasl: True
+	limit_by_sender: False
+	limit_by_ip: False
+	limited_networks: []
+	success_action: "dunno"
+	fail_action: "defer_if_permit Rate limit reach, retry later"
+	db_error_action: "dunno"
+	report: False
+	delay_to_close: 300
+	EOC
+		policyd-rate-limit -f "$PW_TMP/prl.yaml" >"$PW_TMP/prl.log" 2>&1 &
+		pw__record prl $!
+		if pw_wait_until "policyd-rate-limit on $port" 20 bash -c \
+		    "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+			for c in 16 100; do
+				run "policyd-rate-limit 1.0.1.1 (SQLite), $c conns" \
+				    -c "$c" -n "$((N / 20))" -k 10 "inet:127.0.0.1:$port"
+			done
+		fi
+		pw__stop_pid prl 10
+	fi
+}
+
+# --- ab: empty store against 100,000 keys + 1,000,000 suppressions -------
+# Two Redis and two policyd, loaded alike (tenant "rate", its 10 keys),
+# "big" also with the bulk; the per-key rate limit scenario at 100 conns,
+# each run with a fresh tag, rounds alternating which goes first.  CPU is
+# counted for the pair being driven (the other pair is idle).
+
+declare -A AB_RPS=() AB_REQ=() AB_TR=() AB_TP=() AB_TS=()
+AB_LAST=
+
+# ab_run STORE TAG [warmup]: one run against STORE (empty|big), its output
+# line appended to $PW_TMP/ab.raw.  Unless "warmup", its figures are
+# added to the totals and AB_LAST is "req/s redis_us policyd_us machine_us"
+# (CPU microseconds per request).
+ab_run() {
+	local s=$1 tag=$2 rpid ppid out rps req
+	rpid=${PW_PIDS[redis-ab-$s]}
+	ppid=${PW_PIDS[policyd-ab-$s]}
+	bench_cpu_begin "$rpid" "$ppid"
+	out=$("$BENCH" -t 300 -c 100 -n "$N" -k 10 -T "$tag" \
+	    "${PEP[policyd-ab-$s]}" 2>&1) ||
+	    pw_bail "bench_policy against the $s store failed: $out"
+	bench_cpu_end "$rpid" "$ppid"
+	echo "# $tag $s: $out" >>"$PW_TMP/ab.raw"
+	[ "${3:-}" = warmup ] && return 0
+	rps=$(field rps "$out")
+	req=$(field requests "$out")
+	AB_RPS[$s]+="$rps "
+	AB_REQ[$s]=$((${AB_REQ[$s]:-0} + req))
+	AB_TR[$s]=$((${AB_TR[$s]:-0} + $(bench_cpu_ticks_of "$rpid")))
+	AB_TP[$s]=$((${AB_TP[$s]:-0} + $(bench_cpu_ticks_of "$ppid")))
+	AB_TS[$s]=$((${AB_TS[$s]:-0} + $(bench_cpu_sys_busy_us)))
+	AB_LAST="$rps $(bench_cpu_us "$rpid" "$req")"
+	AB_LAST+=" $(bench_cpu_us "$ppid" "$req") $(bench_cpu_sys_us "$req")"
+}
+
+part_ab() {
+	local s r order e b ratio ratios='' me mb sock
+	declare -A got=()
+	echo
+	echo "# --- ab: per-key rate limit only, 100 conns, $N requests per run, $AB_ROUNDS rounds"
+	for s in empty big; do
+		bench_redis_start "ab-$s"
+		bench_load_rate "${RSOCK[ab-$s]}"
+	done
+	bench_load_big "${RSOCK[ab-big]}"
+	for s in empty big; do
+		sock=${RSOCK[ab-$s]}
+		echo "# $s store: $(redis-cli -s "$sock" DBSIZE) keys, $(redis-cli -s "$sock" HLEN 'pw:{rate}:supp') suppressions, used_memory $(redis-cli -s "$sock" INFO memory | sed -n 's/^used_memory_human:\([^[:space:]]*\).*/\1/p')"
+		bench_policyd_start "policyd-ab-$s" "$sock"
+	done
+	# One run each first, not counted: connections, caches, the rehash
+	# of the big hashes.
+	for s in empty big; do
+		ab_run "$s" "abw$s" warmup
+	done
+	echo "| round | order | empty req/s | big req/s | big/empty | empty µs/req (redis, policyd, machine) | big µs/req (redis, policyd, machine) |"
+	echo "|---|---|---|---|---|---|---|"
+	for r in $(seq 1 "$AB_ROUNDS"); do
+		if [ $((r % 2)) = 1 ]; then order="empty big"; else order="big empty"; fi
+		for s in $order; do
+			ab_run "$s" "ab$r$s"
+			got[$s]=$AB_LAST
+		done
+		e=${got[empty]%% *}
+		b=${got[big]%% *}
+		ratio=$(awk -v b="$b" -v e="$e" 'BEGIN { printf "%.3f", b / e }')
+		ratios+="$ratio "
+		printf '| %d | %s | %s | %s | %s | %s | %s |\n' "$r" \
+		    "${order// /, }" "$e" "$b" "$ratio" \
+		    "${got[empty]#* }" "${got[big]#* }"
+	done
+	echo
+	echo "| store | req/s per round | median req/s | redis µs/req | policyd µs/req | machine µs/req |"
+	echo "|---|---|---|---|---|---|"
+	for s in empty big; do
+		printf '| %s | %s | %s | %s | %s | %s |\n' "$s" "${AB_RPS[$s]% }" \
+		    "$(bench_median "${AB_RPS[$s]}")" \
+		    "$(bench_ticks_us "${AB_TR[$s]}" "${AB_REQ[$s]}")" \
+		    "$(bench_ticks_us "${AB_TP[$s]}" "${AB_REQ[$s]}")" \
+		    "$(bench_per "${AB_TS[$s]}" "${AB_REQ[$s]}")"
+	done
+	me=$(bench_median "${AB_RPS[empty]}")
+	mb=$(bench_median "${AB_RPS[big]}")
+	echo "# big/empty: ratio of the median req/s $(awk -v b="$mb" -v e="$me" 'BEGIN { printf "%.3f", b / e }'), median of the per-round ratios $(bench_median "$ratios") (target: >= 0.90)"
+	echo "# (µs/req over all rounds: CPU time of the process / requests; machine: busy time of all CPUs, load generator included)"
+	cat "$PW_TMP/ab.raw"
+	for s in empty big; do
+		pw__stop_pid "policyd-ab-$s" 10
+		pw__stop_pid "redis-ab-$s" 10
+	done
+}
+
+# --- sweep: open loop, every rule active, 100 conns, rising offered rate -------
+# Read the highest rate whose p99 is under 2 ms.  Each row runs about
+# BENCH_SWEEP_SECS seconds (rate x seconds requests), with a fresh tag.
+part_sweep() {
+	local r n out rpid ppid
+	echo
+	echo "# --- sweep: RCPT all rules, 100 conns, open loop, ~$SWEEP_SECS s per rate"
+	bench_redis_start sweep
+	bench_load_all "${RSOCK[sweep]}"
+	bench_policyd_start policyd-sweep "${RSOCK[sweep]}"
+	rpid=${PW_PIDS[redis-sweep]}
+	ppid=${PW_PIDS[policyd-sweep]}
+	# Not counted: connections and caches.
+	"$BENCH" -t 300 -c 100 -n 2000 -k 10 -T sw0 "${PEP[policyd-sweep]}" \
+	    >/dev/null 2>&1 || pw_bail "sweep warm-up run failed"
+	echo "| server, scenario | result | CPU µs/req |"
+	echo "|---|---|---|"
+	for r in $SWEEP; do
+		n=$(awk -v r="$r" -v s="$SWEEP_SECS" 'BEGIN { printf "%d", r * s }')
+		bench_cpu_begin "$rpid" "$ppid"
+		out=$("$BENCH" -t 300 -c 100 -n "$n" -k 10 -r "$r" -T "sw$r" \
+		    "${PEP[policyd-sweep]}" 2>&1) || out="FAILED: $out"
+		bench_cpu_end "$rpid" "$ppid"
+		printf '| %s | %s | redis=%s policyd=%s machine=%s |\n' \
+		    "postwarden, RCPT all rules, 100 conns, open loop at $r req/s" \
+		    "$out" "$(bench_cpu_us "$rpid" "$n")" \
+		    "$(bench_cpu_us "$ppid" "$n")" "$(bench_cpu_sys_us "$n")"
+	done
+	pw__stop_pid policyd-sweep 10
+	pw__stop_pid redis-sweep 10
+}
+
+for part in $PARTS; do
+	"part_$part"
+done

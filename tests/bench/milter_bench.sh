@@ -7,6 +7,29 @@
 #
 #   PW_BUILDDIR=/path/to/build tests/bench/milter_bench.sh [MESSAGES]
 #
+# Environment:
+#   BENCH_MODES   filters to run (default "null opendkim rsa ed25519 dual"):
+#                 null (tests/bench/milter_null.c, the libmilter floor),
+#                 opendkim, and postwarden-milter signing with rsa,
+#                 ed25519 or dual (both)
+#   BENCH_BODIES  body sizes in bytes (default "2048 65536")
+#   BENCH_CONNS   connections (default "1 8 32")
+#   BENCH_ROUNDS  rounds (default 1): each round runs every body and
+#                 connection count, and for each of them every mode, one
+#                 after the other (the mode order reversed every other
+#                 round), so that a disturbance of the machine hits no
+#                 mode alone
+#
+# All filters are started once, each on its own socket, and run side by
+# side (an idle one costs nothing).  Each result line (also in
+# $PW_TMP/results, printed at the end) is the name, milter_load's line,
+# the filter's peak RSS so far (VmHWM: the maximum over the rows run
+# before, in all rounds), CPU microseconds per message of the filter
+# process (all threads), redis-server, the load generator and the whole
+# machine (tests/bench/cpu.sh), and the round.  Then a table of medians
+# over the rounds per filter, body and connections, with the ratio to the
+# null filter.
+#
 # Needs: a built postwarden-milter, gcc, libmilter-dev, redis-server,
 # openssl, opendkim (Debian package opendkim).  Every process it starts is
 # stopped by pid on exit (tests/harness/harness.sh).
@@ -14,9 +37,26 @@
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
 . "$PW_SRCDIR/tests/bench/opendkim.sh"
+. "$PW_SRCDIR/tests/bench/cpu.sh"
 
 N=${1:-20000}
-command -v opendkim >/dev/null || pw_skip_all "opendkim not installed"
+MODES=${BENCH_MODES:-null opendkim rsa ed25519 dual}
+BODIES=${BENCH_BODIES:-2048 65536}
+CONNS=${BENCH_CONNS:-1 8 32}
+ROUNDS=${BENCH_ROUNDS:-1}
+for mode in $MODES; do
+	case $mode in
+	null|opendkim|rsa|ed25519|dual) ;;
+	*)	echo "BENCH_MODES: unknown mode $mode" \
+		    "(null opendkim rsa ed25519 dual)" >&2
+		exit 2 ;;
+	esac
+done
+case " $MODES " in
+*" opendkim "*)
+	command -v opendkim >/dev/null ||
+	    pw_skip_all "opendkim not installed" ;;
+esac
 [ -x "$PW_BUILDDIR/milter/postwarden-milter" ] ||
     pw_skip_all "postwarden-milter not built in $PW_BUILDDIR"
 pw_harness_init
@@ -50,50 +90,178 @@ up() {	# PID SOCKET
 	pw__alive "$1" && pw__unix_accepts "$2"
 }
 
-# run NAME SOCKET PID: one line of results per load, with the milter's
-# peak RSS (VmHWM) after it.  Bodies of 2 KB and 64 KB, 1/8/32
-# connections, as issue 4 asks; BENCH_BODIES overrides the sizes.
-results=$T/results
-run() {
-	local name=$1 sock=$2 pid=$3 c b out rss
-	for b in ${BENCH_BODIES:-2048 65536}; do
-		for c in 1 8 32; do
-			out=$("$B/milter_load" -s "$sock" -c "$c" -n "$N" -m 10 \
-			    -b "$b") || pw_bail "milter_load failed against $name"
-			# A signer that did not sign measured nothing useful.
-			[ "$name" = null ] || [[ $out != *sigs_per_msg=0.00* ]] ||
-			    pw_bail "$name did not sign: $out"
-			rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
-			echo "# $name: $out peak_rss_kb=$rss"
-			echo "$name $out peak_rss_kb=$rss" >>"$results"
+# Start one more postwarden-milter NAME, configured like pw_daemon_start's
+# but on $T/NAME.sock, pid file $T/NAME.pid, log $T/NAME.log, recorded
+# as NAME (pw_daemon_start runs one milter only).  Extra arguments are
+# postwarden.conf lines.
+bench_milter_start() {	# NAME CONF_LINES...
+	local name=$1 bin=$PW_BUILDDIR/milter/postwarden-milter conf line v
+	shift
+	conf=$T/postwarden-$name.conf
+	{
+		echo "# postwarden.conf for milter $name of the benchmark ($T)"
+		pw__daemon_conf_defaults milter | while IFS= read -r line; do
+			v=${line%%=*}
+			v=${v// /}
+			case $v in
+			milter_socket|milter_pid_file) continue ;;
+			esac
+			pw__conf_overridden "$v" "$@" || echo "$line"
 		done
-	done
+		echo "milter_socket = unix:$T/$name.sock"
+		echo "milter_pid_file = $T/$name.pid"
+		printf '%s\n' "$@"
+	} >"$conf"
+	chmod 0644 "$conf"
+	"$bin" -f -c "$conf" </dev/null >>"$T/$name.log" 2>&1 &
+	pw__record "$name" $!
+	PW_EXTRA_DAEMON_LOGS+=("$T/$name.log")
+	pw_wait_until "$name to accept connections on $T/$name.sock" \
+	    "$PW_TIMEOUT" pw__daemon_up "$!" "unix:$T/$name.sock" 3>&1 ||
+	    pw_bail "$name did not start (see $T/$name.log)"
 }
 
-# --- the do-nothing filter --------------------------------------------------------
+# --- the filters, each on its own socket ------------------------------------------
 
-"$B/milter_null" "unix:$T/null.sock" >"$T/null.log" 2>&1 &
-pw__record null $!
-pw_wait_until "milter_null" 10 up "$!" "$T/null.sock" || pw_bail "milter_null"
-run null "$T/null.sock" "${PW_PIDS[null]}"
-pw__stop_pid null 5
+declare -A NAME=() SOCK=() PID=()
+for mode in $MODES; do
+	case $mode in
+	null)
+		"$B/milter_null" "unix:$T/null.sock" >"$T/null.log" 2>&1 &
+		pw__record null $!
+		pw_wait_until "milter_null" 10 up "$!" "$T/null.sock" ||
+		    pw_bail "milter_null"
+		NAME[$mode]=null
+		SOCK[$mode]=$T/null.sock
+		PID[$mode]=${PW_PIDS[null]} ;;
+	opendkim)
+		bench_opendkim_start "$T/keys/rsa.pem" example.com r1
+		NAME[$mode]=opendkim
+		SOCK[$mode]=$T/od/opendkim.sock
+		PID[$mode]=${PW_PIDS[opendkim]} ;;
+	*)
+		bench_milter_start "pw-$mode" "log_level = info" \
+		    "dkim_key_table = $T/keytable" \
+		    "dkim_signing_table = $T/signing-$mode"
+		NAME[$mode]=postwarden-$mode
+		SOCK[$mode]=$T/pw-$mode.sock
+		PID[$mode]=${PW_PIDS[pw-$mode]} ;;
+	esac
+done
 
-# --- OpenDKIM ------------------------------------------------------------------------
+# run MODE BODY CONNS ROUND: one load; one line of results with the
+# filter's peak RSS (VmHWM) and the CPU microseconds per message.
+results=$T/results
+run() {
+	local mode=$1 b=$2 c=$3 r=$4 name=${NAME[$1]} pid=${PID[$1]}
+	local rpid=${PW_PIDS[redis]} out rss lu ls load TIMEFORMAT='%3U %3S'
+	bench_cpu_begin "$pid" "$rpid"
+	{ time "$B/milter_load" -s "${SOCK[$mode]}" -c "$c" -n "$N" -m 10 \
+	    -b "$b" >"$T/load.out" 2>"$T/load.err"; } 2>"$T/load.time" ||
+	    pw_bail "milter_load failed against $name: $(cat "$T/load.err")"
+	bench_cpu_end "$pid" "$rpid"
+	out=$(cat "$T/load.out")
+	# A signer that did not sign measured nothing useful.
+	[ "$name" = null ] || [[ $out != *sigs_per_msg=0.00* ]] ||
+	    pw_bail "$name did not sign: $out"
+	rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+	read -r lu ls <"$T/load.time"
+	load=$(awk -v u="$lu" -v s="$ls" -v n="$N" \
+	    'BEGIN { printf "%.1f", (u + s) * 1e6 / n }')
+	out="$out peak_rss_kb=$rss cpu_filter_us=$(bench_cpu_us "$pid" "$N")"
+	out="$out cpu_redis_us=$(bench_cpu_us "$rpid" "$N") cpu_load_us=$load"
+	out="$out cpu_all_us=$(bench_cpu_sys_us "$N") round=$r"
+	echo "# $name: $out"
+	echo "$name $out" >>"$results"
+}
 
-bench_opendkim_start "$T/keys/rsa.pem" example.com r1
-run opendkim "$T/od/opendkim.sock" "${PW_PIDS[opendkim]}"
-pw__stop_pid opendkim 5
-
-# --- postwarden-milter ---------------------------------------------------------------------
-
-for mode in rsa ed25519 dual; do
-	pw_daemon_start milter "log_level = info" \
-	    "dkim_key_table = $T/keytable" \
-	    "dkim_signing_table = $T/signing-$mode"
-	run "postwarden-$mode" "$T/milter.sock" "${PW_PIDS[milter]}"
-	pw_daemon_stop milter
-	unset "PW_PIDS[milter]"
+echo "# $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+echo "# $N messages per load; modes: $MODES; bodies: $BODIES; conns: $CONNS; rounds: $ROUNDS"
+order=$MODES
+for r in $(seq 1 "$ROUNDS"); do
+	for b in $BODIES; do
+		for c in $CONNS; do
+			for mode in $order; do
+				run "$mode" "$b" "$c" "$r"
+			done
+		done
+	done
+	# Reverse the order of the modes for the next round.
+	# shellcheck disable=SC2086 # one mode per word
+	order=$(printf '%s\n' $order | tac | tr '\n' ' ')
+done
+for mode in $MODES; do
+	pw__alive "${PID[$mode]}" || pw_bail "${NAME[$mode]} died"
 done
 
 echo "# results: $results"
 cat "$results"
+
+# --- medians over the rounds --------------------------------------------------------
+# Per filter, body and connections: median msgs/s (and the range), the
+# median CPU microseconds per message of each part, and the ratios of
+# msgs/s and of the filter's CPU per message to the null filter's.
+names=
+for mode in $MODES; do
+	names="$names ${NAME[$mode]}"
+done
+echo
+echo "| milter | body | conns | rounds | msgs/s (median) | min-max | filter µs/msg | redis µs/msg | load µs/msg | machine µs/msg | msgs/s vs null | filter CPU vs null |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+awk -v names="$names" -v bodies="$BODIES" -v conns="$CONNS" '
+function val(k,    i) {	# the value of field k= on this line
+	for (i = 2; i <= NF; i++)
+		if (index($i, k "=") == 1)
+			return substr($i, length(k) + 2) + 0
+	return ""
+}
+function median(s,    a, n, i, j, t) {
+	n = split(s, a, " ")
+	for (i = 2; i <= n; i++)	# insertion sort, numerically
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	if (n == 0) return ""
+	lo = a[1]; hi = a[n]
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{
+	k = $1 SUBSEP val("body") SUBSEP val("conns")
+	rate[k] = rate[k] " " val("rate")
+	f[k] = f[k] " " val("cpu_filter_us")
+	rd[k] = rd[k] " " val("cpu_redis_us")
+	ld[k] = ld[k] " " val("cpu_load_us")
+	al[k] = al[k] " " val("cpu_all_us")
+	n[k]++
+}
+END {
+	nn = split(names, nm, " ")
+	nb = split(bodies, bd, " ")
+	nc = split(conns, cn, " ")
+	for (b = 1; b <= nb; b++)
+	for (c = 1; c <= nc; c++) {
+		z = "null" SUBSEP bd[b] SUBSEP cn[c]
+		zr = (z in n) ? median(rate[z]) : ""
+		zf = (z in n) ? median(f[z]) : ""
+		for (i = 1; i <= nn; i++) {
+			k = nm[i] SUBSEP bd[b] SUBSEP cn[c]
+			if (!(k in n))
+				continue
+			m = median(rate[k])
+			rlo = lo
+			rhi = hi
+			mf = median(f[k])
+			printf "| %s | %d | %d | %d | %.0f | %.0f-%.0f | %.1f | %.1f | %.1f | %.1f |", \
+			    nm[i], bd[b], cn[c], n[k], m, rlo, rhi, mf, \
+			    median(rd[k]), median(ld[k]), median(al[k])
+			if (zr != "" && zr > 0)
+				printf " %.2f |", m / zr
+			else
+				printf " - |"
+			if (zf != "" && zf > 0)
+				printf " %.2f |\n", mf / zf
+			else
+				printf " - |\n"
+		}
+	}
+}' "$results"

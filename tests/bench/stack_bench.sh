@@ -21,10 +21,21 @@
 # reported, so that a disturbance of the machine does not favour one mode.
 # Throughput is messages received by the sink per second, from the first
 # connection of smtp-source to the last message at the sink.
+#
+# Over the same interval the CPU time of each process we run is taken
+# (utime + stime of /proc/PID/stat, tests/bench/cpu.sh): postwarden-milter,
+# postwarden-policyd, redis-server, the other filter (opendkim, or
+# milter_null), smtp-sink, smtp-source; and the machine's busy time
+# (the CPUs' elapsed time less idle, iowait and steal of /proc/stat).  All of them run in every mode (idle when the mode does
+# not use them).  Each round line and a second table (medians over the
+# rounds) give them in microseconds per message; "rest" is the machine's
+# busy time less all of these: Postfix's processes, which come and go,
+# and the kernel work not charged to a process.
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
 . "$PW_SRCDIR/tests/bench/opendkim.sh"
+. "$PW_SRCDIR/tests/bench/cpu.sh"
 
 N=${1:-2000}
 ROUNDS=${2:-3}
@@ -143,16 +154,26 @@ mode_postwarden() {
 
 now() { date +%s.%N; }
 
-# run MODE: print messages per second.
+# run MODE: RUN_RATE is the messages per second; RUN_CPU the CPU
+# microseconds per message of milter, policyd, redis, other filter, sink,
+# source, machine and the rest, in this order.
+CPU_PARTS="milter policyd redis filter sink source machine rest"
 run() {
-	local mode=$1 before t0 t1
+	local mode=$1 before t0 t1 lu ls pids p v sum TIMEFORMAT='%3U %3S'
+	local -a parts
 	"mode_$mode"
 	pw_postfix_reload
 	before=$(ls "$PW_TMP/sink-main" | wc -l)
+	pids="${PW_PIDS[milter]} ${PW_PIDS[policyd]} ${PW_PIDS[redis]}"
+	pids="$pids ${PW_PIDS[opendkim]} ${PW_PIDS[null]} ${PW_PIDS[sink-main]}"
+	# shellcheck disable=SC2086 # one pid per word
+	bench_cpu_begin $pids
 	t0=$(now)
-	smtp-source -s 20 -m "$N" -N -F "$T/message" \
+	{ time smtp-source -s 20 -m "$N" -N -F "$T/message" \
 	    -f bench@example.com -t rcpt@remote.example \
-	    "127.0.0.1:$PW_SMTPD_PORT" || pw_bail "smtp-source failed ($mode)"
+	    "127.0.0.1:$PW_SMTPD_PORT" 2>"$T/source.err"; } \
+	    2>"$T/source.time" ||
+	    pw_bail "smtp-source failed ($mode): $(cat "$T/source.err")"
 	# Polling the queue is cheap (one find); counting the sink's files
 	# per poll would load the machine being measured.
 	while [ -n "$(find "$PW_POSTFIX_DIR/spool/incoming" \
@@ -161,29 +182,86 @@ run() {
 		sleep 0.05
 	done
 	t1=$(now)
+	# shellcheck disable=SC2086 # one pid per word
+	bench_cpu_end $pids
 	[ "$(ls "$PW_TMP/sink-main" | wc -l)" -ge $((before + N)) ] ||
 	    pw_bail "$mode: not every message reached the sink"
-	echo "$N / ($t1 - $t0)" | bc -l
+	RUN_RATE=$(echo "$N / ($t1 - $t0)" | bc -l)
+	read -r lu ls <"$T/source.time"
+	parts=(
+	    "$(bench_cpu_us "${PW_PIDS[milter]}" "$N")"
+	    "$(bench_cpu_us "${PW_PIDS[policyd]}" "$N")"
+	    "$(bench_cpu_us "${PW_PIDS[redis]}" "$N")"
+	    "$(bench_ticks_us $(($(bench_cpu_ticks_of "${PW_PIDS[opendkim]}") +
+		$(bench_cpu_ticks_of "${PW_PIDS[null]}"))) "$N")"
+	    "$(bench_cpu_us "${PW_PIDS[sink-main]}" "$N")"
+	    "$(awk -v u="$lu" -v s="$ls" -v n="$N" \
+		'BEGIN { printf "%.1f", (u + s) * 1e6 / n }')"
+	    "$(bench_cpu_sys_us "$N")"
+	)
+	sum=0
+	for p in "${parts[@]:0:6}"; do
+		sum=$(awk -v a="$sum" -v b="$p" 'BEGIN { print a + b }')
+	done
+	v=$(awk -v m="${parts[6]}" -v s="$sum" 'BEGIN { printf "%.1f", m - s }')
+	RUN_CPU="${parts[*]} $v"
 }
 
 echo "# $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
 echo "# $(postconf -d -h mail_version | sed 's/^/Postfix /'), $N messages of 2 KB, 20 sessions, $ROUNDS rounds"
 MODES=${BENCH_MODES:-bare opendkim postwarden}
-declare -A res
+declare -A res cpu
 for r in $(seq 1 "$ROUNDS"); do
 	for m in $MODES; do
-		v=$(run "$m")
-		res[$m]+="$v "
-		printf '# round %d %-10s %8.1f msgs/s\n' "$r" "$m" "$v"
+		run "$m"
+		res[$m]+="$RUN_RATE "
+		read -r -a cv <<<"$RUN_CPU"
+		for i in "${!cv[@]}"; do
+			cpu[$m,$i]+="${cv[i]} "
+		done
+		printf '# round %d %-10s %8.1f msgs/s; CPU µs/msg:' "$r" "$m" \
+		    "$RUN_RATE"
+		i=0
+		for p in $CPU_PARTS; do
+			printf ' %s=%s' "$p" "${cv[i]}"
+			i=$((i + 1))
+		done
+		echo
 	done
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+median() { bench_median; }
 bare=$(echo "${res[bare]}" | median)
 echo "| mode | msgs/s (median of $ROUNDS) | of bare |"
 echo "|---|---|---|"
 for m in $MODES; do
 	v=$(echo "${res[$m]}" | median)
+	if [ "$bare" = nan ]; then	# bare not in BENCH_MODES
+		printf '| %s | %.1f | - |\n' "$m" "$v"
+		continue
+	fi
 	printf '| %s | %.1f | %.0f%% |\n' "$m" "$v" "$(echo "100 * $v / $bare" | bc -l)"
+done
+echo
+echo "# CPU µs per message, median of $ROUNDS rounds (filter: opendkim or"
+echo "# milter_null; rest: the machine less the other columns, mostly Postfix)"
+echo
+printf '| mode |'
+for p in $CPU_PARTS; do
+	printf ' %s |' "$p"
+done
+printf '\n|---|'
+for p in $CPU_PARTS; do
+	printf -- '---|'
+done
+echo
+for m in $MODES; do
+	printf '| %s |' "$m"
+	i=0
+	for p in $CPU_PARTS; do
+		printf ' %s |' "$(bench_median "${cpu[$m,$i]}")"
+		i=$((i + 1))
+	done
+	echo
 done
 # The postwarden mode did what it claims: signed, tracked, routed.
 f=$(pw_sink_files main | tail -n 1)
