@@ -60,6 +60,27 @@ policyd_decide_esc(char *dst, size_t dstsize,
 	return pw_log_escape(dst, dstsize, s, strlen(s));
 }
 
+/* Who asks: the request's client fields, escaped for a log line. */
+struct policyd_decide_client {
+	char	qid[POLICYD_DECIDE_LOG_MAX];
+	char	cname[POLICYD_DECIDE_LOG_MAX];
+	char	caddr[POLICYD_DECIDE_LOG_MAX];
+	char	sasl[POLICYD_DECIDE_LOG_MAX];
+};
+
+static void
+policyd_decide_client(struct policyd_decide_client *c,
+    const struct policyd_request *req)
+{
+	policyd_decide_esc(c->qid, sizeof(c->qid), req, POLICYD_ATTR_QUEUE_ID);
+	policyd_decide_esc(c->cname, sizeof(c->cname), req,
+	    POLICYD_ATTR_CLIENT_NAME);
+	policyd_decide_esc(c->caddr, sizeof(c->caddr), req,
+	    POLICYD_ATTR_CLIENT_ADDRESS);
+	policyd_decide_esc(c->sasl, sizeof(c->sasl), req,
+	    POLICYD_ATTR_SASL_USERNAME);
+}
+
 static struct policyd_identity *policyd_decide_identity;
 
 void
@@ -78,9 +99,8 @@ policyd_decide_answer(struct policyd_pending *p, const struct pw_identity *id,
     const struct policyd_rules_verdict *v)
 {
 	const struct policyd_request *req = p->req;
-	char qid[POLICYD_DECIDE_LOG_MAX], state[POLICYD_DECIDE_LOG_MAX];
-	char cname[POLICYD_DECIDE_LOG_MAX], caddr[POLICYD_DECIDE_LOG_MAX];
-	char sasl[POLICYD_DECIDE_LOG_MAX], sender[POLICYD_DECIDE_LOG_MAX];
+	struct policyd_decide_client c;
+	char state[POLICYD_DECIDE_LOG_MAX], sender[POLICYD_DECIDE_LOG_MAX];
 	char rcpt[POLICYD_DECIDE_LOG_MAX];
 	enum pw_log_level level;
 
@@ -92,25 +112,18 @@ policyd_decide_answer(struct policyd_pending *p, const struct pw_identity *id,
 	else
 		level = PW_LOG_DEBUG;
 	if (pw_log_enabled(level)) {
-		policyd_decide_esc(qid, sizeof(qid), req,
-		    POLICYD_ATTR_QUEUE_ID);
-		policyd_decide_esc(cname, sizeof(cname), req,
-		    POLICYD_ATTR_CLIENT_NAME);
-		policyd_decide_esc(caddr, sizeof(caddr), req,
-		    POLICYD_ATTR_CLIENT_ADDRESS);
-		policyd_decide_esc(sasl, sizeof(sasl), req,
-		    POLICYD_ATTR_SASL_USERNAME);
+		policyd_decide_client(&c, req);
 		policyd_decide_esc(state, sizeof(state), req,
 		    POLICYD_ATTR_PROTOCOL_STATE);
 		policyd_decide_esc(sender, sizeof(sender), req,
 		    POLICYD_ATTR_SENDER);
 		policyd_decide_esc(rcpt, sizeof(rcpt), req,
 		    POLICYD_ATTR_RECIPIENT);
-		pw_log_msg(level, qid, "%s: state=%s client=%s[%s] "
+		pw_log_msg(level, c.qid, "%s: state=%s client=%s[%s] "
 		    "sasl_username=%s sender=<%s> recipient=<%s> tenant=%s "
 		    "source=%s rule=%s%s%s%s action=%s",
-		    v->refused ? "reject" : "request", state, cname, caddr,
-		    sasl, sender, rcpt,
+		    v->refused ? "reject" : "request", state, c.cname, c.caddr,
+		    c.sasl, sender, rcpt,
 		    id->tenant[0] != '\0' ? id->tenant : "-",
 		    pw_identity_source_name(id->source), v->rule,
 		    v->detail[0] != '\0' ? " (" : "", v->detail,
@@ -139,8 +152,7 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	const struct pw_conf *conf = p->rt->conf;
 	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
 	struct policyd_decide_ctx *ctx;
-	char qid[POLICYD_DECIDE_LOG_MAX], cname[POLICYD_DECIDE_LOG_MAX];
-	char caddr[POLICYD_DECIDE_LOG_MAX], sasl[POLICYD_DECIDE_LOG_MAX];
+	struct policyd_decide_client c;
 	char action[POLICYD_DECIDE_ACTION_MAX];
 	const char *state;
 	bool rcpt, eom, unknown;
@@ -151,18 +163,11 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	unknown = why != NULL && (id->source == PW_IDENTITY_NONE ||
 	    strcmp(why, "unknown API key") == 0);
 	if (why != NULL) {
-		policyd_decide_esc(qid, sizeof(qid), req,
-		    POLICYD_ATTR_QUEUE_ID);
-		policyd_decide_esc(cname, sizeof(cname), req,
-		    POLICYD_ATTR_CLIENT_NAME);
-		policyd_decide_esc(caddr, sizeof(caddr), req,
-		    POLICYD_ATTR_CLIENT_ADDRESS);
-		policyd_decide_esc(sasl, sizeof(sasl), req,
-		    POLICYD_ATTR_SASL_USERNAME);
+		policyd_decide_client(&c, req);
 		/* Redis trouble is logged once per outage, not here. */
-		pw_log_msg(unknown ? PW_LOG_WARNING : PW_LOG_DEBUG, qid,
+		pw_log_msg(unknown ? PW_LOG_WARNING : PW_LOG_DEBUG, c.qid,
 		    "request: client=%s[%s] sasl_username=%s: tenant unknown: "
-		    "%s", cname, caddr, sasl, why);
+		    "%s", c.cname, c.caddr, c.sasl, why);
 	}
 	if (!rcpt && !eom) {
 		/* Nothing to check before RCPT, nothing to bill at DATA. */
