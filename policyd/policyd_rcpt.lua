@@ -172,23 +172,29 @@ end
 
 -- 5. rate (GCRA): tat = theoretical arrival time (ms); an arrival is
 -- admitted when tat - now <= burst * T, T = period / rate.
-local gcra = {}
+-- The limiters' states are read with one MGET.
+local gcra, gkeys = {}, {}
 for _, s in ipairs(subjects) do
 	local rate = limit(s[2], 'rate')
 	if rate then
-		local period = (limit(s[2], 'rate_period') or 1) * 1000
-		local burst = tonumber(s[2].burst or '') or 0
-		if burst < 0 then burst = 0 end
-		local T = period / rate
-		local gk = P .. 'gcra:' .. s[3]
-		local tat = tonumber(redis.call('GET', gk) or '') or now
-		if tat < now then tat = now end
-		if tat - now > burst * T then
-			return refuse('rate', s[1], rate, period / 1000, burst,
-			    fmt(math.ceil(tat - burst * T)))
-		end
-		gcra[#gcra + 1] = { gk, tat + T }
+		gcra[#gcra + 1] = { s, rate }
+		gkeys[#gkeys + 1] = P .. 'gcra:' .. s[3]
 	end
+end
+local tats = #gkeys > 0 and redis.call('MGET', unpack(gkeys)) or {}
+for i, g in ipairs(gcra) do
+	local s, rate = g[1], g[2]
+	local period = (limit(s[2], 'rate_period') or 1) * 1000
+	local burst = tonumber(s[2].burst or '') or 0
+	if burst < 0 then burst = 0 end
+	local T = period / rate
+	local tat = tonumber(tats[i] or '') or now
+	if tat < now then tat = now end
+	if tat - now > burst * T then
+		return refuse('rate', s[1], rate, period / 1000, burst,
+		    fmt(math.ceil(tat - burst * T)))
+	end
+	gcra[i] = { gkeys[i], tat + T }
 end
 
 -- 6. quotas: used + live reservations + 1 <= limit, in the windows of
@@ -199,29 +205,34 @@ end
 -- millisecond clock is a multiple of 16) rather than before every count.
 if not txn_windows then txn_windows = hour_id(now_s) end
 local wins = windows_of(txn_windows)
-local resv = {}
-local prune = now % 16 == 0
+local kinds = { h = 'quota_hour', d = 'quota_day', m = 'quota_month' }
+local quotas, ukeys = {}, {}
 for _, s in ipairs(subjects) do
 	for _, w in ipairs(wins) do
-		local q = limit(s[2], 'quota_' ..
-		    ({ h = 'hour', d = 'day', m = 'month' })[w[1]])
+		local q = limit(s[2], kinds[w[1]])
 		if q then
 			local suffix = s[3] .. ':' .. w[1] .. ':' .. w[2]
-			local rk = P .. 'resv:' .. suffix
-			if prune then
-				redis.call('ZREMRANGEBYSCORE', rk, '-inf', now)
-			end
-			local used = tonumber(redis.call('GET',
-			    P .. 'used:' .. suffix) or '') or 0
-			local live = redis.call('ZCOUNT', rk, '(' .. fmt(now),
-			    '+inf')
-			if used + live + 1 > q then
-				return refuse('quota', s[1], w[1], used + live,
-				    q, w[3])
-			end
-			resv[#resv + 1] = { rk, w[3], live }
+			quotas[#quotas + 1] = { s, w, q, P .. 'resv:' .. suffix }
+			ukeys[#ukeys + 1] = P .. 'used:' .. suffix
 		end
 	end
+end
+-- What each window billed, with one MGET; then its live reservations.
+local useds = #ukeys > 0 and redis.call('MGET', unpack(ukeys)) or {}
+local resv = {}
+local prune = now % 16 == 0
+local after = '(' .. fmt(now)
+for i, e in ipairs(quotas) do
+	local s, w, q, rk = e[1], e[2], e[3], e[4]
+	if prune then
+		redis.call('ZREMRANGEBYSCORE', rk, '-inf', now)
+	end
+	local used = tonumber(useds[i] or '') or 0
+	local live = redis.call('ZCOUNT', rk, after, '+inf')
+	if used + live + 1 > q then
+		return refuse('quota', s[1], w[1], used + live, q, w[3])
+	end
+	resv[#resv + 1] = { rk, w[3], live }
 end
 
 -- Admitted: count the rate, reserve, record the transaction.

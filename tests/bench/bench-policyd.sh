@@ -31,6 +31,8 @@
 #                    "1000 2000 3000 4000 5000 6000 8000")
 #   BENCH_SWEEP_SECS seconds per sweep row: requests = rate x this
 #                    (default 10)
+#   BENCH_SWEEP_JOB  what the sweep's keys have: "all" (every rule, the
+#                    default) or "rate" (the per-key rate limit only)
 #   PW_BENCH_TIMEOUT policyd's redis_command_timeout (default 2s)
 #
 # The ab and sweep parts each get fresh Redis instances and daemons, and
@@ -392,9 +394,14 @@ part_ab() {
 part_sweep() {
 	local r n out rpid ppid
 	echo
-	echo "# --- sweep: RCPT all rules, 100 conns, open loop, ~$SWEEP_SECS s per rate"
+	local job="RCPT all rules"
 	bench_redis_start sweep
 	bench_load_all "${RSOCK[sweep]}"
+	if [ "${BENCH_SWEEP_JOB:-all}" = rate ]; then
+		job="per-key rate limit only"
+		bench_load_rate "${RSOCK[sweep]}"
+	fi
+	echo "# --- sweep: $job, 100 conns, open loop, ~$SWEEP_SECS s per rate"
 	bench_policyd_start policyd-sweep "${RSOCK[sweep]}"
 	rpid=${PW_PIDS[redis-sweep]}
 	ppid=${PW_PIDS[policyd-sweep]}
@@ -410,7 +417,7 @@ part_sweep() {
 		    "${PEP[policyd-sweep]}" 2>&1) || out="FAILED: $out"
 		bench_cpu_end "$rpid" "$ppid"
 		printf '| %s | %s | redis=%s policyd=%s machine=%s |\n' \
-		    "postwarden, RCPT all rules, 100 conns, open loop at $r req/s" \
+		    "postwarden, $job, 100 conns, open loop at $r req/s" \
 		    "$out" "$(bench_cpu_us "$rpid" "$n")" \
 		    "$(bench_cpu_us "$ppid" "$n")" "$(bench_cpu_sys_us "$n")"
 	done
