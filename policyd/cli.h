@@ -7,11 +7,13 @@
  * "postwarden: what went wrong".
  *
  * Shared helpers, so that no command writes its own:
- *   cli_util.c  input: Redis access with clear errors (struct cli_db),
- *               key names, validation of names and addresses, times and
- *               durations, the limit options (struct cli_fields)
- *   cli_out.c   output: JSON (one escaping function), tables, times,
- *               records of keys and tenants for humans and for JSON
+ *   cli_util.c    input: Redis access with clear errors (struct cli_db),
+ *                 key names, validation of names and addresses, times and
+ *                 durations, the limit options (struct cli_fields)
+ *   cli_out.c     output: JSON (one escaping function), tables, times,
+ *                 records of keys and tenants for humans and for JSON
+ *   cli_record.c  what `key` and `tenant` share: their command lines,
+ *                 show, the status verbs, records alone and in lists
  *
  * Security: every Redis command is argv with lengths; key names are built
  * only from validated tenant names and key ids; text read from Redis is
@@ -321,5 +323,96 @@ void	cli_out_record_json(const redisReply *hash, struct cli_json *j);
 /* A record's limits in one short line for list tables. */
 char	*cli_out_limits_brief(const redisReply *hash, char *buf,
 	    size_t size);
+
+/* --- cli_record.c: key and tenant records ---------------------------- */
+
+struct option;
+
+/* What a key or tenant subcommand was given on its command line. */
+struct cli_record_args {
+	const char		*name;		/* KEYID or TENANT, or NULL */
+	const char		*tenant;	/* --tenant (key), or NULL */
+	bool			 json;
+	struct cli_fields	 fields;	/* limits, status */
+};
+
+/* A command group of records ("key", "tenant"): how it differs. */
+struct cli_record_kind {
+	const char		*group;		/* "key" */
+	const char		*operand;	/* "KEYID" */
+	bool			 is_key;	/* --countries; operand a key */
+	const struct option	*longopts;	/* limits, --json, its own */
+	/*
+	 * Its own options beyond the limits (NULL: none), given the ctx of
+	 * cli_record_args: 0 taken, -1 after printing why, 1 not one.
+	 */
+	int	(*opt)(int ch, const char *arg, void *ctx);
+	/* Print the record named name (show): an exit code. */
+	int	(*print)(struct cli_db *db, const char *name);
+	/* Apply a->fields to the record a->name, say so: an exit code. */
+	int	(*change)(const struct cli_opts *opts,
+		    struct cli_record_args *a, const char *what);
+};
+
+/*
+ * Parse a subcommand's options and its one operand (none unless
+ * want_name): 0, or CLI_EXIT_USAGE after printing why.  The limit
+ * options (and k->opt's) only when limits is true.
+ */
+int	cli_record_args(const struct cli_record_kind *k, int argc, char **argv,
+	    const char *usage, bool limits, bool want_name,
+	    struct cli_record_args *a, void *ctx);
+/* GROUP show NAME, with k->print. */
+int	cli_record_show(const struct cli_record_kind *k,
+	    const struct cli_opts *opts, int argc, char **argv);
+/* GROUP suspend|disable|enable NAME (argv[0] says which), k->change. */
+int	cli_record_status(const struct cli_record_kind *k,
+	    const struct cli_opts *opts, int argc, char **argv);
+/*
+ * Apply f to the existing record rec (cli_util_update): CLI_EXIT_OK,
+ * CLI_EXIT_NOTFOUND when there is none (the caller says so), or
+ * CLI_EXIT_FAIL after printing why.
+ */
+int	cli_record_update(struct cli_db *db, const char *rec,
+	    const struct cli_fields *f);
+
+/*
+ * What is shown with a record, in order: a name and its value (text, or
+ * n when s is NULL), or with name NULL the record itself.
+ */
+struct cli_record_item {
+	const char	*name;
+	const char	*s;
+	long long	 n;
+};
+#define CLI_RECORD_ITEMS_MAX	4
+
+/*
+ * Print a record (an HGETALL reply) with its items (at most
+ * CLI_RECORD_ITEMS_MAX): a two-column table of the items and the
+ * record's fields, or with json one JSON object.
+ */
+void	cli_record_print(bool json, const redisReply *hash,
+	    const struct cli_record_item *items, size_t nitems);
+
+/* A list of records: a table under a header row, or a JSON array. */
+struct cli_record_list {
+	bool			 json;
+	struct cli_table	 t;
+	struct cli_json		 j;
+};
+
+/* Start a list: a table of ncols columns named by header, or an array. */
+void	cli_record_list_init(struct cli_record_list *l, bool json,
+	    const char **header, size_t ncols);
+/*
+ * Add a record: cli_record_print's object, or a table row (nitems + 2
+ * columns) of the items, with the record's status (or "(no record)") in
+ * its place, then its limits in brief and its description.
+ */
+void	cli_record_list_add(struct cli_record_list *l, const redisReply *hash,
+	    const struct cli_record_item *items, size_t nitems);
+/* Close the JSON array, or print the table if ok; free. */
+void	cli_record_list_end(struct cli_record_list *l, bool ok);
 
 #endif

@@ -9,8 +9,10 @@ policyd_postwarden_SOURCES = \
 	policyd/cli_key.c \
 	policyd/cli_main.c \
 	policyd/cli_out.c \
+	policyd/cli_record.c \
 	policyd/cli_suppress.c \
-	policyd/cli_tenant.c \
+	policyd/cli_tenant.c policyd/cli_tenant.h \
+	policyd/cli_tenant_settings.c \
 	policyd/cli_track.c \
 	policyd/cli_usage.c \
 	policyd/cli_util.c

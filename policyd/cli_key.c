@@ -29,6 +29,9 @@
  * Status and limit changes are one script on the record, which refuses
  * to recreate a record deleted meanwhile.
  *
+ * What keys share with tenants (options, show, the status verbs, printing
+ * records) is in cli_record.c.
+ *
  * Failures: unknown key or tenant exit 1, an existing key exit 3, bad
  * input exit 64, Redis trouble exit 2 (messages from cli_util).
  */
@@ -90,62 +93,21 @@ static const struct option cli_key_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* What a key subcommand was given on its command line. */
-struct cli_key_args {
-	const char		*keyid;
-	const char		*tenant;	/* --tenant, or NULL */
-	bool			 json;
-	struct cli_fields	 fields;
+static int	cli_key_find_print(struct cli_db *, const char *);
+static int	cli_key_change(const struct cli_opts *,
+		    struct cli_record_args *, const char *);
+
+static const struct cli_record_kind cli_key_kind = {
+	CLI_KEY_GROUP, "KEYID", true, cli_key_longopts, NULL,
+	cli_key_find_print, cli_key_change,
 };
 
-/*
- * Parse a subcommand's options and its one KEYID (none for list): 0, or
- * CLI_EXIT_USAGE after printing why.  Limits only when limits is true.
- */
-static int
-cli_key_args(int argc, char **argv, const char *usage, bool limits,
-    bool want_key, struct cli_key_args *a)
+/* Say that the directory names a tenant whose record of the key is gone. */
+static void
+cli_key_missing(const char *keyid, const char *tenant, const char *rec)
 {
-	char cmd[32];
-	int ch, rc;
-
-	memset(a, 0, sizeof(*a));
-	snprintf(cmd, sizeof(cmd), "key %s", argv[0]);
-	while ((ch = getopt_long(argc, argv, ":", cli_key_longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case CLI_OPT_TENANT:
-			if (cli_util_check_tenant(optarg) < 0)
-				return CLI_EXIT_USAGE;
-			a->tenant = optarg;
-			break;
-		case CLI_OPT_JSON:
-			a->json = true;
-			break;
-		case '?':
-		case ':':
-			cli_util_badopt(cmd, ch, argv);
-			return cli_util_usage(CLI_KEY_GROUP, usage);
-		default:
-			if (!limits) {
-				cli_error("%s: option %s does not apply", cmd,
-				    argv[optind - 1]);
-				return cli_util_usage(CLI_KEY_GROUP, usage);
-			}
-			rc = cli_util_limit_opt(ch, optarg, true, &a->fields);
-			if (rc != 0)
-				return CLI_EXIT_USAGE;
-			break;
-		}
-	}
-	if (argc - optind != (want_key ? 1 : 0))
-		return cli_util_usage(CLI_KEY_GROUP, usage);
-	if (want_key) {
-		a->keyid = argv[optind];
-		if (cli_util_check_key(a->keyid) < 0)
-			return CLI_EXIT_USAGE;
-	}
-	return 0;
+	cli_error("key %s: the directory names tenant %s, but %s is "
+	    "missing", keyid, tenant, rec);
 }
 
 /*
@@ -155,8 +117,9 @@ cli_key_args(int argc, char **argv, const char *usage, bool limits,
 static int
 cli_key_print(struct cli_db *db, const char *keyid, const char *tenant)
 {
-	struct cli_table t;
-	struct cli_json j;
+	const struct cli_record_item items[] = {
+		{ "key", keyid, 0 }, { "tenant", tenant, 0 }, { NULL, NULL, 0 },
+	};
 	redisReply *hash;
 	char *rec;
 
@@ -167,31 +130,13 @@ cli_key_print(struct cli_db *db, const char *keyid, const char *tenant)
 		return CLI_EXIT_FAIL;
 	}
 	if (hash->type != REDIS_REPLY_ARRAY || hash->elements == 0) {
-		cli_error("key %s: the directory names tenant %s, but %s is "
-		    "missing", keyid, tenant, rec);
+		cli_key_missing(keyid, tenant, rec);
 		freeReplyObject(hash);
 		free(rec);
 		return CLI_EXIT_NOTFOUND;
 	}
 	free(rec);
-	if (db->json) {
-		cli_out_json_init(&j, stdout);
-		cli_out_json_open(&j, '{');
-		cli_out_json_key(&j, "key");
-		cli_out_json_cstr(&j, keyid);
-		cli_out_json_key(&j, "tenant");
-		cli_out_json_cstr(&j, tenant);
-		cli_out_record_json(hash, &j);
-		cli_out_json_close(&j, '}');
-		putchar('\n');
-	} else {
-		cli_out_table_init(&t, 2);
-		cli_out_table_row(&t, "key", keyid);
-		cli_out_table_row(&t, "tenant", tenant);
-		cli_out_record_table(hash, &t);
-		cli_out_table_print(&t, stdout);
-		cli_out_table_free(&t);
-	}
+	cli_record_print(db->json, hash, items, 3);
 	freeReplyObject(hash);
 	return CLI_EXIT_OK;
 }
@@ -209,6 +154,18 @@ cli_key_find(struct cli_db *db, const char *keyid, char *tenant, size_t size)
 	default:
 		return CLI_EXIT_FAIL;
 	}
+}
+
+/* key show: find the key's tenant, print the key.  An exit code. */
+static int
+cli_key_find_print(struct cli_db *db, const char *keyid)
+{
+	char tenant[PW_IDENTITY_TENANT_MAX + 1];
+	int rc;
+
+	if ((rc = cli_key_find(db, keyid, tenant, sizeof(tenant))) != 0)
+		return rc;
+	return cli_key_print(db, keyid, tenant);
 }
 
 /* Say what happened to a key: a line, or its record with --json. */
@@ -229,13 +186,14 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	const char *kv[4 + 2 * (CLI_FIELDS_MAX + 3)];
 	char tenant[PW_IDENTITY_TENANT_MAX + 1], now[24];
 	char *rec = NULL, *set = NULL, *dir = NULL, *tkey = NULL;
-	struct cli_key_args a;
+	struct cli_record_args a;
 	struct cli_db db;
 	redisReply *reply;
 	int rc, kc = 0, i;
 	long long n;
 
-	if ((rc = cli_key_args(argc, argv, usage, true, true, &a)) != 0)
+	if ((rc = cli_record_args(&cli_key_kind, argc, argv, usage, true,
+	    true, &a, NULL)) != 0)
 		return rc;
 	if (a.tenant == NULL) {
 		cli_error("key add: --tenant is required");
@@ -243,9 +201,9 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	}
 	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
 		return rc;
-	switch (cli_util_key_tenant(&db, a.keyid, tenant, sizeof(tenant))) {
+	switch (cli_util_key_tenant(&db, a.name, tenant, sizeof(tenant))) {
 	case 0:
-		cli_error("key %s exists already (tenant %s)", a.keyid,
+		cli_error("key %s exists already (tenant %s)", a.name,
 		    tenant);
 		rc = CLI_EXIT_EXISTS;
 		goto out;
@@ -259,12 +217,12 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	/* Step 1: the record and the tenant's key set, atomically. */
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	tkey = cli_util_key(&db, "{%s}:tenant", a.tenant);
-	rec = cli_util_key(&db, "{%s}:key:%s", a.tenant, a.keyid);
+	rec = cli_util_key(&db, "{%s}:key:%s", a.tenant, a.name);
 	set = cli_util_key(&db, "{%s}:keys", a.tenant);
 	kv[kc++] = tkey;
 	kv[kc++] = rec;
 	kv[kc++] = set;
-	kv[kc++] = a.keyid;
+	kv[kc++] = a.name;
 	for (i = 0; i < a.fields.nset; i++) {
 		if (strcmp(a.fields.set_name[i], "status") == 0)
 			continue;
@@ -296,19 +254,19 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	if (n == 0) {
 		cli_error("key %s: %s exists without directory entry (an "
 		    "interrupted add or delete); remove it with: postwarden "
-		    "key delete %s --tenant %s", a.keyid, rec, a.keyid,
+		    "key delete %s --tenant %s", a.name, rec, a.name,
 		    a.tenant);
 		rc = CLI_EXIT_EXISTS;
 		goto out;
 	}
 
 	/* Step 2: the directory entry, which makes the key usable. */
-	dir = cli_util_key(&db, "key:%s", a.keyid);
+	dir = cli_util_key(&db, "key:%s", a.name);
 	if ((reply = cli_util_cmd(&db, "HSETNX", dir, "tenant", a.tenant,
 	    NULL)) == NULL) {
 		cli_error("key %s: the record is written but not the "
 		    "directory entry %s; run key delete %s --tenant %s, then "
-		    "key add again", a.keyid, dir, a.keyid, a.tenant);
+		    "key add again", a.name, dir, a.name, a.tenant);
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
@@ -316,22 +274,22 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	freeReplyObject(reply);
 	if (n != 1) {
 		/* Another add, into another tenant, won the race. */
-		rc = cli_util_key_tenant(&db, a.keyid, tenant, sizeof(tenant));
+		rc = cli_util_key_tenant(&db, a.name, tenant, sizeof(tenant));
 		if (rc == 0 && strcmp(tenant, a.tenant) != 0) {
 			kv[0] = rec;
 			kv[1] = set;
-			kv[2] = a.keyid;
+			kv[2] = a.name;
 			reply = cli_util_eval(&db, &cli_key_del_script, 2, 3,
 			    kv, NULL);
 			if (reply != NULL)
 				freeReplyObject(reply);
 		}
-		cli_error("key %s exists already (tenant %s)", a.keyid,
+		cli_error("key %s exists already (tenant %s)", a.name,
 		    rc == 0 ? tenant : "?");
 		rc = CLI_EXIT_EXISTS;
 		goto out;
 	}
-	rc = cli_key_done(&db, a.keyid, a.tenant, "added");
+	rc = cli_key_done(&db, a.name, a.tenant, "added");
 out:
 	free(tkey);
 	free(rec);
@@ -341,31 +299,14 @@ out:
 	return rc;
 }
 
-static int
-cli_key_show(const struct cli_opts *opts, int argc, char **argv)
-{
-	char tenant[PW_IDENTITY_TENANT_MAX + 1];
-	struct cli_key_args a;
-	struct cli_db db;
-	int rc;
-
-	if ((rc = cli_key_args(argc, argv, "show KEYID", false, true,
-	    &a)) != 0)
-		return rc;
-	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
-		return rc;
-	if ((rc = cli_key_find(&db, a.keyid, tenant, sizeof(tenant))) == 0)
-		rc = cli_key_print(&db, a.keyid, tenant);
-	cli_util_close(&db);
-	return rc;
-}
-
-/* Add one tenant's keys to the table or the JSON array: 0 or -1. */
+/* Add one tenant's keys to the list: 0 or -1. */
 static int
 cli_key_list_tenant(struct cli_db *db, const char *tenant,
-    struct cli_table *t, struct cli_json *j)
+    struct cli_record_list *l)
 {
-	char limits[256];
+	struct cli_record_item items[] = {
+		{ "key", NULL, 0 }, { "tenant", tenant, 0 }, { NULL, NULL, 0 },
+	};
 	redisReply *ids, *hash;
 	char *set, *rec, **v;
 	size_t i, n = 0;
@@ -390,22 +331,8 @@ cli_key_list_tenant(struct cli_db *db, const char *tenant,
 			freeReplyObject(ids);
 			return -1;
 		}
-		if (j != NULL) {
-			cli_out_json_open(j, '{');
-			cli_out_json_key(j, "key");
-			cli_out_json_cstr(j, v[i]);
-			cli_out_json_key(j, "tenant");
-			cli_out_json_cstr(j, tenant);
-			cli_out_record_json(hash, j);
-			cli_out_json_close(j, '}');
-		} else {
-			cli_out_table_row(t, v[i], tenant,
-			    hash->elements == 0 ? "(no record)" :
-			    cli_util_hash_get(hash, "status"),
-			    cli_out_limits_brief(hash, limits,
-			    sizeof(limits)),
-			    cli_util_hash_get(hash, "description"));
-		}
+		items[0].s = v[i];
+		cli_record_list_add(l, hash, items, 3);
 		freeReplyObject(hash);
 	}
 	free(v);
@@ -416,16 +343,18 @@ cli_key_list_tenant(struct cli_db *db, const char *tenant,
 static int
 cli_key_list(const struct cli_opts *opts, int argc, char **argv)
 {
-	struct cli_key_args a;
-	struct cli_table t;
-	struct cli_json j;
+	static const char *header[] = {
+		"KEY", "TENANT", "STATUS", "LIMITS", "DESCRIPTION",
+	};
+	struct cli_record_args a;
+	struct cli_record_list l;
 	struct cli_db db;
 	char **tenants = NULL;
 	size_t n = 0, i;
 	int rc;
 
-	if ((rc = cli_key_args(argc, argv, "list [--tenant TENANT]", false,
-	    false, &a)) != 0)
+	if ((rc = cli_record_args(&cli_key_kind, argc, argv,
+	    "list [--tenant TENANT]", false, false, &a, NULL)) != 0)
 		return rc;
 	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
 		return rc;
@@ -445,36 +374,25 @@ cli_key_list(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
-	cli_out_table_init(&t, 5);
-	cli_out_table_row(&t, "KEY", "TENANT", "STATUS", "LIMITS",
-	    "DESCRIPTION");
-	cli_out_json_init(&j, stdout);
-	if (db.json)
-		cli_out_json_open(&j, '[');
+	cli_record_list_init(&l, db.json, header, 5);
 	rc = CLI_EXIT_OK;
 	for (i = 0; i < (a.tenant != NULL ? 1 : n); i++) {
 		if (cli_key_list_tenant(&db, a.tenant != NULL ? a.tenant :
-		    tenants[i], &t, db.json ? &j : NULL) < 0) {
+		    tenants[i], &l) < 0) {
 			rc = CLI_EXIT_FAIL;
 			break;
 		}
 	}
-	if (db.json) {
-		cli_out_json_close(&j, ']');
-		putchar('\n');
-	} else if (rc == CLI_EXIT_OK) {
-		cli_out_table_print(&t, stdout);
-	}
-	cli_out_table_free(&t);
+	cli_record_list_end(&l, rc == CLI_EXIT_OK);
 out:
 	cli_util_free_strv(tenants, n);
 	cli_util_close(&db);
 	return rc;
 }
 
-/* Apply a.fields to an existing key; what says what happened. */
+/* Apply a->fields to an existing key; what says what happened. */
 static int
-cli_key_change(const struct cli_opts *opts, struct cli_key_args *a,
+cli_key_change(const struct cli_opts *opts, struct cli_record_args *a,
     const char *what)
 {
 	char tenant[PW_IDENTITY_TENANT_MAX + 1];
@@ -484,22 +402,13 @@ cli_key_change(const struct cli_opts *opts, struct cli_key_args *a,
 
 	if ((rc = cli_util_open(opts, a->json, &db)) != CLI_EXIT_OK)
 		return rc;
-	if ((rc = cli_key_find(&db, a->keyid, tenant, sizeof(tenant))) != 0)
+	if ((rc = cli_key_find(&db, a->name, tenant, sizeof(tenant))) != 0)
 		goto out;
-	rec = cli_util_key(&db, "{%s}:key:%s", tenant, a->keyid);
-	switch (cli_util_update(&db, rec, &a->fields)) {
-	case 1:
-		rc = cli_key_done(&db, a->keyid, tenant, what);
-		break;
-	case 0:
-		cli_error("key %s: the directory names tenant %s, but %s is "
-		    "missing", a->keyid, tenant, rec);
-		rc = CLI_EXIT_NOTFOUND;
-		break;
-	default:
-		rc = CLI_EXIT_FAIL;
-		break;
-	}
+	rec = cli_util_key(&db, "{%s}:key:%s", tenant, a->name);
+	if ((rc = cli_record_update(&db, rec, &a->fields)) == CLI_EXIT_OK)
+		rc = cli_key_done(&db, a->name, tenant, what);
+	else if (rc == CLI_EXIT_NOTFOUND)
+		cli_key_missing(a->name, tenant, rec);
 	free(rec);
 out:
 	cli_util_close(&db);
@@ -510,10 +419,11 @@ static int
 cli_key_set(const struct cli_opts *opts, int argc, char **argv)
 {
 	static const char usage[] = "set KEYID " CLI_KEY_LIMITS;
-	struct cli_key_args a;
+	struct cli_record_args a;
 	int rc;
 
-	if ((rc = cli_key_args(argc, argv, usage, true, true, &a)) != 0)
+	if ((rc = cli_record_args(&cli_key_kind, argc, argv, usage, true,
+	    true, &a, NULL)) != 0)
 		return rc;
 	if (a.fields.nset == 0 && a.fields.ndel == 0) {
 		cli_error("key set: nothing to change");
@@ -522,21 +432,17 @@ cli_key_set(const struct cli_opts *opts, int argc, char **argv)
 	return cli_key_change(opts, &a, "updated");
 }
 
+static int
+cli_key_show(const struct cli_opts *opts, int argc, char **argv)
+{
+	return cli_record_show(&cli_key_kind, opts, argc, argv);
+}
+
 /* key suspend|disable|enable KEYID: argv[0] says which. */
 static int
 cli_key_status(const struct cli_opts *opts, int argc, char **argv)
 {
-	char usage[32];
-	const char *status, *what;
-	struct cli_key_args a;
-	int rc;
-
-	snprintf(usage, sizeof(usage), "%s KEYID", argv[0]);
-	if ((rc = cli_key_args(argc, argv, usage, false, true, &a)) != 0)
-		return rc;
-	cli_util_status_verb(argv[0], &status, &what);
-	cli_util_fields_set(&a.fields, "status", status);
-	return cli_key_change(opts, &a, what);
+	return cli_record_status(&cli_key_kind, opts, argc, argv);
 }
 
 static int
@@ -545,7 +451,7 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 	char tenant[PW_IDENTITY_TENANT_MAX + 1];
 	const char *kv[3];
 	char *dir = NULL, *rec = NULL, *set = NULL;
-	struct cli_key_args a;
+	struct cli_record_args a;
 	struct cli_db db;
 	struct cli_json j;
 	redisReply *reply;
@@ -553,17 +459,17 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 	int rc;
 	long long n;
 
-	if ((rc = cli_key_args(argc, argv, "delete KEYID [--tenant TENANT]",
-	    false, true, &a)) != 0)
+	if ((rc = cli_record_args(&cli_key_kind, argc, argv,
+	    "delete KEYID [--tenant TENANT]", false, true, &a, NULL)) != 0)
 		return rc;
 	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
 		return rc;
-	switch (cli_util_key_tenant(&db, a.keyid, tenant, sizeof(tenant))) {
+	switch (cli_util_key_tenant(&db, a.name, tenant, sizeof(tenant))) {
 	case 0:
 		had_dir = true;
 		if (a.tenant != NULL && strcmp(a.tenant, tenant) != 0) {
 			cli_error("key %s belongs to tenant %s, not %s",
-			    a.keyid, tenant, a.tenant);
+			    a.name, tenant, a.tenant);
 			rc = CLI_EXIT_NOTFOUND;
 			goto out;
 		}
@@ -572,7 +478,7 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 		/* Only a record left by an interrupted add or delete. */
 		had_dir = false;
 		if (a.tenant == NULL) {
-			cli_error("unknown key: %s", a.keyid);
+			cli_error("unknown key: %s", a.name);
 			rc = CLI_EXIT_NOTFOUND;
 			goto out;
 		}
@@ -584,7 +490,7 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 	}
 
 	/* Step 1: the directory entry, so that the key stops working. */
-	dir = cli_util_key(&db, "key:%s", a.keyid);
+	dir = cli_util_key(&db, "key:%s", a.name);
 	if (had_dir) {
 		kv[0] = dir;
 		kv[1] = tenant;
@@ -597,23 +503,23 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 		freeReplyObject(reply);
 	}
 	/* Step 2: the record and the set member. */
-	rec = cli_util_key(&db, "{%s}:key:%s", tenant, a.keyid);
+	rec = cli_util_key(&db, "{%s}:key:%s", tenant, a.name);
 	set = cli_util_key(&db, "{%s}:keys", tenant);
 	kv[0] = rec;
 	kv[1] = set;
-	kv[2] = a.keyid;
+	kv[2] = a.name;
 	if ((reply = cli_util_eval(&db, &cli_key_del_script, 2, 3, kv,
 	    NULL)) == NULL) {
 		cli_error("key %s: the directory entry is gone (the key no "
 		    "longer works) but %s is left; run key delete %s "
-		    "--tenant %s", a.keyid, rec, a.keyid, tenant);
+		    "--tenant %s", a.name, rec, a.name, tenant);
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
 	n = cli_util_reply_int(reply);
 	freeReplyObject(reply);
 	if (!had_dir && n <= 0) {
-		cli_error("unknown key: %s (nothing in tenant %s)", a.keyid,
+		cli_error("unknown key: %s (nothing in tenant %s)", a.name,
 		    tenant);
 		rc = CLI_EXIT_NOTFOUND;
 		goto out;
@@ -622,7 +528,7 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 		cli_out_json_init(&j, stdout);
 		cli_out_json_open(&j, '{');
 		cli_out_json_key(&j, "key");
-		cli_out_json_cstr(&j, a.keyid);
+		cli_out_json_cstr(&j, a.name);
 		cli_out_json_key(&j, "tenant");
 		cli_out_json_cstr(&j, tenant);
 		cli_out_json_key(&j, "deleted");
@@ -630,7 +536,7 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 		cli_out_json_close(&j, '}');
 		putchar('\n');
 	} else {
-		printf("key %s (tenant %s) deleted\n", a.keyid, tenant);
+		printf("key %s (tenant %s) deleted\n", a.name, tenant);
 	}
 	rc = CLI_EXIT_OK;
 out:

@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,12 +250,12 @@ cli_suppress_expired(const struct cli_suppress_val *v, int64_t now)
 }
 
 /*
- * Parse a subcommand's options; scope is required.  0, or CLI_EXIT_USAGE
- * after printing why.
+ * Parse a subcommand's options and its min to max operands; scope is
+ * required.  0, or CLI_EXIT_USAGE after printing why.
  */
 static int
-cli_suppress_args(int argc, char **argv, const char *usage,
-    struct cli_suppress_args *a)
+cli_suppress_args(int argc, char **argv, const char *usage, int min,
+    int max, struct cli_suppress_args *a)
 {
 	char cmd[32];
 	int ch;
@@ -313,6 +314,8 @@ cli_suppress_args(int argc, char **argv, const char *usage,
 		snprintf(a->scope, sizeof(a->scope), "tenant %s", a->tenant);
 	a->rest = argv + optind;
 	a->nrest = argc - optind;
+	if (a->nrest < min || a->nrest > max)
+		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
 	return 0;
 }
 
@@ -348,12 +351,21 @@ cli_suppress_open(const struct cli_opts *opts, struct cli_suppress_args *a,
 	return rc;
 }
 
+/*
+ * End a subcommand: close Redis if cli_suppress_open opened it (a->hash
+ * set), free l unless NULL.
+ */
 static void
-cli_suppress_close(struct cli_suppress_args *a, struct cli_db *db)
+cli_suppress_close(struct cli_suppress_args *a, struct cli_db *db,
+    struct cli_suppress_list *l)
 {
-	free(a->hash);
-	a->hash = NULL;
-	cli_util_close(db);
+	if (a->hash != NULL) {
+		free(a->hash);
+		a->hash = NULL;
+		cli_util_close(db);
+	}
+	if (l != NULL)
+		cli_suppress_list_free(l);
 }
 
 /*
@@ -412,19 +424,21 @@ cli_suppress_write(struct cli_db *db, const char *hash,
 }
 
 /*
- * Write entries to the global master, then copy them into every tenant.
- * 0, or -1 after printing why.
+ * Write entries into a's scope: the tenant's own hash, or the global
+ * master and then a copy in every tenant.  0, or -1 after printing why.
  */
 static int
-cli_suppress_write_global(struct cli_db *db, const char *master,
-    const struct cli_suppress_list *l)
+cli_suppress_write_scope(struct cli_db *db,
+    const struct cli_suppress_args *a, const struct cli_suppress_list *l)
 {
 	char **tenants, *hash;
 	size_t n, i;
 	int rc = 0;
 
-	if (cli_suppress_write(db, master, l, false) < 0)
+	if (cli_suppress_write(db, a->hash, l, false) < 0)
 		return -1;
+	if (!a->global)
+		return 0;
 	if ((tenants = cli_util_tenants(db, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
@@ -623,10 +637,8 @@ cli_suppress_add(const struct cli_opts *opts, int argc, char **argv)
 	size_t i;
 	int rc;
 
-	if ((rc = cli_suppress_args(argc, argv, usage, &a)) != 0)
+	if ((rc = cli_suppress_args(argc, argv, usage, 1, INT_MAX, &a)) != 0)
 		return rc;
-	if (a.nrest == 0)
-		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
 	if (a.expires != NULL &&
 	    cli_util_expires(a.expires, now, &expires) < 0) {
 		cli_error("--expires: expected never, a duration (90m, 12h, "
@@ -639,11 +651,10 @@ cli_suppress_add(const struct cli_opts *opts, int argc, char **argv)
 	cli_suppress_format(value, sizeof(value),
 	    a.reason != NULL ? a.reason : "manual", "cli", now, expires);
 	if ((rc = cli_suppress_addresses(&a, value, &l)) != 0)
-		goto out_list;
+		goto out;
 	if ((rc = cli_suppress_open(opts, &a, &db)) != CLI_EXIT_OK)
-		goto out_list;
-	if ((a.global ? cli_suppress_write_global(&db, a.hash, &l) :
-	    cli_suppress_write(&db, a.hash, &l, false)) < 0) {
+		goto out;
+	if (cli_suppress_write_scope(&db, &a, &l) < 0) {
 		rc = CLI_EXIT_FAIL;
 	} else if (db.json) {
 		cli_suppress_print(&db, &l);
@@ -654,9 +665,8 @@ cli_suppress_add(const struct cli_opts *opts, int argc, char **argv)
 			    a.reason != NULL ? a.reason : "manual",
 			    cli_out_time(expires, when));
 	}
-	cli_suppress_close(&a, &db);
-out_list:
-	cli_suppress_list_free(&l);
+out:
+	cli_suppress_close(&a, &db, &l);
 	return rc;
 }
 
@@ -715,14 +725,12 @@ cli_suppress_remove(const struct cli_opts *opts, int argc, char **argv)
 	size_t i;
 	int rc, missing = 0;
 
-	if ((rc = cli_suppress_args(argc, argv, usage, &a)) != 0)
+	if ((rc = cli_suppress_args(argc, argv, usage, 1, INT_MAX, &a)) != 0)
 		return rc;
-	if (a.nrest == 0)
-		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
 	if ((rc = cli_suppress_addresses(&a, "", &l)) != 0)
-		goto out_list;
+		goto out;
 	if ((rc = cli_suppress_open(opts, &a, &db)) != CLI_EXIT_OK)
-		goto out_list;
+		goto out;
 	/* The master (or the tenant's own hash) first. */
 	for (i = 0; i < l.n; i++) {
 		reply = cli_util_cmd(&db, "HDEL", a.hash, l.v[i].address,
@@ -758,9 +766,7 @@ cli_suppress_remove(const struct cli_opts *opts, int argc, char **argv)
 	}
 	rc = missing > 0 ? CLI_EXIT_NOTFOUND : CLI_EXIT_OK;
 out:
-	cli_suppress_close(&a, &db);
-out_list:
-	cli_suppress_list_free(&l);
+	cli_suppress_close(&a, &db, &l);
 	return rc;
 }
 
@@ -781,10 +787,8 @@ cli_suppress_check(const struct cli_opts *opts, int argc, char **argv)
 	size_t i;
 	int rc, kc = 0;
 
-	if ((rc = cli_suppress_args(argc, argv, usage, &a)) != 0)
+	if ((rc = cli_suppress_args(argc, argv, usage, 1, 1, &a)) != 0)
 		return rc;
-	if (a.nrest != 1)
-		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
 	if (cli_util_address(a.rest[0], addr, &why) < 0) {
 		cli_error("bad address '%s': %s", cli_out_safe(safe,
 		    sizeof(safe), a.rest[0], strlen(a.rest[0])), why);
@@ -845,7 +849,7 @@ cli_suppress_check(const struct cli_opts *opts, int argc, char **argv)
 	rc = match != NULL ? CLI_EXIT_OK : CLI_EXIT_NOTFOUND;
 	freeReplyObject(reply);
 out:
-	cli_suppress_close(&a, &db);
+	cli_suppress_close(&a, &db, NULL);
 	return rc;
 }
 
@@ -858,10 +862,8 @@ cli_suppress_list(const struct cli_opts *opts, int argc, char **argv)
 	struct cli_db db;
 	int rc;
 
-	if ((rc = cli_suppress_args(argc, argv, usage, &a)) != 0)
+	if ((rc = cli_suppress_args(argc, argv, usage, 0, 0, &a)) != 0)
 		return rc;
-	if (a.nrest != 0)
-		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
 	if ((rc = cli_suppress_open(opts, &a, &db)) != CLI_EXIT_OK)
 		return rc;
 	if (cli_suppress_read(&db, a.hash, (int64_t)time(NULL), &l) < 0) {
@@ -870,8 +872,7 @@ cli_suppress_list(const struct cli_opts *opts, int argc, char **argv)
 		qsort(l.v, l.n, sizeof(*l.v), cli_suppress_entry_cmp);
 		cli_suppress_print(&db, &l);
 	}
-	cli_suppress_list_free(&l);
-	cli_suppress_close(&a, &db);
+	cli_suppress_close(&a, &db, &l);
 	return rc;
 }
 
@@ -1081,10 +1082,8 @@ cli_suppress_import(const struct cli_opts *opts, int argc, char **argv)
 	double secs;
 	int rc;
 
-	if ((rc = cli_suppress_args(argc, argv, usage, &a)) != 0)
+	if ((rc = cli_suppress_args(argc, argv, usage, 1, 1, &a)) != 0)
 		return rc;
-	if (a.nrest != 1)
-		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	name = a.rest[0];
 	if (strcmp(name, "-") == 0) {
@@ -1099,18 +1098,17 @@ cli_suppress_import(const struct cli_opts *opts, int argc, char **argv)
 	if (fp != stdin)
 		fclose(fp);
 	if (rc != 0)
-		goto out_list;
+		goto out;
 	if (bad > 0 && !a.skip_bad) {
 		cli_error("%s: import refused: %zu bad line%s, nothing "
 		    "written (fix %s, or use --skip-bad)", name, bad,
 		    bad == 1 ? "" : "s", bad == 1 ? "it" : "them");
 		rc = CLI_EXIT_USAGE;
-		goto out_list;
+		goto out;
 	}
 	if ((rc = cli_suppress_open(opts, &a, &db)) != CLI_EXIT_OK)
-		goto out_list;
-	if ((a.global ? cli_suppress_write_global(&db, a.hash, &l) :
-	    cli_suppress_write(&db, a.hash, &l, false)) < 0) {
+		goto out;
+	if (cli_suppress_write_scope(&db, &a, &l) < 0) {
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
@@ -1137,9 +1135,7 @@ cli_suppress_import(const struct cli_opts *opts, int argc, char **argv)
 		    bad == 1 ? "" : "s", expired, expired == 1 ? "y" : "ies");
 	}
 out:
-	cli_suppress_close(&a, &db);
-out_list:
-	cli_suppress_list_free(&l);
+	cli_suppress_close(&a, &db, &l);
 	return rc;
 }
 
@@ -1158,10 +1154,8 @@ cli_suppress_export(const struct cli_opts *opts, int argc, char **argv)
 	size_t i;
 	int rc, fd;
 
-	if ((rc = cli_suppress_args(argc, argv, usage, &a)) != 0)
+	if ((rc = cli_suppress_args(argc, argv, usage, 0, 1, &a)) != 0)
 		return rc;
-	if (a.nrest > 1)
-		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
 	if (a.nrest == 1)
 		name = a.rest[0];
 	if ((rc = cli_suppress_open(opts, &a, &db)) != CLI_EXIT_OK)
@@ -1199,8 +1193,7 @@ cli_suppress_export(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_EXIT_FAIL;
 	}
 out:
-	cli_suppress_list_free(&l);
-	cli_suppress_close(&a, &db);
+	cli_suppress_close(&a, &db, &l);
 	return rc;
 }
 

@@ -1,0 +1,232 @@
+/*
+ * cli_record.c -- what `postwarden key` and `postwarden tenant` share:
+ * their command lines (the limit options, --json, one operand), `show`,
+ * the status verbs (suspend, disable, enable), updating a record, and
+ * printing records alone or in lists.  Each group describes how it
+ * differs in a struct cli_record_kind.
+ *
+ * Exports: cli_record_* (cli.h).
+ *
+ * Failures: as the groups' (cli_key.c, cli_tenant.c): bad input exit 64
+ * after printing why, Redis trouble exit 2.
+ *
+ * Security: records are printed through cli_out (escaped).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_record_args(const struct cli_record_kind *k, int argc, char **argv,
+    const char *usage, bool limits, bool want_name,
+    struct cli_record_args *a, void *ctx)
+{
+	char cmd[32];
+	int ch, rc;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(cmd, sizeof(cmd), "%s %s", k->group, argv[0]);
+	while ((ch = getopt_long(argc, argv, ":", k->longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case CLI_OPT_TENANT:
+			if (cli_util_check_tenant(optarg) < 0)
+				return CLI_EXIT_USAGE;
+			a->tenant = optarg;
+			break;
+		case CLI_OPT_JSON:
+			a->json = true;
+			break;
+		case '?':
+		case ':':
+			cli_util_badopt(cmd, ch, argv);
+			return cli_util_usage(k->group, usage);
+		default:
+			if (!limits) {
+				cli_error("%s: option %s does not apply", cmd,
+				    argv[optind - 1]);
+				return cli_util_usage(k->group, usage);
+			}
+			rc = k->opt != NULL ? k->opt(ch, optarg, ctx) : 1;
+			if (rc == 1)
+				rc = cli_util_limit_opt(ch, optarg, k->is_key,
+				    &a->fields);
+			if (rc != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		}
+	}
+	if (argc - optind != (want_name ? 1 : 0))
+		return cli_util_usage(k->group, usage);
+	if (want_name) {
+		a->name = argv[optind];
+		if ((k->is_key ? cli_util_check_key(a->name) :
+		    cli_util_check_tenant(a->name)) < 0)
+			return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+cli_record_show(const struct cli_record_kind *k, const struct cli_opts *opts,
+    int argc, char **argv)
+{
+	char usage[32];
+	struct cli_record_args a;
+	struct cli_db db;
+	int rc;
+
+	snprintf(usage, sizeof(usage), "show %s", k->operand);
+	if ((rc = cli_record_args(k, argc, argv, usage, false, true, &a,
+	    NULL)) != 0)
+		return rc;
+	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
+		return rc;
+	rc = k->print(&db, a.name);
+	cli_util_close(&db);
+	return rc;
+}
+
+int
+cli_record_status(const struct cli_record_kind *k,
+    const struct cli_opts *opts, int argc, char **argv)
+{
+	char usage[32];
+	const char *status, *what;
+	struct cli_record_args a;
+	int rc;
+
+	snprintf(usage, sizeof(usage), "%s %s", argv[0], k->operand);
+	if ((rc = cli_record_args(k, argc, argv, usage, false, true, &a,
+	    NULL)) != 0)
+		return rc;
+	cli_util_status_verb(argv[0], &status, &what);
+	cli_util_fields_set(&a.fields, "status", status);
+	return k->change(opts, &a, what);
+}
+
+int
+cli_record_update(struct cli_db *db, const char *rec,
+    const struct cli_fields *f)
+{
+	switch (cli_util_update(db, rec, f)) {
+	case 1:
+		return CLI_EXIT_OK;
+	case 0:
+		return CLI_EXIT_NOTFOUND;
+	default:
+		return CLI_EXIT_FAIL;
+	}
+}
+
+/* The record as one JSON object: the items, its fields in their place. */
+static void
+cli_record_json(struct cli_json *j, const redisReply *hash,
+    const struct cli_record_item *items, size_t nitems)
+{
+	size_t i;
+
+	cli_out_json_open(j, '{');
+	for (i = 0; i < nitems; i++) {
+		if (items[i].name == NULL) {
+			cli_out_record_json(hash, j);
+			continue;
+		}
+		cli_out_json_key(j, items[i].name);
+		if (items[i].s != NULL)
+			cli_out_json_cstr(j, items[i].s);
+		else
+			cli_out_json_int(j, items[i].n);
+	}
+	cli_out_json_close(j, '}');
+}
+
+/* An item's value as text: s, or n written into num. */
+static const char *
+cli_record_text(const struct cli_record_item *item, char *num, size_t size)
+{
+	if (item->s != NULL)
+		return item->s;
+	snprintf(num, size, "%lld", item->n);
+	return num;
+}
+
+void
+cli_record_print(bool json, const redisReply *hash,
+    const struct cli_record_item *items, size_t nitems)
+{
+	struct cli_table t;
+	struct cli_json j;
+	char num[24];
+	size_t i;
+
+	if (json) {
+		cli_out_json_init(&j, stdout);
+		cli_record_json(&j, hash, items, nitems);
+		putchar('\n');
+		return;
+	}
+	cli_out_table_init(&t, 2);
+	for (i = 0; i < nitems; i++) {
+		if (items[i].name == NULL)
+			cli_out_record_table(hash, &t);
+		else
+			cli_out_table_row(&t, items[i].name,
+			    cli_record_text(&items[i], num, sizeof(num)));
+	}
+	cli_out_table_print(&t, stdout);
+	cli_out_table_free(&t);
+}
+
+void
+cli_record_list_init(struct cli_record_list *l, bool json,
+    const char **header, size_t ncols)
+{
+	l->json = json;
+	cli_out_table_init(&l->t, ncols);
+	cli_out_table_rowv(&l->t, header);
+	cli_out_json_init(&l->j, stdout);
+	if (json)
+		cli_out_json_open(&l->j, '[');
+}
+
+void
+cli_record_list_add(struct cli_record_list *l, const redisReply *hash,
+    const struct cli_record_item *items, size_t nitems)
+{
+	char limits[256], num[CLI_RECORD_ITEMS_MAX][24];
+	const char *cells[CLI_RECORD_ITEMS_MAX + 2];
+	size_t i;
+
+	if (l->json) {
+		cli_record_json(&l->j, hash, items, nitems);
+		return;
+	}
+	for (i = 0; i < nitems; i++) {
+		if (items[i].name == NULL)
+			cells[i] = hash->elements == 0 ? "(no record)" :
+			    cli_util_hash_get(hash, "status");
+		else
+			cells[i] = cli_record_text(&items[i], num[i],
+			    sizeof(num[i]));
+	}
+	cells[i++] = cli_out_limits_brief(hash, limits, sizeof(limits));
+	cells[i] = cli_util_hash_get(hash, "description");
+	cli_out_table_rowv(&l->t, cells);
+}
+
+void
+cli_record_list_end(struct cli_record_list *l, bool ok)
+{
+	if (l->json) {
+		cli_out_json_close(&l->j, ']');
+		putchar('\n');
+	} else if (ok) {
+		cli_out_table_print(&l->t, stdout);
+	}
+	cli_out_table_free(&l->t);
+}
