@@ -425,3 +425,33 @@ pw_redis_fixture_count(const char *haystack, const char *needle)
 	}
 	return n;
 }
+
+int
+pw_redis_fixture_setup(void **state, bool tcp, const char *const *extra)
+{
+	struct pw_redis_fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || pw_redis_fixture_init(f, tcp, extra) < 0 ||
+	    pw_redis_fixture_start(f) < 0) {
+		if (f != NULL)
+			pw_redis_fixture_stop(f);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+int
+pw_redis_fixture_teardown(void **state)
+{
+	struct pw_redis_fixture *f = *state;
+
+	if (f != NULL) {
+		pw_redis_fixture_signal(f, SIGCONT);
+		pw_redis_fixture_stop(f);
+		free(f);
+	}
+	*state = NULL;
+	return 0;
+}

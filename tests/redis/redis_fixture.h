@@ -56,6 +56,15 @@ void	pw_redis_fixture_signal(struct pw_redis_fixture *f, int sig);
 /* Kill the server, remove the directory, free; safe on any state. */
 void	pw_redis_fixture_stop(struct pw_redis_fixture *f);
 
+/*
+ * For cmocka: a new fixture, started (init's tcp and extra), as *state;
+ * 0, or -1 with nothing left behind.  The teardown resumes a server a
+ * failed test left stopped, stops it and frees the fixture.
+ */
+int	pw_redis_fixture_setup(void **state, bool tcp,
+	    const char *const *extra);
+int	pw_redis_fixture_teardown(void **state);
+
 /* Credentials the admin connection uses (copied; NULL user: default). */
 void	pw_redis_fixture_set_admin(struct pw_redis_fixture *f,
 	    const char *user, const char *password);

@@ -147,32 +147,13 @@ check_n(const redisReply *entries, size_t first, int from, int to)
 static int
 setup_server(void **state)
 {
-	struct pw_redis_fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL || pw_redis_fixture_init(f, false, NULL) < 0 ||
-	    pw_redis_fixture_start(f) < 0) {
-		if (f != NULL)
-			pw_redis_fixture_stop(f);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return pw_redis_fixture_setup(state, false, NULL);
 }
 
 static int
 teardown_server(void **state)
 {
-	struct pw_redis_fixture *f = *state;
-
-	if (f != NULL) {
-		/* A test that failed with the server stopped. */
-		pw_redis_fixture_signal(f, SIGCONT);
-		pw_redis_fixture_stop(f);
-		free(f);
-	}
-	*state = NULL;
-	return 0;
+	return pw_redis_fixture_teardown(state);
 }
 
 /* --- building events ---------------------------------------------- */

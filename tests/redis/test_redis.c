@@ -78,64 +78,30 @@ assert_no_secret(const char *s)
 static int
 setup_unix(void **state)
 {
-	struct pw_redis_fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL || pw_redis_fixture_init(f, false, NULL) < 0 ||
-	    pw_redis_fixture_start(f) < 0) {
-		if (f != NULL)
-			pw_redis_fixture_stop(f);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return pw_redis_fixture_setup(state, false, NULL);
 }
 
 static int
 setup_tcp(void **state)
 {
-	struct pw_redis_fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL || pw_redis_fixture_init(f, true, NULL) < 0 ||
-	    pw_redis_fixture_start(f) < 0) {
-		if (f != NULL)
-			pw_redis_fixture_stop(f);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return pw_redis_fixture_setup(state, true, NULL);
 }
 
 static int
 setup_requirepass(void **state)
 {
 	static const char *const extra[] = { "--requirepass", PASSWORD, NULL };
-	struct pw_redis_fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL || pw_redis_fixture_init(f, false, extra) < 0 ||
-	    pw_redis_fixture_start(f) < 0) {
-		if (f != NULL)
-			pw_redis_fixture_stop(f);
-		free(f);
+	if (pw_redis_fixture_setup(state, false, extra) < 0)
 		return -1;
-	}
-	pw_redis_fixture_set_admin(f, NULL, PASSWORD);
-	*state = f;
+	pw_redis_fixture_set_admin(*state, NULL, PASSWORD);
 	return 0;
 }
 
 static int
 teardown_server(void **state)
 {
-	struct pw_redis_fixture *f = *state;
-
-	if (f != NULL) {
-		pw_redis_fixture_stop(f);
-		free(f);
-	}
-	*state = NULL;
-	return 0;
+	return pw_redis_fixture_teardown(state);
 }
 
 /* --- no server needed --------------------------------------------- */
