@@ -63,6 +63,7 @@ struct pw_redis_async_cmd {
 	void			*arg;
 	struct event		*timer;	/* NULL once completed */
 	bool			 in_hiredis; /* a hiredis callback to come */
+	uint64_t		 replies_before; /* ra->replies when sent */
 	/* In ra->pending until completed. */
 	TAILQ_ENTRY(pw_redis_async_cmd) entry;
 
@@ -91,6 +92,7 @@ struct pw_redis_async {
 	const char		*lost_why; /* for commands of a dead ac */
 	int			 depth;	/* entry points active */
 	bool			 closing; /* pw_redis_async_free called */
+	uint64_t		 replies; /* replies read, late ones too */
 };
 
 static void pw_redis_async_start(struct pw_redis_async *);
@@ -207,10 +209,13 @@ static void
 pw_redis_async_on_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct pw_redis_async_cmd *cmd = privdata;
-	struct pw_redis_async *ra = cmd->ra;
+	struct pw_redis_async *ra = cmd->ra, *live = ac->data;
 	redisReply *reply = r;
 
 	cmd->in_hiredis = false;
+	/* The connection moves: a command that times out is only slow. */
+	if (reply != NULL && live != NULL)
+		live->replies++;
 	if (ra == NULL) {
 		/* Completed already (timeout, free): drop the late reply. */
 		pw_redis_async_cmd_free(cmd);
@@ -333,7 +338,12 @@ pw_redis_async_on_reconnect(evutil_socket_t fd, short what, void *arg)
 	pw_redis_async_leave(ra);
 }
 
-/* Timer: a command was not answered in time; drop the connection. */
+/*
+ * Timer: a command was not answered in time.  If no reply at all came
+ * since it was sent, the connection is stuck: drop it.  If replies came
+ * (to earlier commands), Redis is only slow: this command alone fails,
+ * and its reply is dropped when it comes.
+ */
 static void
 pw_redis_async_on_cmd_timeout(evutil_socket_t fd, short what, void *arg)
 {
@@ -341,11 +351,11 @@ pw_redis_async_on_cmd_timeout(evutil_socket_t fd, short what, void *arg)
 	struct pw_redis_async *ra = cmd->ra;
 
 	pw_redis_async_enter(ra);
-	if (ra->ac != NULL && cmd->in_hiredis) {
+	if (ra->ac != NULL && cmd->in_hiredis &&
+	    ra->replies == cmd->replies_before) {
 		/* Fails every pending command, this one included. */
 		pw_redis_async_down(ra, ra->ac, "redis: timeout", NULL, true);
 	} else {
-		/* Not reachable: a pending command is on the current ac. */
 		pw_redis_async_complete(cmd, NULL, "redis: timeout");
 	}
 	pw_redis_async_leave(ra);
@@ -529,6 +539,7 @@ pw_redis_async_submit(struct pw_redis_async *ra,
 		return -1;
 	}
 	cmd->in_hiredis = true;
+	cmd->replies_before = ra->replies;
 	cmd->timer = evtimer_new(ra->base, pw_redis_async_on_cmd_timeout, cmd);
 	if (cmd->timer == NULL)
 		pw_log_fatal("redis: cannot create timer");

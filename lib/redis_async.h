@@ -29,11 +29,14 @@
  * never free it.  A callback may submit commands and may free the handle.
  *
  * Timeouts: each command must be answered within redis_command_timeout
- * (libevent timer; hiredis 0.14 async has none).  When one is not, the
- * connection is dropped (it may be stuck, and replies must stay in
- * order): that command and every other one pending on the connection
- * fail with "redis: timeout", each once, and no late reply can reach a
- * caller.  A timeout is an unknown outcome: the command may have run.
+ * (libevent timer; hiredis 0.14 async has none).  When one is not and no
+ * reply at all has come since it was sent, the connection is stuck and
+ * is dropped: that command and every other one pending on it fail with
+ * "redis: timeout", each once.  When replies to earlier commands did
+ * come meanwhile, Redis is only slow: that command alone fails, the
+ * connection stays, and its late reply is read and dropped (replies stay
+ * in order).  No late reply reaches a caller.  A timeout is an unknown
+ * outcome: the command may have run.
  *
  * Freeing: pw_redis_async_free() with commands pending calls each of
  * their callbacks once with "redis: closed" before it returns; the

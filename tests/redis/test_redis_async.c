@@ -388,6 +388,55 @@ test_async_timeout_once(void **state)
 	pw_redis_async_free(&ra);
 }
 
+/*
+ * A slow Redis is not a stuck one: a command that times out while replies
+ * to earlier ones keep coming fails alone, on a connection that stays.
+ */
+static void
+test_async_timeout_slow_not_stuck(void **state)
+{
+	struct test_ctx *t = *state;
+	struct pw_redis_async *ra = new_client(t, t->f.unix_endpoint,
+	    "redis_command_timeout = 600ms\n");
+	struct rec id0, first, slow, id1;
+	long long t0;
+
+	assert_true(run_until_ready(t->base, ra, 5000));
+	submit(ra, &id0, "CLIENT", "ID", NULL);
+	assert_true(run_until_calls(t->base, &id0.calls, 1, 5000));
+	assert_int_equal(id0.type, REDIS_REPLY_INTEGER);
+
+	/*
+	 * The first is answered at about 300 ms.  The second, sent once the
+	 * first is running (Redis answers a pipelined batch only when all of
+	 * it has run), would be answered at about 800 ms, after its timeout
+	 * (600 ms from being sent); the connection moved meanwhile.
+	 */
+	submit(ra, &first, "DEBUG", "SLEEP", "0.3", NULL);
+	run_for(t->base, 50);
+	t0 = pw_redis_fixture_now_ms();
+	submit(ra, &slow, "DEBUG", "SLEEP", "0.5", NULL);
+	assert_true(run_until_calls(t->base, &slow.calls, 1, 3000));
+	assert_int_equal(first.calls, 1);
+	if (first.type != REDIS_REPLY_STATUS)
+		fail_msg("first: type %d why %s at %lld ms", first.type,
+		    first.why != NULL ? first.why : "-", first.at_ms - t0);
+	assert_int_equal(slow.type, -1);
+	assert_string_equal(slow.why, "redis: timeout");
+	if (slow.at_ms - t0 < 500 || slow.at_ms - t0 > 750)
+		fail_msg("timeout after %lld ms, expected about 600",
+		    slow.at_ms - t0);
+
+	/* Its late reply is read and dropped; the same connection goes on. */
+	submit(ra, &id1, "CLIENT", "ID", NULL);
+	assert_true(run_until_calls(t->base, &id1.calls, 1, 3000));
+	assert_int_equal(id1.type, REDIS_REPLY_INTEGER);
+	assert_int_equal(id1.integer, id0.integer);
+	assert_int_equal(slow.calls, 1);
+	assert_int_equal(pw_redis_async_pending(ra), 0);
+	pw_redis_async_free(&ra);
+}
+
 static void
 test_async_disconnect_pending(void **state)
 {
@@ -623,6 +672,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_async_auth_select_tcp,
 		    setup_requirepass_tcp, teardown),
 		cmocka_unit_test_setup_teardown(test_async_timeout_once,
+		    setup_unix, teardown),
+		cmocka_unit_test_setup_teardown(test_async_timeout_slow_not_stuck,
 		    setup_unix, teardown),
 		cmocka_unit_test_setup_teardown(test_async_disconnect_pending,
 		    setup_unix, teardown),
