@@ -591,7 +591,9 @@ milter_control_header(struct milter_control *c,
 	if ((lim->tracking_header != NULL && lim->tracking_header[0] != '\0' &&
 	    strcasecmp(name, lim->tracking_header) == 0) ||
 	    (lim->route_header != NULL && lim->route_header[0] != '\0' &&
-	    strcasecmp(name, lim->route_header) == 0)) {
+	    strcasecmp(name, lim->route_header) == 0) ||
+	    strcasecmp(name, MILTER_CONTROL_ID) == 0 ||
+	    strcasecmp(name, MILTER_CONTROL_ROUTE) == 0) {
 		milter_control_remove(c, name);
 		return 2;
 	}

@@ -29,6 +29,13 @@
 #include "conf.h"
 
 #define MILTER_CONTROL_PREFIX	"X-Postwarden-"
+/*
+ * The default names of milter_tracking_header and milter_route_header:
+ * only the milter writes them, so a client's copy is removed, not refused,
+ * even when the settings name other fields.
+ */
+#define MILTER_CONTROL_ID	"X-Postwarden-ID"
+#define MILTER_CONTROL_ROUTE	"X-Postwarden-Route"
 #define MILTER_CONTROL_STREAM_MAX	32	/* a-z 0-9 - _ */
 #define MILTER_CONTROL_TAG_MAX	64	/* A-Z a-z 0-9 . - _ */
 #define MILTER_CONTROL_KEY_MAX	40	/* A-Z a-z 0-9 - _ */

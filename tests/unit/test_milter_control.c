@@ -503,6 +503,31 @@ test_removals(void **state)
 	milter_control_free(&c);
 }
 
+/* Renamed tracking and route headers: the default names are still ours. */
+static void
+test_renamed_headers(void **state)
+{
+	struct milter_control_limits lim = deflim;
+	struct milter_control c;
+	char err[MILTER_CONTROL_ERR_SIZE];
+
+	lim.tracking_header = "X-Mail-ID";
+	lim.route_header = "X-Egress";
+	milter_control_init(&c);
+	assert_int_equal(milter_control_header(&c, &lim, "X-Mail-ID", "a",
+	    err, sizeof(err)), 2);
+	assert_int_equal(milter_control_header(&c, &lim, "X-Egress", "a",
+	    err, sizeof(err)), 2);
+	assert_int_equal(milter_control_header(&c, &lim, "x-postwarden-id",
+	    "made-up", err, sizeof(err)), 2);
+	assert_int_equal(milter_control_header(&c, &lim, "X-Postwarden-Route",
+	    "b", err, sizeof(err)), 2);
+	assert_int_equal(c.nremove, 4);
+	assert_int_equal(c.nerrors, 0);
+	assert_int_equal(c.nfields, 0);
+	milter_control_free(&c);
+}
+
 static void
 test_check_stream(void **state)
 {
@@ -753,6 +778,7 @@ main(void)
 		cmocka_unit_test(test_total_limit),
 		cmocka_unit_test(test_error_text_bounds),
 		cmocka_unit_test(test_removals),
+		cmocka_unit_test(test_renamed_headers),
 		cmocka_unit_test(test_check_stream),
 		cmocka_unit_test(test_feedback_id),
 		cmocka_unit_test(test_feedback_id_long),
