@@ -497,8 +497,8 @@ milter_eom(SMFICTX *ctx)
 		    sizeof(fail));
 	/* Refused after the policy daemon billed it: take that back. */
 	if (ret != 0 && msg->tenant)
-		milter_refund(conn->rt, msg->id.tenant, msg->queue_id,
-		    ret > 0 ? "rejected" : "tempfail");
+		milter_refund(conn->rt, msg->id.tenant, msg->id.key,
+		    msg->queue_id, ret > 0 ? "rejected" : "tempfail");
 	if (ret < 0)
 		return milter_fail(conn, fail);
 	milter_msg_end(conn);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "milter_events.h"
 #include "milter_identity.h"
 #include "milter_refund.h"
 #include "redis.h"
@@ -39,11 +40,31 @@ milter_refund_queue_id_ok(const char *s)
 	return true;
 }
 
+/* The refund is an event, so that a consumer of billed ones can net it. */
+static void
+milter_refund_event(const char *tenant, const char *key,
+    const char *queue_id, long long count, long long size,
+    const char *reply)
+{
+	struct milter_event *ev;
+
+	if (!milter_events_enabled(milter_events_daemon))
+		return;
+	ev = milter_event_new("refunded");
+	milter_event_add(ev, "queue_id", queue_id);
+	milter_event_add(ev, "tenant", tenant);
+	milter_event_add(ev, "key", key);
+	milter_event_addf(ev, "count", "%lld", count);
+	milter_event_addf(ev, "size", "%lld", size);
+	milter_event_add(ev, "reply", reply);
+	milter_events_post(milter_events_daemon, &ev);
+}
+
 void
 milter_refund(const struct pw_runtime *rt, const char *tenant,
-    const char *queue_id, const char *reply)
+    const char *key, const char *queue_id, const char *reply)
 {
-	char key[512], prefix[256];
+	char record[512], prefix[256];
 	const char *argv[2], *why = "";
 	struct pw_redis *r;
 	redisReply *rep;
@@ -55,8 +76,8 @@ milter_refund(const struct pw_runtime *rt, const char *tenant,
 	    rt->conf->redis_key_prefix, tenant);
 	if (n < 0 || (size_t)n >= sizeof(prefix))
 		return;
-	snprintf(key, sizeof(key), "%sbilled:%s", prefix, queue_id);
-	argv[0] = key;
+	snprintf(record, sizeof(record), "%sbilled:%s", prefix, queue_id);
+	argv[0] = record;
 	argv[1] = prefix;
 	if ((r = milter_identity_redis_take(rt)) == NULL)
 		return;
@@ -69,15 +90,19 @@ milter_refund(const struct pw_runtime *rt, const char *tenant,
 		    tenant, reply, why);
 		return;
 	}
-	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
 	    rep->element[0]->type == REDIS_REPLY_STRING &&
 	    strcmp(rep->element[0]->str, "refunded") == 0 &&
-	    rep->element[1]->type == REDIS_REPLY_INTEGER)
+	    rep->element[1]->type == REDIS_REPLY_INTEGER &&
+	    rep->element[2]->type == REDIS_REPLY_INTEGER) {
 		pw_log_msg(PW_LOG_INFO, queue_id, "milter: tenant=%s: "
 		    "refunded the quota billed for this message "
 		    "(recipients=%lld): %s", tenant,
 		    rep->element[1]->integer, reply);
-	else if (rep->type == REDIS_REPLY_ARRAY)
+		milter_refund_event(tenant, key, queue_id,
+		    rep->element[1]->integer, rep->element[2]->integer,
+		    reply);
+	} else if (rep->type == REDIS_REPLY_ARRAY)
 		pw_log_msg(PW_LOG_DEBUG, queue_id, "milter: tenant=%s: "
 		    "nothing billed to refund: %s", tenant, reply);
 	else

@@ -11,7 +11,9 @@
  * <prefix>{T}:billed:<queue id> (docs/redis-schema.md), one synchronous
  * round trip on a handle of the snapshot's pool: only messages that are
  * refused pay for it, and a Redis that does not answer costs at most
- * redis_command_timeout.  The result is logged with the queue id.
+ * redis_command_timeout.  The result is logged with the queue id, and a
+ * refund is a "refunded" event (docs/redis-schema.md), so that whoever
+ * bills from the "billed" events can take it back too.
  *
  * What is not taken back: the rate limiter's admissions (they count as
  * they happen), a refund that Redis does not take (logged), and messages
@@ -27,9 +29,10 @@ int	milter_refund_init(const char **why_r);
 
 /*
  * Refund what was billed for queue_id of tenant (both valid, else
- * nothing happens).  reply names what the milter answered, for the log.
+ * nothing happens), and append a "refunded" event (key: the API key id,
+ * or "").  reply names what the milter answered, for the log and event.
  */
 void	milter_refund(const struct pw_runtime *rt, const char *tenant,
-	    const char *queue_id, const char *reply);
+	    const char *key, const char *queue_id, const char *reply);
 
 #endif

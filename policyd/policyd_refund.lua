@@ -11,7 +11,7 @@
 --
 -- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
 --
--- Returns {"refunded", count} or {"none", 0} when nothing was billed
+-- Returns {"refunded", count, size} or {"none", 0, 0} when nothing was billed
 -- under that queue id (or it was refunded already: the record goes with
 -- the refund, so a second call changes nothing).  A counter is lowered
 -- by at most its value and never created, so a window that has ended
@@ -21,7 +21,7 @@ local P = ARGV[1]
 local b = redis.call('HMGET', KEYS[1], 'count', 'size', 'windows', 'key')
 local hid = b[3]
 if not hid or not string.match(hid, '^%d%d%d%d%d%d%d%d%d%d$') then
-	return { 'none', 0 }
+	return { 'none', 0, 0 }
 end
 redis.call('DEL', KEYS[1])
 local count = math.floor(tonumber(b[1] or '') or 0)
@@ -45,4 +45,4 @@ for _, who in ipairs(whos) do
 	lower(P .. 'msgs:' .. who .. ':d:' .. day, 1)
 	lower(P .. 'bytes:' .. who .. ':d:' .. day, size)
 end
-return { 'refunded', count }
+return { 'refunded', count, size }

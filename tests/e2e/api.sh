@@ -41,7 +41,7 @@ pw_require_root_tools
 perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
     pw_skip_all "libmaxmind-db-writer-perl not installed"
 pw_harness_init
-pw_plan 51
+pw_plan 52
 
 # --- keys, secret, GeoIP database ---------------------------------------------------
 K=$PW_TMP/keys
@@ -292,6 +292,19 @@ pw_check "refused message: the milter refunds what the policy daemon billed" \
     'tenant=acme: refunded the quota billed for this message .recipients=1.: rejected' 5
 pw_is "refused message: quota usage as before it ($before)" "$(billed)" \
     "$before"
+# The refund is an event too, with the billed entry's queue id and count.
+refund_ev() {
+	local q
+	q=$(pw_redis_cli --raw XRANGE pw:events - + | awk '
+	    $0 == "type" { getline; t = $0 } $0 == "queue_id" { getline;
+	    if (t == "refunded") print }' | tail -n 1)
+	[ -n "$q" ] && pw_redis_cli --raw XRANGE pw:events - + |
+	    tr '\n' ' ' | grep -q "type billed time [0-9]* queue_id $q " &&
+	    pw_redis_cli --raw XRANGE pw:events - + | tr '\n' ' ' |
+	    grep -q "type refunded time [0-9]* queue_id $q tenant acme key k_acme count 1 size [0-9]* reply rejected"
+}
+pw_check "refused message: a refunded event nets the billed one" \
+    pw_wait_until "the refunded event" 10 refund_ev
 
 # --- 6b. the same with milter_control_errors = ignore ----------------------------------
 echo "milter_control_errors = ignore" >>"$CONF"

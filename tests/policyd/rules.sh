@@ -255,11 +255,11 @@ pw_is "billed: used (hour, day, month), messages, bytes" "$(counters)" \
     "2 2 2 1 700 2 2 2 1 700 "
 refund() { R EVAL "$(cat "$PW_SRCDIR/policyd/policyd_refund.lua")" 1 \
     "pw:{tref}:billed:$1" "pw:{tref}:" | tr '\n' ' '; }
-pw_is "refund: what was billed is taken back" "$(refund QREF)" "refunded 2 "
+pw_is "refund: what was billed is taken back" "$(refund QREF)" "refunded 2 700 "
 pw_is "refund: every counter back to zero" "$(counters)" \
     "0 0 0 0 0 0 0 0 0 0 "
-pw_is "refund again: nothing more" "$(refund QREF)" "none 0 "
-pw_is "refund of an unknown queue id: nothing" "$(refund QNONE)" "none 0 "
+pw_is "refund again: nothing more" "$(refund QREF)" "none 0 0 "
+pw_is "refund of an unknown queue id: nothing" "$(refund QNONE)" "none 0 0 "
 pw_is "after refunds: no counter below zero" "$(counters)" \
     "0 0 0 0 0 0 0 0 0 0 "
 
