@@ -214,6 +214,18 @@ pw_redis_error_kind_name(enum pw_redis_error_kind kind)
 	return "ERR";
 }
 
+bool
+pw_redis_queue_id_ok(const char *qid)
+{
+	size_t n;
+
+	for (n = 0; qid[n] != '\0'; n++)
+		if (n >= PW_REDIS_QUEUE_ID_MAX ||
+		    !isalnum((unsigned char)qid[n]))
+			return false;
+	return n > 0;
+}
+
 int
 pw_redis_script_init(struct pw_redis_script *script, const char **why_r)
 {

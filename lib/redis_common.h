@@ -123,4 +123,13 @@ void	pw_redis_log_up(bool *outage, const struct pw_redis_params *params);
 int	pw_redis_script_init(struct pw_redis_script *script,
 	    const char **why_r);
 
+/* Longest Postfix queue id that names a key (long ids are about 16). */
+#define PW_REDIS_QUEUE_ID_MAX	31
+/*
+ * Whether a Postfix queue id may name a key (<prefix>{T}:billed:<id>):
+ * 1 to PW_REDIS_QUEUE_ID_MAX letters and digits.  The policy daemon that
+ * writes such a key and the milter that reads it must agree.
+ */
+bool	pw_redis_queue_id_ok(const char *qid);
+
 #endif

@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,18 +24,6 @@ int
 milter_refund_init(const char **why_r)
 {
 	return pw_redis_script_init(&milter_refund_script, why_r);
-}
-
-/* Postfix queue ids are letters and digits; anything else is not one. */
-static bool
-milter_refund_queue_id_ok(const char *s)
-{
-	if (*s == '\0' || strlen(s) > 64)
-		return false;
-	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s))
-			return false;
-	return true;
 }
 
 /* The refund is an event, so that a consumer of billed ones can net it. */
@@ -70,7 +56,7 @@ milter_refund(const struct pw_runtime *rt, const char *tenant,
 	redisReply *rep;
 	int n;
 
-	if (*tenant == '\0' || !milter_refund_queue_id_ok(queue_id))
+	if (*tenant == '\0' || !pw_redis_queue_id_ok(queue_id))
 		return;
 	n = snprintf(prefix, sizeof(prefix), "%s{%s}:",
 	    rt->conf->redis_key_prefix, tenant);

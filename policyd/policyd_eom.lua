@@ -11,7 +11,7 @@
 -- ARGV[4]  recipient_count: the recipients billed
 -- ARGV[5]  message size, bytes
 -- ARGV[6]  how long the billed transaction is remembered, ms
--- ARGV[7]  Postfix's queue id ([0-9A-Za-z], "" when unknown)
+-- ARGV[7]  Postfix's queue id (pw_redis_queue_id_ok, "" when none)
 --
 -- Returns {"ok", billed, released} or {"again", 0, 0} for a repeated
 -- request.  Billing goes to the windows of the transaction's first

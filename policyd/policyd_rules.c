@@ -37,6 +37,7 @@
 #include "geoip.h"
 #include "log.h"
 #include "policyd_rules.h"
+#include "redis_common.h"
 #include "xmalloc.h"
 
 /* The embedded scripts (policyd_lua.c, generated). */
@@ -649,15 +650,11 @@ policyd_rules_eom(struct pw_redis_async *ra, const struct pw_runtime *rt,
 {
 	struct policyd_rules_call *c;
 	char slot[POLICYD_RULES_SLOT_MAX], k_txn[POLICYD_RULES_KEY_MAX];
-	char instbuf[64], ttl[24], qid[sizeof(c->queue_id)];
-	const char *argv[8], *inst, *p;
+	char instbuf[64], ttl[24];
+	const char *argv[8], *inst;
 	int n = 0;
 
 	c = policyd_rules_call_new(rt, req, id, cb, arg, true);
-	/* A queue id names the billing record: letters and digits only. */
-	for (p = c->queue_id; isalnum((unsigned char)*p); p++)
-		;
-	snprintf(qid, sizeof(qid), "%s", *p == '\0' ? c->queue_id : "");
 	inst = policyd_rules_instance(req, instbuf, sizeof(instbuf));
 	policyd_rules_slot(slot, sizeof(slot), rt, c->tenant);
 	snprintf(k_txn, sizeof(k_txn), "%stxn:%s", slot, inst);
@@ -669,6 +666,7 @@ policyd_rules_eom(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	argv[n++] = c->count;
 	argv[n++] = c->size;
 	argv[n++] = ttl;
-	argv[n++] = qid;
+	/* The billing record's name; none without a usable queue id. */
+	argv[n++] = pw_redis_queue_id_ok(c->queue_id) ? c->queue_id : "";
 	policyd_rules_run(ra, c, &policyd_rules_eom_script, 1, n, argv);
 }

@@ -168,6 +168,20 @@ test_endpoint_parse(void **state)
 }
 
 static void
+test_queue_id_ok(void **state)
+{
+	(void)state;
+	assert_true(pw_redis_queue_id_ok("937C3A846B5"));
+	assert_true(pw_redis_queue_id_ok("4Nk3pX1vXqz1xyz"));
+	assert_true(pw_redis_queue_id_ok("1234567890123456789012345678901"));
+	assert_false(pw_redis_queue_id_ok("12345678901234567890123456789012"));
+	assert_false(pw_redis_queue_id_ok(""));
+	assert_false(pw_redis_queue_id_ok("937C3A846B5:x"));
+	assert_false(pw_redis_queue_id_ok("a b"));
+	assert_false(pw_redis_queue_id_ok("NOQUEUE\n"));
+}
+
+static void
 test_backoff(void **state)
 {
 	struct pw_redis_params p;
@@ -623,6 +637,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_endpoint_parse),
+		cmocka_unit_test(test_queue_id_ok),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_error_kind),
 		cmocka_unit_test(test_script_sha_known_answer),
