@@ -371,6 +371,40 @@ test_every_split_same_output(void **state)
 	pw_buf_free(&part);
 }
 
+/*
+ * Lines long enough for the 16-byte scan of already-canonical lines
+ * (lib/dkim_canon.c), with a double space, a tab, or a space before the
+ * CRLF at every position: each must come out as the reference says.
+ */
+static void
+test_white_space_at_every_position(void **state)
+{
+	static const char *const marks[] = { "  ", "\t", " \t", "\t " };
+	struct pw_buf out, ref;
+	char line[80];
+	size_t len, pos, m, k;
+
+	pw_buf_init(&out, 1 << 20);
+	pw_buf_init(&ref, 1 << 20);
+	for (len = 2; len + 2 <= sizeof(line); len++) {
+		for (m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
+			k = strlen(marks[m]);
+			for (pos = 0; pos + k <= len; pos++) {
+				memset(line, 'a', len);
+				memcpy(line + pos, marks[m], k);
+				memcpy(line + len, "\r\n", 2);
+				canon_split(R, line, len + 2, NULL, &out);
+				reference(R, line, len + 2, &ref);
+				assert_int_equal(out.len, ref.len);
+				assert_memory_equal(out.data, ref.data,
+				    ref.len);
+			}
+		}
+	}
+	pw_buf_free(&out);
+	pw_buf_free(&ref);
+}
+
 int
 main(void)
 {
@@ -391,6 +425,7 @@ main(void)
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_parse_pair),
 		cmocka_unit_test(test_every_split_same_output),
+		cmocka_unit_test(test_white_space_at_every_position),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
