@@ -12,7 +12,7 @@
 #
 # Environment:
 #   BENCH_PARTS      which parts run, in this order (default
-#                    "main ab sweep"):
+#                    "main ab sweep floor"):
 #                    main   the table of scenarios (one run each), then
 #                           postfwd2 and policyd-rate-limit;
 #                    ab     empty store against 100,000 keys + 1,000,000
@@ -25,7 +25,13 @@
 #                           redis-server and policyd and of the machine;
 #                    sweep  open loop, every rule active, 100 conns, one
 #                           row per offered rate (the p99 < 2 ms target),
-#                           with CPU microseconds per request.
+#                           with CPU microseconds per request;
+#                    floor  what Redis alone allows: redis-benchmark, 100
+#                           conns, closed loop, running the RCPT decision
+#                           script itself (per-key rate limit, a new
+#                           transaction each call) and an empty script,
+#                           then postwarden-policyd in front of the same
+#                           Redis; req/s, p50/p99, Redis µs per call.
 #   BENCH_AB_ROUNDS  rounds of the A/B (default 5)
 #   BENCH_SWEEP      offered rates of the sweep, req/s (default
 #                    "1000 2000 3000 4000 5000 6000 8000")
@@ -35,7 +41,7 @@
 #                    default) or "rate" (the per-key rate limit only)
 #   PW_BENCH_TIMEOUT policyd's redis_command_timeout (default 2s)
 #
-# The ab and sweep parts each get fresh Redis instances and daemons, and
+# The ab, sweep and floor parts each get fresh Redis instances and daemons, and
 # the main part's Redis is stopped before them, so no part runs against
 # keys (or their expiry) left by another.  CPU time is utime + stime of
 # /proc/PID/stat, the machine's the CPUs' elapsed time less idle, iowait
@@ -46,11 +52,11 @@
 . "$PW_SRCDIR/tests/bench/cpu.sh"
 
 N=${1:-100000}
-PARTS=${BENCH_PARTS:-main ab sweep}
+PARTS=${BENCH_PARTS:-main ab sweep floor}
 for part in $PARTS; do
 	case $part in
-	main|ab|sweep) ;;
-	*)	echo "BENCH_PARTS: unknown part $part (main ab sweep)" >&2
+	main|ab|sweep|floor) ;;
+	*)	echo "BENCH_PARTS: unknown part $part (main ab sweep floor)" >&2
 		exit 2 ;;
 	esac
 done
@@ -423,6 +429,74 @@ part_sweep() {
 	done
 	pw__stop_pid policyd-sweep 10
 	pw__stop_pid redis-sweep 10
+}
+
+# --- floor: Redis alone, running the decision --------------------------------
+# Each decision is one EVALSHA (issue 3: one script, one round trip), so
+# Redis running it bounds what any client of it can do.  redis-benchmark
+# (C, one event loop, the leanest client there is) drives that Redis with
+# 100 connections in a closed loop, as bench_policy drives policyd: the
+# RCPT script as policyd loads it (policyd/local.mk: the calendar prelude
+# in front), with the arguments policyd sends for a key with a per-key
+# rate limit, a new transaction and recipient each call (__rand_int__);
+# then an empty script (Redis's cost of any EVALSHA); then bench_policy
+# through postwarden-policyd against the same Redis.
+
+# floor_redis LABEL SOCK SHA NKEYS ARGS...: one redis-benchmark run; a
+# table row with its req/s, p50 and p99 and Redis's µs per EVALSHA.
+floor_redis() {
+	local label=$1 sock=$2 out rps p50 p99 us
+	shift 2
+	redis-cli -s "$sock" CONFIG RESETSTAT >/dev/null
+	out=$(redis-benchmark -s "$sock" -c 100 -n "$N" -r 1000000000 --csv \
+	    EVALSHA "$@" 2>/dev/null | tail -n 1) ||
+	    pw_bail "redis-benchmark failed"
+	# "name","rps","avg","min","p50","p95","p99","max" (ms)
+	IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"${out//\"/}"
+	us=$(redis-cli -s "$sock" INFO commandstats |
+	    sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p')
+	printf '| %s | %.0f | %s | %s | %s |\n' "$label" "$rps" "$p50" \
+	    "$p99" "$us"
+}
+
+part_floor() {
+	local sock sha empty out
+	echo
+	echo "# --- floor: Redis alone, 100 conns, closed loop, $N calls per row"
+	bench_redis_start floor
+	sock=${RSOCK[floor]}
+	bench_load_rate "$sock"
+	sha=$(cat "$PW_SRCDIR/policyd/policyd_calendar.lua" \
+	    "$PW_SRCDIR/policyd/policyd_rcpt.lua" |
+	    redis-cli -s "$sock" -x SCRIPT LOAD) || pw_bail "SCRIPT LOAD"
+	empty=$(redis-cli -s "$sock" SCRIPT LOAD 'return 1') ||
+	    pw_bail "SCRIPT LOAD"
+	# The decision must be an admission, or this measures a refusal.
+	out=$(redis-cli -s "$sock" EVALSHA "$sha" 4 'pw:{rate}:tenant' \
+	    'pw:{rate}:txn:floor0' 'pw:{rate}:supp' 'pw:{rate}:key:k_bench1' \
+	    'pw:{rate}:' k_bench1 floor0 'r0@example.com' 0 - 900000 |
+	    tr '\n' ' ')
+	[ "$out" = "ok new " ] || pw_bail "the RCPT script answered: $out"
+	echo "| client, script | req/s | p50 ms | p99 ms | Redis µs/call |"
+	echo "|---|---|---|---|---|"
+	floor_redis "redis-benchmark, RCPT script (per-key rate limit)" \
+	    "$sock" "$sha" 4 'pw:{rate}:tenant' 'pw:{rate}:txn:__rand_int__' \
+	    'pw:{rate}:supp' 'pw:{rate}:key:k_bench1' 'pw:{rate}:' k_bench1 \
+	    __rand_int__ 'r__rand_int__@example.com' 0 - 900000
+	floor_redis "redis-benchmark, empty script (return 1)" "$sock" \
+	    "$empty" 0
+	bench_policyd_start policyd-floor "$sock"
+	redis-cli -s "$sock" CONFIG RESETSTAT >/dev/null
+	out=$("$BENCH" -t 300 -c 100 -n "$N" -k 10 -T floor \
+	    "${PEP[policyd-floor]}" 2>&1) ||
+	    pw_bail "bench_policy against policyd-floor failed: $out"
+	printf '| bench_policy through postwarden-policyd | %s | %s | %s | %s |\n' \
+	    "$(field rps "$out")" "$(field p50 "$out")" "$(field p99 "$out")" \
+	    "$(redis-cli -s "$sock" INFO commandstats |
+	    sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p')"
+	echo "# policyd: $out"
+	pw__stop_pid policyd-floor 10
+	pw__stop_pid redis-floor 10
 }
 
 for part in $PARTS; do
