@@ -36,32 +36,15 @@ local now_s = tonumber(t[1])
 if count < 0 then count = 0 end
 if size < 0 then size = 0 end
 
--- days_from_civil and civil_from_days: policyd_calendar.lua, put in
--- front of this script by the build.
+-- hour_id and windows_of: policyd_calendar.lua, put in front of this
+-- script by the build.
 
 if redis.call('HEXISTS', KEYS[1], 'billed') == 1 then
 	return { 'again', 0, 0 }
 end
 
-local hid = redis.call('HGET', KEYS[1], 'windows')
-if not hid then
-	local y, m, d = civil_from_days(math.floor(now_s / 86400))
-	hid = string.format('%04d%02d%02d%02d', y, m, d,
-	    math.floor((now_s % 86400) / 3600))
-end
-local y = tonumber(string.sub(hid, 1, 4))
-local m = tonumber(string.sub(hid, 5, 6))
-local d = tonumber(string.sub(hid, 7, 8))
-local h = tonumber(string.sub(hid, 9, 10))
-local day = days_from_civil(y, m, d)
-local ny, nm = y, m + 1
-if nm > 12 then ny, nm = y + 1, 1 end
-local wins = {
-	{ 'h', hid, day * 86400 + (h + 1) * 3600, 3600 },
-	{ 'd', string.sub(hid, 1, 8), (day + 1) * 86400, 86400 },
-	{ 'm', string.sub(hid, 1, 6), days_from_civil(ny, nm, 1) * 86400,
-	    7 * 86400 },
-}
+local hid = redis.call('HGET', KEYS[1], 'windows') or hour_id(now_s)
+local wins = windows_of(hid)
 
 local whos = { 'tenant' }
 if keyid ~= '' then whos[2] = 'key:' .. keyid end

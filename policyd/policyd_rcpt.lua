@@ -33,31 +33,8 @@ local function fmt(n)
 	return string.format('%.0f', n)
 end
 
--- days_from_civil and civil_from_days come from policyd_calendar.lua,
--- which the build puts in front of this script.
-
--- The windows of an hour id "YYYYMMDDHH": {kind, id, end (Unix s)}.
-local function windows_of(hid)
-	local y = tonumber(string.sub(hid, 1, 4))
-	local m = tonumber(string.sub(hid, 5, 6))
-	local d = tonumber(string.sub(hid, 7, 8))
-	local h = tonumber(string.sub(hid, 9, 10))
-	local day = days_from_civil(y, m, d)
-	local ny, nm = y, m + 1
-	if nm > 12 then ny, nm = y + 1, 1 end
-	return {
-		{ 'h', hid, day * 86400 + (h + 1) * 3600 },
-		{ 'd', string.sub(hid, 1, 8), (day + 1) * 86400 },
-		{ 'm', string.sub(hid, 1, 6),
-		    days_from_civil(ny, nm, 1) * 86400 },
-	}
-end
-
-local function hour_id(s)
-	local y, m, d = civil_from_days(math.floor(s / 86400))
-	return string.format('%04d%02d%02d%02d', y, m, d,
-	    math.floor((s % 86400) / 3600))
-end
+-- days_from_civil, civil_from_days, hour_id and windows_of come from
+-- policyd_calendar.lua, which the build puts in front of this script.
 
 local function refuse(rule, who, a, b, c, d)
 	return { 'refuse', rule, who, tostring(a or ''), tostring(b or ''),
