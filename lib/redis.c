@@ -300,33 +300,13 @@ pw_redis_evalsha(struct pw_redis *r, const struct pw_redis_script *script,
     int nkeys, int argc, const char **argv, const size_t *argvlen,
     const char **why_r)
 {
-	const char **av;
-	size_t *avlen;
-	char nk[16];
+	struct pw_redis_evalsha_argv e;
 	redisReply *reply;
-	int i;
 
-	if (nkeys < 0 || argc < 0 || nkeys > argc) {
-		*why_r = "redis: bad script key count";
+	if (pw_redis_evalsha_argv_make(&e, script, nkeys, argc, argv, argvlen,
+	    why_r) < 0)
 		return NULL;
-	}
-	if (script->sha[0] == '\0') {
-		*why_r = "redis: script not initialised";
-		return NULL;
-	}
-	snprintf(nk, sizeof(nk), "%d", nkeys);
-	av = pw_xcalloc((size_t)argc + 3, sizeof(*av));
-	avlen = pw_xcalloc((size_t)argc + 3, sizeof(*avlen));
-	av[0] = "EVALSHA";
-	av[1] = script->sha;
-	av[2] = nk;
-	for (i = 0; i < 3; i++)
-		avlen[i] = strlen(av[i]);
-	for (i = 0; i < argc; i++) {
-		av[i + 3] = argv[i];
-		avlen[i + 3] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
-	}
-	reply = pw_redis_command_argv(r, argc + 3, av, avlen, why_r);
+	reply = pw_redis_command_argv(r, e.ac, e.av, e.avlen, why_r);
 	if (reply != NULL &&
 	    pw_redis_reply_error_kind(reply) == PW_REDIS_ERR_NOSCRIPT) {
 		/*
@@ -337,13 +317,12 @@ pw_redis_evalsha(struct pw_redis *r, const struct pw_redis_script *script,
 		freeReplyObject(reply);
 		pw_log_debug("redis %s: script %s not cached, sending it",
 		    r->params->server, script->name);
-		av[0] = "EVAL";
-		avlen[0] = 4;
-		av[1] = script->body;
-		avlen[1] = strlen(script->body);
-		reply = pw_redis_command_argv(r, argc + 3, av, avlen, why_r);
+		e.av[0] = "EVAL";
+		e.avlen[0] = 4;
+		e.av[1] = script->body;
+		e.avlen[1] = strlen(script->body);
+		reply = pw_redis_command_argv(r, e.ac, e.av, e.avlen, why_r);
 	}
-	free(av);
-	free(avlen);
+	pw_redis_evalsha_argv_free(&e);
 	return reply;
 }

@@ -565,35 +565,15 @@ pw_redis_async_evalsha(struct pw_redis_async *ra,
     const char **argv, const size_t *argvlen, pw_redis_async_cb *cb,
     void *arg, const char **why_r)
 {
-	const char **av;
-	size_t *avlen;
-	char nk[16];
-	int i, rc;
+	struct pw_redis_evalsha_argv e;
+	int rc;
 
-	if (nkeys < 0 || argc < 0 || nkeys > argc) {
-		*why_r = "redis: bad script key count";
+	if (pw_redis_evalsha_argv_make(&e, script, nkeys, argc, argv, argvlen,
+	    why_r) < 0)
 		return -1;
-	}
-	if (script->sha[0] == '\0') {
-		*why_r = "redis: script not initialised";
-		return -1;
-	}
-	snprintf(nk, sizeof(nk), "%d", nkeys);
-	av = pw_xcalloc((size_t)argc + 3, sizeof(*av));
-	avlen = pw_xcalloc((size_t)argc + 3, sizeof(*avlen));
-	av[0] = "EVALSHA";
-	av[1] = script->sha;
-	av[2] = nk;
-	for (i = 0; i < 3; i++)
-		avlen[i] = strlen(av[i]);
-	for (i = 0; i < argc; i++) {
-		av[i + 3] = argv[i];
-		avlen[i + 3] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
-	}
-	rc = pw_redis_async_submit(ra, script, argc + 3, av, avlen, cb, arg,
+	rc = pw_redis_async_submit(ra, script, e.ac, e.av, e.avlen, cb, arg,
 	    why_r);
-	free(av);
-	free(avlen);
+	pw_redis_evalsha_argv_free(&e);
 	return rc;
 }
 

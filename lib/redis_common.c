@@ -246,6 +246,47 @@ pw_redis_script_init(struct pw_redis_script *script, const char **why_r)
 	return 0;
 }
 
+int
+pw_redis_evalsha_argv_make(struct pw_redis_evalsha_argv *e,
+    const struct pw_redis_script *script, int nkeys, int argc,
+    const char **argv, const size_t *argvlen, const char **why_r)
+{
+	int i;
+
+	if (nkeys < 0 || argc < 0 || nkeys > argc) {
+		*why_r = "redis: bad script key count";
+		return -1;
+	}
+	if (script->sha[0] == '\0') {
+		*why_r = "redis: script not initialised";
+		return -1;
+	}
+	snprintf(e->nk, sizeof(e->nk), "%d", nkeys);
+	e->ac = argc + 3;
+	e->av = pw_xcalloc((size_t)e->ac, sizeof(*e->av));
+	e->avlen = pw_xcalloc((size_t)e->ac, sizeof(*e->avlen));
+	e->av[0] = "EVALSHA";
+	e->av[1] = script->sha;
+	e->av[2] = e->nk;
+	for (i = 0; i < 3; i++)
+		e->avlen[i] = strlen(e->av[i]);
+	for (i = 0; i < argc; i++) {
+		e->av[i + 3] = argv[i];
+		e->avlen[i + 3] = argvlen != NULL ? argvlen[i] :
+		    strlen(argv[i]);
+	}
+	return 0;
+}
+
+void
+pw_redis_evalsha_argv_free(struct pw_redis_evalsha_argv *e)
+{
+	free(e->av);
+	free(e->avlen);
+	e->av = NULL;
+	e->avlen = NULL;
+}
+
 void
 pw_redis_log_down(bool *outage, const struct pw_redis_params *params,
     const char *why, const char *detail)

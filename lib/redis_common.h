@@ -123,6 +123,24 @@ void	pw_redis_log_up(bool *outage, const struct pw_redis_params *params);
 int	pw_redis_script_init(struct pw_redis_script *script,
 	    const char **why_r);
 
+/*
+ * The command EVALSHA <sha> <nkeys> argv... as both clients send it: ac
+ * entries in av and avlen (allocated), the key count in nk.  argvlen may
+ * be NULL (NUL-terminated arguments).  A client that gets NOSCRIPT may
+ * make it EVAL <body> ... by changing the first two entries.
+ */
+struct pw_redis_evalsha_argv {
+	const char	**av;
+	size_t		 *avlen;
+	int		  ac;
+	char		  nk[16];
+};
+/* Fill e; 0, or -1 and a static reason (nothing to free then). */
+int	pw_redis_evalsha_argv_make(struct pw_redis_evalsha_argv *e,
+	    const struct pw_redis_script *script, int nkeys, int argc,
+	    const char **argv, const size_t *argvlen, const char **why_r);
+void	pw_redis_evalsha_argv_free(struct pw_redis_evalsha_argv *e);
+
 /* Longest Postfix queue id that names a key (long ids are about 16). */
 #define PW_REDIS_QUEUE_ID_MAX	31
 /*
