@@ -66,7 +66,8 @@ AB_ROUNDS=${BENCH_AB_ROUNDS:-5}
 SWEEP=${BENCH_SWEEP:-1000 2000 3000 4000 5000 6000 8000}
 SWEEP_SECS=${BENCH_SWEEP_SECS:-10}
 BENCH=$PW_TMP/bench_policy
-cc -O2 -D_GNU_SOURCE -o "$BENCH" "$PW_SRCDIR/tests/bench/bench_policy.c" ||
+cc -O2 -D_GNU_SOURCE -o "$BENCH" "$PW_SRCDIR/tests/bench/bench_policy.c" \
+    "$PW_SRCDIR/tests/harness/endpoint.c" ||
     pw_bail "cannot build bench_policy"
 
 run() {	# LABEL ARGS...

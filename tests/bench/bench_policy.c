@@ -32,16 +32,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../harness/endpoint.h"
 
 #define BENCH_BUF	65536
 #define BENCH_ACTIONS	16
@@ -78,47 +78,12 @@ bench_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* A non-blocking socket connected to endpoint, or -1. */
 static int
 bench_connect(const char *endpoint)
 {
-	struct sockaddr_un sun;
-	struct addrinfo hints, *res, *ai;
-	char host[256];
-	const char *colon;
-	int fd = -1;
+	int fd = pw_test_connect(endpoint);
 
-	if (strncmp(endpoint, "unix:", 5) == 0) {
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
-		    endpoint + 5);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-			close(fd);
-			return -1;
-		}
-	} else {
-		if (strncmp(endpoint, "inet:", 5) != 0 ||
-		    (colon = strrchr(endpoint, ':')) == endpoint + 4)
-			return -1;
-		snprintf(host, sizeof(host), "%.*s",
-		    (int)(colon - endpoint - 5), endpoint + 5);
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_socktype = SOCK_STREAM;
-		if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
-			return -1;
-		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			fd = socket(ai->ai_family, ai->ai_socktype, 0);
-			if (fd < 0)
-				continue;
-			if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-				break;
-			close(fd);
-			fd = -1;
-		}
-		freeaddrinfo(res);
-	}
 	if (fd >= 0)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	return fd;

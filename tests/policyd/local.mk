@@ -18,7 +18,8 @@ tests_policyd_test_policyd_proto_CPPFLAGS = $(AM_CPPFLAGS) \
 tests_policyd_test_policyd_proto_CFLAGS = $(PW_TEST_CFLAGS)
 tests_policyd_test_policyd_proto_LDADD = $(PW_TEST_LIBS)
 
-tests_policyd_pd_client_SOURCES = tests/policyd/pd_client.c
+tests_policyd_pd_client_SOURCES = tests/policyd/pd_client.c \
+	tests/harness/endpoint.c tests/harness/endpoint.h
 
 tests_policyd_geoip_lookup_SOURCES = tests/policyd/geoip_lookup.c
 tests_policyd_geoip_lookup_LDADD = $(PW_LIB_LIBS)

@@ -23,16 +23,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../harness/endpoint.h"
 
 #define PD_MAXCONN	8
 
@@ -46,50 +46,6 @@ pd_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Connect to endpoint; the socket, or -1. */
-static int
-pd_connect(const char *endpoint)
-{
-	struct sockaddr_un sun;
-	struct addrinfo hints, *res, *ai;
-	char host[256];
-	const char *colon;
-	int fd = -1;
-
-	if (strncmp(endpoint, "unix:", 5) == 0) {
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
-		    endpoint + 5);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-			close(fd);
-			return -1;
-		}
-		return fd;
-	}
-	if (strncmp(endpoint, "inet:", 5) != 0 ||
-	    (colon = strrchr(endpoint, ':')) == endpoint + 4)
-		return -1;
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - endpoint - 5),
-	    endpoint + 5);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
-		return -1;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
 }
 
 static void
@@ -283,7 +239,7 @@ main(int argc, char **argv)
 	if (wait) {
 		deadline = pd_now_ms() + pd_timeout_ms;
 		while (pd_now_ms() < deadline) {
-			if ((fd = pd_connect(endpoint)) >= 0) {
+			if ((fd = pw_test_connect(endpoint)) >= 0) {
 				close(fd);
 				return 0;
 			}
@@ -313,7 +269,7 @@ main(int argc, char **argv)
 		}
 		switch (s[0]) {
 		case 'c':
-			if ((pd_fd[n] = pd_connect(endpoint)) < 0) {
+			if ((pd_fd[n] = pw_test_connect(endpoint)) < 0) {
 				printf("%d: connect: %s\n", n, strerror(errno));
 				return 1;
 			}
