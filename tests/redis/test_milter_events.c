@@ -57,26 +57,41 @@ post_n(struct milter_events *w, int i)
 	assert_null(ev);
 }
 
-/* Wait until the writer has written want events; fail after WAIT_MS. */
+/*
+ * Wait until the writer's counter `what' (a uint64_t of struct
+ * milter_events_stats at offset off) reaches want; fail after WAIT_MS.
+ */
+static void
+wait_stat(struct milter_events *w, size_t off, const char *what,
+    uint64_t want, struct milter_events_stats *st)
+{
+	long long deadline = pw_redis_fixture_now_ms() + WAIT_MS;
+	uint64_t got;
+
+	for (;;) {
+		milter_events_stats(w, st);
+		memcpy(&got, (const char *)st + off, sizeof(got));
+		if (got >= want)
+			return;
+		if (pw_redis_fixture_now_ms() > deadline)
+			fail_msg("%s: %llu of %llu after %d ms (queued %llu, "
+			    "written %llu, failures %llu)", what,
+			    (unsigned long long)got, (unsigned long long)want,
+			    WAIT_MS, (unsigned long long)st->queued,
+			    (unsigned long long)st->written,
+			    (unsigned long long)st->failures);
+		pw_redis_fixture_nap(5);
+	}
+}
+
+/* Wait until the writer has written exactly want events. */
 static void
 wait_written(struct milter_events *w, uint64_t want)
 {
 	struct milter_events_stats st;
-	long long deadline = pw_redis_fixture_now_ms() + WAIT_MS;
 
-	for (;;) {
-		milter_events_stats(w, &st);
-		if (st.written >= want)
-			break;
-		if (pw_redis_fixture_now_ms() > deadline)
-			fail_msg("%llu of %llu events written after %d ms "
-			    "(queued %llu, failures %llu)",
-			    (unsigned long long)st.written,
-			    (unsigned long long)want, WAIT_MS,
-			    (unsigned long long)st.queued,
-			    (unsigned long long)st.failures);
-		pw_redis_fixture_nap(5);
-	}
+	wait_stat(w, offsetof(struct milter_events_stats, written), "written",
+	    want, &st);
 	assert_int_equal(st.written, want);
 }
 
@@ -85,18 +100,9 @@ static void
 wait_failures(struct milter_events *w, uint64_t want)
 {
 	struct milter_events_stats st;
-	long long deadline = pw_redis_fixture_now_ms() + WAIT_MS;
 
-	for (;;) {
-		milter_events_stats(w, &st);
-		if (st.failures >= want)
-			return;
-		if (pw_redis_fixture_now_ms() > deadline)
-			fail_msg("%llu failed batches after %d ms, want %llu",
-			    (unsigned long long)st.failures, WAIT_MS,
-			    (unsigned long long)want);
-		pw_redis_fixture_nap(5);
-	}
+	wait_stat(w, offsetof(struct milter_events_stats, failures),
+	    "failed batches", want, &st);
 }
 
 static long long
