@@ -9,8 +9,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "redis_fixture.h"
 
@@ -33,6 +37,16 @@ pw_redis_fixture_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+pw_redis_fixture_assert_no_secret(const char *s)
+{
+	if (s == NULL)
+		return;
+	if (strstr(s, PW_REDIS_FIXTURE_PASSWORD) != NULL ||
+	    strstr(s, PW_REDIS_FIXTURE_WRONG_PASSWORD) != NULL)
+		fail_msg("secret leaked into: %s", s);
 }
 
 void

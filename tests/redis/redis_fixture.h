@@ -91,6 +91,15 @@ void	pw_redis_fixture_capture_reset(void);
 /* How many times needle occurs in haystack. */
 int	pw_redis_fixture_count(const char *haystack, const char *needle);
 
+/*
+ * The password the tests give a server that requires one, and a wrong
+ * one; neither may appear in a log line or an error text.
+ */
+#define PW_REDIS_FIXTURE_PASSWORD	"s3cret-Passw0rd-xyzzy"
+#define PW_REDIS_FIXTURE_WRONG_PASSWORD	"Wr0ng-pass-plugh"
+/* Fail the test if s (NULL is fine) holds either password. */
+void	pw_redis_fixture_assert_no_secret(const char *s);
+
 /* Milliseconds on the monotonic clock. */
 long long pw_redis_fixture_now_ms(void);
 /* Wait ms milliseconds (for polling loops). */

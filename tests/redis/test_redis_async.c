@@ -26,8 +26,8 @@
 #include "redis_async.h"
 #include "redis_fixture.h"
 
-#define PASSWORD	"s3cret-Passw0rd-xyzzy"
-#define WRONG_PASSWORD	"Wr0ng-pass-plugh"
+#define PASSWORD	PW_REDIS_FIXTURE_PASSWORD
+#define WRONG_PASSWORD	PW_REDIS_FIXTURE_WRONG_PASSWORD
 
 struct test_ctx {
 	struct pw_redis_fixture	 f;
@@ -152,15 +152,6 @@ check_reply_str(struct test_ctx *t, struct pw_redis_async *ra,
 		    rec.why != NULL ? rec.why : "-", rec.str);
 	assert_string_equal(rec.str, want);
 	assert_int_equal(rec.calls, 1);
-}
-
-static void
-assert_no_secret(const char *s)
-{
-	if (s == NULL)
-		return;
-	if (strstr(s, PASSWORD) != NULL || strstr(s, WRONG_PASSWORD) != NULL)
-		fail_msg("secret leaked into: %s", s);
 }
 
 /* --- setup -------------------------------------------------------- */
@@ -340,9 +331,9 @@ test_async_auth_select_tcp(void **state)
 	assert_int_equal(rec.calls, 1);
 	assert_int_equal(rec.type, -1);
 	assert_string_equal(rec.why, "redis: authentication failed");
-	assert_no_secret(rec.why);
+	pw_redis_fixture_assert_no_secret(rec.why);
 	assert_non_null(strstr(logs, "authentication failed"));
-	assert_no_secret(logs);
+	pw_redis_fixture_assert_no_secret(logs);
 	free(logs);
 }
 
