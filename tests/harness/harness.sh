@@ -26,6 +26,7 @@
 #
 # API (one line each; details above each function):
 #   pw_plan N                       print the TAP plan
+#   pw_done                         the plan after the last case; false if any failed
 #   pw_ok NAME / pw_not_ok NAME DIAG  report one test case
 #   pw_check NAME CMD...            run CMD; ok if it exits 0
 #   pw_is NAME GOT WANT             ok if two strings are equal
@@ -95,6 +96,13 @@ PW_SINK_PORT=		# the first sink: Postfix's relayhost
 # Print the TAP plan.
 pw_plan() {
 	echo "1..$1"
+}
+
+# After the last case, when their number was not known before: print the
+# plan; false if any case failed (the test's exit status, when last).
+pw_done() {
+	pw_plan "$PW_TAP_N"
+	[ "$PW_TAP_FAILED" -eq 0 ]
 }
 
 # Print text as TAP comments, one "# " per line.
