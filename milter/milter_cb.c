@@ -408,6 +408,22 @@ milter_dkim_failure_event(const struct milter_msg *msg, const char *why)
 	milter_events_post(milter_events_daemon, &ev);
 }
 
+void
+milter_log_accepted(const struct milter_conn *conn,
+    const struct milter_msg *msg, const char *tenant, const char *desc)
+{
+	if (!msg->tenant && desc[0] == '\0')
+		return;
+	pw_log_msg(PW_LOG_INFO, msg->queue_id, "milter: client=%s source=%s "
+	    "key=%s tenant=%s%s%s%s%s",
+	    conn->client_addr[0] ? conn->client_addr : "unknown",
+	    pw_identity_source_name(msg->id.source),
+	    msg->id.key[0] ? msg->id.key : "-",
+	    msg->id.tenant[0] ? msg->id.tenant : "-",
+	    tenant[0] ? " " : "", tenant,
+	    desc[0] ? "; dkim: signed: " : "", desc);
+}
+
 int
 milter_dkim_eom(SMFICTX *ctx, struct milter_conn *conn, char *desc,
     size_t descsize, char *fail, size_t failsize)
@@ -442,8 +458,6 @@ milter_dkim_eom(SMFICTX *ctx, struct milter_conn *conn, char *desc,
 			goto fail;
 		}
 	}
-	pw_log_msg(PW_LOG_INFO, msg->queue_id, "milter: dkim: signed: %s",
-	    desc);
 	goto out;
 fail:
 	desc[0] = '\0';
@@ -479,28 +493,27 @@ milter_eom(SMFICTX *ctx)
 		pw_log_msg(PW_LOG_WARNING, msg->queue_id,
 		    "milter: sasl_username=%s: tenant unknown: %s", msg->sasl,
 		    msg->id_why);
-	if (msg->id.source == PW_IDENTITY_NONE)
+	if (!msg->tenant)
 		pw_log_msg(PW_LOG_DEBUG, msg->queue_id,
-		    "milter: client=%s: no tenant; left alone",
+		    "milter: client=%s: no tenant; not tracked or routed",
 		    conn->client_addr[0] ? conn->client_addr : "unknown");
-	else
-		pw_log_msg(PW_LOG_INFO, msg->queue_id,
-		    "milter: client=%s source=%s key=%s tenant=%s",
-		    conn->client_addr[0] ? conn->client_addr : "unknown",
-		    pw_identity_source_name(msg->id.source),
-		    msg->id.key[0] ? msg->id.key : "-",
-		    msg->id.tenant[0] ? msg->id.tenant : "-");
 	if (msg->tenant)
 		ret = milter_eom_tenant(ctx, conn, fail, sizeof(fail));
-	else
-		ret = milter_dkim_eom(ctx, conn, desc, sizeof(desc), fail,
-		    sizeof(fail));
+	else if ((ret = milter_dkim_eom(ctx, conn, desc, sizeof(desc), fail,
+	    sizeof(fail))) == 0)
+		milter_log_accepted(conn, msg, "", desc);
 	/* Refused after the policy daemon billed it: take that back. */
 	if (ret != 0 && msg->tenant)
 		milter_refund(conn->rt, msg->id.tenant, msg->id.key,
 		    msg->queue_id, ret > 0 ? "rejected" : "tempfail");
-	if (ret < 0)
-		return milter_fail(conn, fail);
+	if (ret < 0) {
+		char what[sizeof(fail) + PW_IDENTITY_TENANT_MAX + 16];
+
+		snprintf(what, sizeof(what), "%s%s%s%s",
+		    msg->tenant ? "tenant=" : "", msg->id.tenant,
+		    msg->tenant ? ": " : "", fail);
+		return milter_fail(conn, what);
+	}
 	milter_msg_end(conn);
 	return ret > 0 ? SMFIS_REJECT : SMFIS_CONTINUE;
 }

@@ -340,6 +340,7 @@ milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	struct milter_msg *msg = conn->msg;
 	const struct milter_tenant *t = milter_msg_settings(conn, msg);
 	struct milter_eom e;
+	char summary[512];
 	int ret;
 
 	memset(&e, 0, sizeof(e));
@@ -356,11 +357,11 @@ milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 		ret = -1;
 		goto out;
 	}
-	pw_log_msg(PW_LOG_INFO, msg->queue_id, "milter: tenant=%s id=%s "
-	    "stream=%s route=%s%s%s%s", msg->id.tenant,
+	snprintf(summary, sizeof(summary), "id=%s stream=%s route=%s%s%s%s",
 	    e.id[0] ? e.id : "-", e.stream, e.routed ? e.route.pool : "-",
 	    e.routed ? " (" : "", e.routed ? e.route.reason : "",
 	    e.routed ? ")" : "");
+	milter_log_accepted(conn, msg, summary, e.dkim);
 	milter_eom_event(conn, &e);
 	return 0;
 out:

@@ -80,10 +80,21 @@ const struct milter_tenant *milter_msg_settings(struct milter_conn *conn,
  * Sign and insert the signatures, if the message is to be signed.  0,
  * with desc "" or what was signed ("d=... s=... a=..., ..."); -1 with
  * the failure in fail when the message must be tempfailed
- * (dkim_failure_mode = tempfail).  desc belongs to the caller.
+ * (dkim_failure_mode = tempfail).  desc belongs to the caller, who logs
+ * it (milter_log_accepted).
  */
 int	milter_dkim_eom(SMFICTX *ctx, struct milter_conn *conn, char *desc,
 	    size_t descsize, char *fail, size_t failsize);
+
+/*
+ * The one line logged (info) for a message accepted with changes: who
+ * sent it (client, identity source, key, tenant), then tenant (the
+ * tenant's part: "id=... stream=... route=...", or ""), then what was
+ * signed (desc, or "": nothing).  Nothing for a message with neither.
+ */
+void	milter_log_accepted(const struct milter_conn *conn,
+	    const struct milter_msg *msg, const char *tenant,
+	    const char *desc);
 
 /*
  * End of a tenant's message (milter_eom.c): apply the control headers,

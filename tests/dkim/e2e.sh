@@ -200,7 +200,7 @@ if send "authenticated" "$PW_TMP/m1.eml" --xclient-login k_e2e; then
 	*) pw_not_ok "authenticated: a signature is the first field" "$first" ;;
 	esac
 	pw_check "authenticated: the milter logged both signatures with the queue id" \
-	    pw_wait_log "$PW_TMP/milter.log" "$qid: milter: dkim: signed: d=example.com s=r2026 a=rsa-sha256, d=example.com s=e2026 a=ed25519-sha256" 5
+	    pw_wait_log "$PW_TMP/milter.log" "$qid: milter: client=.*; dkim: signed: d=example.com s=r2026 a=rsa-sha256, d=example.com s=e2026 a=ed25519-sha256$" 5
 	long=$(grep -A1000 -m1 '^DKIM-Signature:' "$got" | tr -d '\r' |
 	    awk '/^[^ \t]/ && NR > 1 && !/^DKIM-Signature:/ { exit }
 	    length > 78 { print }')
@@ -327,7 +327,7 @@ else
 	pw_not_ok "too large to sign, tempfail mode: 451" "$(tail -n 5 "$PW_SWAKS_LOG")"
 fi
 pw_check "tempfail mode: the failure is logged with the queue id" \
-    pw_wait_log "$PW_TMP/milter.log" ": [0-9A-F]{6,}: error: milter: dkim: signing failed: header section larger than dkim_max_header_size \\(dkim_failure_mode\\); answering tempfail" 5
+    pw_wait_log "$PW_TMP/milter.log" ": [0-9A-F]{6,}: error: milter: tenant=[a-z0-9_-]+: dkim: signing failed: header section larger than dkim_max_header_size \\(dkim_failure_mode\\); answering tempfail" 5
 
 echo "dkim_failure_mode = accept" >>"$CONF"
 : >"$PW_TMP/milter.log"
