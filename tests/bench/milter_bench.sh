@@ -28,7 +28,10 @@
 # process (all threads), redis-server, the load generator and the whole
 # machine (tests/bench/cpu.sh), and the round.  Then a table of medians
 # over the rounds per filter, body and connections, with the ratio to the
-# null filter.
+# null filter, and the most a signer can reach of the null filter's rate
+# on this machine: the null filter's machine CPU per message over that
+# plus the signatures' own CPU time (openssl speed, in this run), when
+# the machine is saturated (both CPUs busy) as it is from 8 connections.
 #
 # Needs: a built postwarden-milter, gcc, libmilter-dev, redis-server,
 # openssl, opendkim (Debian package opendkim).  Every process it starts is
@@ -175,7 +178,16 @@ run() {
 	echo "$name $out" >>"$results"
 }
 
+# The CPU time of one signature on one core: openssl speed, this run.
+read -r RSA_SIGN_US ED_SIGN_US < <(openssl speed -mr -seconds 3 rsa2048 \
+    ed25519 2>/dev/null | awk -F: '
+	/^\+F2:/ && $3 == 2048 { r = 1e6 / $4 }
+	/^\+F6:/ && $4 == "Ed25519" { e = 1e6 / $5 }
+	END { if (r > 0 && e > 0) printf "%.1f %.1f\n", r, e }')
+[ -n "$ED_SIGN_US" ] || pw_bail "openssl speed rsa2048 ed25519 failed"
+
 echo "# $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+echo "# one signature (openssl speed, one core): RSA-2048 $RSA_SIGN_US µs, Ed25519 $ED_SIGN_US µs"
 echo "# $N messages per load; modes: $MODES; bodies: $BODIES; conns: $CONNS; rounds: $ROUNDS"
 order=$MODES
 for r in $(seq 1 "$ROUNDS"); do
@@ -206,9 +218,10 @@ for mode in $MODES; do
 	names="$names ${NAME[$mode]}"
 done
 echo
-echo "| milter | body | conns | rounds | msgs/s (median) | min-max | filter µs/msg | redis µs/msg | load µs/msg | machine µs/msg | msgs/s vs null | filter CPU vs null |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-awk -v names="$names" -v bodies="$BODIES" -v conns="$CONNS" '
+echo "| milter | body | conns | rounds | msgs/s (median) | min-max | filter µs/msg | redis µs/msg | load µs/msg | machine µs/msg | msgs/s vs null | filter CPU vs null | bound vs null |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+awk -v names="$names" -v bodies="$BODIES" -v conns="$CONNS" \
+    -v rsa="$RSA_SIGN_US" -v ed="$ED_SIGN_US" '
 function val(k,    i) {	# the value of field k= on this line
 	for (i = 2; i <= NF; i++)
 		if (index($i, k "=") == 1)
@@ -243,6 +256,7 @@ END {
 		z = "null" SUBSEP bd[b] SUBSEP cn[c]
 		zr = (z in n) ? median(rate[z]) : ""
 		zf = (z in n) ? median(f[z]) : ""
+		za = (z in n) ? median(al[z]) : ""
 		for (i = 1; i <= nn; i++) {
 			k = nm[i] SUBSEP bd[b] SUBSEP cn[c]
 			if (!(k in n))
@@ -259,7 +273,15 @@ END {
 			else
 				printf " - |"
 			if (zf != "" && zf > 0)
-				printf " %.2f |\n", mf / zf
+				printf " %.2f |", mf / zf
+			else
+				printf " - |"
+			# Signing CPU per message of each signer.
+			sg = nm[i] == "opendkim" || nm[i] == "postwarden-rsa" ? rsa : \
+			    nm[i] == "postwarden-ed25519" ? ed : \
+			    nm[i] == "postwarden-dual" ? rsa + ed : 0
+			if (za != "" && za > 0 && sg > 0)
+				printf " %.2f |\n", za / (za + sg)
 			else
 				printf " - |\n"
 		}
