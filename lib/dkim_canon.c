@@ -137,19 +137,33 @@ typedef unsigned char pw_dkim_canon_v16 __attribute__((vector_size(16)));
  * Does [p, p + n) hold no tab and no two spaces in a row, i.e. is it
  * relaxed-canonical as it is?  Sixteen positions per step: a vector of
  * the bytes at i.. and one of the bytes at i + 1.. (so a pair across two
- * steps is seen too); the C library has no scan for "two spaces" that is
- * not byte by byte (memmem of a 2-byte needle).
+ * steps is seen too); the last step is moved back to end at the last
+ * pair, overlapping the one before, and the last byte is looked at
+ * alone.  The C library has no scan for "two spaces" that is not byte by
+ * byte (memmem of a 2-byte needle).
  */
 static int
 pw_dkim_canon_relaxed_plain(const unsigned char *p, size_t n)
 {
 	pw_dkim_canon_v16 sp, tab, a, b, hit;
 	uint64_t w[2];
-	size_t i = 0;
+	size_t i, last;
 
+	if (n < sizeof(a) + 1) {
+		for (i = 0; i < n; i++)
+			if (p[i] == '\t' || (p[i] == ' ' && i + 1 < n &&
+			    p[i + 1] == ' '))
+				return 0;
+		return 1;
+	}
+	if (p[n - 1] == '\t')
+		return 0;
 	memset(&sp, ' ', sizeof(sp));
 	memset(&tab, '\t', sizeof(tab));
-	for (; i + sizeof(a) + 1 <= n; i += sizeof(a)) {
+	last = n - sizeof(a) - 1;
+	for (i = 0;; i += sizeof(a)) {
+		if (i > last)
+			i = last;
 		memcpy(&a, p + i, sizeof(a));
 		memcpy(&b, p + i + 1, sizeof(b));
 		hit = (pw_dkim_canon_v16)(((a == sp) & (b == sp)) |
@@ -157,11 +171,9 @@ pw_dkim_canon_relaxed_plain(const unsigned char *p, size_t n)
 		memcpy(w, &hit, sizeof(w));
 		if ((w[0] | w[1]) != 0)
 			return 0;
+		if (i == last)
+			return 1;
 	}
-	for (; i < n; i++)
-		if (p[i] == '\t' || (p[i] == ' ' && i + 1 < n && p[i + 1] == ' '))
-			return 0;
-	return 1;
 }
 
 /*
