@@ -196,6 +196,14 @@ cli_suppress_entry_cmp(const void *a, const void *b)
 	    ((const struct cli_suppress_entry *)b)->address);
 }
 
+/* By address; an empty list has no array, and qsort(NULL, 0) is undefined. */
+static void
+cli_suppress_sort(struct cli_suppress_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cli_suppress_entry_cmp);
+}
+
 /* Take a stored value apart; missing parts stay empty or 0. */
 static void
 cli_suppress_parse_value(const char *v, struct cli_suppress_val *out)
@@ -869,7 +877,7 @@ cli_suppress_list(const struct cli_opts *opts, int argc, char **argv)
 	if (cli_suppress_read(&db, a.hash, (int64_t)time(NULL), &l) < 0) {
 		rc = CLI_EXIT_FAIL;
 	} else {
-		qsort(l.v, l.n, sizeof(*l.v), cli_suppress_entry_cmp);
+		cli_suppress_sort(&l);
 		cli_suppress_print(&db, &l);
 	}
 	cli_suppress_close(&a, &db, &l);
@@ -1164,7 +1172,7 @@ cli_suppress_export(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), cli_suppress_entry_cmp);
+	cli_suppress_sort(&l);
 	if (strcmp(name, "-") != 0) {
 		fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		    0600);

@@ -6,7 +6,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 47
+pw_plan 51
 
 for t in acme beta; do
 	rcli HSET "pw:{$t}:tenant" status active >/dev/null
@@ -92,6 +92,13 @@ pw_is "export: header and lines" \
     "$(printf '%s\n' "$OUT" | cut -d, -f1-3 | head -n 3 | tr '\n' ' ')" \
     "address,reason,source @spam.example,complaint,cli "\
 "date@example.net,manual,cli "
+# An empty list (no array to sort): the header alone.
+cli_rc "list, empty: exit 0" 0 suppress list --tenant beta
+pw_is "list, empty: the header alone" "$OUT" \
+    "ADDRESS  REASON  SOURCE  ADDED  EXPIRES"
+cli_rc "export, empty: exit 0" 0 suppress export --tenant beta
+pw_is "export, empty: the header alone" "$OUT" \
+    "address,reason,source,time,expires"
 
 # global
 rcli HSET 'pw:{beta}:supp' own@example.net "unsubscribe|unsubscribe|100|0" \
