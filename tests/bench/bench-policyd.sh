@@ -179,6 +179,17 @@ bench_load_big() {	# REDIS_SOCK
 	}' | redis-cli -s "$1" --pipe >/dev/null
 }
 
+# Once another policy server listens on 127.0.0.1:PORT, one row each at
+# 16 and 100 connections, REQUESTS requests; nothing if it never does.
+run_competitor() {	# LABEL PORT REQUESTS
+	local c
+	pw_wait_until "$1 on port $2" 20 bash -c \
+	    "exec 3<>/dev/tcp/127.0.0.1/$2" 2>/dev/null || return 0
+	for c in 16 100; do
+		run "$1, $c conns" -c "$c" -n "$3" -k 10 "inet:127.0.0.1:$2"
+	done
+}
+
 # A field KEY=VALUE of a bench_policy result line (VALUE without a unit).
 field() {	# KEY LINE
 	sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"
@@ -254,13 +265,8 @@ part_main() {
 		    -g nogroup --pidfile "$PW_TMP/postfwd.pid" --norulelog \
 		    --min_servers 105 --max_servers 110 \
 		    >/dev/null 2>&1
-		if pw_wait_until "postfwd2 on $port" 20 bash -c \
-		    "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
-			for c in 16 100; do
-				run "postfwd2 1.35, rcpt() per sasl_username, $c conns" \
-				    -c "$c" -n "$((N / 5))" -k 10 "inet:127.0.0.1:$port"
-			done
-		fi
+		run_competitor "postfwd2 1.35, rcpt() per sasl_username" \
+		    "$port" "$((N / 5))"
 		[ -r "$PW_TMP/postfwd.pid" ] && kill "$(cat "$PW_TMP/postfwd.pid")"
 	fi
 
@@ -292,13 +298,8 @@ part_main() {
 	EOC
 		policyd-rate-limit -f "$PW_TMP/prl.yaml" >"$PW_TMP/prl.log" 2>&1 &
 		pw__record prl $!
-		if pw_wait_until "policyd-rate-limit on $port" 20 bash -c \
-		    "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
-			for c in 16 100; do
-				run "policyd-rate-limit 1.0.1.1 (SQLite), $c conns" \
-				    -c "$c" -n "$((N / 20))" -k 10 "inet:127.0.0.1:$port"
-			done
-		fi
+		run_competitor "policyd-rate-limit 1.0.1.1 (SQLite)" "$port" \
+		    "$((N / 20))"
 		pw__stop_pid prl 10
 	fi
 }
