@@ -25,16 +25,10 @@
 #include "buf.h"
 #include "conf.h"
 #include "dkim_canon.h"
+#include "lib/paths.h"	/* generated: PW_SYSCONFDIR, PW_RUNSTATEDIR */
 #include "log.h"
 #include "tenant_fields.h"
 #include "xmalloc.h"
-
-#ifndef PW_SYSCONFDIR
-#define PW_SYSCONFDIR	"/etc"
-#endif
-#ifndef PW_RUNSTATEDIR
-#define PW_RUNSTATEDIR	"/run"
-#endif
 
 /* Largest configuration file we read; a main.cf is a few kilobytes. */
 #define PW_CONF_FILE_MAX	(1024 * 1024)
