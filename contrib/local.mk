@@ -7,7 +7,8 @@ EXTRA_DIST += \
 	contrib/postfix/main.cf \
 	contrib/postfix/master.cf \
 	contrib/postfix/postwarden_route.regexp \
-	contrib/postfix/postwarden_route_strip.regexp \
+	contrib/postfix/postwarden_smtp_header_checks.regexp \
+	contrib/postfix/postwarden_header_checks.regexp \
 	contrib/postfix/transport \
 	contrib/postwarden.conf \
 	contrib/quickstart \

@@ -140,7 +140,7 @@ mode_milter() {
 	pw_postfix_main "smtpd_milters = unix:$T/milter.sock"
 	pw_postfix_main "milter_default_action = tempfail"
 	pw_postfix_main "milter_header_checks = regexp:$PW_SRCDIR/contrib/postfix/postwarden_route.regexp"
-	pw_postfix_main "smtp_header_checks = regexp:$PW_SRCDIR/contrib/postfix/postwarden_route_strip.regexp"
+	pw_postfix_main "smtp_header_checks = regexp:$PW_SRCDIR/contrib/postfix/postwarden_smtp_header_checks.regexp"
 }
 mode_policyd() {
 	mode_bare
@@ -151,7 +151,7 @@ mode_postwarden() {
 	pw_postfix_main "smtpd_milters = unix:$T/milter.sock"
 	pw_postfix_main "milter_default_action = tempfail"
 	pw_postfix_main "milter_header_checks = regexp:$PW_SRCDIR/contrib/postfix/postwarden_route.regexp"
-	pw_postfix_main "smtp_header_checks = regexp:$PW_SRCDIR/contrib/postfix/postwarden_route_strip.regexp"
+	pw_postfix_main "smtp_header_checks = regexp:$PW_SRCDIR/contrib/postfix/postwarden_smtp_header_checks.regexp"
 	pw_postfix_main "smtpd_recipient_restrictions = $policy permit_mynetworks reject_unauth_destination"
 	pw_postfix_main "smtpd_end_of_data_restrictions = $policy"
 }

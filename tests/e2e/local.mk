@@ -11,6 +11,9 @@
 #                 recipient_count, 4xx with the exact text at the quota
 # quota_shared.sh two Postfix instances with a policyd each, one Redis:
 #                 one tenant quota held exactly
+# contrib.sh      Postfix as contrib/postfix/main.cf says fails closed (a
+#                 daemon down defers mail) and keeps every X-Postwarden-*
+#                 field a client wrote from the recipient
 # api.sh          a tenant's mail: pools, tracking ids, control headers,
 #                 Feedback-ID, one-click unsubscribe closing the loop with
 #                 the policy daemon, VERP, GeoIP routing, DKIM, events
@@ -18,6 +21,7 @@
 PW_E2E_TESTS = \
 	tests/e2e/selftest.sh \
 	tests/e2e/passthrough.sh \
+	tests/e2e/contrib.sh \
 	tests/e2e/quota.sh \
 	tests/e2e/quota_shared.sh \
 	tests/e2e/api.sh

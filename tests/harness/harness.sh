@@ -43,6 +43,7 @@
 #   pw_sink_find NAME QID           the sink file of Postfix queue id QID
 #   pw_postfix_main "k = v" / pw_postfix_master "line"  configure Postfix
 #   pw_postfix_main_file FILE       apply a main.cf snippet (contrib/postfix)
+#   pw_postfix_contrib_main         apply contrib/postfix/main.cf as an admin would
 #   pw_postfix_start / pw_postfix_reload / pw_postfix_stop
 #   pw_postfix_start_extra NAME ["k = v"...]  one more Postfix like the first
 #   pw_postfix_flush                ask the queue manager to retry now
@@ -615,6 +616,17 @@ pw_postfix_main_file() {
 	END { if (cur != "") print cur }' "$1")
 }
 
+# Apply contrib/postfix/main.cf as an admin pastes it, its tables read
+# from the source tree's contrib/postfix/ instead of /etc/postfix/.  Its
+# sockets are unix:postwarden/{policyd,milter}.sock, relative to the queue
+# directory: start the daemons on $PW_POSTFIX_SOCKDIR/{policyd,milter}.sock
+# (pw_postfix_start creates that directory).
+pw_postfix_contrib_main() {
+	sed "s|/etc/postfix/|$PW_SRCDIR/contrib/postfix/|g" \
+	    "$PW_SRCDIR/contrib/postfix/main.cf" >"$PW_TMP/contrib-main.cf"
+	pw_postfix_main_file "$PW_TMP/contrib-main.cf"
+}
+
 # Add a master.cf line (before start, or afterwards then pw_postfix_reload).
 pw_postfix_master() {
 	if [ "$PW_POSTFIX_RUNNING" = 1 ]; then
@@ -734,6 +746,10 @@ pw_postfix_start() {
 		pw_bail "postfix start failed"
 	}
 	PW_POSTFIX_RUNNING=1
+	# Where contrib/postfix/main.cf's relative socket names point.
+	PW_POSTFIX_SOCKDIR=$d/spool/postwarden
+	install -d -o nobody -g postfix -m 0750 "$PW_POSTFIX_SOCKDIR"
+	export PW_POSTFIX_SOCKDIR
 	pw_wait_until "Postfix smtpd 220 on 127.0.0.1:$PW_SMTPD_PORT" \
 	    "$PW_TIMEOUT" pw__smtp_banner "$PW_SMTPD_PORT" ||
 	    pw_bail "private Postfix did not start"
