@@ -11,7 +11,7 @@
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 17
+pw_plan 18
 
 LOAD="$PW_PYTHON $PW_SRCDIR/tests/policyd/pd_load.py"
 CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
@@ -45,16 +45,28 @@ pw_check "retries got the same answer as the first request" \
 pw_is "exactly N reserved" "$(R ZCARD "pw:{tload}:resv:key:k_load:d:$day")" $N
 
 # Bill every admitted transaction (one recipient each), alternating the
-# two daemons, each END-OF-MESSAGE sent twice.
+# two daemons, each END-OF-MESSAGE sent twice (on two connections).
 i=0
+: >"$PW_TMP/eom1.req"
+: >"$PW_TMP/eom2.req"
 while IFS= read -r inst; do
 	i=$((i + 1))
-	sock=$PW_POLICYD_SOCK
-	[ $((i % 2)) = 0 ] && sock=$PW_POLICYD2_SOCK
-	printf 'request=smtpd_access_policy\nprotocol_state=END-OF-MESSAGE\nsasl_username=k_load\ninstance=%s\nrecipient_count=1\nsize=1000\nqueue_id=Q%d\n\n' "$inst" "$i"
-done <"$PW_TMP/admitted" >"$PW_TMP/eom.req"
-"$CLIENT" -t 20000 "unix:$PW_POLICYD_SOCK" c0 "s0:$PW_TMP/eom.req" \
-    "r0:$N" c1 "s1:$PW_TMP/eom.req" "r1:$N" >"$PW_TMP/eom.out"
+	req=$PW_TMP/eom1.req
+	[ $((i % 2)) = 0 ] && req=$PW_TMP/eom2.req
+	printf 'request=smtpd_access_policy\nprotocol_state=END-OF-MESSAGE\nsasl_username=k_load\ninstance=%s\nrecipient_count=1\nsize=1000\nqueue_id=Q%d\n\n' "$inst" "$i" >>"$req"
+done <"$PW_TMP/admitted"
+n1=$(grep -c '^request=' "$PW_TMP/eom1.req")
+n2=$(grep -c '^request=' "$PW_TMP/eom2.req")
+"$CLIENT" -t 20000 "unix:$PW_POLICYD_SOCK" c0 "s0:$PW_TMP/eom1.req" \
+    "r0:$n1" c1 "s1:$PW_TMP/eom1.req" "r1:$n1" >"$PW_TMP/eom1.out" &
+p1=$!
+"$CLIENT" -t 20000 "unix:$PW_POLICYD2_SOCK" c0 "s0:$PW_TMP/eom2.req" \
+    "r0:$n2" c1 "s1:$PW_TMP/eom2.req" "r1:$n2" >"$PW_TMP/eom2.out"
+wait $p1
+pw_is "END-OF-MESSAGE: half to each daemon, each answered DUNNO" \
+    "$(grep -c 'action=DUNNO$' "$PW_TMP/eom1.out") $(grep -c 'action=DUNNO$' "$PW_TMP/eom2.out")" \
+    "$((2 * ((N + 1) / 2))) $((2 * (N / 2)))"
+cat "$PW_TMP/eom1.out" "$PW_TMP/eom2.out" >"$PW_TMP/eom.out"
 pw_is "END-OF-MESSAGE: every request answered DUNNO" \
     "$(grep -c 'action=DUNNO$' "$PW_TMP/eom.out")" $((2 * N))
 pw_is "billed exactly N (retried END-OF-MESSAGE not billed twice)" \
