@@ -848,7 +848,8 @@ pw_conf_format(const struct pw_conf *conf, const struct pw_conf_entry *e,
 }
 
 void
-pw_conf_dump(const struct pw_conf *conf, FILE *fp, bool changed_only)
+pw_conf_foreach(const struct pw_conf *conf, bool changed_only,
+    void (*fn)(const char *name, const char *value, void *arg), void *arg)
 {
 	struct pw_conf *defaults = pw_conf_new();
 	char value[1024], def[1024];
@@ -859,10 +860,22 @@ pw_conf_dump(const struct pw_conf *conf, FILE *fp, bool changed_only)
 		pw_conf_format(defaults, &pw_conf_table[i], def, sizeof(def));
 		if (changed_only && strcmp(value, def) == 0)
 			continue;
-		fprintf(fp, "%s =%s%s\n", pw_conf_table[i].name,
-		    value[0] != '\0' ? " " : "", value);
+		fn(pw_conf_table[i].name, value, arg);
 	}
 	pw_conf_release(&defaults);
+}
+
+static void
+pw_conf_dump_one(const char *name, const char *value, void *arg)
+{
+	fprintf((FILE *)arg, "%s =%s%s\n", name, value[0] != '\0' ? " " : "",
+	    value);
+}
+
+void
+pw_conf_dump(const struct pw_conf *conf, FILE *fp, bool changed_only)
+{
+	pw_conf_foreach(conf, changed_only, pw_conf_dump_one, fp);
 }
 
 /* --- lists ---------------------------------------------------------------------- */

@@ -115,6 +115,14 @@ struct pw_conf *pw_conf_ref(struct pw_conf *conf);
 void	pw_conf_release(struct pw_conf **conf);
 /* Print "name = value" for every setting (secrets redacted). */
 void	pw_conf_dump(const struct pw_conf *conf, FILE *fp, bool changed_only);
+/*
+ * Call fn(name, value, arg) for every setting in table order, the value
+ * as pw_conf_dump prints it (secrets redacted); with changed_only, only
+ * the settings whose value differs from the default.
+ */
+void	pw_conf_foreach(const struct pw_conf *conf, bool changed_only,
+	    void (*fn)(const char *name, const char *value, void *arg),
+	    void *arg);
 
 /* The default file, $(sysconfdir)/postwarden/postwarden.conf. */
 extern const char pw_conf_default_path[];

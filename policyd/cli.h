@@ -44,7 +44,17 @@
 struct cli_opts {
 	const char	*conf_path;
 	bool		 json;
+	bool		 help;	/* --help or -h after the command: print the
+				   usage on stdout, exit 0, do nothing */
 };
+
+/*
+ * The usage of the commands that have no subcommands, after
+ * "postwarden COMMAND"; cli_main.c prints them for --help.
+ */
+#define CLI_CONFIG_USAGE	"[-n | -d] [--json]"
+#define CLI_USAGE_USAGE		"NAME [--key | --tenant] [--at TIME]"
+#define CLI_UNSUB_USAGE		"TOKEN | --mail [--recipient ADDRESS]"
 
 int	cli_config(const struct cli_opts *opts, int argc, char **argv);
 int	cli_dkim(const struct cli_opts *opts, int argc, char **argv);

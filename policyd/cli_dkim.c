@@ -32,17 +32,11 @@
 #include "cli.h"
 #include "dkim_keys.h"
 
-#define CLI_DKIM_USAGE \
-	"usage: postwarden dkim keygen --domain D --selector S " \
-	"--algorithm rsa|ed25519 [--bits N] [--output FILE]\n" \
-	"       postwarden dkim txt KEYFILE [--domain D --selector S]"
-
-static int
-cli_dkim_usage(void)
-{
-	cli_error("%s", CLI_DKIM_USAGE);
-	return CLI_EXIT_USAGE;
-}
+#define CLI_DKIM_GROUP	"dkim"
+#define CLI_DKIM_KEYGEN_USAGE \
+	"keygen --domain D --selector S --algorithm rsa|ed25519 [--bits N] " \
+	"[--output FILE]"
+#define CLI_DKIM_TXT_USAGE	"txt KEYFILE [--domain D --selector S]"
 
 /* Print a JSON string (ASCII control characters escaped). */
 static void
@@ -187,17 +181,20 @@ cli_dkim_keygen(const struct cli_opts *opts, int argc, char **argv)
 			errno = 0;
 			bits = strtol(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || end == optarg)
-				return cli_dkim_usage();
+				return cli_util_usage(CLI_DKIM_GROUP,
+			    CLI_DKIM_KEYGEN_USAGE);
 			break;
 		case 'o':
 			output = optarg;
 			break;
 		default:
-			return cli_dkim_usage();
+			return cli_util_usage(CLI_DKIM_GROUP,
+			    CLI_DKIM_KEYGEN_USAGE);
 		}
 	}
 	if (optind != argc || algname == NULL)
-		return cli_dkim_usage();
+		return cli_util_usage(CLI_DKIM_GROUP,
+			    CLI_DKIM_KEYGEN_USAGE);
 	if (pw_dkim_alg_parse(algname, &alg) < 0) {
 		cli_error("--algorithm: expected rsa or ed25519");
 		return CLI_EXIT_USAGE;
@@ -256,11 +253,13 @@ cli_dkim_txt(const struct cli_opts *opts, int argc, char **argv)
 			selector = optarg;
 			break;
 		default:
-			return cli_dkim_usage();
+			return cli_util_usage(CLI_DKIM_GROUP,
+			    CLI_DKIM_TXT_USAGE);
 		}
 	}
 	if (optind + 1 != argc || (domain == NULL) != (selector == NULL))
-		return cli_dkim_usage();
+		return cli_util_usage(CLI_DKIM_GROUP,
+			    CLI_DKIM_TXT_USAGE);
 	if (domain != NULL && cli_dkim_check_names(domain, selector) < 0)
 		return CLI_EXIT_USAGE;
 	/* Only the public half is printed: no mode check here. */
@@ -281,23 +280,15 @@ cli_dkim_txt(const struct cli_opts *opts, int argc, char **argv)
 	return ret;
 }
 
+static const struct cli_sub cli_dkim_subs[] = {
+	{ "keygen", cli_dkim_keygen, CLI_DKIM_KEYGEN_USAGE },
+	{ "txt", cli_dkim_txt, CLI_DKIM_TXT_USAGE },
+};
+
 int
 cli_dkim(const struct cli_opts *opts, int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_dkim_usage();
-	/*
-	 * The subcommand's options start after its name.  optind = 0 makes
-	 * glibc's getopt start afresh (permuting again: the command line
-	 * parser stopped at the first operand).
-	 */
-	argc--;
-	argv++;
-	optind = 0;
-	if (strcmp(argv[0], "keygen") == 0)
-		return cli_dkim_keygen(opts, argc, argv);
-	if (strcmp(argv[0], "txt") == 0)
-		return cli_dkim_txt(opts, argc, argv);
-	cli_error("unknown dkim command: %s", argv[0]);
-	return cli_dkim_usage();
+	return cli_util_dispatch(CLI_DKIM_GROUP, cli_dkim_subs,
+	    sizeof(cli_dkim_subs) / sizeof(cli_dkim_subs[0]), opts, argc,
+	    argv);
 }

@@ -6,12 +6,14 @@
  *
  * One command per cli_<command>.c; this file only finds it.  Output is
  * for humans by default and JSON with --json (also accepted after the
- * command).  Exit status: CLI_EXIT_* in cli.h, documented in
- * postwarden(1).
+ * command).  "--help" or "-h" anywhere after a command prints its usage
+ * (or its subcommand's) on standard output and exits 0, doing nothing
+ * else.  Exit status: CLI_EXIT_* in cli.h, documented in postwarden(1).
  */
 #include "config.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,25 +26,33 @@ static const struct {
 	const char	*name;
 	int		(*run)(const struct cli_opts *, int, char **);
 	const char	*summary;
+	/* Its usage for --help; NULL: it has subcommands, and
+	   cli_util_dispatch() answers --help. */
+	const char	*usage;
 } cli_commands[] = {
 	{ "config", cli_config,
-	    "config [-n|-d]         print the settings (like postconf)" },
+	    "config [-n|-d]         print the settings (like postconf)",
+	    CLI_CONFIG_USAGE },
 	{ "dkim", cli_dkim,
-	    "dkim keygen|txt        DKIM keys and their DNS records" },
+	    "dkim keygen|txt        DKIM keys and their DNS records", NULL },
 	{ "key", cli_key,
-	    "key add|show|list|set|suspend|disable|enable|delete  API keys" },
+	    "key add|show|list|set|suspend|disable|enable|delete  API keys",
+	    NULL },
 	{ "tenant", cli_tenant,
-	    "tenant add|show|list|set|suspend|disable|enable  tenants" },
+	    "tenant add|show|list|set|suspend|disable|enable  tenants", NULL },
 	{ "usage", cli_usage,
-	    "usage KEY|TENANT       counters against limits, reset times" },
+	    "usage KEY|TENANT       counters against limits, reset times",
+	    CLI_USAGE_USAGE },
 	{ "suppress", cli_suppress,
-	    "suppress add|remove|check|list|import|export  suppressions" },
+	    "suppress add|remove|check|list|import|export  suppressions",
+	    NULL },
 	{ "events", cli_events,
-	    "events tail [--follow] the event stream" },
+	    "events tail [--follow] the event stream", NULL },
 	{ "track", cli_track,
-	    "track verify ID        whose tracking id it is, and when" },
+	    "track verify ID        whose tracking id it is, and when", NULL },
 	{ "unsubscribe", cli_unsubscribe,
-	    "unsubscribe TOKEN|--mail  one-click and mailto unsubscribes" },
+	    "unsubscribe TOKEN|--mail  one-click and mailto unsubscribes",
+	    CLI_UNSUB_USAGE },
 };
 
 #define CLI_NCOMMANDS	(sizeof(cli_commands) / sizeof(cli_commands[0]))
@@ -71,6 +81,32 @@ cli_help(FILE *fp)
 	for (i = 0; i < CLI_NCOMMANDS; i++)
 		fprintf(fp, "  %s\n", cli_commands[i].summary);
 	fprintf(fp, "default config file: %s\n", pw_conf_default_path);
+}
+
+/*
+ * Take every "--help" and "-h" out of a command's arguments (up to a
+ * "--"); true if there was one.  No command has an -h option of its own.
+ */
+static bool
+cli_help_wanted(int *argc, char **argv)
+{
+	bool help = false;
+	int i, n = 1;
+
+	for (i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < *argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			help = true;
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	*argc = n;
+	return help;
 }
 
 int
@@ -115,6 +151,12 @@ main(int argc, char **argv)
 			argc -= optind;
 			argv += optind;
 			optind = 1;
+			opts.help = cli_help_wanted(&argc, argv);
+			if (opts.help && cli_commands[i].usage != NULL) {
+				printf("usage: postwarden %s %s\n",
+				    cli_commands[i].name, cli_commands[i].usage);
+				return CLI_EXIT_OK;
+			}
 			return cli_commands[i].run(&opts, argc, argv);
 		}
 	}

@@ -53,7 +53,6 @@
 
 #define CLI_TRACK_GROUP		"track"
 #define CLI_UNSUB_GROUP		"unsubscribe"
-#define CLI_UNSUB_USAGE		"TOKEN | --mail [--recipient ADDRESS]"
 #define CLI_UNSUB_HEADER_MAX	(256 * 1024)	/* header bytes read */
 #define CLI_UNSUB_SUBJECT_MAX	4096
 

@@ -34,7 +34,6 @@
 #include "identity.h"
 
 #define CLI_USAGE_GROUP	"usage"
-#define CLI_USAGE_USAGE	"NAME [--key | --tenant] [--at TIME]"
 
 /* One calendar window of TIME. */
 struct cli_usage_window {

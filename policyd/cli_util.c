@@ -852,6 +852,7 @@ int
 cli_util_dispatch(const char *group, const struct cli_sub *subs,
     size_t nsubs, const struct cli_opts *opts, int argc, char **argv)
 {
+	FILE *fp = opts->help ? stdout : stderr;
 	char safe[64];
 	size_t i;
 
@@ -859,6 +860,11 @@ cli_util_dispatch(const char *group, const struct cli_sub *subs,
 		for (i = 0; i < nsubs; i++) {
 			if (strcmp(argv[1], subs[i].name) != 0)
 				continue;
+			if (opts->help) {
+				printf("usage: postwarden %s %s\n", group,
+				    subs[i].usage);
+				return CLI_EXIT_OK;
+			}
 			optind = 0;	/* glibc: a full getopt reset */
 			opterr = 0;
 			return subs[i].run(opts, argc - 1, argv + 1);
@@ -866,11 +872,12 @@ cli_util_dispatch(const char *group, const struct cli_sub *subs,
 		cli_error("%s: unknown subcommand '%s'", group,
 		    cli_out_safe(safe, sizeof(safe), argv[1],
 		    strlen(argv[1])));
+		fp = stderr;
 	}
-	fprintf(stderr, "usage:\n");
+	fprintf(fp, "usage:\n");
 	for (i = 0; i < nsubs; i++)
-		fprintf(stderr, "  postwarden %s %s\n", group, subs[i].usage);
-	return CLI_EXIT_USAGE;
+		fprintf(fp, "  postwarden %s %s\n", group, subs[i].usage);
+	return fp == stdout ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
 int

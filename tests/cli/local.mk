@@ -10,6 +10,7 @@ PW_CLI_SH_TESTS = \
 	tests/cli/import.sh \
 	tests/cli/events.sh \
 	tests/cli/errors.sh \
+	tests/cli/help.sh \
 	tests/cli/track.sh \
 	tests/cli/unsubscribe.sh
 TESTS += $(PW_CLI_SH_TESTS)
