@@ -244,6 +244,9 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	sender = smfi_getsymval(ctx, "{mail_addr}");
 	if (sender == NULL && argv != NULL)
 		sender = argv[0];
+	/* Postfix gives {mail_addr} "" and argv[0] "<>" for a null sender. */
+	msg->null_sender = sender == NULL || *sender == '\0' ||
+	    strcmp(sender, "<>") == 0;
 	/*
 	 * Why a key has no tenant is logged at the end of the message, when
 	 * Postfix has given it a queue id.  An invalid key id is left alone

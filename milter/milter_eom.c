@@ -16,7 +16,9 @@
  *      with a token naming tenant and recipient) and
  *      List-Unsubscribe-Post, unless the client wrote List-Unsubscribe;
  *      only for one recipient, since a token names one;
- *   7. the VERP envelope sender <bounce_local>+<id>@<bounce_domain>;
+ *   7. the VERP envelope sender <bounce_local>+<id>@<bounce_domain>,
+ *      except for a null sender, which stays null (RFC 5321 4.5.5: a
+ *      bounce or auto-reply given a sender could loop);
  *   8. the route header for milter_header_checks (never signed);
  *   9. DKIM, over the headers as they now are (milter_cb.c);
  *  10. the accepted event (milter_events.h).
@@ -257,7 +259,7 @@ milter_eom_verp(SMFICTX *ctx, struct milter_conn *conn,
 	    PW_TENANT_HOST_MAX + 8];
 
 	if (t->bounce_domain[0] == '\0' || e->id[0] == '\0' ||
-	    !msg->control.tracking)
+	    !msg->control.tracking || msg->null_sender)
 		return 0;
 	if (!conn->chgfrom) {
 		pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: the MTA "

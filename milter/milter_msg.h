@@ -40,6 +40,7 @@ struct milter_msg {
 	struct milter_control	 control;
 	struct milter_tenant	*settings;	/* fetched once; or NULL */
 	char			 from_domain[PW_DKIM_DOMAIN_MAX + 1];
+	bool			 null_sender;	/* MAIL FROM:<> */
 	bool			 has_feedback_id;	/* client's own */
 	bool			 has_list_unsubscribe;	/* client's own */
 	int			 nrcpt;
