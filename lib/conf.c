@@ -201,6 +201,9 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	{ "milter_control_errors", PW_CONF_STRING, "reject", 0, 0,
 	    PW_CONF_NONEMPTY, S(milter_control_errors),
 	    pw_conf_check_control_errors },
+	{ "milter_identity_failure_mode", PW_CONF_STRING, "tempfail", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_identity_failure_mode),
+	    pw_conf_check_dkim_failure },
 	{ "milter_max_tags", PW_CONF_INT, "10", 0, 100, 0,
 	    S(milter_max_tags), NULL },
 	{ "milter_max_metadata", PW_CONF_INT, "10", 0, 100, 0,
@@ -371,7 +374,10 @@ pw_conf_check_header_names(const char *v)
 	return why;
 }
 
-/* dkim_failure_mode: what a signing failure does to the message. */
+/*
+ * dkim_failure_mode: what a signing failure does to the message;
+ * milter_identity_failure_mode: what an unresolved tenant does.
+ */
 static const char *
 pw_conf_check_dkim_failure(const char *v)
 {

@@ -241,4 +241,3 @@ else
 	pw_not_ok "no tenant: (not delivered)"
 fi
 
-pw_done
