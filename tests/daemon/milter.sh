@@ -9,7 +9,7 @@
 pw_require_root_tools
 command -v miltertest >/dev/null || pw_skip_all "miltertest not installed"
 pw_harness_init
-pw_plan 23
+pw_plan 26
 
 BIN=$PW_BUILDDIR/milter/postwarden-milter
 CONF=$PW_TMP/postwarden-milter.conf
@@ -72,6 +72,35 @@ if [ "$rc" -ne 0 ] && [[ $err == *"user no-such-user-pw: no such user"* ]]; then
 else
 	pw_not_ok "-n checks that the user exists" "rc=$rc: $err"
 fi
+
+# A default pool with no transport would defer its mail (issue 11).
+cp "$PW_TMP/check.conf" "$PW_TMP/bad4.conf"
+printf 'milter_pools = a, b\nmilter_default_pool = c\n' >>"$PW_TMP/bad4.conf"
+err=$("$BIN" -n -c "$PW_TMP/bad4.conf" 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ] && [[ $err == *"$PW_TMP/bad4.conf:7: milter_default_pool: pool c is not in milter_pools"* ]]; then
+	pw_ok "-n refuses a milter_default_pool not in milter_pools (file:line)"
+else
+	pw_not_ok "-n refuses a milter_default_pool not in milter_pools (file:line)" "rc=$rc: $err"
+fi
+
+# A secret file of another user (mode 0600 or not) is refused: root or
+# the daemon's user (nobody here) only.
+openssl rand -hex 32 >"$PW_TMP/secret"
+chmod 0600 "$PW_TMP/secret"
+chown 54321 "$PW_TMP/secret"
+cp "$PW_TMP/check.conf" "$PW_TMP/bad5.conf"
+printf 'tracking_secret_file = %s\n' "$PW_TMP/secret" >>"$PW_TMP/bad5.conf"
+err=$("$BIN" -n -c "$PW_TMP/bad5.conf" 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ] && [[ $err == *"$PW_TMP/secret: tracking secret belongs to uid 54321, neither root nor nobody"* ]]; then
+	pw_ok "-n refuses a tracking secret of another user"
+else
+	pw_not_ok "-n refuses a tracking secret of another user" "rc=$rc: $err"
+fi
+chown nobody "$PW_TMP/secret"
+pw_check "-n accepts a tracking secret of the daemon's user" \
+    "$BIN" -n -c "$PW_TMP/bad5.conf"
 
 # --- running -------------------------------------------------------------------
 
