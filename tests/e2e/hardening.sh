@@ -16,7 +16,8 @@
 #     identity_cache_ttl = 0); a key never seen is tempfailed
 #     (milter_identity_failure_mode = tempfail); with
 #     milter_identity_failure_mode = accept it is delivered untracked
-#     but without the client's control and tracking headers.
+#     but without the client's control and tracking headers;
+#   - an opted-out message's event names its tracking id.
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
@@ -25,7 +26,7 @@ CLI=$PW_BUILDDIR/policyd/postwarden
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 27
+pw_plan 29
 
 # --- keys, secret ----------------------------------------------------------------------
 K=$PW_TMP/keys
@@ -231,7 +232,24 @@ else
 fi
 kill -CONT "${PW_PIDS[redis]}"
 
-# --- 6. mail of no tenant is still left alone -------------------------------------------------
+# --- 6. an opted-out message's event still names its tracking id ----------------------------
+# Its outcome (bounce, complaint) is found through the queue id in
+# Postfix's log, and the event ties it to the tenant and the id.
+msg "$PW_TMP/m6o.eml" example.com optout 'X-Postwarden-Tracking: off'
+if deliver "opt-out" "$PW_TMP/m6o.eml" --from app@example.com \
+    --to rcpt@remote.example --xclient-login k_acme; then
+	q6=$(pw_swaks_queue_id)
+	optout_event() {
+		pw_redis_cli --raw XRANGE pw:events - + | tr '\n' ' ' | grep -Eq \
+		    "type accepted time [0-9]+ tracking_id [0-9a-z]{42} queue_id $q6 "
+	}
+	pw_check "opt-out: its accepted event names a tracking id" \
+	    pw_wait_until "the event of $q6" 20 optout_event
+else
+	pw_not_ok "opt-out: (not delivered)"
+fi
+
+# --- 7. mail of no tenant is still left alone -------------------------------------------------
 msg "$PW_TMP/m6.eml" inbound.example inbound 'X-Postwarden-Tags: not-ours'
 if deliver "no tenant" "$PW_TMP/m6.eml" --from a@inbound.example \
     --to rcpt@remote.example; then
