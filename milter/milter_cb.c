@@ -250,8 +250,9 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	    strcmp(sender, "<>") == 0;
 	/*
 	 * Why a key has no tenant is logged at the end of the message, when
-	 * Postfix has given it a queue id.  An invalid key id is left alone
-	 * (the policy daemon refuses it).
+	 * Postfix has given it a queue id.  An invalid key id has no tenant
+	 * (the policy daemon refuses it), but its mail is owned all the
+	 * same: its control headers go.
 	 */
 	if (milter_identity_resolve(conn->rt, sasl, conn->client_addr, sender,
 	    &msg->id, &msg->id_why, &msg->id_down) < 0)
