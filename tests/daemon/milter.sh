@@ -9,7 +9,7 @@
 pw_require_root_tools
 command -v miltertest >/dev/null || pw_skip_all "miltertest not installed"
 pw_harness_init
-pw_plan 26
+pw_plan 28
 
 BIN=$PW_BUILDDIR/milter/postwarden-milter
 CONF=$PW_TMP/postwarden-milter.conf
@@ -138,6 +138,17 @@ pw_check "sender-domain message logged with its tenant" \
     pw_wait_log "$LOG" '4AAAAAAAA2: milter: client=192.0.2.10 source=sender key=- tenant=acme' 5
 pw_check "unknown API key: warning with the queue id" \
     pw_wait_log "$LOG" '4AAAAAAAA3: warning: milter: sasl_username=k_nobody: tenant unknown: unknown API key' 5
+
+# A header bomb is refused before anything is deleted (issue 11).
+if PW_MILTER_SOCK=$SOCK miltertest -s "$PW_SRCDIR/tests/daemon/milter_bomb.lua" \
+    >"$PW_TMP/miltertest-bomb.out" 2>&1; then
+	pw_ok "101 control fields: 550 5.6.0 and no deletion; 100: deleted"
+else
+	pw_not_ok "101 control fields: 550 5.6.0 and no deletion; 100: deleted" \
+	    "$(cat "$PW_TMP/miltertest-bomb.out")"
+fi
+pw_check "101 control fields: the reply is 550 5.6.0" pw_wait_log "$LOG" \
+    '4BBBBBBBB1: milter: tenant=keyco: reject: 550 5.6.0 101 control, tracking and route header fields; at most 100' 5
 
 # --- SIGHUP ------------------------------------------------------------------------
 
