@@ -13,7 +13,7 @@
 
 struct pw_identity_cache_slot {
 	bool	used;
-	int64_t	expires_ms;		/* fresh before; the last answer after */
+	int64_t	expires_ms;		/* fresh until; the last answer after */
 	char	key[PW_IDENTITY_KEY_MAX + 1];
 	char	tenant[PW_IDENTITY_TENANT_MAX + 1];
 };
