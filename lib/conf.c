@@ -195,6 +195,9 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	{ "milter_control_errors", PW_CONF_STRING, "reject", 0, 0,
 	    PW_CONF_NONEMPTY, S(milter_control_errors),
 	    pw_conf_check_control_errors },
+	{ "milter_identity_failure_mode", PW_CONF_STRING, "tempfail", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_identity_failure_mode),
+	    pw_conf_check_dkim_failure },
 	{ "milter_max_tags", PW_CONF_INT, "10", 0, 100, 0,
 	    S(milter_max_tags), NULL },
 	{ "milter_max_metadata", PW_CONF_INT, "10", 0, 100, 0,
@@ -365,7 +368,10 @@ pw_conf_check_header_names(const char *v)
 	return why;
 }
 
-/* dkim_failure_mode: what a signing failure does to the message. */
+/*
+ * dkim_failure_mode: what a signing failure does to the message;
+ * milter_identity_failure_mode: what an unresolved tenant does.
+ */
 static const char *
 pw_conf_check_dkim_failure(const char *v)
 {
@@ -693,6 +699,43 @@ pw_conf_apply(struct pw_conf *conf, const char *name, unsigned lineno,
 	return 0;
 }
 
+/* pw_conf_list_foreach: is item the name arg? */
+static int
+pw_conf_list_is(const char *item, size_t len, void *arg)
+{
+	const char *name = arg;
+
+	return strlen(name) == len && memcmp(item, name, len) == 0;
+}
+
+/*
+ * Settings that must agree with each other, checked once the whole file
+ * is read; the error names the line of the setting to change.  0 or -1.
+ */
+static int
+pw_conf_check_together(const struct pw_conf *conf, const char *name,
+    const unsigned *seen, char *err, size_t errsize)
+{
+	const struct pw_conf_entry *pools = pw_conf_find("milter_pools");
+	const struct pw_conf_entry *dflt = pw_conf_find("milter_default_pool");
+	unsigned line;
+	char why[128];
+
+	/* Mail for a pool without a transport would defer, unexplained. */
+	if (conf->milter_pools[0] != '\0' &&
+	    pw_conf_list_foreach(conf->milter_pools, pw_conf_list_is,
+	    conf->milter_default_pool) == 0) {
+		line = seen[dflt - pw_conf_table];
+		snprintf(why, sizeof(why), "pool %s is not in milter_pools%s",
+		    conf->milter_default_pool, line != 0 ? "" :
+		    " (the default; set milter_default_pool)");
+		pw_conf_err(err, errsize, name, line != 0 ? line :
+		    seen[pools - pw_conf_table], "milter_default_pool", why);
+		return -1;
+	}
+	return 0;
+}
+
 int
 pw_conf_parse(const char *name, const char *text, size_t len,
     struct pw_conf **conf_r, char *err, size_t errsize)
@@ -761,6 +804,8 @@ pw_conf_parse(const char *name, const char *text, size_t len,
 		    errsize) < 0)
 			goto out;
 	}
+	if (pw_conf_check_together(conf, name, seen, err, errsize) < 0)
+		goto out;
 	*conf_r = conf;
 	conf = NULL;
 	ret = 0;

@@ -89,6 +89,7 @@ struct pw_conf {
 	char	*tracking_secret_file;	/* HMAC secret; "" = no ids */
 	char	*milter_tracking_header;
 	char	*milter_control_errors;	/* reject | ignore */
+	char	*milter_identity_failure_mode;	/* tempfail | accept */
 	int	 milter_max_tags;
 	int	 milter_max_metadata;
 	char	*milter_feedback_id_sender;	/* "" = no Feedback-ID */

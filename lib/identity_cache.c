@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,8 @@
 #include "xmalloc.h"
 
 struct pw_identity_cache_slot {
-	int64_t	expires_ms;		/* 0: empty */
+	bool	used;
+	int64_t	expires_ms;		/* fresh until; the last answer after */
 	char	key[PW_IDENTITY_KEY_MAX + 1];
 	char	tenant[PW_IDENTITY_TENANT_MAX + 1];
 };
@@ -82,7 +84,8 @@ pw_identity_cache_get(struct pw_identity_cache *c, struct pw_identity *id,
 
 	pthread_mutex_lock(&c->lock);
 	s = &c->slots[pw_identity_cache_slot(c, id->key)];
-	if (s->expires_ms > now_ms && strcmp(s->key, id->key) == 0) {
+	if (s->used && s->expires_ms > now_ms &&
+	    strcmp(s->key, id->key) == 0) {
 		memcpy(id->tenant, s->tenant, sizeof(id->tenant));
 		found = 1;
 	}
@@ -96,12 +99,39 @@ pw_identity_cache_put(struct pw_identity_cache *c,
 {
 	struct pw_identity_cache_slot *s;
 
-	if (ttl_ms <= 0)
-		return;
 	pthread_mutex_lock(&c->lock);
 	s = &c->slots[pw_identity_cache_slot(c, id->key)];
 	memcpy(s->key, id->key, sizeof(s->key));
 	memcpy(s->tenant, id->tenant, sizeof(s->tenant));
-	s->expires_ms = now_ms + ttl_ms;
+	s->expires_ms = now_ms + (ttl_ms > 0 ? ttl_ms : 0);
+	s->used = true;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+pw_identity_cache_last(struct pw_identity_cache *c, struct pw_identity *id)
+{
+	struct pw_identity_cache_slot *s;
+	int found = 0;
+
+	pthread_mutex_lock(&c->lock);
+	s = &c->slots[pw_identity_cache_slot(c, id->key)];
+	if (s->used && strcmp(s->key, id->key) == 0) {
+		memcpy(id->tenant, s->tenant, sizeof(id->tenant));
+		found = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return found;
+}
+
+void
+pw_identity_cache_forget(struct pw_identity_cache *c, const char *key)
+{
+	struct pw_identity_cache_slot *s;
+
+	pthread_mutex_lock(&c->lock);
+	s = &c->slots[pw_identity_cache_slot(c, key)];
+	if (s->used && strcmp(s->key, key) == 0)
+		memset(s, 0, sizeof(*s));
 	pthread_mutex_unlock(&c->lock);
 }

@@ -6,8 +6,17 @@
  * whatever was there.  Memory is fixed at creation (slots x ~200 bytes);
  * lookups and inserts are O(1).  Only positive answers are cached: Postfix
  * has already checked the key's SASL secret, so unknown keys are rare, and
- * a key that was just created must work at once.  Entries live for
- * identity_cache_ttl.
+ * a key that was just created must work at once.  Entries are fresh for
+ * identity_cache_ttl (0: never; every message asks Redis).
+ *
+ * Redis down: an entry is kept after it goes stale, and a daemon whose
+ * Redis lookup fails (error, timeout, no connection) takes the last
+ * answer from pw_identity_cache_last(), however old, as the tenant
+ * settings cache of the milter does; only when there is none is the
+ * tenant unknown (and the daemon's failure mode decides).  An answer
+ * from Redis that the key does not exist drops the entry
+ * (pw_identity_cache_forget), so a deleted key is not revived by an
+ * outage that follows.  Both daemons follow this rule.
  *
  * Threads: safe to share; one mutex, held for a memcpy.  A cache may
  * belong to several runtime snapshots (a reload that keeps the same Redis
@@ -37,8 +46,20 @@ void	pw_identity_cache_free(struct pw_identity_cache **cache);
  */
 int	pw_identity_cache_get(struct pw_identity_cache *cache,
 	    struct pw_identity *id, int64_t now_ms);
-/* Remember id->key -> id->tenant until now_ms + ttl_ms. */
+/*
+ * Remember id->key -> id->tenant: fresh until now_ms + ttl_ms, the last
+ * answer after that (ttl_ms <= 0: never fresh).
+ */
 void	pw_identity_cache_put(struct pw_identity_cache *cache,
 	    const struct pw_identity *id, int64_t now_ms, int64_t ttl_ms);
+/*
+ * Redis could not answer: fill id->tenant with the last answer for
+ * id->key, fresh or not.  1 when there is one, 0 otherwise.
+ */
+int	pw_identity_cache_last(struct pw_identity_cache *cache,
+	    struct pw_identity *id);
+/* Redis says key does not exist: forget what the cache knew of it. */
+void	pw_identity_cache_forget(struct pw_identity_cache *cache,
+	    const char *key);
 
 #endif

@@ -5,12 +5,45 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "secret_file.h"
+
+/* The daemon's user: its uid and name, for errors; not set: none. */
+static bool	pw_secret_file_owner_set;
+static uid_t	pw_secret_file_owner_uid;
+static char	pw_secret_file_owner_name[64];
+
+void
+pw_secret_file_owner(const char *user)
+{
+	struct passwd pwd, *found = NULL;
+	char buf[4096];
+
+	pw_secret_file_owner_set = false;
+	if (user == NULL || *user == '\0' ||
+	    getpwnam_r(user, &pwd, buf, sizeof(buf), &found) != 0 ||
+	    found == NULL)
+		return;
+	pw_secret_file_owner_uid = found->pw_uid;
+	snprintf(pw_secret_file_owner_name, sizeof(pw_secret_file_owner_name),
+	    "%s", user);
+	pw_secret_file_owner_set = true;
+}
+
+/* May uid own a secret file: root, the daemon's user, ourselves? */
+static bool
+pw_secret_file_owner_ok(uid_t uid)
+{
+	return uid == 0 || uid == geteuid() ||
+	    (pw_secret_file_owner_set && uid == pw_secret_file_owner_uid);
+}
 
 /* Read up to size bytes of an open file into buf; -1 on error. */
 static ssize_t
@@ -54,6 +87,13 @@ pw_secret_file_read(const char *path, bool mode_check, const char *what,
 		    "others (mode %04o); chmod 0600 it (or set "
 		    "dkim_key_mode_check = no)", path, what,
 		    (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if (mode_check && !pw_secret_file_owner_ok(st.st_uid)) {
+		snprintf(err, errsize, "%s: %s belongs to uid %u, neither root "
+		    "nor %s; chown it (or set dkim_key_mode_check = no)", path,
+		    what, (unsigned)st.st_uid, pw_secret_file_owner_set ?
+		    pw_secret_file_owner_name : "the daemon's user");
 		goto out;
 	}
 	/* One byte more than allowed tells a file that is too large. */

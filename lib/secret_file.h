@@ -1,8 +1,15 @@
 /*
  * secret_file.h -- read a file that holds a secret (a DKIM private key,
  * the tracking secret) the way OpenDKIM does: a regular file, refused
- * when group or others may read it (unless the admin turned the check
- * off with dkim_key_mode_check = no), bounded in size.
+ * when group or others may read it or when it belongs to another user
+ * than root, the user the daemon runs as (pw_secret_file_owner) or the
+ * process's effective user (unless the admin turned the checks off with
+ * dkim_key_mode_check = no), bounded in size.  Another owner could
+ * change the secret, or read it by changing the mode back: a key only
+ * root and the daemon control is one nobody else can swap for theirs.
+ *
+ * Threads: pw_secret_file_owner() sets process state; call it before
+ * reading secrets, from the thread that loads the configuration.
  *
  * Security: the caller owns the bytes read and wipes them
  * (OPENSSL_cleanse) when done; error texts name the path and never
@@ -13,6 +20,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/*
+ * The user (besides root and the effective user) who may own a secret
+ * file: the configuration's user, the one the daemon runs as.  NULL, ""
+ * or an unknown name: nobody else.
+ */
+void	pw_secret_file_owner(const char *user);
 
 /*
  * Read path into buf (at most max bytes; buf holds max + 1).  what names

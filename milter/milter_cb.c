@@ -38,6 +38,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -244,17 +245,23 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	sender = smfi_getsymval(ctx, "{mail_addr}");
 	if (sender == NULL && argv != NULL)
 		sender = argv[0];
+	/* Postfix gives {mail_addr} "" and argv[0] "<>" for a null sender. */
+	msg->null_sender = sender == NULL || *sender == '\0' ||
+	    strcmp(sender, "<>") == 0;
 	/*
 	 * Why a key has no tenant is logged at the end of the message, when
-	 * Postfix has given it a queue id.  An invalid key id is left alone
-	 * (the policy daemon refuses it).
+	 * Postfix has given it a queue id.  An invalid key id has no tenant
+	 * (the policy daemon refuses it), but its mail is owned all the
+	 * same: its control headers go.
 	 */
 	if (milter_identity_resolve(conn->rt, sasl, conn->client_addr, sender,
-	    &msg->id, &msg->id_why) < 0)
+	    &msg->id, &msg->id_why, &msg->id_down) < 0)
 		memset(&msg->id, 0, sizeof(msg->id));
-	if (msg->id_why != NULL)
+	if (msg->id_why != NULL || msg->id_down)
 		pw_log_escape(msg->sasl, sizeof(msg->sasl), sasl, strlen(sasl));
 	msg->tenant = msg->id.tenant[0] != '\0';
+	msg->owned = msg->tenant || msg->id.source != PW_IDENTITY_NONE ||
+	    (sasl != NULL && *sasl != '\0');
 	milter_control_init(&msg->control);
 	/* Signed: authenticated senders and internal networks. */
 	if (conn->dkim && ((sasl != NULL && *sasl != '\0') ||
@@ -292,11 +299,14 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 }
 
 /*
- * A tenant's header field: a control header is parsed (and removed at
- * end of message); From, Feedback-ID and List-Unsubscribe are noted.
+ * A header field of an owned message: a control header is parsed (and
+ * removed at end of message), as is the client's Feedback-ID (ours
+ * replaces it: a client must not book its complaints to another
+ * stream or tenant); From, List-Unsubscribe and List-Unsubscribe-Post
+ * are noted.
  */
 static void
-milter_header_tenant(struct milter_conn *conn, struct milter_msg *msg,
+milter_header_owned(struct milter_conn *conn, struct milter_msg *msg,
     const char *name, const char *value)
 {
 	struct milter_control_limits lim;
@@ -310,9 +320,12 @@ milter_header_tenant(struct milter_conn *conn, struct milter_msg *msg,
 	    sizeof(msg->from_domain)) < 0)
 		msg->from_domain[0] = '\0';
 	else if (strcasecmp(name, "Feedback-ID") == 0)
-		msg->has_feedback_id = true;
+		milter_control_remove_field(&msg->control, name);
 	else if (strcasecmp(name, "List-Unsubscribe") == 0)
 		msg->has_list_unsubscribe = true;
+	else if (strcasecmp(name, "List-Unsubscribe-Post") == 0 &&
+	    msg->list_unsubscribe_post < INT_MAX)
+		msg->list_unsubscribe_post++;
 }
 
 static sfsistat
@@ -333,8 +346,8 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 		strcpy(tmp + 1, value);
 		value = tmp;
 	}
-	if (msg->tenant)
-		milter_header_tenant(conn, msg, name, value);
+	if (msg->owned)
+		milter_header_owned(conn, msg, name, value);
 	if (msg->dkim != NULL)
 		milter_dkim_header(msg->dkim, name, value);
 	free(tmp);
@@ -373,6 +386,12 @@ milter_dkim_start(struct milter_conn *conn, struct milter_msg *msg)
 			milter_dkim_msg_free(&msg->dkim);
 	}
 	return msg->dkim != NULL;
+}
+
+bool
+milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg)
+{
+	return milter_dkim_start(conn, msg);
 }
 
 static sfsistat
@@ -493,12 +512,18 @@ milter_eom(SMFICTX *ctx)
 		pw_log_msg(PW_LOG_WARNING, msg->queue_id,
 		    "milter: sasl_username=%s: tenant unknown: %s", msg->sasl,
 		    msg->id_why);
+	else if (msg->id_down)
+		pw_log_msg(PW_LOG_INFO, msg->queue_id, "milter: "
+		    "sasl_username=%s: Redis did not answer; tenant=%s, as it "
+		    "answered last", msg->sasl, msg->id.tenant);
 	if (!msg->tenant)
 		pw_log_msg(PW_LOG_DEBUG, msg->queue_id,
 		    "milter: client=%s: no tenant; not tracked or routed",
 		    conn->client_addr[0] ? conn->client_addr : "unknown");
 	if (msg->tenant)
 		ret = milter_eom_tenant(ctx, conn, fail, sizeof(fail));
+	else if (msg->owned)
+		ret = milter_eom_owned(ctx, conn, fail, sizeof(fail));
 	else if ((ret = milter_dkim_eom(ctx, conn, desc, sizeof(desc), fail,
 	    sizeof(fail))) == 0)
 		milter_log_accepted(conn, msg, "", desc);

@@ -190,12 +190,19 @@ milter_control_names_free(struct milter_control_names **tp)
 	*tp = NULL;
 }
 
-/* The field is to be removed: note its name and index. */
+/*
+ * The field is to be removed: note its name and index.  Past the cap it
+ * is only counted: the message will be refused, and a client must not
+ * make us grow a list or a tree without bound.
+ */
 static void
 milter_control_remove(struct milter_control *c, const char *name)
 {
-	struct milter_control_name *e = milter_control_name_count(c, name);
+	struct milter_control_name *e;
 
+	if (c->nremove_all++ >= MILTER_CONTROL_REMOVE_MAX)
+		return;
+	e = milter_control_name_count(c, name);
 	if (c->nremove == c->remove_size) {
 		c->remove_size = c->remove_size == 0 ? 8 : c->remove_size * 2;
 		c->remove = pw_xrealloc(c->remove,
@@ -204,6 +211,23 @@ milter_control_remove(struct milter_control *c, const char *name)
 	c->remove[c->nremove].name = e->name;
 	c->remove[c->nremove].index = e->count;
 	c->nremove++;
+}
+
+void
+milter_control_remove_field(struct milter_control *c, const char *name)
+{
+	milter_control_remove(c, name);
+}
+
+bool
+milter_control_too_many(const struct milter_control *c, char *err,
+    size_t errsize)
+{
+	if (c->nremove_all <= MILTER_CONTROL_REMOVE_MAX)
+		return false;
+	(void)snprintf(err, errsize, "%zu control, tracking and route header "
+	    "fields; at most %d", c->nremove_all, MILTER_CONTROL_REMOVE_MAX);
+	return true;
 }
 
 /* --- values ------------------------------------------------------------- */
@@ -601,6 +625,8 @@ milter_control_header(struct milter_control *c,
 		return 0;
 	milter_control_remove(c, name);
 	c->nfields++;
+	if (c->nremove_all > MILTER_CONTROL_REMOVE_MAX)
+		return 1;	/* refused whole: not worth parsing */
 	return milter_control_field(c, lim, name, value != NULL ? value : "",
 	    err, errsize) < 0 ? -1 : 1;
 }

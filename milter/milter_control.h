@@ -43,6 +43,14 @@
 #define MILTER_CONTROL_TOTAL_MAX	4096	/* bytes of kept data */
 #define MILTER_CONTROL_ERR_SIZE	201	/* error text + NUL */
 #define MILTER_CONTROL_FEEDBACK_ID_MAX 200	/* Feedback-ID value */
+/*
+ * The most header fields of a message the milter removes: control,
+ * tracking and route headers, and the client's Feedback-ID and
+ * List-Unsubscribe-Post.  A message with more is refused (550 5.6.0)
+ * before anything is deleted: Postfix's cleanup panics past 10,000 header
+ * edits, and each deletion scans the header (postwarden-milter(8)).
+ */
+#define MILTER_CONTROL_REMOVE_MAX	100
 
 /* What the settings allow; the strings belong to the snapshot. */
 struct milter_control_limits {
@@ -83,7 +91,8 @@ struct milter_control {
 	size_t		 total;		/* bytes of kept data */
 	char		 err[MILTER_CONTROL_ERR_SIZE]; /* first error; "" */
 	struct milter_control_removal *remove; /* in the order seen */
-	size_t		 nremove;
+	size_t		 nremove;	/* at most MILTER_CONTROL_REMOVE_MAX */
+	size_t		 nremove_all;	/* to remove, also past the cap */
 
 	/* private */
 	bool		 stream_seen;
@@ -113,11 +122,29 @@ void	milter_control_free(struct milter_control *c);
  *      ignored, and must be removed all the same.
  * For 1, 2 and -1 the field is appended to c->remove.  Names compare
  * case-insensitively.  Parsing goes on after an error; c->err keeps the
- * first.  err may be NULL (errsize 0).
+ * first.  err may be NULL (errsize 0).  Past MILTER_CONTROL_REMOVE_MAX
+ * fields to remove, a field is only counted (1 or 2, not parsed): the
+ * message is refused (milter_control_too_many).
  */
 int	milter_control_header(struct milter_control *c,
 	    const struct milter_control_limits *lim, const char *name,
 	    const char *value, char *err, size_t errsize);
+
+/*
+ * Remove a header field that is not a control header (the client's
+ * Feedback-ID, List-Unsubscribe-Post): appended to c->remove, as above.
+ * Every field of that name must be removed, in the order seen.
+ */
+void	milter_control_remove_field(struct milter_control *c,
+	    const char *name);
+
+/*
+ * Does c hold more fields to remove than MILTER_CONTROL_REMOVE_MAX?  Then
+ * c->remove holds only the first ones; the message must be refused (err:
+ * the text for 550 5.6.0).
+ */
+bool	milter_control_too_many(const struct milter_control *c, char *err,
+	    size_t errsize);
 
 /*
  * Is c's stream one of streams (the tenant's, "a, b c")?  0 when it is,

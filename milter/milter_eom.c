@@ -5,18 +5,25 @@
  *   1. the tenant's settings (milter_tenant.h) and the stream: the one
  *      the client named (X-Postwarden-Stream, checked against the
  *      tenant's streams) or the tenant's default;
- *   2. a malformed control header rejects the message with 550 5.6.0
- *      and the parser's text, or is ignored and logged
- *      (milter_control_errors);
- *   3. the control headers, and any tracking or route header the client
- *      wrote, are deleted (last first, so no index moves under us);
+ *   2. more than MILTER_CONTROL_REMOVE_MAX fields to delete reject the
+ *      message with 550 5.6.0, before anything is deleted (a header bomb
+ *      would make Postfix's cleanup panic); a malformed control header
+ *      rejects it with 550 5.6.0 and the parser's text, or is ignored
+ *      and logged (milter_control_errors);
+ *   3. the control headers, any tracking or route header the client
+ *      wrote, its Feedback-ID, and its List-Unsubscribe-Post when it
+ *      wrote no List-Unsubscribe, are deleted (last first, so no index
+ *      moves under us);
  *   4. the tracking id header, unless the client opted out;
- *   5. Feedback-ID, unless the client wrote one;
+ *   5. Feedback-ID (ours, never the client's);
  *   6. for a bulk stream, RFC 8058 List-Unsubscribe (https and/or mailto
  *      with a token naming tenant and recipient) and
  *      List-Unsubscribe-Post, unless the client wrote List-Unsubscribe;
- *      only for one recipient, since a token names one;
- *   7. the VERP envelope sender <bounce_local>+<id>@<bounce_domain>;
+ *      only for one recipient, since a token names one, and only when
+ *      the message will be signed (RFC 8058 section 4);
+ *   7. the VERP envelope sender <bounce_local>+<id>@<bounce_domain>,
+ *      except for a null sender, which stays null (RFC 5321 4.5.5: a
+ *      bounce or auto-reply given a sender could loop);
  *   8. the route header for milter_header_checks (never signed);
  *   9. DKIM, over the headers as they now are (milter_cb.c);
  *  10. the accepted event (milter_events.h).
@@ -24,6 +31,10 @@
  * Headers are added with smfi_addheader (at the bottom) and told to the
  * signer exactly as Postfix stores them, so the signature covers them;
  * deletions are told too, so it does not cover what is gone.
+ *
+ * Mail of an authenticated or mapped client whose tenant is unknown
+ * (milter_eom_owned) gets steps 2 (the cap), 3 and 9 only; when Redis did
+ * not answer for its key, milter_identity_failure_mode decides first.
  *
  * Failures: Redis never stops a message here (the settings come from the
  * cache or are the defaults; events are queued).  A libmilter call that
@@ -140,6 +151,44 @@ milter_eom_reject_event(const struct milter_msg *msg, const char *text)
 	milter_events_post(milter_events_daemon, &ev);
 }
 
+/* Refuse the message with 550 5.6.0 and text: 1, or -1 (e->fail). */
+static int
+milter_eom_reject(SMFICTX *ctx, const struct milter_msg *msg,
+    const char *text, struct milter_eom *e)
+{
+	pw_log_msg(PW_LOG_NOTICE, msg->queue_id, "milter: tenant=%s: "
+	    "reject: 550 5.6.0 %s", msg->id.tenant[0] ? msg->id.tenant : "-",
+	    text);
+	milter_eom_reject_event(msg, text);
+	if (smfi_setreply(ctx, "550", "5.6.0", (char *)text) != MI_SUCCESS) {
+		snprintf(e->fail, sizeof(e->fail), "smfi_setreply failed");
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Step 2, first part, for every owned message: the client's
+ * List-Unsubscribe-Post without a List-Unsubscribe of its own is deleted
+ * (it is no use alone, and ours comes with ours), and a message with
+ * more fields to delete than MILTER_CONTROL_REMOVE_MAX is refused.  0
+ * go on, 1 rejected (reply set), -1 fail.
+ */
+static int
+milter_eom_cap(SMFICTX *ctx, struct milter_msg *msg, struct milter_eom *e)
+{
+	char text[MILTER_CONTROL_ERR_SIZE];
+	int i;
+
+	if (!msg->has_list_unsubscribe)
+		for (i = 0; i < msg->list_unsubscribe_post; i++)
+			milter_control_remove_field(&msg->control,
+			    "List-Unsubscribe-Post");
+	if (!milter_control_too_many(&msg->control, text, sizeof(text)))
+		return 0;
+	return milter_eom_reject(ctx, msg, text, e);
+}
+
 /*
  * Steps 1 and 2: the stream, and what a malformed control header does.
  * 0 go on, 1 rejected (reply set), -1 fail.
@@ -149,7 +198,10 @@ milter_eom_control(SMFICTX *ctx, struct milter_conn *conn,
     const struct milter_tenant *t, struct milter_eom *e)
 {
 	struct milter_msg *msg = conn->msg;
+	int ret;
 
+	if ((ret = milter_eom_cap(ctx, msg, e)) != 0)
+		return ret;
 	(void)milter_control_check_stream(&msg->control, t->streams, NULL, 0);
 	e->stream = msg->control.stream[0] != '\0' ? msg->control.stream :
 	    t->default_stream;
@@ -161,15 +213,7 @@ milter_eom_control(SMFICTX *ctx, struct milter_conn *conn,
 		    msg->id.tenant, msg->control.err);
 		return 0;
 	}
-	pw_log_msg(PW_LOG_NOTICE, msg->queue_id, "milter: tenant=%s: "
-	    "reject: 550 5.6.0 %s", msg->id.tenant, msg->control.err);
-	milter_eom_reject_event(msg, msg->control.err);
-	if (smfi_setreply(ctx, "550", "5.6.0", msg->control.err) !=
-	    MI_SUCCESS) {
-		snprintf(e->fail, sizeof(e->fail), "smfi_setreply failed");
-		return -1;
-	}
-	return 1;
+	return milter_eom_reject(ctx, msg, msg->control.err, e);
 }
 
 /* Steps 4 and 5: the tracking id and Feedback-ID headers. */
@@ -188,8 +232,7 @@ milter_eom_ids(SMFICTX *ctx, struct milter_conn *conn, struct milter_eom *e)
 	    milter_eom_add(ctx, conn, e, conf->milter_tracking_header, e->id,
 	    true) < 0)
 		return -1;
-	if (!msg->has_feedback_id &&
-	    milter_control_feedback_id(&msg->control, msg->id.tenant,
+	if (milter_control_feedback_id(&msg->control, msg->id.tenant,
 	    e->stream, conf->milter_feedback_id_sender, fbid,
 	    sizeof(fbid)) == 0 &&
 	    milter_eom_add(ctx, conn, e, "Feedback-ID", fbid, true) < 0)
@@ -216,6 +259,15 @@ milter_eom_unsubscribe(SMFICTX *ctx, struct milter_conn *conn,
 	if (msg->has_list_unsubscribe) {
 		pw_log_msg(PW_LOG_DEBUG, msg->queue_id, "milter: the client "
 		    "wrote List-Unsubscribe; not adding one");
+		return 0;
+	}
+	if (!milter_msg_signed(conn, msg)) {
+		pw_log_msg(PW_LOG_NOTICE, msg->queue_id, "milter: tenant=%s "
+		    "stream=%s: no one-click unsubscribe header: the message "
+		    "is not DKIM-signed (RFC 8058 section 4 wants a signature "
+		    "that covers it)%s%s", msg->id.tenant, e->stream,
+		    msg->dkim_why != NULL ? ": " : "",
+		    msg->dkim_why != NULL ? msg->dkim_why : "");
 		return 0;
 	}
 	if (msg->nrcpt != 1 || msg->rcpt[0] == '\0') {
@@ -257,7 +309,7 @@ milter_eom_verp(SMFICTX *ctx, struct milter_conn *conn,
 	    PW_TENANT_HOST_MAX + 8];
 
 	if (t->bounce_domain[0] == '\0' || e->id[0] == '\0' ||
-	    !msg->control.tracking)
+	    !msg->control.tracking || msg->null_sender)
 		return 0;
 	if (!conn->chgfrom) {
 		pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: the MTA "
@@ -363,6 +415,45 @@ milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	    e.routed ? ")" : "");
 	milter_log_accepted(conn, msg, summary, e.dkim);
 	milter_eom_event(conn, &e);
+	return 0;
+out:
+	if (ret < 0)
+		snprintf(fail, failsize, "%s", e.fail);
+	return ret;
+}
+
+int
+milter_eom_owned(SMFICTX *ctx, struct milter_conn *conn, char *fail,
+    size_t failsize)
+{
+	struct milter_msg *msg = conn->msg;
+	struct milter_eom e;
+	int ret;
+
+	memset(&e, 0, sizeof(e));
+	if (msg->id_down) {
+		if (strcmp(conn->rt->conf->milter_identity_failure_mode,
+		    "accept") != 0) {
+			snprintf(fail, failsize, "sasl_username=%s: tenant "
+			    "unknown while Redis does not answer "
+			    "(milter_identity_failure_mode)", msg->sasl);
+			return -1;
+		}
+		pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: "
+		    "sasl_username=%s: tenant unknown while Redis does not "
+		    "answer; accepting the message untracked, without the "
+		    "client's control headers (milter_identity_failure_mode)",
+		    msg->sasl);
+	}
+	if ((ret = milter_eom_cap(ctx, msg, &e)) != 0)
+		goto out;
+	if (milter_eom_remove(ctx, msg, &e) < 0 ||
+	    milter_dkim_eom(ctx, conn, e.dkim, sizeof(e.dkim), e.fail,
+	    sizeof(e.fail)) < 0) {
+		ret = -1;
+		goto out;
+	}
+	milter_log_accepted(conn, msg, "", e.dkim);
 	return 0;
 out:
 	if (ret < 0)

@@ -9,13 +9,15 @@
  * ask at once; milter_tenant.c borrows them the same way.  The cache
  * (lib/identity_cache) is shared.
  *
- * Failures: Redis trouble never stops mail here; the message goes on
- * without a tenant, and the caller logs why (lib/redis logs the outage
- * itself once).
+ * Failures: when Redis cannot answer, a key's tenant is the cache's last
+ * answer, however old (lib/identity_cache.h); without one the tenant is
+ * unresolved, and the caller applies milter_identity_failure_mode and
+ * logs why (lib/redis logs the outage itself once).
  */
 #include "config.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,9 +123,14 @@ milter_identity_redis_give(const struct pw_runtime *rt, struct pw_redis *r)
 	pw_redis_free(&r);
 }
 
-/* Fill id->tenant for an API key from the cache or Redis; NULL or why not. */
+/*
+ * Fill id->tenant for an API key from the cache or Redis: NULL, or why
+ * not.  *down_r: Redis could not answer (id->tenant, if set, is the
+ * cache's last answer).
+ */
 static const char *
-milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id)
+milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id,
+    bool *down_r)
 {
 	struct milter_state *st = milter_identity_state(rt);
 	const char *argv[PW_IDENTITY_KEY_ARGC], *why = NULL;
@@ -136,8 +143,11 @@ milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id)
 
 	if (pw_identity_cache_get(st->cache, id, now))
 		return NULL;
-	if ((r = milter_identity_redis_take(rt)) == NULL)
-		return "redis: no handle";
+	if ((r = milter_identity_redis_take(rt)) == NULL) {
+		*down_r = true;
+		return pw_identity_cache_last(st->cache, id) ? NULL :
+		    "redis: no handle";
+	}
 	pw_identity_key_argv(rt->conf->redis_key_prefix, id, keybuf,
 	    sizeof(keybuf), argv, argvlen);
 	reply = pw_redis_command_argv(r, PW_IDENTITY_KEY_ARGC, argv, argvlen,
@@ -151,19 +161,25 @@ milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id)
 		    rt->conf->identity_cache_ttl_ms);
 		return NULL;
 	}
-	return ret == 1 ? "unknown API key" : why;
+	if (ret == 1) {
+		pw_identity_cache_forget(st->cache, id->key);
+		return "unknown API key";
+	}
+	*down_r = true;
+	return pw_identity_cache_last(st->cache, id) ? NULL : why;
 }
 
 int
 milter_identity_resolve(const struct pw_runtime *rt, const char *sasl,
     const char *client_addr, const char *sender, struct pw_identity *id,
-    const char **why_r)
+    const char **why_r, bool *down_r)
 {
 	*why_r = NULL;
+	*down_r = false;
 	if (pw_identity_resolve(rt->identity, sasl, client_addr, sender, id,
 	    why_r) < 0)
 		return -1;
 	if (id->source == PW_IDENTITY_SASL)
-		*why_r = milter_identity_tenant(rt, id);
+		*why_r = milter_identity_tenant(rt, id, down_r);
 	return 0;
 }

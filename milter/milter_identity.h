@@ -11,6 +11,8 @@
 #ifndef PW_MILTER_IDENTITY_H
 #define PW_MILTER_IDENTITY_H
 
+#include <stdbool.h>
+
 #include "identity.h"
 #include "redis.h"
 #include "runtime.h"
@@ -28,12 +30,14 @@ void	milter_identity_share_cache(struct milter_state *st,
 /*
  * Resolve the identity of a message.  0 when resolved; *why_r is NULL, or
  * a static reason why an API key's tenant is unknown (unknown key, Redis
- * down; id->tenant stays empty).  -1 with *why_r when the SASL user name
- * is not a valid key id.  The caller logs, with the queue id once known.
+ * down with nothing cached; id->tenant stays empty).  *down_r: Redis
+ * could not answer for the key; with a tenant, it is the cache's last
+ * answer.  -1 with *why_r when the SASL user name is not a valid key id.
+ * The caller logs, with the queue id once known.
  */
 int	milter_identity_resolve(const struct pw_runtime *rt,
 	    const char *sasl, const char *client_addr, const char *sender,
-	    struct pw_identity *id, const char **why_r);
+	    struct pw_identity *id, const char **why_r, bool *down_r);
 
 /*
  * A Redis handle of the snapshot's pool, for the calling thread alone

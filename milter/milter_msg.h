@@ -34,14 +34,21 @@ struct milter_msg {
 	/*
 	 * A tenant's message (identity resolved to a tenant): control
 	 * headers, tracking, routing and events apply.  Other mail is
-	 * left alone, but may be signed (internal networks).
+	 * left alone, but may be signed (internal networks).  Mail of an
+	 * authenticated or mapped client (owned) loses its control and
+	 * tracking headers whether or not its tenant is known; one whose
+	 * key Redis could not resolve (id_down, no tenant) follows
+	 * milter_identity_failure_mode.
 	 */
 	bool			 tenant;
+	bool			 owned;
+	bool			 id_down;	/* Redis did not answer */
 	struct milter_control	 control;
 	struct milter_tenant	*settings;	/* fetched once; or NULL */
 	char			 from_domain[PW_DKIM_DOMAIN_MAX + 1];
-	bool			 has_feedback_id;	/* client's own */
+	bool			 null_sender;	/* MAIL FROM:<> */
 	bool			 has_list_unsubscribe;	/* client's own */
+	int			 list_unsubscribe_post;	/* client's, count */
 	int			 nrcpt;
 	char			 rcpt[PW_TRACK_RCPT_MAX + 1];	/* the first */
 	uint64_t		 size;		/* header and body bytes */
@@ -76,6 +83,9 @@ const struct pw_track_secret *milter_conn_track(const struct milter_conn *conn);
 const struct milter_tenant *milter_msg_settings(struct milter_conn *conn,
 	    struct milter_msg *msg);
 
+/* Will the message be signed (once its headers are complete)? */
+bool	milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg);
+
 /*
  * Sign and insert the signatures, if the message is to be signed.  0,
  * with desc "" or what was signed ("d=... s=... a=..., ..."); -1 with
@@ -105,6 +115,15 @@ void	milter_log_accepted(const struct milter_conn *conn,
  *  -1  tempfail: fail says why, for the log
  */
 int	milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
+	    size_t failsize);
+
+/*
+ * End of an owned message without a tenant (milter_eom.c): apply
+ * milter_identity_failure_mode when Redis did not answer for its key,
+ * delete the client's control and tracking headers, sign.  Returns as
+ * milter_eom_tenant.
+ */
+int	milter_eom_owned(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	    size_t failsize);
 
 #endif

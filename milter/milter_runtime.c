@@ -38,6 +38,7 @@
 #include "milter_identity.h"
 #include "milter_tenant.h"
 #include "runtime.h"
+#include "secret_file.h"
 #include "track.h"
 #include "xmalloc.h"
 
@@ -126,6 +127,8 @@ milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize)
 {
 	struct milter_runtime *mr = pw_xcalloc(1, sizeof(*mr));
 
+	/* Secret files may belong to root or to the user we run as. */
+	pw_secret_file_owner(rt->conf->user);
 	if (milter_identity_load(rt, &mr->identity, err, errsize) < 0 ||
 	    milter_dkim_load(rt->conf, &mr->dkim, err, errsize) < 0 ||
 	    milter_runtime_track(rt->conf, mr, err, errsize) < 0) {

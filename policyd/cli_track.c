@@ -49,6 +49,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "identity.h"
+#include "secret_file.h"
 #include "track.h"
 
 #define CLI_TRACK_GROUP		"track"
@@ -80,6 +81,7 @@ cli_track_secret(const struct cli_opts *opts, struct pw_track_secret *s)
 		cli_error("%s", err);
 		return -1;
 	}
+	pw_secret_file_owner(conf->user);
 	if (*conf->tracking_secret_file == '\0')
 		cli_error("%s: tracking_secret_file is not set: tracking ids "
 		    "and unsubscribe tokens need its secret (see "

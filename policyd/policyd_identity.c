@@ -6,8 +6,10 @@
  * being built and the caller's callback; it is freed when the lookup's
  * callback runs, which lib/redis_async guarantees happens exactly once.
  *
- * Failures: a Redis failure is not an answer: the caller learns the
- * tenant is unknown and why (lib/redis_async logs the outage once).
+ * Failures: a Redis failure is not an answer: the key's tenant is the
+ * cache's last answer for it, however old (lib/identity_cache.h), and
+ * without one the caller learns the tenant is unknown and why
+ * (lib/redis_async logs the outage once).
  */
 #include "config.h"
 
@@ -140,14 +142,15 @@ policyd_identity_reply(struct pw_redis_async *ra, const redisReply *reply,
 	struct policyd_identity_lookup *l = arg;
 	int ret;
 
-	if (reply != NULL) {
-		ret = pw_identity_key_reply(reply, &l->id, &why);
-		if (ret == 0)
-			pw_identity_cache_put(l->pi->cache, &l->id,
-			    pw_redis_now_ms(), l->pi->ttl_ms);
-		else if (ret == 1)
-			why = "unknown API key";
-	}
+	ret = reply != NULL ? pw_identity_key_reply(reply, &l->id, &why) : -1;
+	if (ret == 0)
+		pw_identity_cache_put(l->pi->cache, &l->id, pw_redis_now_ms(),
+		    l->pi->ttl_ms);
+	else if (ret == 1) {
+		pw_identity_cache_forget(l->pi->cache, l->id.key);
+		why = "unknown API key";
+	} else if (pw_identity_cache_last(l->pi->cache, &l->id))
+		why = NULL;
 	l->cb(&l->id, why, l->arg);
 	free(l);
 }
@@ -185,6 +188,8 @@ policyd_identity_resolve(struct policyd_identity *pi,
 	if (pw_redis_async_command_argv(pi->redis, PW_IDENTITY_KEY_ARGC, argv,
 	    argvlen, policyd_identity_reply, l, &why) < 0) {
 		free(l);
+		if (pw_identity_cache_last(pi->cache, &id))
+			why = NULL;
 		cb(&id, why, arg);
 	}
 }

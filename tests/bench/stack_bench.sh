@@ -101,7 +101,7 @@ pw_daemon_start milter "log_level = notice" \
     "milter_internal_networks = 127.0.0.0/8" \
     "dkim_key_table = $T/keytable" "dkim_signing_table = $T/signing" \
     "tracking_secret_file = $T/keys/tracking.secret" \
-    "milter_pools = bulk"
+    "milter_pools = bulk" "milter_default_pool = bulk"
 bench_opendkim_start "$T/keys/rsa.pem" example.com r1
 gcc -O2 -Wall -o "$T/milter_null" "$PW_SRCDIR/tests/bench/milter_null.c" \
     -lmilter -lpthread || pw_bail "cannot build milter_null"

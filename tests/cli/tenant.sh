@@ -74,7 +74,7 @@ pw_is "list --json: tenants and statuses" \
 
 # --- the milter's settings ------------------------------------------------
 
-printf 'milter_pools = a b asia latam\n' >>"$CLI_CONF"
+printf 'milter_pools = a b asia latam\nmilter_default_pool = a\n' >>"$CLI_CONF"
 srec() { rcli HGET 'pw:{shop}:tenant' "$1"; }
 cli_rc "add with settings: exit 0" 0 tenant add shop --pool a \
     --stream-pool bulk=b --stream-pool news=b --geo-pool cn=asia \

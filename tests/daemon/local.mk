@@ -8,4 +8,4 @@ PW_DAEMON_TESTS = \
 	tests/daemon/milter.sh
 TESTS += $(PW_DAEMON_TESTS)
 dist_check_SCRIPTS += $(PW_DAEMON_TESTS)
-EXTRA_DIST += tests/daemon/milter_identity.lua
+EXTRA_DIST += tests/daemon/milter_identity.lua tests/daemon/milter_bomb.lua

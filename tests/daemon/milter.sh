@@ -9,7 +9,7 @@
 pw_require_root_tools
 command -v miltertest >/dev/null || pw_skip_all "miltertest not installed"
 pw_harness_init
-pw_plan 23
+pw_plan 28
 
 BIN=$PW_BUILDDIR/milter/postwarden-milter
 CONF=$PW_TMP/postwarden-milter.conf
@@ -73,6 +73,35 @@ else
 	pw_not_ok "-n checks that the user exists" "rc=$rc: $err"
 fi
 
+# A default pool with no transport would defer its mail (issue 11).
+cp "$PW_TMP/check.conf" "$PW_TMP/bad4.conf"
+printf 'milter_pools = a, b\nmilter_default_pool = c\n' >>"$PW_TMP/bad4.conf"
+err=$("$BIN" -n -c "$PW_TMP/bad4.conf" 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ] && [[ $err == *"$PW_TMP/bad4.conf:7: milter_default_pool: pool c is not in milter_pools"* ]]; then
+	pw_ok "-n refuses a milter_default_pool not in milter_pools (file:line)"
+else
+	pw_not_ok "-n refuses a milter_default_pool not in milter_pools (file:line)" "rc=$rc: $err"
+fi
+
+# A secret file of another user (mode 0600 or not) is refused: root or
+# the daemon's user (nobody here) only.
+openssl rand -hex 32 >"$PW_TMP/secret"
+chmod 0600 "$PW_TMP/secret"
+chown 54321 "$PW_TMP/secret"
+cp "$PW_TMP/check.conf" "$PW_TMP/bad5.conf"
+printf 'tracking_secret_file = %s\n' "$PW_TMP/secret" >>"$PW_TMP/bad5.conf"
+err=$("$BIN" -n -c "$PW_TMP/bad5.conf" 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ] && [[ $err == *"$PW_TMP/secret: tracking secret belongs to uid 54321, neither root nor nobody"* ]]; then
+	pw_ok "-n refuses a tracking secret of another user"
+else
+	pw_not_ok "-n refuses a tracking secret of another user" "rc=$rc: $err"
+fi
+chown nobody "$PW_TMP/secret"
+pw_check "-n accepts a tracking secret of the daemon's user" \
+    "$BIN" -n -c "$PW_TMP/bad5.conf"
+
 # --- running -------------------------------------------------------------------
 
 pw_daemon_start milter \
@@ -109,6 +138,17 @@ pw_check "sender-domain message logged with its tenant" \
     pw_wait_log "$LOG" '4AAAAAAAA2: milter: client=192.0.2.10 source=sender key=- tenant=acme' 5
 pw_check "unknown API key: warning with the queue id" \
     pw_wait_log "$LOG" '4AAAAAAAA3: warning: milter: sasl_username=k_nobody: tenant unknown: unknown API key' 5
+
+# A header bomb is refused before anything is deleted (issue 11).
+if PW_MILTER_SOCK=$SOCK miltertest -s "$PW_SRCDIR/tests/daemon/milter_bomb.lua" \
+    >"$PW_TMP/miltertest-bomb.out" 2>&1; then
+	pw_ok "101 control fields: 550 5.6.0 and no deletion; 100: deleted"
+else
+	pw_not_ok "101 control fields: 550 5.6.0 and no deletion; 100: deleted" \
+	    "$(cat "$PW_TMP/miltertest-bomb.out")"
+fi
+pw_check "101 control fields: the reply is 550 5.6.0" pw_wait_log "$LOG" \
+    '4BBBBBBBB1: milter: tenant=keyco: reject: 550 5.6.0 101 control, tracking and route header fields; at most 100' 5
 
 # --- SIGHUP ------------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ pw_daemon_start milter "identity_cache_ttl = 10m" \
     "dkim_key_table = $PW_TMP/keytable" \
     "dkim_signing_table = $PW_TMP/signingtable" \
     "tracking_secret_file = $K/tracking.secret" \
-    "milter_pools = a, b" \
+    "milter_pools = a, b" "milter_default_pool = a" \
     "milter_geoip_database = $PW_TMP/geo.mmdb"
 CONF=$PW_TMP/postwarden-milter.conf
 cli() { "$CLI" -c "$CONF" "$@"; }

@@ -17,6 +17,8 @@
 # api.sh          a tenant's mail: pools, tracking ids, control headers,
 #                 Feedback-ID, one-click unsubscribe closing the loop with
 #                 the policy daemon, VERP, GeoIP routing, DKIM, events
+# hardening.sh    issue 11: null sender, the client's Feedback-ID, RFC 8058
+#                 only when signed, header bombs, Redis down (fail closed)
 
 PW_E2E_TESTS = \
 	tests/e2e/selftest.sh \
@@ -24,7 +26,8 @@ PW_E2E_TESTS = \
 	tests/e2e/contrib.sh \
 	tests/e2e/quota.sh \
 	tests/e2e/quota_shared.sh \
-	tests/e2e/api.sh
+	tests/e2e/api.sh \
+	tests/e2e/hardening.sh
 
 TESTS += $(PW_E2E_TESTS)
 dist_check_SCRIPTS += $(PW_E2E_TESTS)

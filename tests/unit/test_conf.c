@@ -214,6 +214,16 @@ test_pool_names(void **state)
 	    "characters");
 	expect_error("milter_default_pool =\n",
 	    "test.conf:1: milter_default_pool: a value is required");
+	/* Mail for a pool without a transport would defer (issue 11). */
+	expect_error("milter_pools = a, b\nmilter_default_pool = c\n",
+	    "test.conf:2: milter_default_pool: pool c is not in milter_pools");
+	expect_error("# pools\nmilter_pools = a, b\n",
+	    "test.conf:2: milter_default_pool: pool default is not in "
+	    "milter_pools (the default; set milter_default_pool)");
+	conf = parse_ok("milter_default_pool = b\nmilter_pools = a, b\n");
+	pw_conf_release(&conf);
+	conf = parse_ok("milter_default_pool = c\n");
+	pw_conf_release(&conf);
 	expect_error("milter_feedback_id_sender = pw:x\n",
 	    "test.conf:1: milter_feedback_id_sender: a name is made of a-z, "
 	    "0-9, \"-\" and \"_\"");

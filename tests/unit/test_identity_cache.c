@@ -64,7 +64,7 @@ test_collision_never_answers_for_another_key(void **state)
 }
 
 static void
-test_zero_ttl_caches_nothing(void **state)
+test_zero_ttl_never_fresh(void **state)
 {
 	struct pw_identity_cache *c = pw_identity_cache_new(8);
 	struct pw_identity a, q;
@@ -73,6 +73,47 @@ test_zero_ttl_caches_nothing(void **state)
 	pw_identity_cache_put(c, &a, 0, 0);
 	make_id(&q, "k_a", "");
 	assert_int_equal(pw_identity_cache_get(c, &q, 0), 0);
+	pw_identity_cache_free(&c);
+}
+
+/* Redis down: the last answer, however old; never another key's. */
+static void
+test_last_answer_outlives_ttl(void **state)
+{
+	struct pw_identity_cache *c = pw_identity_cache_new(1);
+	struct pw_identity a, b, q;
+
+	make_id(&a, "k_a", "alpha");
+	make_id(&q, "k_a", "");
+	assert_int_equal(pw_identity_cache_last(c, &q), 0);
+	pw_identity_cache_put(c, &a, 0, 0);
+	assert_int_equal(pw_identity_cache_get(c, &q, 86400000), 0);
+	assert_int_equal(pw_identity_cache_last(c, &q), 1);
+	assert_string_equal(q.tenant, "alpha");
+	make_id(&b, "k_b", "beta");
+	pw_identity_cache_put(c, &b, 0, 1000);
+	make_id(&q, "k_a", "");
+	assert_int_equal(pw_identity_cache_last(c, &q), 0);
+	assert_string_equal(q.tenant, "");
+	pw_identity_cache_free(&c);
+}
+
+/* A key Redis no longer has is not revived by an outage. */
+static void
+test_forget(void **state)
+{
+	struct pw_identity_cache *c = pw_identity_cache_new(8);
+	struct pw_identity a, q;
+
+	make_id(&a, "k_a", "alpha");
+	pw_identity_cache_put(c, &a, 0, 1000);
+	pw_identity_cache_forget(c, "k_other");
+	make_id(&q, "k_a", "");
+	assert_int_equal(pw_identity_cache_last(c, &q), 1);
+	pw_identity_cache_forget(c, "k_a");
+	make_id(&q, "k_a", "");
+	assert_int_equal(pw_identity_cache_get(c, &q, 1), 0);
+	assert_int_equal(pw_identity_cache_last(c, &q), 0);
 	pw_identity_cache_free(&c);
 }
 
@@ -123,7 +164,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hit_and_expiry),
 		cmocka_unit_test(test_collision_never_answers_for_another_key),
-		cmocka_unit_test(test_zero_ttl_caches_nothing),
+		cmocka_unit_test(test_zero_ttl_never_fresh),
+		cmocka_unit_test(test_last_answer_outlives_ttl),
+		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_threads),
 	};
 

@@ -473,7 +473,7 @@ test_removals(void **state)
 		{ "X-Postwarden-Route", 1 },
 	};
 	struct milter_control c;
-	char name[64];
+	char name[64], err[MILTER_CONTROL_ERR_SIZE];
 	size_t i;
 
 	milter_control_init(&c);
@@ -488,14 +488,28 @@ test_removals(void **state)
 	assert_int_equal(c.nfields, 4);
 	assert_int_equal(c.nerrors, 1);
 
-	/* Many distinct names, then each once more. */
-	for (i = 0; i < 4000; i++) {
-		snprintf(name, sizeof(name), "X-Postwarden-U%zu", i % 2000);
+	assert_false(milter_control_too_many(&c, err, sizeof(err)));
+
+	/* Up to the cap, distinct names, then each once more. */
+	for (i = 0; c.nremove < MILTER_CONTROL_REMOVE_MAX; i++) {
+		snprintf(name, sizeof(name), "X-Postwarden-U%zu", i % 40);
 		assert_int_equal(milter_control_header(&c, &deflim, name, "",
 		    NULL, 0), -1);
-		assert_int_equal(c.remove[c.nremove - 1].index,
-		    i < 2000 ? 1 : 2);
+		assert_int_equal(c.remove[c.nremove - 1].index, 1 + i / 40);
 	}
+	assert_false(milter_control_too_many(&c, err, sizeof(err)));
+	/* Past it, fields are counted (not parsed: no error), not kept. */
+	for (i = 0; i < 30000; i++)
+		assert_int_equal(milter_control_header(&c, &deflim,
+		    i % 2 ? "X-Postwarden-ID" : "X-Postwarden-Bad", "",
+		    NULL, 0), i % 2 ? 2 : 1);
+	milter_control_remove_field(&c, "Feedback-ID");
+	assert_int_equal(c.nremove, MILTER_CONTROL_REMOVE_MAX);
+	assert_int_equal(c.nremove_all, MILTER_CONTROL_REMOVE_MAX + 30001);
+	assert_int_equal(c.nerrors, 1 + MILTER_CONTROL_REMOVE_MAX - 7);
+	assert_true(milter_control_too_many(&c, err, sizeof(err)));
+	assert_string_equal(err, "30101 control, tracking and route header "
+	    "fields; at most 100");
 	milter_control_free(&c);
 	assert_int_equal(c.nremove, 0);
 	assert_null(c.remove);
