@@ -133,6 +133,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(policyd_max_connections), NULL },
 	{ "policyd_idle_timeout", PW_CONF_TIME, "600s", 1000, 86400 * 1000LL, 0,
 	    S(policyd_idle_timeout_ms), NULL },
+	{ "policyd_request_timeout", PW_CONF_TIME, "10s", 100,
+	    3600 * 1000LL, 0, S(policyd_request_timeout_ms), NULL },
 	{ "policyd_max_request_size", PW_CONF_INT, "65536", 1024, 16777216, 0,
 	    S(policyd_max_request_size), NULL },
 	{ "policyd_max_line_length", PW_CONF_INT, "8192", 256, 16777216, 0,

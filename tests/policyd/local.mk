@@ -26,6 +26,7 @@ tests_policyd_geoip_lookup_LDADD = $(PW_LIB_LIBS)
 
 PW_POLICYD_SH_TESTS = \
 	tests/policyd/cmdline.sh \
+	tests/policyd/deadline.sh \
 	tests/policyd/geoip.sh \
 	tests/policyd/identity.sh \
 	tests/policyd/serve.sh \
