@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -373,5 +374,26 @@ pw_daemon_drop_privileges(const struct pw_daemon_ids *ids, char *err,
 	/* Paranoia: make sure root cannot be regained. */
 	if (setresuid(0, 0, 0) == 0)
 		return ERR("privileges could not be dropped");
+	return 0;
+}
+
+int
+pw_daemon_raise_nofile(unsigned long *before_r, unsigned long *after_r,
+    char *err, size_t errsize)
+{
+	struct rlimit rl;
+
+	*before_r = *after_r = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return ERR("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+	/* RLIM_INFINITY is all ones: the cast makes it ULONG_MAX. */
+	*before_r = *after_r = (unsigned long)rl.rlim_cur;
+	if (rl.rlim_cur >= rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return ERR("setrlimit(RLIMIT_NOFILE, %lu): %s",
+		    (unsigned long)rl.rlim_max, strerror(errno));
+	*after_r = (unsigned long)rl.rlim_cur;
 	return 0;
 }

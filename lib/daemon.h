@@ -78,4 +78,14 @@ void	pw_daemon_pidfile_remove(void);
 int	pw_daemon_drop_privileges(const struct pw_daemon_ids *ids, char *err,
 	    size_t errsize);
 
+/*
+ * Raise the soft limit on open files to the hard limit (systemd starts
+ * services with a soft limit of 1024 unless the unit sets LimitNOFILE).
+ * *before_r and *after_r get the soft limit before and after; the two are
+ * equal when there was nothing to raise or setrlimit failed (then -1 and
+ * a message in err).
+ */
+int	pw_daemon_raise_nofile(unsigned long *before_r, unsigned long *after_r,
+	    char *err, size_t errsize);
+
 #endif

@@ -157,6 +157,7 @@ policyd_main_reload(struct policyd_main *m)
 		pw_runtime_release(&old);
 	}
 	pw_log_set_level(rt->conf->log_level);
+	policyd_server_check_limit(m->srv, rt->conf->policyd_max_connections);
 	policyd_identity_reconfigure(m->identity, rt->conf);
 	pw_runtime_publish(rt);
 	pw_log_info("reloaded configuration %s", m->conf_path);
@@ -195,6 +196,7 @@ main(int argc, char **argv)
 	struct pw_daemon_ids ids;
 	struct pw_runtime *rt;
 	char err[PW_RUNTIME_ERR_MAX];
+	unsigned long nofile, nofile_was;
 	size_t i;
 
 	memset(&m, 0, sizeof(m));
@@ -249,6 +251,13 @@ main(int argc, char **argv)
 		pw_log_fatal("%s", err);
 	policyd_decide_setup(m.identity);
 	pw_runtime_publish(rt);		/* the loop's first snapshot */
+	/* One descriptor per connection: take all the hard limit allows. */
+	if (pw_daemon_raise_nofile(&nofile_was, &nofile, err,
+	    sizeof(err)) < 0)
+		pw_log_warnx("%s", err);
+	else if (nofile != nofile_was)
+		pw_log_info("raised the open file limit from %lu to %lu",
+		    nofile_was, nofile);
 	m.srv = policyd_server_new(m.base, ls.fds, ls.endpoints, ls.n, err,
 	    sizeof(err));
 	if (m.srv == NULL)
@@ -262,6 +271,7 @@ main(int argc, char **argv)
 	}
 	pw_daemon_ready();
 	rt = pw_runtime_current();
+	policyd_server_check_limit(m.srv, rt->conf->policyd_max_connections);
 	pw_log_info("starting: listening on %s", rt->conf->policyd_listen);
 	pw_runtime_release(&rt);
 	policyd_main_listen_free(&ls);

@@ -35,6 +35,9 @@ struct policyd_server {
 	size_t			 nconns;
 	unsigned long		 next_id;
 	unsigned long		 refused;	/* in the current burst */
+	size_t			 fd_cap;	/* connections the fd limit allows */
+	int			 warned_max;	/* max_connections warned about */
+	int			 reserve_fd;	/* spare, to shed at EMFILE */
 	bool			 stopping;
 	struct event		*stop_timer;
 };
@@ -54,6 +57,13 @@ struct policyd_server *policyd_server_new(struct event_base *base,
  * last one closes or after timeout_ms, whichever comes first.
  */
 void	policyd_server_stop(struct policyd_server *srv, int timeout_ms);
+
+/*
+ * Warn (once per value) when policyd_max_connections is more than the open
+ * file limit allows; the server then serves at most fd_cap connections.
+ */
+void	policyd_server_check_limit(struct policyd_server *srv,
+	    int max_connections);
 
 /* Free the server and every connection still open. */
 void	policyd_server_free(struct policyd_server **srv);
