@@ -69,3 +69,23 @@ pw_cidr_match(const struct pw_cidr *net, const struct pw_cidr_addr *a)
 	    ((a->addr[full] ^ net->addr[full]) & (0xff << (8 - rest)) & 0xff)
 	    == 0;
 }
+
+int
+pw_cidr_parse_mynetworks(const char *text, size_t len, struct pw_cidr *net)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *close;
+
+	if (len < 2 || text[0] != '[' ||
+	    (close = memchr(text, ']', len)) == NULL)
+		return pw_cidr_parse(text, len, net);
+	/* "[addr]" or "[addr]/bits": the same without the brackets. */
+	if ((size_t)(close - text) + 1 != len && close[1] != '/')
+		return -1;
+	if (len - 2 >= sizeof(buf))
+		return -1;
+	memcpy(buf, text + 1, (size_t)(close - text) - 1);
+	memcpy(buf + (close - text) - 1, close + 1,
+	    len - (size_t)(close - text) - 1);	/* @UNSAFE: len - 2 bytes */
+	return pw_cidr_parse(buf, len - 2, net);
+}

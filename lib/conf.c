@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "cidr.h"
 #include "conf.h"
 #include "dkim_canon.h"
 #include "log.h"
@@ -79,6 +80,7 @@ static const char *pw_conf_check_header_name_one(const char *);
 static const char *pw_conf_check_control_errors(const char *);
 static const char *pw_conf_check_pool_list(const char *);
 static const char *pw_conf_check_pool(const char *);
+static const char *pw_conf_check_networks(const char *);
 
 #define S(field)	offsetof(struct pw_conf, field)
 
@@ -131,6 +133,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(policyd_pid_file), NULL },
 	{ "policyd_max_connections", PW_CONF_INT, "4096", 1, 1000000, 0,
 	    S(policyd_max_connections), NULL },
+	{ "policyd_allowed_clients", PW_CONF_LIST, "127.0.0.0/8, [::1]/128",
+	    0, 0, 0, S(policyd_allowed_clients), pw_conf_check_networks },
 	{ "policyd_idle_timeout", PW_CONF_TIME, "600s", 1000, 86400 * 1000LL, 0,
 	    S(policyd_idle_timeout_ms), NULL },
 	{ "policyd_request_timeout", PW_CONF_TIME, "10s", 100,
@@ -449,6 +453,29 @@ pw_conf_check_pool_list(const char *v)
 	const char *why = NULL;
 
 	(void)pw_conf_list_foreach(v, pw_conf_check_one_pool, &why);
+	return why;
+}
+
+static int
+pw_conf_check_one_network(const char *item, size_t len, void *arg)
+{
+	const char **why_r = arg;
+	struct pw_cidr net;
+
+	if (pw_cidr_parse_mynetworks(item, len, &net) == 0)
+		return 0;
+	*why_r = "expected networks such as 127.0.0.0/8 or [::1]/128 (host "
+	    "bits zero)";
+	return -1;
+}
+
+/* A list of networks (lib/cidr.h). */
+static const char *
+pw_conf_check_networks(const char *v)
+{
+	const char *why = NULL;
+
+	(void)pw_conf_list_foreach(v, pw_conf_check_one_network, &why);
 	return why;
 }
 

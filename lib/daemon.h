@@ -53,6 +53,13 @@ int	pw_daemon_unix_prepare(const char *path, char *err, size_t errsize);
 int	pw_daemon_listen(const char *endpoint, int backlog, int mode,
 	    const struct pw_daemon_ids *ids, char *err, size_t errsize);
 
+/*
+ * Whether endpoint listens on this machine only: a unix socket, or an
+ * inet host whose every address is loopback (127.0.0.0/8, ::1).  A
+ * wildcard ("inet::port", 0.0.0.0, [::]) or any other address is not.
+ */
+bool	pw_daemon_endpoint_local(const char *endpoint);
+
 /* chmod/chown a unix socket so that Postfix (socket group) can connect. */
 int	pw_daemon_socket_own(const char *path, int mode,
 	    const struct pw_daemon_ids *ids, char *err, size_t errsize);

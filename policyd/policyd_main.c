@@ -90,6 +90,23 @@ policyd_main_listen_one(const char *item, size_t len, void *arg)
 	return 0;
 }
 
+/* pw_conf_list_foreach callback: warn about a non-loopback endpoint. */
+static int
+policyd_main_warn_open(const char *item, size_t len, void *arg)
+{
+	const struct pw_conf *conf = arg;
+	char *endpoint = pw_xstrndup(item, len);
+
+	if (!pw_daemon_endpoint_local(endpoint))
+		pw_log_warnx("policyd_listen: %s is not a loopback address: "
+		    "policy requests bill mail; only peers in "
+		    "policyd_allowed_clients (%s) are served", endpoint,
+		    *conf->policyd_allowed_clients != '\0' ?
+		    conf->policyd_allowed_clients : "(none)");
+	free(endpoint);
+	return 0;
+}
+
 /* Close what was opened and remove the unix sockets we created. */
 static void
 policyd_main_listen_undo(struct policyd_main_listen *ls)
@@ -217,6 +234,8 @@ main(int argc, char **argv)
 		}
 		pw_log_fatal("%s", err);
 	}
+	(void)pw_conf_list_foreach(rt->conf->policyd_listen,
+	    policyd_main_warn_open, rt->conf);
 	if (cmd.check_only) {
 		pw_runtime_release(&rt);
 		exit(0);

@@ -17,6 +17,12 @@
  * in the listen backlog until its own timeout.  The first refusal of a
  * burst is logged; the end of the burst is logged with the number refused.
  *
+ * Access: a TCP peer whose address is not in policyd_allowed_clients
+ * (loopback by default) is closed at once: a policy request bills mail.
+ * The first refusal is logged, then at most one line (with the number
+ * not logged) per POLICYD_SERVER_ACL_LOG_MS.  Unix sockets are guarded
+ * by their mode instead.
+ *
  * Failures: should accept() still fail with EMFILE or ENFILE, a spare
  * descriptor (held for this) is closed so that the waiting connections can
  * be accepted and closed at once, and taken again.  Other accept() errors
@@ -38,6 +44,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -51,6 +58,8 @@
 
 /* How long a listener rests after accept() fails. */
 #define POLICYD_SERVER_RETRY_MS	1000
+/* Refused peers are logged at most once in this long. */
+#define POLICYD_SERVER_ACL_LOG_MS	60000
 /* Descriptors kept for what is not a connection (see the file top). */
 #define POLICYD_SERVER_FD_RESERVE	32
 
@@ -87,6 +96,85 @@ policyd_server_peer(const struct sockaddr *sa, int salen, char *buf,
 	snprintf(buf, bufsize, "unknown");
 }
 
+/* pw_conf_list_foreach callback: add one network (checked at load). */
+static int
+policyd_server_acl_add(const char *item, size_t len, void *arg)
+{
+	struct policyd_server *srv = arg;
+	struct pw_cidr net;
+
+	if (pw_cidr_parse_mynetworks(item, len, &net) < 0)
+		return 0;
+	srv->acl = pw_xrealloc(srv->acl, (srv->nacl + 1) * sizeof(*srv->acl));
+	srv->acl[srv->nacl++] = net;
+	return 0;
+}
+
+/* Whether a TCP peer may connect under conf's policyd_allowed_clients. */
+static bool
+policyd_server_allowed(struct policyd_server *srv, struct pw_conf *conf,
+    const struct sockaddr *sa)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0xff, 0xff };
+	struct pw_cidr_addr a;
+	size_t i;
+
+	if (srv->acl_conf != conf) {
+		pw_conf_release(&srv->acl_conf);
+		srv->acl_conf = pw_conf_ref(conf);
+		srv->nacl = 0;
+		(void)pw_conf_list_foreach(conf->policyd_allowed_clients,
+		    policyd_server_acl_add, srv);
+	}
+	memset(&a, 0, sizeof(a));
+	if (sa->sa_family == AF_INET) {
+		a.family = AF_INET;
+		memcpy(a.addr, &((const struct sockaddr_in *)(const void *)sa)->
+		    sin_addr, 4);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		/* A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d. */
+		if (memcmp(&sin6->sin6_addr, mapped, sizeof(mapped)) == 0) {
+			a.family = AF_INET;
+			memcpy(a.addr, (const char *)&sin6->sin6_addr + 12, 4);
+		} else {
+			a.family = AF_INET6;
+			memcpy(a.addr, &sin6->sin6_addr, 16);
+		}
+	}
+	for (i = 0; i < srv->nacl; i++)
+		if (pw_cidr_match(&srv->acl[i], &a))
+			return true;
+	return false;
+}
+
+/* Log a refused peer, at most once per POLICYD_SERVER_ACL_LOG_MS. */
+static void
+policyd_server_acl_refused(struct policyd_server *srv,
+    const struct policyd_listener *l, const char *peer)
+{
+	struct timespec ts;
+	long long now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (srv->acl_log_ms != 0 && now < srv->acl_log_ms) {
+		srv->acl_unlogged++;
+		return;
+	}
+	if (srv->acl_unlogged > 0)
+		pw_log_warnx("%s: refused connection from %s: not in "
+		    "policyd_allowed_clients (and %lu more since the last "
+		    "such line)", l->endpoint, peer, srv->acl_unlogged);
+	else
+		pw_log_warnx("%s: refused connection from %s: not in "
+		    "policyd_allowed_clients", l->endpoint, peer);
+	srv->acl_unlogged = 0;
+	srv->acl_log_ms = now + POLICYD_SERVER_ACL_LOG_MS;
+}
+
 /* The connections served at once: the setting, or what fds allow. */
 static size_t
 policyd_server_limit(const struct policyd_server *srv, int max_connections)
@@ -112,6 +200,15 @@ policyd_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	if ((rt = pw_runtime_current()) == NULL)
 		pw_log_fatal("no configuration published");
+	if (sa != NULL && (sa->sa_family == AF_INET ||
+	    sa->sa_family == AF_INET6) &&
+	    !policyd_server_allowed(srv, rt->conf, sa)) {
+		policyd_server_peer(sa, salen, peer, sizeof(peer));
+		policyd_server_acl_refused(srv, l, peer);
+		evutil_closesocket(fd);
+		pw_runtime_release(&rt);
+		return;
+	}
 	limit = policyd_server_limit(srv, rt->conf->policyd_max_connections);
 	if (srv->nconns >= limit) {
 		if (srv->refused++ == 0)
@@ -339,6 +436,8 @@ policyd_server_free(struct policyd_server **srvp)
 		free(srv->listeners[i].unix_path);
 	}
 	free(srv->listeners);
+	pw_conf_release(&srv->acl_conf);
+	free(srv->acl);
 	if (srv->reserve_fd >= 0)
 		close(srv->reserve_fd);
 	if (srv->stop_timer != NULL)

@@ -15,6 +15,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "cidr.h"
+#include "conf.h"
 #include "policyd_conn.h"
 
 struct policyd_listener {
@@ -38,6 +40,12 @@ struct policyd_server {
 	size_t			 fd_cap;	/* connections the fd limit allows */
 	int			 warned_max;	/* max_connections warned about */
 	int			 reserve_fd;	/* spare, to shed at EMFILE */
+	/* policyd_allowed_clients of acl_conf (a reference), parsed */
+	struct pw_conf		*acl_conf;
+	struct pw_cidr		*acl;
+	size_t			 nacl;
+	long long		 acl_log_ms;	/* next refusal logged */
+	unsigned long		 acl_unlogged;	/* refused since */
 	bool			 stopping;
 	struct event		*stop_timer;
 };

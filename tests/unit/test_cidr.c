@@ -44,6 +44,36 @@ test_parse(void **state)
 	assert_int_equal(net.bits, 1);
 }
 
+/* Postfix's mynetworks form: brackets allowed around IPv6 only there. */
+static const struct {
+	const char	*net;
+	int		 valid;
+	unsigned	 bits;
+} mynetworks_cases[] = {
+	{ "[::1]/128", 1, 128 }, { "[::1]", 1, 128 },
+	{ "[2001:db8::]/32", 1, 32 }, { "127.0.0.0/8", 1, 8 },
+	{ "[::1]x/128", 0, 0 }, { "[::1/128", 0, 0 }, { "[]", 0, 0 },
+	{ "[2001:db8::1]/32", 0, 0 },	/* host bits set */
+};
+
+static void
+test_parse_mynetworks(void **state)
+{
+	struct pw_cidr net;
+	size_t i;
+
+	for (i = 0; i < sizeof(mynetworks_cases) /
+	    sizeof(mynetworks_cases[0]); i++) {
+		int ret = pw_cidr_parse_mynetworks(mynetworks_cases[i].net,
+		    strlen(mynetworks_cases[i].net), &net);
+
+		if ((ret == 0) != mynetworks_cases[i].valid ||
+		    (ret == 0 && net.bits != mynetworks_cases[i].bits))
+			fail_msg("\"%s\": got %d", mynetworks_cases[i].net,
+			    ret);
+	}
+}
+
 static const struct {
 	const char	*net, *addr;
 	int		 match;
@@ -88,6 +118,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_mynetworks),
 		cmocka_unit_test(test_match),
 	};
 
