@@ -25,6 +25,7 @@ tests_policyd_geoip_lookup_SOURCES = tests/policyd/geoip_lookup.c
 tests_policyd_geoip_lookup_LDADD = $(PW_LIB_LIBS)
 
 PW_POLICYD_SH_TESTS = \
+	tests/policyd/caps.sh \
 	tests/policyd/access.sh \
 	tests/policyd/cmdline.sh \
 	tests/policyd/deadline.sh \
