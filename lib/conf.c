@@ -805,10 +805,35 @@ out:
 	return ret;
 }
 
+/*
+ * Warn when the file sets a secret and is group-writable or open to
+ * others: the documented mode is 0640 root:postwarden.  A warning, not an
+ * error, so that an upgrade does not stop mail.
+ */
+static void
+pw_conf_check_mode(struct pw_conf *conf, mode_t mode)
+{
+	size_t i;
+
+	if ((mode & (S_IWGRP | S_IRWXO)) == 0)
+		return;
+	for (i = 0; i < PW_CONF_NENTRIES; i++) {
+		if ((pw_conf_table[i].flags & PW_CONF_SECRET) &&
+		    **pw_conf_str(conf, &pw_conf_table[i]) != '\0') {
+			pw_log_warnx("%s: mode %04o exposes %s; make it 0640 "
+			    "root:postwarden (or the daemon's group)",
+			    conf->path, (unsigned)(mode & 07777),
+			    pw_conf_table[i].name);
+			return;
+		}
+	}
+}
+
 int
 pw_conf_load(const char *path, struct pw_conf **conf_r, char *err,
     size_t errsize)
 {
+	struct stat st;
 	struct pw_buf text;
 	char chunk[8192];
 	FILE *fp;
@@ -837,9 +862,13 @@ pw_conf_load(const char *path, struct pw_conf **conf_r, char *err,
 		fclose(fp);
 		return -1;
 	}
+	if (fstat(fileno(fp), &st) < 0)
+		st.st_mode = 0;
 	fclose(fp);
 	ret = pw_conf_parse(path, text.data, text.len, conf_r, err, errsize);
 	pw_buf_free(&text);
+	if (ret == 0)
+		pw_conf_check_mode(*conf_r, st.st_mode);
 	return ret;
 }
 

@@ -31,6 +31,7 @@ PW_POLICYD_SH_TESTS = \
 	tests/policyd/deadline.sh \
 	tests/policyd/geoip.sh \
 	tests/policyd/identity.sh \
+	tests/policyd/secrets.sh \
 	tests/policyd/serve.sh \
 	tests/policyd/limits.sh \
 	tests/policyd/load.sh \
