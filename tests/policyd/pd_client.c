@@ -308,6 +308,7 @@ pd_burst(const char *endpoint, int count, const char *path)
 		}
 	}
 	printf("replied=%d eof=%d timeout=%d\n", replied, eof, left);
+	free(pfd);
 	free(req);
 	return 0;
 }
@@ -328,6 +329,8 @@ pd_slow(const char *endpoint, int count, const char *path)
 	for (i = 0; i < count; i++) {
 		if ((fd[i] = pw_test_connect_from(endpoint, pd_source)) < 0) {
 			printf("connect: %s\n", strerror(errno));
+			free(fd);
+			free(req);
 			return 1;
 		}
 		open++;
@@ -362,6 +365,7 @@ pd_slow(const char *endpoint, int count, const char *path)
 	}
 	printf("closed=%d open=%d first_ms=%lld last_ms=%lld\n", closed, open,
 	    first, last);
+	free(fd);
 	free(req);
 	return 0;
 }
