@@ -9,7 +9,8 @@
  *      the child calls pw_daemon_ready(), and exits with its status)
  *   4. pw_daemon_pidfile() -- locked for the life of the process
  *   5. pw_daemon_drop_privileges()
- *   6. pw_daemon_ready()
+ *   6. pw_daemon_raise_nofile(), for a daemon with a socket per client
+ *   7. pw_daemon_ready()
  *
  * Errors come back as -1 with a message in err; nothing here exits.
  */

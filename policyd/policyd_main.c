@@ -3,9 +3,11 @@
  *
  * Start-up follows lib/daemon.h: load the runtime snapshot (configuration
  * and identity tables), resolve the daemon's ids, listen on every
- * policyd_listen endpoint, detach unless -f, take the pid file, drop
- * privileges, then run one libevent loop that serves every connection
- * (policyd_server.c, policyd_conn.c).
+ * policyd_listen endpoint (warning about any that is not loopback),
+ * detach unless -f, take the pid file, drop privileges, raise the soft
+ * limit on open files to the hard one (a descriptor per connection), then
+ * run one libevent loop that serves every connection (policyd_server.c,
+ * policyd_conn.c).
  *
  * Signals (through the event loop, never in a handler):
  *   SIGTERM, SIGINT  stop accepting, answer the requests in flight, close,

@@ -115,8 +115,6 @@ static bool
 policyd_server_allowed(struct policyd_server *srv, struct pw_conf *conf,
     const struct sockaddr *sa)
 {
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0, 0xff, 0xff };
 	struct pw_cidr_addr a;
 	size_t i;
 
@@ -127,23 +125,8 @@ policyd_server_allowed(struct policyd_server *srv, struct pw_conf *conf,
 		(void)pw_conf_list_foreach(conf->policyd_allowed_clients,
 		    policyd_server_acl_add, srv);
 	}
-	memset(&a, 0, sizeof(a));
-	if (sa->sa_family == AF_INET) {
-		a.family = AF_INET;
-		memcpy(a.addr, &((const struct sockaddr_in *)(const void *)sa)->
-		    sin_addr, 4);
-	} else {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-		/* A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d. */
-		if (memcmp(&sin6->sin6_addr, mapped, sizeof(mapped)) == 0) {
-			a.family = AF_INET;
-			memcpy(a.addr, (const char *)&sin6->sin6_addr + 12, 4);
-		} else {
-			a.family = AF_INET6;
-			memcpy(a.addr, &sin6->sin6_addr, 16);
-		}
-	}
+	if (pw_cidr_addr_from_sockaddr(sa, &a) < 0)
+		return false;
 	for (i = 0; i < srv->nacl; i++)
 		if (pw_cidr_match(&srv->acl[i], &a))
 			return true;

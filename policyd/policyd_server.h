@@ -1,7 +1,8 @@
 /*
  * policyd_server.h -- the listening side of postwarden-policyd: accepts
  * connections on the sockets main() opened, enforces
- * policyd_max_connections, and drives a graceful shutdown.
+ * policyd_allowed_clients and policyd_max_connections (within the open
+ * file limit), and drives a graceful shutdown.
  *
  * Threads: the event loop's only.
  */

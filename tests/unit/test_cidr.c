@@ -12,6 +12,10 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "cidr.h"
 
 static const struct {
@@ -74,6 +78,44 @@ test_parse_mynetworks(void **state)
 	}
 }
 
+/* Peers as accept() gives them: IPv4, IPv6, IPv4-mapped IPv6. */
+static void
+test_from_sockaddr(void **state)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr sa;
+	struct pw_cidr_addr a;
+	struct pw_cidr net;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr), 1);
+	assert_int_equal(pw_cidr_addr_from_sockaddr((struct sockaddr *)&sin,
+	    &a), 0);
+	assert_int_equal(pw_cidr_parse("127.0.0.0/8", 11, &net), 0);
+	assert_true(pw_cidr_match(&net, &a));
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.2",
+	    &sin6.sin6_addr), 1);
+	assert_int_equal(pw_cidr_addr_from_sockaddr((struct sockaddr *)&sin6,
+	    &a), 0);
+	assert_int_equal(a.family, AF_INET);
+	assert_true(pw_cidr_match(&net, &a));
+
+	assert_int_equal(inet_pton(AF_INET6, "::1", &sin6.sin6_addr), 1);
+	assert_int_equal(pw_cidr_addr_from_sockaddr((struct sockaddr *)&sin6,
+	    &a), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_false(pw_cidr_match(&net, &a));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_family = AF_UNIX;
+	assert_int_equal(pw_cidr_addr_from_sockaddr(&sa, &a), -1);
+}
+
 static const struct {
 	const char	*net, *addr;
 	int		 match;
@@ -119,6 +161,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_mynetworks),
+		cmocka_unit_test(test_from_sockaddr),
 		cmocka_unit_test(test_match),
 	};
 
