@@ -2,7 +2,7 @@
 # tests/policyd/nofile.sh -- the open file limit: raised from soft to hard
 # at start (logged once), policyd_max_connections sized to it (warned
 # once), and connections beyond it closed at once rather than left
-# waiting in the listen backlog.
+# waiting in the listen backlog, even when accept() runs out of them.
 
 . "$PW_SRCDIR/tests/policyd/common.sh"
 pd_setup
@@ -33,6 +33,26 @@ kill -HUP "$PD_PID"
 pw_check "reload" pd_wait_log "reloaded configuration"
 pw_check "the warning is given once" \
     [ "$(grep -c "is more than the open file limit" "$PD_LOG")" -eq 1 ]
+
+# The limit lowered under the running daemon (48 < 480 it sized for):
+# accept() fails with EMFILE, and the waiting connections are closed at
+# once all the same, with a spare descriptor, not left in the backlog.
+# As root the daemon runs as nobody: only nobody may lower its limits.
+if [ "$(id -u)" = 0 ]; then
+	setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+	    prlimit --pid "$PD_PID" --nofile=48:48
+else
+	prlimit --pid "$PD_PID" --nofile=48:48
+fi
+pw_check "the limit is lowered" \
+    grep -Eq "^Max open files +48 +48 " "/proc/$PD_PID/limits"
+pd_client -t 3000 -n 60 "$PD_INET" "burst:$PD_DATA/rcpt.req"
+pw_check "out of descriptors: the rest closed at once, none left waiting" \
+    grep -Eq "^replied=[1-9][0-9]* eof=[1-9][0-9]* timeout=0$" \
+    "$PD_DIR/out"
+pw_check "... and logged" pd_wait_log "out of file descriptors"
+pd_client "$PD_UNIX" c0 "s0:$PD_DATA/rcpt.req" r0:1
+pw_check "serving again afterwards" expect "0: action=DUNNO"
 pd_stop
 pw_check "SIGTERM: exits 0" [ "${PD_STATUS:-1}" -eq 0 ]
 
