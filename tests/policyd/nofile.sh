@@ -72,4 +72,12 @@ pd_client "$PD_UNIX" c0 "s0:$PD_DATA/rcpt.req" r0:1
 pw_check "serving again afterwards" expect "0: action=DUNNO"
 pd_stop
 pw_check "SIGTERM: exits 0" [ "${PD_STATUS:-1}" -eq 0 ]
+# The systemd units do not leave the daemons at systemd's 1024: enough
+# for the default policyd_max_connections and the 32 kept aside.
+for unit in policyd milter; do
+	n=$(sed -n 's/^LimitNOFILE=//p' \
+	    "$PW_SRCDIR/contrib/systemd/postwarden-$unit.service")
+	pw_check "postwarden-$unit.service sets LimitNOFILE (${n:-none})" \
+	    [ "${n:-0}" -ge $((4096 + 32)) ]
+done
 pw_done
