@@ -233,8 +233,6 @@ policyd_conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	    "%d ms (policyd_request_timeout); closing connection %lu",
 	    c->peer, c->request_ms, c->id);
 	/* What came before is still answered; this request never is. */
-	c->reading = false;
-	bufferevent_disable(c->bev, EV_READ);
 	policyd_conn_close_soon(c);
 	policyd_conn_settle(c);
 }
