@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -68,4 +69,53 @@ pw_cidr_match(const struct pw_cidr *net, const struct pw_cidr_addr *a)
 	return rest == 0 ||
 	    ((a->addr[full] ^ net->addr[full]) & (0xff << (8 - rest)) & 0xff)
 	    == 0;
+}
+
+int
+pw_cidr_parse_mynetworks(const char *text, size_t len, struct pw_cidr *net)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *close;
+
+	if (len < 2 || text[0] != '[' ||
+	    (close = memchr(text, ']', len)) == NULL)
+		return pw_cidr_parse(text, len, net);
+	/* "[addr]" or "[addr]/bits": the same without the brackets. */
+	if ((size_t)(close - text) + 1 != len && close[1] != '/')
+		return -1;
+	if (len - 2 >= sizeof(buf))
+		return -1;
+	memcpy(buf, text + 1, (size_t)(close - text) - 1);
+	memcpy(buf + (close - text) - 1, close + 1,
+	    len - (size_t)(close - text) - 1);	/* @UNSAFE: len - 2 bytes */
+	return pw_cidr_parse(buf, len - 2, net);
+}
+
+int
+pw_cidr_addr_from_sockaddr(const struct sockaddr *sa, struct pw_cidr_addr *a)
+{
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const struct sockaddr_in *sin = (const void *)sa;
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+	memset(a, 0, sizeof(*a));
+	switch (sa->sa_family) {
+	case AF_INET:
+		a->family = AF_INET;
+		memcpy(a->addr, &sin->sin_addr, 4);
+		return 0;
+	case AF_INET6:
+		/* A dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d. */
+		if (memcmp(&sin6->sin6_addr, mapped, sizeof(mapped)) == 0) {
+			a->family = AF_INET;
+			memcpy(a->addr, (const unsigned char *)&sin6->sin6_addr +
+			    sizeof(mapped), 4);
+		} else {
+			a->family = AF_INET6;
+			memcpy(a->addr, &sin6->sin6_addr, 16);
+		}
+		return 0;
+	default:
+		return -1;
+	}
 }

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "cidr.h"
 #include "conf.h"
 #include "dkim_canon.h"
 #include "lib/paths.h"	/* generated: PW_SYSCONFDIR, PW_RUNSTATEDIR */
@@ -73,6 +74,7 @@ static const char *pw_conf_check_header_name_one(const char *);
 static const char *pw_conf_check_control_errors(const char *);
 static const char *pw_conf_check_pool_list(const char *);
 static const char *pw_conf_check_pool(const char *);
+static const char *pw_conf_check_networks(const char *);
 
 #define S(field)	offsetof(struct pw_conf, field)
 
@@ -125,8 +127,12 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(policyd_pid_file), NULL },
 	{ "policyd_max_connections", PW_CONF_INT, "4096", 1, 1000000, 0,
 	    S(policyd_max_connections), NULL },
+	{ "policyd_allowed_clients", PW_CONF_LIST, "127.0.0.0/8, [::1]/128",
+	    0, 0, 0, S(policyd_allowed_clients), pw_conf_check_networks },
 	{ "policyd_idle_timeout", PW_CONF_TIME, "600s", 1000, 86400 * 1000LL, 0,
 	    S(policyd_idle_timeout_ms), NULL },
+	{ "policyd_request_timeout", PW_CONF_TIME, "10s", 100,
+	    3600 * 1000LL, 0, S(policyd_request_timeout_ms), NULL },
 	{ "policyd_max_request_size", PW_CONF_INT, "65536", 1024, 16777216, 0,
 	    S(policyd_max_request_size), NULL },
 	{ "policyd_max_line_length", PW_CONF_INT, "8192", 256, 16777216, 0,
@@ -447,6 +453,29 @@ pw_conf_check_pool_list(const char *v)
 	const char *why = NULL;
 
 	(void)pw_conf_list_foreach(v, pw_conf_check_one_pool, &why);
+	return why;
+}
+
+static int
+pw_conf_check_one_network(const char *item, size_t len, void *arg)
+{
+	const char **why_r = arg;
+	struct pw_cidr net;
+
+	if (pw_cidr_parse_mynetworks(item, len, &net) == 0)
+		return 0;
+	*why_r = "expected networks such as 127.0.0.0/8 or [::1]/128 (host "
+	    "bits zero)";
+	return -1;
+}
+
+/* A list of networks (lib/cidr.h). */
+static const char *
+pw_conf_check_networks(const char *v)
+{
+	const char *why = NULL;
+
+	(void)pw_conf_list_foreach(v, pw_conf_check_one_network, &why);
 	return why;
 }
 
@@ -815,10 +844,35 @@ out:
 	return ret;
 }
 
+/*
+ * Warn when the file sets a secret and is group-writable or open to
+ * others: the documented mode is 0640 root:postwarden.  A warning, not an
+ * error, so that an upgrade does not stop mail.
+ */
+static void
+pw_conf_check_mode(struct pw_conf *conf, mode_t mode)
+{
+	size_t i;
+
+	if ((mode & (S_IWGRP | S_IRWXO)) == 0)
+		return;
+	for (i = 0; i < PW_CONF_NENTRIES; i++) {
+		if ((pw_conf_table[i].flags & PW_CONF_SECRET) &&
+		    **pw_conf_str(conf, &pw_conf_table[i]) != '\0') {
+			pw_log_warnx("%s: mode %04o exposes %s; make it 0640 "
+			    "root:postwarden (or the daemon's group)",
+			    conf->path, (unsigned)(mode & 07777),
+			    pw_conf_table[i].name);
+			return;
+		}
+	}
+}
+
 int
 pw_conf_load(const char *path, struct pw_conf **conf_r, char *err,
     size_t errsize)
 {
+	struct stat st;
 	struct pw_buf text;
 	char chunk[8192];
 	FILE *fp;
@@ -847,9 +901,13 @@ pw_conf_load(const char *path, struct pw_conf **conf_r, char *err,
 		fclose(fp);
 		return -1;
 	}
+	if (fstat(fileno(fp), &st) < 0)
+		st.st_mode = 0;
 	fclose(fp);
 	ret = pw_conf_parse(path, text.data, text.len, conf_r, err, errsize);
 	pw_buf_free(&text);
+	if (ret == 0)
+		pw_conf_check_mode(*conf_r, st.st_mode);
 	return ret;
 }
 

@@ -57,7 +57,9 @@ struct pw_conf {
 	char	*policyd_listen;
 	char	*policyd_pid_file;
 	int	 policyd_max_connections;
+	char	*policyd_allowed_clients;	/* networks, TCP only */
 	int	 policyd_idle_timeout_ms;
+	int	 policyd_request_timeout_ms;	/* first byte to last */
 	int	 policyd_max_request_size;
 	int	 policyd_max_line_length;
 	int	 policyd_max_attributes;

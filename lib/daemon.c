@@ -14,6 +14,8 @@
 #include <grp.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -219,6 +222,54 @@ pw_daemon_listen_inet(const char *hostport, int backlog, char *err,
 	return fd;
 }
 
+bool
+pw_daemon_endpoint_local(const char *endpoint)
+{
+	static const unsigned char v6_loopback[16] = { [15] = 1 };
+	struct addrinfo hints, *res, *ai;
+	const char *hostport = endpoint + 5, *colon;
+	char host[256];
+	size_t hlen;
+	bool local = true;
+
+	if (strncmp(endpoint, "inet:", 5) != 0)
+		return strncmp(endpoint, "unix:", 5) == 0;
+	if ((colon = strrchr(hostport, ':')) == NULL)
+		return false;
+	hlen = (size_t)(colon - hostport);
+	if (hlen >= 2 && hostport[0] == '[' && hostport[hlen - 1] == ']') {
+		hostport++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return false;
+	memcpy(host, hostport, hlen);
+	host[hlen] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return false;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET) {
+			const struct sockaddr_in *sin = (const void *)ai->ai_addr;
+
+			if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127)
+				local = false;
+		} else if (ai->ai_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 =
+			    (const void *)ai->ai_addr;
+
+			if (memcmp(&sin6->sin6_addr, v6_loopback, 16) != 0)
+				local = false;
+		} else {
+			local = false;
+		}
+	}
+	freeaddrinfo(res);
+	return local;
+}
+
 int
 pw_daemon_listen(const char *endpoint, int backlog, int mode,
     const struct pw_daemon_ids *ids, char *err, size_t errsize)
@@ -373,5 +424,26 @@ pw_daemon_drop_privileges(const struct pw_daemon_ids *ids, char *err,
 	/* Paranoia: make sure root cannot be regained. */
 	if (setresuid(0, 0, 0) == 0)
 		return ERR("privileges could not be dropped");
+	return 0;
+}
+
+int
+pw_daemon_raise_nofile(unsigned long *before_r, unsigned long *after_r,
+    char *err, size_t errsize)
+{
+	struct rlimit rl;
+
+	*before_r = *after_r = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return ERR("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+	/* RLIM_INFINITY is all ones: the cast makes it ULONG_MAX. */
+	*before_r = *after_r = (unsigned long)rl.rlim_cur;
+	if (rl.rlim_cur >= rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return ERR("setrlimit(RLIMIT_NOFILE, %lu): %s",
+		    (unsigned long)rl.rlim_max, strerror(errno));
+	*after_r = (unsigned long)rl.rlim_cur;
 	return 0;
 }

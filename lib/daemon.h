@@ -9,7 +9,8 @@
  *      the child calls pw_daemon_ready(), and exits with its status)
  *   4. pw_daemon_pidfile() -- locked for the life of the process
  *   5. pw_daemon_drop_privileges()
- *   6. pw_daemon_ready()
+ *   6. pw_daemon_raise_nofile(), for a daemon with a socket per client
+ *   7. pw_daemon_ready()
  *
  * Errors come back as -1 with a message in err; nothing here exits.
  */
@@ -53,6 +54,13 @@ int	pw_daemon_unix_prepare(const char *path, char *err, size_t errsize);
 int	pw_daemon_listen(const char *endpoint, int backlog, int mode,
 	    const struct pw_daemon_ids *ids, char *err, size_t errsize);
 
+/*
+ * Whether endpoint listens on this machine only: a unix socket, or an
+ * inet host whose every address is loopback (127.0.0.0/8, ::1).  A
+ * wildcard ("inet::port", 0.0.0.0, [::]) or any other address is not.
+ */
+bool	pw_daemon_endpoint_local(const char *endpoint);
+
 /* chmod/chown a unix socket so that Postfix (socket group) can connect. */
 int	pw_daemon_socket_own(const char *path, int mode,
 	    const struct pw_daemon_ids *ids, char *err, size_t errsize);
@@ -77,5 +85,15 @@ void	pw_daemon_pidfile_remove(void);
 
 int	pw_daemon_drop_privileges(const struct pw_daemon_ids *ids, char *err,
 	    size_t errsize);
+
+/*
+ * Raise the soft limit on open files to the hard limit (systemd starts
+ * services with a soft limit of 1024 unless the unit sets LimitNOFILE).
+ * *before_r and *after_r get the soft limit before and after; the two are
+ * equal when there was nothing to raise or setrlimit failed (then -1 and
+ * a message in err).
+ */
+int	pw_daemon_raise_nofile(unsigned long *before_r, unsigned long *after_r,
+	    char *err, size_t errsize);
 
 #endif

@@ -137,7 +137,7 @@ pw_redis_free(struct pw_redis **rp)
  * context).
  */
 static int
-pw_redis_setup(struct pw_redis *r, int argc, const char **argv,
+pw_redis_setup(struct pw_redis *r, int argc, const char **argv, bool auth,
     const char *fail_why, const char **why_r, const char **detail_r)
 {
 	redisReply *reply;
@@ -152,10 +152,10 @@ pw_redis_setup(struct pw_redis *r, int argc, const char **argv,
 		return -1;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
-		/* Only the error's name: never the text, never argv. */
-		*why_r = fail_why;
-		*detail_r = pw_redis_error_kind_name(
-		    pw_redis_reply_error_kind(reply));
+		/* Only the error's kind: never the text, never argv. */
+		if ((*why_r = pw_redis_setup_error(auth,
+		    pw_redis_reply_error_kind(reply), detail_r)) == NULL)
+			*why_r = fail_why;
 		freeReplyObject(reply);
 		return -1;
 	}
@@ -205,7 +205,7 @@ pw_redis_connect(struct pw_redis *r, const char **why_r)
 		} else {
 			argv[1] = p->password;
 		}
-		if (pw_redis_setup(r, p->username != NULL ? 3 : 2, argv,
+		if (pw_redis_setup(r, p->username != NULL ? 3 : 2, argv, true,
 		    "redis: authentication failed", why_r, &detail) < 0)
 			goto fail;
 	}
@@ -213,7 +213,8 @@ pw_redis_connect(struct pw_redis *r, const char **why_r)
 		snprintf(db, sizeof(db), "%d", p->database);
 		argv[0] = "SELECT";
 		argv[1] = db;
-		if (pw_redis_setup(r, 2, argv, "redis: cannot select database",
+		if (pw_redis_setup(r, 2, argv, false,
+		    "redis: cannot select database",
 		    why_r, &detail) < 0)
 			goto fail;
 	}

@@ -289,7 +289,7 @@ pw_redis_async_on_setup(redisAsyncContext *ac, void *r, void *privdata)
 	redisReply *reply = r;
 	enum pw_redis_async_step step = (enum pw_redis_async_step)
 	    (intptr_t)privdata;
-	const char *why;
+	const char *why, *detail;
 
 	if (ra == NULL)
 		return;		/* stale context */
@@ -298,13 +298,13 @@ pw_redis_async_on_setup(redisAsyncContext *ac, void *r, void *privdata)
 		pw_redis_async_down(ra, ac, "redis: connection lost",
 		    ac->c.errstr, false);
 	} else if (reply->type == REDIS_REPLY_ERROR) {
-		why = step == PW_REDIS_STEP_AUTH ?
-		    "redis: authentication failed" :
-		    step == PW_REDIS_STEP_SELECT ?
-		    "redis: cannot select database" : "redis: set-up failed";
-		/* Only the error's name: never its text, never argv. */
-		pw_redis_async_down(ra, ac, why, pw_redis_error_kind_name(
-		    pw_redis_reply_error_kind(reply)), true);
+		/* Only the error's kind: never its text, never argv. */
+		if ((why = pw_redis_setup_error(step == PW_REDIS_STEP_AUTH,
+		    pw_redis_reply_error_kind(reply), &detail)) == NULL)
+			why = step == PW_REDIS_STEP_SELECT ?
+			    "redis: cannot select database" :
+			    "redis: set-up failed";
+		pw_redis_async_down(ra, ac, why, detail, true);
 	} else if (step == PW_REDIS_STEP_PING && ra->ac == ac) {
 		ra->state = PW_REDIS_ASYNC_READY;
 		ra->failures = 0;

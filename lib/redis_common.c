@@ -203,8 +203,8 @@ pw_redis_error_kind_name(enum pw_redis_error_kind kind)
 		return "none";
 	case PW_REDIS_ERR_OTHER:
 		return "ERR";
-	case PW_REDIS_ERR_NOAUTH:
-		return "NOAUTH";
+	case PW_REDIS_ERR_NOAUTH:	/* NOAUTH or WRONGPASS */
+		return "authentication failed";
 	default:
 		break;
 	}
@@ -212,6 +212,22 @@ pw_redis_error_kind_name(enum pw_redis_error_kind kind)
 		if (pw_redis_error_words[i].kind == kind)
 			return pw_redis_error_words[i].word;
 	return "ERR";
+}
+
+const char *
+pw_redis_setup_error(bool auth, enum pw_redis_error_kind kind,
+    const char **detail_r)
+{
+	if (auth) {
+		*detail_r = "check redis_username and redis_password";
+		return "redis: authentication failed";
+	}
+	if (kind == PW_REDIS_ERR_NOAUTH) {
+		*detail_r = "the server requires redis_password";
+		return "redis: authentication failed";
+	}
+	*detail_r = pw_redis_error_kind_name(kind);
+	return NULL;
 }
 
 bool

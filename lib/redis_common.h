@@ -107,6 +107,14 @@ int64_t	pw_redis_now_ms(void);
 enum pw_redis_error_kind pw_redis_reply_error_kind(const redisReply *reply);
 /* A short static name for a kind ("NOSCRIPT", "BUSY", ...). */
 const char *pw_redis_error_kind_name(enum pw_redis_error_kind kind);
+/*
+ * A set-up command (AUTH when auth, else SELECT or PING) got an error of
+ * this kind: the reason to log ("redis: authentication failed"), or NULL
+ * to keep the caller's; *detail_r is what to add, never the server's
+ * text.
+ */
+const char *pw_redis_setup_error(bool auth, enum pw_redis_error_kind kind,
+	    const char **detail_r);
 
 /*
  * Outage logging shared by both clients: the first failure of an outage

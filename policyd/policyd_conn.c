@@ -16,7 +16,11 @@
  * or shutdown); it is freed once closing, nothing is pending and every
  * reply has been written.  Idle time is bounded both ways by
  * policyd_idle_timeout (bufferevent read/write timeouts); a read timeout
- * while decisions are pending is not idleness and is ignored.
+ * while decisions are pending is not idleness and is ignored.  Each byte
+ * resets the idle timer, so a request is also bounded as a whole: the
+ * deadline timer starts at its first byte and is not moved by later ones;
+ * policyd_request_timeout after it, an incomplete request is logged and
+ * the connection closed like one with malformed input.
  *
  * Failures: malformed input is logged with the peer text escaped and the
  * connection closed without an answer for it; earlier requests are still
@@ -48,6 +52,7 @@ static void policyd_conn_read_cb(struct bufferevent *, void *);
 static void policyd_conn_write_cb(struct bufferevent *, void *);
 static void policyd_conn_event_cb(struct bufferevent *, short, void *);
 static void policyd_conn_settle(struct policyd_conn *);
+static void policyd_conn_deadline_cb(evutil_socket_t, short, void *);
 
 struct policyd_conn *
 policyd_conn_new(struct policyd_server *srv, evutil_socket_t fd,
@@ -65,6 +70,10 @@ policyd_conn_new(struct policyd_server *srv, evutil_socket_t fd,
 	lim.max_request = (size_t)rt->conf->policyd_max_request_size;
 	lim.max_attrs = (size_t)rt->conf->policyd_max_attributes;
 	policyd_proto_init(&c->parser, &lim);
+	c->request_ms = rt->conf->policyd_request_timeout_ms;
+	if ((c->deadline = evtimer_new(srv->base, policyd_conn_deadline_cb,
+	    c)) == NULL)
+		pw_log_fatal("evtimer_new: out of memory");
 
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
@@ -109,6 +118,7 @@ policyd_conn_free(struct policyd_conn **cp)
 		}
 	}
 	pw_log_debug("disconnect from %s (connection %lu)", c->peer, c->id);
+	event_free(c->deadline);
 	bufferevent_free(c->bev);
 	policyd_proto_free(&c->parser);
 	policyd_server_conn_gone(c->srv, c);
@@ -120,6 +130,7 @@ static void
 policyd_conn_close_soon(struct policyd_conn *c)
 {
 	c->closing = true;
+	event_del(c->deadline);
 	if (c->reading) {
 		bufferevent_disable(c->bev, EV_READ);
 		c->reading = false;
@@ -194,12 +205,35 @@ policyd_conn_process(struct policyd_conn *c)
 		}
 		evbuffer_drain(in, used);
 		if (ret == 1) {
+			event_del(c->deadline);
 			policyd_conn_enqueue(c, req);
 			if (c->stopping)
 				policyd_conn_close_soon(c);
 		}
 	}
+	/* The first byte of a request starts its deadline. */
+	if (!c->closing && policyd_proto_busy(&c->parser) &&
+	    !evtimer_pending(c->deadline, NULL)) {
+		struct timeval tv = { c->request_ms / 1000,
+		    (c->request_ms % 1000) * 1000 };
+
+		evtimer_add(c->deadline, &tv);
+	}
 	c->processing = false;
+	policyd_conn_settle(c);
+}
+
+/* A request was not complete within policyd_request_timeout. */
+static void
+policyd_conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct policyd_conn *c = arg;
+
+	pw_log_warnx("request timeout: %s did not complete a request within "
+	    "%d ms (policyd_request_timeout); closing connection %lu",
+	    c->peer, c->request_ms, c->id);
+	/* What came before is still answered; this request never is. */
+	policyd_conn_close_soon(c);
 	policyd_conn_settle(c);
 }
 

@@ -21,6 +21,7 @@
 #include <sys/queue.h>
 
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/util.h>
 
 #include "policyd_proto.h"
@@ -49,6 +50,8 @@ TAILQ_HEAD(policyd_pending_queue, policyd_pending);
 struct policyd_conn {
 	struct policyd_server		*srv;
 	struct bufferevent		*bev;
+	struct event			*deadline;	/* request timeout */
+	int				 request_ms;	/* its length */
 	struct policyd_proto_parser	 parser;
 	struct policyd_pending_queue	 pending;
 	size_t				 npending;

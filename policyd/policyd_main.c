@@ -3,9 +3,11 @@
  *
  * Start-up follows lib/daemon.h: load the runtime snapshot (configuration
  * and identity tables), resolve the daemon's ids, listen on every
- * policyd_listen endpoint, detach unless -f, take the pid file, drop
- * privileges, then run one libevent loop that serves every connection
- * (policyd_server.c, policyd_conn.c).
+ * policyd_listen endpoint (warning about any that is not loopback),
+ * detach unless -f, take the pid file, drop privileges, raise the soft
+ * limit on open files to the hard one (a descriptor per connection), then
+ * run one libevent loop that serves every connection (policyd_server.c,
+ * policyd_conn.c).
  *
  * Signals (through the event loop, never in a handler):
  *   SIGTERM, SIGINT  stop accepting, answer the requests in flight, close,
@@ -90,6 +92,23 @@ policyd_main_listen_one(const char *item, size_t len, void *arg)
 	return 0;
 }
 
+/* pw_conf_list_foreach callback: warn about a non-loopback endpoint. */
+static int
+policyd_main_warn_open(const char *item, size_t len, void *arg)
+{
+	const struct pw_conf *conf = arg;
+	char *endpoint = pw_xstrndup(item, len);
+
+	if (!pw_daemon_endpoint_local(endpoint))
+		pw_log_warnx("policyd_listen: %s is not a loopback address: "
+		    "policy requests bill mail; only peers in "
+		    "policyd_allowed_clients (%s) are served", endpoint,
+		    *conf->policyd_allowed_clients != '\0' ?
+		    conf->policyd_allowed_clients : "(none)");
+	free(endpoint);
+	return 0;
+}
+
 /* Close what was opened and remove the unix sockets we created. */
 static void
 policyd_main_listen_undo(struct policyd_main_listen *ls)
@@ -157,6 +176,7 @@ policyd_main_reload(struct policyd_main *m)
 		pw_runtime_release(&old);
 	}
 	pw_log_set_level(rt->conf->log_level);
+	policyd_server_check_limit(m->srv, rt->conf->policyd_max_connections);
 	policyd_identity_reconfigure(m->identity, rt->conf);
 	pw_runtime_publish(rt);
 	pw_log_info("reloaded configuration %s", m->conf_path);
@@ -195,6 +215,7 @@ main(int argc, char **argv)
 	struct pw_daemon_ids ids;
 	struct pw_runtime *rt;
 	char err[PW_RUNTIME_ERR_MAX];
+	unsigned long nofile, nofile_was;
 	size_t i;
 
 	memset(&m, 0, sizeof(m));
@@ -215,6 +236,8 @@ main(int argc, char **argv)
 		}
 		pw_log_fatal("%s", err);
 	}
+	(void)pw_conf_list_foreach(rt->conf->policyd_listen,
+	    policyd_main_warn_open, rt->conf);
 	if (cmd.check_only) {
 		pw_runtime_release(&rt);
 		exit(0);
@@ -249,6 +272,13 @@ main(int argc, char **argv)
 		pw_log_fatal("%s", err);
 	policyd_decide_setup(m.identity);
 	pw_runtime_publish(rt);		/* the loop's first snapshot */
+	/* One descriptor per connection: take all the hard limit allows. */
+	if (pw_daemon_raise_nofile(&nofile_was, &nofile, err,
+	    sizeof(err)) < 0)
+		pw_log_warnx("%s", err);
+	else if (nofile != nofile_was)
+		pw_log_info("raised the open file limit from %lu to %lu",
+		    nofile_was, nofile);
 	m.srv = policyd_server_new(m.base, ls.fds, ls.endpoints, ls.n, err,
 	    sizeof(err));
 	if (m.srv == NULL)
@@ -262,6 +292,7 @@ main(int argc, char **argv)
 	}
 	pw_daemon_ready();
 	rt = pw_runtime_current();
+	policyd_server_check_limit(m.srv, rt->conf->policyd_max_connections);
 	pw_log_info("starting: listening on %s", rt->conf->policyd_listen);
 	pw_runtime_release(&rt);
 	policyd_main_listen_free(&ls);

@@ -64,6 +64,43 @@ static const char *const policyd_proto_names[POLICYD_ATTR_COUNT] = {
 	[POLICYD_ATTR_MAIL_VERSION] = "mail_version",
 };
 
+/* Numeric attributes: empty or decimal digits, up to a cap. */
+static const struct {
+	enum policyd_attr	 attr;
+	unsigned long long	 max;
+	const char		*why;
+} policyd_proto_numeric[] = {
+	{ POLICYD_ATTR_RECIPIENT_COUNT, POLICYD_PROTO_MAX_RECIPIENT_COUNT,
+	    "recipient_count not a number up to 1000000" },
+	{ POLICYD_ATTR_SIZE, POLICYD_PROTO_MAX_SIZE,
+	    "size not a number up to 1000000000000000" },
+};
+
+/* NULL when value[0..len) suits attribute a, else the reason. */
+static const char *
+policyd_proto_check_value(int a, const char *value, size_t len)
+{
+	unsigned long long n = 0, max;
+	size_t i, k;
+
+	for (k = 0; k < sizeof(policyd_proto_numeric) /
+	    sizeof(policyd_proto_numeric[0]); k++) {
+		if ((int)policyd_proto_numeric[k].attr != a)
+			continue;
+		max = policyd_proto_numeric[k].max;
+		for (i = 0; i < len; i++) {
+			if (value[i] < '0' || value[i] > '9')
+				return policyd_proto_numeric[k].why;
+			/* No overflow: n <= max < ULLONG_MAX / 10 - 9. */
+			n = n * 10 + (unsigned)(value[i] - '0');
+			if (n > max)
+				return policyd_proto_numeric[k].why;
+		}
+		return NULL;
+	}
+	return NULL;
+}
+
 const char *
 policyd_proto_attr_name(enum policyd_attr attr)
 {
@@ -208,6 +245,9 @@ policyd_proto_line(struct policyd_proto_parser *p, const char **why_r)
 		*why_r = "repeated attribute";
 		return -1;
 	}
+	if ((*why_r = policyd_proto_check_value(a, eq + 1,
+	    len - nlen - 1)) != NULL)
+		return -1;
 	req->off[a] = req->store.len;
 	/* Cannot fail: value + NUL fit in the line's share of the cap. */
 	if (pw_buf_append(&req->store, eq + 1, len - nlen - 1) < 0 ||

@@ -15,7 +15,9 @@
  *   - more than max_attrs attribute lines,
  *   - a NUL byte anywhere, a line without "=", an empty name,
  *   - a known attribute given twice (Postfix never does that),
- *   - a request without "request=smtpd_access_policy".
+ *   - a request without "request=smtpd_access_policy",
+ *   - a numeric attribute (recipient_count, size) that is not empty or
+ *     decimal digits, or is above its cap (POLICYD_PROTO_MAX_*).
  * A "\r" right before "\n" is dropped.  Unknown attribute names are
  * counted against max_attrs and otherwise ignored.  Values are kept as
  * sent: untrusted text, to be escaped before it is logged.
@@ -65,6 +67,16 @@ enum policyd_attr {
 	POLICYD_ATTR_MAIL_VERSION,
 	POLICYD_ATTR_COUNT
 };
+
+/*
+ * Caps on numeric attributes.  Postfix bounds recipient_count by
+ * smtpd_recipient_limit (default 1000) and size by message_size_limit
+ * (default 10240000), so a real Postfix stays far below these; a value
+ * above them is not from Postfix, and is malformed input.  Both keep
+ * numbers exact in Redis Lua (doubles, printed with 17 digits).
+ */
+#define POLICYD_PROTO_MAX_RECIPIENT_COUNT	1000000ULL
+#define POLICYD_PROTO_MAX_SIZE			1000000000000000ULL	/* 1 PB */
 
 /* The only request type Postfix sends. */
 #define POLICYD_PROTO_REQUEST_TYPE	"smtpd_access_policy"

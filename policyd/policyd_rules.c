@@ -43,12 +43,16 @@
 /* The embedded scripts (policyd_lua.c, generated). */
 extern const char policyd_lua_rcpt[];
 extern const char policyd_lua_eom[];
+extern const char policyd_lua_event[];
 
 static struct pw_redis_script policyd_rules_rcpt_script = {
 	"rcpt", policyd_lua_rcpt, ""
 };
 static struct pw_redis_script policyd_rules_eom_script = {
 	"eom", policyd_lua_eom, ""
+};
+static struct pw_redis_script policyd_rules_event_script = {
+	"event", policyd_lua_event, ""
 };
 
 /* Room for an action line; Postfix allows far more, we need less. */
@@ -117,7 +121,8 @@ int
 policyd_rules_init(const char **why_r)
 {
 	if (pw_redis_script_init(&policyd_rules_rcpt_script, why_r) < 0 ||
-	    pw_redis_script_init(&policyd_rules_eom_script, why_r) < 0)
+	    pw_redis_script_init(&policyd_rules_eom_script, why_r) < 0 ||
+	    pw_redis_script_init(&policyd_rules_event_script, why_r) < 0)
 		return -1;
 	return 0;
 }
@@ -363,21 +368,16 @@ policyd_rules_event(struct pw_redis_async *ra,
     const char *reply)
 {
 	const char *argv[32], *why;
-	char maxlen[24], now[24];
+	char maxlen[24];
 	int n = 0;
 
 	if (c->events_max <= 0 || ra == NULL)
 		return;
 	snprintf(maxlen, sizeof(maxlen), "%d", c->events_max);
-	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	argv[n++] = "XADD";
+	/* policyd_event.lua adds the time: Redis's clock, as the id's. */
 	argv[n++] = c->events_key;
-	argv[n++] = "MAXLEN";
-	argv[n++] = "~";
 	argv[n++] = maxlen;
-	argv[n++] = "*";
-	argv[n++] = "type";	argv[n++] = type;
-	argv[n++] = "time";	argv[n++] = now;
+	argv[n++] = type;
 	argv[n++] = "queue_id";	argv[n++] = c->queue_id;
 	argv[n++] = "tenant";	argv[n++] = c->tenant;
 	argv[n++] = "key";	argv[n++] = c->key;
@@ -392,8 +392,8 @@ policyd_rules_event(struct pw_redis_async *ra,
 		argv[n++] = c->size;
 	}
 	argv[n++] = "reply";	argv[n++] = reply;
-	if (pw_redis_async_command_argv(ra, n, argv, NULL,
-	    policyd_rules_event_reply, NULL, &why) < 0)
+	if (pw_redis_async_evalsha(ra, &policyd_rules_event_script, 1, n,
+	    argv, NULL, policyd_rules_event_reply, NULL, &why) < 0)
 		pw_log_debug("event not appended: %s", why);
 }
 

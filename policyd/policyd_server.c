@@ -9,14 +9,25 @@
  * Ownership: the server owns its listeners (and their descriptors) and
  * every connection on its list.
  *
- * Connection limit: beyond policyd_max_connections a new connection is
- * accepted and closed at once, so Postfix sees an immediate end of file
- * (and retries or uses its default_action) instead of waiting in the
- * listen backlog until its own timeout.  The first refusal of a burst is
- * logged; the end of the burst is logged with the number refused.
+ * Connection limit: beyond policyd_max_connections, or beyond what the
+ * open file limit leaves after POLICYD_SERVER_FD_RESERVE descriptors for
+ * everything else (listeners, Redis, syslog, the event loop), a new
+ * connection is accepted and closed at once, so Postfix sees an immediate
+ * end of file (and retries or uses its default_action) instead of waiting
+ * in the listen backlog until its own timeout.  The first refusal of a
+ * burst is logged; the end of the burst is logged with the number refused.
  *
- * Failures: accept() errors such as EMFILE pause that listener for a
- * second instead of spinning; allocation failure exits.
+ * Access: a TCP peer whose address is not in policyd_allowed_clients
+ * (loopback by default) is closed at once: a policy request bills mail.
+ * The first refusal is logged, then at most one line (with the number
+ * not logged) per POLICYD_SERVER_ACL_LOG_MS.  Unix sockets are guarded
+ * by their mode instead.
+ *
+ * Failures: should accept() still fail with EMFILE or ENFILE, a spare
+ * descriptor (held for this) is closed so that the waiting connections can
+ * be accepted and closed at once, and taken again.  Other accept() errors
+ * pause that listener for a second instead of spinning; allocation
+ * failure exits.
  *
  * Security: unix socket files are removed at shutdown only when the
  * daemon user may; otherwise the next start replaces the stale socket
@@ -25,11 +36,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -43,6 +58,10 @@
 
 /* How long a listener rests after accept() fails. */
 #define POLICYD_SERVER_RETRY_MS	1000
+/* Refused peers are logged at most once in this long. */
+#define POLICYD_SERVER_ACL_LOG_MS	60000
+/* Descriptors kept for what is not a connection (see the file top). */
+#define POLICYD_SERVER_FD_RESERVE	32
 
 /* Format a peer address as "[addr]:port", or "unix". */
 static void
@@ -77,6 +96,76 @@ policyd_server_peer(const struct sockaddr *sa, int salen, char *buf,
 	snprintf(buf, bufsize, "unknown");
 }
 
+/* pw_conf_list_foreach callback: add one network (checked at load). */
+static int
+policyd_server_acl_add(const char *item, size_t len, void *arg)
+{
+	struct policyd_server *srv = arg;
+	struct pw_cidr net;
+
+	if (pw_cidr_parse_mynetworks(item, len, &net) < 0)
+		return 0;
+	srv->acl = pw_xrealloc(srv->acl, (srv->nacl + 1) * sizeof(*srv->acl));
+	srv->acl[srv->nacl++] = net;
+	return 0;
+}
+
+/* Whether a TCP peer may connect under conf's policyd_allowed_clients. */
+static bool
+policyd_server_allowed(struct policyd_server *srv, struct pw_conf *conf,
+    const struct sockaddr *sa)
+{
+	struct pw_cidr_addr a;
+	size_t i;
+
+	if (srv->acl_conf != conf) {
+		pw_conf_release(&srv->acl_conf);
+		srv->acl_conf = pw_conf_ref(conf);
+		srv->nacl = 0;
+		(void)pw_conf_list_foreach(conf->policyd_allowed_clients,
+		    policyd_server_acl_add, srv);
+	}
+	if (pw_cidr_addr_from_sockaddr(sa, &a) < 0)
+		return false;
+	for (i = 0; i < srv->nacl; i++)
+		if (pw_cidr_match(&srv->acl[i], &a))
+			return true;
+	return false;
+}
+
+/* Log a refused peer, at most once per POLICYD_SERVER_ACL_LOG_MS. */
+static void
+policyd_server_acl_refused(struct policyd_server *srv,
+    const struct policyd_listener *l, const char *peer)
+{
+	struct timespec ts;
+	long long now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (srv->acl_log_ms != 0 && now < srv->acl_log_ms) {
+		srv->acl_unlogged++;
+		return;
+	}
+	if (srv->acl_unlogged > 0)
+		pw_log_warnx("%s: refused connection from %s: not in "
+		    "policyd_allowed_clients (and %lu more since the last "
+		    "such line)", l->endpoint, peer, srv->acl_unlogged);
+	else
+		pw_log_warnx("%s: refused connection from %s: not in "
+		    "policyd_allowed_clients", l->endpoint, peer);
+	srv->acl_unlogged = 0;
+	srv->acl_log_ms = now + POLICYD_SERVER_ACL_LOG_MS;
+}
+
+/* The connections served at once: the setting, or what fds allow. */
+static size_t
+policyd_server_limit(const struct policyd_server *srv, int max_connections)
+{
+	return (size_t)max_connections < srv->fd_cap ?
+	    (size_t)max_connections : srv->fd_cap;
+}
+
 static void
 policyd_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -86,6 +175,7 @@ policyd_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct policyd_conn *c;
 	struct pw_runtime *rt;
 	char peer[POLICYD_CONN_PEER_MAX];
+	size_t limit;
 
 	if (srv->stopping) {
 		evutil_closesocket(fd);
@@ -93,12 +183,23 @@ policyd_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	if ((rt = pw_runtime_current()) == NULL)
 		pw_log_fatal("no configuration published");
-	if (srv->nconns >= (size_t)rt->conf->policyd_max_connections) {
+	if (sa != NULL && (sa->sa_family == AF_INET ||
+	    sa->sa_family == AF_INET6) &&
+	    !policyd_server_allowed(srv, rt->conf, sa)) {
+		policyd_server_peer(sa, salen, peer, sizeof(peer));
+		policyd_server_acl_refused(srv, l, peer);
+		evutil_closesocket(fd);
+		pw_runtime_release(&rt);
+		return;
+	}
+	limit = policyd_server_limit(srv, rt->conf->policyd_max_connections);
+	if (srv->nconns >= limit) {
 		if (srv->refused++ == 0)
-			pw_log_warnx("%s: connection limit of %d reached "
-			    "(policyd_max_connections); refusing new "
-			    "connections", l->endpoint,
-			    rt->conf->policyd_max_connections);
+			pw_log_warnx("%s: connection limit of %zu reached "
+			    "(%s); refusing new connections", l->endpoint,
+			    limit, limit < (size_t)rt->conf->
+			    policyd_max_connections ? "open file limit" :
+			    "policyd_max_connections");
 		evutil_closesocket(fd);
 		pw_runtime_release(&rt);
 		return;
@@ -119,6 +220,32 @@ policyd_server_retry_cb(evutil_socket_t fd, short what, void *arg)
 		evconnlistener_enable(l->lev);
 }
 
+/*
+ * Out of descriptors: give up the spare one and accept and close, one
+ * at a time, every connection waiting on lev, then take the spare again.
+ * Returns false when there was no spare to give.
+ */
+static bool
+policyd_server_shed(struct policyd_listener *l)
+{
+	struct policyd_server *srv = l->srv;
+	int fd, lfd = evconnlistener_get_fd(l->lev);
+
+	if (srv->reserve_fd < 0)
+		return false;
+	if (srv->refused++ == 0)
+		pw_log_warnx("%s: out of file descriptors (%d connections "
+		    "open); refusing new connections", l->endpoint,
+		    (int)srv->nconns);
+	close(srv->reserve_fd);
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		close(fd);
+		srv->refused++;
+	}
+	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return true;
+}
+
 static void
 policyd_server_accept_error_cb(struct evconnlistener *lev, void *arg)
 {
@@ -127,6 +254,8 @@ policyd_server_accept_error_cb(struct evconnlistener *lev, void *arg)
 	    (POLICYD_SERVER_RETRY_MS % 1000) * 1000 };
 	int err = EVUTIL_SOCKET_ERROR();
 
+	if ((err == EMFILE || err == ENFILE) && policyd_server_shed(l))
+		return;
 	pw_log_warnx("%s: accept: %s; pausing for %d ms", l->endpoint,
 	    evutil_socket_error_to_string(err), POLICYD_SERVER_RETRY_MS);
 	evconnlistener_disable(lev);
@@ -139,10 +268,16 @@ policyd_server_new(struct event_base *base, const int *fds,
 {
 	struct policyd_server *srv = pw_xcalloc(1, sizeof(*srv));
 	struct policyd_listener *l;
+	struct rlimit rl;
 	size_t i, k;
 
 	srv->base = base;
 	TAILQ_INIT(&srv->conns);
+	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	srv->fd_cap = SIZE_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		srv->fd_cap = rl.rlim_cur > POLICYD_SERVER_FD_RESERVE + 1 ?
+		    (size_t)rl.rlim_cur - POLICYD_SERVER_FD_RESERVE : 1;
 	srv->listeners = pw_xcalloc(n, sizeof(*srv->listeners));
 	srv->nlisteners = n;
 	for (i = 0; i < n; i++) {
@@ -237,6 +372,18 @@ policyd_server_stop(struct policyd_server *srv, int timeout_ms)
 }
 
 void
+policyd_server_check_limit(struct policyd_server *srv, int max_connections)
+{
+	if ((size_t)max_connections <= srv->fd_cap ||
+	    max_connections == srv->warned_max)
+		return;
+	srv->warned_max = max_connections;
+	pw_log_warnx("policyd_max_connections = %d is more than the open file "
+	    "limit allows; serving at most %zu connections (raise "
+	    "LimitNOFILE or the hard limit)", max_connections, srv->fd_cap);
+}
+
+void
 policyd_server_conn_gone(struct policyd_server *srv, struct policyd_conn *c)
 {
 	TAILQ_REMOVE(&srv->conns, c, entry);
@@ -272,6 +419,10 @@ policyd_server_free(struct policyd_server **srvp)
 		free(srv->listeners[i].unix_path);
 	}
 	free(srv->listeners);
+	pw_conf_release(&srv->acl_conf);
+	free(srv->acl);
+	if (srv->reserve_fd >= 0)
+		close(srv->reserve_fd);
 	if (srv->stop_timer != NULL)
 		event_free(srv->stop_timer);
 	free(srv);

@@ -1,7 +1,8 @@
 /*
  * policyd_server.h -- the listening side of postwarden-policyd: accepts
  * connections on the sockets main() opened, enforces
- * policyd_max_connections, and drives a graceful shutdown.
+ * policyd_allowed_clients and policyd_max_connections (within the open
+ * file limit), and drives a graceful shutdown.
  *
  * Threads: the event loop's only.
  */
@@ -15,6 +16,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "cidr.h"
+#include "conf.h"
 #include "policyd_conn.h"
 
 struct policyd_listener {
@@ -35,6 +38,15 @@ struct policyd_server {
 	size_t			 nconns;
 	unsigned long		 next_id;
 	unsigned long		 refused;	/* in the current burst */
+	size_t			 fd_cap;	/* connections the fd limit allows */
+	int			 warned_max;	/* max_connections warned about */
+	int			 reserve_fd;	/* spare, to shed at EMFILE */
+	/* policyd_allowed_clients of acl_conf (a reference), parsed */
+	struct pw_conf		*acl_conf;
+	struct pw_cidr		*acl;
+	size_t			 nacl;
+	long long		 acl_log_ms;	/* next refusal logged */
+	unsigned long		 acl_unlogged;	/* refused since */
 	bool			 stopping;
 	struct event		*stop_timer;
 };
@@ -54,6 +66,13 @@ struct policyd_server *policyd_server_new(struct event_base *base,
  * last one closes or after timeout_ms, whichever comes first.
  */
 void	policyd_server_stop(struct policyd_server *srv, int timeout_ms);
+
+/*
+ * Warn (once per value) when policyd_max_connections is more than the open
+ * file limit allows; the server then serves at most fd_cap connections.
+ */
+void	policyd_server_check_limit(struct policyd_server *srv,
+	    int max_connections);
 
 /* Free the server and every connection still open. */
 void	policyd_server_free(struct policyd_server **srv);

@@ -7,7 +7,8 @@
  * same verdict and the same requests as one read, which is checked
  * against a second parser fed everything at once.  Every request handed
  * out must be valid: request=smtpd_access_policy, no NUL or newline in
- * values, within the size and attribute bounds.
+ * values, within the size and attribute bounds, numeric attributes within
+ * their caps.
  */
 #include "config.h"
 
@@ -27,6 +28,19 @@ struct fuzz_run {
 	size_t			 sizes[FUZZ_MAX_REQ];
 	const char		*why;
 };
+
+/* v is NULL, or empty, or decimal digits worth at most max. */
+static void
+fuzz_check_number(const char *v, unsigned long long max)
+{
+	char *end;
+
+	if (v == NULL || *v == '\0')
+		return;
+	if (strspn(v, "0123456789") != strlen(v) ||
+	    strtoull(v, &end, 10) > max)
+		abort();
+}
 
 /* Check one request against the bounds and the protocol rules. */
 static void
@@ -51,6 +65,10 @@ fuzz_check(const struct policyd_request *r,
 	}
 	if (total > r->size)
 		abort();
+	/* Numbers handed out are digits within their caps. */
+	fuzz_check_number(r->attr[POLICYD_ATTR_RECIPIENT_COUNT],
+	    POLICYD_PROTO_MAX_RECIPIENT_COUNT);
+	fuzz_check_number(r->attr[POLICYD_ATTR_SIZE], POLICYD_PROTO_MAX_SIZE);
 }
 
 /* Feed in[0..len) in pieces of `step` bytes (0: varying sizes). */

@@ -34,10 +34,15 @@ pw_test_connect_unix(const char *path)
 	return fd;
 }
 
-/* host:port; host is a name, an IPv4 address or "[IPv6 address]". */
+/*
+ * host:port; host is a name, an IPv4 address or "[IPv6 address]".  A
+ * source address, if not NULL, is bound first (127.0.0.2 tests a peer
+ * that is not 127.0.0.1 without leaving the machine).
+ */
 static int
-pw_test_connect_inet(const char *hostport)
+pw_test_connect_inet(const char *hostport, const char *source)
 {
+	struct addrinfo shints, *src = NULL;
 	struct addrinfo hints, *res, *ai;
 	const char *colon = strrchr(hostport, ':'), *h = hostport;
 	char host[256];
@@ -65,25 +70,43 @@ pw_test_connect_inet(const char *hostport)
 		errno = EINVAL;
 		return -1;
 	}
+	memset(&shints, 0, sizeof(shints));
+	shints.ai_socktype = SOCK_STREAM;
+	shints.ai_flags = AI_NUMERICHOST;
+	if (source != NULL && getaddrinfo(source, NULL, &shints, &src) != 0) {
+		freeaddrinfo(res);
+		errno = EINVAL;
+		return -1;
+	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) < 0)
 			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		if ((src == NULL || (src->ai_family == ai->ai_family &&
+		    bind(fd, src->ai_addr, src->ai_addrlen) == 0)) &&
+		    connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		close(fd);
 		fd = -1;
 	}
 	freeaddrinfo(res);
+	if (src != NULL)
+		freeaddrinfo(src);
 	return fd;
 }
 
 int
 pw_test_connect(const char *endpoint)
 {
+	return pw_test_connect_from(endpoint, NULL);
+}
+
+int
+pw_test_connect_from(const char *endpoint, const char *source)
+{
 	if (strncmp(endpoint, "unix:", 5) == 0)
 		return pw_test_connect_unix(endpoint + 5);
 	if (strncmp(endpoint, "inet:", 5) == 0)
-		return pw_test_connect_inet(endpoint + 5);
+		return pw_test_connect_inet(endpoint + 5, source);
 	errno = EINVAL;
 	return -1;
 }

@@ -7,5 +7,7 @@
 
 /* A blocking stream socket connected to endpoint, or -1 (errno set). */
 int	pw_test_connect(const char *endpoint);
+/* The same from a source address (inet only; NULL: any). */
+int	pw_test_connect_from(const char *endpoint, const char *source);
 
 #endif

@@ -21,16 +21,29 @@ tests_policyd_test_policyd_proto_LDADD = $(PW_TEST_LIBS)
 tests_policyd_pd_client_SOURCES = tests/policyd/pd_client.c \
 	tests/harness/endpoint.c tests/harness/endpoint.h
 
+# Preloaded into the daemon (tests/policyd/event_time.sh): no sanitizers.
+check_PROGRAMS += tests/policyd/clockshift.so
+tests_policyd_clockshift_so_SOURCES = tests/policyd/clockshift.c
+tests_policyd_clockshift_so_CFLAGS = -fPIC -Wall -Werror
+tests_policyd_clockshift_so_LDFLAGS = -shared
+tests_policyd_clockshift_so_LDADD = -ldl
+
 tests_policyd_geoip_lookup_SOURCES = tests/policyd/geoip_lookup.c
 tests_policyd_geoip_lookup_LDADD = $(PW_LIB_LIBS)
 
 PW_POLICYD_SH_TESTS = \
+	tests/policyd/caps.sh \
+	tests/policyd/access.sh \
 	tests/policyd/cmdline.sh \
+	tests/policyd/deadline.sh \
+	tests/policyd/event_time.sh \
 	tests/policyd/geoip.sh \
 	tests/policyd/identity.sh \
+	tests/policyd/secrets.sh \
 	tests/policyd/serve.sh \
 	tests/policyd/limits.sh \
 	tests/policyd/load.sh \
+	tests/policyd/nofile.sh \
 	tests/policyd/rules.sh \
 	tests/policyd/signals.sh \
 	tests/policyd/socket.sh

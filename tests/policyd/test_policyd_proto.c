@@ -505,7 +505,49 @@ static const struct {
 	{ "NUL as line", "\0\n\n", 3, "NUL byte in request" },
 	{ "good then bad", "request=smtpd_access_policy\n\nfoo\n\n", 0,
 	    "line without '='" },
+	{ "recipient_count above its cap", "request=smtpd_access_policy\n"
+	    "recipient_count=999999999999\n\n", 0,
+	    "recipient_count not a number up to 1000000" },
+	{ "recipient_count just above", "request=smtpd_access_policy\n"
+	    "recipient_count=1000001\n\n", 0,
+	    "recipient_count not a number up to 1000000" },
+	{ "recipient_count negative", "request=smtpd_access_policy\n"
+	    "recipient_count=-1\n\n", 0,
+	    "recipient_count not a number up to 1000000" },
+	{ "size of 21 digits", "request=smtpd_access_policy\n"
+	    "size=100000000000000000000\n\n", 0,
+	    "size not a number up to 1000000000000000" },
+	{ "size above 1 PB", "request=smtpd_access_policy\n"
+	    "size=1000000000000001\n\n", 0,
+	    "size not a number up to 1000000000000000" },
+	{ "size not a number", "request=smtpd_access_policy\nsize=1e20\n\n",
+	    0, "size not a number up to 1000000000000000" },
+	{ "size with a space", "request=smtpd_access_policy\nsize= 1\n\n",
+	    0, "size not a number up to 1000000000000000" },
 };
+
+/* Numeric attributes at their caps, empty, or with leading zeros. */
+static void
+test_numeric_caps(void **state)
+{
+	static const char in[] = "request=smtpd_access_policy\n"
+	    "recipient_count=1000000\nsize=1000000000000000\n\n"
+	    "request=smtpd_access_policy\nrecipient_count=\nsize=\n\n"
+	    "request=smtpd_access_policy\n"
+	    "size=0000000000000000000000000000042\n\n";
+	struct outcome o;
+
+	feed_split(&default_lim, in, strlen(in), NULL, 0, &o);
+	assert_null(o.why);
+	assert_int_equal(o.nreq, 3);
+	assert_string_equal(policyd_request_str(o.req[0],
+	    POLICYD_ATTR_RECIPIENT_COUNT), "1000000");
+	assert_string_equal(policyd_request_str(o.req[0], POLICYD_ATTR_SIZE),
+	    "1000000000000000");
+	assert_string_equal(policyd_request_str(o.req[1], POLICYD_ATTR_SIZE),
+	    "");
+	outcome_free(&o);
+}
 
 static void
 test_malformed_table(void **state)
@@ -609,6 +651,7 @@ main(void)
 		cmocka_unit_test(test_attribute_count_bound),
 		cmocka_unit_test(test_bounds_are_per_request),
 		cmocka_unit_test(test_malformed_table),
+		cmocka_unit_test(test_numeric_caps),
 		cmocka_unit_test(test_failure_is_sticky),
 		cmocka_unit_test(test_busy_tracks_partial_request),
 		cmocka_unit_test(test_attr_names_round_trip),

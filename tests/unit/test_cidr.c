@@ -12,6 +12,10 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "cidr.h"
 
 static const struct {
@@ -42,6 +46,74 @@ test_parse(void **state)
 	/* Only len bytes count: "0.0.0.0/16" cut to "0.0.0.0/1". */
 	assert_int_equal(pw_cidr_parse("0.0.0.0/16", 9, &net), 0);
 	assert_int_equal(net.bits, 1);
+}
+
+/* Postfix's mynetworks form: brackets allowed around IPv6 only there. */
+static const struct {
+	const char	*net;
+	int		 valid;
+	unsigned	 bits;
+} mynetworks_cases[] = {
+	{ "[::1]/128", 1, 128 }, { "[::1]", 1, 128 },
+	{ "[2001:db8::]/32", 1, 32 }, { "127.0.0.0/8", 1, 8 },
+	{ "[::1]x/128", 0, 0 }, { "[::1/128", 0, 0 }, { "[]", 0, 0 },
+	{ "[2001:db8::1]/32", 0, 0 },	/* host bits set */
+};
+
+static void
+test_parse_mynetworks(void **state)
+{
+	struct pw_cidr net;
+	size_t i;
+
+	for (i = 0; i < sizeof(mynetworks_cases) /
+	    sizeof(mynetworks_cases[0]); i++) {
+		int ret = pw_cidr_parse_mynetworks(mynetworks_cases[i].net,
+		    strlen(mynetworks_cases[i].net), &net);
+
+		if ((ret == 0) != mynetworks_cases[i].valid ||
+		    (ret == 0 && net.bits != mynetworks_cases[i].bits))
+			fail_msg("\"%s\": got %d", mynetworks_cases[i].net,
+			    ret);
+	}
+}
+
+/* Peers as accept() gives them: IPv4, IPv6, IPv4-mapped IPv6. */
+static void
+test_from_sockaddr(void **state)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr sa;
+	struct pw_cidr_addr a;
+	struct pw_cidr net;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr), 1);
+	assert_int_equal(pw_cidr_addr_from_sockaddr((struct sockaddr *)&sin,
+	    &a), 0);
+	assert_int_equal(pw_cidr_parse("127.0.0.0/8", 11, &net), 0);
+	assert_true(pw_cidr_match(&net, &a));
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.2",
+	    &sin6.sin6_addr), 1);
+	assert_int_equal(pw_cidr_addr_from_sockaddr((struct sockaddr *)&sin6,
+	    &a), 0);
+	assert_int_equal(a.family, AF_INET);
+	assert_true(pw_cidr_match(&net, &a));
+
+	assert_int_equal(inet_pton(AF_INET6, "::1", &sin6.sin6_addr), 1);
+	assert_int_equal(pw_cidr_addr_from_sockaddr((struct sockaddr *)&sin6,
+	    &a), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_false(pw_cidr_match(&net, &a));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_family = AF_UNIX;
+	assert_int_equal(pw_cidr_addr_from_sockaddr(&sa, &a), -1);
 }
 
 static const struct {
@@ -88,6 +160,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_mynetworks),
+		cmocka_unit_test(test_from_sockaddr),
 		cmocka_unit_test(test_match),
 	};
 
