@@ -2,6 +2,7 @@
 
 noinst_LIBRARIES += lib/libpostwarden.a
 lib_libpostwarden_a_SOURCES = \
+	lib/address.c lib/address.h \
 	lib/buf.c lib/buf.h \
 	lib/cidr.c lib/cidr.h \
 	lib/conf.c lib/conf.h \
@@ -26,8 +27,9 @@ lib_libpostwarden_a_SOURCES = \
 	lib/track.c lib/track.h \
 	lib/xmalloc.c lib/xmalloc.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \
-	$(LIBEVENT_CFLAGS) $(LIBCRYPTO_CFLAGS) $(MAXMINDDB_CFLAGS)
+	$(LIBEVENT_CFLAGS) $(LIBCRYPTO_CFLAGS) $(MAXMINDDB_CFLAGS) \
+	$(LIBIDN2_CFLAGS)
 
 # Everything a program linking lib/libpostwarden.a needs.
 PW_LIB_LIBS = lib/libpostwarden.a $(HIREDIS_LIBS) $(LIBEVENT_LIBS) \
-	$(LIBCRYPTO_LIBS) $(MAXMINDDB_LIBS) -lpthread
+	$(LIBCRYPTO_LIBS) $(MAXMINDDB_LIBS) $(LIBIDN2_LIBS) -lpthread
