@@ -31,6 +31,7 @@ PW_POLICYD_SH_TESTS = \
 	tests/policyd/serve.sh \
 	tests/policyd/limits.sh \
 	tests/policyd/load.sh \
+	tests/policyd/recipients.sh \
 	tests/policyd/rules.sh \
 	tests/policyd/signals.sh \
 	tests/policyd/socket.sh
