@@ -264,7 +264,8 @@ pw_address_normalize(const char *in, size_t len, int flags,
 		;
 	if (at == in) {
 		if (!(flags & PW_ADDRESS_F_BARE)) {
-			*why_r = "expected local@domain";
+			*why_r = flags & PW_ADDRESS_F_DOMAIN ? "expected "
+			    "user@domain or @domain" : "expected user@domain";
 			return -1;
 		}
 		local = len;
