@@ -11,6 +11,8 @@
 #                 recipient_count, 4xx with the exact text at the quota
 # quota_shared.sh two Postfix instances with a policyd each, one Redis:
 #                 one tenant quota held exactly
+# recipients.sh   long, dotted and SMTPUTF8 recipients through Postfix:
+#                 refused whole, or suppressed by their normal form
 # api.sh          a tenant's mail: pools, tracking ids, control headers,
 #                 Feedback-ID, one-click unsubscribe closing the loop with
 #                 the policy daemon, VERP, GeoIP routing, DKIM, events
@@ -20,6 +22,7 @@ PW_E2E_TESTS = \
 	tests/e2e/passthrough.sh \
 	tests/e2e/quota.sh \
 	tests/e2e/quota_shared.sh \
+	tests/e2e/recipients.sh \
 	tests/e2e/api.sh
 
 TESTS += $(PW_E2E_TESTS)
