@@ -7,7 +7,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 22
+pw_plan 23
 
 rcli HSET 'pw:{acme}:tenant' status active >/dev/null
 rcli SADD pw:tenants acme >/dev/null
