@@ -2,12 +2,13 @@
 # tests/cli/addresses.sh -- postwarden keeps suppressions in the normal
 # form postwarden-policyd compares recipients in (lib/address): a
 # trailing dot, upper case and U-labels (IDNA) are taken and stored in
-# one form by suppress add, remove, check, import and unsubscribe, so
-# an entry matches however either side wrote the address (issue 12).
+# one form by suppress add, remove, check, import and unsubscribe (a
+# one-click token's recipient), so an entry matches however either side
+# wrote the address (issue 12).
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 23
+pw_plan 26
 
 rcli HSET 'pw:{acme}:tenant' status active >/dev/null
 rcli SADD pw:tenants acme >/dev/null
@@ -64,3 +65,17 @@ pw_is "global: master and tenant copy in normal form" \
 cli_rc "export: exit 0" 0 suppress export --tenant acme
 pw_is "export: every address in normal form" \
     "$(printf '%s\n' "$OUT" | cut -d, -f1 | grep -c '[.]$\|[A-Z]\|ü')" 0
+
+# unsubscribe: a token's recipient is stored in normal form too.
+MAKE=$PW_BUILDDIR/tests/cli/track_make
+SECRET=$PW_TMP/tracking.secret
+printf '%s\n' 9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9 \
+    >"$SECRET"
+chmod 0600 "$SECRET"
+printf 'tracking_secret_file = %s\n' "$SECRET" >>"$CLI_CONF"
+cli_rc "unsubscribe a token for Victim3@OK.example.: exit 0" 0 \
+    unsubscribe "$("$MAKE" "$SECRET" unsub acme Victim3@OK.example.)"
+pw_is "... stored as victim3@ok.example" \
+    "$(has victim3@ok.example) $(has victim3@ok.example.)" "1 0"
+cli_like "... and says so" "^unsubscribed victim3@ok.example from tenant acme" \
+    "$OUT"
