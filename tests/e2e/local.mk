@@ -12,7 +12,8 @@
 # quota_shared.sh two Postfix instances with a policyd each, one Redis:
 #                 one tenant quota held exactly
 # recipients.sh   long, dotted and SMTPUTF8 recipients through Postfix:
-#                 refused whole, or suppressed by their normal form
+#                 refused whole, or suppressed by their normal form; an
+#                 SMTPUTF8 recipient's one-click unsubscribe suppresses it
 # api.sh          a tenant's mail: pools, tracking ids, control headers,
 #                 Feedback-ID, one-click unsubscribe closing the loop with
 #                 the policy daemon, VERP, GeoIP routing, DKIM, events
