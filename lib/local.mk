@@ -2,6 +2,7 @@
 
 noinst_LIBRARIES += lib/libpostwarden.a
 lib_libpostwarden_a_SOURCES = \
+	lib/address.c lib/address.h \
 	lib/buf.c lib/buf.h \
 	lib/cidr.c lib/cidr.h \
 	lib/conf.c lib/conf.h \
@@ -27,11 +28,12 @@ lib_libpostwarden_a_SOURCES = \
 	lib/xmalloc.c lib/xmalloc.h
 nodist_lib_libpostwarden_a_SOURCES = lib/paths.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \
-	$(LIBEVENT_CFLAGS) $(LIBCRYPTO_CFLAGS) $(MAXMINDDB_CFLAGS)
+	$(LIBEVENT_CFLAGS) $(LIBCRYPTO_CFLAGS) $(MAXMINDDB_CFLAGS) \
+	$(LIBIDN2_CFLAGS)
 
 # Everything a program linking lib/libpostwarden.a needs.
 PW_LIB_LIBS = lib/libpostwarden.a $(HIREDIS_LIBS) $(LIBEVENT_LIBS) \
-	$(LIBCRYPTO_LIBS) $(MAXMINDDB_LIBS) -lpthread
+	$(LIBCRYPTO_LIBS) $(MAXMINDDB_LIBS) $(LIBIDN2_LIBS) -lpthread
 
 # The installation paths compiled in.  They live in a generated header, not
 # in -D flags, so that configuring the same build directory again with other

@@ -37,7 +37,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -47,6 +46,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "address.h"
 #include "identity.h"
 #include "log.h"
 #include "milter.h"
@@ -271,14 +271,21 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	return conn->mail_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
-/* Keep the first recipient (lower case) and count them. */
+/*
+ * Keep the first recipient and count them.  It is kept in the normal
+ * form of lib/address (an SMTPUTF8 domain as A-labels, no trailing dot,
+ * lower case), the one the suppression lists hold: the one-click token
+ * made of it then suppresses the recipient however it was written.  One
+ * without a normal form, or too long for a token, is not kept.
+ */
 static sfsistat
 milter_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *conn = smfi_getpriv(ctx);
 	struct milter_msg *msg = conn != NULL ? conn->msg : NULL;
-	const char *addr;
-	size_t i, len;
+	char norm[PW_ADDRESS_MAX + 1];
+	const char *addr, *why;
+	size_t len;
 
 	if (msg != NULL && msg->tenant && msg->nrcpt++ == 0) {
 		addr = smfi_getsymval(ctx, "{rcpt_addr}");
@@ -287,12 +294,11 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 		if (addr != NULL && *addr == '<')
 			addr++;
 		len = addr != NULL ? strcspn(addr, ">") : 0;
-		if (len < sizeof(msg->rcpt)) {
-			for (i = 0; i < len; i++)
-				msg->rcpt[i] =
-				    (char)tolower((unsigned char)addr[i]);
-			msg->rcpt[len] = '\0';
-		}
+		msg->rcpt[0] = '\0';
+		if (len > 0 && pw_address_normalize(addr, len,
+		    PW_ADDRESS_F_BARE, norm, &why) == 0 &&
+		    strlen(norm) < sizeof(msg->rcpt))
+			memcpy(msg->rcpt, norm, strlen(norm) + 1);
 	}
 	return conn != NULL && conn->rcpt_noreply ? SMFIS_NOREPLY :
 	    SMFIS_CONTINUE;

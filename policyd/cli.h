@@ -31,6 +31,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "address.h"
 #include "conf.h"
 #include "redis.h"
 
@@ -225,11 +226,12 @@ int	cli_util_badopt(const char *cmd, int ch, char **argv);
 int	cli_util_check_tenant(const char *s);
 int	cli_util_check_key(const char *s);
 
-#define CLI_ADDRESS_MAX	254
+#define CLI_ADDRESS_MAX	PW_ADDRESS_MAX
 /*
- * Check and lower-case an address: "user@domain" or "@domain" (ASCII,
- * dot-atom local part, LDH domain labels).  0 and out filled, or -1 and
- * a static reason.
+ * An address as the suppression lists hold it: "user@domain" or
+ * "@domain" in the normal form of lib/address.h (the one
+ * postwarden-policyd compares recipients in: IDNA A-labels, no trailing
+ * dot, lower case).  0 and out filled, or -1 and a static reason.
  */
 int	cli_util_address(const char *in, char out[CLI_ADDRESS_MAX + 1],
 	    const char **why_r);

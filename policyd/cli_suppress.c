@@ -29,7 +29,12 @@
  * --skip-bad, which reports each bad line with its number and imports
  * the rest.
  *
- * Security: addresses are checked and lower-cased; what Redis holds is
+ * Addresses: every one given (operands, import lines, unsubscribe) is
+ * put in the normal form of lib/address.h, the one postwarden-policyd
+ * compares recipients in, so "victim@OK.example." and "@bücher.example"
+ * are stored as "victim@ok.example" and "@xn--bcher-kva.example".
+ *
+ * Security: addresses are checked and normalised; what Redis holds is
  * printed escaped; export files are created mode 0600 (personal data).
  */
 #include "config.h"
@@ -802,7 +807,7 @@ cli_suppress_check(const struct cli_opts *opts, int argc, char **argv)
 		    sizeof(safe), a.rest[0], strlen(a.rest[0])), why);
 		return CLI_EXIT_USAGE;
 	}
-	snprintf(domain, sizeof(domain), "%s", strchr(addr, '@'));
+	snprintf(domain, sizeof(domain), "%s", pw_address_domain(addr));
 	if ((rc = cli_suppress_open(opts, &a, &db)) != CLI_EXIT_OK)
 		return rc;
 	kv[kc++] = "HMGET";

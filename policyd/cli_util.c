@@ -320,86 +320,23 @@ cli_util_check_key(const char *s)
 	return -1;
 }
 
-/* RFC 5322 atext, the characters of a dot-atom besides the dots. */
-static bool
-cli_util_atext(int c)
-{
-	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c)
-	    != NULL);
-}
-
 int
 cli_util_address(const char *in, char out[CLI_ADDRESS_MAX + 1],
     const char **why_r)
 {
-	const char *at, *p;
-	size_t len = strlen(in), local, label = 0;
-	size_t i;
+	const char *at = strrchr(in, '@');
 
-	if (len == 0 || len > CLI_ADDRESS_MAX) {
-		*why_r = len == 0 ? "empty address" : "address too long";
+	/*
+	 * Postfix hands recipients over unquoted ("a b"@x is a b@x); a quote
+	 * here is the quoted form, which would never match: say so.
+	 */
+	if (at != NULL && memchr(in, '"', (size_t)(at - in)) != NULL) {
+		*why_r = "local part: write it unquoted, as Postfix gives it "
+		    "(\"a b\"@example.net is a b@example.net)";
 		return -1;
 	}
-	if ((at = strchr(in, '@')) == NULL || strchr(at + 1, '@') != NULL) {
-		*why_r = "expected user@domain or @domain";
-		return -1;
-	}
-	for (i = 0; i <= len; i++)
-		out[i] = (char)tolower((unsigned char)in[i]);
-	/* Local part: a dot-atom, or nothing for a whole domain. */
-	local = (size_t)(at - in);
-	if (local > 64) {
-		*why_r = "local part longer than 64 characters";
-		return -1;
-	}
-	for (i = 0; i < local; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c == '.') {
-			if (i == 0 || i + 1 == local || in[i + 1] == '.') {
-				*why_r = "misplaced dot in the local part";
-				return -1;
-			}
-		} else if (!cli_util_atext(c)) {
-			*why_r = "local part: only letters, digits, dots and "
-			    "!#$%&'*+-/=?^_`{|}~ (no quotes, no spaces)";
-			return -1;
-		}
-	}
-	/* Domain: LDH labels of 1..63, at least one. */
-	p = at + 1;
-	if (*p == '\0') {
-		*why_r = "missing domain";
-		return -1;
-	}
-	for (; ; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '.' || c == '\0') {
-			if (label == 0 || p[-1] == '-') {
-				*why_r = "domain: empty label or one ending "
-				    "with '-'";
-				return -1;
-			}
-			label = 0;
-			if (c == '\0')
-				break;
-			continue;
-		}
-		if (!isalnum(c) && c != '-') {
-			*why_r = "domain: only letters, digits, '-' and dots";
-			return -1;
-		}
-		if (label == 0 && c == '-') {
-			*why_r = "domain: a label starts with '-'";
-			return -1;
-		}
-		if (++label > 63) {
-			*why_r = "domain: a label longer than 63 characters";
-			return -1;
-		}
-	}
-	return 0;
+	return pw_address_normalize(in, strlen(in), PW_ADDRESS_F_DOMAIN, out,
+	    why_r);
 }
 
 int

@@ -11,7 +11,7 @@
 -- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
 -- ARGV[2]  key id, "" without one
 -- ARGV[3]  instance (Postfix's transaction id)
--- ARGV[4]  recipient, lower-cased
+-- ARGV[4]  recipient, in normal form (lib/address.h)
 -- ARGV[5]  declared message size, bytes ("0": unknown)
 -- ARGV[6]  client country: "-" GeoIP off, "" unknown, else ISO code
 -- ARGV[7]  reservation lifetime, ms

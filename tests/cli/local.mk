@@ -7,6 +7,7 @@ PW_CLI_SH_TESTS = \
 	tests/cli/tenant.sh \
 	tests/cli/usage.sh \
 	tests/cli/suppress.sh \
+	tests/cli/addresses.sh \
 	tests/cli/import.sh \
 	tests/cli/events.sh \
 	tests/cli/errors.sh \

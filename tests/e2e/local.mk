@@ -14,6 +14,9 @@
 # contrib.sh      Postfix as contrib/postfix/main.cf says fails closed (a
 #                 daemon down defers mail) and keeps every X-Postwarden-*
 #                 field a client wrote from the recipient
+# recipients.sh   long, dotted and SMTPUTF8 recipients through Postfix:
+#                 refused whole, or suppressed by their normal form; an
+#                 SMTPUTF8 recipient's one-click unsubscribe suppresses it
 # api.sh          a tenant's mail: pools, tracking ids, control headers,
 #                 Feedback-ID, one-click unsubscribe closing the loop with
 #                 the policy daemon, VERP, GeoIP routing, DKIM, events
@@ -26,6 +29,7 @@ PW_E2E_TESTS = \
 	tests/e2e/contrib.sh \
 	tests/e2e/quota.sh \
 	tests/e2e/quota_shared.sh \
+	tests/e2e/recipients.sh \
 	tests/e2e/api.sh \
 	tests/e2e/hardening.sh
 

@@ -43,4 +43,9 @@ tests_fuzz_fuzz_milter_control_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/milter
 tests_fuzz_fuzz_milter_control_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_milter_control_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_address
+tests_fuzz_fuzz_address_SOURCES = tests/fuzz/fuzz_address.c
+tests_fuzz_fuzz_address_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_address_LDADD = $(PW_LIB_LIBS)
 endif

@@ -5,13 +5,14 @@
 # (Postfix's retry after a timeout): exactly N distinct recipients are
 # admitted, exactly N are reserved, and billing them all at
 # END-OF-MESSAGE leaves usage at exactly N.  Then the same with a tenant
-# quota shared by two keys, and a run during which Redis hangs.
+# quota shared by two keys, a run with long, dotted and IDN recipients
+# mixed in (issue 12), and a run during which Redis hangs.
 
 . "$PW_SRCDIR/tests/harness/harness.sh"
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 18
+pw_plan 23
 
 LOAD="$PW_PYTHON $PW_SRCDIR/tests/policyd/pd_load.py"
 CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
@@ -76,6 +77,38 @@ pw_is "no reservation left" \
 pw_is "and still full" "$($LOAD --connections 1 --requests 1 \
     --key k_load --tag b "$PW_POLICYD_SOCK")" \
     "1 451 4.7.1 Daily quota of key k_load exhausted"
+
+# Long (held whole, and over the cap), dotted and U-label recipients
+# mixed in: still exactly M admitted, reserved and billed; every
+# recipient over the cap refused whole (550 5.1.3), none of them taken
+# for a retry of another.
+M=200
+R HSET pw:key:k_mix tenant tmix >/dev/null
+R HSET 'pw:{tmix}:key:k_mix' status active created 1 quota_day $M >/dev/null
+out=$($LOAD --connections 250 --requests 8 --retry --mix --key k_mix \
+    --tag mx --admitted "$PW_TMP/mix.admitted" "$PW_POLICYD_SOCK" \
+    "$PW_POLICYD2_SOCK" 2>&1)
+rc=$?
+pw_diag "$out"
+pw_is "mixed recipients: exactly M=$M admitted" \
+    "$rc $(echo "$out" | sed -n 's/^\([0-9]*\) DUNNO$/\1/p')" "0 $M"
+pw_is "mixed recipients: the 500 over the cap refused whole" \
+    "$(echo "$out" | sed -n 's/^\([0-9]*\) 550 5.1.3 Bad recipient address: local part longer than 256 bytes$/\1/p')" \
+    500
+pw_is "mixed recipients: the rest refused by the daily quota" \
+    "$(echo "$out" | sed -n 's/^\([0-9]*\) 451 4.7.1 Daily quota of key k_mix exhausted$/\1/p')" \
+    $((2000 - 500 - M))
+pw_is "mixed recipients: exactly M reserved" \
+    "$(R ZCARD "pw:{tmix}:resv:key:k_mix:d:$day")" $M
+i=0
+while IFS= read -r inst; do
+	i=$((i + 1))
+	printf 'request=smtpd_access_policy\nprotocol_state=END-OF-MESSAGE\nsasl_username=k_mix\ninstance=%s\nrecipient_count=1\nsize=1000\nqueue_id=QM%d\n\n' "$inst" "$i"
+done <"$PW_TMP/mix.admitted" >"$PW_TMP/mix.eom.req"
+"$CLIENT" -t 20000 "unix:$PW_POLICYD_SOCK" c0 "s0:$PW_TMP/mix.eom.req" \
+    "r0:$i" >/dev/null
+pw_is "mixed recipients: billed exactly M" \
+    "$(R GET "pw:{tmix}:used:key:k_mix:d:$day")" $M
 
 # A tenant quota shared by two keys, each key on its own daemon.
 R HSET pw:key:k_x1 tenant tx >/dev/null

@@ -9,6 +9,8 @@
 # once, and on each sends K RCPT requests in sequence (a persistent
 # Postfix connection), each with its own instance and recipient; with
 # --retry every request is sent twice, as Postfix does after a timeout.
+# With --mix the recipients are written in every way issue 12 used to
+# slip past a count (see recipient()).
 # Prints one line per distinct action with its count ("N action"), and
 # the admitted instances to --admitted FILE.  Exit 1 on a protocol error
 # or an answer that did not come within --timeout seconds.
@@ -18,16 +20,39 @@ import collections
 import sys
 
 
+def recipient(i, j, args):
+    """The instance and recipient of request j on connection i.
+
+    --mix cycles through four forms: first a local part over the
+    daemon's cap (520 bytes) at a domain of its own, all of a
+    connection's in one instance (cut at 512 bytes they would all be one
+    recipient, each but the first a "retry" admitted for free); then a
+    trailing dot, a U-label domain in mixed case, and a long local part
+    held whole (240 bytes and a number)."""
+    inst = "%s.%d.%d" % (args.tag, i, j)
+    if not args.mix:
+        return inst, "r%d.%d@example.net" % (i, j)
+    form = j % 4
+    if form == 0:
+        return ("%s.%d.long" % (args.tag, i),
+                "%s@d%d.%d.example" % ("x" * 520, i, j))
+    if form == 1:
+        return inst, "r%d.%d@Example.NET." % (i, j)
+    if form == 2:
+        return inst, "r%d.%d@B\u00fccher.example" % (i, j)
+    return inst, "%sr%d.%d@example.net" % ("y" * 240, i, j)
+
+
 async def one(i, path, args, counts, admitted):
     reader, writer = await asyncio.open_unix_connection(path)
     try:
         for j in range(args.requests):
-            inst = "%s.%d.%d" % (args.tag, i, j)
+            inst, rcpt = recipient(i, j, args)
             req = ("request=smtpd_access_policy\nprotocol_state=RCPT\n"
                    "protocol_name=ESMTP\nsasl_username=%s\n"
                    "client_address=192.0.2.10\ninstance=%s\n"
-                   "recipient=r%d.%d@example.net\nsize=1000\n"
-                   "sender=app@example.com\n\n" % (args.key, inst, i, j))
+                   "recipient=%s\nsize=1000\n"
+                   "sender=app@example.com\n\n" % (args.key, inst, rcpt))
             answers = []
             for _ in range(2 if args.retry else 1):
                 writer.write(req.encode())
@@ -58,6 +83,7 @@ async def main():
     ap.add_argument("--tag", default="load")
     ap.add_argument("--timeout", type=float, default=20)
     ap.add_argument("--admitted")
+    ap.add_argument("--mix", action="store_true")
     ap.add_argument("sockets", nargs="+")
     args = ap.parse_args()
     counts = collections.Counter()

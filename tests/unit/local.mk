@@ -1,6 +1,7 @@
 # tests/unit -- cmocka unit tests of lib/.
 
 PW_UNIT_TESTS = \
+	tests/unit/test_address \
 	tests/unit/test_buf \
 	tests/unit/test_cidr \
 	tests/unit/test_conf \
@@ -15,6 +16,10 @@ PW_UNIT_TESTS = \
 	tests/unit/test_track
 check_PROGRAMS += $(PW_UNIT_TESTS)
 TESTS += $(PW_UNIT_TESTS)
+
+tests_unit_test_address_SOURCES = tests/unit/test_address.c
+tests_unit_test_address_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_address_LDADD = $(PW_TEST_LIBS)
 
 tests_unit_test_buf_SOURCES = tests/unit/test_buf.c
 tests_unit_test_buf_CFLAGS = $(PW_TEST_CFLAGS)
