@@ -43,4 +43,9 @@ tests_fuzz_fuzz_milter_control_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/milter
 tests_fuzz_fuzz_milter_control_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_milter_control_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_rfc5322_addr
+tests_fuzz_fuzz_rfc5322_addr_SOURCES = tests/fuzz/fuzz_rfc5322_addr.c
+tests_fuzz_fuzz_rfc5322_addr_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_rfc5322_addr_LDADD = $(PW_LIB_LIBS)
 endif
