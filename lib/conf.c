@@ -189,6 +189,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(dkim_max_header_size), NULL },
 	{ "dkim_line_length_limit", PW_CONF_INT, "998", 0, 1000000, 0,
 	    S(dkim_line_length_limit), pw_conf_check_line_limit },
+	{ "dkim_record_length_limit", PW_CONF_INT, "2048", 0, 1000000, 0,
+	    S(dkim_record_length_limit), NULL },
 	{ "milter_internal_networks", PW_CONF_LIST, "", 0, 0, 0,
 	    S(milter_internal_networks), NULL },
 

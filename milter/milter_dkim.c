@@ -154,6 +154,7 @@ milter_dkim_load(const struct pw_conf *conf, struct milter_dkim_conf **dc_r,
 	dc->opts.noversign = names.n;
 	dc->opts.expire = conf->dkim_expire_ms / 1000;
 	dc->opts.line_limit = (size_t)conf->dkim_line_length_limit;
+	dc->opts.record_limit = (size_t)conf->dkim_record_length_limit;
 	dc->tempfail = strcmp(conf->dkim_failure_mode, "tempfail") == 0;
 	dc->max_header = (size_t)conf->dkim_max_header_size;
 	nl.dc = dc;
