@@ -367,8 +367,10 @@ milter_dkim_headers_done(struct milter_dkim_msg *m, const char **why_r)
 	m->nkeys = pw_dkim_keyset_lookup(m->dc->ks, domain, m->tenant,
 	    m->keys);
 	if (m->nkeys == 0) {
-		*why_r = "no signing table entry for the From domain or the "
-		    "tenant";
+		*why_r = domain[0] == '\0' ? "no From domain (one From "
+		    "field with one mailbox) and no signing table entry for "
+		    "the tenant" : "no signing table entry for the From "
+		    "domain or the tenant";
 		return false;
 	}
 	m->sign = pw_dkim_sign_new(&m->dc->opts, m->keys, m->nkeys);

@@ -35,7 +35,7 @@ perl -MMail::DKIM::Verifier -e 1 2>/dev/null || have_perl=0
 have_od=1
 command -v opendkim >/dev/null || have_od=0
 pw_harness_init
-pw_plan 40
+pw_plan 41
 
 # --- keys, tables, DNS records ------------------------------------------------------
 
@@ -187,6 +187,8 @@ from_unsigned 'two From fields, the first at canon.test' \
     'From: ceo@canon.test' 'From: attacker@nokey.example'
 pw_check "the quoted-name From is logged as not signed, with why" \
     pw_wait_log "$PW_TMP/milter.log" "dkim: not signed: no signing table entry for the From domain or the tenant" 5
+pw_check "two From fields are logged as no From domain" \
+    pw_wait_log "$PW_TMP/milter.log" "dkim: not signed: no From domain \\(one From field with one mailbox\\) and no signing table entry for the tenant" 5
 
 # --- 2. signed and oversigned fields -------------------------------------------------------
 
