@@ -58,6 +58,12 @@ pw_rfc5322_atext(unsigned char c)
 	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
+static unsigned char
+pw_rfc5322_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
 static bool
 pw_rfc5322_wsp(unsigned char c)
 {
@@ -196,6 +202,23 @@ pw_rfc5322_phrase(struct pw_rfc5322_lex *lx, struct pw_rfc5322_phrase *ph)
 	return 0;
 }
 
+/* A host name label: 1..63 letters, digits, '-' or '_'. */
+static bool
+pw_rfc5322_label(const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > PW_RFC5322_LABEL_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' &&
+		    s[i] != '_')
+			return false;
+	return true;
+}
+
 /*
  * A domain, its first token current; the token after it is left
  * current.  When out is not NULL the domain goes there, lower-cased, and
@@ -204,7 +227,7 @@ pw_rfc5322_phrase(struct pw_rfc5322_lex *lx, struct pw_rfc5322_phrase *ph)
 static int
 pw_rfc5322_domain(struct pw_rfc5322_lex *lx, char *out, bool *host_r)
 {
-	size_t len = 0, i, label;
+	size_t len = 0, i;
 	bool host = true;
 
 	if (lx->tok == PW_RFC5322_LITERAL) {
@@ -217,25 +240,17 @@ pw_rfc5322_domain(struct pw_rfc5322_lex *lx, char *out, bool *host_r)
 			lx->why = "a domain that is not a dot-atom";
 			return -1;
 		}
-		label = lx->n;
-		if (label > PW_RFC5322_LABEL_MAX ||
-		    len + (len > 0) + label > PW_RFC5322_DOMAIN_MAX)
+		if (host && pw_rfc5322_label(lx->s, lx->n) &&
+		    len + (len > 0) + lx->n <= PW_RFC5322_DOMAIN_MAX) {
+			if (len > 0 && out != NULL)
+				out[len] = '.';
+			len += len > 0;
+			for (i = 0; out != NULL && i < lx->n; i++)
+				out[len + i] = (char)pw_rfc5322_lower(lx->s[i]);
+			len += lx->n;
+		} else {
 			host = false;
-		for (i = 0; host && i < label; i++) {
-			unsigned char c = lx->s[i];
-
-			if (c >= 'A' && c <= 'Z')
-				c = (unsigned char)(c - 'A' + 'a');
-			else if (!(c >= 'a' && c <= 'z') &&
-			    !(c >= '0' && c <= '9') && c != '-' && c != '_')
-				host = false;
-			if (out != NULL)
-				out[len + (len > 0) + i] = (char)c;
 		}
-		if (host && out != NULL && len > 0)
-			out[len] = '.';
-		if (host)
-			len += (len > 0) + label;
 		if (pw_rfc5322_next(lx) < 0)
 			return -1;
 		if (!pw_rfc5322_is(lx, '.'))
@@ -253,7 +268,7 @@ pw_rfc5322_domain(struct pw_rfc5322_lex *lx, char *out, bool *host_r)
 /* The parse: its result so far. */
 struct pw_rfc5322_result {
 	size_t	mailboxes;
-	bool	host;		/* the first mailbox's domain is a host name */
+	bool	host;		/* the first one's domain is a host name */
 	char	domain[PW_RFC5322_DOMAIN_MAX + 1];
 };
 
@@ -353,7 +368,8 @@ pw_rfc5322_element(struct pw_rfc5322_lex *lx, struct pw_rfc5322_result *r,
 			}
 			if (pw_rfc5322_element(lx, r, true) < 0)
 				return -1;
-			if (!pw_rfc5322_is(lx, ',') && !pw_rfc5322_is(lx, ';')) {
+			if (!pw_rfc5322_is(lx, ',') &&
+			    !pw_rfc5322_is(lx, ';')) {
 				lx->why = "no ',' or ';' after a group member";
 				return -1;
 			}
@@ -372,7 +388,7 @@ pw_rfc5322_addr_domain(const char *value, size_t len,
 	struct pw_rfc5322_result r;
 
 	domain_r[0] = '\0';
-	if (memchr(value, '\0', len) != NULL) {
+	if (len > 0 && memchr(value, '\0', len) != NULL) {
 		*why_r = "a NUL byte";
 		return -1;
 	}

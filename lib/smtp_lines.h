@@ -48,9 +48,9 @@ typedef void pw_smtp_lines_out(void *arg, const unsigned char *data,
  */
 struct pw_smtp_lines {
 	size_t	 limit;		/* 0: lines are never broken */
-	size_t	 record;	/* 0: no queue records modelled */
+	size_t	 record;	/* 0: no queue records */
 	size_t	 col;		/* bytes on the current output line */
-	size_t	 rcol;		/* wire bytes of the input line, mod record */
+	size_t	 rcol;		/* input line's wire bytes, mod record */
 	int	 nonempty;	/* the input line has a byte */
 	int	 cr;		/* a CR held: line end, or data */
 };

@@ -44,7 +44,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char pre[] = "(x) ", post[] = ", y@z.example";
-	char domain[PW_RFC5322_DOMAIN_MAX + 1], again[PW_RFC5322_DOMAIN_MAX + 1];
+	char domain[PW_RFC5322_DOMAIN_MAX + 1];
+	char again[PW_RFC5322_DOMAIN_MAX + 1];
 	const char *why = NULL;
 	char *v;
 	int ret;

@@ -146,10 +146,10 @@ static const struct {
 	{ "quoted domain", "a@\"example.com\"", NULL },
 	{ "U-label", "a@b\xc3\xbc" "cher.example", NULL },
 	{ "atext that is no host name", "a@ex+ample.com", NULL },
-	{ "label of 63", "a@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example",
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example" },
-	{ "label of 64", "a@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example",
-	    NULL },
+#define L63 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	{ "label of 63", "a@" L63 ".example", L63 ".example" },
+	{ "label of 64", "a@" L63 "a.example", NULL },
+#undef L63
 };
 
 static void

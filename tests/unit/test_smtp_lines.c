@@ -39,7 +39,7 @@ collect(void *arg, const unsigned char *data, size_t len)
 struct model {
 	size_t	limit;
 	size_t	record;
-	size_t	space;		/* smtp_text_out()'s state->space_left */
+	size_t	space;		/* smtp_text_out()'s space_left */
 };
 
 static void
