@@ -172,12 +172,15 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    "From, To, Cc, Subject, Date, Message-ID, Reply-To, In-Reply-To, "
 	    "References, MIME-Version, Content-Type, Content-Transfer-Encoding, "
 	    "List-Unsubscribe, List-Unsubscribe-Post, Feedback-ID, "
-	    "X-Postwarden-ID", 0, 0, 0,
-	    S(dkim_signed_headers), pw_conf_check_header_names },
+	    "X-Postwarden-ID, Sender, List-Id, List-Help, List-Subscribe, "
+	    "List-Post, List-Owner, List-Archive, Resent-Date, Resent-From, "
+	    "Resent-Sender, Resent-To, Resent-Cc, Resent-Message-ID",
+	    0, 0, 0, S(dkim_signed_headers), pw_conf_check_header_names },
 	{ "dkim_oversign_headers", PW_CONF_LIST,
 	    "From, Reply-To, Subject, Date, To, Cc, Message-ID, "
 	    "List-Unsubscribe, List-Unsubscribe-Post, Feedback-ID, "
-	    "X-Postwarden-ID", 0, 0, 0,
+	    "X-Postwarden-ID, MIME-Version, Content-Type, "
+	    "Content-Transfer-Encoding, In-Reply-To, References", 0, 0, 0,
 	    S(dkim_oversign_headers), pw_conf_check_header_names },
 	{ "dkim_expire", PW_CONF_TIME, "0s", 0, 20 * 86400 * 1000LL, 0,
 	    S(dkim_expire_ms), NULL },
@@ -189,6 +192,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(dkim_max_header_size), NULL },
 	{ "dkim_line_length_limit", PW_CONF_INT, "998", 0, 1000000, 0,
 	    S(dkim_line_length_limit), pw_conf_check_line_limit },
+	{ "dkim_record_length_limit", PW_CONF_INT, "2048", 0, 1000000, 0,
+	    S(dkim_record_length_limit), NULL },
 	{ "milter_internal_networks", PW_CONF_LIST, "", 0, 0, 0,
 	    S(milter_internal_networks), NULL },
 

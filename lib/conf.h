@@ -85,6 +85,7 @@ struct pw_conf {
 	char	*dkim_key_mode_check;	/* yes | no */
 	int	 dkim_max_header_size;
 	int	 dkim_line_length_limit;	/* smtp_line_length_limit */
+	int	 dkim_record_length_limit;	/* line_length_limit */
 	char	*milter_internal_networks;
 
 	/* tracking, control headers, routing, events (postwarden-milter) */

@@ -94,7 +94,7 @@ pw_dkim_sign_new(const struct pw_dkim_sign_opts *opts,
 	    pw_dkim_md() == NULL ||
 	    EVP_DigestInit_ex(s->md, pw_dkim_md(), NULL) != 1)
 		s->md_failed = 1;
-	pw_smtp_lines_init(&s->lines, opts->line_limit);
+	pw_smtp_lines_init(&s->lines, opts->line_limit, opts->record_limit);
 	pw_dkim_canon_body_init(&s->cb, opts->bcanon, pw_dkim_body_out, s);
 	return s;
 }

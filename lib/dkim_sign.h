@@ -56,6 +56,8 @@ struct pw_dkim_sign_opts {
 	 * them, broken at this length (smtp_lines.h); 0: as they are.
 	 */
 	size_t			 line_limit;
+	/* Postfix's line_length_limit, its queue file records; 0: none. */
+	size_t			 record_limit;
 };
 
 struct pw_dkim_sign;

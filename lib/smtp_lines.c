@@ -11,11 +11,46 @@
 static const unsigned char pw_smtp_lines_break[] = "\r\n ";
 
 void
-pw_smtp_lines_init(struct pw_smtp_lines *s, size_t limit)
+pw_smtp_lines_init(struct pw_smtp_lines *s, size_t limit, size_t record)
 {
 	s->limit = limit > 1 ? limit : 0;
+	s->record = record;
 	s->col = 0;
+	s->rcol = 0;
+	s->nonempty = 0;
 	s->cr = 0;
+}
+
+/* n > 0 data bytes at p join the input line: where its records end. */
+static void
+pw_smtp_lines_count(struct pw_smtp_lines *s, const unsigned char *p,
+    size_t n)
+{
+	size_t stuffed;
+
+	if (s->record == 0)
+		return;
+	/* smtpd counts the dot a client stuffs in front of a ".". */
+	stuffed = !s->nonempty && *p == '.';
+	s->nonempty = 1;
+	s->rcol = (s->rcol + stuffed + n % s->record) % s->record;
+}
+
+/*
+ * The input line ends (its CRLF not yet out): when its last record ended
+ * exactly where the output line is full, Postfix sends CRLF SP, then the
+ * empty last record's CRLF.  True when out() must get the break first.
+ */
+static int
+pw_smtp_lines_eol(struct pw_smtp_lines *s)
+{
+	int extra = s->record > 0 && s->nonempty && s->rcol == 0 &&
+	    s->col == s->limit;
+
+	s->col = 0;
+	s->rcol = 0;
+	s->nonempty = 0;
+	return extra;
 }
 
 /*
@@ -30,6 +65,8 @@ pw_smtp_lines_data(struct pw_smtp_lines *s, const unsigned char **runp,
 {
 	size_t room;
 
+	if (p < end)
+		pw_smtp_lines_count(s, p, (size_t)(end - p));
 	while ((size_t)(end - p) > (room = s->limit - s->col)) {
 		p += room;
 		out(arg, *runp, (size_t)(p - *runp));
@@ -44,6 +81,7 @@ pw_smtp_lines_data(struct pw_smtp_lines *s, const unsigned char **runp,
 static void
 pw_smtp_lines_cr(struct pw_smtp_lines *s, pw_smtp_lines_out *out, void *arg)
 {
+	pw_smtp_lines_count(s, (const unsigned char *)"\r", 1);
 	if (s->col >= s->limit) {
 		out(arg, pw_smtp_lines_break, 3);
 		s->col = 1;
@@ -66,8 +104,9 @@ pw_smtp_lines_update(struct pw_smtp_lines *s, const unsigned char *data,
 	if (s->cr && p < end) {
 		s->cr = 0;
 		if (*p == '\n') {
+			if (pw_smtp_lines_eol(s))
+				out(arg, pw_smtp_lines_break, 3);
 			out(arg, (const unsigned char *)"\r", 1);
-			s->col = 0;
 			p++;
 		} else {
 			pw_smtp_lines_cr(s, out, arg);
@@ -88,7 +127,11 @@ pw_smtp_lines_update(struct pw_smtp_lines *s, const unsigned char *data,
 			break;
 		}
 		if (p[1] == '\n') {
-			s->col = 0;
+			if (pw_smtp_lines_eol(s)) {
+				out(arg, run, (size_t)(p - run));
+				out(arg, pw_smtp_lines_break, 3);
+				run = p;
+			}
 			p += 2;
 		} else {
 			/* A data CR: the bytes before it go first. */

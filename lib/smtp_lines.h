@@ -12,6 +12,19 @@
  * line of exactly limit bytes is left alone.  Dot-stuffing adds nothing
  * the receiver keeps.
  *
+ * One exception comes from the queue file: smtpd stores a body line in
+ * records of at most line_length_limit (2048) bytes, each but the last a
+ * REC_TYPE_CONT, and smtp_text_out() sends the SP after a break also
+ * when a CONT record ends exactly there.  A line that ends exactly at a
+ * record boundary is followed by an empty last record, so when that
+ * boundary is also where the output line is full, the line is followed
+ * by one more line holding one space ("...CRLF SP CRLF").  smtpd counts
+ * the record on the wire, before it removes a dot-stuffing dot: a line
+ * that starts with "." has one byte less in its first record (SMTP DATA,
+ * the way submission clients send; BDAT and sendmail(1) do not stuff, so
+ * for them such a line is predicted one byte off).  Header lines never
+ * end with an empty record (cleanup splits only what exceeds a record).
+ *
  * The body is a stream (pw_smtp_lines_update, split anywhere, CRLF ends a
  * line, a bare CR or LF is data, as Postfix gives milters the body); a
  * header field is done whole (pw_smtp_lines_header).
@@ -35,11 +48,16 @@ typedef void pw_smtp_lines_out(void *arg, const unsigned char *data,
  */
 struct pw_smtp_lines {
 	size_t	 limit;		/* 0: lines are never broken */
+	size_t	 record;	/* 0: no queue records */
 	size_t	 col;		/* bytes on the current output line */
+	size_t	 rcol;		/* input line's wire bytes, mod record */
+	int	 nonempty;	/* the input line has a byte */
 	int	 cr;		/* a CR held: line end, or data */
 };
 
-void	pw_smtp_lines_init(struct pw_smtp_lines *s, size_t limit);
+/* limit: smtp_line_length_limit; record: line_length_limit (or 0). */
+void	pw_smtp_lines_init(struct pw_smtp_lines *s, size_t limit,
+	    size_t record);
 /* The next chunk of the body, to out(arg, ...), breaks included. */
 void	pw_smtp_lines_update(struct pw_smtp_lines *s,
 	    const unsigned char *data, size_t len, pw_smtp_lines_out *out,

@@ -56,6 +56,7 @@
 #include "milter_msg.h"
 #include "milter_refund.h"
 #include "milter_tenant.h"
+#include "rfc5322_addr.h"
 #include "runtime.h"
 #include "xmalloc.h"
 
@@ -316,14 +317,15 @@ milter_header_owned(struct milter_conn *conn, struct milter_msg *msg,
     const char *name, const char *value)
 {
 	struct milter_control_limits lim;
+	const char *why;
 
 	milter_control_limits_init(&lim, conn->rt->conf);
 	if (milter_control_header(&msg->control, &lim, name, value, NULL,
 	    0) != 0)
 		return;
 	if (strcasecmp(name, "From") == 0 && msg->from_domain[0] == '\0' &&
-	    milter_from_domain(value, msg->from_domain,
-	    sizeof(msg->from_domain)) < 0)
+	    pw_rfc5322_addr_domain(value, strlen(value), msg->from_domain,
+	    &why) < 0)
 		msg->from_domain[0] = '\0';
 	else if (strcasecmp(name, "Feedback-ID") == 0)
 		milter_control_remove_field(&msg->control, name);

@@ -19,7 +19,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "cidr.h"
 #include "conf.h"
 #include "milter_dkim.h"
+#include "rfc5322_addr.h"
 #include "xmalloc.h"
 
 #define MILTER_DKIM_NAMES_MAX	64	/* names in dkim_*_headers */
@@ -154,6 +154,7 @@ milter_dkim_load(const struct pw_conf *conf, struct milter_dkim_conf **dc_r,
 	dc->opts.noversign = names.n;
 	dc->opts.expire = conf->dkim_expire_ms / 1000;
 	dc->opts.line_limit = (size_t)conf->dkim_line_length_limit;
+	dc->opts.record_limit = (size_t)conf->dkim_record_length_limit;
 	dc->tempfail = strcmp(conf->dkim_failure_mode, "tempfail") == 0;
 	dc->max_header = (size_t)conf->dkim_max_header_size;
 	nl.dc = dc;
@@ -333,61 +334,43 @@ milter_dkim_header_remove(struct milter_dkim_msg *m, const char *name,
 	}
 }
 
-int
-milter_from_domain(const char *v, char *out, size_t outsize)
-{
-	const char *lt = strchr(v, '<'), *start = v, *end, *at = NULL, *p;
-	size_t n = 0;
-
-	end = v + strlen(v);
-	if (lt != NULL) {
-		start = lt + 1;
-		if ((end = strchr(start, '>')) == NULL)
-			return -1;
-	}
-	for (p = start; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at == NULL)
-		return -1;
-	for (p = at + 1; p < end && n + 1 < outsize; p++) {
-		if (isspace((unsigned char)*p) || *p == '>' || *p == '(' ||
-		    *p == ',' || *p == ';')
-			break;
-		out[n++] = (char)tolower((unsigned char)*p);
-	}
-	while (n > 0 && out[n - 1] == '.')
-		n--;
-	out[n] = '\0';
-	return pw_dkim_valid_domain(out, n) ? 0 : -1;
-}
-
 bool
 milter_dkim_headers_done(struct milter_dkim_msg *m, const char **why_r)
 {
-	char domain[PW_DKIM_DOMAIN_MAX + 1];
-	const char *from = NULL;
-	size_t i;
+	char domain[PW_RFC5322_DOMAIN_MAX + 1];
+	const char *from = NULL, *why;
+	size_t i, fromlen = 0, nfrom = 0;
 
 	if (m->sign != NULL)
 		return true;
-	for (i = 0; i < m->nf && from == NULL; i++)
+	for (i = 0; i < m->nf; i++)
 		if (!m->f[i].removed &&
-		    strcasecmp(m->data.data + m->f[i].name, "From") == 0)
+		    strcasecmp(m->data.data + m->f[i].name, "From") == 0) {
 			from = m->data.data + m->f[i].value;
+			fromlen = m->f[i].valuelen;
+			nfrom++;
+		}
 	if (from == NULL) {
 		*why_r = m->overflow ? "header section larger than "
 		    "dkim_max_header_size" : "no From header field";
 		return false;
 	}
 	m->from_found = true;
-	if (milter_from_domain(from, domain, sizeof(domain)) < 0)
+	/*
+	 * Exactly one From field with exactly one mailbox names the domain
+	 * (rfc5322_addr.h); else the message has no From domain and only
+	 * the tenant's entry can sign it.
+	 */
+	if (nfrom != 1 ||
+	    pw_rfc5322_addr_domain(from, fromlen, domain, &why) < 0)
 		domain[0] = '\0';
 	m->nkeys = pw_dkim_keyset_lookup(m->dc->ks, domain, m->tenant,
 	    m->keys);
 	if (m->nkeys == 0) {
-		*why_r = "no signing table entry for the From domain or the "
-		    "tenant";
+		*why_r = domain[0] == '\0' ? "no From domain (one From "
+		    "field with one mailbox) and no signing table entry for "
+		    "the tenant" : "no signing table entry for the From "
+		    "domain or the tenant";
 		return false;
 	}
 	m->sign = pw_dkim_sign_new(&m->dc->opts, m->keys, m->nkeys);

@@ -46,12 +46,6 @@ bool	milter_dkim_internal(const struct milter_dkim_conf *dc,
 /* Does a signing failure answer tempfail (else the mail goes unsigned)? */
 bool	milter_dkim_tempfail(const struct milter_dkim_conf *dc);
 
-/*
- * The domain of the address in a From value: "Name <user@dom>" or
- * "user@dom (comment)", in lower case.  0, or -1 when there is none.
- */
-int	milter_from_domain(const char *v, char *out, size_t outsize);
-
 /* A message to consider for signing (the caller decided the sender may). */
 struct milter_dkim_msg *milter_dkim_msg_new(const struct milter_dkim_conf *dc,
 	    const char *tenant);

@@ -30,7 +30,9 @@ PW_DKIM_SH_TESTS = \
 	tests/dkim/cli.sh \
 	tests/dkim/protocol.sh \
 	tests/dkim/verify.sh \
-	tests/dkim/e2e.sh
+	tests/dkim/e2e.sh \
+	tests/dkim/hardening.sh \
+	tests/dkim/eightbit.sh
 TESTS += $(PW_DKIM_SH_TESTS)
 dist_check_SCRIPTS += $(PW_DKIM_SH_TESTS)
 EXTRA_DIST += tests/dkim/verify.py tests/dkim/verify.pl \

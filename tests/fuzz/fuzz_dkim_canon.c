@@ -9,8 +9,9 @@
  * rules' invariants: relaxed never writes a tab, two spaces in a row or
  * white space before a line end, and no body ends with an empty line.
  * The body is also broken into lines as Postfix's SMTP client sends them
- * (lib/smtp_lines.c, a limit of 2 to 17 from the seed), in one piece and
- * in chunks: the same bytes, and no line longer than the limit.
+ * (lib/smtp_lines.c, a limit of 2 to 17 and queue records of 0 to 39
+ * bytes from the seed), in one piece and in chunks: the same bytes, and
+ * no line longer than the limit.
  */
 #include "config.h"
 
@@ -111,14 +112,14 @@ lines(const uint8_t *p, size_t len, uint32_t seed)
 {
 	struct pw_smtp_lines sl;
 	struct pw_buf whole, parts;
-	size_t limit = 2 + seed % 16, pos = 0, n;
+	size_t limit = 2 + seed % 16, record = (seed >> 4) % 40, pos = 0, n;
 
 	pw_buf_init(&whole, 1 << 24);
 	pw_buf_init(&parts, 1 << 24);
-	pw_smtp_lines_init(&sl, limit);
+	pw_smtp_lines_init(&sl, limit, record);
 	pw_smtp_lines_update(&sl, p, len, collect, &whole);
 	pw_smtp_lines_final(&sl, collect, &whole);
-	pw_smtp_lines_init(&sl, limit);
+	pw_smtp_lines_init(&sl, limit, record);
 	while (pos < len) {
 		seed = seed * 1103515245u + 12345u;
 		n = (seed >> 16) % 7;

@@ -48,4 +48,9 @@ PW_FUZZERS += tests/fuzz/fuzz_address
 tests_fuzz_fuzz_address_SOURCES = tests/fuzz/fuzz_address.c
 tests_fuzz_fuzz_address_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_address_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_rfc5322_addr
+tests_fuzz_fuzz_rfc5322_addr_SOURCES = tests/fuzz/fuzz_rfc5322_addr.c
+tests_fuzz_fuzz_rfc5322_addr_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_rfc5322_addr_LDADD = $(PW_LIB_LIBS)
 endif

@@ -39,7 +39,7 @@
 #   pw_wait_until DESC TIMEOUT CMD...  poll CMD until it succeeds
 #   pw_wait_log FILE REGEX [TIMEOUT]   wait for a line in a log
 #   pw_redis_start / pw_redis_cli ARGS...  private Redis, PW_REDIS_SOCK
-#   pw_sink_start NAME / pw_sink_wait NAME COUNT [TIMEOUT] / pw_sink_files NAME
+#   pw_sink_start NAME [OPT...] / pw_sink_wait NAME COUNT [TIMEOUT] / pw_sink_files NAME
 #   pw_sink_find NAME QID           the sink file of Postfix queue id QID
 #   pw_postfix_main "k = v" / pw_postfix_master "line"  configure Postfix
 #   pw_postfix_main_file FILE       apply a main.cf snippet (contrib/postfix)
@@ -482,17 +482,19 @@ pw_redis_cli() {
 # --- smtp-sink ---------------------------------------------------------------------
 
 # Start smtp-sink NAME on a free 127.0.0.1 port; each message is dumped to
-# a file in $PW_TMP/sink-NAME/.  Exports PW_SINK_PORT_NAME (and
-# PW_SINK_PORT for the first sink).
+# a file in $PW_TMP/sink-NAME/.  Further arguments are smtp-sink options
+# (-8: no 8BITMIME).  Exports PW_SINK_PORT_NAME (and PW_SINK_PORT for the
+# first sink).
 pw_sink_start() {
 	local name=$1 dir=$PW_TMP/sink-$1 port pid
+	shift
 	mkdir -p "$dir"
 	chown nobody "$dir"
 	for _ in 1 2 3; do
 		port=$(pw_free_port) || pw_bail "cannot pick a port"
 		# -u: drop to nobody after bind (required as root);
 		# -4: IPv4 only; -d: one file per transaction.
-		smtp-sink -4 -u nobody -h "sink-$name.localdomain" \
+		smtp-sink -4 -u nobody -h "sink-$name.localdomain" "$@" \
 		    -d "$dir/%Y%m%d%H%M%S." "127.0.0.1:$port" 64 \
 		    </dev/null >>"$PW_TMP/sink-$name.log" 2>&1 &
 		pid=$!

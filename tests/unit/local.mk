@@ -11,6 +11,7 @@ PW_UNIT_TESTS = \
 	tests/unit/test_log \
 	tests/unit/test_milter_control \
 	tests/unit/test_milter_route \
+	tests/unit/test_rfc5322_addr \
 	tests/unit/test_smtp_lines \
 	tests/unit/test_tenant_fields \
 	tests/unit/test_track
@@ -48,6 +49,10 @@ tests_unit_test_cidr_LDADD = $(PW_TEST_LIBS)
 tests_unit_test_json_SOURCES = tests/unit/test_json.c
 tests_unit_test_json_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_json_LDADD = $(PW_TEST_LIBS)
+tests_unit_test_rfc5322_addr_SOURCES = tests/unit/test_rfc5322_addr.c
+tests_unit_test_rfc5322_addr_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_rfc5322_addr_LDADD = $(PW_TEST_LIBS)
+
 tests_unit_test_smtp_lines_SOURCES = tests/unit/test_smtp_lines.c
 tests_unit_test_smtp_lines_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_smtp_lines_LDADD = $(PW_TEST_LIBS)
