@@ -8,16 +8,22 @@
 -- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
 -- ARGV[2]  key id, "" without one
 -- ARGV[3]  instance
--- ARGV[4]  recipient_count: the recipients billed
+-- ARGV[4]  recipient_count: the RCPT commands Postfix accepted
 -- ARGV[5]  message size, bytes
 -- ARGV[6]  how long the billed transaction is remembered, ms
 -- ARGV[7]  Postfix's queue id (pw_redis_queue_id_ok, "" when none)
 --
 -- Returns {"ok", billed, released} or {"again", 0, 0} for a repeated
--- request.  Billing goes to the windows of the transaction's first
--- admitted recipient (so a window's usage never exceeds what it
--- admitted), or the current ones when the transaction is not known
--- (its reservations expired, or RCPT was not decided here).
+-- request.  What is billed is what RCPT reserved: the transaction's
+-- distinct recipients as the rules see them, or recipient_count when
+-- that is fewer (a later restriction refused some).  recipient_count
+-- alone counts a repeated RCPT TO (or a case variant of it) again,
+-- which Postfix delivers once and RCPT reserved once, so billing it
+-- could take a window past its limit.  Billing goes to the windows of
+-- the transaction's first admitted recipient (so a window's usage never
+-- exceeds what it admitted), or, when the transaction is not known (its
+-- reservations expired, or RCPT was not decided here), recipient_count
+-- to the current ones.
 --
 -- With a queue id, what was billed is also recorded in <P>billed:<qid>
 -- (count, size, windows, key) for `keep` ms, so that postwarden-milter,
@@ -43,7 +49,9 @@ if redis.call('HEXISTS', KEYS[1], 'billed') == 1 then
 	return { 'again', 0, 0 }
 end
 
-local hid = redis.call('HGET', KEYS[1], 'windows') or hour_id(now_s)
+local hid = redis.call('HGET', KEYS[1], 'windows')
+local known = hid and true or false
+if not known then hid = hour_id(now_s) end
 local wins = windows_of(hid)
 
 local whos = { 'tenant' }
@@ -57,6 +65,7 @@ for _, f in ipairs(flat) do
 		members[#members + 1] = inst .. ' ' .. string.sub(f, 6)
 	end
 end
+if known and #members < count then count = #members end
 
 local released = 0
 for _, who in ipairs(whos) do

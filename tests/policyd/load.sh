@@ -5,13 +5,15 @@
 # (Postfix's retry after a timeout): exactly N distinct recipients are
 # admitted, exactly N are reserved, and billing them all at
 # END-OF-MESSAGE leaves usage at exactly N.  Then the same with a tenant
-# quota shared by two keys, and a run during which Redis hangs.
+# quota shared by two keys, transactions with duplicate and case-variant
+# recipients billed at END-OF-MESSAGE, and a run during which Redis
+# hangs.
 
 . "$PW_SRCDIR/tests/harness/harness.sh"
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 17
+pw_plan 20
 
 LOAD="$PW_PYTHON $PW_SRCDIR/tests/policyd/pd_load.py"
 CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
@@ -80,6 +82,26 @@ got=$(cat "$PW_TMP/x1.out" "$PW_TMP/x2.out" |
     awk '$2 == "DUNNO" { n += $1 } END { print n + 0 }')
 pw_is "tenant quota over two keys and two daemons: exactly 123 admitted" \
     "$got" 123
+# Duplicates and case variants mixed in: each transaction sends RCPT r,
+# R (its upper-case variant), s, r again, then END-OF-MESSAGE with
+# recipient_count the RCPTs admitted (4, duplicates included, as Postfix
+# counts them), every request twice.  Usage ends at exactly the limit.
+D=301
+R HSET pw:key:k_dup tenant tdup >/dev/null
+R HSET 'pw:{tdup}:tenant' status active created 1 >/dev/null
+R HSET 'pw:{tdup}:key:k_dup' status active created 1 quota_day $D >/dev/null
+out=$($LOAD --connections 250 --requests 2 --retry --dups --eom \
+    --key k_dup --tag d "$PW_POLICYD_SOCK" "$PW_POLICYD2_SOCK" 2>&1)
+rc=$?
+pw_diag "$out"
+pw_is "duplicates mixed in: no error, END-OF-MESSAGE always DUNNO" \
+    "$rc $(echo "$out" | grep -c END-OF-MESSAGE)" "0 0"
+pw_is "duplicates mixed in: exactly $D distinct recipients admitted" \
+    "$(echo "$out" | sed -n 's/^\([0-9]*\) distinct admitted$/\1/p')" $D
+pw_is "duplicates mixed in: billed exactly the limit, nothing reserved" \
+    "$(R GET "pw:{tdup}:used:key:k_dup:d:$day") $(R GET "pw:{tdup}:used:tenant:d:$day") $(R ZCARD "pw:{tdup}:resv:key:k_dup:d:$day")" \
+    "$D $D 0"
+
 # Redis hung (SIGSTOP) in the middle of a run, then back: every request
 # is answered (admitted, refused by the quota, or the fail mode), no
 # daemon dies, and the quota is never over-granted: a command that timed

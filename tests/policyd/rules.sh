@@ -2,14 +2,14 @@
 # tests/policyd/rules.sh -- the quota and suppression rules of
 # postwarden-policyd against a private Redis: every rule and its exact
 # reply text, idempotent retries, two-step accounting (reservations at
-# RCPT, billing recipient_count at END-OF-MESSAGE, reservations expiring),
+# RCPT, billing them at END-OF-MESSAGE, reservations expiring),
 # events, GeoIP, and the Redis fail modes (hung, slow, stopped, back).
 
 . "$PW_SRCDIR/tests/harness/harness.sh"
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 85
+pw_plan 89
 
 CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
 LOG=$PW_TMP/policyd.log
@@ -227,6 +227,31 @@ ttl=$(R TTL "pw:{tq}:used:key:k_q:d:$day")
 exp_ttl=$(( (now / 86400 + 1) * 86400 + 86400 - now ))
 pw_check "used counter expires one day after its window ($ttl s)" \
     [ "$ttl" -gt $((exp_ttl - 30)) ] && [ "$ttl" -le "$exp_ttl" ]
+
+# A repeated RCPT TO (Postfix accepts it, counts it in recipient_count,
+# delivers it once) and case variants of one address are one recipient:
+# reserved once, billed once, so a limit is never exceeded.
+key k_dup tdup quota_day 3
+dups=
+for i in 1 2 3 4 5 6; do dups="$dups $(rcpt k_dup u1 same@example.net)"; done
+pw_is "the same recipient six times: admitted (one recipient)" "$dups" \
+    " DUNNO DUNNO DUNNO DUNNO DUNNO DUNNO"
+eom k_dup u1 6 100 QDUP >/dev/null
+pw_is "the same recipient six times: billed once, not recipient_count" \
+    "$(R GET "pw:{tdup}:used:key:k_dup:d:$day")" 1
+key k_case tcase quota_day 2
+dups=
+for r in x@example.net X@example.net x@EXAMPLE.net X@Example.Net \
+    x@example.NET; do dups="$dups $(rcpt k_case u2 "$r")"; done
+eom k_case u2 5 100 QCASE >/dev/null
+pw_is "five case variants of one address: admitted, billed once" \
+    "$dups $(R GET "pw:{tcase}:used:key:k_case:d:$day")" \
+    " DUNNO DUNNO DUNNO DUNNO DUNNO 1"
+rcpt k_case u3 y@example.net >/dev/null
+eom k_case u3 1 100 QCASE2 >/dev/null
+pw_is "... and the quota then holds one more, not less" \
+    "$(rcpt k_case u4 z@example.net)" \
+    "451 4.7.1 Daily quota of key k_case exhausted (2/2); resets $day_end"
 
 # The billing record, and taking it back (policyd_refund.lua, which
 # postwarden-milter runs when it refuses a message billed here).
