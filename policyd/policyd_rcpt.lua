@@ -48,10 +48,25 @@ local function record(k)
 	return r
 end
 
+-- The limit fields of a tenant or key record.  A valid limit is absent,
+-- empty, or decimal digits only (at most 15: exact in a Lua number);
+-- absent, empty and 0 mean "no limit".  Anything else ("1,000", "-5",
+-- "ten", "1e1", "0x2", " 5") is invalid and refused below, never read
+-- as "no limit" nor guessed at; postwarden usage (cli_usage.c) applies
+-- the same definition.
+local LIMITS = { 'quota_hour', 'quota_day', 'quota_month', 'rate',
+    'rate_period', 'burst', 'max_size', 'max_recipients' }
+
+local function valid(v)
+	return v == nil or v == '' or
+	    (#v <= 15 and string.match(v, '^%d+$') ~= nil)
+end
+
+-- A field that valid() accepted: its value, nil for "no limit".
 local function limit(r, f)
 	local n = tonumber(r[f] or '')
 	if n == nil or n <= 0 then return nil end
-	return math.floor(n)
+	return n
 end
 
 -- A retried request (same instance and recipient) was admitted already.
@@ -80,6 +95,18 @@ for _, st in ipairs({ 'disabled', 'suspended' }) do
 	for _, s in ipairs(subjects) do
 		if s[2].status == st then
 			return refuse('status', s[1], st)
+		end
+	end
+end
+
+-- 1b. a limit that cannot be read: fail closed for this tenant (or key)
+-- rather than admit without it.  The value goes back for the log,
+-- bounded.
+for _, s in ipairs(subjects) do
+	for _, f in ipairs(LIMITS) do
+		if not valid(s[2][f]) then
+			return refuse('invalid', s[1], f,
+			    string.sub(s[2][f], 1, 64))
 		end
 	end
 end
@@ -162,8 +189,7 @@ local tats = #gkeys > 0 and redis.call('MGET', unpack(gkeys)) or {}
 for i, g in ipairs(gcra) do
 	local s, rate = g[1], g[2]
 	local period = (limit(s[2], 'rate_period') or 1) * 1000
-	local burst = tonumber(s[2].burst or '') or 0
-	if burst < 0 then burst = 0 end
+	local burst = limit(s[2], 'burst') or 0
 	local T = period / rate
 	local tat = tonumber(tats[i] or '') or now
 	if tat < now then tat = now end

@@ -29,6 +29,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,20 @@ static struct pw_redis_script policyd_rules_eom_script = {
 
 /* One Redis outage as the fail mode sees it. */
 static bool policyd_rules_outage;
+
+/*
+ * The limit fields policyd_rcpt.lua validates; a refusal "invalid" names
+ * one of them.  A value it cannot read is logged once (the last few
+ * (name, field, value) triples seen are remembered by hash), not once
+ * per recipient.
+ */
+static const char *const policyd_rules_limit_fields[] = {
+	"quota_hour", "quota_day", "quota_month", "rate", "rate_period",
+	"burst", "max_size", "max_recipients",
+};
+#define POLICYD_RULES_INVALID_SEEN	32
+static uint64_t policyd_rules_invalid_seen[POLICYD_RULES_INVALID_SEEN];
+static size_t policyd_rules_invalid_next;
 
 struct policyd_rules_call {
 	policyd_rules_cb	*cb;
@@ -172,6 +187,57 @@ policyd_rules_field(const redisReply *r, size_t i, char *buf, size_t bufsize)
 	return buf;
 }
 
+/* FNV-1a over a string, continuing from h (start: 14695981039346656037). */
+static uint64_t
+policyd_rules_fnv(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h ^ 0xff;	/* a separator: "a" "bc" != "ab" "c" */
+}
+
+/*
+ * Log that name's limit field holds value, which policyd_rcpt.lua cannot
+ * read; once per (name, field, value) while it is among the last
+ * POLICYD_RULES_INVALID_SEEN seen.
+ */
+static void
+policyd_rules_invalid_log(const char *name, const char *field,
+    const char *value)
+{
+	char esc[POLICYD_RULES_FIELD_MAX * 4];
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	h = policyd_rules_fnv(policyd_rules_fnv(policyd_rules_fnv(h, name),
+	    field), value);
+	for (i = 0; i < POLICYD_RULES_INVALID_SEEN; i++)
+		if (policyd_rules_invalid_seen[i] == h)
+			return;
+	policyd_rules_invalid_seen[policyd_rules_invalid_next] = h;
+	policyd_rules_invalid_next = (policyd_rules_invalid_next + 1) %
+	    POLICYD_RULES_INVALID_SEEN;
+	pw_log_warnx("%s: %s = \"%s\" is not a valid limit (decimal digits; "
+	    "0 or none for no limit): its mail is deferred (451 4.3.5) until "
+	    "it is corrected", name, field,
+	    pw_log_escape(esc, sizeof(esc), value, strlen(value)));
+}
+
+/* Whether f names a limit field (policyd_rules_limit_fields). */
+static bool
+policyd_rules_is_limit(const char *f)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(policyd_rules_limit_fields) /
+	    sizeof(policyd_rules_limit_fields[0]); i++)
+		if (strcmp(f, policyd_rules_limit_fields[i]) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Turn a refusal {"refuse", rule, who, a, b, c, d} into an action.  0,
  * or -1 when the reply makes no sense.
@@ -199,6 +265,15 @@ policyd_rules_refusal(const redisReply *r, const struct policyd_rules_call *c,
 	else
 		snprintf(name, sizeof(name), "tenant %s", c->tenant);
 
+	if (strcmp(rule, "invalid") == 0) {
+		if (!policyd_rules_is_limit(a))
+			return -1;
+		*rule_r = "invalid_limit";
+		policyd_rules_invalid_log(name, a, b);
+		snprintf(action, actionsize, "451 4.3.5 The %s setting of %s "
+		    "is not valid; try again later", a, name);
+		return 0;
+	}
 	if (strcmp(rule, "status") == 0) {
 		*rule_r = "status";
 		if (strcmp(a, "disabled") == 0)

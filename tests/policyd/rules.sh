@@ -9,7 +9,7 @@
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 89
+pw_plan 93
 
 CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
 LOG=$PW_TMP/policyd.log
@@ -252,6 +252,28 @@ eom k_case u3 1 100 QCASE2 >/dev/null
 pw_is "... and the quota then holds one more, not less" \
     "$(rcpt k_case u4 z@example.net)" \
     "451 4.7.1 Daily quota of key k_case exhausted (2/2); resets $day_end"
+
+# A limit written by hand (redis-cli) that is not a whole number: the
+# tenant's mail is deferred (fail closed), not admitted as if unlimited,
+# and each value is logged once.
+key k_bad tbad
+bad=
+for v in 1,000 -5 ten 1e1 0x2 " 5"; do
+	R HSET 'pw:{tbad}:tenant' quota_day "$v" >/dev/null
+	bad="$bad|$(rcpt k_bad v1 a@example.net)|$(rcpt k_bad v1 b@example.net)"
+done
+pw_is "invalid quota_day (1,000 -5 ten 1e1 0x2 ' 5'): every one deferred" \
+    "$bad" "$(printf '|451 4.3.5 The quota_day setting of tenant tbad is not valid; try again later%.0s' 1 2 3 4 5 6 7 8 9 10 11 12)"
+pw_is "invalid limit: logged once per value" \
+    "$(grep -c 'tenant tbad: quota_day = .* is not a valid limit' "$LOG") $(grep -c 'quota_day = "1e1" is not a valid limit' "$LOG")" "6 1"
+R HSET 'pw:{tbad}:key:k_bad' burst -1 >/dev/null
+R HSET 'pw:{tbad}:tenant' quota_day 0 >/dev/null
+pw_is "invalid key burst: deferred, naming the key" \
+    "$(rcpt k_bad v2 a@example.net)" \
+    "451 4.3.5 The burst setting of API key k_bad is not valid; try again later"
+R HDEL 'pw:{tbad}:key:k_bad' burst >/dev/null
+pw_is "corrected (quota_day 0: no limit): admitted again" \
+    "$(rcpt k_bad v3 a@example.net)" DUNNO
 
 # The billing record, and taking it back (policyd_refund.lua, which
 # postwarden-milter runs when it refuses a message billed here).
