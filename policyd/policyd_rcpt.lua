@@ -28,13 +28,15 @@ local ttl = tonumber(ARGV[7]) or 900000
 local t = redis.call('TIME')
 local now_s = tonumber(t[1])
 local now = now_s * 1000 + math.floor(tonumber(t[2]) / 1000)
+local base, now_rel = gcra_clock(t)	-- for the rate, to the microsecond
 
 local function fmt(n)
 	return string.format('%.0f', n)
 end
 
 -- days_from_civil, civil_from_days, hour_id and windows_of come from
--- policyd_calendar.lua, which the build puts in front of this script.
+-- policyd_calendar.lua, the gcra_* functions from policyd_gcra.lua,
+-- which the build puts in front of this script.
 
 local function refuse(rule, who, a, b, c, d)
 	return { 'refuse', rule, who, tostring(a or ''), tostring(b or ''),
@@ -174,30 +176,30 @@ for _, s in ipairs(subjects) do
 	end
 end
 
--- 5. rate (GCRA): tat = theoretical arrival time (ms); an arrival is
--- admitted when tat - now <= burst * T, T = period / rate.
--- The limiters' states are read with one MGET.
-local gcra, gkeys = {}, {}
+-- 5. rate (GCRA, policyd_gcra.lua): tat = theoretical arrival time (ms,
+-- microseconds as the fraction); an arrival is admitted when
+-- tat - now <= burst * T, T = period / rate.  The limiters' states are
+-- read with one MGET.
+local gcras, gkeys = {}, {}
 for _, s in ipairs(subjects) do
 	local rate = limit(s[2], 'rate')
 	if rate then
-		gcra[#gcra + 1] = { s, rate }
+		gcras[#gcras + 1] = { s, rate }
 		gkeys[#gkeys + 1] = P .. 'gcra:' .. s[3]
 	end
 end
 local tats = #gkeys > 0 and redis.call('MGET', unpack(gkeys)) or {}
-for i, g in ipairs(gcra) do
+for i, g in ipairs(gcras) do
 	local s, rate = g[1], g[2]
 	local period = (limit(s[2], 'rate_period') or 1) * 1000
 	local burst = limit(s[2], 'burst') or 0
-	local T = period / rate
-	local tat = tonumber(tats[i] or '') or now
-	if tat < now then tat = now end
-	if tat - now > burst * T then
+	local ok, tat = gcra(gcra_parse(tats[i], base), now_rel,
+	    period / rate, burst * period / rate)
+	if not ok then
 		return refuse('rate', s[1], rate, period / 1000, burst,
-		    fmt(math.ceil(tat - burst * T)))
+		    fmt(base + math.ceil(tat)))
 	end
-	gcra[i] = { gkeys[i], tat + T }
+	gcras[i] = { gkeys[i], tat }
 end
 
 -- 6. quotas: used + live reservations + 1 <= limit, in the windows of
@@ -239,9 +241,14 @@ for i, e in ipairs(quotas) do
 end
 
 -- Admitted: count the rate, reserve, record the transaction.
-for _, g in ipairs(gcra) do
-	redis.call('SET', g[1], string.format('%.3f', g[2]), 'PX',
-	    math.max(1, math.ceil(g[2] - now)))
+-- A limiter's state matters until its tat; it is kept a second longer,
+-- as a key must not vanish before then: Redis expires keys by its own
+-- cached clock, which may be behind TIME by a few milliseconds, and a
+-- state gone early admits the next arrival at once (a past tat is read
+-- as idle anyway).
+for _, g in ipairs(gcras) do
+	redis.call('SET', g[1], gcra_format(base, g[2]), 'PX',
+	    math.ceil(g[2] - now_rel) + 1000)
 end
 -- A reservation set's expiry (an hour after its window) never changes:
 -- it is set when the set may be new, i.e. when it held nothing live.

@@ -26,6 +26,7 @@ tests_policyd_geoip_lookup_LDADD = $(PW_LIB_LIBS)
 
 PW_POLICYD_SH_TESTS = \
 	tests/policyd/cmdline.sh \
+	tests/policyd/gcra.sh \
 	tests/policyd/geoip.sh \
 	tests/policyd/identity.sh \
 	tests/policyd/serve.sh \
@@ -44,6 +45,7 @@ EXTRA_DIST += \
 	docs/bench-policyd.md \
 	tests/policyd/mkmmdb.pl \
 	tests/policyd/pd_load.py \
+	tests/policyd/pd_pipe.py \
 	tests/policyd/data/rcpt.req \
 	tests/policyd/data/eom.req \
 	tests/policyd/data/pipelined.req \
