@@ -15,7 +15,8 @@
  *   2. protocol states other than RCPT and END-OF-MESSAGE: DUNNO;
  *   3. nobody (unauthenticated, no mapping): DUNNO;
  *   4. an authenticated user name that is no known key (or not a valid
- *      key id): policyd_unknown_key;
+ *      key id): policyd_unknown_key, unless the store marker is gone
+ *      (Redis lost its data): then policyd_fail_mode;
  *   5. Redis failed while reading the key's tenant: policyd_fail_mode;
  *   6. RCPT: the rules script (policyd_rules_rcpt); END-OF-MESSAGE: the
  *      accounting script (policyd_rules_eom).
@@ -41,8 +42,6 @@
 
 /* Room for one escaped, truncated attribute in a log line. */
 #define POLICYD_DECIDE_LOG_MAX	128
-/* Room for an action this file makes itself. */
-#define POLICYD_DECIDE_ACTION_MAX	256
 
 /* A decision waiting for the rules script. */
 struct policyd_decide_ctx {
@@ -153,7 +152,6 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
 	struct policyd_decide_ctx *ctx;
 	struct policyd_decide_client c;
-	char action[POLICYD_DECIDE_ACTION_MAX];
 	const char *state;
 	bool rcpt, eom, unknown;
 
@@ -172,9 +170,13 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	if (!rcpt && !eom) {
 		/* Nothing to check before RCPT, nothing to bill at DATA. */
 	} else if (unknown) {
-		policyd_rules_unknown_key(policyd_identity_redis(
-		    policyd_decide_identity), p->rt, req, id, action,
-		    sizeof(action), &v);
+		ctx = pw_xcalloc(1, sizeof(*ctx));
+		ctx->p = p;
+		ctx->id = *id;
+		policyd_rules_unknown(policyd_identity_redis(
+		    policyd_decide_identity), p->rt, req, id,
+		    policyd_decide_ruled, ctx);
+		return;
 	} else if (why != NULL) {
 		policyd_rules_failed(conf, why, &v);
 	} else if (id->source != PW_IDENTITY_NONE && id->tenant[0] != '\0') {

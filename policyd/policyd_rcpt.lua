@@ -16,8 +16,9 @@
 -- ARGV[6]  client country: "-" GeoIP off, "" unknown, else ISO code
 -- ARGV[7]  reservation lifetime, ms
 --
--- Returns {"ok", "new"|"again"} or
--- {"refuse", rule, who, a, b, c, d} (strings; see policyd_rules.c).
+-- Returns {"ok", "new"|"again"}, {"lost", "tenant"|"key"} when that
+-- record does not exist, or {"refuse", rule, who, a, b, c, d} (strings;
+-- see policyd_rules.c).
 -- Time is Redis's own (TIME), so every node agrees.  A refusal writes
 -- nothing (expired reservations are pruned, which changes no count).
 
@@ -83,6 +84,15 @@ local txn_windows = txn[2]
 local tenant = record(KEYS[1])
 local key = {}
 if keyid ~= '' then key = record(KEYS[4]) end
+-- 0. the records must exist.  postwarden creates a tenant's record
+-- before its keys, and lib/identity found this key's tenant (perhaps in
+-- its cache): a record missing now means Redis lost its data (restarted
+-- without persistence, flushed) or the tenant or key was just deleted.
+-- Deciding on nothing would admit without limits: the daemon answers
+-- with its fail mode instead.
+if next(tenant) == nil then return { 'lost', 'tenant' } end
+if keyid ~= '' and next(key) == nil then return { 'lost', 'key' } end
+
 -- Checked in this order; who is "tenant" or "key".
 local subjects = {}
 if keyid ~= '' then

@@ -70,9 +70,9 @@ static bool policyd_rules_outage;
 
 /*
  * The limit fields policyd_rcpt.lua validates; a refusal "invalid" names
- * one of them.  A value it cannot read is logged once (the last few
- * (name, field, value) triples seen are remembered by hash), not once
- * per recipient.
+ * one of them.  A value it cannot read, or a record that is missing, is
+ * logged once (the last few such (name, field, value) triples seen are
+ * remembered by hash), not once per recipient.
  */
 static const char *const policyd_rules_limit_fields[] = {
 	"quota_hour", "quota_day", "quota_month", "rate", "rate_period",
@@ -199,26 +199,35 @@ policyd_rules_fnv(uint64_t h, const char *s)
 }
 
 /*
- * Log that name's limit field holds value, which policyd_rcpt.lua cannot
- * read; once per (name, field, value) while it is among the last
- * POLICYD_RULES_INVALID_SEEN seen.
+ * True the first time (a, b, c) is seen while it is among the last
+ * POLICYD_RULES_INVALID_SEEN seen: what to log once.
  */
+static bool
+policyd_rules_once(const char *a, const char *b, const char *c)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	h = policyd_rules_fnv(policyd_rules_fnv(policyd_rules_fnv(h, a), b),
+	    c);
+	for (i = 0; i < POLICYD_RULES_INVALID_SEEN; i++)
+		if (policyd_rules_invalid_seen[i] == h)
+			return false;
+	policyd_rules_invalid_seen[policyd_rules_invalid_next] = h;
+	policyd_rules_invalid_next = (policyd_rules_invalid_next + 1) %
+	    POLICYD_RULES_INVALID_SEEN;
+	return true;
+}
+
+/* Log that name's limit field holds value, which it cannot read; once. */
 static void
 policyd_rules_invalid_log(const char *name, const char *field,
     const char *value)
 {
 	char esc[POLICYD_RULES_FIELD_MAX * 4];
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
 
-	h = policyd_rules_fnv(policyd_rules_fnv(policyd_rules_fnv(h, name),
-	    field), value);
-	for (i = 0; i < POLICYD_RULES_INVALID_SEEN; i++)
-		if (policyd_rules_invalid_seen[i] == h)
-			return;
-	policyd_rules_invalid_seen[policyd_rules_invalid_next] = h;
-	policyd_rules_invalid_next = (policyd_rules_invalid_next + 1) %
-	    POLICYD_RULES_INVALID_SEEN;
+	if (!policyd_rules_once(name, field, value))
+		return;
 	pw_log_warnx("%s: %s = \"%s\" is not a valid limit (decimal digits; "
 	    "0 or none for no limit): its mail is deferred (451 4.3.5) until "
 	    "it is corrected", name, field,
@@ -370,20 +379,14 @@ policyd_rules_refusal(const redisReply *r, const struct policyd_rules_call *c,
 
 /* --- fail mode ----------------------------------------------------------- */
 
-/* The fail mode's verdict; logs the first failure of an outage. */
+/* The fail mode's verdict, not logged. */
 static void
-policyd_rules_fail_verdict(const char *fail_mode, const char *why,
+policyd_rules_fail_action(const char *fail_mode, const char *why,
     struct policyd_rules_verdict *v)
 {
 	static char action[POLICYD_RULES_ACTION_MAX];
 	bool pass = strcmp(fail_mode, "pass") == 0;
 
-	if (!policyd_rules_outage) {
-		policyd_rules_outage = true;
-		pw_log_warnx("policy decisions failing: %s; answering %s "
-		    "(policyd_fail_mode = %s) until Redis answers again", why,
-		    pass ? "DUNNO" : "451 4.3.0", fail_mode);
-	}
 	v->refused = !pass;
 	v->rule = "fail";
 	v->detail = why;
@@ -394,6 +397,22 @@ policyd_rules_fail_verdict(const char *fail_mode, const char *why,
 		    "temporarily unavailable (%s); try again later", why);
 		v->action = action;
 	}
+}
+
+/* The fail mode's verdict; logs the first failure of an outage. */
+static void
+policyd_rules_fail_verdict(const char *fail_mode, const char *why,
+    struct policyd_rules_verdict *v)
+{
+	bool pass = strcmp(fail_mode, "pass") == 0;
+
+	if (!policyd_rules_outage) {
+		policyd_rules_outage = true;
+		pw_log_warnx("policy decisions failing: %s; answering %s "
+		    "(policyd_fail_mode = %s) until Redis answers again", why,
+		    pass ? "DUNNO" : "451 4.3.0", fail_mode);
+	}
+	policyd_rules_fail_action(fail_mode, why, v);
 }
 
 void
@@ -526,36 +545,97 @@ policyd_rules_call_new(const struct pw_runtime *rt,
 	return c;
 }
 
-void
-policyd_rules_unknown_key(struct pw_redis_async *ra,
-    const struct pw_runtime *rt, const struct policyd_request *req,
-    const struct pw_identity *id, char *buf, size_t bufsize,
+/*
+ * The verdict for an unknown key (valid: a valid key id that has no
+ * directory entry, else a user name that is no key id; pass:
+ * policyd_unknown_key = pass), with its event.
+ */
+static void
+policyd_rules_unknown_verdict(struct pw_redis_async *ra,
+    struct policyd_rules_call *c, bool valid, bool pass,
     struct policyd_rules_verdict *v)
 {
-	struct policyd_rules_call *c;
-	bool eom;
+	static char action[POLICYD_RULES_ACTION_MAX];
 
 	v->rule = "unknown_key";
-	v->detail = id->source != PW_IDENTITY_NONE ? "not a known key" :
-	    "not a valid key id";
-	if (strcmp(rt->conf->policyd_unknown_key, "pass") == 0) {
+	v->detail = valid ? "not a known key" : "not a valid key id";
+	if (pass) {
 		v->action = "DUNNO";
 		v->refused = false;
 		return;
 	}
-	if (id->source != PW_IDENTITY_NONE)
-		snprintf(buf, bufsize, "550 5.7.1 API key %s is not known",
-		    id->key);
+	if (valid)
+		snprintf(action, sizeof(action), "550 5.7.1 API key %s is not "
+		    "known", c->key);
 	else
-		snprintf(buf, bufsize, "550 5.7.1 Authenticated user name is "
-		    "not a valid API key");
-	v->action = buf;
+		snprintf(action, sizeof(action), "550 5.7.1 Authenticated user "
+		    "name is not a valid API key");
+	v->action = action;
 	v->refused = true;
 	/* The event: no script ran, so it goes out alone. */
+	policyd_rules_event(ra, c, "refused", "unknown_key", action);
+}
+
+/* The store marker's reply: is the key unknown, or is the data gone? */
+static void
+policyd_rules_marker_reply(struct pw_redis_async *ra, const redisReply *reply,
+    const char *why, void *arg)
+{
+	struct policyd_rules_call *c = arg;
+	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
+
+	if (reply == NULL) {
+		policyd_rules_fail_verdict(c->fail_mode, why, &v);
+	} else if (reply->type != REDIS_REPLY_INTEGER) {
+		policyd_rules_fail_verdict(c->fail_mode, "redis: error", &v);
+	} else if (reply->integer == 0) {
+		/* Not an unknown key: a Redis without postwarden's data. */
+		policyd_rules_fail_verdict(c->fail_mode, "redis: no postwarden "
+		    "data (store marker missing: restarted without "
+		    "persistence?)", &v);
+	} else {
+		policyd_rules_recovered();
+		policyd_rules_unknown_verdict(ra, c, true, false, &v);
+	}
+	c->cb(&v, c->arg);
+	free(c);
+}
+
+void
+policyd_rules_unknown(struct pw_redis_async *ra, const struct pw_runtime *rt,
+    const struct policyd_request *req, const struct pw_identity *id,
+    policyd_rules_cb *cb, void *arg)
+{
+	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
+	struct policyd_rules_call *c;
+	char marker[POLICYD_RULES_KEY_MAX];
+	const char *argv[2], *why;
+	bool eom, pass;
+
 	eom = strcmp(policyd_request_str(req, POLICYD_ATTR_PROTOCOL_STATE),
 	    "END-OF-MESSAGE") == 0;
-	c = policyd_rules_call_new(rt, req, id, NULL, NULL, eom);
-	policyd_rules_event(ra, c, "refused", "unknown_key", buf);
+	c = policyd_rules_call_new(rt, req, id, cb, arg, eom);
+	pass = strcmp(rt->conf->policyd_unknown_key, "pass") == 0;
+	/*
+	 * A refusal is permanent: first make sure the key is unknown, not
+	 * gone with the rest of the data (the store marker).
+	 */
+	if (id->source != PW_IDENTITY_NONE && !pass) {
+		snprintf(marker, sizeof(marker), "%s%s",
+		    rt->conf->redis_key_prefix, PW_REDIS_STORE_MARKER);
+		argv[0] = "EXISTS";
+		argv[1] = marker;
+		if (ra == NULL)
+			why = "redis: not connected";
+		else if (pw_redis_async_command_argv(ra, 2, argv, NULL,
+		    policyd_rules_marker_reply, c, &why) == 0)
+			return;
+		policyd_rules_fail_verdict(c->fail_mode, why, &v);
+	} else {
+		policyd_rules_unknown_verdict(ra, c,
+		    id->source != PW_IDENTITY_NONE, pass, &v);
+	}
+	c->cb(&v, c->arg);
 	free(c);
 }
 
@@ -591,7 +671,21 @@ policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
 		goto done;
 	}
 	policyd_rules_field(reply, 0, s0, sizeof(s0));
-	if (strcmp(s0, "refuse") == 0 && !c->eom) {
+	if (strcmp(s0, "lost") == 0 && !c->eom) {
+		/* A tenant's data, not Redis: no outage, logged once. */
+		policyd_rules_field(reply, 1, s1, sizeof(s1));
+		if (strcmp(s1, "key") != 0 && strcmp(s1, "tenant") != 0)
+			goto bad;
+		if (policyd_rules_once("lost", c->tenant, c->key))
+			pw_log_warnx("tenant %s%s%s: no %s record in Redis (lost "
+			    "with a Redis restarted without persistence, or "
+			    "just deleted): answering with policyd_fail_mode = "
+			    "%s", c->tenant, c->key[0] != '\0' ? ", key " : "",
+			    c->key, s1, c->fail_mode);
+		policyd_rules_fail_action(c->fail_mode, strcmp(s1, "key") == 0 ?
+		    "redis: no record of the key" :
+		    "redis: no record of the tenant", &v);
+	} else if (strcmp(s0, "refuse") == 0 && !c->eom) {
 		policyd_rules_recovered();
 		if (policyd_rules_refusal(reply, c, action, sizeof(action),
 		    &rule) < 0)

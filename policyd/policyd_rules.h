@@ -73,15 +73,16 @@ void	policyd_rules_failed(const struct pw_conf *conf, const char *why,
 	    struct policyd_rules_verdict *v);
 
 /*
- * The verdict for an authenticated user name that is no known key
+ * Decide for an authenticated user name that is no known key
  * (policyd_unknown_key): id->key is the valid key id, or id->source is
- * PW_IDENTITY_NONE for a name that is not one.  The action is built in
- * buf.  A refusal appends a "refused" event (rule unknown_key) on ra,
- * which may be NULL (no event).
+ * PW_IDENTITY_NONE for a name that is not one.  Before refusing a valid
+ * key id, the store marker is read: without it Redis lost postwarden's
+ * data and the fail mode answers instead.  A refusal appends a "refused"
+ * event (rule unknown_key) on ra, which may be NULL.  cb runs exactly
+ * once, now or after the marker's reply.
  */
-void	policyd_rules_unknown_key(struct pw_redis_async *ra,
+void	policyd_rules_unknown(struct pw_redis_async *ra,
 	    const struct pw_runtime *rt, const struct policyd_request *req,
-	    const struct pw_identity *id, char *buf, size_t bufsize,
-	    struct policyd_rules_verdict *v);
+	    const struct pw_identity *id, policyd_rules_cb *cb, void *arg);
 
 #endif

@@ -71,6 +71,8 @@ pw_is "and still full" "$($LOAD --connections 1 --requests 1 \
 R HSET pw:key:k_x1 tenant tx >/dev/null
 R HSET pw:key:k_x2 tenant tx >/dev/null
 R HSET 'pw:{tx}:tenant' status active created 1 quota_hour 123 >/dev/null
+R HSET 'pw:{tx}:key:k_x1' status active created 1 >/dev/null
+R HSET 'pw:{tx}:key:k_x2' status active created 1 >/dev/null
 $LOAD --connections 130 --requests 3 --key k_x1 --tag x1 \
     "$PW_POLICYD_SOCK" >"$PW_TMP/x1.out" 2>&1 &
 p1=$!
@@ -107,6 +109,7 @@ pw_is "duplicates mixed in: billed exactly the limit, nothing reserved" \
 # daemon dies, and the quota is never over-granted: a command that timed
 # out may still have run, so it can only under-grant.
 R HSET pw:key:k_mid tenant tmid >/dev/null
+R HSET 'pw:{tmid}:tenant' status active created 1 >/dev/null
 R HSET 'pw:{tmid}:key:k_mid' status active created 1 quota_day 200 >/dev/null
 $LOAD --connections 250 --requests 200 --key k_mid --tag m1 --timeout 60 \
     "$PW_POLICYD_SOCK" "$PW_POLICYD2_SOCK" >"$PW_TMP/m1.out" 2>&1 &

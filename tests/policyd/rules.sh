@@ -9,7 +9,7 @@
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 93
+pw_plan 99
 
 CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
 LOG=$PW_TMP/policyd.log
@@ -107,9 +107,30 @@ key k_tsus ttsus
 R HSET 'pw:{ttsus}:tenant' status suspended >/dev/null
 pw_is "suspended tenant: 451 4.7.1" "$(rcpt k_tsus i6 user@example.net)" \
     "451 4.7.1 Tenant ttsus is suspended"
+# A key whose tenant or key record is missing (Redis lost its data, a
+# daemon still has the key in its cache) is not "active without
+# limits": the fail mode answers, and it is logged once.
 R HSET pw:key:k_bare tenant tbare >/dev/null
-pw_is "key without records: no limits, DUNNO" \
-    "$(rcpt k_bare i7 user@example.net)" DUNNO
+pw_is "key without records: the fail mode, not admitted without limits" \
+    "$(rcpt k_bare i7 user@example.net)" \
+    "451 4.3.0 Policy service temporarily unavailable (redis: no record of the tenant); try again later"
+rcpt k_bare i7 user@example.net >/dev/null
+pw_is "missing record: logged once" \
+    "$(grep -c 'tenant tbare, key k_bare: no tenant record in Redis' "$LOG")" 1
+R HSET 'pw:{tbare}:tenant' status active >/dev/null
+pw_is "tenant record but no key record: the fail mode" \
+    "$(rcpt k_bare i8 user@example.net)" \
+    "451 4.3.0 Policy service temporarily unavailable (redis: no record of the key); try again later"
+# Without the store marker an unknown key is not refused for good: Redis
+# may have lost every key (restarted without persistence).
+R DEL pw:store >/dev/null
+pw_is "no store marker: an unknown key gets the fail mode, not 550" \
+    "$(rcpt k_nobody i9 user@example.net)" \
+    "451 4.3.0 Policy service temporarily unavailable (redis: no postwarden data (store marker missing: restarted without persistence?)); try again later"
+R SET pw:store 1 >/dev/null
+pw_is "store marker back: an unknown key is 550 again" \
+    "$(rcpt k_nobody i9 user@example.net)" \
+    "550 5.7.1 API key k_nobody is not known"
 
 # --- suppression ---------------------------------------------------------------
 
@@ -412,7 +433,7 @@ pw_check "Redis hung: answered within the command timeout ($ms ms)" \
 rcpt k_down d2 b@example.net >/dev/null
 rcpt k_down d3 c@example.net >/dev/null
 pw_is "Redis hung: the fail mode is logged once per outage" \
-    "$(grep -c 'policy decisions failing' "$LOG")" 1
+    "$(grep -c 'policy decisions failing: redis: timeout' "$LOG")" 1
 kill -CONT "$redis_pid"
 back() { [ "$(rcpt k_down d4 d@example.net)" = DUNNO ]; }
 pw_check "Redis back: decisions again" \
@@ -470,4 +491,17 @@ pw_check "Redis restarted: recovered within a second or so ($ms ms)" \
 pw_is "Redis restarted: quota enforced again" \
     "$(rcpt k_down d7 g@example.net)" \
     "451 4.7.1 Daily quota of key k_down exhausted (1/1); resets $day_end"
+# Redis restarted empty (no persistence), as far as the daemon can tell:
+# a cached key finds no records, an uncached one no store marker; both
+# get the fail mode rather than admission without limits or a 550.
+pw_daemon_stop policyd
+start
+rcpt k_down d8 h@example.net >/dev/null	# the key is cached now
+R FLUSHALL >/dev/null
+pw_is "Redis emptied: a cached key gets the fail mode" \
+    "$(rcpt k_down d8 h@example.net)" \
+    "451 4.3.0 Policy service temporarily unavailable (redis: no record of the tenant); try again later"
+pw_is "Redis emptied: an uncached key gets the fail mode, not 550" \
+    "$(rcpt k_never d9 h@example.net)" \
+    "451 4.3.0 Policy service temporarily unavailable (redis: no postwarden data (store marker missing: restarted without persistence?)); try again later"
 pw_check "policyd survived it all" pw_daemon_alive policyd
