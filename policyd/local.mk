@@ -17,7 +17,8 @@ policyd_postwarden_policyd_LDADD = $(PW_LIB_LIBS)
 # The Lua scripts are kept as .lua files and embedded as C strings, each
 # with the shared prelude (calendar and rate limiter functions) in front
 # of it.
-PW_POLICYD_LUA = policyd/policyd_rcpt.lua policyd/policyd_eom.lua
+PW_POLICYD_LUA = policyd/policyd_rcpt.lua policyd/policyd_eom.lua \
+	policyd/policyd_release.lua
 PW_POLICYD_LUA_PRELUDE = policyd/policyd_calendar.lua \
 	policyd/policyd_gcra.lua
 EXTRA_DIST += $(PW_POLICYD_LUA) $(PW_POLICYD_LUA_PRELUDE) \

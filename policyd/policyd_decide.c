@@ -20,6 +20,10 @@
  *   5. Redis failed while reading the key's tenant: policyd_fail_mode;
  *   6. RCPT: the rules script (policyd_rules_rcpt); END-OF-MESSAGE: the
  *      accounting script (policyd_rules_eom).
+ * Before that, every request is noted on its connection's transaction
+ * (policyd_rules_txn_note): a request of another instance, or Postfix
+ * closing the connection, gives back the reservations of a transaction
+ * that never reached END-OF-MESSAGE.
  *
  * Failures: Redis trouble is answered by the fail mode and logged once
  * per outage (policyd_rules.c); per request only at debug level.
@@ -155,6 +159,13 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	const char *state;
 	bool rcpt, eom, unknown;
 
+	/* The connection's open transaction: a new instance ends it. */
+	if (p->conn != NULL) {
+		if (p->conn->txn == NULL)
+			p->conn->txn = pw_xcalloc(1, sizeof(*p->conn->txn));
+		policyd_rules_txn_note(p->conn->txn, policyd_identity_redis(
+		    policyd_decide_identity), p->rt, req, id);
+	}
 	state = policyd_request_str(req, POLICYD_ATTR_PROTOCOL_STATE);
 	rcpt = strcmp(state, "RCPT") == 0;
 	eom = strcmp(state, "END-OF-MESSAGE") == 0;
@@ -205,4 +216,16 @@ policyd_decide(struct policyd_pending *p)
 	    req->attr[POLICYD_ATTR_SASL_USERNAME],
 	    req->attr[POLICYD_ATTR_CLIENT_ADDRESS],
 	    req->attr[POLICYD_ATTR_SENDER], policyd_decide_identified, p);
+}
+
+void
+policyd_decide_conn_gone(struct policyd_conn *c)
+{
+	if (c->txn == NULL)
+		return;
+	if (c->peer_gone)
+		policyd_rules_txn_end(c->txn, policyd_identity_redis(
+		    policyd_decide_identity));
+	free(c->txn);
+	c->txn = NULL;
 }

@@ -3,6 +3,8 @@
 -- docs/redis-schema.md and postwarden-policyd(8).
 --
 -- KEYS[1]  <P>txn:<instance>  the transaction (hash)
+-- KEYS[2]  <P>tenant          the tenant record (hash)
+-- KEYS[3]  <P>key:<keyid>     the key record (hash); only with a key
 -- Every other key is derived from ARGV[1] and lies in the same slot.
 --
 -- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
@@ -14,7 +16,11 @@
 -- ARGV[7]  Postfix's queue id (pw_redis_queue_id_ok, "" when none)
 --
 -- Returns {"ok", billed, released} or {"again", 0, 0} for a repeated
--- request.  What is billed is what RCPT reserved: the transaction's
+-- request, or {"refuse", "quota", who, window, used, limit, reset} (as
+-- policyd_rcpt.lua) for a transaction whose reservations were released
+-- (policyd_release.lua: its connection closed, Postfix went on with it
+-- on another) and whose recipients no longer fit: nothing is billed and
+-- Postfix refuses the message (451), so a limit is never exceeded.  What is billed is what RCPT reserved: the transaction's
 -- distinct recipients as the rules see them, or recipient_count when
 -- that is fewer (a later restriction refused some).  recipient_count
 -- alone counts a repeated RCPT TO (or a case variant of it) again,
@@ -66,6 +72,43 @@ for _, f in ipairs(flat) do
 	end
 end
 if known and #members < count then count = #members end
+
+-- A released transaction's recipients hold no reservation: bill them
+-- only if every window with a limit still has room.
+if known and redis.call('HEXISTS', KEYS[1], 'released') == 1 and
+    count > 0 then
+	for _, m in ipairs(members) do
+		for _, who in ipairs(whos) do
+			for _, w in ipairs(wins) do
+				redis.call('ZREM', P .. 'resv:' .. who .. ':' ..
+				    w[1] .. ':' .. w[2], m)
+			end
+		end
+	end
+	local recs = { tenant = KEYS[2] }
+	if keyid ~= '' then recs['key:' .. keyid] = KEYS[3] end
+	local kinds = { h = 'quota_hour', d = 'quota_day', m = 'quota_month' }
+	local now_ms = now_s * 1000 + math.floor(tonumber(t[2]) / 1000)
+	for _, who in ipairs(whos) do
+		for _, w in ipairs(wins) do
+			local v = redis.call('HGET', recs[who], kinds[w[1]])
+			local q = v and string.match(v, '^%d+$') and tonumber(v)
+			if q and q > 0 then
+				local suffix = who .. ':' .. w[1] .. ':' .. w[2]
+				local used = tonumber(redis.call('GET',
+				    P .. 'used:' .. suffix) or '') or 0
+				local live = redis.call('ZCOUNT',
+				    P .. 'resv:' .. suffix,
+				    '(' .. string.format('%.0f', now_ms), '+inf')
+				if used + live + count > q then
+					return { 'refuse', 'quota',
+					    who == 'tenant' and 'tenant' or 'key',
+					    w[1], used + live, q, w[3] }
+				end
+			end
+		end
+	end
+end
 
 local released = 0
 for _, who in ipairs(whos) do

@@ -75,11 +75,15 @@ end
 -- A retried request (same instance and recipient) was admitted already.
 -- The transaction's windows are fixed at its first admitted recipient.
 local member = inst .. ' ' .. rcpt
-local txn = redis.call('HMGET', KEYS[2], 'rcpt:' .. rcpt, 'windows')
+local txn = redis.call('HMGET', KEYS[2], 'rcpt:' .. rcpt, 'windows',
+    'released')
 if txn[1] then
 	return { 'ok', 'again' }
 end
 local txn_windows = txn[2]
+-- Fields other than rcpt:*: key, windows and, once policyd_release.lua
+-- gave its reservations back, released.
+local txn_other = txn[3] and 3 or 2
 
 local tenant = record(KEYS[1])
 local key = {}
@@ -177,7 +181,8 @@ for _, s in ipairs(subjects) do
 		if nrcpt == nil then
 			nrcpt = 0
 			if txn_windows then
-				nrcpt = redis.call('HLEN', KEYS[2]) - 2
+				nrcpt = redis.call('HLEN', KEYS[2]) -
+				    txn_other
 			end
 		end
 		if nrcpt + 1 > mr then

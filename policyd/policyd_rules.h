@@ -85,4 +85,30 @@ void	policyd_rules_unknown(struct pw_redis_async *ra,
 	    const struct pw_runtime *rt, const struct policyd_request *req,
 	    const struct pw_identity *id, policyd_rules_cb *cb, void *arg);
 
+/*
+ * The transaction a Postfix connection has open: its RCPTs reserved
+ * capacity that only END-OF-MESSAGE bills and releases.  When Postfix
+ * starts another transaction on the connection (a new instance) or
+ * closes it, the reservations are given back at once (policyd_release.
+ * lua) rather than holding the quota for policyd_reservation_ttl.
+ */
+struct policyd_rules_txn {
+	bool	open;		/* RCPT seen, END-OF-MESSAGE not */
+	char	slot[64 + PW_IDENTITY_TENANT_MAX + 8];	/* "pw:{acme}:" */
+	char	instance[256];
+};
+
+/*
+ * Note a request with its identity on a connection's transaction t: a
+ * different instance releases the open one first (on ra); RCPT of a
+ * tenant opens one, END-OF-MESSAGE closes it.
+ */
+void	policyd_rules_txn_note(struct policyd_rules_txn *t,
+	    struct pw_redis_async *ra, const struct pw_runtime *rt,
+	    const struct policyd_request *req, const struct pw_identity *id);
+
+/* The peer closed the connection: release t's open transaction. */
+void	policyd_rules_txn_end(struct policyd_rules_txn *t,
+	    struct pw_redis_async *ra);
+
 #endif

@@ -46,6 +46,7 @@ EXTRA_DIST += \
 	tests/policyd/mkmmdb.pl \
 	tests/policyd/pd_load.py \
 	tests/policyd/pd_pipe.py \
+	tests/policyd/pd_session.py \
 	tests/policyd/data/rcpt.req \
 	tests/policyd/data/eom.req \
 	tests/policyd/data/pipelined.req \

@@ -9,7 +9,7 @@
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 99
+pw_plan 105
 
 CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
 LOG=$PW_TMP/policyd.log
@@ -32,23 +32,27 @@ start() {
 	    "$@"
 }
 
-# req STATE SASL INSTANCE RECIPIENT [RECIPIENT_COUNT [SIZE [ADDR [QID]]]]:
-# one request on a new connection; prints the action.
-req() {
-	"$CLIENT" -t 5000 "unix:$PW_POLICYD_SOCK" c0 "t0:request=smtpd_access_policy
-protocol_state=$1
-protocol_name=ESMTP
-sasl_username=$2
-instance=$3
-recipient=$4
-recipient_count=${5:-0}
-size=${6:-100}
-client_address=${7:-192.0.2.10}
-client_name=client.example
-queue_id=${8:-}
-sender=app@example.com
+# Requests go through pd_session.py: one connection per instance that
+# stays open, as Postfix's smtpd keeps its connection for a whole
+# transaction (closing it, or a new instance on it, gives the
+# transaction's reservations back).
+coproc PD { $PW_PYTHON "$PW_SRCDIR/tests/policyd/pd_session.py" \
+    "$PW_TMP/policyd.sock"; }
 
-" r0:1 | sed 's/^0: action=//'
+# req STATE SASL INSTANCE RECIPIENT [RECIPIENT_COUNT [SIZE [ADDR [QID]]]]:
+# one request on the instance's connection (or connection $PD_CONN);
+# prints the action.
+req() {
+	local a
+	printf '%s\t%s\n' "${PD_CONN:-$3}" "request=smtpd_access_policy\nprotocol_state=$1\nprotocol_name=ESMTP\nsasl_username=$2\ninstance=$3\nrecipient=$4\nrecipient_count=${5:-0}\nsize=${6:-100}\nclient_address=${7:-192.0.2.10}\nclient_name=client.example\nqueue_id=${8:-}\nsender=app@example.com" >&"${PD[1]}"
+	read -r a <&"${PD[0]}"
+	printf '%s\n' "$a"
+}
+# hangup NAME: Postfix closes connection NAME.
+hangup() {
+	local a
+	printf 'close\t%s\n' "$1" >&"${PD[1]}"
+	read -r a <&"${PD[0]}"
 }
 rcpt() { req RCPT "$@"; }
 eom() { req END-OF-MESSAGE "$1" "$2" "" "$3" "${4:-100}" 192.0.2.10 "${5:-QEOM}"; }
@@ -296,6 +300,45 @@ R HDEL 'pw:{tbad}:key:k_bad' burst >/dev/null
 pw_is "corrected (quota_day 0: no limit): admitted again" \
     "$(rcpt k_bad v3 a@example.net)" DUNNO
 
+# A transaction that never reaches END-OF-MESSAGE (RSET, QUIT) gives
+# its reservations back as soon as Postfix starts another one on the
+# connection (a new instance) or closes the connection, not after
+# policyd_reservation_ttl: one key cannot lock a shared tenant quota.
+key k_ra trel
+key k_rb trel
+R HSET 'pw:{trel}:tenant' quota_day 3 >/dev/null
+rel=
+for r in a b c; do rel="$rel $(PD_CONN=smtpd1 rcpt k_ra x1 $r@example.net)"; done
+pw_is "tenant quota 3: one key reserves it all" \
+    "$rel $(rcpt k_rb y1 d@example.net)" \
+    " DUNNO DUNNO DUNNO 451 4.7.1 Daily quota of tenant trel exhausted (3/3); resets $day_end"
+pw_is "a new instance on the connection releases the old one's reservations" \
+    "$(PD_CONN=smtpd1 rcpt k_ra x2 e@example.net) $(rcpt k_rb y1 d@example.net) $(R ZCARD "pw:{trel}:resv:tenant:d:$day")" \
+    "DUNNO DUNNO 2"
+hangup smtpd1
+one_left() { [ "$(R ZCARD "pw:{trel}:resv:tenant:d:$day")" = 1 ]; }
+pw_check "Postfix closing the connection releases its open transaction" \
+    pw_wait_until "the reservation of x2 to go" 10 one_left
+# Postfix may go on with a transaction on a new connection (its old one
+# reached max_idle or max_ttl, or a request timed out and is retried):
+# it is billed if the quota still has room, else refused at
+# END-OF-MESSAGE, never billed past the limit.
+pw_is "a released transaction continues on another connection" \
+    "$(PD_CONN=smtpd2 rcpt k_ra x2 e@example.net) $(PD_CONN=smtpd2 rcpt k_ra x2 f@example.net) $(PD_CONN=smtpd2 eom k_ra x2 2 100 QREL)" \
+    "DUNNO DUNNO DUNNO"
+pw_is "... and is billed, within the limit" \
+    "$(R GET "pw:{trel}:used:tenant:d:$day") $(R ZCARD "pw:{trel}:resv:tenant:d:$day")" \
+    "2 1"
+key k_rc2x trel2
+R HSET 'pw:{trel2}:tenant' quota_day 2 >/dev/null
+PD_CONN=smtpd3 rcpt k_rc2x x3 a@example.net >/dev/null
+hangup smtpd3
+none_left() { [ "$(R ZCARD "pw:{trel2}:resv:tenant:d:$day")" = 0 ]; }
+pw_wait_until "the reservation of x3 to go" 10 none_left
+pw_is "its capacity taken meanwhile: END-OF-MESSAGE refuses it, bills nothing" \
+    "$(rcpt k_rc2x z1 b@example.net) $(rcpt k_rc2x z1 c@example.net) $(PD_CONN=smtpd4 eom k_rc2x x3 1 100 QREL2) $(R GET "pw:{trel2}:used:tenant:d:$day")" \
+    "DUNNO DUNNO 451 4.7.1 Daily quota of tenant trel2 exhausted (2/2); resets $day_end "
+
 # The billing record, and taking it back (policyd_refund.lua, which
 # postwarden-milter runs when it refuses a message billed here).
 key k_r tref quota_day 10
@@ -396,8 +439,8 @@ pw_is "GeoIP: other country: 550 5.7.1" \
 pw_is "GeoIP: unknown country: 550 5.7.1" \
     "$(req RCPT k_geo c3 a@example.net 0 100 203.0.113.9)" \
     "550 5.7.1 API key k_geo may not send from an unknown country (allowed: DE,AT)"
-pw_is "GeoIP: a key without countries may send from anywhere" \
-    "$(req RCPT k_q c4 z@example.net 0 100 198.51.100.1 | cut -c1-9)" \
+a=$(req RCPT k_q c4 z@example.net 0 100 198.51.100.1)
+pw_is "GeoIP: a key without countries may send from anywhere" "${a:0:9}" \
     "451 4.7.1"
 
 key k_exp texp quota_day 1
