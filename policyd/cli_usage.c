@@ -43,7 +43,8 @@ struct cli_usage_window {
 	const char	*limit_field;	/* quota_hour, ... */
 	char		 id[16];	/* 2026112705 */
 	int64_t		 end;		/* Unix time it resets */
-	long long	 used, reserved, limit;	/* CLI_USAGE_NONE, _INVALID */
+	long long	 used, reserved;
+	long long	 limit;	/* or CLI_USAGE_NONE, _INVALID */
 };
 
 /* Fill the hour, day and month windows that hold t. */

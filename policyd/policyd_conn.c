@@ -293,7 +293,7 @@ policyd_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct policyd_conn *c = arg;
 
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		c->peer_gone = true;	/* Postfix closed: its transaction too */
+		c->peer_gone = true;	/* Postfix closed it */
 	if (what & BEV_EVENT_EOF) {
 		if (policyd_proto_busy(&c->parser))
 			pw_log_debug("%s: connection closed in mid-request",

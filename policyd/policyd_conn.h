@@ -59,7 +59,7 @@ struct policyd_conn {
 	bool				 processing;	/* in process */
 	bool				 stopping;	/* server stops */
 	bool				 closing;	/* no more input */
-	bool				 peer_gone;	/* EOF or error */
+	bool				 peer_gone;	/* EOF, error */
 	struct policyd_rules_txn	*txn;	/* policyd_decide's */
 	TAILQ_ENTRY(policyd_conn)	 entry;	/* server's list */
 };

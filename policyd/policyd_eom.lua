@@ -20,8 +20,10 @@
 -- policyd_rcpt.lua) for a transaction whose reservations were released
 -- (policyd_release.lua: its connection closed, Postfix went on with it
 -- on another) and whose recipients no longer fit: nothing is billed and
--- Postfix refuses the message (451), so a limit is never exceeded.  What is billed is what RCPT reserved: the transaction's
--- distinct recipients as the rules see them, or recipient_count when
+-- Postfix refuses the message (451), so a limit is never exceeded.
+--
+-- What is billed is what RCPT reserved: the transaction's distinct
+-- recipients as the rules see them, or recipient_count when
 -- that is fewer (a later restriction refused some).  recipient_count
 -- alone counts a repeated RCPT TO (or a case variant of it) again,
 -- which Postfix delivers once and RCPT reserved once, so billing it
@@ -98,11 +100,11 @@ if known and redis.call('HEXISTS', KEYS[1], 'released') == 1 and
 				local used = tonumber(redis.call('GET',
 				    P .. 'used:' .. suffix) or '') or 0
 				local live = redis.call('ZCOUNT',
-				    P .. 'resv:' .. suffix,
-				    '(' .. string.format('%.0f', now_ms), '+inf')
+				    P .. 'resv:' .. suffix, '(' ..
+				    string.format('%.0f', now_ms), '+inf')
 				if used + live + count > q then
-					return { 'refuse', 'quota',
-					    who == 'tenant' and 'tenant' or 'key',
+					return { 'refuse', 'quota', who ==
+					    'tenant' and 'tenant' or 'key',
 					    w[1], used + live, q, w[3] }
 				end
 			end

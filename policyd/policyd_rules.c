@@ -681,11 +681,12 @@ policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
 		if (strcmp(s1, "key") != 0 && strcmp(s1, "tenant") != 0)
 			goto bad;
 		if (policyd_rules_once("lost", c->tenant, c->key))
-			pw_log_warnx("tenant %s%s%s: no %s record in Redis (lost "
-			    "with a Redis restarted without persistence, or "
-			    "just deleted): answering with policyd_fail_mode = "
-			    "%s", c->tenant, c->key[0] != '\0' ? ", key " : "",
-			    c->key, s1, c->fail_mode);
+			pw_log_warnx("tenant %s%s%s: no %s record in Redis "
+			    "(lost with a Redis restarted without "
+			    "persistence, or just deleted): answering with "
+			    "policyd_fail_mode = %s", c->tenant,
+			    c->key[0] != '\0' ? ", key " : "", c->key, s1,
+			    c->fail_mode);
 		policyd_rules_fail_action(c->fail_mode, strcmp(s1, "key") == 0 ?
 		    "redis: no record of the key" :
 		    "redis: no record of the tenant", &v);

@@ -94,7 +94,8 @@ void	policyd_rules_unknown(struct pw_redis_async *ra,
  */
 struct policyd_rules_txn {
 	bool	open;		/* RCPT seen, END-OF-MESSAGE not */
-	char	slot[64 + PW_IDENTITY_TENANT_MAX + 8];	/* "pw:{acme}:" */
+	/* "pw:{acme}:": redis_key_prefix (64) + "{" tenant "}:" */
+	char	slot[64 + PW_IDENTITY_TENANT_MAX + 8];
 	char	instance[256];
 };
 
