@@ -387,6 +387,13 @@ int	cli_record_status(const struct cli_record_kind *k,
  */
 int	cli_record_update(struct cli_db *db, const char *rec,
 	    const struct cli_fields *f);
+/*
+ * Write the store marker (PW_REDIS_STORE_MARKER, SET NX with the time),
+ * which tells postwarden-policyd that Redis holds postwarden's data.
+ * Every command that creates a tenant or key calls it first.  0, or -1
+ * after printing why.
+ */
+int	cli_record_mark_store(struct cli_db *db);
 
 /*
  * What is shown with a record, in order: a name and its value (text, or

@@ -239,7 +239,8 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	kv[kc++] = now;
 	kv[kc++] = "updated";
 	kv[kc++] = now;
-	if ((reply = cli_util_eval(&db, &cli_key_add_script, 3, kc, kv,
+	if (cli_record_mark_store(&db) < 0 ||
+	    (reply = cli_util_eval(&db, &cli_key_add_script, 3, kc, kv,
 	    NULL)) == NULL) {
 		rc = CLI_EXIT_FAIL;
 		goto out;

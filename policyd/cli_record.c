@@ -16,9 +16,12 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "redis_common.h"
 
 int
 cli_record_args(const struct cli_record_kind *k, int argc, char **argv,
@@ -107,6 +110,22 @@ cli_record_status(const struct cli_record_kind *k,
 	cli_util_status_verb(argv[0], &status, &what);
 	cli_util_fields_set(&a.fields, "status", status);
 	return k->change(opts, &a, what);
+}
+
+int
+cli_record_mark_store(struct cli_db *db)
+{
+	redisReply *reply;
+	char now[24], *k;
+
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	k = cli_util_key(db, "%s", PW_REDIS_STORE_MARKER);
+	reply = cli_util_cmd(db, "SET", k, now, "NX", NULL);
+	free(k);
+	if (reply == NULL)
+		return -1;
+	freeReplyObject(reply);
+	return 0;
 }
 
 int

@@ -187,6 +187,11 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
+	/* 0. The store holds postwarden's data from now on. */
+	if (cli_record_mark_store(&db) < 0) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
 	/* 1. Listed: global suppressions added from now on reach it. */
 	list = cli_util_key(&db, "tenants");
 	if ((reply = cli_util_cmd(&db, "SADD", list, r->name,

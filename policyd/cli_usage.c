@@ -42,7 +42,8 @@ struct cli_usage_window {
 	const char	*limit_field;	/* quota_hour, ... */
 	char		 id[16];	/* 2026112705 */
 	int64_t		 end;		/* Unix time it resets */
-	long long	 used, reserved, limit;	/* limit -1: none */
+	long long	 used, reserved;
+	long long	 limit;	/* or CLI_USAGE_NONE, _INVALID */
 };
 
 /* Fill the hour, day and month windows that hold t. */
@@ -91,22 +92,39 @@ cli_usage_get(struct cli_db *db, const char *key)
 	return n;
 }
 
-/* A limit field: its value, or -1 for none. */
+/* A limit that is not set, and one postwarden-policyd cannot read. */
+#define CLI_USAGE_NONE		(-1)
+#define CLI_USAGE_INVALID	(-2)
+
+/*
+ * A limit field as policyd_rcpt.lua reads it: absent, empty or 0 is
+ * CLI_USAGE_NONE; decimal digits (at most 15) the limit; anything else
+ * CLI_USAGE_INVALID (the daemon defers the subject's mail).
+ */
 static long long
 cli_usage_limit(const redisReply *hash, const char *field)
 {
 	const char *v = cli_util_hash_get(hash, field);
 	uint64_t n;
 
-	if (v == NULL || cli_util_uint(v, (uint64_t)1 << 62, &n) < 0 ||
-	    n == 0)
-		return -1;
-	return (long long)n;
+	if (v == NULL || *v == '\0')
+		return CLI_USAGE_NONE;
+	if (strlen(v) > 15 || cli_util_uint(v, UINT64_MAX, &n) < 0)
+		return CLI_USAGE_INVALID;
+	return n == 0 ? CLI_USAGE_NONE : (long long)n;
 }
+
+/* The limit fields policyd_rcpt.lua validates (LIMITS there). */
+static const char *const cli_usage_limit_fields[] = {
+	"quota_hour", "quota_day", "quota_month", "rate", "rate_period",
+	"burst", "max_size", "max_recipients",
+};
+#define CLI_USAGE_NLIMITS	\
+	(sizeof(cli_usage_limit_fields) / sizeof(cli_usage_limit_fields[0]))
 
 /* The rate limiter: its settings and how many it admits at now_ms. */
 struct cli_usage_rate {
-	long long	 rate, period, burst;	/* rate -1: none */
+	long long	 rate, period, burst;	/* rate CLI_USAGE_NONE */
 	bool		 has_tat;
 	double		 tat_ms;
 	long long	 admissible;	/* now */
@@ -155,6 +173,8 @@ cli_usage_show(struct cli_db *db, const char *tenant, const char *keyid,
 	struct cli_table t;
 	struct cli_json j;
 	long long msgs, bytes;
+	const char *invalid[CLI_USAGE_NLIMITS];
+	size_t ninvalid = 0, f;
 	int i, rc = CLI_EXIT_FAIL;
 
 	memset(&rate, 0, sizeof(rate));
@@ -188,11 +208,18 @@ cli_usage_show(struct cli_db *db, const char *tenant, const char *keyid,
 		freeReplyObject(reply);
 		w[i].limit = cli_usage_limit(hash, w[i].limit_field);
 	}
+	/* Any unreadable limit defers every recipient: show which. */
+	for (f = 0; f < CLI_USAGE_NLIMITS; f++)
+		if (cli_usage_limit(hash, cli_usage_limit_fields[f]) ==
+		    CLI_USAGE_INVALID)
+			invalid[ninvalid++] = cli_usage_limit_fields[f];
 	rate.rate = cli_usage_limit(hash, "rate");
 	rate.period = cli_usage_limit(hash, "rate_period") == 60 ? 60 : 1;
 	rate.burst = cli_usage_limit(hash, "burst");
 	if (rate.burst < 0)
 		rate.burst = 0;
+	if (ninvalid > 0)
+		rate.rate = CLI_USAGE_NONE;
 	k = cli_util_key(db, "{%s}:gcra:%s", tenant, who);
 	reply = cli_util_cmd(db, "GET", k, NULL);
 	free(k);
@@ -239,12 +266,16 @@ cli_usage_show(struct cli_db *db, const char *tenant, const char *keyid,
 			cli_out_json_key(&j, "reserved");
 			cli_out_json_int(&j, w[i].reserved);
 			cli_out_json_key(&j, "limit");
-			if (w[i].limit < 0)
+			if (w[i].limit == CLI_USAGE_INVALID)
+				cli_out_json_cstr(&j, "invalid");
+			else if (w[i].limit < 0)
 				cli_out_json_null(&j);
 			else
 				cli_out_json_int(&j, w[i].limit);
 			cli_out_json_key(&j, "remaining");
-			if (w[i].limit < 0) {
+			if (ninvalid > 0) {
+				cli_out_json_int(&j, 0);
+			} else if (w[i].limit < 0) {
 				cli_out_json_null(&j);
 			} else {
 				long long r = w[i].limit - w[i].used -
@@ -279,6 +310,11 @@ cli_usage_show(struct cli_db *db, const char *tenant, const char *keyid,
 			cli_out_json_int(&j, (long long)ceil(rate.next_ms));
 			cli_out_json_close(&j, '}');
 		}
+		cli_out_json_key(&j, "invalid");
+		cli_out_json_open(&j, '[');
+		for (f = 0; f < ninvalid; f++)
+			cli_out_json_cstr(&j, invalid[f]);
+		cli_out_json_close(&j, ']');
 		cli_out_json_key(&j, "messages_today");
 		cli_out_json_int(&j, msgs);
 		cli_out_json_key(&j, "bytes_today");
@@ -304,12 +340,20 @@ cli_usage_show(struct cli_db *db, const char *tenant, const char *keyid,
 		snprintf(lim, sizeof(lim), "%lld", w[i].limit);
 		snprintf(left, sizeof(left), "%lld", r > 0 ? r : 0);
 		cli_out_table_row(&t, w[i].name, w[i].id, used, resv,
+		    w[i].limit == CLI_USAGE_INVALID ? "invalid" :
 		    w[i].limit < 0 ? "none" : lim,
-		    w[i].limit < 0 ? "-" : left, cli_out_time(w[i].end, t1));
+		    ninvalid > 0 ? "0" : w[i].limit < 0 ? "-" : left,
+		    cli_out_time(w[i].end, t1));
 	}
 	cli_out_table_print(&t, stdout);
 	cli_out_table_free(&t);
-	if (rate.rate < 0)
+	if (ninvalid > 0) {
+		for (f = 0; f < ninvalid; f++)
+			printf("invalid: %s is not a valid limit (decimal "
+			    "digits; 0 or none for no limit): "
+			    "postwarden-policyd defers every recipient until "
+			    "it is corrected\n", invalid[f]);
+	} else if (rate.rate < 0)
 		printf("rate: no limit\n");
 	else if (rate.admissible > 0)
 		printf("rate: %lld/%s, burst %lld: %lld recipient%s may pass "

@@ -15,10 +15,12 @@ policyd_postwarden_policyd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 policyd_postwarden_policyd_LDADD = $(PW_LIB_LIBS)
 
 # The Lua scripts are kept as .lua files and embedded as C strings, each
-# with the shared prelude (calendar functions) in front of it.
+# with the shared prelude (calendar and rate limiter functions) in front
+# of it.
 PW_POLICYD_LUA = policyd/policyd_rcpt.lua policyd/policyd_eom.lua \
-	policyd/policyd_event.lua
-PW_POLICYD_LUA_PRELUDE = policyd/policyd_calendar.lua
+	policyd/policyd_event.lua policyd/policyd_release.lua
+PW_POLICYD_LUA_PRELUDE = policyd/policyd_calendar.lua \
+	policyd/policyd_gcra.lua
 EXTRA_DIST += $(PW_POLICYD_LUA) $(PW_POLICYD_LUA_PRELUDE) \
 	policyd/policyd_refund.lua
 CLEANFILES += policyd/policyd_lua.c
@@ -30,7 +32,7 @@ policyd/policyd_lua.c: $(PW_POLICYD_LUA) $(PW_POLICYD_LUA_PRELUDE) \
 	for f in $(PW_POLICYD_LUA); do \
 		n=`basename $$f .lua | sed 's/^policyd_//'`; \
 		echo "const char policyd_lua_$$n[] ="; \
-		cat $(srcdir)/$(PW_POLICYD_LUA_PRELUDE) $(srcdir)/$$f | \
+		cat $(PW_POLICYD_LUA_PRELUDE:%=$(srcdir)/%) $(srcdir)/$$f | \
 		$(PW_LUA2C); \
 		echo ';'; \
 	done; } >$@.tmp && mv $@.tmp $@

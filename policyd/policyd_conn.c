@@ -119,6 +119,7 @@ policyd_conn_free(struct policyd_conn **cp)
 	}
 	pw_log_debug("disconnect from %s (connection %lu)", c->peer, c->id);
 	event_free(c->deadline);
+	policyd_decide_conn_gone(c);
 	bufferevent_free(c->bev);
 	policyd_proto_free(&c->parser);
 	policyd_server_conn_gone(c->srv, c);
@@ -325,6 +326,8 @@ policyd_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct policyd_conn *c = arg;
 
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		c->peer_gone = true;	/* Postfix closed it */
 	if (what & BEV_EVENT_EOF) {
 		if (policyd_proto_busy(&c->parser))
 			pw_log_debug("%s: connection closed in mid-request",

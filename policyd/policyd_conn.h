@@ -36,6 +36,7 @@
 
 struct policyd_server;
 struct policyd_conn;
+struct policyd_rules_txn;
 
 struct policyd_pending {
 	struct policyd_conn	*conn;	/* NULL once orphaned */
@@ -61,6 +62,8 @@ struct policyd_conn {
 	bool				 processing;	/* in process */
 	bool				 stopping;	/* server stops */
 	bool				 closing;	/* no more input */
+	bool				 peer_gone;	/* EOF, error */
+	struct policyd_rules_txn	*txn;	/* policyd_decide's */
 	TAILQ_ENTRY(policyd_conn)	 entry;	/* server's list */
 };
 

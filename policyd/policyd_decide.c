@@ -15,10 +15,15 @@
  *   2. protocol states other than RCPT and END-OF-MESSAGE: DUNNO;
  *   3. nobody (unauthenticated, no mapping): DUNNO;
  *   4. an authenticated user name that is no known key (or not a valid
- *      key id): policyd_unknown_key;
+ *      key id): policyd_unknown_key, unless the store marker is gone
+ *      (Redis lost its data): then policyd_fail_mode;
  *   5. Redis failed while reading the key's tenant: policyd_fail_mode;
  *   6. RCPT: the rules script (policyd_rules_rcpt); END-OF-MESSAGE: the
  *      accounting script (policyd_rules_eom).
+ * Before that, every request is noted on its connection's transaction
+ * (policyd_rules_txn_note): a request of another instance, or Postfix
+ * closing the connection, gives back the reservations of a transaction
+ * that never reached END-OF-MESSAGE.
  *
  * Failures: Redis trouble is answered by the fail mode and logged once
  * per outage (policyd_rules.c); per request only at debug level.
@@ -41,8 +46,6 @@
 
 /* Room for one escaped, truncated attribute in a log line. */
 #define POLICYD_DECIDE_LOG_MAX	128
-/* Room for an action this file makes itself. */
-#define POLICYD_DECIDE_ACTION_MAX	256
 
 /* A decision waiting for the rules script. */
 struct policyd_decide_ctx {
@@ -153,10 +156,16 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
 	struct policyd_decide_ctx *ctx;
 	struct policyd_decide_client c;
-	char action[POLICYD_DECIDE_ACTION_MAX];
 	const char *state;
 	bool rcpt, eom, unknown;
 
+	/* The connection's open transaction: a new instance ends it. */
+	if (p->conn != NULL) {
+		if (p->conn->txn == NULL)
+			p->conn->txn = pw_xcalloc(1, sizeof(*p->conn->txn));
+		policyd_rules_txn_note(p->conn->txn, policyd_identity_redis(
+		    policyd_decide_identity), p->rt, req, id);
+	}
 	state = policyd_request_str(req, POLICYD_ATTR_PROTOCOL_STATE);
 	rcpt = strcmp(state, "RCPT") == 0;
 	eom = strcmp(state, "END-OF-MESSAGE") == 0;
@@ -172,9 +181,13 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	if (!rcpt && !eom) {
 		/* Nothing to check before RCPT, nothing to bill at DATA. */
 	} else if (unknown) {
-		policyd_rules_unknown_key(policyd_identity_redis(
-		    policyd_decide_identity), p->rt, req, id, action,
-		    sizeof(action), &v);
+		ctx = pw_xcalloc(1, sizeof(*ctx));
+		ctx->p = p;
+		ctx->id = *id;
+		policyd_rules_unknown(policyd_identity_redis(
+		    policyd_decide_identity), p->rt, req, id,
+		    policyd_decide_ruled, ctx);
+		return;
 	} else if (why != NULL) {
 		policyd_rules_failed(conf, why, &v);
 	} else if (id->source != PW_IDENTITY_NONE && id->tenant[0] != '\0') {
@@ -203,4 +216,16 @@ policyd_decide(struct policyd_pending *p)
 	    req->attr[POLICYD_ATTR_SASL_USERNAME],
 	    req->attr[POLICYD_ATTR_CLIENT_ADDRESS],
 	    req->attr[POLICYD_ATTR_SENDER], policyd_decide_identified, p);
+}
+
+void
+policyd_decide_conn_gone(struct policyd_conn *c)
+{
+	if (c->txn == NULL)
+		return;
+	if (c->peer_gone)
+		policyd_rules_txn_end(c->txn, policyd_identity_redis(
+		    policyd_decide_identity));
+	free(c->txn);
+	c->txn = NULL;
 }

@@ -24,4 +24,10 @@ void	policyd_decide_setup(struct policyd_identity *pi);
  */
 void	policyd_decide(struct policyd_pending *p);
 
+/*
+ * c is being freed: when Postfix closed it (c->peer_gone), release the
+ * reservations of the transaction it left open; free c->txn.
+ */
+void	policyd_decide_conn_gone(struct policyd_conn *c);
+
 #endif

@@ -3,21 +3,35 @@
 -- docs/redis-schema.md and postwarden-policyd(8).
 --
 -- KEYS[1]  <P>txn:<instance>  the transaction (hash)
+-- KEYS[2]  <P>tenant          the tenant record (hash)
+-- KEYS[3]  <P>key:<keyid>     the key record (hash); only with a key
 -- Every other key is derived from ARGV[1] and lies in the same slot.
 --
 -- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
 -- ARGV[2]  key id, "" without one
 -- ARGV[3]  instance
--- ARGV[4]  recipient_count: the recipients billed
+-- ARGV[4]  recipient_count: the RCPT commands Postfix accepted
 -- ARGV[5]  message size, bytes
 -- ARGV[6]  how long the billed transaction is remembered, ms
 -- ARGV[7]  Postfix's queue id (pw_redis_queue_id_ok, "" when none)
 --
 -- Returns {"ok", billed, released} or {"again", 0, 0} for a repeated
--- request.  Billing goes to the windows of the transaction's first
--- admitted recipient (so a window's usage never exceeds what it
--- admitted), or the current ones when the transaction is not known
--- (its reservations expired, or RCPT was not decided here).
+-- request, or {"refuse", "quota", who, window, used, limit, reset} (as
+-- policyd_rcpt.lua) for a transaction whose reservations were released
+-- (policyd_release.lua: its connection closed, Postfix went on with it
+-- on another) and whose recipients no longer fit: nothing is billed and
+-- Postfix refuses the message (451), so a limit is never exceeded.
+--
+-- What is billed is what RCPT reserved: the transaction's distinct
+-- recipients as the rules see them, or recipient_count when
+-- that is fewer (a later restriction refused some).  recipient_count
+-- alone counts a repeated RCPT TO (or a case variant of it) again,
+-- which Postfix delivers once and RCPT reserved once, so billing it
+-- could take a window past its limit.  Billing goes to the windows of
+-- the transaction's first admitted recipient (so a window's usage never
+-- exceeds what it admitted), or, when the transaction is not known (its
+-- reservations expired, or RCPT was not decided here), recipient_count
+-- to the current ones.
 --
 -- With a queue id, what was billed is also recorded in <P>billed:<qid>
 -- (count, size, windows, key) for `keep` ms, so that postwarden-milter,
@@ -43,7 +57,9 @@ if redis.call('HEXISTS', KEYS[1], 'billed') == 1 then
 	return { 'again', 0, 0 }
 end
 
-local hid = redis.call('HGET', KEYS[1], 'windows') or hour_id(now_s)
+local hid = redis.call('HGET', KEYS[1], 'windows')
+local known = hid and true or false
+if not known then hid = hour_id(now_s) end
 local wins = windows_of(hid)
 
 local whos = { 'tenant' }
@@ -55,6 +71,44 @@ local flat = redis.call('HKEYS', KEYS[1])
 for _, f in ipairs(flat) do
 	if string.sub(f, 1, 5) == 'rcpt:' then
 		members[#members + 1] = inst .. ' ' .. string.sub(f, 6)
+	end
+end
+if known and #members < count then count = #members end
+
+-- A released transaction's recipients hold no reservation: bill them
+-- only if every window with a limit still has room.
+if known and redis.call('HEXISTS', KEYS[1], 'released') == 1 and
+    count > 0 then
+	for _, m in ipairs(members) do
+		for _, who in ipairs(whos) do
+			for _, w in ipairs(wins) do
+				redis.call('ZREM', P .. 'resv:' .. who .. ':' ..
+				    w[1] .. ':' .. w[2], m)
+			end
+		end
+	end
+	local recs = { tenant = KEYS[2] }
+	if keyid ~= '' then recs['key:' .. keyid] = KEYS[3] end
+	local kinds = { h = 'quota_hour', d = 'quota_day', m = 'quota_month' }
+	local now_ms = now_s * 1000 + math.floor(tonumber(t[2]) / 1000)
+	for _, who in ipairs(whos) do
+		for _, w in ipairs(wins) do
+			local v = redis.call('HGET', recs[who], kinds[w[1]])
+			local q = v and string.match(v, '^%d+$') and tonumber(v)
+			if q and q > 0 then
+				local suffix = who .. ':' .. w[1] .. ':' .. w[2]
+				local used = tonumber(redis.call('GET',
+				    P .. 'used:' .. suffix) or '') or 0
+				local live = redis.call('ZCOUNT',
+				    P .. 'resv:' .. suffix, '(' ..
+				    string.format('%.0f', now_ms), '+inf')
+				if used + live + count > q then
+					return { 'refuse', 'quota', who ==
+					    'tenant' and 'tenant' or 'key',
+					    w[1], used + live, q, w[3] }
+				end
+			end
+		end
 	end
 end
 

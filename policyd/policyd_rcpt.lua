@@ -16,8 +16,9 @@
 -- ARGV[6]  client country: "-" GeoIP off, "" unknown, else ISO code
 -- ARGV[7]  reservation lifetime, ms
 --
--- Returns {"ok", "new"|"again"} or
--- {"refuse", rule, who, a, b, c, d} (strings; see policyd_rules.c).
+-- Returns {"ok", "new"|"again"}, {"lost", "tenant"|"key"} when that
+-- record does not exist, or {"refuse", rule, who, a, b, c, d} (strings;
+-- see policyd_rules.c).
 -- Time is Redis's own (TIME), so every node agrees.  A refusal writes
 -- nothing (expired reservations are pruned, which changes no count).
 
@@ -28,13 +29,15 @@ local ttl = tonumber(ARGV[7]) or 900000
 local t = redis.call('TIME')
 local now_s = tonumber(t[1])
 local now = now_s * 1000 + math.floor(tonumber(t[2]) / 1000)
+local base, now_rel = gcra_clock(t)	-- for the rate, to the microsecond
 
 local function fmt(n)
 	return string.format('%.0f', n)
 end
 
 -- days_from_civil, civil_from_days, hour_id and windows_of come from
--- policyd_calendar.lua, which the build puts in front of this script.
+-- policyd_calendar.lua, the gcra_* functions from policyd_gcra.lua,
+-- which the build puts in front of this script.
 
 local function refuse(rule, who, a, b, c, d)
 	return { 'refuse', rule, who, tostring(a or ''), tostring(b or ''),
@@ -48,24 +51,52 @@ local function record(k)
 	return r
 end
 
+-- The limit fields of a tenant or key record.  A valid limit is absent,
+-- empty, or decimal digits only (at most 15: exact in a Lua number);
+-- absent, empty and 0 mean "no limit".  Anything else ("1,000", "-5",
+-- "ten", "1e1", "0x2", " 5") is invalid and refused below, never read
+-- as "no limit" nor guessed at; postwarden usage (cli_usage.c) applies
+-- the same definition.
+local LIMITS = { 'quota_hour', 'quota_day', 'quota_month', 'rate',
+    'rate_period', 'burst', 'max_size', 'max_recipients' }
+
+local function valid(v)
+	return v == nil or v == '' or
+	    (#v <= 15 and string.match(v, '^%d+$') ~= nil)
+end
+
+-- A field that valid() accepted: its value, nil for "no limit".
 local function limit(r, f)
 	local n = tonumber(r[f] or '')
 	if n == nil or n <= 0 then return nil end
-	return math.floor(n)
+	return n
 end
 
 -- A retried request (same instance and recipient) was admitted already.
 -- The transaction's windows are fixed at its first admitted recipient.
 local member = inst .. ' ' .. rcpt
-local txn = redis.call('HMGET', KEYS[2], 'rcpt:' .. rcpt, 'windows')
+local txn = redis.call('HMGET', KEYS[2], 'rcpt:' .. rcpt, 'windows',
+    'released')
 if txn[1] then
 	return { 'ok', 'again' }
 end
 local txn_windows = txn[2]
+-- Fields other than rcpt:*: key, windows and, once policyd_release.lua
+-- gave its reservations back, released.
+local txn_other = txn[3] and 3 or 2
 
 local tenant = record(KEYS[1])
 local key = {}
 if keyid ~= '' then key = record(KEYS[4]) end
+-- 0. the records must exist.  postwarden creates a tenant's record
+-- before its keys, and lib/identity found this key's tenant (perhaps in
+-- its cache): a record missing now means Redis lost its data (restarted
+-- without persistence, flushed) or the tenant or key was just deleted.
+-- Deciding on nothing would admit without limits: the daemon answers
+-- with its fail mode instead.
+if next(tenant) == nil then return { 'lost', 'tenant' } end
+if keyid ~= '' and next(key) == nil then return { 'lost', 'key' } end
+
 -- Checked in this order; who is "tenant" or "key".
 local subjects = {}
 if keyid ~= '' then
@@ -80,6 +111,18 @@ for _, st in ipairs({ 'disabled', 'suspended' }) do
 	for _, s in ipairs(subjects) do
 		if s[2].status == st then
 			return refuse('status', s[1], st)
+		end
+	end
+end
+
+-- 1b. a limit that cannot be read: fail closed for this tenant (or key)
+-- rather than admit without it.  The value goes back for the log,
+-- bounded.
+for _, s in ipairs(subjects) do
+	for _, f in ipairs(LIMITS) do
+		if not valid(s[2][f]) then
+			return refuse('invalid', s[1], f,
+			    string.sub(s[2][f], 1, 64))
 		end
 	end
 end
@@ -138,7 +181,8 @@ for _, s in ipairs(subjects) do
 		if nrcpt == nil then
 			nrcpt = 0
 			if txn_windows then
-				nrcpt = redis.call('HLEN', KEYS[2]) - 2
+				nrcpt = redis.call('HLEN', KEYS[2]) -
+				    txn_other
 			end
 		end
 		if nrcpt + 1 > mr then
@@ -147,31 +191,30 @@ for _, s in ipairs(subjects) do
 	end
 end
 
--- 5. rate (GCRA): tat = theoretical arrival time (ms); an arrival is
--- admitted when tat - now <= burst * T, T = period / rate.
--- The limiters' states are read with one MGET.
-local gcra, gkeys = {}, {}
+-- 5. rate (GCRA, policyd_gcra.lua): tat = theoretical arrival time (ms,
+-- microseconds as the fraction); an arrival is admitted when
+-- tat - now <= burst * T, T = period / rate.  The limiters' states are
+-- read with one MGET.
+local gcras, gkeys = {}, {}
 for _, s in ipairs(subjects) do
 	local rate = limit(s[2], 'rate')
 	if rate then
-		gcra[#gcra + 1] = { s, rate }
+		gcras[#gcras + 1] = { s, rate }
 		gkeys[#gkeys + 1] = P .. 'gcra:' .. s[3]
 	end
 end
 local tats = #gkeys > 0 and redis.call('MGET', unpack(gkeys)) or {}
-for i, g in ipairs(gcra) do
+for i, g in ipairs(gcras) do
 	local s, rate = g[1], g[2]
 	local period = (limit(s[2], 'rate_period') or 1) * 1000
-	local burst = tonumber(s[2].burst or '') or 0
-	if burst < 0 then burst = 0 end
-	local T = period / rate
-	local tat = tonumber(tats[i] or '') or now
-	if tat < now then tat = now end
-	if tat - now > burst * T then
+	local burst = limit(s[2], 'burst') or 0
+	local ok, tat = gcra(gcra_parse(tats[i], base), now_rel,
+	    period / rate, burst * period / rate)
+	if not ok then
 		return refuse('rate', s[1], rate, period / 1000, burst,
-		    fmt(math.ceil(tat - burst * T)))
+		    fmt(base + math.ceil(tat)))
 	end
-	gcra[i] = { gkeys[i], tat + T }
+	gcras[i] = { gkeys[i], tat }
 end
 
 -- 6. quotas: used + live reservations + 1 <= limit, in the windows of
@@ -213,9 +256,14 @@ for i, e in ipairs(quotas) do
 end
 
 -- Admitted: count the rate, reserve, record the transaction.
-for _, g in ipairs(gcra) do
-	redis.call('SET', g[1], string.format('%.3f', g[2]), 'PX',
-	    math.max(1, math.ceil(g[2] - now)))
+-- A limiter's state matters until its tat; it is kept a second longer,
+-- as a key must not vanish before then: Redis expires keys by its own
+-- cached clock, which may be behind TIME by a few milliseconds, and a
+-- state gone early admits the next arrival at once (a past tat is read
+-- as idle anyway).
+for _, g in ipairs(gcras) do
+	redis.call('SET', g[1], gcra_format(base, g[2]), 'PX',
+	    math.ceil(g[2] - now_rel) + 1000)
 end
 -- A reservation set's expiry (an hour after its window) never changes:
 -- it is set when the set may be new, i.e. when it held nothing live.

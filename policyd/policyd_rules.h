@@ -73,15 +73,43 @@ void	policyd_rules_failed(const struct pw_conf *conf, const char *why,
 	    struct policyd_rules_verdict *v);
 
 /*
- * The verdict for an authenticated user name that is no known key
+ * Decide for an authenticated user name that is no known key
  * (policyd_unknown_key): id->key is the valid key id, or id->source is
- * PW_IDENTITY_NONE for a name that is not one.  The action is built in
- * buf.  A refusal appends a "refused" event (rule unknown_key) on ra,
- * which may be NULL (no event).
+ * PW_IDENTITY_NONE for a name that is not one.  Before refusing a valid
+ * key id, the store marker is read: without it Redis lost postwarden's
+ * data and the fail mode answers instead.  A refusal appends a "refused"
+ * event (rule unknown_key) on ra, which may be NULL.  cb runs exactly
+ * once, now or after the marker's reply.
  */
-void	policyd_rules_unknown_key(struct pw_redis_async *ra,
+void	policyd_rules_unknown(struct pw_redis_async *ra,
 	    const struct pw_runtime *rt, const struct policyd_request *req,
-	    const struct pw_identity *id, char *buf, size_t bufsize,
-	    struct policyd_rules_verdict *v);
+	    const struct pw_identity *id, policyd_rules_cb *cb, void *arg);
+
+/*
+ * The transaction a Postfix connection has open: its RCPTs reserved
+ * capacity that only END-OF-MESSAGE bills and releases.  When Postfix
+ * starts another transaction on the connection (a new instance) or
+ * closes it, the reservations are given back at once (policyd_release.
+ * lua) rather than holding the quota for policyd_reservation_ttl.
+ */
+struct policyd_rules_txn {
+	bool	open;		/* RCPT seen, END-OF-MESSAGE not */
+	/* "pw:{acme}:": redis_key_prefix (64) + "{" tenant "}:" */
+	char	slot[64 + PW_IDENTITY_TENANT_MAX + 8];
+	char	instance[256];
+};
+
+/*
+ * Note a request with its identity on a connection's transaction t: a
+ * different instance releases the open one first (on ra); RCPT of a
+ * tenant opens one, END-OF-MESSAGE closes it.
+ */
+void	policyd_rules_txn_note(struct policyd_rules_txn *t,
+	    struct pw_redis_async *ra, const struct pw_runtime *rt,
+	    const struct policyd_request *req, const struct pw_identity *id);
+
+/* The peer closed the connection: release t's open transaction. */
+void	policyd_rules_txn_end(struct policyd_rules_txn *t,
+	    struct pw_redis_async *ra);
 
 #endif

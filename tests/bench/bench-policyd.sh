@@ -469,6 +469,7 @@ part_floor() {
 	sock=${RSOCK[floor]}
 	bench_load_rate "$sock"
 	sha=$(cat "$PW_SRCDIR/policyd/policyd_calendar.lua" \
+	    "$PW_SRCDIR/policyd/policyd_gcra.lua" \
 	    "$PW_SRCDIR/policyd/policyd_rcpt.lua" |
 	    redis-cli -s "$sock" -x SCRIPT LOAD) || pw_bail "SCRIPT LOAD"
 	empty=$(redis-cli -s "$sock" SCRIPT LOAD 'return 1') ||

@@ -9,12 +9,13 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 86
+pw_plan 87
 
 rcli HSET pw:supp:global 'g@example.net' 'complaint|import|100|0' \
     '@gone.example' 'bounce|cli|100|0' 'old@example.net' 'bounce|cli|100|200' \
     >/dev/null
 
+rcli DEL pw:store >/dev/null	# a store postwarden has not written to yet
 cli_rc "add: exit 0" 0 tenant add acme --quota-month 1000000 --rate 10/s \
     --max-recipients 50 --description "Acme Corp"
 cli_like "add: says how many global entries it copied" \
@@ -25,6 +26,8 @@ pw_is "add: record" "$(trec status) $(trec quota_month) $(trec rate) $(
     "active 1000000 10 1 50"
 pw_is "add: description" "$(trec description)" "Acme Corp"
 pw_is "add: listed" "$(rcli SMEMBERS pw:tenants)" acme
+pw_is "add: the store marker is written (postwarden-policyd(8))" \
+    "$(rcli EXISTS pw:store)" 1
 pw_is "add: global copy, source global" \
     "$(rcli HGET 'pw:{acme}:supp' g@example.net)" "complaint|global|100|0"
 pw_is "add: domain entry copied" \

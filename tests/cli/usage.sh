@@ -5,7 +5,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 21
+pw_plan 27
 
 AT=2026-11-27T10:30:00Z
 AT_MS=$(($(date -u -d "$AT" +%s) * 1000))
@@ -65,6 +65,23 @@ cli_like "tenant, limited: says when the next may pass" \
 cli_rc "December: month resets next year" 0 usage acme --tenant \
     --at 2026-12-31T23:59:59Z
 cli_like "December: reset time" "^month +202612 .* 2027-01-01T00:00:00Z$" "$OUT"
+
+# A limit written by hand that postwarden-policyd cannot read: it defers
+# the subject's mail, so usage shows it as invalid, never as "none".
+rcli HSET pw:key:k2 tenant acme >/dev/null
+rcli HSET 'pw:{acme}:key:k2' status active quota_day 1,000 quota_hour 1e1 \
+    >/dev/null
+cli_rc "invalid limits: exit 0" 0 usage k2 --at "$AT"
+cli_like "invalid quota_day: shown as invalid, nothing left" \
+    "^day +20261127 +0 +0 +invalid +0 +2026-11-28T00:00:00Z$" "$OUT"
+cli_like "invalid quota_hour (1e1): invalid too" \
+    "^hour +2026112710 +0 +0 +invalid +0 " "$OUT"
+cli_like "invalid: says the daemon defers" \
+    "^invalid: quota_day is not a valid limit .*defers every recipient" "$OUT"
+cli_rc "invalid limits --json: exit 0" 0 usage k2 --at "$AT" --json
+pw_is "invalid --json: limit and remaining" \
+    "$(cli_json '[(w["limit"], w["remaining"]) for w in j["windows"]] + [j["invalid"]]')" \
+    "[('invalid', 0), ('invalid', 0), (None, 0), ['quota_hour', 'quota_day']]"
 
 # Names: unknown, ambiguous, forced.
 cli_rc "unknown: exit 1" 1 usage nobody

@@ -5,14 +5,15 @@
 # (XCLIENT LOGIN).  A suppressed recipient is refused 5xx while the
 # message's other recipients are delivered; a recipient a later
 # restriction rejects is reserved but never billed; mail is accepted
-# until the daily quota, then refused 4xx with the exact text.
+# until the daily quota, then refused 4xx with the exact text; one
+# recipient given several times is billed once.
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 14
+pw_plan 16
 
 R() { pw_redis_cli "$@"; }
 pw_redis_start
@@ -87,3 +88,25 @@ pw_sink_wait main 3
 pw_is "three messages delivered in all" "$(pw_sink_files main | wc -l)" 3
 pw_check "billed messages are events" \
     [ "$(R XRANGE pw:events - + | grep -c '^billed$')" -eq 3 ]
+
+# --- one recipient given six times (twice in other case) ------------------------------------
+
+# Postfix accepts every RCPT TO and counts it in recipient_count; the
+# rules see one recipient, reserve it once and bill it once.
+R HSET pw:key:k_dup tenant dup >/dev/null
+R HSET 'pw:{dup}:tenant' status active created 1 >/dev/null
+R HSET 'pw:{dup}:key:k_dup' status active created 1 quota_day 3 >/dev/null
+if pw_swaks --xclient-login k_dup --from app@client.example \
+    --to same@remote.example,same@remote.example,Same@remote.example,same@remote.example,same@REMOTE.example,same@remote.example; then
+	qid=$(pw_swaks_queue_id)
+	pw_ok "one recipient given six times: accepted ($qid)"
+else
+	pw_not_ok "one recipient given six times: accepted" \
+	    "$(tail -n 20 "$PW_SWAKS_LOG")"
+fi
+pw_sink_wait main 4
+f=$(pw_sink_find main "$qid")
+pw_diag "delivered as: $(grep '^X-Rcpt-Args:' "$f" 2>/dev/null | tr '\n' ' ')"
+pw_is "billed once, not recipient_count (6): within quota_day 3" \
+    "$(R GET "pw:{dup}:used:key:k_dup:d:$day") $(R ZCARD "pw:{dup}:resv:key:k_dup:d:$day")" \
+    "1 0"

@@ -453,7 +453,8 @@ EOF
 # --- Redis -----------------------------------------------------------------------
 
 # Start a private redis-server on $PW_TMP/redis/redis.sock (no TCP, no
-# persistence) and export PW_REDIS_SOCK.
+# persistence) and export PW_REDIS_SOCK; it holds the store marker
+# (pw:store).
 pw_redis_start() {
 	local dir=$PW_TMP/redis pid
 	mkdir -p "$dir" && chmod 0755 "$dir"
@@ -468,6 +469,9 @@ pw_redis_start() {
 	pw_wait_until "redis-server to answer PING on $PW_REDIS_SOCK" \
 	    "$PW_TIMEOUT" pw__redis_ping ||
 	    pw_bail "redis-server did not start"
+	# The store marker that postwarden tenant/key add write: tests that
+	# write records with redis-cli start from a set-up store.
+	redis-cli -s "$PW_REDIS_SOCK" SET pw:store 1 >/dev/null
 }
 
 pw__redis_ping() {

@@ -37,6 +37,7 @@ PW_POLICYD_SH_TESTS = \
 	tests/policyd/cmdline.sh \
 	tests/policyd/deadline.sh \
 	tests/policyd/event_time.sh \
+	tests/policyd/gcra.sh \
 	tests/policyd/geoip.sh \
 	tests/policyd/identity.sh \
 	tests/policyd/secrets.sh \
@@ -58,6 +59,8 @@ EXTRA_DIST += \
 	docs/bench-policyd.md \
 	tests/policyd/mkmmdb.pl \
 	tests/policyd/pd_load.py \
+	tests/policyd/pd_pipe.py \
+	tests/policyd/pd_session.py \
 	tests/policyd/data/rcpt.req \
 	tests/policyd/data/eom.req \
 	tests/policyd/data/pipelined.req \
