@@ -35,8 +35,18 @@ pw_daemon_start policyd "redis_command_timeout = 2s"
 openssl rand -hex 32 >"$PW_TMP/tracking.secret"
 chmod 0600 "$PW_TMP/tracking.secret"
 chown nobody "$PW_TMP/tracking.secret"
-pw_daemon_start milter "tracking_secret_file = $PW_TMP/tracking.secret"
-printf 'tracking_secret_file = %s\n' "$PW_TMP/tracking.secret" \
+# The one-click headers are added only to mail the milter signs (RFC
+# 8058 section 4): a key for the sender's domain.
+openssl genpkey -algorithm ed25519 -out "$PW_TMP/ed.pem" 2>/dev/null ||
+    pw_bail "genpkey"
+chmod 0600 "$PW_TMP/ed.pem"
+chown nobody "$PW_TMP/ed.pem"
+echo "ce client.example s1 ed25519 $PW_TMP/ed.pem" >"$PW_TMP/keytable"
+echo "client.example ce" >"$PW_TMP/signingtable"
+pw_daemon_start milter "tracking_secret_file = $PW_TMP/tracking.secret" \
+    "dkim_key_table = $PW_TMP/keytable" \
+    "dkim_signing_table = $PW_TMP/signingtable"
+printf 'user = nobody\ntracking_secret_file = %s\n' "$PW_TMP/tracking.secret" \
     >>"$PW_TMP/cli.conf"
 pwcli tenant add news --streams bulk --bulk-streams bulk \
     --unsubscribe-url https://unsub.example.com/u/ >/dev/null ||
