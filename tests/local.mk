@@ -27,3 +27,4 @@ include $(srcdir)/tests/fuzz/local.mk
 include $(srcdir)/tests/dkim/local.mk
 
 EXTRA_DIST += tests/harness/harness.sh
+EXTRA_DIST += tests/harness/dkim.sh

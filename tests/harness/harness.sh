@@ -49,6 +49,7 @@
 #   pw_postfix_flush                ask the queue manager to retry now
 #   pw_daemon_start policyd|milter [CONF_LINES...] / pw_daemon_stop NAME
 #   pw_daemon_alive NAME            is that daemon still running
+#   pw_secret_file FILE             a random secret, mode 0600, the daemons'
 #   pw_policyd_start_extra NAME [CONF_LINES...]  one more policyd
 #   pw_swaks ARGS...                swaks against the private smtpd
 #   pw_swaks_data FILE ARGS...      send FILE exactly (swaks --data)
@@ -57,6 +58,12 @@
 #   pw_teardown                     stop everything now (idempotent)
 #   pw_keep_running STOPFILE        leave it all running; STOPFILE stops it
 #   pw_leftover_pids                print pids still running from $PW_TMP
+#
+# DKIM keys, tables and DNS records: tests/harness/dkim.sh, sourced after
+# this file by the tests that sign or verify:
+#   pw_dkim_require ALG...          skip unless the verifiers are installed
+#   pw_dkim_key NAME DOMAIN SELECTOR rsa|ed25519 [BITS]  key, keytable, dns
+#   pw_dkim_sign DOMAIN NAME[,NAME] a signingtable line
 
 # --- globals ------------------------------------------------------------------
 
@@ -859,6 +866,17 @@ pw_postfix_stop() {
 }
 
 # --- postwarden daemons ------------------------------------------------------------
+
+# A new secret file (a tracking_secret_file): 32 random bytes in hex,
+# mode 0600, owned by nobody (the daemons' user, which reads it again on
+# SIGHUP) when we are root.
+pw_secret_file() {
+	openssl rand -hex 32 >"$1" || pw_bail "openssl rand: $1"
+	chmod 0600 "$1" || pw_bail "chmod $1"
+	if [ "$(id -u)" = 0 ]; then
+		chown nobody "$1" || pw_bail "chown nobody $1"
+	fi
+}
 
 # Start postwarden-policyd or postwarden-milter in the foreground (in the
 # background of this shell) with stderr to $PW_TMP/NAME.log.  Extra
