@@ -23,61 +23,25 @@
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/harness/dkim.sh"
 
 PY=/usr/bin/python3
 VPY=$PW_SRCDIR/tests/dkim/verify.py
 VPL=$PW_SRCDIR/tests/dkim/verify.pl
 
 pw_require_root_tools
-"$PY" -c 'import dkim, nacl' 2>/dev/null ||
-    pw_skip_all "python3-dkim or python3-nacl not installed"
-command -v openssl >/dev/null || pw_skip_all "openssl not installed"
-have_perl=1
-perl -MMail::DKIM::Verifier -e 1 2>/dev/null || have_perl=0
+pw_dkim_require rsa ed25519
 pw_harness_init
 pw_plan 38
 
 # --- keys, tables, DNS records ------------------------------------------------------
 
 K=$PW_TMP/keys
-mkdir -p "$K"
-newkey() {	# FILE rsa|ed25519
-	if [ "$2" = rsa ]; then
-		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-		    -out "$1" 2>/dev/null
-	else
-		openssl genpkey -algorithm ED25519 -out "$1" 2>/dev/null
-	fi || pw_bail "openssl genpkey $2"
-	chmod 0600 "$1"
-	# The milter reads keys as root at start and as its user on SIGHUP.
-	chown nobody "$1"
-}
-txt() {		# FILE rsa|ed25519
-	if [ "$2" = rsa ]; then
-		echo "v=DKIM1; k=rsa; p=$(openssl pkey -in "$1" -pubout \
-		    -outform DER 2>/dev/null | base64 -w0)"
-	else
-		echo "v=DKIM1; k=ed25519; p=$(openssl pkey -in "$1" -pubout \
-		    -outform DER 2>/dev/null | tail -c 32 | base64 -w0)"
-	fi
-}
-newkey "$K/rsa.pem" rsa
-newkey "$K/ed.pem" ed25519
-newkey "$K/tenant.pem" rsa
-{
-	echo "ex-rsa     example.com       r2026  rsa      $K/rsa.pem"
-	echo "ex-ed      example.com       e2026  ed25519  $K/ed.pem"
-	echo "tenant-rsa tenant.example    t1     rsa      $K/tenant.pem"
-} >"$PW_TMP/keytable"
-{
-	echo "example.com   ex-rsa,ex-ed"
-	echo "tenant:e2e    tenant-rsa"
-} >"$PW_TMP/signingtable"
-{
-	echo "r2026._domainkey.example.com $(txt "$K/rsa.pem" rsa)"
-	echo "e2026._domainkey.example.com $(txt "$K/ed.pem" ed25519)"
-	echo "t1._domainkey.tenant.example $(txt "$K/tenant.pem" rsa)"
-} >"$PW_TMP/dns"
+pw_dkim_key ex-rsa example.com r2026 rsa
+pw_dkim_key ex-ed example.com e2026 ed25519
+pw_dkim_key tenant-rsa tenant.example t1 rsa
+pw_dkim_sign example.com ex-rsa,ex-ed
+pw_dkim_sign tenant:e2e tenant-rsa
 
 # --- Redis, milter, Postfix --------------------------------------------------------------
 
@@ -179,7 +143,7 @@ verify_both() {	# NAME FILE: python3-dkim (all), Mail::DKIM (rsa ones)
 		pw_not_ok "$1: python3-dkim verifies" "$(cat "$2.py")
 $(pw_header_of "$2" | head -n 30)"
 	fi
-	if [ "$have_perl" = 0 ]; then
+	if [ "$PW_DKIM_PERL" = 0 ]; then
 		pw_ok "$1: Mail::DKIM # SKIP libmail-dkim-perl not installed"
 	elif perl "$VPL" "$2" "$PW_TMP/dns" >"$2.pl" 2>&1; then
 		pw_ok "$1: Mail::DKIM verifies ($(tr '\n' ' ' <"$2.pl"))"
@@ -282,12 +246,11 @@ fi
 
 # --- 6. SIGHUP with a key that must be refused -----------------------------------------------
 
-newkey "$K/open.pem" rsa
-chmod 0644 "$K/open.pem"
-echo "open-rsa example.net o1 rsa $K/open.pem" >>"$PW_TMP/keytable"
+pw_dkim_key open-rsa example.net o1 rsa
+chmod 0644 "$K/open-rsa.pem"
 kill -HUP "${PW_PIDS[milter]}"
 pw_check "a group/world-readable key fails the reload, logged with file:line" \
-    pw_wait_log "$PW_TMP/milter.log" "reload failed, keeping the running configuration: $PW_TMP/keytable:4: $K/open.pem: private key is accessible by group or others \\(mode 0644\\)" 5
+    pw_wait_log "$PW_TMP/milter.log" "reload failed, keeping the running configuration: $PW_TMP/keytable:4: $K/open-rsa.pem: private key is accessible by group or others \\(mode 0644\\)" 5
 make_message "$PW_TMP/m6.eml" example.com kept
 if send "after the failed reload" "$PW_TMP/m6.eml" --xclient-login k_e2e; then
 	if [ "$(nsigs "$got")" = 2 ] && grep -q 'c=simple/simple' "$got" &&

@@ -21,46 +21,22 @@
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/harness/dkim.sh"
 
 PY=/usr/bin/python3
 VPY=$PW_SRCDIR/tests/dkim/verify.py
 VPL=$PW_SRCDIR/tests/dkim/verify.pl
 
 pw_require_root_tools
-"$PY" -c 'import dkim, nacl' 2>/dev/null ||
-    pw_skip_all "python3-dkim or python3-nacl not installed"
-command -v openssl >/dev/null || pw_skip_all "openssl not installed"
-have_perl=1
-perl -MMail::DKIM::Verifier -e 1 2>/dev/null || have_perl=0
-have_od=1
-command -v opendkim >/dev/null || have_od=0
+pw_dkim_require rsa ed25519
 pw_harness_init
 pw_plan 41
 
 # --- keys, tables, DNS records ------------------------------------------------------
 
-K=$PW_TMP/keys
-mkdir -p "$K"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-    -out "$K/rsa.pem" 2>/dev/null || pw_bail "openssl genpkey rsa"
-openssl genpkey -algorithm ED25519 -out "$K/ed.pem" 2>/dev/null ||
-    pw_bail "openssl genpkey ed25519"
-chmod 0600 "$K"/*.pem
-chown nobody "$K"/*.pem
-{
-	echo "c-rsa canon.test r1 rsa     $K/rsa.pem"
-	echo "c-ed  canon.test e1 ed25519 $K/ed.pem"
-} >"$PW_TMP/keytable"
-echo "canon.test c-rsa,c-ed" >"$PW_TMP/signingtable"
-{
-	echo "r1._domainkey.canon.test v=DKIM1; k=rsa; p=$(openssl pkey \
-	    -in "$K/rsa.pem" -pubout -outform DER 2>/dev/null | base64 -w0)"
-	echo "e1._domainkey.canon.test v=DKIM1; k=ed25519; p=$(openssl pkey \
-	    -in "$K/ed.pem" -pubout -outform DER 2>/dev/null | tail -c 32 |
-	    base64 -w0)"
-} >"$PW_TMP/dns"
-printf 'Mode v\nSyslog no\nTestPublicKeys %s\nAlwaysAddARHeader yes\n' \
-    "$PW_TMP/dns" >"$PW_TMP/od.conf"
+pw_dkim_key c-rsa canon.test r1 rsa
+pw_dkim_key c-ed canon.test e1 ed25519
+pw_dkim_sign canon.test c-rsa,c-ed
 
 # --- Redis, milter, Postfix --------------------------------------------------------------
 
@@ -123,10 +99,10 @@ every() {
 	local name=$1 f=$2 want=$3 v ok
 	for v in py pl od; do
 		case $v in
-		pl) [ "$have_perl" = 1 ] || {
+		pl) [ "$PW_DKIM_PERL" = 1 ] || {
 			pw_ok "$name: Mail::DKIM # SKIP libmail-dkim-perl not installed"
 			continue; } ;;
-		od) [ "$have_od" = 1 ] || {
+		od) [ "$PW_DKIM_OD" = 1 ] || {
 			pw_ok "$name: OpenDKIM # SKIP opendkim not installed"
 			continue; } ;;
 		esac

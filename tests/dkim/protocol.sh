@@ -20,6 +20,7 @@
 #     signed with that domain's keys, also while Redis is down (cache).
 
 . "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/harness/dkim.sh"
 
 LOAD=$PW_BUILDDIR/tests/dkim/milter_load
 pw_require_root_tools
@@ -28,20 +29,9 @@ command -v openssl >/dev/null || pw_skip_all "openssl not installed"
 pw_harness_init
 pw_plan 18
 
-K=$PW_TMP/keys
-mkdir -p "$K"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-    -out "$K/rsa.pem" 2>/dev/null || pw_bail "genpkey"
-openssl genpkey -algorithm ED25519 -out "$K/ed.pem" 2>/dev/null ||
-    pw_bail "genpkey"
-chmod 0600 "$K"/*.pem
-# Read as root at start, as the milter's user on SIGHUP.
-chown nobody "$K"/*.pem
-{
-	echo "r example.com r1 rsa $K/rsa.pem"
-	echo "e example.com e1 ed25519 $K/ed.pem"
-} >"$PW_TMP/keytable"
-echo "example.com r,e" >"$PW_TMP/signingtable"
+pw_dkim_key r example.com r1 rsa
+pw_dkim_key e example.com e1 ed25519
+pw_dkim_sign example.com r,e
 
 pw_redis_start
 pw_redis_cli HSET pw:key:k_proto tenant proto >/dev/null

@@ -10,21 +10,17 @@
 # same signature.
 
 . "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/harness/dkim.sh"
 
 PY=/usr/bin/python3
 SIGN=$PW_BUILDDIR/tests/dkim/dkim_signmsg
 VPY=$PW_SRCDIR/tests/dkim/verify.py
 VPL=$PW_SRCDIR/tests/dkim/verify.pl
 [ -x "$SIGN" ] || pw_skip_all "$SIGN not built"
-"$PY" -c 'import dkim, nacl' 2>/dev/null ||
-    pw_skip_all "python3-dkim or python3-nacl not installed"
-command -v openssl >/dev/null || pw_skip_all "openssl not installed"
-have_perl=1
-perl -MMail::DKIM::Verifier -e 1 2>/dev/null || have_perl=0
-# OpenDKIM's test mode (-t) with TestPublicKeys: a third verifier, the
-# only one here besides dkimpy that implements ed25519-sha256.
-have_od=1
-command -v opendkim >/dev/null || have_od=0
+# dkimpy always; Mail::DKIM and OpenDKIM's test mode (-t with
+# TestPublicKeys: the only one here besides dkimpy that implements
+# ed25519-sha256) where installed.
+pw_dkim_require rsa ed25519
 
 pw_harness_init
 pw_plan 45
@@ -32,28 +28,14 @@ T=$PW_TMP
 
 # --- keys and their DNS records, by openssl ------------------------------------
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-    -out "$T/rsa.pem" 2>/dev/null || pw_bail "openssl genpkey rsa"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 \
-    -out "$T/rsa1024.pem" 2>/dev/null || pw_bail "openssl genpkey rsa1024"
-openssl genpkey -algorithm ED25519 -out "$T/ed.pem" 2>/dev/null ||
-    pw_bail "openssl genpkey ed25519"
-rsa_p() { openssl pkey -in "$1" -pubout -outform DER 2>/dev/null | base64 -w0; }
-ed_p() {
-	# The raw key is the last 32 bytes of the DER SubjectPublicKeyInfo.
-	openssl pkey -in "$1" -pubout -outform DER 2>/dev/null |
-	    tail -c 32 | base64 -w0
-}
-{
-	echo "rs._domainkey.example.com v=DKIM1; k=rsa; p=$(rsa_p "$T/rsa.pem")"
-	echo "r1._domainkey.example.com v=DKIM1; k=rsa; p=$(rsa_p "$T/rsa1024.pem")"
-	echo "ed._domainkey.example.com v=DKIM1; k=ed25519; p=$(ed_p "$T/ed.pem")"
-} >"$T/dns"
-printf 'Mode v\nSyslog no\nTestPublicKeys %s\nAlwaysAddARHeader yes\n' \
-    "$T/dns" >"$T/od.conf"
-RSA=example.com:rs:rsa:$T/rsa.pem
-RSA1024=example.com:r1:rsa:$T/rsa1024.pem
-ED=example.com:ed:ed25519:$T/ed.pem
+# (dkim_signmsg takes the keys on its command line: the keytable the
+# harness writes too is not read.)
+pw_dkim_key rsa example.com rs rsa
+pw_dkim_key rsa1024 example.com r1 rsa 1024
+pw_dkim_key ed example.com ed ed25519
+RSA=example.com:rs:rsa:$T/keys/rsa.pem
+RSA1024=example.com:r1:rsa:$T/keys/rsa1024.pem
+ED=example.com:ed:ed25519:$T/keys/ed.pem
 
 # --- a message with the awkward parts -------------------------------------------
 
@@ -98,7 +80,7 @@ verify_od_fails() {
 	grep -q 'dkim=' "$1.od" && ! grep -q 'dkim=pass' "$1.od"
 }
 check_od() {	# NAME FILE
-	if [ "$have_od" = 0 ]; then
+	if [ "$PW_DKIM_OD" = 0 ]; then
 		pw_ok "$1: OpenDKIM # SKIP opendkim not installed"
 	elif verify_od "$2"; then
 		pw_ok "$1: OpenDKIM verifies ($(grep -o 'dkim=[a-z]*[^;]*header.a=[a-z0-9-]*' "$2.od" | sed 's/ (.*)//; s/header.d=[^ ]* //' | tr '\n' ' '))"
@@ -117,7 +99,7 @@ check_pass() {
 $(head -c 1500 "$f")"
 	fi
 	if [ "$3" = rsa ]; then
-		if [ "$have_perl" = 0 ]; then
+		if [ "$PW_DKIM_PERL" = 0 ]; then
 			pw_ok "$name: Mail::DKIM # SKIP libmail-dkim-perl not installed"
 		elif verify_pl "$f"; then
 			pw_ok "$name: Mail::DKIM verifies ($(tr '\n' ' ' <"$f.pl"))"
@@ -179,7 +161,7 @@ else
 	pw_not_ok "dual rsa + ed25519: both signatures verify (python3-dkim)" \
 	    "$(cat "$T/dual.eml.py")"
 fi
-if [ "$have_perl" = 0 ]; then
+if [ "$PW_DKIM_PERL" = 0 ]; then
 	pw_ok "dual: Mail::DKIM # SKIP libmail-dkim-perl not installed"
 elif verify_pl "$T/dual.eml" && grep -q 'a=rsa-sha256 pass' "$T/dual.eml.pl"; then
 	pw_ok "dual: Mail::DKIM verifies the rsa-sha256 one"
@@ -199,14 +181,14 @@ must_fail() {	# NAME FILE
 	else
 		pw_ok "$1: python3-dkim rejects it"
 	fi
-	if [ "$have_perl" = 0 ]; then
+	if [ "$PW_DKIM_PERL" = 0 ]; then
 		pw_ok "$1: Mail::DKIM # SKIP libmail-dkim-perl not installed"
 	elif verify_pl "$2"; then
 		pw_not_ok "$1: Mail::DKIM rejects it" "$(cat "$2.pl")"
 	else
 		pw_ok "$1: Mail::DKIM rejects it"
 	fi
-	if [ "$have_od" = 0 ]; then
+	if [ "$PW_DKIM_OD" = 0 ]; then
 		pw_ok "$1: OpenDKIM # SKIP opendkim not installed"
 	elif verify_od_fails "$2"; then
 		pw_ok "$1: OpenDKIM rejects it"
