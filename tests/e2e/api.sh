@@ -31,13 +31,14 @@
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/harness/dkim.sh"
 
 PY=/usr/bin/python3
 VPY=$PW_SRCDIR/tests/dkim/verify.py
 CLI=$PW_BUILDDIR/policyd/postwarden
 
 pw_require_root_tools
-"$PY" -c 'import dkim' 2>/dev/null || pw_skip_all "python3-dkim not installed"
+pw_dkim_require rsa
 perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
     pw_skip_all "libmaxmind-db-writer-perl not installed"
 pw_harness_init
@@ -45,17 +46,9 @@ pw_plan 52
 
 # --- keys, secret, GeoIP database ---------------------------------------------------
 K=$PW_TMP/keys
-mkdir -p "$K"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-    -out "$K/rsa.pem" 2>/dev/null || pw_bail "genpkey"
-openssl rand -hex 32 >"$K/tracking.secret"
-chmod 0600 "$K"/*
-chown nobody "$K"/*
-echo "ex example.com s1 rsa $K/rsa.pem" >"$PW_TMP/keytable"
-echo "example.com ex" >"$PW_TMP/signingtable"
-echo "s1._domainkey.example.com v=DKIM1; k=rsa; p=$(openssl pkey \
-    -in "$K/rsa.pem" -pubout -outform DER 2>/dev/null | base64 -w0)" \
-    >"$PW_TMP/dns"
+pw_dkim_key ex example.com s1 rsa
+pw_dkim_sign example.com ex
+pw_secret_file "$K/tracking.secret"
 perl "$PW_SRCDIR/tests/policyd/mkmmdb.pl" "$PW_TMP/geo.mmdb" ||
     pw_bail "mkmmdb.pl"
 

@@ -21,6 +21,7 @@
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/harness/dkim.sh"
 
 CLI=$PW_BUILDDIR/policyd/postwarden
 
@@ -30,14 +31,9 @@ pw_plan 29
 
 # --- keys, secret ----------------------------------------------------------------------
 K=$PW_TMP/keys
-mkdir -p "$K"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-    -out "$K/rsa.pem" 2>/dev/null || pw_bail "genpkey"
-openssl rand -hex 32 >"$K/tracking.secret"
-chmod 0600 "$K"/*
-chown nobody "$K"/*
-echo "ex example.com s1 rsa $K/rsa.pem" >"$PW_TMP/keytable"
-echo "example.com ex" >"$PW_TMP/signingtable"
+pw_dkim_key ex example.com s1 rsa
+pw_dkim_sign example.com ex
+pw_secret_file "$K/tracking.secret"
 
 # --- Redis, the milter, the tenants, Postfix ---------------------------------------------
 pw_redis_start

@@ -11,6 +11,7 @@
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/harness/dkim.sh"
 
 pw_require_root_tools
 pw_harness_init
@@ -32,17 +33,11 @@ used() { R GET "pw:{acme}:used:key:${1:-k_rc}:d:$day"; }
 
 pw_sink_start main
 pw_daemon_start policyd "redis_command_timeout = 2s"
-openssl rand -hex 32 >"$PW_TMP/tracking.secret"
-chmod 0600 "$PW_TMP/tracking.secret"
-chown nobody "$PW_TMP/tracking.secret"
+pw_secret_file "$PW_TMP/tracking.secret"
 # The one-click headers are added only to mail the milter signs (RFC
 # 8058 section 4): a key for the sender's domain.
-openssl genpkey -algorithm ed25519 -out "$PW_TMP/ed.pem" 2>/dev/null ||
-    pw_bail "genpkey"
-chmod 0600 "$PW_TMP/ed.pem"
-chown nobody "$PW_TMP/ed.pem"
-echo "ce client.example s1 ed25519 $PW_TMP/ed.pem" >"$PW_TMP/keytable"
-echo "client.example ce" >"$PW_TMP/signingtable"
+pw_dkim_key ce client.example s1 ed25519
+pw_dkim_sign client.example ce
 pw_daemon_start milter "tracking_secret_file = $PW_TMP/tracking.secret" \
     "dkim_key_table = $PW_TMP/keytable" \
     "dkim_signing_table = $PW_TMP/signingtable"
