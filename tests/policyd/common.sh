@@ -1,12 +1,17 @@
 # tests/policyd/common.sh -- helpers for the postwarden-policyd daemon
 # tests (sourced by bash), on top of tests/harness/harness.sh (TAP, the
-# temp dir, waits, stopping by pid, the sanitizer check at exit).  The
-# daemon listens on a unix socket and a loopback port in $PW_TMP; these
-# tests need no Redis, no Postfix and no root.
+# temp dir, waits, stopping by pid, the sanitizer check at exit).
 #
-# As root (CI) the daemon drops to nobody: the run/ dir holding sockets
-# and the pid file belongs to nobody, so the daemon can remove them at
-# exit.
+# pd_setup, pd_start, ...: the daemon alone, listening on a unix socket
+# and a loopback port in $PW_TMP; these tests need no Redis, no Postfix
+# and no root.  As root (CI) the daemon drops to nobody: the run/ dir
+# holding sockets and the pid file belongs to nobody, so the daemon can
+# remove them at exit.
+#
+# pd_key, pd_session_start, pd_ask, pd_hangup: the rules against the
+# harness's private Redis and pw_daemon_start's daemon: a key and its
+# tenant in the directory, and policy connections that stay open for a
+# transaction as smtpd keeps them (tests/policyd/pd_session.py).
 
 : "${PW_SRCDIR:?}" "${PW_BUILDDIR:?}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
@@ -111,4 +116,46 @@ expect() {
 	echo "# expected:"; printf '%s\n' "$1" | sed 's/^/#   /'
 	echo "# got:"; sed 's/^/#   /' "$PD_DIR/out"
 	return 1
+}
+
+# pd_key KEYID TENANT [FIELD VALUE]...: an active key of an active tenant
+# in the private Redis (pw_redis_start): the directory entry, the tenant
+# record and the key record with the extra fields (quota_day 2, ...).
+pd_key() {
+	local k=$1 t=$2
+	shift 2
+	pw_redis_cli HSET "pw:key:$k" tenant "$t" >/dev/null
+	pw_redis_cli HSET "pw:{$t}:tenant" status active created 1 >/dev/null
+	pw_redis_cli HSET "pw:{$t}:key:$k" status active created 1 "$@" \
+	    >/dev/null
+}
+
+# pd_session_start [SOCKET]: start tests/policyd/pd_session.py as the
+# coprocess PD on SOCKET (default the policyd of pw_daemon_start); it
+# keeps one connection per name open, as Postfix's smtpd keeps its
+# connection for a whole transaction (closing it, or a new instance on
+# it, gives the transaction's reservations back).
+pd_session_start() {
+	coproc PD { $PW_PYTHON "$PW_SRCDIR/tests/policyd/pd_session.py" \
+	    "${1:-$PW_TMP/policyd.sock}"; }
+}
+
+# pd_ask CONN ATTR=VALUE...: one smtpd_access_policy request with these
+# attributes on connection CONN (opened on first use); prints the action.
+pd_ask() {
+	local conn=$1 req=request=smtpd_access_policy a
+	shift
+	for a in "$@"; do
+		req+="\\n$a"
+	done
+	printf '%s\t%s\n' "$conn" "$req" >&"${PD[1]}"
+	read -r a <&"${PD[0]}"
+	printf '%s\n' "$a"
+}
+
+# pd_hangup CONN: Postfix closes connection CONN.
+pd_hangup() {
+	local a
+	printf 'close\t%s\n' "$1" >&"${PD[1]}"
+	read -r a <&"${PD[0]}"
 }

@@ -16,7 +16,7 @@
 #    can send, measured against Redis's clock: close to the rate (the old
 #    whole-millisecond arithmetic admitted 250/s), and never above it.
 
-. "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/policyd/common.sh"
 
 pw_require_root_tools
 pw_harness_init
@@ -64,16 +64,13 @@ done
 # then a pause for the replies): with burst 0 only one of a cluster can
 # pass, so that run can only show the rate is never exceeded; a burst
 # that spans the pauses shows the rate itself, within 1% + burst.
-R HSET pw:key:k_rate tenant trate >/dev/null
-R HSET 'pw:{trate}:tenant' status active created 1 >/dev/null
 pw_daemon_start policyd "log_level = notice"
 PIPE="$PW_PYTHON $PW_SRCDIR/tests/policyd/pd_pipe.py --key k_rate --count 6000
     --redis $PW_REDIS_SOCK"
 # run TAG BURST: admitted and elapsed * rate for 300/s, two connections.
 run() {
 	local t0 t1
-	R HSET 'pw:{trate}:key:k_rate' status active created 1 rate 300 \
-	    burst "$2" >/dev/null
+	pd_key k_rate trate rate 300 burst "$2"
 	R DEL 'pw:{trate}:gcra:key:k_rate' >/dev/null
 	$PIPE --tag "$1a" "$PW_POLICYD_SOCK" >"$PW_TMP/$1a.out" 2>&1 &
 	$PIPE --tag "$1b" "$PW_POLICYD_SOCK" >"$PW_TMP/$1b.out" 2>&1

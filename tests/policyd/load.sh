@@ -9,7 +9,7 @@
 # recipients billed at END-OF-MESSAGE, transactions with long, dotted and
 # IDN recipients mixed in, and a run during which Redis hangs.
 
-. "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/policyd/common.sh"
 
 pw_require_root_tools
 pw_harness_init
@@ -20,10 +20,7 @@ R() { pw_redis_cli "$@"; }
 N=300
 
 pw_redis_start
-R HSET pw:key:k_load tenant tload >/dev/null
-R HSET 'pw:{tload}:tenant' status active created 1 >/dev/null
-R HSET 'pw:{tload}:key:k_load' status active created 1 quota_day $N \
-    >/dev/null
+pd_key k_load tload quota_day $N
 # A generous command timeout: exactness is tested here, not the timeout
 # (tests/policyd/rules.sh), and a loaded test machine has slow moments.
 pw_daemon_start policyd "log_level = info" "redis_command_timeout = 2s"
@@ -57,11 +54,9 @@ pw_is "and still full" "$($LOAD --connections 1 --requests 1 \
     "1 451 4.7.1 Daily quota of key k_load exhausted"
 
 # A tenant quota shared by two keys, each key on its own daemon.
-R HSET pw:key:k_x1 tenant tx >/dev/null
-R HSET pw:key:k_x2 tenant tx >/dev/null
-R HSET 'pw:{tx}:tenant' status active created 1 quota_hour 123 >/dev/null
-R HSET 'pw:{tx}:key:k_x1' status active created 1 >/dev/null
-R HSET 'pw:{tx}:key:k_x2' status active created 1 >/dev/null
+pd_key k_x1 tx
+pd_key k_x2 tx
+R HSET 'pw:{tx}:tenant' quota_hour 123 >/dev/null
 $LOAD --connections 130 --requests 3 --eom --key k_x1 --tag x1 \
     "$PW_POLICYD_SOCK" >"$PW_TMP/x1.out" 2>&1 &
 p1=$!
@@ -78,9 +73,7 @@ pw_is "tenant quota over two keys and two daemons: exactly 123 admitted" \
 # recipient_count the RCPTs admitted (4, duplicates included, as Postfix
 # counts them), every request twice.  Usage ends at exactly the limit.
 D=301
-R HSET pw:key:k_dup tenant tdup >/dev/null
-R HSET 'pw:{tdup}:tenant' status active created 1 >/dev/null
-R HSET 'pw:{tdup}:key:k_dup' status active created 1 quota_day $D >/dev/null
+pd_key k_dup tdup quota_day $D
 out=$($LOAD --connections 250 --requests 2 --retry --dups --eom \
     --key k_dup --tag d "$PW_POLICYD_SOCK" "$PW_POLICYD2_SOCK" 2>&1)
 rc=$?
@@ -98,9 +91,7 @@ pw_is "duplicates mixed in: billed exactly the limit, nothing reserved" \
 # cap refused whole (550 5.1.3), none of them taken for a retry of
 # another (two in each such transaction).
 M=200
-R HSET pw:key:k_mix tenant tmix >/dev/null
-R HSET 'pw:{tmix}:tenant' status active created 1 >/dev/null
-R HSET 'pw:{tmix}:key:k_mix' status active created 1 quota_day $M >/dev/null
+pd_key k_mix tmix quota_day $M
 out=$($LOAD --connections 250 --requests 8 --retry --mix --eom \
     --key k_mix --tag mx "$PW_POLICYD_SOCK" "$PW_POLICYD2_SOCK" 2>&1)
 rc=$?
@@ -123,9 +114,7 @@ pw_is "mixed recipients: billed exactly M, nothing reserved" \
 # is answered (admitted, refused by the quota, or the fail mode), no
 # daemon dies, and the quota is never over-granted: a command that timed
 # out may still have run, so it can only under-grant.
-R HSET pw:key:k_mid tenant tmid >/dev/null
-R HSET 'pw:{tmid}:tenant' status active created 1 >/dev/null
-R HSET 'pw:{tmid}:key:k_mid' status active created 1 quota_day 200 >/dev/null
+pd_key k_mid tmid quota_day 200
 $LOAD --connections 250 --requests 200 --eom --key k_mid --tag m1 \
     --timeout 60 \
     "$PW_POLICYD_SOCK" "$PW_POLICYD2_SOCK" >"$PW_TMP/m1.out" 2>&1 &

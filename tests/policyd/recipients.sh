@@ -6,7 +6,7 @@
 # never cut into another one; a trailing dot, an upper-case or Unicode
 # domain (SMTPUTF8 U-labels) matches the suppression of its normal form.
 
-. "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/policyd/common.sh"
 
 pw_require_root_tools
 pw_harness_init
@@ -16,24 +16,15 @@ R() { pw_redis_cli "$@"; }
 
 pw_redis_start
 
-# key KEYID TENANT [FIELD VALUE]...: a key in the directory and its record.
-key() {
-	local k=$1 t=$2
-	shift 2
-	R HSET "pw:key:$k" tenant "$t" >/dev/null
-	R HSET "pw:{$t}:tenant" status active created 1 >/dev/null
-	R HSET "pw:{$t}:key:$k" status active created 1 "$@" >/dev/null
-}
-
 # rcpt SASL INSTANCE RECIPIENT: one RCPT request on the instance's own
 # connection, kept open for the transaction as smtpd keeps it (closing it
 # gives the transaction's reservations back: tests/policyd/pd_session.py);
 # prints the action.
 rcpt() {
-	local a
-	printf '%s\t%s\n' "$2" "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nsasl_username=$1\ninstance=$2\nrecipient=$3\nsize=100\nclient_address=192.0.2.10\nclient_name=client.example\nsender=app@example.com" >&"${PD[1]}"
-	read -r a <&"${PD[0]}"
-	printf '%s\n' "$a"
+	pd_ask "$2" protocol_state=RCPT protocol_name=ESMTP \
+	    "sasl_username=$1" "instance=$2" "recipient=$3" size=100 \
+	    client_address=192.0.2.10 client_name=client.example \
+	    sender=app@example.com
 }
 
 xs() { printf "%${1}s" "" | tr ' ' x; }
@@ -43,15 +34,14 @@ iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 TOO_LONG="550 5.1.3 Bad recipient address: local part longer than 256 bytes"
 
 pw_daemon_start policyd
-coproc PD { $PW_PYTHON "$PW_SRCDIR/tests/policyd/pd_session.py" \
-    "$PW_POLICYD_SOCK"; }
+pd_session_start "$PW_POLICYD_SOCK"
 
 # --- long recipients --------------------------------------------------------
 
 # Issue 12: quota_day 2, one message to five recipients with 520-byte
 # local parts at five domains: each used to be cut at 512 bytes, the
 # second looked like a retry of the first, all five went out.
-key k_long tlong quota_day 2
+pd_key k_long tlong quota_day 2
 got=
 for d in a b c d e; do
 	got="$got$(rcpt k_long l1 "$(xs 520)@$d.example")|"
@@ -69,7 +59,7 @@ pw_is "... and the third refused" "$(rcpt k_long l2 c@c.example)" \
 
 # Held whole up to the cap: 256-byte local parts differing in the last
 # byte, at a 253-byte domain, are three recipients.
-key k_whole twhole quota_day 2
+pd_key k_whole twhole quota_day 2
 d63=$(xs 63)
 dom=$d63.$d63.$d63.$(xs 59)ab
 pw_is "longest addresses held whole: 1st admitted" \
@@ -84,7 +74,7 @@ pw_is "... two reserved" \
 
 # <500 x's>@blocked.example was delivered with @blocked.example
 # suppressed.
-key k_sup tsup
+pd_key k_sup tsup
 R HSET 'pw:{tsup}:supp' 'victim@ok.example' 'bounce|cli|1795000000|0' \
     '@blocked.example' 'complaint|cli|1795000001|0' \
     '@xn--bcher-kva.example' 'manual|cli|1795000002|0' \
@@ -125,7 +115,7 @@ pw_is "a domain IDNA refuses: 550 5.1.3" "$(rcpt k_sup s3 a@xn--zz.example)" \
 
 # --- one recipient, however written ------------------------------------------
 
-key k_one tone quota_day 5
+pd_key k_one tone quota_day 5
 rcpt k_one o1 user@bücher.example >/dev/null
 rcpt k_one o1 User@XN--BCHER-KVA.EXAMPLE. >/dev/null
 pw_is "one recipient written two ways: reserved once" \

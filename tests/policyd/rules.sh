@@ -5,26 +5,16 @@
 # RCPT, billing them at END-OF-MESSAGE, reservations expiring),
 # events, GeoIP, and the Redis fail modes (hung, slow, stopped, back).
 
-. "$PW_SRCDIR/tests/harness/harness.sh"
+. "$PW_SRCDIR/tests/policyd/common.sh"
 
 pw_require_root_tools
 pw_harness_init
 pw_plan 105
 
-CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
 LOG=$PW_TMP/policyd.log
 R() { pw_redis_cli "$@"; }
 
 pw_redis_start
-
-# key KEYID TENANT [FIELD VALUE]...: a key in the directory and its record.
-key() {
-	local k=$1 t=$2
-	shift 2
-	R HSET "pw:key:$k" tenant "$t" >/dev/null
-	R HSET "pw:{$t}:tenant" status active created 1 >/dev/null
-	R HSET "pw:{$t}:key:$k" status active created 1 "$@" >/dev/null
-}
 
 start() {
 	pw_daemon_start policyd "redis_command_timeout = 300ms" \
@@ -34,25 +24,18 @@ start() {
 
 # Requests go through pd_session.py: one connection per instance that
 # stays open, as Postfix's smtpd keeps its connection for a whole
-# transaction (closing it, or a new instance on it, gives the
-# transaction's reservations back).
-coproc PD { $PW_PYTHON "$PW_SRCDIR/tests/policyd/pd_session.py" \
-    "$PW_TMP/policyd.sock"; }
+# transaction.
+pd_session_start "$PW_TMP/policyd.sock"
 
 # req STATE SASL INSTANCE RECIPIENT [RECIPIENT_COUNT [SIZE [ADDR [QID]]]]:
 # one request on the instance's connection (or connection $PD_CONN);
 # prints the action.
 req() {
-	local a
-	printf '%s\t%s\n' "${PD_CONN:-$3}" "request=smtpd_access_policy\nprotocol_state=$1\nprotocol_name=ESMTP\nsasl_username=$2\ninstance=$3\nrecipient=$4\nrecipient_count=${5:-0}\nsize=${6:-100}\nclient_address=${7:-192.0.2.10}\nclient_name=client.example\nqueue_id=${8:-}\nsender=app@example.com" >&"${PD[1]}"
-	read -r a <&"${PD[0]}"
-	printf '%s\n' "$a"
-}
-# hangup NAME: Postfix closes connection NAME.
-hangup() {
-	local a
-	printf 'close\t%s\n' "$1" >&"${PD[1]}"
-	read -r a <&"${PD[0]}"
+	pd_ask "${PD_CONN:-$3}" "protocol_state=$1" protocol_name=ESMTP \
+	    "sasl_username=$2" "instance=$3" "recipient=$4" \
+	    "recipient_count=${5:-0}" "size=${6:-100}" \
+	    "client_address=${7:-192.0.2.10}" client_name=client.example \
+	    "queue_id=${8:-}" sender=app@example.com
 }
 rcpt() { req RCPT "$@"; }
 eom() { req END-OF-MESSAGE "$1" "$2" "" "$3" "${4:-100}" 192.0.2.10 "${5:-QEOM}"; }
@@ -95,19 +78,19 @@ pw_is "mapped network: END-OF-MESSAGE billed for the tenant" \
 
 # --- status --------------------------------------------------------------------
 
-key k_dis tdis
+pd_key k_dis tdis
 R HSET 'pw:{tdis}:key:k_dis' status disabled >/dev/null
 pw_is "disabled key: 550 5.7.1" "$(rcpt k_dis i3 user@example.net)" \
     "550 5.7.1 API key k_dis is disabled"
-key k_sus tsus
+pd_key k_sus tsus
 R HSET 'pw:{tsus}:key:k_sus' status suspended >/dev/null
 pw_is "suspended key: 451 4.7.1" "$(rcpt k_sus i4 user@example.net)" \
     "451 4.7.1 API key k_sus is suspended"
-key k_tdis ttdis
+pd_key k_tdis ttdis
 R HSET 'pw:{ttdis}:tenant' status disabled >/dev/null
 pw_is "disabled tenant: 550 5.7.1" "$(rcpt k_tdis i5 user@example.net)" \
     "550 5.7.1 Tenant ttdis is disabled"
-key k_tsus ttsus
+pd_key k_tsus ttsus
 R HSET 'pw:{ttsus}:tenant' status suspended >/dev/null
 pw_is "suspended tenant: 451 4.7.1" "$(rcpt k_tsus i6 user@example.net)" \
     "451 4.7.1 Tenant ttsus is suspended"
@@ -138,7 +121,7 @@ pw_is "store marker back: an unknown key is 550 again" \
 
 # --- suppression ---------------------------------------------------------------
 
-key k_sup tsup
+pd_key k_sup tsup
 R HSET 'pw:{tsup}:supp' 'gone@example.net' 'bounce|cli|1795000000|0' \
     '@spamtrap.example' 'complaint|import|1795000001|0' \
     'global@example.net' 'manual|global|1795000002|0' \
@@ -167,13 +150,13 @@ pw_is "a refused recipient reserved nothing" \
 
 # --- per message ------------------------------------------------------------------
 
-key k_size tsize max_size 1000
+pd_key k_size tsize max_size 1000
 pw_is "declared size over max_size: 552 5.3.4" \
     "$(rcpt k_size z1 a@example.net 0 2000)" \
     "552 5.3.4 Message size of 2000 bytes exceeds the limit of API key k_size (2000/1000)"
 pw_is "declared size within max_size: DUNNO" \
     "$(rcpt k_size z2 a@example.net 0 1000)" DUNNO
-key k_rc trc max_recipients 2
+pd_key k_rc trc max_recipients 2
 rcpt k_rc m1 a@example.net >/dev/null
 rcpt k_rc m1 b@example.net >/dev/null
 pw_is "recipients per message: the third is 452 4.5.3" \
@@ -183,7 +166,7 @@ pw_is "recipients per message: a retried recipient is not counted again" \
     "$(rcpt k_rc m1 b@example.net)" DUNNO
 pw_is "recipients per message: counted per instance" \
     "$(rcpt k_rc m2 c@example.net)" DUNNO
-key k_rc2 trc2
+pd_key k_rc2 trc2
 R HSET 'pw:{trc2}:tenant' max_recipients 1 max_size 10 >/dev/null
 pw_is "tenant max_size: 552 5.3.4 names the tenant" \
     "$(rcpt k_rc2 m3 a@example.net 0 11)" \
@@ -195,7 +178,7 @@ pw_is "tenant max_recipients: 452 4.5.3 names the tenant" \
 
 # --- rate (GCRA) --------------------------------------------------------------------
 
-key k_rate trate rate 1 rate_period 60 burst 1
+pd_key k_rate trate rate 1 rate_period 60 burst 1
 r1=$(rcpt k_rate g1 a@example.net)
 r2=$(rcpt k_rate g1 b@example.net)
 r3=$(rcpt k_rate g1 c@example.net)
@@ -207,7 +190,7 @@ case $r3 in
 esac
 pw_is "rate: a retried admission is not counted again" \
     "$(rcpt k_rate g1 b@example.net)" DUNNO
-key k_trate ttrate
+pd_key k_trate ttrate
 R HSET 'pw:{ttrate}:tenant' rate 1 burst 0 >/dev/null
 rcpt k_trate g2 a@example.net >/dev/null
 case $(rcpt k_trate g2 b@example.net) in
@@ -218,7 +201,7 @@ esac
 
 # --- quotas and two-step accounting ---------------------------------------------------
 
-key k_q tq quota_day 3
+pd_key k_q tq quota_day 3
 pw_is "quota: 1st recipient admitted" "$(rcpt k_q q1 a@example.net)" DUNNO
 pw_is "quota: a retried recipient (same instance) is admitted again" \
     "$(rcpt k_q q1 a@example.net)" DUNNO
@@ -256,7 +239,7 @@ pw_check "used counter expires one day after its window ($ttl s)" \
 # A repeated RCPT TO (Postfix accepts it, counts it in recipient_count,
 # delivers it once) and case variants of one address are one recipient:
 # reserved once, billed once, so a limit is never exceeded.
-key k_dup tdup quota_day 3
+pd_key k_dup tdup quota_day 3
 dups=
 for i in 1 2 3 4 5 6; do dups="$dups $(rcpt k_dup u1 same@example.net)"; done
 pw_is "the same recipient six times: admitted (one recipient)" "$dups" \
@@ -264,7 +247,7 @@ pw_is "the same recipient six times: admitted (one recipient)" "$dups" \
 eom k_dup u1 6 100 QDUP >/dev/null
 pw_is "the same recipient six times: billed once, not recipient_count" \
     "$(R GET "pw:{tdup}:used:key:k_dup:d:$day")" 1
-key k_case tcase quota_day 2
+pd_key k_case tcase quota_day 2
 dups=
 for r in x@example.net X@example.net x@EXAMPLE.net X@Example.Net \
     x@example.NET; do dups="$dups $(rcpt k_case u2 "$r")"; done
@@ -281,7 +264,7 @@ pw_is "... and the quota then holds one more, not less" \
 # A limit written by hand (redis-cli) that is not a whole number: the
 # tenant's mail is deferred (fail closed), not admitted as if unlimited,
 # and each value is logged once.
-key k_bad tbad
+pd_key k_bad tbad
 bad=
 for v in 1,000 -5 ten 1e1 0x2 " 5"; do
 	R HSET 'pw:{tbad}:tenant' quota_day "$v" >/dev/null
@@ -304,8 +287,8 @@ pw_is "corrected (quota_day 0: no limit): admitted again" \
 # its reservations back as soon as Postfix starts another one on the
 # connection (a new instance) or closes the connection, not after
 # policyd_reservation_ttl: one key cannot lock a shared tenant quota.
-key k_ra trel
-key k_rb trel
+pd_key k_ra trel
+pd_key k_rb trel
 R HSET 'pw:{trel}:tenant' quota_day 3 >/dev/null
 rel=
 for r in a b c; do rel="$rel $(PD_CONN=smtpd1 rcpt k_ra x1 $r@example.net)"; done
@@ -315,7 +298,7 @@ pw_is "tenant quota 3: one key reserves it all" \
 pw_is "a new instance on the connection releases the old one's reservations" \
     "$(PD_CONN=smtpd1 rcpt k_ra x2 e@example.net) $(rcpt k_rb y1 d@example.net) $(R ZCARD "pw:{trel}:resv:tenant:d:$day")" \
     "DUNNO DUNNO 2"
-hangup smtpd1
+pd_hangup smtpd1
 one_left() { [ "$(R ZCARD "pw:{trel}:resv:tenant:d:$day")" = 1 ]; }
 pw_check "Postfix closing the connection releases its open transaction" \
     pw_wait_until "the reservation of x2 to go" 10 one_left
@@ -329,10 +312,10 @@ pw_is "a released transaction continues on another connection" \
 pw_is "... and is billed, within the limit" \
     "$(R GET "pw:{trel}:used:tenant:d:$day") $(R ZCARD "pw:{trel}:resv:tenant:d:$day")" \
     "2 1"
-key k_rc2x trel2
+pd_key k_rc2x trel2
 R HSET 'pw:{trel2}:tenant' quota_day 2 >/dev/null
 PD_CONN=smtpd3 rcpt k_rc2x x3 a@example.net >/dev/null
-hangup smtpd3
+pd_hangup smtpd3
 none_left() { [ "$(R ZCARD "pw:{trel2}:resv:tenant:d:$day")" = 0 ]; }
 pw_wait_until "the reservation of x3 to go" 10 none_left
 pw_is "its capacity taken meanwhile: END-OF-MESSAGE refuses it, bills nothing" \
@@ -341,7 +324,7 @@ pw_is "its capacity taken meanwhile: END-OF-MESSAGE refuses it, bills nothing" \
 
 # The billing record, and taking it back (policyd_refund.lua, which
 # postwarden-milter runs when it refuses a message billed here).
-key k_r tref quota_day 10
+pd_key k_r tref quota_day 10
 rcpt k_r r1 a@example.net >/dev/null
 rcpt k_r r1 b@example.net >/dev/null
 eom k_r r1 2 700 QREF >/dev/null
@@ -374,16 +357,16 @@ pw_is "refund of an unknown queue id: nothing" "$(refund QNONE)" "none 0 0 "
 pw_is "after refunds: no counter below zero" "$(counters)" \
     "0 0 0 0 0 0 0 0 0 0 "
 
-key k_h th quota_hour 1
+pd_key k_h th quota_hour 1
 rcpt k_h h1 a@example.net >/dev/null
 pw_is "hourly quota text" "$(rcpt k_h h2 b@example.net)" \
     "451 4.7.1 Hourly quota of key k_h exhausted (1/1); resets $hour_end"
-key k_m tm quota_month 1
+pd_key k_m tm quota_month 1
 rcpt k_m n1 a@example.net >/dev/null
 pw_is "monthly quota text" "$(rcpt k_m n2 b@example.net)" \
     "451 4.7.1 Monthly quota of key k_m exhausted (1/1); resets $month_end"
-key k_t1 tshared
-key k_t2 tshared
+pd_key k_t1 tshared
+pd_key k_t2 tshared
 R HSET 'pw:{tshared}:tenant' quota_day 2 >/dev/null
 rcpt k_t1 t1 a@example.net >/dev/null
 rcpt k_t2 t2 a@example.net >/dev/null
@@ -419,7 +402,7 @@ pw_is "events: one billed event for QBILL (the retry is not repeated)" \
 # --- scripts vanish (SCRIPT FLUSH): NOSCRIPT fallback ------------------------------------
 
 R SCRIPT FLUSH >/dev/null
-key k_flush tflush
+pd_key k_flush tflush
 pw_is "after SCRIPT FLUSH: decisions still work" \
     "$(rcpt k_flush f1 a@example.net)" DUNNO
 
@@ -430,7 +413,7 @@ perl "$PW_SRCDIR/tests/policyd/mkmmdb.pl" "$PW_TMP/geo.mmdb" ||
     pw_bail "cannot build the test GeoIP database"
 start "policyd_geoip_database = $PW_TMP/geo.mmdb" \
     "policyd_reservation_ttl = 1s"
-key k_geo tgeo countries "de, at"
+pd_key k_geo tgeo countries "de, at"
 pw_is "GeoIP: allowed country: DUNNO" \
     "$(req RCPT k_geo c1 a@example.net 0 100 192.0.2.77)" DUNNO
 pw_is "GeoIP: other country: 550 5.7.1" \
@@ -443,7 +426,7 @@ a=$(req RCPT k_q c4 z@example.net 0 100 198.51.100.1)
 pw_is "GeoIP: a key without countries may send from anywhere" "${a:0:9}" \
     "451 4.7.1"
 
-key k_exp texp quota_day 1
+pd_key k_exp texp quota_day 1
 pw_is "reservation TTL: admitted" "$(rcpt k_exp e1 a@example.net)" DUNNO
 pw_is "reservation TTL: full while reserved" \
     "$(rcpt k_exp e2 b@example.net)" \
@@ -462,7 +445,7 @@ pw_is "GeoIP: missing database: the rule is off" \
 # --- Redis trouble ---------------------------------------------------------------------------
 
 # Hung (SIGSTOP): the default fail mode (defer) within the timeout.
-key k_down tdown
+pd_key k_down tdown
 rcpt k_down d0 a@example.net >/dev/null	# the tenant is cached now
 redis_pid=${PW_PIDS[redis]}
 kill -STOP "$redis_pid"
@@ -522,7 +505,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 pw_is "Redis stopped, pass mode: DUNNO" "$a1" DUNNO
 pw_check "Redis stopped: answered at once ($ms ms)" [ "$ms" -lt 1500 ]
 pw_redis_start
-key k_down tdown quota_day 1
+pd_key k_down tdown quota_day 1
 t0=$(date +%s%N)
 back2() { [ "$(rcpt k_down d6 f@example.net)" = DUNNO ] &&
     [ "$(R ZCARD "pw:{tdown}:resv:key:k_down:d:$day")" = 1 ]; }
