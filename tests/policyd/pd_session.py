@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # tests/policyd/pd_session.py -- policy connections that stay open, one
 # per transaction, as Postfix's smtpd keeps one per process, for tests
-# that send one request at a time from the shell (tests/policyd/rules.sh
-# runs it as a coprocess).
+# that send one request at a time from the shell (pd_session_start in
+# tests/policyd/common.sh runs it as a coprocess).
 #
 #   pd_session.py SOCKET
 #
