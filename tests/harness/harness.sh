@@ -49,7 +49,7 @@
 #   pw_postfix_flush                ask the queue manager to retry now
 #   pw_daemon_start policyd|milter [CONF_LINES...] / pw_daemon_stop NAME
 #   pw_daemon_alive NAME            is that daemon still running
-#   pw_secret_file FILE             a random secret, mode 0600, the daemons'
+#   pw_secret_file FILE             a new random secret, 0600, owner nobody
 #   pw_policyd_start_extra NAME [CONF_LINES...]  one more policyd
 #   pw_swaks ARGS...                swaks against the private smtpd
 #   pw_swaks_data FILE ARGS...      send FILE exactly (swaks --data)
