@@ -2,7 +2,7 @@
  * json.h -- JSON strings from untrusted bytes, and the UTF-8 decoder
  * behind them.  The one escaper: the milter's event fields
  * (milter/milter_control.c) and the CLI's --json output
- * (policyd/cli_out.c) both write their strings with it.
+ * (cli/cli_out.c) both write their strings with it.
  *
  * Exports: pw_json_utf8(), pw_json_escape().
  *

@@ -3,7 +3,7 @@
  * (the fields of <prefix>{T}:tenant that milter/milter_tenant.h lists,
  * docs/redis-schema.md).  The one implementation of the rules: the
  * milter applies them to what it reads from Redis (milter_tenant.c),
- * `postwarden tenant` to what it writes (policyd/cli_tenant.c), and the
+ * `postwarden tenant` to what it writes (cli/cli_tenant.c), and the
  * configuration to pool names and the Feedback-ID sender id (lib/conf.c),
  * so that none of them can take a value another would refuse.
  *

@@ -47,7 +47,7 @@ pw_require_root_tools
 command -v opendkim >/dev/null || pw_skip_all "opendkim not installed"
 pw_harness_init
 T=$PW_TMP
-CLI=$PW_BUILDDIR/policyd/postwarden
+CLI=$PW_BUILDDIR/cli/postwarden
 
 # --- keys, secret, tables --------------------------------------------------------
 mkdir -p "$T/keys"

@@ -18,7 +18,7 @@
 for t in redis-server redis-cli "$PW_PYTHON"; do
 	command -v "$t" >/dev/null 2>&1 || pw_skip_all "$t not installed"
 done
-CLI_BIN=$PW_BUILDDIR/policyd/postwarden
+CLI_BIN=$PW_BUILDDIR/cli/postwarden
 [ -x "$CLI_BIN" ] || pw_skip_all "$CLI_BIN not built"
 
 cli_start() {

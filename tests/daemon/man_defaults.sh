@@ -5,7 +5,7 @@
 . "$PW_SRCDIR/tests/harness/harness.sh"
 
 MAN=$PW_BUILDDIR/man/postwarden.conf.5
-CLI=$PW_BUILDDIR/policyd/postwarden
+CLI=$PW_BUILDDIR/cli/postwarden
 [ -r "$MAN" ] || pw_skip_all "$MAN not built"
 pw_plan 3
 

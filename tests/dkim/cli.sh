@@ -7,7 +7,7 @@
 
 . "$PW_SRCDIR/tests/harness/harness.sh"
 
-CLI=$PW_BUILDDIR/policyd/postwarden
+CLI=$PW_BUILDDIR/cli/postwarden
 SIGN=$PW_BUILDDIR/tests/dkim/dkim_signmsg
 PY=/usr/bin/python3
 [ -x "$CLI" ] || pw_skip_all "$CLI not built"

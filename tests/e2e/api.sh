@@ -35,7 +35,7 @@
 
 PY=/usr/bin/python3
 VPY=$PW_SRCDIR/tests/dkim/verify.py
-CLI=$PW_BUILDDIR/policyd/postwarden
+CLI=$PW_BUILDDIR/cli/postwarden
 
 pw_require_root_tools
 pw_dkim_require rsa

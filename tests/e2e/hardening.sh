@@ -23,7 +23,7 @@
 . "$PW_SRCDIR/tests/harness/harness.sh"
 . "$PW_SRCDIR/tests/harness/dkim.sh"
 
-CLI=$PW_BUILDDIR/policyd/postwarden
+CLI=$PW_BUILDDIR/cli/postwarden
 
 pw_require_root_tools
 pw_harness_init

@@ -18,7 +18,7 @@ pw_harness_init
 pw_plan 17
 
 R() { pw_redis_cli "$@"; }
-CLI=$PW_BUILDDIR/policyd/postwarden
+CLI=$PW_BUILDDIR/cli/postwarden
 pw_redis_start
 printf 'redis_server = unix:%s\n' "$PW_REDIS_SOCK" >"$PW_TMP/cli.conf"
 pwcli() { "$CLI" -c "$PW_TMP/cli.conf" "$@"; }

@@ -1,0 +1,22 @@
+# cli/ -- postwarden, the admin command line over the same configuration
+# and Redis data as the daemons; its own directory because half of what it
+# does (dkim, track, unsubscribe, a tenant's milter settings) serves the milter.
+
+bin_PROGRAMS += cli/postwarden
+cli_postwarden_SOURCES = \
+	cli/cli.h \
+	cli/cli_config.c \
+	cli/cli_dkim.c \
+	cli/cli_events.c \
+	cli/cli_key.c \
+	cli/cli_main.c \
+	cli/cli_out.c \
+	cli/cli_record.c \
+	cli/cli_suppress.c \
+	cli/cli_tenant.c cli/cli_tenant.h \
+	cli/cli_tenant_settings.c \
+	cli/cli_track.c \
+	cli/cli_usage.c \
+	cli/cli_util.c
+cli_postwarden_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+cli_postwarden_LDADD = $(PW_LIB_LIBS) -lm
