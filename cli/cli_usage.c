@@ -97,7 +97,7 @@ cli_usage_get(struct cli_db *db, const char *key)
 #define CLI_USAGE_INVALID	(-2)
 
 /*
- * A limit field as policyd_rcpt.lua reads it: absent, empty or 0 is
+ * A limit field as lua/rcpt.lua reads it: absent, empty or 0 is
  * CLI_USAGE_NONE; decimal digits (at most 15) the limit; anything else
  * CLI_USAGE_INVALID (the daemon defers the subject's mail).
  */
@@ -114,7 +114,7 @@ cli_usage_limit(const redisReply *hash, const char *field)
 	return n == 0 ? CLI_USAGE_NONE : (long long)n;
 }
 
-/* The limit fields policyd_rcpt.lua validates (LIMITS there). */
+/* The limit fields lua/rcpt.lua validates (LIMITS there). */
 static const char *const cli_usage_limit_fields[] = {
 	"quota_hour", "quota_day", "quota_month", "rate", "rate_period",
 	"burst", "max_size", "max_recipients",

@@ -16,6 +16,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/identity_cache.c lib/identity_cache.h \
 	lib/json.c lib/json.h \
 	lib/log.c lib/log.h \
+	lib/lua.h \
 	lib/redis.c lib/redis.h \
 	lib/redis_async.c lib/redis_async.h \
 	lib/redis_common.c lib/redis_common.h \

@@ -17,15 +17,3 @@ milter_postwarden_milter_SOURCES = \
 milter_postwarden_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(LIBCRYPTO_CFLAGS)
 milter_postwarden_milter_LDADD = $(PW_LIB_LIBS) $(MILTER_LIBS)
-
-# The refund script belongs with the accounting scripts it undoes
-# (policyd/policyd_eom.lua writes the record it reads).
-nodist_milter_postwarden_milter_SOURCES = milter/milter_lua.c
-CLEANFILES += milter/milter_lua.c
-milter/milter_lua.c: $(srcdir)/policyd/policyd_refund.lua \
-    $(srcdir)/milter/local.mk
-	$(AM_V_GEN)$(MKDIR_P) milter && { \
-	echo '/* Generated from policyd/policyd_refund.lua by milter/local.mk. */'; \
-	echo 'const char milter_lua_refund[] ='; \
-	$(PW_LUA2C) $(srcdir)/policyd/policyd_refund.lua; \
-	echo ';'; } >$@.tmp && mv $@.tmp $@

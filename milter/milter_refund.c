@@ -8,16 +8,15 @@
 #include <string.h>
 
 #include "log.h"
+#include "lua.h"
 #include "milter_events.h"
 #include "milter_identity.h"
 #include "milter_refund.h"
 #include "redis.h"
 
-/* policyd/policyd_refund.lua, embedded by milter/local.mk. */
-extern const char milter_lua_refund[];
 
 static struct pw_redis_script milter_refund_script = {
-	"refund", milter_lua_refund, ""
+	"refund", pw_lua_refund, ""
 };
 
 int

@@ -7,7 +7,7 @@
  * milters' end of message, so a message this milter rejects (a malformed
  * control header) or tempfails (a signing failure with dkim_failure_mode
  * = tempfail, an internal error) has been billed already.  milter_refund()
- * runs policyd/policyd_refund.lua on the billing record
+ * runs lua/refund.lua on the billing record
  * <prefix>{T}:billed:<queue id> (docs/redis-schema.md), one synchronous
  * round trip on a handle of the snapshot's pool: only messages that are
  * refused pay for it, and a Redis that does not answer costs at most

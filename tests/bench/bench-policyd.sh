@@ -438,7 +438,7 @@ part_sweep() {
 # Redis running it bounds what any client of it can do.  redis-benchmark
 # (C, one event loop, the leanest client there is) drives that Redis with
 # 100 connections in a closed loop, as bench_policy drives policyd: the
-# RCPT script as policyd loads it (policyd/local.mk: the calendar prelude
+# RCPT script as policyd loads it (lua/local.mk: the calendar and rate prelude
 # in front), with the arguments policyd sends for a key with a per-key
 # rate limit, a new transaction and recipient each call (__rand_int__);
 # then an empty script (Redis's cost of any EVALSHA); then bench_policy
@@ -468,9 +468,9 @@ part_floor() {
 	bench_redis_start floor
 	sock=${RSOCK[floor]}
 	bench_load_rate "$sock"
-	sha=$(cat "$PW_SRCDIR/policyd/policyd_calendar.lua" \
-	    "$PW_SRCDIR/policyd/policyd_gcra.lua" \
-	    "$PW_SRCDIR/policyd/policyd_rcpt.lua" |
+	sha=$(cat "$PW_SRCDIR/lua/calendar.lua" \
+	    "$PW_SRCDIR/lua/gcra.lua" \
+	    "$PW_SRCDIR/lua/rcpt.lua" |
 	    redis-cli -s "$sock" -x SCRIPT LOAD) || pw_bail "SCRIPT LOAD"
 	empty=$(redis-cli -s "$sock" SCRIPT LOAD 'return 1') ||
 	    pw_bail "SCRIPT LOAD"

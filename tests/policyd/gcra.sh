@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/policyd/gcra.sh -- the rate limiter admits the configured rate.
 #
-# 1. The arithmetic (policyd/policyd_gcra.lua, the very functions the
+# 1. The arithmetic (lua/gcra.lua, the very functions the
 #    RCPT script runs), driven inside a private Redis with a simulated
 #    clock: requests arrive far faster than the rate (a few hundred per
 #    interval, at least one per microsecond tick), every state change goes
@@ -44,7 +44,7 @@ for k = 0, n - 1 do
 	end
 end
 return { admitted, string.format("%.3f", (a - a0) / 1000 / T) }'
-SCRIPT=$(cat "$PW_SRCDIR/policyd/policyd_gcra.lua"; echo "$DRIVER")
+SCRIPT=$(cat "$PW_SRCDIR/lua/gcra.lua"; echo "$DRIVER")
 sim() { R EVAL "$SCRIPT" 0 "$@" | tr '\n' ' '; }
 
 for spec in "1 86400" "1 60" "1 1" "7 1" "300 1" "800 1" "1000 1" \

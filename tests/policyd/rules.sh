@@ -322,7 +322,7 @@ pw_is "its capacity taken meanwhile: END-OF-MESSAGE refuses it, bills nothing" \
     "$(rcpt k_rc2x z1 b@example.net) $(rcpt k_rc2x z1 c@example.net) $(PD_CONN=smtpd4 eom k_rc2x x3 1 100 QREL2) $(R GET "pw:{trel2}:used:tenant:d:$day")" \
     "DUNNO DUNNO 451 4.7.1 Daily quota of tenant trel2 exhausted (2/2); resets $day_end "
 
-# The billing record, and taking it back (policyd_refund.lua, which
+# The billing record, and taking it back (lua/refund.lua, which
 # postwarden-milter runs when it refuses a message billed here).
 pd_key k_r tref quota_day 10
 rcpt k_r r1 a@example.net >/dev/null
@@ -347,7 +347,7 @@ counters() {
 }
 pw_is "billed: used (hour, day, month), messages, bytes" "$(counters)" \
     "2 2 2 1 700 2 2 2 1 700 "
-refund() { R EVAL "$(cat "$PW_SRCDIR/policyd/policyd_refund.lua")" 1 \
+refund() { R EVAL "$(cat "$PW_SRCDIR/lua/refund.lua")" 1 \
     "pw:{tref}:billed:$1" "pw:{tref}:" | tr '\n' ' '; }
 pw_is "refund: what was billed is taken back" "$(refund QREF)" "refunded 2 700 "
 pw_is "refund: every counter back to zero" "$(counters)" \

@@ -1,4 +1,4 @@
--- policyd_eom.lua -- postwarden-policyd: END-OF-MESSAGE, the second step
+-- lua/eom.lua -- postwarden-policyd: END-OF-MESSAGE, the second step
 -- of the accounting: the transaction's reservations become usage.  See
 -- docs/redis-schema.md and postwarden-policyd(8).
 --
@@ -17,8 +17,8 @@
 --
 -- Returns {"ok", billed, released} or {"again", 0, 0} for a repeated
 -- request, or {"refuse", "quota", who, window, used, limit, reset} (as
--- policyd_rcpt.lua) for a transaction whose reservations were released
--- (policyd_release.lua: its connection closed, Postfix went on with it
+-- lua/rcpt.lua) for a transaction whose reservations were released
+-- (lua/release.lua: its connection closed, Postfix went on with it
 -- on another) and whose recipients no longer fit: nothing is billed and
 -- Postfix refuses the message (451), so a limit is never exceeded.
 --
@@ -37,7 +37,7 @@
 -- (count, size, windows, key) for `keep` ms, so that postwarden-milter,
 -- which sees the message after this (Postfix asks smtpd_end_of_data_
 -- restrictions before the cleanup server's milters), can take the charge
--- back if it rejects the message: policyd_refund.lua.
+-- back if it rejects the message: lua/refund.lua.
 
 local P, keyid, inst = ARGV[1], ARGV[2], ARGV[3]
 local count = math.floor(tonumber(ARGV[4]) or 0)
@@ -50,7 +50,7 @@ local now_s = tonumber(t[1])
 if count < 0 then count = 0 end
 if size < 0 then size = 0 end
 
--- hour_id and windows_of: policyd_calendar.lua, put in front of this
+-- hour_id and windows_of: lua/calendar.lua, put in front of this
 -- script by the build.
 
 if redis.call('HEXISTS', KEYS[1], 'billed') == 1 then

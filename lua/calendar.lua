@@ -1,8 +1,8 @@
--- policyd_calendar.lua -- UTC calendar arithmetic shared by the
+-- lua/calendar.lua -- UTC calendar arithmetic shared by the
 -- policyd scripts (Redis Lua has no os library): days since 1970-01-01
 -- from a civil date and back (H. Hinnant's algorithms), and the quota
 -- windows of an hour.  The build prepends this file to each script
--- (policyd/local.mk).
+-- (lua/local.mk).
 
 local function days_from_civil(y, m, d)
 	if m <= 2 then y = y - 1 end

@@ -1,4 +1,4 @@
--- policyd_rcpt.lua -- postwarden-policyd: the decision for one recipient
+-- lua/rcpt.lua -- postwarden-policyd: the decision for one recipient
 -- (protocol_state RCPT), all checks and all counter changes in one
 -- atomic step.  See docs/redis-schema.md and postwarden-policyd(8).
 --
@@ -36,7 +36,7 @@ local function fmt(n)
 end
 
 -- days_from_civil, civil_from_days, hour_id and windows_of come from
--- policyd_calendar.lua, the gcra_* functions from policyd_gcra.lua,
+-- lua/calendar.lua, the gcra_* functions from lua/gcra.lua,
 -- which the build puts in front of this script.
 
 local function refuse(rule, who, a, b, c, d)
@@ -81,7 +81,7 @@ if txn[1] then
 	return { 'ok', 'again' }
 end
 local txn_windows = txn[2]
--- Fields other than rcpt:*: key, windows and, once policyd_release.lua
+-- Fields other than rcpt:*: key, windows and, once lua/release.lua
 -- gave its reservations back, released.
 local txn_other = txn[3] and 3 or 2
 
@@ -191,7 +191,7 @@ for _, s in ipairs(subjects) do
 	end
 end
 
--- 5. rate (GCRA, policyd_gcra.lua): tat = theoretical arrival time (ms,
+-- 5. rate (GCRA, lua/gcra.lua): tat = theoretical arrival time (ms,
 -- microseconds as the fraction); an arrival is admitted when
 -- tat - now <= burst * T, T = period / rate.  The limiters' states are
 -- read with one MGET.

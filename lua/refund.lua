@@ -1,4 +1,4 @@
--- policyd_refund.lua -- take back what policyd_eom.lua billed for a
+-- lua/refund.lua -- take back what lua/eom.lua billed for a
 -- message that was then not accepted.  Run by postwarden-milter when it
 -- rejects or tempfails a tenant's message at end of data: Postfix asks
 -- the policy daemon (smtpd_end_of_data_restrictions) before the cleanup
@@ -6,7 +6,7 @@
 -- docs/redis-schema.md and postwarden-milter(8).
 --
 -- KEYS[1]  <P>billed:<queue id>  the billing record (hash: count, size,
---                                windows, key), written by policyd_eom.lua
+--                                windows, key), written by lua/eom.lua
 -- Every other key is derived from ARGV[1] and lies in the same slot.
 --
 -- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"

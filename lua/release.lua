@@ -1,4 +1,4 @@
--- policyd_release.lua -- postwarden-policyd: give back the reservations
+-- lua/release.lua -- postwarden-policyd: give back the reservations
 -- of a transaction that will not reach END-OF-MESSAGE here: Postfix
 -- started another transaction on the same connection (a new instance:
 -- RSET, or the session ended), or closed the connection.  See
@@ -15,7 +15,7 @@
 -- transaction itself is kept, marked "released": when Postfix goes on
 -- with it on another connection (its connection to us closed between
 -- two requests), a retried RCPT is still recognised, and END-OF-MESSAGE
--- bills it only if the windows still have room (policyd_eom.lua).
+-- bills it only if the windows still have room (lua/eom.lua).
 
 local P, inst = ARGV[1], ARGV[2]
 local t = redis.call('HMGET', KEYS[1], 'windows', 'billed', 'released',
@@ -25,7 +25,7 @@ if not hid or t[2] or t[3] then
 	return { 'released', 0 }
 end
 
--- hour_id and windows_of: policyd_calendar.lua, put in front of this
+-- hour_id and windows_of: lua/calendar.lua, put in front of this
 -- script by the build.
 local members = {}
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do

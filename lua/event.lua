@@ -1,4 +1,4 @@
--- policyd_event.lua -- postwarden-policyd: append one event to the stream
+-- lua/event.lua -- postwarden-policyd: append one event to the stream
 -- (docs/redis-schema.md, "Events").  A script rather than a bare XADD so
 -- that the event's time is Redis's own, like its stream id and like every
 -- window and rate the accounting scripts keep (TIME): one clock, whatever

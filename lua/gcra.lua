@@ -1,7 +1,7 @@
--- policyd_gcra.lua -- the rate limiter's arithmetic (GCRA, the generic
+-- lua/gcra.lua -- the rate limiter's arithmetic (GCRA, the generic
 -- cell rate algorithm), shared by the policyd scripts and tested alone
 -- (tests/policyd/gcra.sh).  The build puts it in front of each script
--- (policyd/local.mk).
+-- (lua/local.mk).
 --
 -- Time is Redis's TIME to the microsecond.  A whole millisecond is far
 -- coarser than the interval of a fast rate (300/s: 3.33 ms; 50,000/s:

@@ -1,0 +1,31 @@
+# lua/ -- the Redis scripts, one file each, embedded at build time as C
+# strings by the one rule below: lua/NAME.lua becomes pw_lua_NAME in
+# lua/scripts.c (generated, part of lib/libpostwarden.a; declared in
+# lib/lua.h).  The accounting scripts get the shared prelude (UTC
+# calendar, rate limiter) in front of them; each file's header says its
+# KEYS, ARGV and reply.
+
+PW_LUA_PRELUDE = lua/calendar.lua lua/gcra.lua
+PW_LUA_WITH_PRELUDE = lua/rcpt.lua lua/eom.lua lua/event.lua \
+	lua/release.lua
+PW_LUA_PLAIN = lua/refund.lua
+EXTRA_DIST += $(PW_LUA_PRELUDE) $(PW_LUA_WITH_PRELUDE) $(PW_LUA_PLAIN)
+nodist_lib_libpostwarden_a_SOURCES += lua/scripts.c
+CLEANFILES += lua/scripts.c
+
+lua/scripts.c: $(PW_LUA_PRELUDE) $(PW_LUA_WITH_PRELUDE) $(PW_LUA_PLAIN) \
+    $(srcdir)/lua/local.mk
+	$(AM_V_GEN)$(MKDIR_P) lua && { \
+	echo '/* lua/scripts.c -- generated from the lua/ scripts by lua/local.mk. */'; \
+	echo '#include "lua.h"'; \
+	for f in $(PW_LUA_WITH_PRELUDE); do \
+		echo "const char pw_lua_`basename $$f .lua`[] ="; \
+		cat $(PW_LUA_PRELUDE:%=$(srcdir)/%) $(srcdir)/$$f | \
+		$(PW_LUA2C); \
+		echo ';'; \
+	done; \
+	for f in $(PW_LUA_PLAIN); do \
+		echo "const char pw_lua_`basename $$f .lua`[] ="; \
+		$(PW_LUA2C) $(srcdir)/$$f; \
+		echo ';'; \
+	done; } >$@.tmp && mv $@.tmp $@
