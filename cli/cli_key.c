@@ -45,6 +45,7 @@
 
 #include "cli.h"
 #include "identity.h"
+#include "lua.h"
 #include "xmalloc.h"
 
 #define CLI_KEY_GROUP	"key"
@@ -58,31 +59,17 @@
  * exist, 0 when the record does.
  */
 static struct pw_redis_script cli_key_add_script = {
-	"cli_key_add",
-	"if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-	"if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
-	"redis.call('HSET', KEYS[2], unpack(ARGV, 2))\n"
-	"redis.call('SADD', KEYS[3], ARGV[1])\n"
-	"return 1\n",
-	""
+	"cli_key_add", pw_lua_key_add, ""
 };
 
 /* Record + set in the tenant slot; how many of the two existed. */
 static struct pw_redis_script cli_key_del_script = {
-	"cli_key_del",
-	"return redis.call('DEL', KEYS[1]) + "
-	"redis.call('SREM', KEYS[2], ARGV[1])\n",
-	""
+	"cli_key_del", pw_lua_key_del, ""
 };
 
 /* The directory entry, only while it names ARGV[1]: 1 deleted, else 0. */
 static struct pw_redis_script cli_key_dir_del_script = {
-	"cli_key_dir_del",
-	"if redis.call('HGET', KEYS[1], 'tenant') == ARGV[1] then\n"
-	"  return redis.call('DEL', KEYS[1])\n"
-	"end\n"
-	"return 0\n",
-	""
+	"cli_key_dir_del", pw_lua_key_dir_del, ""
 };
 
 static const struct option cli_key_longopts[] = {

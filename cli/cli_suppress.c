@@ -52,6 +52,7 @@
 
 #include "cli.h"
 #include "identity.h"
+#include "lua.h"
 #include "xmalloc.h"
 
 #define CLI_SUPPRESS_GROUP	"suppress"
@@ -72,17 +73,7 @@ static const char *const cli_suppress_reasons[] = {
  * that address (source other than "global").  Returns how many it wrote.
  */
 static struct pw_redis_script cli_suppress_copy_script = {
-	"cli_suppress_copy",
-	"local n = 0\n"
-	"for i = 1, #ARGV, 2 do\n"
-	"  local v = redis.call('HGET', KEYS[1], ARGV[i])\n"
-	"  if not v or string.match(v, '^[^|]*|([^|]*)|') == 'global' then\n"
-	"    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])\n"
-	"    n = n + 1\n"
-	"  end\n"
-	"end\n"
-	"return n\n",
-	""
+	"cli_suppress_copy", pw_lua_suppress_copy, ""
 };
 
 /*
@@ -90,16 +81,7 @@ static struct pw_redis_script cli_suppress_copy_script = {
  * fields; deletes those whose source is "global".  Returns how many.
  */
 static struct pw_redis_script cli_suppress_uncopy_script = {
-	"cli_suppress_uncopy",
-	"local n = 0\n"
-	"for i = 1, #ARGV do\n"
-	"  local v = redis.call('HGET', KEYS[1], ARGV[i])\n"
-	"  if v and string.match(v, '^[^|]*|([^|]*)|') == 'global' then\n"
-	"    n = n + redis.call('HDEL', KEYS[1], ARGV[i])\n"
-	"  end\n"
-	"end\n"
-	"return n\n",
-	""
+	"cli_suppress_uncopy", pw_lua_suppress_uncopy, ""
 };
 
 /* One entry: the address and its stored value. */

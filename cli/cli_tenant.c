@@ -39,6 +39,7 @@
 
 #include "cli.h"
 #include "cli_tenant.h"
+#include "lua.h"
 
 #define CLI_TENANT_GROUP	"tenant"
 #define CLI_TENANT_LIMITS	"[--rate N/s|N/m] [--burst N] " \
@@ -48,11 +49,7 @@
 
 /* KEYS[1] the record; ARGV field/value pairs.  0 if it exists, else 1. */
 static struct pw_redis_script cli_tenant_create_script = {
-	"cli_tenant_create",
-	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-	"redis.call('HSET', KEYS[1], unpack(ARGV))\n"
-	"return 1\n",
-	""
+	"cli_tenant_create", pw_lua_tenant_create, ""
 };
 
 static const struct option cli_tenant_longopts[] = {

@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "cli_tenant.h"
 #include "dkim_keys.h"
+#include "lua.h"
 
 #define CLI_TENANT_TRIES		5
 
@@ -38,25 +39,7 @@
  * field changed since it was read (nothing written), else 1.
  */
 static struct pw_redis_script cli_tenant_update_script = {
-	"cli_tenant_update",
-	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-	"local i = 2\n"
-	"for _ = 1, tonumber(ARGV[1]) do\n"
-	"  local v = redis.call('HGET', KEYS[1], ARGV[i]) or ''\n"
-	"  if v ~= ARGV[i + 1] then return 2 end\n"
-	"  i = i + 2\n"
-	"end\n"
-	"local m = tonumber(ARGV[i])\n"
-	"i = i + 1\n"
-	"if m > 0 then\n"
-	"  redis.call('HSET', KEYS[1], unpack(ARGV, i, i + 2 * m - 1))\n"
-	"end\n"
-	"i = i + 2 * m\n"
-	"if #ARGV >= i then\n"
-	"  redis.call('HDEL', KEYS[1], unpack(ARGV, i))\n"
-	"end\n"
-	"return 1\n",
-	""
+	"cli_tenant_update", pw_lua_tenant_update, ""
 };
 
 enum cli_tenant_kind {

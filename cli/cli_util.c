@@ -34,6 +34,7 @@
 #include "cli.h"
 #include "identity.h"
 #include "log.h"
+#include "lua.h"
 #include "xmalloc.h"
 
 /* Most arguments cli_util_cmd() takes. */
@@ -732,17 +733,7 @@ cli_util_limit_opt(int ch, const char *arg, bool is_key, struct cli_fields *f)
  * else 1.
  */
 static struct pw_redis_script cli_util_update_script = {
-	"cli_update",
-	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-	"local n = tonumber(ARGV[1])\n"
-	"if n > 0 then\n"
-	"  redis.call('HSET', KEYS[1], unpack(ARGV, 2, 1 + 2 * n))\n"
-	"end\n"
-	"if #ARGV > 1 + 2 * n then\n"
-	"  redis.call('HDEL', KEYS[1], unpack(ARGV, 2 + 2 * n))\n"
-	"end\n"
-	"return 1\n",
-	""
+	"cli_update", pw_lua_record_update, ""
 };
 
 int

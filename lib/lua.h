@@ -5,7 +5,7 @@
  * lib/redis or lib/redis_async (EVALSHA, EVAL on NOSCRIPT).
  *
  * rcpt, eom, event and release carry the shared prelude (lua/calendar.lua,
- * lua/gcra.lua) in front of them; refund does not need it.
+ * lua/gcra.lua) in front of them; the others do not need it.
  */
 #ifndef PW_LUA_H
 #define PW_LUA_H
@@ -17,5 +17,16 @@ extern const char pw_lua_release[];	/* postwarden-policyd, an abandoned
 					   transaction's reservations */
 extern const char pw_lua_refund[];	/* postwarden-milter, a refused
 					   message's billing */
+extern const char pw_lua_event_batch[];	/* postwarden-milter, queued events */
+
+/* postwarden, the CLI: records and suppressions, each change atomic. */
+extern const char pw_lua_key_add[];
+extern const char pw_lua_key_del[];
+extern const char pw_lua_key_dir_del[];
+extern const char pw_lua_tenant_create[];
+extern const char pw_lua_tenant_update[];
+extern const char pw_lua_record_update[];
+extern const char pw_lua_suppress_copy[];
+extern const char pw_lua_suppress_uncopy[];
 
 #endif

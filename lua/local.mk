@@ -1,4 +1,4 @@
-# lua/ -- the Redis scripts, one file each, embedded at build time as C
+# lua/ -- every Redis script of postwarden, one file each, embedded at build time as C
 # strings by the one rule below: lua/NAME.lua becomes pw_lua_NAME in
 # lua/scripts.c (generated, part of lib/libpostwarden.a; declared in
 # lib/lua.h).  The accounting scripts get the shared prelude (UTC
@@ -8,7 +8,10 @@
 PW_LUA_PRELUDE = lua/calendar.lua lua/gcra.lua
 PW_LUA_WITH_PRELUDE = lua/rcpt.lua lua/eom.lua lua/event.lua \
 	lua/release.lua
-PW_LUA_PLAIN = lua/refund.lua
+PW_LUA_PLAIN = lua/refund.lua lua/event_batch.lua \
+	lua/key_add.lua lua/key_del.lua lua/key_dir_del.lua \
+	lua/tenant_create.lua lua/tenant_update.lua lua/record_update.lua \
+	lua/suppress_copy.lua lua/suppress_uncopy.lua
 EXTRA_DIST += $(PW_LUA_PRELUDE) $(PW_LUA_WITH_PRELUDE) $(PW_LUA_PLAIN)
 nodist_lib_libpostwarden_a_SOURCES += lua/scripts.c
 CLEANFILES += lua/scripts.c

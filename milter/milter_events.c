@@ -43,6 +43,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "lua.h"
 #include "milter_events.h"
 #include "redis.h"
 #include "xmalloc.h"
@@ -96,17 +97,7 @@ struct milter_events {
  * event; the number of events written comes back.
  */
 static struct pw_redis_script milter_events_script = {
-	"events",
-	"local i, n = 2, 0\n"
-	"while i <= #ARGV do\n"
-	"  local k = tonumber(ARGV[i])\n"
-	"  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',\n"
-	"      unpack(ARGV, i + 1, i + k))\n"
-	"  i = i + 1 + k\n"
-	"  n = n + 1\n"
-	"end\n"
-	"return n\n",
-	""
+	"events", pw_lua_event_batch, ""
 };
 
 struct milter_events *milter_events_daemon;
