@@ -260,6 +260,15 @@ main(int argc, char **argv)
 	}
 	pw_log_set_level(conf->log_level);
 
+	/*
+	 * Signals are caught before the socket listens: from then on a
+	 * client (or a test) sees the milter up, and a SIGTERM must stop it
+	 * cleanly, not kill it.  The self-pipe keeps the signal until the
+	 * main loop reads it.
+	 */
+	if (milter_setup_signals() < 0)
+		pw_log_fatal("cannot set up signal handling: %s",
+		    strerror(errno));
 	if (path != NULL && pw_daemon_unix_prepare(path, err, sizeof(err)) < 0)
 		pw_log_fatal("milter_socket: %s", err);
 	if (smfi_register(milter_desc) != MI_SUCCESS)
@@ -298,9 +307,6 @@ main(int argc, char **argv)
 	pw_runtime_publish(rt);
 	rt = NULL;
 
-	if (milter_setup_signals() < 0)
-		pw_log_fatal("cannot set up signal handling: %s",
-		    strerror(errno));
 	if (milter_start_thread(&tid, &milter_status) != 0)
 		pw_log_fatal("cannot start the milter thread");
 	pw_log_notice("started, listening on %s", spec);
