@@ -77,6 +77,8 @@ PW_POLICYD_TRANSCRIPTS = \
 	tests/policyd/transcripts/addresses.in \
 	tests/policyd/transcripts/addresses.ref \
 	tests/policyd/transcripts/addresses.setup \
+	tests/policyd/transcripts/caps.in \
+	tests/policyd/transcripts/caps.ref \
 	tests/policyd/transcripts/duplicates.in \
 	tests/policyd/transcripts/duplicates.ref \
 	tests/policyd/transcripts/duplicates.setup \

@@ -19,6 +19,9 @@
 #   NAME.ref    the replies, byte for byte: "action=...", a blank line;
 #               "%closed" where the daemon closed the connection instead
 #               of answering.
+# Every file of a transcript is listed in PW_POLICYD_TRANSCRIPTS of
+# tests/policyd/local.mk, for make dist.
+#
 # Each transcript gets an empty Redis (but the store marker) and a
 # daemon of its own, stopped afterwards.  A case fails with the diff -u
 # of NAME.ref and what came back.
