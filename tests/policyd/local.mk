@@ -106,4 +106,8 @@ PW_POLICYD_TRANSCRIPTS = \
 	tests/policyd/transcripts/suppression.ref \
 	tests/policyd/transcripts/suppression.setup \
 	tests/policyd/transcripts/unknown_key.in \
-	tests/policyd/transcripts/unknown_key.ref
+	tests/policyd/transcripts/unknown_key.ref \
+	tests/policyd/transcripts/unknown_key_pass.conf \
+	tests/policyd/transcripts/unknown_key_pass.in \
+	tests/policyd/transcripts/unknown_key_pass.ref \
+	tests/policyd/transcripts/unknown_key_pass.setup
