@@ -44,6 +44,7 @@ TR_DIR=$PW_SRCDIR/tests/policyd/transcripts
 TR_CLIENT=$PW_SRCDIR/tests/policyd/pd_transcript.py
 TR_CLI=$PW_BUILDDIR/cli/postwarden
 [ -x "$TR_CLI" ] || pw_bail "$TR_CLI not built"
+export TR_CLI
 
 if [ $# -gt 0 ]; then
 	names=("$@")
@@ -57,7 +58,7 @@ fi
 pw_plan "${#names[@]}"
 
 pw_redis_start
-TR_CONF=$PW_TMP/postwarden.conf
+export TR_CONF=$PW_TMP/postwarden.conf
 printf 'redis_server = unix:%s\n' "$PW_REDIS_SOCK" >"$TR_CONF"
 
 # tr_ends: the window ends from Redis's clock, as sed expressions that
@@ -71,13 +72,12 @@ tr_ends() {
 	    "$(date -u -d "$(date -u -d "@$now" +%Y-%m-01) +1 month" +%FT%TZ)"
 }
 
-# tr_setup FILE: run a .setup file with "postwarden" the admin command.
+# tr_setup FILE: run a .setup file, "postwarden" the admin command, in
+# a bash of its own so that -e holds (the caller tests its status).
 tr_setup() {
-	# shellcheck disable=SC2317 # called from the setup file
-	postwarden() { "$TR_CLI" -c "$TR_CONF" "$@"; }
-	set -e
-	# shellcheck disable=SC1090
-	. "$1"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	bash -e -c 'postwarden() { "$TR_CLI" -c "$TR_CONF" "$@"; }
+. "$1"' _ "$1"
 }
 
 # tr_run NAME: one transcript, one TAP case.
@@ -90,7 +90,7 @@ tr_run() {
 	pw_redis_cli FLUSHALL >/dev/null
 	pw_redis_cli SET pw:store 1 >/dev/null
 	if [ -r "$t.setup" ] &&
-	    ! (tr_setup "$t.setup") >"$out.setup.log" 2>&1; then
+	    ! tr_setup "$t.setup" >"$out.setup.log" 2>&1; then
 		pw_not_ok "$name" "$name.setup failed:
 $(cat "$out.setup.log")"
 		return
