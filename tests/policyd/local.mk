@@ -1,12 +1,14 @@
 # tests/policyd -- postwarden-policyd: protocol parser unit tests (cmocka)
 # and daemon tests (bash, TAP) against the built daemon on a unix socket
 # and a loopback port in a temp dir.  pd_client is their scripted client.
-# transcript.sh diffs the replies to the requests of each transcripts/
-# NAME.in with NAME.ref (the format: its head, transcripts/README).
-# rules.sh (every rule and reply, accounting, GeoIP, fail modes) and
-# load.sh (exactness under 250 parallel connections, pd_load.py) use a
-# private Redis through tests/harness; mkmmdb.pl writes their GeoIP file,
-# which geoip.sh also feeds to lib/geoip through geoip_lookup.
+# transcript.sh sends the requests of each transcripts/NAME.in and diffs
+# the replies with NAME.ref: the plain request -> reply checks (the
+# format: its head, transcripts/README; pd_transcript.py is its client).
+# It, rules.sh (what Redis holds after decisions, accounting, rates,
+# GeoIP, fail modes) and load.sh (exactness under 250 parallel
+# connections, pd_load.py) use a private Redis through tests/harness;
+# mkmmdb.pl writes rules.sh's GeoIP file, which geoip.sh also feeds to
+# lib/geoip through geoip_lookup.
 
 check_PROGRAMS += tests/policyd/test_policyd_proto tests/policyd/pd_client \
 	tests/policyd/geoip_lookup

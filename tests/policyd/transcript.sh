@@ -14,11 +14,12 @@
 #               of the harness defaults (pw_daemon_start).
 #   NAME.in     the requests, attribute lines as Postfix sends them, each
 #               ended by a blank line, sent one at a time on one policy
-#               connection; "#" lines are comments, "%conn NAME" goes on
-#               on another connection (tests/policyd/pd_transcript.py).
+#               connection; "#" lines are comments; after "%conn NAME"
+#               requests go on connection NAME, as another smtpd process
+#               would send them (tests/policyd/pd_transcript.py).
 #   NAME.ref    the replies, byte for byte: "action=...", a blank line;
 #               "%closed" where the daemon closed the connection instead
-#               of answering.
+#               of answering ("%timeout": no answer within 10 s).
 # Every file of a transcript is listed in PW_POLICYD_TRANSCRIPTS of
 # tests/policyd/local.mk, for make dist.
 #
@@ -34,6 +35,9 @@
 # Suppression times are fixed by importing them.  What needs timing,
 # concurrency, signals, logs or Redis's contents stays in the other
 # tests of tests/policyd.
+#
+# By hand: PW_SRCDIR=$PWD PW_BUILDDIR=$PWD bash tests/policyd/transcript.sh
+# [NAME...]; with PW_KEEP_TMP=1 what came back stays in $PW_TMP/NAME.out.
 
 . "$PW_SRCDIR/tests/harness/harness.sh"
 
