@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/policyd/caps.sh -- recipient_count above 1000000 or size above
 # 10^15 (or not a number) is malformed input: logged, the connection
-# closed without an answer, nothing decided or billed.
+# closed without an answer (tests/policyd/transcripts/caps, which also
+# has the values at the caps served).  Here what is logged.
 
 . "$PW_SRCDIR/tests/policyd/common.sh"
 pd_setup
@@ -17,27 +18,14 @@ pd_eom() {
 }
 
 pd_eom recipient_count 999999999999
-pd_client "$PD_INET" c0 "s0:$PD_DATA/eom.req" r0:1 \
-    "s0:$PD_DIR/eom-recipient_count.req" e0
-pw_check "recipient_count=999999999999: closed without an answer" \
-    expect "0: action=DUNNO
-0: eof"
-pw_check "... and logged" pd_wait_log \
+pd_client "$PD_INET" c0 "s0:$PD_DIR/eom-recipient_count.req" e0
+pw_check "recipient_count=999999999999: logged" pd_wait_log \
     'recipient_count not a number up to 1000000: "recipient_count=999999999999"'
 
 pd_eom size 100000000000000000000
 pd_client "$PD_INET" c0 "s0:$PD_DIR/eom-size.req" e0
-pw_check "size of 21 digits: closed without an answer" expect "0: eof"
-pw_check "... and logged" pd_wait_log \
+pw_check "size of 21 digits: logged" pd_wait_log \
     'size not a number up to 1000000000000000: "size=100000000000000000000"'
-
-pd_eom size 1000000000000000
-pd_eom recipient_count 1000000
-cat "$PD_DIR/eom-size.req" "$PD_DIR/eom-recipient_count.req" \
-    > "$PD_DIR/at-caps.req"
-pd_client "$PD_INET" c0 "s0:$PD_DIR/at-caps.req" r0:2
-pw_check "values at the caps are served" expect "0: action=DUNNO
-0: action=DUNNO"
 
 pd_stop
 pw_check "SIGTERM: exits 0" [ "${PD_STATUS:-1}" -eq 0 ]

@@ -1,10 +1,14 @@
 # tests/policyd -- postwarden-policyd: protocol parser unit tests (cmocka)
 # and daemon tests (bash, TAP) against the built daemon on a unix socket
 # and a loopback port in a temp dir.  pd_client is their scripted client.
-# rules.sh (every rule and reply, accounting, GeoIP, fail modes) and
-# load.sh (exactness under 250 parallel connections, pd_load.py) use a
-# private Redis through tests/harness; mkmmdb.pl writes their GeoIP file,
-# which geoip.sh also feeds to lib/geoip through geoip_lookup.
+# transcript.sh sends the requests of each transcripts/NAME.in and diffs
+# the replies with NAME.ref: the plain request -> reply checks (the
+# format: its head, transcripts/README; pd_transcript.py is its client).
+# It, rules.sh (what Redis holds after decisions, accounting, rates,
+# GeoIP, fail modes) and load.sh (exactness under 250 parallel
+# connections, pd_load.py) use a private Redis through tests/harness;
+# mkmmdb.pl writes rules.sh's GeoIP file, which geoip.sh also feeds to
+# lib/geoip through geoip_lookup.
 
 check_PROGRAMS += tests/policyd/test_policyd_proto tests/policyd/pd_client \
 	tests/policyd/geoip_lookup
@@ -48,7 +52,8 @@ PW_POLICYD_SH_TESTS = \
 	tests/policyd/recipients.sh \
 	tests/policyd/rules.sh \
 	tests/policyd/signals.sh \
-	tests/policyd/socket.sh
+	tests/policyd/socket.sh \
+	tests/policyd/transcript.sh
 TESTS += $(PW_POLICYD_SH_TESTS)
 dist_check_SCRIPTS += $(PW_POLICYD_SH_TESTS)
 
@@ -61,7 +66,50 @@ EXTRA_DIST += \
 	tests/policyd/pd_load.py \
 	tests/policyd/pd_pipe.py \
 	tests/policyd/pd_session.py \
+	tests/policyd/pd_transcript.py \
+	$(PW_POLICYD_TRANSCRIPTS) \
 	tests/policyd/data/rcpt.req \
 	tests/policyd/data/eom.req \
 	tests/policyd/data/pipelined.req \
 	tests/policyd/data/malformed.req
+
+# Listed, not globbed, for make dist: every file of each transcript.
+PW_POLICYD_TRANSCRIPTS = \
+	tests/policyd/transcripts/README \
+	tests/policyd/transcripts/addresses.in \
+	tests/policyd/transcripts/addresses.ref \
+	tests/policyd/transcripts/addresses.setup \
+	tests/policyd/transcripts/caps.in \
+	tests/policyd/transcripts/caps.ref \
+	tests/policyd/transcripts/duplicates.in \
+	tests/policyd/transcripts/duplicates.ref \
+	tests/policyd/transcripts/duplicates.setup \
+	tests/policyd/transcripts/long_addresses.in \
+	tests/policyd/transcripts/long_addresses.ref \
+	tests/policyd/transcripts/long_addresses.setup \
+	tests/policyd/transcripts/malformed.in \
+	tests/policyd/transcripts/malformed.ref \
+	tests/policyd/transcripts/max_recipients.in \
+	tests/policyd/transcripts/max_recipients.ref \
+	tests/policyd/transcripts/max_recipients.setup \
+	tests/policyd/transcripts/quota.in \
+	tests/policyd/transcripts/quota.ref \
+	tests/policyd/transcripts/quota.setup \
+	tests/policyd/transcripts/quota_windows.in \
+	tests/policyd/transcripts/quota_windows.ref \
+	tests/policyd/transcripts/quota_windows.setup \
+	tests/policyd/transcripts/size.in \
+	tests/policyd/transcripts/size.ref \
+	tests/policyd/transcripts/size.setup \
+	tests/policyd/transcripts/status.in \
+	tests/policyd/transcripts/status.ref \
+	tests/policyd/transcripts/status.setup \
+	tests/policyd/transcripts/suppression.in \
+	tests/policyd/transcripts/suppression.ref \
+	tests/policyd/transcripts/suppression.setup \
+	tests/policyd/transcripts/unknown_key.in \
+	tests/policyd/transcripts/unknown_key.ref \
+	tests/policyd/transcripts/unknown_key_pass.conf \
+	tests/policyd/transcripts/unknown_key_pass.in \
+	tests/policyd/transcripts/unknown_key_pass.ref \
+	tests/policyd/transcripts/unknown_key_pass.setup

@@ -1,15 +1,18 @@
 #!/bin/bash
 # tests/policyd/rules.sh -- the quota and suppression rules of
-# postwarden-policyd against a private Redis: every rule and its exact
-# reply text, idempotent retries, two-step accounting (reservations at
-# RCPT, billing them at END-OF-MESSAGE, reservations expiring),
-# events, GeoIP, and the Redis fail modes (hung, slow, stopped, back).
+# postwarden-policyd against a private Redis, where a reply alone does
+# not tell: what Redis holds after a decision (reservations, billing,
+# expiry), idempotent retries, two-step accounting (reservations at
+# RCPT, billing them at END-OF-MESSAGE, reservations expiring), rates,
+# records written by hand, events, GeoIP, and the Redis fail modes
+# (hung, slow, stopped, back).  The plain request -> reply checks of
+# the rules are transcripts (tests/policyd/transcripts/).
 
 . "$PW_SRCDIR/tests/policyd/common.sh"
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 105
+pw_plan 73
 
 LOG=$PW_TMP/policyd.log
 R() { pw_redis_cli "$@"; }
@@ -43,10 +46,7 @@ eom() { req END-OF-MESSAGE "$1" "$2" "" "$3" "${4:-100}" 192.0.2.10 "${5:-QEOM}"
 # Window ends as the rules compute them, from Redis's clock.
 now=$(R TIME | head -n 1)
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
-hour_end=$(iso $(((now / 3600 + 1) * 3600)))
 day_end=$(iso $(((now / 86400 + 1) * 86400)))
-month_end=$(date -u -d "$(date -u -d "@$now" +%Y-%m-01) +1 month" \
-    +%Y-%m-%dT%H:%M:%SZ)
 day=$(date -u -d "@$now" +%Y%m%d)
 
 echo "198.51.100.0/24 tnet" >"$PW_TMP/networks"
@@ -54,16 +54,9 @@ start "identity_network_table = $PW_TMP/networks"
 
 # --- identity ------------------------------------------------------------------
 
-pw_is "inbound (no SASL, no mapping): DUNNO" \
-    "$(rcpt "" i0 user@example.net)" DUNNO
-pw_is "unknown key: rejected (policyd_unknown_key = reject)" \
-    "$(rcpt k_nobody i1 user@example.net)" \
-    "550 5.7.1 API key k_nobody is not known"
-pw_is "invalid SASL user name: rejected, not echoed" \
-    "$(rcpt 'bad key' i2 user@example.net)" \
-    "550 5.7.1 Authenticated user name is not a valid API key"
-pw_is "unknown key at DATA: DUNNO" \
-    "$(req DATA k_nobody i1 user@example.net)" DUNNO
+# Their replies: transcripts/unknown_key; their events: below.
+rcpt k_nobody i1 user@example.net >/dev/null
+rcpt 'bad key' i2 user@example.net >/dev/null
 
 R HSET 'pw:{tnet}:tenant' status active quota_day 1 max_recipients 5 \
     >/dev/null
@@ -78,23 +71,7 @@ pw_is "mapped network: END-OF-MESSAGE billed for the tenant" \
 
 # --- status --------------------------------------------------------------------
 
-pd_key k_dis tdis
-R HSET 'pw:{tdis}:key:k_dis' status disabled >/dev/null
-pw_is "disabled key: 550 5.7.1" "$(rcpt k_dis i3 user@example.net)" \
-    "550 5.7.1 API key k_dis is disabled"
-pd_key k_sus tsus
-R HSET 'pw:{tsus}:key:k_sus' status suspended >/dev/null
-pw_is "suspended key: 451 4.7.1" "$(rcpt k_sus i4 user@example.net)" \
-    "451 4.7.1 API key k_sus is suspended"
-pd_key k_tdis ttdis
-R HSET 'pw:{ttdis}:tenant' status disabled >/dev/null
-pw_is "disabled tenant: 550 5.7.1" "$(rcpt k_tdis i5 user@example.net)" \
-    "550 5.7.1 Tenant ttdis is disabled"
-pd_key k_tsus ttsus
-R HSET 'pw:{ttsus}:tenant' status suspended >/dev/null
-pw_is "suspended tenant: 451 4.7.1" "$(rcpt k_tsus i6 user@example.net)" \
-    "451 4.7.1 Tenant ttsus is suspended"
-# A key whose tenant or key record is missing (Redis lost its data, a
+# A disabled or suspended key or tenant: transcripts/status.  A key whose tenant or key record is missing (Redis lost its data, a
 # daemon still has the key in its cache) is not "active without
 # limits": the fail mode answers, and it is logged once.
 R HSET pw:key:k_bare tenant tbare >/dev/null
@@ -121,60 +98,19 @@ pw_is "store marker back: an unknown key is 550 again" \
 
 # --- suppression ---------------------------------------------------------------
 
+# The replies: transcripts/suppression.  Here what the import cannot
+# write (an entry already expired) and what Redis holds afterwards.
 pd_key k_sup tsup
 R HSET 'pw:{tsup}:supp' 'gone@example.net' 'bounce|cli|1795000000|0' \
-    '@spamtrap.example' 'complaint|import|1795000001|0' \
-    'global@example.net' 'manual|global|1795000002|0' \
     'old@example.net' "unsubscribe|unsubscribe|1700000000|$((now - 10))" \
-    'later@example.net' "unsubscribe|unsubscribe|1795000003|4102444800" \
     >/dev/null
-pw_is "suppressed address: 550 5.7.1 with reason, source, time" \
-    "$(rcpt k_sup s1 Gone@Example.NET)" \
-    "550 5.7.1 Recipient address suppressed by tenant tsup (bounce, source cli, since $(iso 1795000000))"
-pw_is "suppressed domain: 550 5.7.1" \
-    "$(rcpt k_sup s1 anyone@spamtrap.example)" \
-    "550 5.7.1 Recipient domain suppressed by tenant tsup (complaint, source import, since $(iso 1795000001))"
-pw_is "global suppression (tenant copy): 550 5.7.1" \
-    "$(rcpt k_sup s1 global@example.net)" \
-    "550 5.7.1 Recipient address suppressed by tenant tsup (manual, source global, since $(iso 1795000002))"
-pw_is "suppression with an expiry says when it expires" \
-    "$(rcpt k_sup s1 later@example.net)" \
-    "550 5.7.1 Recipient address suppressed by tenant tsup (unsubscribe, source unsubscribe, since $(iso 1795000003)); expires 2100-01-01T00:00:00Z"
+rcpt k_sup s1 Gone@Example.NET >/dev/null
 pw_is "expired suppression: admitted" "$(rcpt k_sup s1 old@example.net)" DUNNO
 pw_is "expired suppression: removed lazily" \
     "$(R HEXISTS 'pw:{tsup}:supp' old@example.net)" 0
-pw_is "other recipients of the same message: admitted" \
-    "$(rcpt k_sup s1 fine@example.net)" DUNNO
+rcpt k_sup s1 fine@example.net >/dev/null
 pw_is "a refused recipient reserved nothing" \
     "$(R HLEN 'pw:{tsup}:txn:s1')" 4
-
-# --- per message ------------------------------------------------------------------
-
-pd_key k_size tsize max_size 1000
-pw_is "declared size over max_size: 552 5.3.4" \
-    "$(rcpt k_size z1 a@example.net 0 2000)" \
-    "552 5.3.4 Message size of 2000 bytes exceeds the limit of API key k_size (2000/1000)"
-pw_is "declared size within max_size: DUNNO" \
-    "$(rcpt k_size z2 a@example.net 0 1000)" DUNNO
-pd_key k_rc trc max_recipients 2
-rcpt k_rc m1 a@example.net >/dev/null
-rcpt k_rc m1 b@example.net >/dev/null
-pw_is "recipients per message: the third is 452 4.5.3" \
-    "$(rcpt k_rc m1 c@example.net)" \
-    "452 4.5.3 Too many recipients in one message for API key k_rc (2/2); send the rest in another message"
-pw_is "recipients per message: a retried recipient is not counted again" \
-    "$(rcpt k_rc m1 b@example.net)" DUNNO
-pw_is "recipients per message: counted per instance" \
-    "$(rcpt k_rc m2 c@example.net)" DUNNO
-pd_key k_rc2 trc2
-R HSET 'pw:{trc2}:tenant' max_recipients 1 max_size 10 >/dev/null
-pw_is "tenant max_size: 552 5.3.4 names the tenant" \
-    "$(rcpt k_rc2 m3 a@example.net 0 11)" \
-    "552 5.3.4 Message size of 11 bytes exceeds the limit of tenant trc2 (11/10)"
-rcpt k_rc2 m4 a@example.net 0 10 >/dev/null
-pw_is "tenant max_recipients: 452 4.5.3 names the tenant" \
-    "$(rcpt k_rc2 m4 b@example.net 0 10)" \
-    "452 4.5.3 Too many recipients in one message for tenant trc2 (1/1); send the rest in another message"
 
 # --- rate (GCRA) --------------------------------------------------------------------
 
@@ -201,20 +137,18 @@ esac
 
 # --- quotas and two-step accounting ---------------------------------------------------
 
+# The replies of this flow: transcripts/quota; here what Redis holds.
 pd_key k_q tq quota_day 3
-pw_is "quota: 1st recipient admitted" "$(rcpt k_q q1 a@example.net)" DUNNO
-pw_is "quota: a retried recipient (same instance) is admitted again" \
-    "$(rcpt k_q q1 a@example.net)" DUNNO
-pw_is "quota: ... and reserved once" \
+rcpt k_q q1 a@example.net >/dev/null
+rcpt k_q q1 a@example.net >/dev/null
+pw_is "quota: a retried recipient is reserved once" \
     "$(R ZCARD "pw:{tq}:resv:key:k_q:d:$day")" 1
 rcpt k_q q1 b@example.net >/dev/null
 rcpt k_q q1 c@example.net >/dev/null
-pw_is "quota: the 4th recipient is 451 4.7.1 with usage and reset" \
-    "$(rcpt k_q q2 d@example.net)" \
-    "451 4.7.1 Daily quota of key k_q exhausted (3/3); resets $day_end"
+rcpt k_q q2 d@example.net >/dev/null
 pw_is "quota: the refusal consumed nothing" \
     "$(R ZCARD "pw:{tq}:resv:key:k_q:d:$day")" 3
-pw_is "END-OF-MESSAGE: DUNNO" "$(eom k_q q1 2 5000 QBILL)" DUNNO
+eom k_q q1 2 5000 QBILL >/dev/null
 pw_is "END-OF-MESSAGE: recipient_count (2) billed, not the 3 reserved" \
     "$(R GET "pw:{tq}:used:key:k_q:d:$day")" 2
 pw_is "END-OF-MESSAGE: billed for the tenant too" \
@@ -227,10 +161,8 @@ pw_is "END-OF-MESSAGE: message and bytes counted" \
 eom k_q q1 2 5000 QBILL >/dev/null
 pw_is "END-OF-MESSAGE retried: not billed twice" \
     "$(R GET "pw:{tq}:used:key:k_q:d:$day")" 2
-pw_is "capacity freed by the unbilled reservation: admitted" \
-    "$(rcpt k_q q3 e@example.net)" DUNNO
-pw_is "then full again" "$(rcpt k_q q4 f@example.net)" \
-    "451 4.7.1 Daily quota of key k_q exhausted (3/3); resets $day_end"
+rcpt k_q q3 e@example.net >/dev/null
+rcpt k_q q4 f@example.net >/dev/null
 ttl=$(R TTL "pw:{tq}:used:key:k_q:d:$day")
 exp_ttl=$(( (now / 86400 + 1) * 86400 + 86400 - now ))
 pw_check "used counter expires one day after its window ($ttl s)" \
@@ -238,28 +170,19 @@ pw_check "used counter expires one day after its window ($ttl s)" \
 
 # A repeated RCPT TO (Postfix accepts it, counts it in recipient_count,
 # delivers it once) and case variants of one address are one recipient:
-# reserved once, billed once, so a limit is never exceeded.
+# reserved once, billed once, so a limit is never exceeded.  The
+# replies: transcripts/duplicates; here what is billed.
 pd_key k_dup tdup quota_day 3
-dups=
-for i in 1 2 3 4 5 6; do dups="$dups $(rcpt k_dup u1 same@example.net)"; done
-pw_is "the same recipient six times: admitted (one recipient)" "$dups" \
-    " DUNNO DUNNO DUNNO DUNNO DUNNO DUNNO"
+for i in 1 2 3 4 5 6; do rcpt k_dup u1 same@example.net >/dev/null; done
 eom k_dup u1 6 100 QDUP >/dev/null
 pw_is "the same recipient six times: billed once, not recipient_count" \
     "$(R GET "pw:{tdup}:used:key:k_dup:d:$day")" 1
 pd_key k_case tcase quota_day 2
-dups=
 for r in x@example.net X@example.net x@EXAMPLE.net X@Example.Net \
-    x@example.NET; do dups="$dups $(rcpt k_case u2 "$r")"; done
+    x@example.NET; do rcpt k_case u2 "$r" >/dev/null; done
 eom k_case u2 5 100 QCASE >/dev/null
-pw_is "five case variants of one address: admitted, billed once" \
-    "$dups $(R GET "pw:{tcase}:used:key:k_case:d:$day")" \
-    " DUNNO DUNNO DUNNO DUNNO DUNNO 1"
-rcpt k_case u3 y@example.net >/dev/null
-eom k_case u3 1 100 QCASE2 >/dev/null
-pw_is "... and the quota then holds one more, not less" \
-    "$(rcpt k_case u4 z@example.net)" \
-    "451 4.7.1 Daily quota of key k_case exhausted (2/2); resets $day_end"
+pw_is "five case variants of one address: billed once" \
+    "$(R GET "pw:{tcase}:used:key:k_case:d:$day")" 1
 
 # A limit written by hand (redis-cli) that is not a whole number: the
 # tenant's mail is deferred (fail closed), not admitted as if unlimited,
@@ -357,22 +280,8 @@ pw_is "refund of an unknown queue id: nothing" "$(refund QNONE)" "none 0 0 "
 pw_is "after refunds: no counter below zero" "$(counters)" \
     "0 0 0 0 0 0 0 0 0 0 "
 
-pd_key k_h th quota_hour 1
-rcpt k_h h1 a@example.net >/dev/null
-pw_is "hourly quota text" "$(rcpt k_h h2 b@example.net)" \
-    "451 4.7.1 Hourly quota of key k_h exhausted (1/1); resets $hour_end"
-pd_key k_m tm quota_month 1
-rcpt k_m n1 a@example.net >/dev/null
-pw_is "monthly quota text" "$(rcpt k_m n2 b@example.net)" \
-    "451 4.7.1 Monthly quota of key k_m exhausted (1/1); resets $month_end"
-pd_key k_t1 tshared
-pd_key k_t2 tshared
-R HSET 'pw:{tshared}:tenant' quota_day 2 >/dev/null
-rcpt k_t1 t1 a@example.net >/dev/null
-rcpt k_t2 t2 a@example.net >/dev/null
-pw_is "tenant quota shared by its keys: 451 names the tenant" \
-    "$(rcpt k_t1 t3 b@example.net)" \
-    "451 4.7.1 Daily quota of tenant tshared exhausted (2/2); resets $day_end"
+# The hourly and monthly quotas, a tenant's shared by its keys:
+# transcripts/quota_windows.
 
 # --- events ---------------------------------------------------------------------------
 
@@ -496,8 +405,6 @@ pw_check "Redis fast again: decisions again" \
 # Stopped, in pass mode, then restarted (empty: no scripts cached).
 pw_daemon_stop policyd
 start "policyd_fail_mode = pass" "policyd_unknown_key = pass"
-pw_is "policyd_unknown_key = pass: an unknown key is DUNNO" \
-    "$(rcpt k_nobody p1 user@example.net)" DUNNO
 pw__stop_pid redis 5
 t0=$(date +%s%N)
 a1=$(rcpt k_down d5 e@example.net)
