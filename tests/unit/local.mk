@@ -12,6 +12,7 @@ PW_UNIT_TESTS = \
 	tests/unit/test_milter_control \
 	tests/unit/test_milter_route \
 	tests/unit/test_rfc5322_addr \
+	tests/unit/test_schema \
 	tests/unit/test_smtp_lines \
 	tests/unit/test_tenant_fields \
 	tests/unit/test_track
@@ -76,3 +77,8 @@ tests_unit_test_milter_control_SOURCES = tests/unit/test_milter_control.c \
 tests_unit_test_milter_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_milter_control_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_milter_control_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_schema_SOURCES = tests/unit/test_schema.c
+tests_unit_test_schema_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_schema_LDADD = $(PW_TEST_LIBS)
+
