@@ -82,3 +82,16 @@ tests_unit_test_schema_SOURCES = tests/unit/test_schema.c
 tests_unit_test_schema_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_schema_LDADD = $(PW_TEST_LIBS)
 
+# lib/schema's table against docs/redis-schema.md and lua/schema.lua
+# (schema.sh, through schema_dump).  After changing the table:
+# `make lua-schema` writes lua/schema.lua anew.
+check_PROGRAMS += tests/unit/schema_dump
+tests_unit_schema_dump_SOURCES = tests/unit/schema_dump.c
+tests_unit_schema_dump_LDADD = $(PW_LIB_LIBS)
+TESTS += tests/unit/schema.sh
+dist_check_SCRIPTS += tests/unit/schema.sh
+
+lua-schema: tests/unit/schema_dump$(EXEEXT)
+	$(AM_V_GEN)tests/unit/schema_dump --lua >$(srcdir)/lua/schema.lua.tmp && \
+	mv $(srcdir)/lua/schema.lua.tmp $(srcdir)/lua/schema.lua
+.PHONY: lua-schema
