@@ -21,7 +21,8 @@
 static const char *
 dump_rest(const struct pw_schema_entry *e)
 {
-	if ((e->flags & PW_SCHEMA_F_SLOT) && strncmp(e->pattern, "{T}:", 4) == 0)
+	if ((e->flags & PW_SCHEMA_F_SLOT) &&
+	    strncmp(e->pattern, "{T}:", 4) == 0)
 		return e->pattern + 4;
 	return e->pattern;
 }
