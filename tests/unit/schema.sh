@@ -1,9 +1,9 @@
 #!/bin/bash
 # tests/unit/schema.sh -- lib/schema.c's table is the one spelling of the
 # Redis key names: docs/redis-schema.md must list exactly its names in
-# its tables and mention no other name, and lua/schema.lua must be what
-# the table makes of it (`make lua-schema`).  Compared through
-# tests/unit/schema_dump.  TAP.
+# its tables and mention no other name, nor may the manual pages, and
+# lua/schema.lua must be what the table makes of it (`make lua-schema`).
+# Compared through tests/unit/schema_dump.  TAP.
 
 dump=$PW_BUILDDIR/tests/unit/schema_dump
 doc=$PW_SRCDIR/docs/redis-schema.md
@@ -21,7 +21,7 @@ ok() {	# ok NAME DIFFERENCE
 	fi
 }
 
-echo 1..3
+echo 1..4
 
 # 1. The names in the tables' first column ("| `pw:...` |").
 want=$("$dump" --doc | sort -u)
@@ -38,7 +38,20 @@ stray=$(grep -oE 'pw:[][A-Za-z0-9_{}<>:.@+-]+' "$doc" | sed 's/\.*$//' |
 ok "docs/redis-schema.md: every name it mentions is in lib/schema" \
     "${stray:+not in lib/schema: }$stray"
 
-# 3. lua/schema.lua as the table writes it.
+# 3. The same of the manual pages, as nroff prints them.
+if command -v nroff >/dev/null && command -v col >/dev/null; then
+	stray=$(for f in "$PW_BUILDDIR"/man/*.[158]; do
+		nroff -mandoc -rLL=300n -Tascii "$f" 2>/dev/null | col -b
+	done | grep -oE 'pw:[][A-Za-z0-9_{}<>:.@+-]+' | sed 's/\.*$//' |
+	    grep -v '^pw:$' | sort -u | grep -vE -f <(printf '%s\n' "$regex"))
+	ok "man pages: every name they mention is in lib/schema" \
+	    "${stray:+not in lib/schema: }$stray"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP no nroff to read the manual pages"
+fi
+
+# 4. lua/schema.lua as the table writes it.
 ok "lua/schema.lua is lib/schema's table (make lua-schema)" \
     "$(diff "$lua" <("$dump" --lua) 2>&1)"
 
