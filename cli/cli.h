@@ -388,7 +388,7 @@ int	cli_record_status(const struct cli_record_kind *k,
 int	cli_record_update(struct cli_db *db, const char *rec,
 	    const struct cli_fields *f);
 /*
- * Write the store marker (PW_REDIS_STORE_MARKER, SET NX with the time),
+ * Write the store marker (PW_SCHEMA_STORE, SET NX with the time),
  * which tells postwarden-policyd that Redis holds postwarden's data.
  * Every command that creates a tenant or key calls it first.  0, or -1
  * after printing why.

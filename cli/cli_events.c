@@ -37,6 +37,7 @@
 
 #include "cli.h"
 #include "identity.h"
+#include "schema.h"
 #include "xmalloc.h"
 
 #define CLI_EVENTS_GROUP	"events"
@@ -407,7 +408,8 @@ cli_events_tail(const struct cli_opts *opts, int argc, char **argv)
 		return cli_util_usage(CLI_EVENTS_GROUP, CLI_EVENTS_USAGE);
 	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
 		return rc;
-	stream = cli_util_key(&db, "events");
+	stream = pw_schema_key_new(db.prefix, PW_SCHEMA_EVENTS,
+	    NULL, NULL, NULL);
 	rc = CLI_EXIT_OK;
 	snprintf(last, sizeof(last), "0-0");
 	if (count > 0 && cli_events_last(&db, stream, tenant, (long)count,

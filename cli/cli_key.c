@@ -46,6 +46,7 @@
 #include "cli.h"
 #include "identity.h"
 #include "lua.h"
+#include "schema.h"
 #include "xmalloc.h"
 
 #define CLI_KEY_GROUP	"key"
@@ -110,7 +111,7 @@ cli_key_print(struct cli_db *db, const char *keyid, const char *tenant)
 	redisReply *hash;
 	char *rec;
 
-	rec = cli_util_key(db, "{%s}:key:%s", tenant, keyid);
+	rec = pw_schema_key_new(db->prefix, PW_SCHEMA_KEY, tenant, keyid, NULL);
 	hash = cli_util_cmd(db, "HGETALL", rec, NULL);
 	if (hash == NULL) {
 		free(rec);
@@ -203,9 +204,12 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 
 	/* Step 1: the record and the tenant's key set, atomically. */
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	tkey = cli_util_key(&db, "{%s}:tenant", a.tenant);
-	rec = cli_util_key(&db, "{%s}:key:%s", a.tenant, a.name);
-	set = cli_util_key(&db, "{%s}:keys", a.tenant);
+	tkey = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT,
+	    a.tenant, NULL, NULL);
+	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_KEY,
+	    a.tenant, a.name, NULL);
+	set = pw_schema_key_new(db.prefix, PW_SCHEMA_KEYS,
+	    a.tenant, NULL, NULL);
 	kv[kc++] = tkey;
 	kv[kc++] = rec;
 	kv[kc++] = set;
@@ -249,7 +253,8 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	}
 
 	/* Step 2: the directory entry, which makes the key usable. */
-	dir = cli_util_key(&db, "key:%s", a.name);
+	dir = pw_schema_key_new(db.prefix, PW_SCHEMA_KEY_DIR,
+	    NULL, a.name, NULL);
 	if ((reply = cli_util_cmd(&db, "HSETNX", dir, "tenant", a.tenant,
 	    NULL)) == NULL) {
 		cli_error("key %s: the record is written but not the "
@@ -299,7 +304,7 @@ cli_key_list_tenant(struct cli_db *db, const char *tenant,
 	char *set, *rec, **v;
 	size_t i, n = 0;
 
-	set = cli_util_key(db, "{%s}:keys", tenant);
+	set = pw_schema_key_new(db->prefix, PW_SCHEMA_KEYS, tenant, NULL, NULL);
 	ids = cli_util_cmd(db, "SMEMBERS", set, NULL);
 	free(set);
 	if (ids == NULL)
@@ -311,7 +316,8 @@ cli_key_list_tenant(struct cli_db *db, const char *tenant,
 			v[n++] = ids->element[i]->str;
 	qsort(v, n, sizeof(*v), cli_util_strcmp);
 	for (i = 0; i < n; i++) {
-		rec = cli_util_key(db, "{%s}:key:%s", tenant, v[i]);
+		rec = pw_schema_key_new(db->prefix, PW_SCHEMA_KEY,
+		    tenant, v[i], NULL);
 		hash = cli_util_cmd(db, "HGETALL", rec, NULL);
 		free(rec);
 		if (hash == NULL) {
@@ -392,7 +398,8 @@ cli_key_change(const struct cli_opts *opts, struct cli_record_args *a,
 		return rc;
 	if ((rc = cli_key_find(&db, a->name, tenant, sizeof(tenant))) != 0)
 		goto out;
-	rec = cli_util_key(&db, "{%s}:key:%s", tenant, a->name);
+	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_KEY,
+	    tenant, a->name, NULL);
 	if ((rc = cli_record_update(&db, rec, &a->fields)) == CLI_EXIT_OK)
 		rc = cli_key_done(&db, a->name, tenant, what);
 	else if (rc == CLI_EXIT_NOTFOUND)
@@ -478,7 +485,8 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 	}
 
 	/* Step 1: the directory entry, so that the key stops working. */
-	dir = cli_util_key(&db, "key:%s", a.name);
+	dir = pw_schema_key_new(db.prefix, PW_SCHEMA_KEY_DIR,
+	    NULL, a.name, NULL);
 	if (had_dir) {
 		kv[0] = dir;
 		kv[1] = tenant;
@@ -491,8 +499,8 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 		freeReplyObject(reply);
 	}
 	/* Step 2: the record and the set member. */
-	rec = cli_util_key(&db, "{%s}:key:%s", tenant, a.name);
-	set = cli_util_key(&db, "{%s}:keys", tenant);
+	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_KEY, tenant, a.name, NULL);
+	set = pw_schema_key_new(db.prefix, PW_SCHEMA_KEYS, tenant, NULL, NULL);
 	kv[0] = rec;
 	kv[1] = set;
 	kv[2] = a.name;

@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "redis_common.h"
+#include "schema.h"
 
 int
 cli_record_args(const struct cli_record_kind *k, int argc, char **argv,
@@ -119,7 +119,7 @@ cli_record_mark_store(struct cli_db *db)
 	char now[24], *k;
 
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	k = cli_util_key(db, "%s", PW_REDIS_STORE_MARKER);
+	k = pw_schema_key_new(db->prefix, PW_SCHEMA_STORE, NULL, NULL, NULL);
 	reply = cli_util_cmd(db, "SET", k, now, "NX", NULL);
 	free(k);
 	if (reply == NULL)

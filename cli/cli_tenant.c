@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "cli_tenant.h"
 #include "lua.h"
+#include "schema.h"
 
 #define CLI_TENANT_GROUP	"tenant"
 #define CLI_TENANT_LIMITS	"[--rate N/s|N/m] [--burst N] " \
@@ -112,9 +113,10 @@ cli_tenant_print(struct cli_db *db, const char *tenant)
 	char *rec, *set, *hk;
 	int rc = CLI_EXIT_FAIL;
 
-	rec = cli_util_key(db, "{%s}:tenant", tenant);
-	set = cli_util_key(db, "{%s}:keys", tenant);
-	hk = cli_util_key(db, "{%s}:supp", tenant);
+	rec = pw_schema_key_new(db->prefix, PW_SCHEMA_TENANT,
+	    tenant, NULL, NULL);
+	set = pw_schema_key_new(db->prefix, PW_SCHEMA_KEYS, tenant, NULL, NULL);
+	hk = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP, tenant, NULL, NULL);
 	if ((hash = cli_util_cmd(db, "HGETALL", rec, NULL)) == NULL ||
 	    (keys = cli_util_cmd(db, "SCARD", set, NULL)) == NULL ||
 	    (supp = cli_util_cmd(db, "HLEN", hk, NULL)) == NULL)
@@ -190,7 +192,8 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 		goto out;
 	}
 	/* 1. Listed: global suppressions added from now on reach it. */
-	list = cli_util_key(&db, "tenants");
+	list = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANTS,
+	    NULL, NULL, NULL);
 	if ((reply = cli_util_cmd(&db, "SADD", list, r->name,
 	    NULL)) == NULL) {
 		rc = CLI_EXIT_FAIL;
@@ -206,7 +209,8 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 	}
 	/* 3. The record: the tenant exists. */
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	rec = cli_util_key(&db, "{%s}:tenant", r->name);
+	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT,
+	    r->name, NULL, NULL);
 	kv[kc++] = rec;
 	cli_util_fields_set(&r->fields, "created", now);
 	cli_util_fields_set(&r->fields, "updated", now);
@@ -276,8 +280,10 @@ cli_tenant_list(const struct cli_opts *opts, int argc, char **argv)
 	}
 	cli_record_list_init(&l, db.json, header, 5);
 	for (i = 0; i < n; i++) {
-		rec = cli_util_key(&db, "{%s}:tenant", tenants[i]);
-		set = cli_util_key(&db, "{%s}:keys", tenants[i]);
+		rec = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT,
+		    tenants[i], NULL, NULL);
+		set = pw_schema_key_new(db.prefix, PW_SCHEMA_KEYS,
+		    tenants[i], NULL, NULL);
 		hash = cli_util_cmd(&db, "HGETALL", rec, NULL);
 		keys = hash != NULL ? cli_util_cmd(&db, "SCARD", set, NULL) :
 		    NULL;
@@ -315,7 +321,8 @@ cli_tenant_apply(const struct cli_opts *opts, struct cli_record_args *a,
 
 	if ((rc = cli_util_open(opts, a->json, &db)) != CLI_EXIT_OK)
 		return rc;
-	rec = cli_util_key(&db, "{%s}:tenant", a->name);
+	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT,
+	    a->name, NULL, NULL);
 	if (settings != NULL)
 		rc = cli_tenant_settings_update(&db, rec, a->name, &a->fields,
 		    settings);

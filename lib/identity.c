@@ -18,6 +18,7 @@
 
 #include "cidr.h"
 #include "identity.h"
+#include "schema.h"
 #include "table.h"
 #include "xmalloc.h"
 
@@ -353,14 +354,13 @@ pw_identity_key_argv(const char *prefix, const struct pw_identity *id,
     char *keybuf, size_t keybufsize, const char *argv[PW_IDENTITY_KEY_ARGC],
     size_t argvlen[PW_IDENTITY_KEY_ARGC])
 {
-	int n = snprintf(keybuf, keybufsize, "%skey:%s", prefix, id->key);
-
+	(void)pw_schema_key(keybuf, keybufsize, prefix, PW_SCHEMA_KEY_DIR,
+	    NULL, id->key, NULL);	/* keybuf: sized for the longest */
 	argv[0] = "HGET";
 	argv[1] = keybuf;
 	argv[2] = "tenant";
 	argvlen[0] = 4;
-	argvlen[1] = n > 0 && (size_t)n < keybufsize ? (size_t)n :
-	    strlen(keybuf);
+	argvlen[1] = strlen(keybuf);
 	argvlen[2] = 6;
 }
 

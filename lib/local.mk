@@ -21,6 +21,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/redis_async.c lib/redis_async.h \
 	lib/redis_common.c lib/redis_common.h \
 	lib/runtime.c lib/runtime.h \
+	lib/schema.c lib/schema.h \
 	lib/rfc5322_addr.c lib/rfc5322_addr.h \
 	lib/secret_file.c lib/secret_file.h \
 	lib/smtp_lines.c lib/smtp_lines.h \

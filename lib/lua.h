@@ -4,8 +4,9 @@
  * KEYS, ARGV and reply are in the header of its file; run them with
  * lib/redis or lib/redis_async (EVALSHA, EVAL on NOSCRIPT).
  *
- * rcpt, eom, event and release carry the shared prelude (lua/calendar.lua,
- * lua/gcra.lua) in front of them; the others do not need it.
+ * rcpt, eom, event, release and refund carry the shared prelude
+ * (lua/schema.lua, lua/calendar.lua, lua/gcra.lua) in front of them; the
+ * others do not need it.
  */
 #ifndef PW_LUA_H
 #define PW_LUA_H

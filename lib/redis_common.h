@@ -153,14 +153,6 @@ void	pw_redis_evalsha_argv_free(struct pw_redis_evalsha_argv *e);
 #define PW_REDIS_QUEUE_ID_MAX	31
 
 /*
- * The store marker, <prefix>store: written (SET NX, the Unix time) by
- * every postwarden command that creates a tenant or key.  Its absence
- * means Redis holds no postwarden data (restarted without persistence,
- * or flushed): postwarden-policyd then answers an unknown key with its
- * fail mode, not a permanent refusal.  docs/redis-schema.md.
- */
-#define PW_REDIS_STORE_MARKER	"store"
-/*
  * Whether a Postfix queue id may name a key (<prefix>{T}:billed:<id>):
  * 1 to PW_REDIS_QUEUE_ID_MAX letters and digits.  The policy daemon that
  * writes such a key and the milter that reads it must agree.

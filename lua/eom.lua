@@ -50,8 +50,8 @@ local now_s = tonumber(t[1])
 if count < 0 then count = 0 end
 if size < 0 then size = 0 end
 
--- hour_id and windows_of: lua/calendar.lua, put in front of this
--- script by the build.
+-- hour_id and windows_of: lua/calendar.lua; the key names (schema_*):
+-- lua/schema.lua; both put in front of this script by the build.
 
 if redis.call('HEXISTS', KEYS[1], 'billed') == 1 then
 	return { 'again', 0, 0 }
@@ -62,8 +62,8 @@ local known = hid and true or false
 if not known then hid = hour_id(now_s) end
 local wins = windows_of(hid)
 
-local whos = { 'tenant' }
-if keyid ~= '' then whos[2] = 'key:' .. keyid end
+local whos = { schema_who_tenant() }
+if keyid ~= '' then whos[2] = schema_who_key(keyid) end
 
 -- The transaction's reserved recipients.
 local members = {}
@@ -82,13 +82,13 @@ if known and redis.call('HEXISTS', KEYS[1], 'released') == 1 and
 	for _, m in ipairs(members) do
 		for _, who in ipairs(whos) do
 			for _, w in ipairs(wins) do
-				redis.call('ZREM', P .. 'resv:' .. who .. ':' ..
-				    w[1] .. ':' .. w[2], m)
+				redis.call('ZREM', schema_resv(P, who,
+				    schema_window(w[1], w[2])), m)
 			end
 		end
 	end
-	local recs = { tenant = KEYS[2] }
-	if keyid ~= '' then recs['key:' .. keyid] = KEYS[3] end
+	local recs = { [schema_who_tenant()] = KEYS[2] }
+	if keyid ~= '' then recs[schema_who_key(keyid)] = KEYS[3] end
 	local kinds = { h = 'quota_hour', d = 'quota_day', m = 'quota_month' }
 	local now_ms = now_s * 1000 + math.floor(tonumber(t[2]) / 1000)
 	for _, who in ipairs(whos) do
@@ -96,15 +96,16 @@ if known and redis.call('HEXISTS', KEYS[1], 'released') == 1 and
 			local v = redis.call('HGET', recs[who], kinds[w[1]])
 			local q = v and string.match(v, '^%d+$') and tonumber(v)
 			if q and q > 0 then
-				local suffix = who .. ':' .. w[1] .. ':' .. w[2]
+				local win = schema_window(w[1], w[2])
 				local used = tonumber(redis.call('GET',
-				    P .. 'used:' .. suffix) or '') or 0
+				    schema_used(P, who, win)) or '') or 0
 				local live = redis.call('ZCOUNT',
-				    P .. 'resv:' .. suffix, '(' ..
+				    schema_resv(P, who, win), '(' ..
 				    string.format('%.0f', now_ms), '+inf')
 				if used + live + count > q then
 					return { 'refuse', 'quota', who ==
-					    'tenant' and 'tenant' or 'key',
+					    schema_who_tenant() and 'tenant' or
+					    'key',
 					    w[1], used + live, q, w[3] }
 				end
 			end
@@ -115,23 +116,23 @@ end
 local released = 0
 for _, who in ipairs(whos) do
 	for _, w in ipairs(wins) do
-		local suffix = who .. ':' .. w[1] .. ':' .. w[2]
+		local win = schema_window(w[1], w[2])
 		if count > 0 then
-			local uk = P .. 'used:' .. suffix
+			local uk = schema_used(P, who, win)
 			redis.call('INCRBY', uk, count)
 			redis.call('EXPIREAT', uk, w[3] + w[4])
 		end
-		local rk = P .. 'resv:' .. suffix
+		local rk = schema_resv(P, who, win)
 		for i = 1, #members, 500 do
 			released = released + redis.call('ZREM', rk,
 			    unpack(members, i, math.min(#members, i + 499)))
 		end
 	end
 	local dw = wins[2]
-	local mk = P .. 'msgs:' .. who .. ':d:' .. dw[2]
+	local mk = schema_msgs(P, who, dw[2])
 	redis.call('INCR', mk)
 	redis.call('EXPIREAT', mk, dw[3] + 86400)
-	local bk = P .. 'bytes:' .. who .. ':d:' .. dw[2]
+	local bk = schema_bytes(P, who, dw[2])
 	redis.call('INCRBY', bk, size)
 	redis.call('EXPIREAT', bk, dw[3] + 86400)
 end
@@ -139,7 +140,7 @@ end
 redis.call('HSET', KEYS[1], 'billed', count)
 redis.call('PEXPIRE', KEYS[1], keep)
 if qid ~= '' then
-	local bk = P .. 'billed:' .. qid
+	local bk = schema_billed(P, qid)
 	redis.call('HSET', bk, 'count', count, 'size', size, 'windows', hid,
 	    'key', keyid)
 	redis.call('PEXPIRE', bk, keep)

@@ -1,17 +1,21 @@
 # lua/ -- every Redis script of postwarden, one file each, embedded at build time as C
 # strings by the one rule below: lua/NAME.lua becomes pw_lua_NAME in
 # lua/scripts.c (generated, part of lib/libpostwarden.a; declared in
-# lib/lua.h).  The accounting scripts get the shared prelude (UTC
-# calendar, rate limiter) in front of them; each file's header says its
+# lib/lua.h).  The accounting scripts get the shared prelude (key names,
+# UTC calendar, rate limiter) in front of them; each file's header says its
 # KEYS, ARGV and reply.
 
-PW_LUA_PRELUDE = lua/calendar.lua lua/gcra.lua
+PW_LUA_PRELUDE = lua/schema.lua lua/calendar.lua lua/gcra.lua
 PW_LUA_WITH_PRELUDE = lua/rcpt.lua lua/eom.lua lua/event.lua \
 	lua/release.lua
-PW_LUA_PLAIN = lua/refund.lua lua/event_batch.lua \
+PW_LUA_PLAIN = lua/event_batch.lua \
 	lua/key_add.lua lua/key_del.lua lua/key_dir_del.lua \
 	lua/tenant_create.lua lua/tenant_update.lua lua/record_update.lua \
 	lua/suppress_copy.lua lua/suppress_uncopy.lua
+# The key names (lua/schema.lua, written from lib/schema.c's table by
+# `make lua-schema`) are part of the prelude: a script that derives a
+# name from its slot prefix needs it.
+PW_LUA_WITH_PRELUDE += lua/refund.lua
 EXTRA_DIST += $(PW_LUA_PRELUDE) $(PW_LUA_WITH_PRELUDE) $(PW_LUA_PLAIN)
 nodist_lib_libpostwarden_a_SOURCES += lua/scripts.c
 CLEANFILES += lua/scripts.c

@@ -36,8 +36,9 @@ local function fmt(n)
 end
 
 -- days_from_civil, civil_from_days, hour_id and windows_of come from
--- lua/calendar.lua, the gcra_* functions from lua/gcra.lua,
--- which the build puts in front of this script.
+-- lua/calendar.lua, the gcra_* functions from lua/gcra.lua, the key
+-- names (schema_*) from lua/schema.lua, which the build puts in front
+-- of this script.
 
 local function refuse(rule, who, a, b, c, d)
 	return { 'refuse', rule, who, tostring(a or ''), tostring(b or ''),
@@ -100,10 +101,10 @@ if keyid ~= '' and next(key) == nil then return { 'lost', 'key' } end
 -- Checked in this order; who is "tenant" or "key".
 local subjects = {}
 if keyid ~= '' then
-	subjects[1] = { 'tenant', tenant, 'tenant' }
-	subjects[2] = { 'key', key, 'key:' .. keyid }
+	subjects[1] = { 'tenant', tenant, schema_who_tenant() }
+	subjects[2] = { 'key', key, schema_who_key(keyid) }
 else
-	subjects[1] = { 'tenant', tenant, 'tenant' }
+	subjects[1] = { 'tenant', tenant, schema_who_tenant() }
 end
 
 -- 1. status: disabled first (permanent), then suspended (temporary).
@@ -200,7 +201,7 @@ for _, s in ipairs(subjects) do
 	local rate = limit(s[2], 'rate')
 	if rate then
 		gcras[#gcras + 1] = { s, rate }
-		gkeys[#gkeys + 1] = P .. 'gcra:' .. s[3]
+		gkeys[#gkeys + 1] = schema_gcra(P, s[3])
 	end
 end
 local tats = #gkeys > 0 and redis.call('MGET', unpack(gkeys)) or {}
@@ -231,9 +232,10 @@ for _, s in ipairs(subjects) do
 	for _, w in ipairs(wins) do
 		local q = limit(s[2], kinds[w[1]])
 		if q then
-			local suffix = s[3] .. ':' .. w[1] .. ':' .. w[2]
-			quotas[#quotas + 1] = { s, w, q, P .. 'resv:' .. suffix }
-			ukeys[#ukeys + 1] = P .. 'used:' .. suffix
+			local win = schema_window(w[1], w[2])
+			quotas[#quotas + 1] = { s, w, q,
+			    schema_resv(P, s[3], win) }
+			ukeys[#ukeys + 1] = schema_used(P, s[3], win)
 		end
 	end
 end

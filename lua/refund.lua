@@ -7,7 +7,9 @@
 --
 -- KEYS[1]  <P>billed:<queue id>  the billing record (hash: count, size,
 --                                windows, key), written by lua/eom.lua
--- Every other key is derived from ARGV[1] and lies in the same slot.
+-- Every other key is derived from ARGV[1] and lies in the same slot
+-- (lua/schema.lua; the windows: lua/calendar.lua, both put in front of
+-- this script by the build).
 --
 -- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
 --
@@ -35,14 +37,14 @@ local function lower(k, n)
 	redis.call('DECRBY', k, math.min(v, n))
 end
 
-local whos = { 'tenant' }
-if keyid ~= '' then whos[2] = 'key:' .. keyid end
+local whos = { schema_who_tenant() }
+if keyid ~= '' then whos[2] = schema_who_key(keyid) end
 local day = string.sub(hid, 1, 8)
 for _, who in ipairs(whos) do
-	lower(P .. 'used:' .. who .. ':h:' .. hid, count)
-	lower(P .. 'used:' .. who .. ':d:' .. day, count)
-	lower(P .. 'used:' .. who .. ':m:' .. string.sub(hid, 1, 6), count)
-	lower(P .. 'msgs:' .. who .. ':d:' .. day, 1)
-	lower(P .. 'bytes:' .. who .. ':d:' .. day, size)
+	for _, w in ipairs(windows_of(hid)) do
+		lower(schema_used(P, who, schema_window(w[1], w[2])), count)
+	end
+	lower(schema_msgs(P, who, day), 1)
+	lower(schema_bytes(P, who, day), size)
 end
 return { 'refunded', count, size }

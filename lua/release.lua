@@ -25,20 +25,20 @@ if not hid or t[2] or t[3] then
 	return { 'released', 0 }
 end
 
--- hour_id and windows_of: lua/calendar.lua, put in front of this
--- script by the build.
+-- hour_id and windows_of: lua/calendar.lua; the key names (schema_*):
+-- lua/schema.lua; both put in front of this script by the build.
 local members = {}
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
 	if string.sub(f, 1, 5) == 'rcpt:' then
 		members[#members + 1] = inst .. ' ' .. string.sub(f, 6)
 	end
 end
-local whos = { 'tenant' }
-if t[4] and t[4] ~= '' then whos[2] = 'key:' .. t[4] end
+local whos = { schema_who_tenant() }
+if t[4] and t[4] ~= '' then whos[2] = schema_who_key(t[4]) end
 local n = 0
 for _, who in ipairs(whos) do
 	for _, w in ipairs(windows_of(hid)) do
-		local rk = P .. 'resv:' .. who .. ':' .. w[1] .. ':' .. w[2]
+		local rk = schema_resv(P, who, schema_window(w[1], w[2]))
 		for i = 1, #members, 500 do
 			n = n + redis.call('ZREM', rk,
 			    unpack(members, i, math.min(#members, i + 499)))

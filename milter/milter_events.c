@@ -46,6 +46,7 @@
 #include "lua.h"
 #include "milter_events.h"
 #include "redis.h"
+#include "schema.h"
 #include "xmalloc.h"
 
 /* Most events one round trip carries. */
@@ -220,9 +221,8 @@ milter_events_use(struct milter_events *w, struct pw_conf *conf)
 	w->redis = r;
 	w->params = params;
 	w->conf = conf;
-	w->stream = pw_xmalloc(strlen(params->key_prefix) + 7);
-	snprintf(w->stream, strlen(params->key_prefix) + 7, "%sevents",
-	    params->key_prefix);
+	w->stream = pw_schema_key_new(params->key_prefix, PW_SCHEMA_EVENTS,
+	    NULL, NULL, NULL);
 	w->failures = 0;
 	w->retry_ms = 0;
 }

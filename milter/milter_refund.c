@@ -13,6 +13,7 @@
 #include "milter_identity.h"
 #include "milter_refund.h"
 #include "redis.h"
+#include "schema.h"
 
 
 static struct pw_redis_script milter_refund_script = {
@@ -53,15 +54,14 @@ milter_refund(const struct pw_runtime *rt, const char *tenant,
 	const char *argv[2], *why = "";
 	struct pw_redis *r;
 	redisReply *rep;
-	int n;
 
 	if (*tenant == '\0' || !pw_redis_queue_id_ok(queue_id))
 		return;
-	n = snprintf(prefix, sizeof(prefix), "%s{%s}:",
-	    rt->conf->redis_key_prefix, tenant);
-	if (n < 0 || (size_t)n >= sizeof(prefix))
+	if (pw_schema_key(prefix, sizeof(prefix), rt->conf->redis_key_prefix,
+	    PW_SCHEMA_SLOT, tenant, NULL, NULL) < 0 ||
+	    pw_schema_key(record, sizeof(record), rt->conf->redis_key_prefix,
+	    PW_SCHEMA_BILLED, tenant, queue_id, NULL) < 0)
 		return;
-	snprintf(record, sizeof(record), "%sbilled:%s", prefix, queue_id);
 	argv[0] = record;
 	argv[1] = prefix;
 	if ((r = milter_identity_redis_take(rt)) == NULL)

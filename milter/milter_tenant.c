@@ -37,6 +37,7 @@
 #include "milter_identity.h"
 #include "milter_tenant.h"
 #include "redis.h"
+#include "schema.h"
 #include "xmalloc.h"
 
 #define MILTER_TENANT_SLOTS	1024	/* a power of 2 */
@@ -344,11 +345,10 @@ milter_tenant_fetch(const struct pw_runtime *rt, const char *tenant,
 	struct pw_redis *r;
 	redisReply *reply;
 	size_t i;
-	int n, ret = -1;
+	int ret = -1;
 
-	n = snprintf(key, sizeof(key), "%s{%s}:tenant",
-	    rt->conf->redis_key_prefix, tenant);
-	if (n < 0 || (size_t)n >= sizeof(key)) {
+	if (pw_schema_key(key, sizeof(key), rt->conf->redis_key_prefix,
+	    PW_SCHEMA_TENANT, tenant, NULL, NULL) < 0) {
 		*why_r = "tenant key name too long";
 		return -1;
 	}

@@ -49,6 +49,7 @@
 #include "lua.h"
 #include "policyd_rules.h"
 #include "redis_common.h"
+#include "schema.h"
 #include "xmalloc.h"
 
 
@@ -538,8 +539,8 @@ policyd_rules_call_new(const struct pw_runtime *rt,
 	c->arg = arg;
 	c->eom = eom;
 	c->events_max = rt->conf->events_max_length;
-	snprintf(c->events_key, sizeof(c->events_key), "%sevents",
-	    rt->conf->redis_key_prefix);
+	(void)pw_schema_key(c->events_key, sizeof(c->events_key),
+	    rt->conf->redis_key_prefix, PW_SCHEMA_EVENTS, NULL, NULL, NULL);
 	policyd_rules_copy(c->fail_mode, sizeof(c->fail_mode),
 	    rt->conf->policyd_fail_mode);
 	policyd_rules_copy(c->tenant, sizeof(c->tenant), id->tenant);
@@ -634,8 +635,9 @@ policyd_rules_unknown(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	 * gone with the rest of the data (the store marker).
 	 */
 	if (id->source != PW_IDENTITY_NONE && !pass) {
-		snprintf(marker, sizeof(marker), "%s%s",
-		    rt->conf->redis_key_prefix, PW_REDIS_STORE_MARKER);
+		(void)pw_schema_key(marker, sizeof(marker),
+		    rt->conf->redis_key_prefix, PW_SCHEMA_STORE, NULL, NULL,
+		    NULL);
 		argv[0] = "EXISTS";
 		argv[1] = marker;
 		if (ra == NULL)
@@ -783,12 +785,16 @@ policyd_rules_bad_recipient(struct pw_redis_async *ra,
 	free(c);
 }
 
-/* "pw:{acme}:" into dst. */
+/*
+ * Name n of tenant (arg: its hole, or NULL) into dst; the buffers are
+ * sized for the longest prefix, tenant, key id and instance.
+ */
 static void
-policyd_rules_slot(char *dst, size_t dstsize, const struct pw_runtime *rt,
-    const char *tenant)
+policyd_rules_key(char *dst, size_t dstsize, const struct pw_runtime *rt,
+    enum pw_schema_name n, const char *tenant, const char *arg)
 {
-	snprintf(dst, dstsize, "%s{%s}:", rt->conf->redis_key_prefix, tenant);
+	(void)pw_schema_key(dst, dstsize, rt->conf->redis_key_prefix, n,
+	    tenant, arg, NULL);
 }
 
 /* The instance, or a unique stand-in when Postfix sent none. */
@@ -830,11 +836,16 @@ policyd_rules_rcpt(struct pw_redis_async *ra, const struct pw_runtime *rt,
 		    POLICYD_ATTR_CLIENT_ADDRESS), &geo);
 		country = geo.country;
 	}
-	policyd_rules_slot(slot, sizeof(slot), rt, c->tenant);
-	snprintf(k_tenant, sizeof(k_tenant), "%stenant", slot);
-	snprintf(k_txn, sizeof(k_txn), "%stxn:%s", slot, inst);
-	snprintf(k_supp, sizeof(k_supp), "%ssupp", slot);
-	snprintf(k_key, sizeof(k_key), "%skey:%s", slot, c->key);
+	policyd_rules_key(slot, sizeof(slot), rt, PW_SCHEMA_SLOT, c->tenant,
+	    NULL);
+	policyd_rules_key(k_tenant, sizeof(k_tenant), rt, PW_SCHEMA_TENANT,
+	    c->tenant, NULL);
+	policyd_rules_key(k_txn, sizeof(k_txn), rt, PW_SCHEMA_TXN, c->tenant,
+	    inst);
+	policyd_rules_key(k_supp, sizeof(k_supp), rt, PW_SCHEMA_SUPP,
+	    c->tenant, NULL);
+	policyd_rules_key(k_key, sizeof(k_key), rt, PW_SCHEMA_KEY, c->tenant,
+	    c->key);
 	snprintf(ttl, sizeof(ttl), "%d", rt->conf->policyd_reservation_ttl_ms);
 	argv[n++] = k_tenant;
 	argv[n++] = k_txn;
@@ -867,10 +878,14 @@ policyd_rules_eom(struct pw_redis_async *ra, const struct pw_runtime *rt,
 
 	c = policyd_rules_call_new(rt, req, id, cb, arg, true);
 	inst = policyd_rules_instance(req, instbuf, sizeof(instbuf));
-	policyd_rules_slot(slot, sizeof(slot), rt, c->tenant);
-	snprintf(k_txn, sizeof(k_txn), "%stxn:%s", slot, inst);
-	snprintf(k_tenant, sizeof(k_tenant), "%stenant", slot);
-	snprintf(k_key, sizeof(k_key), "%skey:%s", slot, c->key);
+	policyd_rules_key(slot, sizeof(slot), rt, PW_SCHEMA_SLOT, c->tenant,
+	    NULL);
+	policyd_rules_key(k_txn, sizeof(k_txn), rt, PW_SCHEMA_TXN, c->tenant,
+	    inst);
+	policyd_rules_key(k_tenant, sizeof(k_tenant), rt, PW_SCHEMA_TENANT,
+	    c->tenant, NULL);
+	policyd_rules_key(k_key, sizeof(k_key), rt, PW_SCHEMA_KEY, c->tenant,
+	    c->key);
 	snprintf(ttl, sizeof(ttl), "%d", rt->conf->policyd_reservation_ttl_ms);
 	argv[n++] = k_txn;
 	argv[n++] = k_tenant;
@@ -919,17 +934,15 @@ static void
 policyd_rules_txn_release(struct policyd_rules_txn *t,
     struct pw_redis_async *ra)
 {
-	char k_txn[POLICYD_RULES_KEY_MAX];
 	const char *argv[6], *why;
 
 	t->open = false;
 	if (ra == NULL)
 		return;	/* the reservations expire by themselves */
-	snprintf(k_txn, sizeof(k_txn), "%stxn:%s", t->slot, t->instance);
 	argv[0] = "EVAL";
 	argv[1] = pw_lua_release;
 	argv[2] = "1";
-	argv[3] = k_txn;
+	argv[3] = t->txn_key;
 	argv[4] = t->slot;
 	argv[5] = t->instance;
 	if (pw_redis_async_command_argv(ra, 6, argv, NULL,
@@ -952,8 +965,11 @@ policyd_rules_txn_note(struct policyd_rules_txn *t, struct pw_redis_async *ra,
 		policyd_rules_txn_release(t, ra);
 	if (strcmp(state, "RCPT") == 0 && !t->open &&
 	    id->source != PW_IDENTITY_NONE && id->tenant[0] != '\0') {
-		policyd_rules_slot(t->slot, sizeof(t->slot), rt, id->tenant);
+		policyd_rules_key(t->slot, sizeof(t->slot), rt, PW_SCHEMA_SLOT,
+		    id->tenant, NULL);
 		snprintf(t->instance, sizeof(t->instance), "%s", inst);
+		policyd_rules_key(t->txn_key, sizeof(t->txn_key), rt,
+		    PW_SCHEMA_TXN, id->tenant, inst);
 		t->open = true;
 	} else if (strcmp(state, "END-OF-MESSAGE") == 0) {
 		/* Billing releases what is left. */

@@ -97,6 +97,8 @@ struct policyd_rules_txn {
 	/* "pw:{acme}:": redis_key_prefix (64) + "{" tenant "}:" */
 	char	slot[64 + PW_IDENTITY_TENANT_MAX + 8];
 	char	instance[256];
+	/* "pw:{acme}:txn:<instance>" (lib/schema): slot + "txn:" + instance */
+	char	txn_key[64 + PW_IDENTITY_TENANT_MAX + 8 + 4 + 256];
 };
 
 /*

@@ -468,7 +468,8 @@ part_floor() {
 	bench_redis_start floor
 	sock=${RSOCK[floor]}
 	bench_load_rate "$sock"
-	sha=$(cat "$PW_SRCDIR/lua/calendar.lua" \
+	sha=$(cat "$PW_SRCDIR/lua/schema.lua" \
+	    "$PW_SRCDIR/lua/calendar.lua" \
 	    "$PW_SRCDIR/lua/gcra.lua" \
 	    "$PW_SRCDIR/lua/rcpt.lua" |
 	    redis-cli -s "$sock" -x SCRIPT LOAD) || pw_bail "SCRIPT LOAD"

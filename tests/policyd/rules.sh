@@ -246,7 +246,8 @@ pw_is "its capacity taken meanwhile: END-OF-MESSAGE refuses it, bills nothing" \
     "DUNNO DUNNO 451 4.7.1 Daily quota of tenant trel2 exhausted (2/2); resets $day_end "
 
 # The billing record, and taking it back (lua/refund.lua, which
-# postwarden-milter runs when it refuses a message billed here).
+# postwarden-milter runs when it refuses a message billed here; with the
+# prelude the build puts in front of it, lua/local.mk).
 pd_key k_r tref quota_day 10
 rcpt k_r r1 a@example.net >/dev/null
 rcpt k_r r1 b@example.net >/dev/null
@@ -270,7 +271,9 @@ counters() {
 }
 pw_is "billed: used (hour, day, month), messages, bytes" "$(counters)" \
     "2 2 2 1 700 2 2 2 1 700 "
-refund() { R EVAL "$(cat "$PW_SRCDIR/lua/refund.lua")" 1 \
+refund() { R EVAL "$(cat "$PW_SRCDIR/lua/schema.lua" \
+    "$PW_SRCDIR/lua/calendar.lua" "$PW_SRCDIR/lua/gcra.lua" \
+    "$PW_SRCDIR/lua/refund.lua")" 1 \
     "pw:{tref}:billed:$1" "pw:{tref}:" | tr '\n' ' '; }
 pw_is "refund: what was billed is taken back" "$(refund QREF)" "refunded 2 700 "
 pw_is "refund: every counter back to zero" "$(counters)" \

@@ -12,6 +12,7 @@ PW_UNIT_TESTS = \
 	tests/unit/test_milter_control \
 	tests/unit/test_milter_route \
 	tests/unit/test_rfc5322_addr \
+	tests/unit/test_schema \
 	tests/unit/test_smtp_lines \
 	tests/unit/test_tenant_fields \
 	tests/unit/test_track
@@ -76,3 +77,21 @@ tests_unit_test_milter_control_SOURCES = tests/unit/test_milter_control.c \
 tests_unit_test_milter_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_milter_control_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_milter_control_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_schema_SOURCES = tests/unit/test_schema.c
+tests_unit_test_schema_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_schema_LDADD = $(PW_TEST_LIBS)
+
+# lib/schema's table against docs/redis-schema.md and lua/schema.lua
+# (schema.sh, through schema_dump).  After changing the table:
+# `make lua-schema` writes lua/schema.lua anew.
+check_PROGRAMS += tests/unit/schema_dump
+tests_unit_schema_dump_SOURCES = tests/unit/schema_dump.c
+tests_unit_schema_dump_LDADD = $(PW_LIB_LIBS)
+TESTS += tests/unit/schema.sh
+dist_check_SCRIPTS += tests/unit/schema.sh
+
+lua-schema: tests/unit/schema_dump$(EXEEXT)
+	$(AM_V_GEN)tests/unit/schema_dump --lua >$(srcdir)/lua/schema.lua.tmp && \
+	mv $(srcdir)/lua/schema.lua.tmp $(srcdir)/lua/schema.lua
+.PHONY: lua-schema
