@@ -97,7 +97,7 @@ struct policyd_rules_call {
 	bool			 eom;
 	int			 events_max;	/* events_max_length */
 	char			 events_key[80];	/* prefix + "events" */
-	char			 fail_mode[8];
+	enum pw_conf_fail_mode	 fail_mode;
 	char			 tenant[PW_IDENTITY_TENANT_MAX + 1];
 	char			 key[PW_IDENTITY_KEY_MAX + 1];
 	char			 queue_id[64];
@@ -398,11 +398,11 @@ policyd_rules_refusal(const redisReply *r, const struct policyd_rules_call *c,
 
 /* The fail mode's verdict, not logged. */
 static void
-policyd_rules_fail_action(const char *fail_mode, const char *why,
+policyd_rules_fail_action(enum pw_conf_fail_mode fail_mode, const char *why,
     struct policyd_rules_verdict *v)
 {
 	static char action[POLICYD_RULES_ACTION_MAX];
-	bool pass = strcmp(fail_mode, "pass") == 0;
+	bool pass = fail_mode == PW_CONF_FAIL_PASS;
 
 	v->refused = !pass;
 	v->rule = "fail";
@@ -418,16 +418,17 @@ policyd_rules_fail_action(const char *fail_mode, const char *why,
 
 /* The fail mode's verdict; logs the first failure of an outage. */
 static void
-policyd_rules_fail_verdict(const char *fail_mode, const char *why,
+policyd_rules_fail_verdict(enum pw_conf_fail_mode fail_mode, const char *why,
     struct policyd_rules_verdict *v)
 {
-	bool pass = strcmp(fail_mode, "pass") == 0;
+	bool pass = fail_mode == PW_CONF_FAIL_PASS;
 
 	if (!policyd_rules_outage) {
 		policyd_rules_outage = true;
 		pw_log_warnx("policy decisions failing: %s; answering %s "
 		    "(policyd_fail_mode = %s) until Redis answers again", why,
-		    pass ? "DUNNO" : "451 4.3.0", fail_mode);
+		    pass ? "DUNNO" : "451 4.3.0",
+		    pw_conf_enum_name("policyd_fail_mode", (int)fail_mode));
 	}
 	policyd_rules_fail_action(fail_mode, why, v);
 }
@@ -540,8 +541,7 @@ policyd_rules_call_new(const struct pw_runtime *rt,
 	c->events_max = rt->conf->events_max_length;
 	snprintf(c->events_key, sizeof(c->events_key), "%sevents",
 	    rt->conf->redis_key_prefix);
-	policyd_rules_copy(c->fail_mode, sizeof(c->fail_mode),
-	    rt->conf->policyd_fail_mode);
+	c->fail_mode = rt->conf->policyd_fail_mode;
 	policyd_rules_copy(c->tenant, sizeof(c->tenant), id->tenant);
 	policyd_rules_copy(c->key, sizeof(c->key), id->key);
 	policyd_rules_copy(c->queue_id, sizeof(c->queue_id),
@@ -628,7 +628,7 @@ policyd_rules_unknown(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	eom = strcmp(policyd_request_str(req, POLICYD_ATTR_PROTOCOL_STATE),
 	    "END-OF-MESSAGE") == 0;
 	c = policyd_rules_call_new(rt, req, id, cb, arg, eom);
-	pass = strcmp(rt->conf->policyd_unknown_key, "pass") == 0;
+	pass = rt->conf->policyd_unknown_key == PW_CONF_UNKNOWN_PASS;
 	/*
 	 * A refusal is permanent: first make sure the key is unknown, not
 	 * gone with the rest of the data (the store marker).
@@ -695,7 +695,8 @@ policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
 			    "persistence, or just deleted): answering with "
 			    "policyd_fail_mode = %s", c->tenant,
 			    c->key[0] != '\0' ? ", key " : "", c->key, s1,
-			    c->fail_mode);
+			    pw_conf_enum_name("policyd_fail_mode",
+			    (int)c->fail_mode));
 		policyd_rules_fail_action(c->fail_mode, strcmp(s1, "key") == 0 ?
 		    "redis: no record of the key" :
 		    "redis: no record of the tenant", &v);
