@@ -107,7 +107,7 @@ policyd_decide_answer(struct policyd_pending *p, const struct pw_identity *id,
 	char rcpt[POLICYD_DECIDE_LOG_MAX];
 	enum pw_log_level level;
 
-	if (v->refused && strcmp(v->rule, "fail") != 0)
+	if (v->refused && v->rule != PW_RULE_FAIL)
 		level = PW_LOG_INFO;
 	else if (strcmp(policyd_request_str(req,
 	    POLICYD_ATTR_PROTOCOL_STATE), "END-OF-MESSAGE") == 0)
@@ -128,7 +128,7 @@ policyd_decide_answer(struct policyd_pending *p, const struct pw_identity *id,
 		    v->refused ? "reject" : "request", state, c.cname, c.caddr,
 		    c.sasl, sender, rcpt,
 		    id->tenant[0] != '\0' ? id->tenant : "-",
-		    pw_identity_source_name(id->source), v->rule,
+		    pw_identity_source_name(id->source), pw_rule_event(v->rule),
 		    v->detail[0] != '\0' ? " (" : "", v->detail,
 		    v->detail[0] != '\0' ? ")" : "", v->action);
 	}
@@ -153,7 +153,7 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	struct policyd_pending *p = arg;
 	const struct policyd_request *req = p->req;
 	const struct pw_conf *conf = p->rt->conf;
-	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
+	struct policyd_rules_verdict v = { "DUNNO", PW_RULE_NONE, "", false };
 	struct policyd_decide_ctx *ctx;
 	struct policyd_decide_client c;
 	const char *state;
