@@ -8,10 +8,12 @@ PW_UNIT_TESTS = \
 	tests/unit/test_identity \
 	tests/unit/test_identity_cache \
 	tests/unit/test_json \
+	tests/unit/test_limit \
 	tests/unit/test_log \
 	tests/unit/test_milter_control \
 	tests/unit/test_milter_route \
 	tests/unit/test_rfc5322_addr \
+	tests/unit/test_rule \
 	tests/unit/test_smtp_lines \
 	tests/unit/test_tenant_fields \
 	tests/unit/test_track
@@ -76,3 +78,11 @@ tests_unit_test_milter_control_SOURCES = tests/unit/test_milter_control.c \
 tests_unit_test_milter_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_milter_control_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_milter_control_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_limit_SOURCES = tests/unit/test_limit.c
+tests_unit_test_limit_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_limit_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_rule_SOURCES = tests/unit/test_rule.c
+tests_unit_test_rule_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_rule_LDADD = $(PW_TEST_LIBS)
