@@ -29,6 +29,10 @@
  * first success after it are logged (once each, not per request).  A
  * reply of the wrong shape is a bug: logged, then the fail mode.
  *
+ * Replies: every action is made from its rule's row of lib/rule (code,
+ * enhanced status, text, event name); the script's answer and the
+ * check that refused are looked up in tables (enums from there on).
+ *
  * Security: the action never contains peer text: key ids and tenant
  * names are validated by lib/identity, numbers are formatted here, and
  * text from Redis records (suppression reason and source, country list)
@@ -645,6 +649,34 @@ policyd_rules_unknown(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	free(c);
 }
 
+/* The first field of a script's reply: what the script decided. */
+enum policyd_rules_answer {
+	POLICYD_RULES_BAD = 0,	/* none of these: a bug */
+	POLICYD_RULES_OK,	/* admitted, or billed */
+	POLICYD_RULES_AGAIN,	/* admitted or billed before */
+	POLICYD_RULES_REFUSE,	/* {"refuse", check, ...} */
+	POLICYD_RULES_LOST,	/* {"lost", "key" | "tenant"} */
+};
+
+static enum policyd_rules_answer
+policyd_rules_answer(const char *s)
+{
+	static const struct {
+		const char			*name;
+		enum policyd_rules_answer	 answer;
+	} answers[] = {
+		{ "ok", POLICYD_RULES_OK }, { "again", POLICYD_RULES_AGAIN },
+		{ "refuse", POLICYD_RULES_REFUSE },
+		{ "lost", POLICYD_RULES_LOST },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++)
+		if (strcmp(s, answers[i].name) == 0)
+			return answers[i].answer;
+	return POLICYD_RULES_BAD;
+}
+
 /* The script's reply: build the verdict, append the event, call back. */
 static void
 policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
@@ -655,6 +687,7 @@ policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
 	char action[POLICYD_RULES_ACTION_MAX], s0[32], s1[32], s2[32];
 	char detail[96];
 	enum pw_rule rule = PW_RULE_NONE;
+	enum policyd_rules_answer answer;
 
 	if (reply == NULL) {
 		policyd_rules_fail_verdict(c->fail_mode, why, &v);
@@ -676,8 +709,9 @@ policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
 		    "redis: permission denied" : "redis: script error", &v);
 		goto done;
 	}
-	policyd_rules_field(reply, 0, s0, sizeof(s0));
-	if (strcmp(s0, "lost") == 0 && !c->eom) {
+	answer = policyd_rules_answer(policyd_rules_field(reply, 0, s0,
+	    sizeof(s0)));
+	if (answer == POLICYD_RULES_LOST && !c->eom) {
 		/* A tenant's data, not Redis: no outage, logged once. */
 		policyd_rules_field(reply, 1, s1, sizeof(s1));
 		if (strcmp(s1, "key") != 0 && strcmp(s1, "tenant") != 0)
@@ -693,7 +727,7 @@ policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
 		policyd_rules_fail_action(c->fail_mode, strcmp(s1, "key") == 0 ?
 		    "redis: no record of the key" :
 		    "redis: no record of the tenant", &v);
-	} else if (strcmp(s0, "refuse") == 0) {
+	} else if (answer == POLICYD_RULES_REFUSE) {
 		policyd_rules_recovered();
 		if (policyd_rules_refusal(reply, c, action, sizeof(action),
 		    &rule) < 0)
@@ -702,12 +736,12 @@ policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
 		v.rule = rule;
 		v.refused = true;
 		policyd_rules_event(ra, c, "refused", rule, action);
-	} else if ((strcmp(s0, "ok") == 0 || strcmp(s0, "again") == 0) &&
-	    reply->elements >= 2) {
+	} else if ((answer == POLICYD_RULES_OK ||
+	    answer == POLICYD_RULES_AGAIN) && reply->elements >= 2) {
 		policyd_rules_recovered();
 		policyd_rules_field(reply, 1, s1, sizeof(s1));
 		policyd_rules_field(reply, 2, s2, sizeof(s2));
-		if (c->eom && strcmp(s0, "ok") == 0) {
+		if (c->eom && answer == POLICYD_RULES_OK) {
 			snprintf(detail, sizeof(detail),
 			    "billed=%s released=%s", s1, s2);
 			policyd_rules_event(ra, c, "billed", PW_RULE_NONE,
