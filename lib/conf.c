@@ -5,6 +5,10 @@
  * bounds are written down; man/postwarden.conf.5 documents the same
  * values, and tests/unit/test_conf.c checks the two agree.
  *
+ * Enumerated settings (PW_CONF_ENUM, with their allowed values) and
+ * yes/no ones (PW_CONF_BOOL) are parsed here, once, into the enums and
+ * bools of conf.h; an error names the allowed values.
+ *
  * Parsing is strict: the first error stops it and is reported with
  * file:line.  Values are untrusted only in the sense of being typed by an
  * admin: lines are bounded by the file size, and nothing is executed.
