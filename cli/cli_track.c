@@ -87,8 +87,7 @@ cli_track_secret(const struct cli_opts *opts, struct pw_track_secret *s)
 		    "and unsubscribe tokens need its secret (see "
 		    "postwarden.conf(5))", opts->conf_path);
 	else if (pw_track_secret_load(conf->tracking_secret_file,
-	    strcmp(conf->dkim_key_mode_check, "yes") == 0, s, err,
-	    sizeof(err)) < 0)
+	    conf->dkim_key_mode_check, s, err, sizeof(err)) < 0)
 		cli_error("tracking_secret_file %s", err);
 	else
 		rc = 0;

@@ -5,6 +5,10 @@
  * bounds are written down; man/postwarden.conf.5 documents the same
  * values, and tests/unit/test_conf.c checks the two agree.
  *
+ * Enumerated settings (PW_CONF_ENUM, with their allowed values) and
+ * yes/no ones (PW_CONF_BOOL) are parsed here, once, into the enums and
+ * bools of conf.h; an error names the allowed values.
+ *
  * Parsing is strict: the first error stops it and is reported with
  * file:line.  Values are untrusted only in the sense of being typed by an
  * admin: lines are bounded by the file size, and nothing is executed.
@@ -44,6 +48,8 @@ enum pw_conf_type {
 	PW_CONF_TIME,		/* number + unit ms|s|m|h|d, default s */
 	PW_CONF_MODE,		/* octal file mode */
 	PW_CONF_LEVEL,		/* log level name */
+	PW_CONF_ENUM,		/* one of values[]: its index, an enum */
+	PW_CONF_BOOL,		/* yes or no: a bool */
 };
 
 #define PW_CONF_SECRET		0x01	/* never printed */
@@ -58,116 +64,123 @@ struct pw_conf_entry {
 	size_t			 offset;
 	/* Extra check of a string value; NULL or a static reason. */
 	const char		*(*check)(const char *value);
+	/* ENUM: the allowed values, NULL-terminated, in enum order. */
+	const char *const	*values;
 };
 
 static const char *pw_conf_check_endpoint(const char *);
 static const char *pw_conf_check_endpoint_list(const char *);
 static const char *pw_conf_check_prefix(const char *);
-static const char *pw_conf_check_fail_mode(const char *);
-static const char *pw_conf_check_unknown_key(const char *);
 static const char *pw_conf_check_canon(const char *);
 static const char *pw_conf_check_header_names(const char *);
-static const char *pw_conf_check_dkim_failure(const char *);
-static const char *pw_conf_check_yes_no(const char *);
 static const char *pw_conf_check_line_limit(const char *);
 static const char *pw_conf_check_header_name_one(const char *);
-static const char *pw_conf_check_control_errors(const char *);
 static const char *pw_conf_check_pool_list(const char *);
 static const char *pw_conf_check_pool(const char *);
 static const char *pw_conf_check_networks(const char *);
+
+/* The values of the ENUM settings, in the order of their enums (conf.h). */
+static const char *const pw_conf_fail_modes[] = { "defer", "pass", NULL };
+static const char *const pw_conf_unknown_keys[] = { "reject", "pass", NULL };
+static const char *const pw_conf_failure_modes[] = { "tempfail", "accept",
+    NULL };
+static const char *const pw_conf_control_errors[] = { "reject", "ignore",
+    NULL };
 
 #define S(field)	offsetof(struct pw_conf, field)
 
 static const struct pw_conf_entry pw_conf_table[] = {
 	/* common */
 	{ "user", PW_CONF_STRING, "postwarden", 0, 0, PW_CONF_NONEMPTY,
-	    S(user), NULL },
-	{ "group", PW_CONF_STRING, "", 0, 0, 0, S(group), NULL },
+	    S(user), NULL, NULL },
+	{ "group", PW_CONF_STRING, "", 0, 0, 0, S(group), NULL, NULL },
 	{ "socket_group", PW_CONF_STRING, "postfix", 0, 0, 0,
-	    S(socket_group), NULL },
+	    S(socket_group), NULL, NULL },
 	{ "socket_mode", PW_CONF_MODE, "0660", 0, 0777, 0,
-	    S(socket_mode), NULL },
-	{ "log_level", PW_CONF_LEVEL, "info", 0, 0, 0, S(log_level), NULL },
+	    S(socket_mode), NULL, NULL },
+	{ "log_level", PW_CONF_LEVEL, "info", 0, 0, 0, S(log_level), NULL,
+	    NULL },
 	{ "shutdown_timeout", PW_CONF_TIME, "30s", 0, 3600 * 1000LL, 0,
-	    S(shutdown_timeout_ms), NULL },
+	    S(shutdown_timeout_ms), NULL, NULL },
 
 	/* Redis */
 	{ "redis_server", PW_CONF_STRING, "inet:127.0.0.1:6379", 0, 0,
-	    PW_CONF_NONEMPTY, S(redis_server), pw_conf_check_endpoint },
+	    PW_CONF_NONEMPTY, S(redis_server), pw_conf_check_endpoint, NULL },
 	{ "redis_username", PW_CONF_STRING, "", 0, 0, 0,
-	    S(redis_username), NULL },
+	    S(redis_username), NULL, NULL },
 	{ "redis_password", PW_CONF_STRING, "", 0, 0, PW_CONF_SECRET,
-	    S(redis_password), NULL },
+	    S(redis_password), NULL, NULL },
 	{ "redis_database", PW_CONF_INT, "0", 0, 1000000, 0,
-	    S(redis_database), NULL },
+	    S(redis_database), NULL, NULL },
 	{ "redis_connect_timeout", PW_CONF_TIME, "1s", 1, 60 * 1000, 0,
-	    S(redis_connect_timeout_ms), NULL },
+	    S(redis_connect_timeout_ms), NULL, NULL },
 	{ "redis_command_timeout", PW_CONF_TIME, "250ms", 1, 60 * 1000, 0,
-	    S(redis_command_timeout_ms), NULL },
+	    S(redis_command_timeout_ms), NULL, NULL },
 	{ "redis_reconnect_delay", PW_CONF_TIME, "100ms", 1, 60 * 1000, 0,
-	    S(redis_reconnect_delay_ms), NULL },
+	    S(redis_reconnect_delay_ms), NULL, NULL },
 	{ "redis_reconnect_max_delay", PW_CONF_TIME, "1s", 1, 600 * 1000, 0,
-	    S(redis_reconnect_max_delay_ms), NULL },
+	    S(redis_reconnect_max_delay_ms), NULL, NULL },
 	{ "redis_key_prefix", PW_CONF_STRING, "pw:", 0, 0, PW_CONF_NONEMPTY,
-	    S(redis_key_prefix), pw_conf_check_prefix },
+	    S(redis_key_prefix), pw_conf_check_prefix, NULL },
 
 	/* identity */
 	{ "identity_network_table", PW_CONF_PATH, "", 0, 0, 0,
-	    S(identity_network_table), NULL },
+	    S(identity_network_table), NULL, NULL },
 	{ "identity_sender_table", PW_CONF_PATH, "", 0, 0, 0,
-	    S(identity_sender_table), NULL },
+	    S(identity_sender_table), NULL, NULL },
 	{ "identity_cache_ttl", PW_CONF_TIME, "60s", 0, 86400 * 1000LL, 0,
-	    S(identity_cache_ttl_ms), NULL },
+	    S(identity_cache_ttl_ms), NULL, NULL },
 
 	/* postwarden-policyd */
 	{ "policyd_listen", PW_CONF_LIST, "inet:127.0.0.1:10040", 0, 0,
-	    PW_CONF_NONEMPTY, S(policyd_listen), pw_conf_check_endpoint_list },
+	    PW_CONF_NONEMPTY, S(policyd_listen), pw_conf_check_endpoint_list,
+	    NULL },
 	{ "policyd_pid_file", PW_CONF_PATH,
 	    PW_RUNSTATEDIR "/postwarden/policyd.pid", 0, 0, 0,
-	    S(policyd_pid_file), NULL },
+	    S(policyd_pid_file), NULL, NULL },
 	{ "policyd_max_connections", PW_CONF_INT, "4096", 1, 1000000, 0,
-	    S(policyd_max_connections), NULL },
+	    S(policyd_max_connections), NULL, NULL },
 	{ "policyd_allowed_clients", PW_CONF_LIST, "127.0.0.0/8, [::1]/128",
-	    0, 0, 0, S(policyd_allowed_clients), pw_conf_check_networks },
+	    0, 0, 0, S(policyd_allowed_clients), pw_conf_check_networks, NULL },
 	{ "policyd_idle_timeout", PW_CONF_TIME, "600s", 1000, 86400 * 1000LL, 0,
-	    S(policyd_idle_timeout_ms), NULL },
+	    S(policyd_idle_timeout_ms), NULL, NULL },
 	{ "policyd_request_timeout", PW_CONF_TIME, "10s", 100,
-	    3600 * 1000LL, 0, S(policyd_request_timeout_ms), NULL },
+	    3600 * 1000LL, 0, S(policyd_request_timeout_ms), NULL, NULL },
 	{ "policyd_max_request_size", PW_CONF_INT, "65536", 1024, 16777216, 0,
-	    S(policyd_max_request_size), NULL },
+	    S(policyd_max_request_size), NULL, NULL },
 	{ "policyd_max_line_length", PW_CONF_INT, "8192", 256, 16777216, 0,
-	    S(policyd_max_line_length), NULL },
+	    S(policyd_max_line_length), NULL, NULL },
 	{ "policyd_max_attributes", PW_CONF_INT, "128", 8, 100000, 0,
-	    S(policyd_max_attributes), NULL },
-	{ "policyd_fail_mode", PW_CONF_STRING, "defer", 0, 0,
-	    PW_CONF_NONEMPTY, S(policyd_fail_mode), pw_conf_check_fail_mode },
-	{ "policyd_unknown_key", PW_CONF_STRING, "reject", 0, 0,
-	    PW_CONF_NONEMPTY, S(policyd_unknown_key),
-	    pw_conf_check_unknown_key },
+	    S(policyd_max_attributes), NULL, NULL },
+	{ "policyd_fail_mode", PW_CONF_ENUM, "defer", 0, 0, PW_CONF_NONEMPTY,
+	    S(policyd_fail_mode), NULL, pw_conf_fail_modes },
+	{ "policyd_unknown_key", PW_CONF_ENUM, "reject", 0, 0, PW_CONF_NONEMPTY,
+	    S(policyd_unknown_key), NULL, pw_conf_unknown_keys },
 	{ "policyd_reservation_ttl", PW_CONF_TIME, "900s", 1000,
-	    86400 * 1000LL, 0, S(policyd_reservation_ttl_ms), NULL },
+	    86400 * 1000LL, 0, S(policyd_reservation_ttl_ms), NULL, NULL },
 	{ "policyd_geoip_database", PW_CONF_PATH, "", 0, 0, 0,
-	    S(policyd_geoip_database), NULL },
+	    S(policyd_geoip_database), NULL, NULL },
 	{ "events_max_length", PW_CONF_INT, "100000", 0, 1000000000, 0,
-	    S(events_max_length), NULL },
+	    S(events_max_length), NULL, NULL },
 
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,
 	    "unix:" PW_RUNSTATEDIR "/postwarden/milter.sock", 0, 0,
-	    PW_CONF_NONEMPTY, S(milter_socket), pw_conf_check_endpoint },
+	    PW_CONF_NONEMPTY, S(milter_socket), pw_conf_check_endpoint, NULL },
 	{ "milter_pid_file", PW_CONF_PATH,
 	    PW_RUNSTATEDIR "/postwarden/milter.pid", 0, 0, 0,
-	    S(milter_pid_file), NULL },
+	    S(milter_pid_file), NULL, NULL },
 	{ "milter_timeout", PW_CONF_TIME, "300s", 1000, 7200 * 1000LL, 0,
-	    S(milter_timeout_ms), NULL },
+	    S(milter_timeout_ms), NULL, NULL },
 
 	/* DKIM signing (postwarden-milter) */
 	{ "dkim_key_table", PW_CONF_PATH, "", 0, 0, 0,
-	    S(dkim_key_table), NULL },
+	    S(dkim_key_table), NULL, NULL },
 	{ "dkim_signing_table", PW_CONF_PATH, "", 0, 0, 0,
-	    S(dkim_signing_table), NULL },
+	    S(dkim_signing_table), NULL, NULL },
 	{ "dkim_canonicalization", PW_CONF_STRING, "relaxed/relaxed", 0, 0,
-	    PW_CONF_NONEMPTY, S(dkim_canonicalization), pw_conf_check_canon },
+	    PW_CONF_NONEMPTY, S(dkim_canonicalization), pw_conf_check_canon,
+	    NULL },
 	{ "dkim_signed_headers", PW_CONF_LIST,
 	    "From, To, Cc, Subject, Date, Message-ID, Reply-To, In-Reply-To, "
 	    "References, MIME-Version, Content-Type, Content-Transfer-Encoding, "
@@ -175,57 +188,58 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    "X-Postwarden-ID, Sender, List-Id, List-Help, List-Subscribe, "
 	    "List-Post, List-Owner, List-Archive, Resent-Date, Resent-From, "
 	    "Resent-Sender, Resent-To, Resent-Cc, Resent-Message-ID",
-	    0, 0, 0, S(dkim_signed_headers), pw_conf_check_header_names },
+	    0, 0, 0, S(dkim_signed_headers), pw_conf_check_header_names, NULL },
 	{ "dkim_oversign_headers", PW_CONF_LIST,
 	    "From, Reply-To, Subject, Date, To, Cc, Message-ID, "
 	    "List-Unsubscribe, List-Unsubscribe-Post, Feedback-ID, "
 	    "X-Postwarden-ID, MIME-Version, Content-Type, "
 	    "Content-Transfer-Encoding, In-Reply-To, References", 0, 0, 0,
-	    S(dkim_oversign_headers), pw_conf_check_header_names },
+	    S(dkim_oversign_headers), pw_conf_check_header_names, NULL },
 	{ "dkim_expire", PW_CONF_TIME, "0s", 0, 20 * 86400 * 1000LL, 0,
-	    S(dkim_expire_ms), NULL },
-	{ "dkim_failure_mode", PW_CONF_STRING, "tempfail", 0, 0,
-	    PW_CONF_NONEMPTY, S(dkim_failure_mode), pw_conf_check_dkim_failure },
-	{ "dkim_key_mode_check", PW_CONF_STRING, "yes", 0, 0, PW_CONF_NONEMPTY,
-	    S(dkim_key_mode_check), pw_conf_check_yes_no },
+	    S(dkim_expire_ms), NULL, NULL },
+	{ "dkim_failure_mode", PW_CONF_ENUM, "tempfail", 0, 0, PW_CONF_NONEMPTY,
+	    S(dkim_failure_mode), NULL, pw_conf_failure_modes },
+	{ "dkim_key_mode_check", PW_CONF_BOOL, "yes", 0, 0, PW_CONF_NONEMPTY,
+	    S(dkim_key_mode_check), NULL, NULL },
 	{ "dkim_max_header_size", PW_CONF_INT, "1048576", 65536, 16777216, 0,
-	    S(dkim_max_header_size), NULL },
+	    S(dkim_max_header_size), NULL, NULL },
 	{ "dkim_line_length_limit", PW_CONF_INT, "998", 0, 1000000, 0,
-	    S(dkim_line_length_limit), pw_conf_check_line_limit },
+	    S(dkim_line_length_limit), pw_conf_check_line_limit, NULL },
 	{ "dkim_record_length_limit", PW_CONF_INT, "2048", 0, 1000000, 0,
-	    S(dkim_record_length_limit), NULL },
+	    S(dkim_record_length_limit), NULL, NULL },
 	{ "milter_internal_networks", PW_CONF_LIST, "", 0, 0, 0,
-	    S(milter_internal_networks), NULL },
+	    S(milter_internal_networks), NULL, NULL },
 
 	/* tracking, control headers, routing, events (postwarden-milter) */
 	{ "tracking_secret_file", PW_CONF_PATH, "", 0, 0, 0,
-	    S(tracking_secret_file), NULL },
+	    S(tracking_secret_file), NULL, NULL },
 	{ "milter_tracking_header", PW_CONF_STRING, "X-Postwarden-ID", 0, 0,
 	    PW_CONF_NONEMPTY, S(milter_tracking_header),
-	    pw_conf_check_header_name_one },
-	{ "milter_control_errors", PW_CONF_STRING, "reject", 0, 0,
-	    PW_CONF_NONEMPTY, S(milter_control_errors),
-	    pw_conf_check_control_errors },
-	{ "milter_identity_failure_mode", PW_CONF_STRING, "tempfail", 0, 0,
-	    PW_CONF_NONEMPTY, S(milter_identity_failure_mode),
-	    pw_conf_check_dkim_failure },
+	    pw_conf_check_header_name_one, NULL },
+	{ "milter_control_errors", PW_CONF_ENUM, "reject", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_control_errors), NULL,
+	    pw_conf_control_errors },
+	{ "milter_identity_failure_mode", PW_CONF_ENUM, "tempfail", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_identity_failure_mode), NULL,
+	    pw_conf_failure_modes },
 	{ "milter_max_tags", PW_CONF_INT, "10", 0, 100, 0,
-	    S(milter_max_tags), NULL },
+	    S(milter_max_tags), NULL, NULL },
 	{ "milter_max_metadata", PW_CONF_INT, "10", 0, 100, 0,
-	    S(milter_max_metadata), NULL },
+	    S(milter_max_metadata), NULL, NULL },
 	{ "milter_feedback_id_sender", PW_CONF_STRING, "postwarden", 0, 0, 0,
-	    S(milter_feedback_id_sender), pw_conf_check_pool },
+	    S(milter_feedback_id_sender), pw_conf_check_pool, NULL },
 	{ "milter_pools", PW_CONF_LIST, "", 0, 0, 0,
-	    S(milter_pools), pw_conf_check_pool_list },
+	    S(milter_pools), pw_conf_check_pool_list, NULL },
 	{ "milter_default_pool", PW_CONF_STRING, "default", 0, 0,
-	    PW_CONF_NONEMPTY, S(milter_default_pool), pw_conf_check_pool },
+	    PW_CONF_NONEMPTY, S(milter_default_pool), pw_conf_check_pool,
+	    NULL },
 	{ "milter_route_header", PW_CONF_STRING, "X-Postwarden-Route", 0, 0,
 	    PW_CONF_NONEMPTY, S(milter_route_header),
-	    pw_conf_check_header_name_one },
+	    pw_conf_check_header_name_one, NULL },
 	{ "milter_geoip_database", PW_CONF_PATH, "", 0, 0, 0,
-	    S(milter_geoip_database), NULL },
+	    S(milter_geoip_database), NULL, NULL },
 	{ "milter_event_queue_max", PW_CONF_INT, "10000", 0, 10000000, 0,
-	    S(milter_event_queue_max), NULL },
+	    S(milter_event_queue_max), NULL, NULL },
 };
 
 #undef S
@@ -242,6 +256,12 @@ static int *
 pw_conf_int(struct pw_conf *conf, const struct pw_conf_entry *e)
 {
 	return (int *)((char *)conf + e->offset);
+}
+
+static bool *
+pw_conf_bool(struct pw_conf *conf, const struct pw_conf_entry *e)
+{
+	return (bool *)((char *)conf + e->offset);
 }
 
 static bool
@@ -326,22 +346,6 @@ pw_conf_check_prefix(const char *v)
 	return NULL;
 }
 
-/* policyd_fail_mode: what to answer when Redis fails. */
-static const char *
-pw_conf_check_fail_mode(const char *v)
-{
-	return strcmp(v, "defer") == 0 || strcmp(v, "pass") == 0 ? NULL :
-	    "expected defer or pass";
-}
-
-/* policyd_unknown_key: what to do with a user name that is no key. */
-static const char *
-pw_conf_check_unknown_key(const char *v)
-{
-	return strcmp(v, "reject") == 0 || strcmp(v, "pass") == 0 ? NULL :
-	    "expected reject or pass";
-}
-
 /* dkim_canonicalization: header/body, each simple or relaxed. */
 static const char *
 pw_conf_check_canon(const char *v)
@@ -379,24 +383,6 @@ pw_conf_check_header_names(const char *v)
 	return why;
 }
 
-/*
- * dkim_failure_mode: what a signing failure does to the message;
- * milter_identity_failure_mode: what an unresolved tenant does.
- */
-static const char *
-pw_conf_check_dkim_failure(const char *v)
-{
-	return strcmp(v, "tempfail") == 0 || strcmp(v, "accept") == 0 ? NULL :
-	    "expected tempfail or accept";
-}
-
-static const char *
-pw_conf_check_yes_no(const char *v)
-{
-	return strcmp(v, "yes") == 0 || strcmp(v, "no") == 0 ? NULL :
-	    "expected yes or no";
-}
-
 /* dkim_line_length_limit: a line of 1 could not hold a byte. */
 static const char *
 pw_conf_check_line_limit(const char *v)
@@ -415,14 +401,6 @@ pw_conf_check_header_name_one(const char *v)
 		return "expected one header field name";
 	(void)pw_conf_check_header_name(v, strlen(v), &why);
 	return why;
-}
-
-/* milter_control_errors: what a malformed control header does. */
-static const char *
-pw_conf_check_control_errors(const char *v)
-{
-	return strcmp(v, "reject") == 0 || strcmp(v, "ignore") == 0 ? NULL :
-	    "expected reject or ignore";
 }
 
 /*
@@ -529,14 +507,42 @@ pw_conf_parse_time(const char *v, long long *ms_r)
 	return -1;
 }
 
+/* "expected a, b or c": the values of an ENUM entry, into buf. */
+static const char *
+pw_conf_expected(const struct pw_conf_entry *e, char *buf, size_t bufsize)
+{
+	size_t i, o;
+
+	o = (size_t)snprintf(buf, bufsize, "expected");
+	for (i = 0; e->values[i] != NULL && o < bufsize; i++)
+		o += (size_t)snprintf(buf + o, bufsize - o, "%s%s",
+		    i == 0 ? " " : e->values[i + 1] == NULL ? " or " : ", ",
+		    e->values[i]);
+	return buf;
+}
+
+/* The index of value among e's values; -1 when it is none of them. */
+static int
+pw_conf_enum_index(const struct pw_conf_entry *e, const char *value)
+{
+	int i;
+
+	for (i = 0; e->values[i] != NULL; i++)
+		if (strcmp(e->values[i], value) == 0)
+			return i;
+	return -1;
+}
+
 /*
- * Store value into conf for entry e.  0 on success; -1 with a static
- * reason in *why_r otherwise.
+ * Store value into conf for entry e.  0 on success; -1 with a reason in
+ * *why_r otherwise (static, or made in whybuf).
  */
 static int
 pw_conf_set(struct pw_conf *conf, const struct pw_conf_entry *e,
-    const char *value, const char **why_r)
+    const char *value, const char **why_r, char *whybuf, size_t whybufsize)
 {
+	int i;
+
 	long long n;
 	char *end;
 	enum pw_log_level level;
@@ -592,6 +598,20 @@ pw_conf_set(struct pw_conf *conf, const struct pw_conf_entry *e,
 		}
 		*pw_conf_int(conf, e) = (int)level;
 		return 0;
+	case PW_CONF_ENUM:
+		if ((i = pw_conf_enum_index(e, value)) < 0) {
+			*why_r = pw_conf_expected(e, whybuf, whybufsize);
+			return -1;
+		}
+		*pw_conf_int(conf, e) = i;
+		return 0;
+	case PW_CONF_BOOL:
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			*why_r = "expected yes or no";
+			return -1;
+		}
+		*pw_conf_bool(conf, e) = strcmp(value, "yes") == 0;
+		return 0;
 	}
 	if (e->check != NULL && *value != '\0' &&
 	    (*why_r = e->check(value)) != NULL)
@@ -606,13 +626,14 @@ pw_conf_new(void)
 {
 	struct pw_conf *conf = pw_xcalloc(1, sizeof(*conf));
 	const char *why;
+	char whybuf[128];
 	size_t i;
 
 	conf->refs = 1;
 	for (i = 0; i < PW_CONF_NENTRIES; i++) {
 		/* The built-in defaults are valid; a failure is a bug here. */
 		if (pw_conf_set(conf, &pw_conf_table[i], pw_conf_table[i].def,
-		    &why) < 0)
+		    &why, whybuf, sizeof(whybuf)) < 0)
 			pw_log_fatal("bad built-in default for %s: %s",
 			    pw_conf_table[i].name, why);
 	}
@@ -689,7 +710,7 @@ pw_conf_apply(struct pw_conf *conf, const char *name, unsigned lineno,
 	const struct pw_conf_entry *e;
 	char *eq, *key, *value, *p;
 	const char *why;
-	char where[64];
+	char where[64], whybuf[128];
 
 	eq = strchr(text, '=');
 	if (eq == NULL) {
@@ -726,7 +747,7 @@ pw_conf_apply(struct pw_conf *conf, const char *name, unsigned lineno,
 		return -1;
 	}
 	seen[e - pw_conf_table] = lineno;
-	if (pw_conf_set(conf, e, value, &why) < 0) {
+	if (pw_conf_set(conf, e, value, &why, whybuf, sizeof(whybuf)) < 0) {
 		pw_conf_err(err, errsize, name, lineno, key, why);
 		return -1;
 	}
@@ -935,8 +956,16 @@ pw_conf_format(const struct pw_conf *conf, const struct pw_conf_entry *e,
 		    "<redacted>" : s);
 		return;
 	}
+	if (e->type == PW_CONF_BOOL) {
+		snprintf(out, outsize, "%s",
+		    *pw_conf_bool(c, e) ? "yes" : "no");
+		return;
+	}
 	v = *pw_conf_int(c, e);
 	switch (e->type) {
+	case PW_CONF_ENUM:
+		snprintf(out, outsize, "%s", e->values[v]);
+		break;
 	case PW_CONF_MODE:
 		snprintf(out, outsize, "%04o", (unsigned)v);
 		break;
@@ -984,6 +1013,19 @@ void
 pw_conf_dump(const struct pw_conf *conf, FILE *fp, bool changed_only)
 {
 	pw_conf_foreach(conf, changed_only, pw_conf_dump_one, fp);
+}
+
+const char *
+pw_conf_enum_name(const char *name, int value)
+{
+	const struct pw_conf_entry *e = pw_conf_find(name);
+	int i;
+
+	if (e == NULL || e->type != PW_CONF_ENUM || value < 0)
+		return "?";
+	for (i = 0; i < value && e->values[i] != NULL; i++)
+		;
+	return e->values[i] != NULL ? e->values[i] : "?";
 }
 
 /* --- lists ---------------------------------------------------------------------- */

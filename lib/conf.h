@@ -15,6 +15,9 @@
  *
  * Settings flagged secret (redis_password, ...) are never printed: dumps
  * show them as "<redacted>".
+ *
+ * Enumerated settings are enums below, yes/no settings bools: compare
+ * those, never the text.
  */
 #ifndef PW_CONF_H
 #define PW_CONF_H
@@ -24,6 +27,28 @@
 #include <stdio.h>
 
 #define PW_CONF_ERR_MAX	512
+
+/*
+ * Enumerated settings: parsed once at load (an unknown value is an error
+ * naming the allowed ones), compared as enums.  The names are in conf.c's
+ * table, in the order of these values.
+ */
+enum pw_conf_fail_mode {		/* policyd_fail_mode */
+	PW_CONF_FAIL_DEFER = 0,		/* defer */
+	PW_CONF_FAIL_PASS,		/* pass */
+};
+enum pw_conf_unknown_key {		/* policyd_unknown_key */
+	PW_CONF_UNKNOWN_REJECT = 0,	/* reject */
+	PW_CONF_UNKNOWN_PASS,		/* pass */
+};
+enum pw_conf_failure_mode {	/* dkim_, milter_identity_failure_mode */
+	PW_CONF_FAILURE_TEMPFAIL = 0,	/* tempfail */
+	PW_CONF_FAILURE_ACCEPT,		/* accept */
+};
+enum pw_conf_control_errors {		/* milter_control_errors */
+	PW_CONF_CONTROL_REJECT = 0,	/* reject */
+	PW_CONF_CONTROL_IGNORE,		/* ignore */
+};
 
 struct pw_conf {
 	char	*path;			/* the file this came from */
@@ -63,8 +88,8 @@ struct pw_conf {
 	int	 policyd_max_request_size;
 	int	 policyd_max_line_length;
 	int	 policyd_max_attributes;
-	char	*policyd_fail_mode;	/* defer | pass */
-	char	*policyd_unknown_key;	/* reject | pass */
+	enum pw_conf_fail_mode	 policyd_fail_mode;
+	enum pw_conf_unknown_key policyd_unknown_key;
 	int	 policyd_reservation_ttl_ms;
 	char	*policyd_geoip_database;
 	int	 events_max_length;	/* 0: no events */
@@ -81,8 +106,8 @@ struct pw_conf {
 	char	*dkim_signed_headers;
 	char	*dkim_oversign_headers;
 	int	 dkim_expire_ms;		/* 0: no x= */
-	char	*dkim_failure_mode;	/* tempfail | accept */
-	char	*dkim_key_mode_check;	/* yes | no */
+	enum pw_conf_failure_mode dkim_failure_mode;
+	bool	 dkim_key_mode_check;	/* yes | no */
 	int	 dkim_max_header_size;
 	int	 dkim_line_length_limit;	/* smtp_line_length_limit */
 	int	 dkim_record_length_limit;	/* line_length_limit */
@@ -91,8 +116,8 @@ struct pw_conf {
 	/* tracking, control headers, routing, events (postwarden-milter) */
 	char	*tracking_secret_file;	/* HMAC secret; "" = no ids */
 	char	*milter_tracking_header;
-	char	*milter_control_errors;	/* reject | ignore */
-	char	*milter_identity_failure_mode;	/* tempfail | accept */
+	enum pw_conf_control_errors milter_control_errors;
+	enum pw_conf_failure_mode milter_identity_failure_mode;
 	int	 milter_max_tags;
 	int	 milter_max_metadata;
 	char	*milter_feedback_id_sender;	/* "" = no Feedback-ID */
@@ -127,6 +152,13 @@ void	pw_conf_dump(const struct pw_conf *conf, FILE *fp, bool changed_only);
 void	pw_conf_foreach(const struct pw_conf *conf, bool changed_only,
 	    void (*fn)(const char *name, const char *value, void *arg),
 	    void *arg);
+
+/*
+ * The text of value of the enumerated setting name ("policyd_fail_mode",
+ * PW_CONF_FAIL_PASS -> "pass"), as the file spells it; "?" for a name
+ * or value that is none.
+ */
+const char *pw_conf_enum_name(const char *name, int value);
 
 /* The default file, $(sysconfdir)/postwarden/postwarden.conf. */
 extern const char pw_conf_default_path[];

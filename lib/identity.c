@@ -319,7 +319,7 @@ pw_identity_match_sender(const struct pw_identity_tables *t,
 	return NULL;
 }
 
-int
+enum pw_identity_result
 pw_identity_resolve(const struct pw_identity_tables *t,
     const char *sasl_username, const char *client_address,
     const char *sender, struct pw_identity *id, const char **why_r)
@@ -332,11 +332,11 @@ pw_identity_resolve(const struct pw_identity_tables *t,
 
 		if (!pw_identity_valid_key(sasl_username, len)) {
 			*why_r = "SASL user name is not a valid key id";
-			return -1;
+			return PW_IDENTITY_INVALID_KEY;
 		}
 		id->source = PW_IDENTITY_SASL;
 		memcpy(id->key, sasl_username, len + 1);
-		return 0;
+		return PW_IDENTITY_OK;
 	}
 	if (t != NULL && client_address != NULL &&
 	    (tenant = pw_identity_match_net(t, client_address)) != NULL)
@@ -346,7 +346,7 @@ pw_identity_resolve(const struct pw_identity_tables *t,
 		id->source = PW_IDENTITY_SENDER;
 	if (tenant != NULL)
 		snprintf(id->tenant, sizeof(id->tenant), "%s", tenant);
-	return 0;
+	return PW_IDENTITY_OK;
 }
 
 void
@@ -364,30 +364,30 @@ pw_identity_key_argv(const char *prefix, const struct pw_identity *id,
 	argvlen[2] = 6;
 }
 
-int
+enum pw_identity_result
 pw_identity_key_reply(const redisReply *reply, struct pw_identity *id,
     const char **why_r)
 {
 	if (reply == NULL) {
 		*why_r = "no reply from Redis";
-		return -1;
+		return PW_IDENTITY_FAILED;
 	}
 	switch (reply->type) {
 	case REDIS_REPLY_NIL:
-		return 1;
+		return PW_IDENTITY_UNKNOWN_KEY;
 	case REDIS_REPLY_STRING:
 		if (!pw_identity_valid_tenant(reply->str, reply->len)) {
 			*why_r = "key record names an invalid tenant";
-			return -1;
+			return PW_IDENTITY_FAILED;
 		}
 		memcpy(id->tenant, reply->str, reply->len);
 		id->tenant[reply->len] = '\0';
-		return 0;
+		return PW_IDENTITY_OK;
 	case REDIS_REPLY_ERROR:
 		*why_r = "Redis error reading the key record";
-		return -1;
+		return PW_IDENTITY_FAILED;
 	default:
 		*why_r = "unexpected Redis reply type for the key record";
-		return -1;
+		return PW_IDENTITY_FAILED;
 	}
 }

@@ -35,6 +35,14 @@ enum pw_identity_source {
 	PW_IDENTITY_SENDER,	/* sender domain mapped to a tenant */
 };
 
+/* What resolving an identity came to. */
+enum pw_identity_result {
+	PW_IDENTITY_OK = 0,		/* resolved (maybe to nobody) */
+	PW_IDENTITY_INVALID_KEY,	/* a SASL user name that is no key id */
+	PW_IDENTITY_UNKNOWN_KEY,	/* a valid key id without a record */
+	PW_IDENTITY_FAILED,		/* Redis error or bad reply: why_r */
+};
+
 struct pw_identity {
 	enum pw_identity_source	source;
 	char	key[PW_IDENTITY_KEY_MAX + 1];		/* "" unless SASL */
@@ -53,12 +61,13 @@ int	pw_identity_tables_load(const char *network_path,
 void	pw_identity_tables_free(struct pw_identity_tables **tables);
 
 /*
- * Resolve without Redis.  Returns 0 with *id filled in; for SASL
- * identities id->tenant is still empty and must be looked up.  Returns -1
- * with a static reason in *why_r when the SASL user name is not a valid
- * key id (the caller refuses the mail).  Any argument may be NULL.
+ * Resolve without Redis.  PW_IDENTITY_OK with *id filled in; for SASL
+ * identities id->tenant is still empty and must be looked up.
+ * PW_IDENTITY_INVALID_KEY with a static reason in *why_r when the SASL
+ * user name is not a valid key id (the caller refuses the mail).  Any
+ * argument may be NULL.
  */
-int	pw_identity_resolve(const struct pw_identity_tables *tables,
+enum pw_identity_result pw_identity_resolve(const struct pw_identity_tables *tables,
 	    const char *sasl_username, const char *client_address,
 	    const char *sender, struct pw_identity *id, const char **why_r);
 
@@ -69,10 +78,12 @@ void	pw_identity_key_argv(const char *prefix, const struct pw_identity *id,
 	    const char *argv[PW_IDENTITY_KEY_ARGC],
 	    size_t argvlen[PW_IDENTITY_KEY_ARGC]);
 /*
- * Take that command's reply: 0 and id->tenant set; 1 when the key is not
- * known; -1 with *why_r for an error or malformed reply.
+ * Take that command's reply: PW_IDENTITY_OK and id->tenant set;
+ * PW_IDENTITY_UNKNOWN_KEY when the key is not known; PW_IDENTITY_FAILED
+ * with a static reason in *why_r for no reply, an error or a malformed
+ * one.
  */
-int	pw_identity_key_reply(const redisReply *reply, struct pw_identity *id,
+enum pw_identity_result pw_identity_key_reply(const redisReply *reply, struct pw_identity *id,
 	    const char **why_r);
 
 /* Validity checks, also used by the CLI. */

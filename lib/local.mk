@@ -15,6 +15,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/identity.c lib/identity.h \
 	lib/identity_cache.c lib/identity_cache.h \
 	lib/json.c lib/json.h \
+	lib/limit.c lib/limit.h \
 	lib/log.c lib/log.h \
 	lib/lua.h \
 	lib/redis.c lib/redis.h \
@@ -23,6 +24,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/runtime.c lib/runtime.h \
 	lib/schema.c lib/schema.h \
 	lib/rfc5322_addr.c lib/rfc5322_addr.h \
+	lib/rule.c lib/rule.h \
 	lib/secret_file.c lib/secret_file.h \
 	lib/smtp_lines.c lib/smtp_lines.h \
 	lib/table.c lib/table.h \

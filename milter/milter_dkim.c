@@ -155,7 +155,7 @@ milter_dkim_load(const struct pw_conf *conf, struct milter_dkim_conf **dc_r,
 	dc->opts.expire = conf->dkim_expire_ms / 1000;
 	dc->opts.line_limit = (size_t)conf->dkim_line_length_limit;
 	dc->opts.record_limit = (size_t)conf->dkim_record_length_limit;
-	dc->tempfail = strcmp(conf->dkim_failure_mode, "tempfail") == 0;
+	dc->tempfail = conf->dkim_failure_mode == PW_CONF_FAILURE_TEMPFAIL;
 	dc->max_header = (size_t)conf->dkim_max_header_size;
 	nl.dc = dc;
 	nl.bad = bad;
@@ -173,9 +173,8 @@ milter_dkim_load(const struct pw_conf *conf, struct milter_dkim_conf **dc_r,
 		goto fail;
 	}
 	if (pw_dkim_keyset_load(conf->dkim_key_table,
-	    conf->dkim_signing_table,
-	    strcmp(conf->dkim_key_mode_check, "yes") == 0, &dc->ks, err,
-	    errsize) < 0)
+	    conf->dkim_signing_table, conf->dkim_key_mode_check, &dc->ks,
+	    err, errsize) < 0)
 		goto fail;
 	*dc_r = dc;
 	return 0;

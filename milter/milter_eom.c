@@ -207,7 +207,7 @@ milter_eom_control(SMFICTX *ctx, struct milter_conn *conn,
 	    t->default_stream;
 	if (msg->control.err[0] == '\0')
 		return 0;
-	if (strcmp(conn->rt->conf->milter_control_errors, "reject") != 0) {
+	if (conn->rt->conf->milter_control_errors == PW_CONF_CONTROL_IGNORE) {
 		pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: tenant=%s: "
 		    "control header ignored (milter_control_errors): %s",
 		    msg->id.tenant, msg->control.err);
@@ -432,8 +432,8 @@ milter_eom_owned(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 
 	memset(&e, 0, sizeof(e));
 	if (msg->id_down) {
-		if (strcmp(conn->rt->conf->milter_identity_failure_mode,
-		    "accept") != 0) {
+		if (conn->rt->conf->milter_identity_failure_mode !=
+		    PW_CONF_FAILURE_ACCEPT) {
 			snprintf(fail, failsize, "sasl_username=%s: tenant "
 			    "unknown while Redis does not answer "
 			    "(milter_identity_failure_mode)", msg->sasl);

@@ -139,7 +139,7 @@ milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id,
 	struct pw_redis *r;
 	redisReply *reply;
 	int64_t now = pw_redis_now_ms();
-	int ret;
+	enum pw_identity_result res;
 
 	if (pw_identity_cache_get(st->cache, id, now))
 		return NULL;
@@ -153,15 +153,15 @@ milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id,
 	reply = pw_redis_command_argv(r, PW_IDENTITY_KEY_ARGC, argv, argvlen,
 	    &why);
 	milter_identity_redis_give(rt, r);
-	ret = pw_identity_key_reply(reply, id, &why);
+	res = pw_identity_key_reply(reply, id, &why);
 	if (reply != NULL)
 		freeReplyObject(reply);
-	if (ret == 0) {
+	if (res == PW_IDENTITY_OK) {
 		pw_identity_cache_put(st->cache, id, now,
 		    rt->conf->identity_cache_ttl_ms);
 		return NULL;
 	}
-	if (ret == 1) {
+	if (res == PW_IDENTITY_UNKNOWN_KEY) {
 		pw_identity_cache_forget(st->cache, id->key);
 		return "unknown API key";
 	}
@@ -177,7 +177,7 @@ milter_identity_resolve(const struct pw_runtime *rt, const char *sasl,
 	*why_r = NULL;
 	*down_r = false;
 	if (pw_identity_resolve(rt->identity, sasl, client_addr, sender, id,
-	    why_r) < 0)
+	    why_r) != PW_IDENTITY_OK)
 		return -1;
 	if (id->source == PW_IDENTITY_SASL)
 		*why_r = milter_identity_tenant(rt, id, down_r);

@@ -86,8 +86,7 @@ milter_runtime_track(const struct pw_conf *conf, struct milter_runtime *mr,
 	}
 	s = pw_xcalloc(1, sizeof(*s));
 	if (pw_track_secret_load(conf->tracking_secret_file,
-	    strcmp(conf->dkim_key_mode_check, "yes") == 0, s, err,
-	    errsize) < 0) {
+	    conf->dkim_key_mode_check, s, err, errsize) < 0) {
 		free(s);
 		return -1;
 	}

@@ -107,7 +107,7 @@ policyd_decide_answer(struct policyd_pending *p, const struct pw_identity *id,
 	char rcpt[POLICYD_DECIDE_LOG_MAX];
 	enum pw_log_level level;
 
-	if (v->refused && strcmp(v->rule, "fail") != 0)
+	if (v->refused && v->rule != PW_RULE_FAIL)
 		level = PW_LOG_INFO;
 	else if (strcmp(policyd_request_str(req,
 	    POLICYD_ATTR_PROTOCOL_STATE), "END-OF-MESSAGE") == 0)
@@ -128,7 +128,7 @@ policyd_decide_answer(struct policyd_pending *p, const struct pw_identity *id,
 		    v->refused ? "reject" : "request", state, c.cname, c.caddr,
 		    c.sasl, sender, rcpt,
 		    id->tenant[0] != '\0' ? id->tenant : "-",
-		    pw_identity_source_name(id->source), v->rule,
+		    pw_identity_source_name(id->source), pw_rule_event(v->rule),
 		    v->detail[0] != '\0' ? " (" : "", v->detail,
 		    v->detail[0] != '\0' ? ")" : "", v->action);
 	}
@@ -147,13 +147,13 @@ policyd_decide_ruled(const struct policyd_rules_verdict *v, void *arg)
 
 /* The identity is known: decide. */
 static void
-policyd_decide_identified(const struct pw_identity *id, const char *why,
-    void *arg)
+policyd_decide_identified(const struct pw_identity *id,
+    enum pw_identity_result res, const char *why, void *arg)
 {
 	struct policyd_pending *p = arg;
 	const struct policyd_request *req = p->req;
 	const struct pw_conf *conf = p->rt->conf;
-	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
+	struct policyd_rules_verdict v = { "DUNNO", PW_RULE_NONE, "", false };
 	struct policyd_decide_ctx *ctx;
 	struct policyd_decide_client c;
 	const char *state;
@@ -169,9 +169,9 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 	state = policyd_request_str(req, POLICYD_ATTR_PROTOCOL_STATE);
 	rcpt = strcmp(state, "RCPT") == 0;
 	eom = strcmp(state, "END-OF-MESSAGE") == 0;
-	unknown = why != NULL && (id->source == PW_IDENTITY_NONE ||
-	    strcmp(why, "unknown API key") == 0);
-	if (why != NULL) {
+	unknown = res == PW_IDENTITY_UNKNOWN_KEY ||
+	    res == PW_IDENTITY_INVALID_KEY;
+	if (res != PW_IDENTITY_OK) {
 		policyd_decide_client(&c, req);
 		/* Redis trouble is logged once per outage, not here. */
 		pw_log_msg(unknown ? PW_LOG_WARNING : PW_LOG_DEBUG, c.qid,
@@ -188,7 +188,7 @@ policyd_decide_identified(const struct pw_identity *id, const char *why,
 		    policyd_decide_identity), p->rt, req, id,
 		    policyd_decide_ruled, ctx);
 		return;
-	} else if (why != NULL) {
+	} else if (res != PW_IDENTITY_OK) {
 		policyd_rules_failed(conf, why, &v);
 	} else if (id->source != PW_IDENTITY_NONE && id->tenant[0] != '\0') {
 		ctx = pw_xcalloc(1, sizeof(*ctx));

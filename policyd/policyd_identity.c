@@ -140,18 +140,22 @@ policyd_identity_reply(struct pw_redis_async *ra, const redisReply *reply,
     const char *why, void *arg)
 {
 	struct policyd_identity_lookup *l = arg;
-	int ret;
+	enum pw_identity_result res = PW_IDENTITY_FAILED;
 
-	ret = reply != NULL ? pw_identity_key_reply(reply, &l->id, &why) : -1;
-	if (ret == 0)
+	if (reply != NULL)
+		res = pw_identity_key_reply(reply, &l->id, &why);
+	if (res == PW_IDENTITY_OK) {
 		pw_identity_cache_put(l->pi->cache, &l->id, pw_redis_now_ms(),
 		    l->pi->ttl_ms);
-	else if (ret == 1) {
+		why = NULL;
+	} else if (res == PW_IDENTITY_UNKNOWN_KEY) {
 		pw_identity_cache_forget(l->pi->cache, l->id.key);
 		why = "unknown API key";
-	} else if (pw_identity_cache_last(l->pi->cache, &l->id))
+	} else if (pw_identity_cache_last(l->pi->cache, &l->id)) {
+		res = PW_IDENTITY_OK;
 		why = NULL;
-	l->cb(&l->id, why, l->arg);
+	}
+	l->cb(&l->id, res, why, l->arg);
 	free(l);
 }
 
@@ -168,14 +172,14 @@ policyd_identity_resolve(struct policyd_identity *pi,
 	struct pw_identity id;
 
 	if (pw_identity_resolve(rt->identity, sasl_username, client_address,
-	    sender, &id, &why) < 0) {
+	    sender, &id, &why) != PW_IDENTITY_OK) {
 		memset(&id, 0, sizeof(id));
-		cb(&id, why, arg);
+		cb(&id, PW_IDENTITY_INVALID_KEY, why, arg);
 		return;
 	}
 	if (id.source != PW_IDENTITY_SASL ||
 	    pw_identity_cache_get(pi->cache, &id, pw_redis_now_ms())) {
-		cb(&id, NULL, arg);
+		cb(&id, PW_IDENTITY_OK, NULL, arg);
 		return;
 	}
 	l = pw_xcalloc(1, sizeof(*l));
@@ -189,8 +193,9 @@ policyd_identity_resolve(struct policyd_identity *pi,
 	    argvlen, policyd_identity_reply, l, &why) < 0) {
 		free(l);
 		if (pw_identity_cache_last(pi->cache, &id))
-			why = NULL;
-		cb(&id, why, arg);
+			cb(&id, PW_IDENTITY_OK, NULL, arg);
+		else
+			cb(&id, PW_IDENTITY_FAILED, why, arg);
 	}
 }
 

@@ -23,12 +23,14 @@
 struct policyd_identity;
 
 /*
- * The result: id as resolved; why is NULL, or a static reason why an API
- * key's tenant is unknown (id->tenant empty): "unknown API key", a Redis
- * failure, or an invalid SASL user name (then id->source is NONE).
+ * The result: id as resolved, and res: PW_IDENTITY_OK (why NULL), or why
+ * an API key's tenant is unknown (id->tenant empty), with a static reason
+ * in why for the log: PW_IDENTITY_UNKNOWN_KEY, PW_IDENTITY_FAILED (Redis
+ * failed, nothing cached) or PW_IDENTITY_INVALID_KEY (an invalid SASL
+ * user name; id->source is NONE).
  */
 typedef void policyd_identity_cb(const struct pw_identity *id,
-    const char *why, void *arg);
+    enum pw_identity_result res, const char *why, void *arg);
 
 struct policyd_identity *policyd_identity_new(struct event_base *base,
 	    const struct pw_conf *conf, char *err, size_t errsize);

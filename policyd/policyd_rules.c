@@ -29,6 +29,10 @@
  * first success after it are logged (once each, not per request).  A
  * reply of the wrong shape is a bug: logged, then the fail mode.
  *
+ * Replies: every action is made from its rule's row of lib/rule (code,
+ * enhanced status, text, event name); the script's answer and the
+ * check that refused are looked up in tables (enums from there on).
+ *
  * Security: the action never contains peer text: key ids and tenant
  * names are validated by lib/identity, numbers are formatted here, and
  * text from Redis records (suppression reason and source, country list)
@@ -45,11 +49,13 @@
 
 #include "address.h"
 #include "geoip.h"
+#include "limit.h"
 #include "log.h"
 #include "lua.h"
 #include "policyd_rules.h"
 #include "redis_common.h"
 #include "schema.h"
+#include "rule.h"
 #include "xmalloc.h"
 
 
@@ -79,15 +85,11 @@ static struct pw_redis_script policyd_rules_event_script = {
 static bool policyd_rules_outage;
 
 /*
- * The limit fields lua/rcpt.lua validates; a refusal "invalid" names
- * one of them.  A value it cannot read, or a record that is missing, is
- * logged once (the last few such (name, field, value) triples seen are
- * remembered by hash), not once per recipient.
+ * A refusal "invalid" names one of the limit fields (lib/limit.h).  A
+ * value it cannot read, or a record that is missing, is logged once (the
+ * last few such (name, field, value) triples seen are remembered by
+ * hash), not once per recipient.
  */
-static const char *const policyd_rules_limit_fields[] = {
-	"quota_hour", "quota_day", "quota_month", "rate", "rate_period",
-	"burst", "max_size", "max_recipients",
-};
 #define POLICYD_RULES_INVALID_SEEN	32
 static uint64_t policyd_rules_invalid_seen[POLICYD_RULES_INVALID_SEEN];
 static size_t policyd_rules_invalid_next;
@@ -98,7 +100,7 @@ struct policyd_rules_call {
 	bool			 eom;
 	int			 events_max;	/* events_max_length */
 	char			 events_key[80];	/* prefix + "events" */
-	char			 fail_mode[8];
+	enum pw_conf_fail_mode	 fail_mode;
 	char			 tenant[PW_IDENTITY_TENANT_MAX + 1];
 	char			 key[PW_IDENTITY_KEY_MAX + 1];
 	char			 queue_id[64];
@@ -252,183 +254,184 @@ policyd_rules_invalid_log(const char *name, const char *field,
 	    pw_log_escape(esc, sizeof(esc), value, strlen(value)));
 }
 
-/* Whether f names a limit field (policyd_rules_limit_fields). */
-static bool
-policyd_rules_is_limit(const char *f)
+/* The quota windows of lua/rcpt.lua, as a reply names them. */
+static const struct {
+	const char	*window;	/* the script's: "h" */
+	const char	*name;		/* the reply's: "Hourly" */
+} policyd_rules_windows[] = {
+	{ "h", "Hourly" }, { "d", "Daily" }, { "m", "Monthly" },
+};
+
+/* The reply's name of a quota window; NULL for one that is none. */
+static const char *
+policyd_rules_window(const char *window)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(policyd_rules_limit_fields) /
-	    sizeof(policyd_rules_limit_fields[0]); i++)
-		if (strcmp(f, policyd_rules_limit_fields[i]) == 0)
-			return true;
-	return false;
+	for (i = 0; i < sizeof(policyd_rules_windows) /
+	    sizeof(policyd_rules_windows[0]); i++)
+		if (strcmp(window, policyd_rules_windows[i].window) == 0)
+			return policyd_rules_windows[i].name;
+	return NULL;
 }
 
 /*
- * Turn a refusal {"refuse", rule, who, a, b, c, d} into an action.  0,
- * or -1 when the reply makes no sense.
+ * Turn a refusal {"refuse", check, who, a, b, c, d} of lua/rcpt.lua
+ * into its rule (lib/rule.h) and that rule's action.  0, or -1 when the
+ * reply makes no sense.
  */
 static int
 policyd_rules_refusal(const redisReply *r, const struct policyd_rules_call *c,
-    char *action, size_t actionsize, const char **rule_r)
+    char *action, size_t actionsize, enum pw_rule *rule_r)
 {
-	char rule[POLICYD_RULES_FIELD_MAX], who[POLICYD_RULES_FIELD_MAX];
+	char check[POLICYD_RULES_FIELD_MAX], who[POLICYD_RULES_FIELD_MAX];
 	char a[POLICYD_RULES_FIELD_MAX], b[POLICYD_RULES_FIELD_MAX];
 	char cc[POLICYD_RULES_FIELD_MAX], d[POLICYD_RULES_FIELD_MAX];
-	char name[PW_IDENTITY_KEY_MAX + 16], t1[40], t2[40];
-	char s1[40], s2[40];
+	char name[PW_IDENTITY_KEY_MAX + 16], t1[40], t2[40], expires[52];
+	char s1[40], s2[40], per[40];
+	const char *args[5];
+	enum pw_rule rule;
+	long long since = 0, until = 0;
+	bool key, disabled;
+	size_t n = 0;
 
-	policyd_rules_field(r, 1, rule, sizeof(rule));
+	policyd_rules_field(r, 1, check, sizeof(check));
 	policyd_rules_field(r, 2, who, sizeof(who));
 	policyd_rules_field(r, 3, a, sizeof(a));
 	policyd_rules_field(r, 4, b, sizeof(b));
 	policyd_rules_field(r, 5, cc, sizeof(cc));
 	policyd_rules_field(r, 6, d, sizeof(d));
-	if (strcmp(who, "key") == 0 && c->key[0] == '\0')
+	key = strcmp(who, "key") == 0;
+	if (key && c->key[0] == '\0')
 		return -1;
-	if (strcmp(who, "key") == 0)
+	if (key)
 		snprintf(name, sizeof(name), "API key %s", c->key);
 	else
 		snprintf(name, sizeof(name), "tenant %s", c->tenant);
 
-	if (strcmp(rule, "invalid") == 0) {
-		if (!policyd_rules_is_limit(a))
+	switch ((rule = pw_rule_by_check(check))) {
+	case PW_RULE_INVALID_LIMIT:
+		if (!pw_limit_field_is(a))
 			return -1;
-		*rule_r = "invalid_limit";
 		policyd_rules_invalid_log(name, a, b);
-		snprintf(action, actionsize, "451 4.3.5 The %s setting of %s "
-		    "is not valid; try again later", a, name);
-		return 0;
-	}
-	if (strcmp(rule, "status") == 0) {
-		*rule_r = "status";
-		if (strcmp(a, "disabled") == 0)
-			snprintf(action, actionsize, "550 5.7.1 %c%s is "
-			    "disabled", toupper((unsigned char)name[0]),
-			    name + 1);
-		else
-			snprintf(action, actionsize, "451 4.7.1 %c%s is "
-			    "suspended", toupper((unsigned char)name[0]),
-			    name + 1);
-		return 0;
-	}
-	if (strcmp(rule, "country") == 0) {
-		*rule_r = "country";
-		policyd_rules_safe(s2, sizeof(s2), b, ",");
+		args[n++] = a;
+		args[n++] = name;
+		break;
+	case PW_RULE_KEY_DISABLED:	/* "status": any of the four */
+		disabled = strcmp(a, "disabled") == 0;
+		rule = key ? (disabled ? PW_RULE_KEY_DISABLED :
+		    PW_RULE_KEY_SUSPENDED) : (disabled ?
+		    PW_RULE_TENANT_DISABLED : PW_RULE_TENANT_SUSPENDED);
+		args[n++] = key ? c->key : c->tenant;
+		break;
+	case PW_RULE_COUNTRY:		/* or the country unknown */
+		args[n++] = c->key;
 		if (a[0] == '\0')
-			snprintf(action, actionsize, "550 5.7.1 API key %s may "
-			    "not send from an unknown country (allowed: %s)",
-			    c->key, s2);
+			rule = PW_RULE_COUNTRY_UNKNOWN;
 		else
-			snprintf(action, actionsize, "550 5.7.1 API key %s may "
-			    "not send from country %s (allowed: %s)", c->key,
-			    policyd_rules_safe(s1, sizeof(s1), a, NULL), s2);
-		return 0;
-	}
-	if (strcmp(rule, "suppressed") == 0) {
-		long long since = 0, expires = 0;
-
-		*rule_r = "suppressed";
-		if (sscanf(d, "%lld %lld", &since, &expires) != 2)
+			args[n++] = policyd_rules_safe(s1, sizeof(s1), a,
+			    NULL);
+		args[n++] = policyd_rules_safe(s2, sizeof(s2), b, ",");
+		break;
+	case PW_RULE_SUPPRESSED_ADDRESS:	/* or the domain */
+		if (sscanf(d, "%lld %lld", &since, &until) != 2)
 			return -1;
-		snprintf(action, actionsize, "550 5.7.1 Recipient %s "
-		    "suppressed by tenant %s (%s, source %s, since %s)%s%s",
-		    strcmp(a, "domain") == 0 ? "domain" : "address",
-		    c->tenant, policyd_rules_safe(s1, sizeof(s1), b, NULL),
-		    policyd_rules_safe(s2, sizeof(s2), cc, NULL),
-		    policyd_rules_iso(t1, sizeof(t1), since),
-		    expires > 0 ? "; expires " : "",
-		    expires > 0 ? policyd_rules_iso(t2, sizeof(t2), expires) :
-		    "");
-		return 0;
-	}
-	if (strcmp(rule, "size") == 0) {
-		*rule_r = "size";
-		policyd_rules_safe(s1, sizeof(s1), a, NULL);
-		snprintf(action, actionsize, "552 5.3.4 Message size of %s "
-		    "bytes exceeds the limit of %s (%s/%s)", s1, name, s1,
-		    policyd_rules_safe(s2, sizeof(s2), b, NULL));
-		return 0;
-	}
-	if (strcmp(rule, "recipients") == 0) {
-		*rule_r = "recipients";
-		snprintf(action, actionsize, "452 4.5.3 Too many recipients "
-		    "in one message for %s (%s/%s); send the rest in another "
-		    "message", name, policyd_rules_safe(s1, sizeof(s1), a,
-		    NULL), policyd_rules_safe(s2, sizeof(s2), b, NULL));
-		return 0;
-	}
-	if (strcmp(rule, "rate") == 0) {
-		long long at_ms = strtoll(d, NULL, 10);
-		const char *per = strcmp(b, "1") == 0 ? "second" :
-		    strcmp(b, "60") == 0 ? "minute" : NULL;
-
-		*rule_r = "rate";
-		if (per == NULL)
-			snprintf(s2, sizeof(s2), "%ss",
+		if (strcmp(a, "domain") == 0)
+			rule = PW_RULE_SUPPRESSED_DOMAIN;
+		expires[0] = '\0';
+		if (until > 0)
+			snprintf(expires, sizeof(expires), "; expires %s",
+			    policyd_rules_iso(t2, sizeof(t2), until));
+		args[n++] = c->tenant;
+		args[n++] = policyd_rules_safe(s1, sizeof(s1), b, NULL);
+		args[n++] = policyd_rules_safe(s2, sizeof(s2), cc, NULL);
+		args[n++] = policyd_rules_iso(t1, sizeof(t1), since);
+		args[n++] = expires;
+		break;
+	case PW_RULE_SIZE:
+		args[n++] = policyd_rules_safe(s1, sizeof(s1), a, NULL);
+		args[n++] = name;
+		args[n++] = s1;
+		args[n++] = policyd_rules_safe(s2, sizeof(s2), b, NULL);
+		break;
+	case PW_RULE_RECIPIENTS:
+		args[n++] = name;
+		args[n++] = policyd_rules_safe(s1, sizeof(s1), a, NULL);
+		args[n++] = policyd_rules_safe(s2, sizeof(s2), b, NULL);
+		break;
+	case PW_RULE_RATE:
+		args[n++] = name;
+		args[n++] = policyd_rules_safe(s1, sizeof(s1), a, NULL);
+		if (strcmp(b, "1") == 0) {
+			args[n++] = "second";
+		} else if (strcmp(b, "60") == 0) {
+			args[n++] = "minute";
+		} else {
+			snprintf(per, sizeof(per), "%ss",
 			    policyd_rules_safe(t2, sizeof(t2), b, NULL));
-		snprintf(action, actionsize, "451 4.7.1 Rate limit of %s "
-		    "exceeded (%s per %s, burst %s); next at %s", name,
-		    policyd_rules_safe(s1, sizeof(s1), a, NULL),
-		    per != NULL ? per : s2,
-		    policyd_rules_safe(t2, sizeof(t2), cc, NULL),
-		    policyd_rules_iso(t1, sizeof(t1), (at_ms + 999) / 1000));
-		return 0;
-	}
-	if (strcmp(rule, "quota") == 0) {
-		const char *win = strcmp(a, "h") == 0 ? "Hourly" :
-		    strcmp(a, "d") == 0 ? "Daily" :
-		    strcmp(a, "m") == 0 ? "Monthly" : NULL;
-
-		if (win == NULL)
+			args[n++] = per;
+		}
+		args[n++] = policyd_rules_safe(s2, sizeof(s2), cc, NULL);
+		args[n++] = policyd_rules_iso(t1, sizeof(t1),
+		    (strtoll(d, NULL, 10) + 999) / 1000);
+		break;
+	case PW_RULE_QUOTA:
+		if ((args[n++] = policyd_rules_window(a)) == NULL)
 			return -1;
-		*rule_r = "quota";
-		snprintf(action, actionsize, "451 4.7.1 %s quota of %s "
-		    "exhausted (%s/%s); resets %s", win, name + (strcmp(who,
-		    "key") == 0 ? 4 : 0),
-		    policyd_rules_safe(s1, sizeof(s1), b, NULL),
-		    policyd_rules_safe(s2, sizeof(s2), cc, NULL),
-		    policyd_rules_iso(t1, sizeof(t1), strtoll(d, NULL, 10)));
-		return 0;
+		args[n++] = name + (key ? 4 : 0);	/* "key K" */
+		args[n++] = policyd_rules_safe(s1, sizeof(s1), b, NULL);
+		args[n++] = policyd_rules_safe(s2, sizeof(s2), cc, NULL);
+		args[n++] = policyd_rules_iso(t1, sizeof(t1),
+		    strtoll(d, NULL, 10));
+		break;
+	default:
+		return -1;
 	}
-	return -1;
+	pw_rule_reply(rule, action, actionsize, args, n);
+	*rule_r = rule;
+	return 0;
 }
 
 /* --- fail mode ----------------------------------------------------------- */
 
 /* The fail mode's verdict, not logged. */
 static void
-policyd_rules_fail_action(const char *fail_mode, const char *why,
+policyd_rules_fail_action(enum pw_conf_fail_mode fail_mode, const char *why,
     struct policyd_rules_verdict *v)
 {
 	static char action[POLICYD_RULES_ACTION_MAX];
-	bool pass = strcmp(fail_mode, "pass") == 0;
+	bool pass = fail_mode == PW_CONF_FAIL_PASS;
 
 	v->refused = !pass;
-	v->rule = "fail";
+	v->rule = PW_RULE_FAIL;
 	v->detail = why;
-	if (pass) {
+	if (pass)
 		v->action = "DUNNO";
-	} else {
-		snprintf(action, sizeof(action), "451 4.3.0 Policy service "
-		    "temporarily unavailable (%s); try again later", why);
-		v->action = action;
-	}
+	else
+		v->action = pw_rule_reply(PW_RULE_FAIL, action,
+		    sizeof(action), &why, 1);
 }
 
 /* The fail mode's verdict; logs the first failure of an outage. */
 static void
-policyd_rules_fail_verdict(const char *fail_mode, const char *why,
+policyd_rules_fail_verdict(enum pw_conf_fail_mode fail_mode, const char *why,
     struct policyd_rules_verdict *v)
 {
-	bool pass = strcmp(fail_mode, "pass") == 0;
+	const struct pw_rule_entry *e = pw_rule_get(PW_RULE_FAIL);
 
 	if (!policyd_rules_outage) {
 		policyd_rules_outage = true;
-		pw_log_warnx("policy decisions failing: %s; answering %s "
-		    "(policyd_fail_mode = %s) until Redis answers again", why,
-		    pass ? "DUNNO" : "451 4.3.0", fail_mode);
+		if (fail_mode == PW_CONF_FAIL_PASS)
+			pw_log_warnx("policy decisions failing: %s; answering "
+			    "DUNNO (policyd_fail_mode = %s) until Redis "
+			    "answers again", why, pw_conf_enum_name(
+			    "policyd_fail_mode", (int)fail_mode));
+		else
+			pw_log_warnx("policy decisions failing: %s; answering "
+			    "%d %s (policyd_fail_mode = %s) until Redis "
+			    "answers again", why, e->code, e->status,
+			    pw_conf_enum_name("policyd_fail_mode",
+			    (int)fail_mode));
 	}
 	policyd_rules_fail_action(fail_mode, why, v);
 }
@@ -471,7 +474,7 @@ policyd_rules_event_reply(struct pw_redis_async *ra, const redisReply *reply,
  */
 static void
 policyd_rules_event(struct pw_redis_async *ra,
-    const struct policyd_rules_call *c, const char *type, const char *rule,
+    const struct policyd_rules_call *c, const char *type, enum pw_rule rule,
     const char *reply)
 {
 	const char *argv[32], *why;
@@ -488,7 +491,7 @@ policyd_rules_event(struct pw_redis_async *ra,
 	argv[n++] = "queue_id";	argv[n++] = c->queue_id;
 	argv[n++] = "tenant";	argv[n++] = c->tenant;
 	argv[n++] = "key";	argv[n++] = c->key;
-	argv[n++] = "rule";	argv[n++] = rule;
+	argv[n++] = "rule";	argv[n++] = pw_rule_event(rule);
 	if (!c->eom) {
 		argv[n++] = "recipient";
 		argv[n++] = c->rcpt_sent != NULL ? c->rcpt_sent :
@@ -541,8 +544,7 @@ policyd_rules_call_new(const struct pw_runtime *rt,
 	c->events_max = rt->conf->events_max_length;
 	(void)pw_schema_key(c->events_key, sizeof(c->events_key),
 	    rt->conf->redis_key_prefix, PW_SCHEMA_EVENTS, NULL, NULL, NULL);
-	policyd_rules_copy(c->fail_mode, sizeof(c->fail_mode),
-	    rt->conf->policyd_fail_mode);
+	c->fail_mode = rt->conf->policyd_fail_mode;
 	policyd_rules_copy(c->tenant, sizeof(c->tenant), id->tenant);
 	policyd_rules_copy(c->key, sizeof(c->key), id->key);
 	policyd_rules_copy(c->queue_id, sizeof(c->queue_id),
@@ -570,24 +572,19 @@ policyd_rules_unknown_verdict(struct pw_redis_async *ra,
     struct policyd_rules_verdict *v)
 {
 	static char action[POLICYD_RULES_ACTION_MAX];
+	const char *key = c->key;
 
-	v->rule = "unknown_key";
+	v->rule = valid ? PW_RULE_UNKNOWN_KEY : PW_RULE_INVALID_USER;
 	v->detail = valid ? "not a known key" : "not a valid key id";
 	if (pass) {
 		v->action = "DUNNO";
 		v->refused = false;
 		return;
 	}
-	if (valid)
-		snprintf(action, sizeof(action), "550 5.7.1 API key %s is not "
-		    "known", c->key);
-	else
-		snprintf(action, sizeof(action), "550 5.7.1 Authenticated user "
-		    "name is not a valid API key");
-	v->action = action;
+	v->action = pw_rule_reply(v->rule, action, sizeof(action), &key, 1);
 	v->refused = true;
 	/* The event: no script ran, so it goes out alone. */
-	policyd_rules_event(ra, c, "refused", "unknown_key", action);
+	policyd_rules_event(ra, c, "refused", v->rule, action);
 }
 
 /* The store marker's reply: is the key unknown, or is the data gone? */
@@ -596,7 +593,7 @@ policyd_rules_marker_reply(struct pw_redis_async *ra, const redisReply *reply,
     const char *why, void *arg)
 {
 	struct policyd_rules_call *c = arg;
-	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
+	struct policyd_rules_verdict v = { "DUNNO", PW_RULE_NONE, "", false };
 
 	if (reply == NULL) {
 		policyd_rules_fail_verdict(c->fail_mode, why, &v);
@@ -620,7 +617,7 @@ policyd_rules_unknown(struct pw_redis_async *ra, const struct pw_runtime *rt,
     const struct policyd_request *req, const struct pw_identity *id,
     policyd_rules_cb *cb, void *arg)
 {
-	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
+	struct policyd_rules_verdict v = { "DUNNO", PW_RULE_NONE, "", false };
 	struct policyd_rules_call *c;
 	char marker[POLICYD_RULES_KEY_MAX];
 	const char *argv[2], *why;
@@ -629,7 +626,7 @@ policyd_rules_unknown(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	eom = strcmp(policyd_request_str(req, POLICYD_ATTR_PROTOCOL_STATE),
 	    "END-OF-MESSAGE") == 0;
 	c = policyd_rules_call_new(rt, req, id, cb, arg, eom);
-	pass = strcmp(rt->conf->policyd_unknown_key, "pass") == 0;
+	pass = rt->conf->policyd_unknown_key == PW_CONF_UNKNOWN_PASS;
 	/*
 	 * A refusal is permanent: first make sure the key is unknown, not
 	 * gone with the rest of the data (the store marker).
@@ -654,16 +651,45 @@ policyd_rules_unknown(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	free(c);
 }
 
+/* The first field of a script's reply: what the script decided. */
+enum policyd_rules_answer {
+	POLICYD_RULES_BAD = 0,	/* none of these: a bug */
+	POLICYD_RULES_OK,	/* admitted, or billed */
+	POLICYD_RULES_AGAIN,	/* admitted or billed before */
+	POLICYD_RULES_REFUSE,	/* {"refuse", check, ...} */
+	POLICYD_RULES_LOST,	/* {"lost", "key" | "tenant"} */
+};
+
+static enum policyd_rules_answer
+policyd_rules_answer(const char *s)
+{
+	static const struct {
+		const char			*name;
+		enum policyd_rules_answer	 answer;
+	} answers[] = {
+		{ "ok", POLICYD_RULES_OK }, { "again", POLICYD_RULES_AGAIN },
+		{ "refuse", POLICYD_RULES_REFUSE },
+		{ "lost", POLICYD_RULES_LOST },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++)
+		if (strcmp(s, answers[i].name) == 0)
+			return answers[i].answer;
+	return POLICYD_RULES_BAD;
+}
+
 /* The script's reply: build the verdict, append the event, call back. */
 static void
 policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
     const char *why, void *arg)
 {
 	struct policyd_rules_call *c = arg;
-	struct policyd_rules_verdict v = { "DUNNO", "-", "", false };
+	struct policyd_rules_verdict v = { "DUNNO", PW_RULE_NONE, "", false };
 	char action[POLICYD_RULES_ACTION_MAX], s0[32], s1[32], s2[32];
 	char detail[96];
-	const char *rule = "-";
+	enum pw_rule rule = PW_RULE_NONE;
+	enum policyd_rules_answer answer;
 
 	if (reply == NULL) {
 		policyd_rules_fail_verdict(c->fail_mode, why, &v);
@@ -685,8 +711,9 @@ policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
 		    "redis: permission denied" : "redis: script error", &v);
 		goto done;
 	}
-	policyd_rules_field(reply, 0, s0, sizeof(s0));
-	if (strcmp(s0, "lost") == 0 && !c->eom) {
+	answer = policyd_rules_answer(policyd_rules_field(reply, 0, s0,
+	    sizeof(s0)));
+	if (answer == POLICYD_RULES_LOST && !c->eom) {
 		/* A tenant's data, not Redis: no outage, logged once. */
 		policyd_rules_field(reply, 1, s1, sizeof(s1));
 		if (strcmp(s1, "key") != 0 && strcmp(s1, "tenant") != 0)
@@ -697,11 +724,12 @@ policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
 			    "persistence, or just deleted): answering with "
 			    "policyd_fail_mode = %s", c->tenant,
 			    c->key[0] != '\0' ? ", key " : "", c->key, s1,
-			    c->fail_mode);
+			    pw_conf_enum_name("policyd_fail_mode",
+			    (int)c->fail_mode));
 		policyd_rules_fail_action(c->fail_mode, strcmp(s1, "key") == 0 ?
 		    "redis: no record of the key" :
 		    "redis: no record of the tenant", &v);
-	} else if (strcmp(s0, "refuse") == 0) {
+	} else if (answer == POLICYD_RULES_REFUSE) {
 		policyd_rules_recovered();
 		if (policyd_rules_refusal(reply, c, action, sizeof(action),
 		    &rule) < 0)
@@ -710,15 +738,16 @@ policyd_rules_reply(struct pw_redis_async *ra, const redisReply *reply,
 		v.rule = rule;
 		v.refused = true;
 		policyd_rules_event(ra, c, "refused", rule, action);
-	} else if ((strcmp(s0, "ok") == 0 || strcmp(s0, "again") == 0) &&
-	    reply->elements >= 2) {
+	} else if ((answer == POLICYD_RULES_OK ||
+	    answer == POLICYD_RULES_AGAIN) && reply->elements >= 2) {
 		policyd_rules_recovered();
 		policyd_rules_field(reply, 1, s1, sizeof(s1));
 		policyd_rules_field(reply, 2, s2, sizeof(s2));
-		if (c->eom && strcmp(s0, "ok") == 0) {
+		if (c->eom && answer == POLICYD_RULES_OK) {
 			snprintf(detail, sizeof(detail),
 			    "billed=%s released=%s", s1, s2);
-			policyd_rules_event(ra, c, "billed", "-", "DUNNO");
+			policyd_rules_event(ra, c, "billed", PW_RULE_NONE,
+			    "DUNNO");
 		} else if (c->eom) {
 			snprintf(detail, sizeof(detail), "already billed");
 		} else {
@@ -733,7 +762,7 @@ bad:
 	pw_log_warnx("redis: unexpected reply from the %s script",
 	    c->eom ? "eom" : "rcpt");
 	v.action = "DUNNO";
-	v.rule = "-";
+	v.rule = PW_RULE_NONE;
 	v.refused = false;
 	v.detail = "";
 	policyd_rules_fail_verdict(c->fail_mode, "redis: unexpected reply", &v);
@@ -774,13 +803,12 @@ policyd_rules_bad_recipient(struct pw_redis_async *ra,
 	struct policyd_rules_verdict v;
 	char action[POLICYD_RULES_ACTION_MAX];
 
-	snprintf(action, sizeof(action), "550 5.1.3 Bad recipient address: "
-	    "%s", c->rcpt_why);
-	v.action = action;
-	v.rule = "address";
+	v.action = pw_rule_reply(PW_RULE_ADDRESS, action, sizeof(action),
+	    &c->rcpt_why, 1);
+	v.rule = PW_RULE_ADDRESS;
 	v.detail = c->rcpt_why;
 	v.refused = true;
-	policyd_rules_event(ra, c, "refused", "address", action);
+	policyd_rules_event(ra, c, "refused", PW_RULE_ADDRESS, action);
 	c->cb(&v, c->arg);
 	free(c);
 }

@@ -7,8 +7,8 @@
  *
  * policyd_decide.c resolves the identity and calls one of the functions
  * here; the callback receives the verdict, whose action goes to
- * policyd_conn_answer() unchanged.  The replies are tabulated in
- * postwarden-policyd(8).
+ * policyd_conn_answer() unchanged.  Every reply is made from its rule's
+ * row of lib/rule.h, the table of postwarden-policyd(8).
  *
  * Threads: the event loop's only.
  */
@@ -21,6 +21,7 @@
 #include "identity.h"
 #include "policyd_proto.h"
 #include "redis_async.h"
+#include "rule.h"
 #include "runtime.h"
 
 struct pw_geoip;
@@ -33,7 +34,7 @@ struct policyd_rules_runtime {
 /* The outcome of one decision. */
 struct policyd_rules_verdict {
 	const char	*action;	/* for policyd_conn_answer() */
-	const char	*rule;		/* "-" when admitted, else the rule */
+	enum pw_rule	 rule;		/* PW_RULE_NONE when admitted */
 	const char	*detail;	/* for the log: "new", "again", ... */
 	bool		 refused;	/* action is a 4xx/5xx refusal */
 };

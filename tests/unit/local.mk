@@ -8,11 +8,13 @@ PW_UNIT_TESTS = \
 	tests/unit/test_identity \
 	tests/unit/test_identity_cache \
 	tests/unit/test_json \
+	tests/unit/test_limit \
 	tests/unit/test_log \
 	tests/unit/test_milter_control \
 	tests/unit/test_milter_route \
 	tests/unit/test_rfc5322_addr \
 	tests/unit/test_schema \
+	tests/unit/test_rule \
 	tests/unit/test_smtp_lines \
 	tests/unit/test_tenant_fields \
 	tests/unit/test_track
@@ -95,3 +97,10 @@ lua-schema: tests/unit/schema_dump$(EXEEXT)
 	$(AM_V_GEN)tests/unit/schema_dump --lua >$(srcdir)/lua/schema.lua.tmp && \
 	mv $(srcdir)/lua/schema.lua.tmp $(srcdir)/lua/schema.lua
 .PHONY: lua-schema
+tests_unit_test_limit_SOURCES = tests/unit/test_limit.c
+tests_unit_test_limit_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_limit_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_rule_SOURCES = tests/unit/test_rule.c
+tests_unit_test_rule_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_rule_LDADD = $(PW_TEST_LIBS)

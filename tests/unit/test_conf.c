@@ -248,6 +248,69 @@ test_list_foreach(void **state)
 	assert_string_equal(out, "a|b|c|d|");
 }
 
+/* Enumerated and yes/no settings: parsed once, errors name the values. */
+static void
+test_enum_and_bool(void **state)
+{
+	struct pw_conf *conf = parse_ok("");
+	FILE *fp;
+	char out[8192];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(conf->policyd_fail_mode, PW_CONF_FAIL_DEFER);
+	assert_int_equal(conf->policyd_unknown_key, PW_CONF_UNKNOWN_REJECT);
+	assert_int_equal(conf->dkim_failure_mode, PW_CONF_FAILURE_TEMPFAIL);
+	assert_int_equal(conf->milter_identity_failure_mode,
+	    PW_CONF_FAILURE_TEMPFAIL);
+	assert_int_equal(conf->milter_control_errors, PW_CONF_CONTROL_REJECT);
+	assert_true(conf->dkim_key_mode_check);
+	pw_conf_release(&conf);
+
+	conf = parse_ok("policyd_fail_mode = pass\npolicyd_unknown_key = pass\n"
+	    "dkim_failure_mode = accept\nmilter_identity_failure_mode = "
+	    "accept\nmilter_control_errors = ignore\n"
+	    "dkim_key_mode_check = no\n");
+	assert_int_equal(conf->policyd_fail_mode, PW_CONF_FAIL_PASS);
+	assert_int_equal(conf->policyd_unknown_key, PW_CONF_UNKNOWN_PASS);
+	assert_int_equal(conf->dkim_failure_mode, PW_CONF_FAILURE_ACCEPT);
+	assert_int_equal(conf->milter_identity_failure_mode,
+	    PW_CONF_FAILURE_ACCEPT);
+	assert_int_equal(conf->milter_control_errors, PW_CONF_CONTROL_IGNORE);
+	assert_false(conf->dkim_key_mode_check);
+	assert_string_equal(pw_conf_enum_name("policyd_fail_mode",
+	    conf->policyd_fail_mode), "pass");
+	assert_string_equal(pw_conf_enum_name("policyd_fail_mode", 7), "?");
+	assert_string_equal(pw_conf_enum_name("user", 0), "?");
+	/* Printed as written. */
+	fp = tmpfile();
+	assert_non_null(fp);
+	pw_conf_dump(conf, fp, true);
+	rewind(fp);
+	n = fread(out, 1, sizeof(out) - 1, fp);
+	out[n] = '\0';
+	fclose(fp);
+	assert_string_equal(out, "policyd_fail_mode = pass\n"
+	    "policyd_unknown_key = pass\ndkim_failure_mode = accept\n"
+	    "dkim_key_mode_check = no\nmilter_control_errors = ignore\n"
+	    "milter_identity_failure_mode = accept\n");
+	pw_conf_release(&conf);
+
+	expect_error("policyd_fail_mode = Pass\n",
+	    "test.conf:1: policyd_fail_mode: expected defer or pass");
+	expect_error("policyd_unknown_key = defer\n",
+	    "test.conf:1: policyd_unknown_key: expected reject or pass");
+	expect_error("milter_identity_failure_mode = reject\n",
+	    "test.conf:1: milter_identity_failure_mode: expected tempfail or "
+	    "accept");
+	expect_error("milter_control_errors = yes\n",
+	    "test.conf:1: milter_control_errors: expected reject or ignore");
+	expect_error("dkim_key_mode_check = true\n",
+	    "test.conf:1: dkim_key_mode_check: expected yes or no");
+	expect_error("dkim_failure_mode =\n",
+	    "test.conf:1: dkim_failure_mode: a value is required");
+}
+
 int
 main(void)
 {
@@ -260,6 +323,7 @@ main(void)
 		cmocka_unit_test(test_dump_redacts_secrets),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_pool_names),
+		cmocka_unit_test(test_enum_and_bool),
 		cmocka_unit_test(test_list_foreach),
 	};
 

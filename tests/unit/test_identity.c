@@ -126,10 +126,10 @@ test_resolve_table(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int ret = pw_identity_resolve(f->tables, cases[i].sasl,
-		    cases[i].addr, cases[i].sender, &id, &why);
+		enum pw_identity_result ret = pw_identity_resolve(f->tables,
+		    cases[i].sasl, cases[i].addr, cases[i].sender, &id, &why);
 
-		if (ret != 0 || id.source != cases[i].source ||
+		if (ret != PW_IDENTITY_OK || id.source != cases[i].source ||
 		    strcmp(id.key, cases[i].key) != 0 ||
 		    strcmp(id.tenant, cases[i].tenant) != 0)
 			fail_msg("case \"%s\": ret=%d source=%s key=%s "
@@ -151,16 +151,16 @@ test_invalid_sasl_names(void **state)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(pw_identity_resolve(NULL, bad[i], NULL, NULL,
-		    &id, &why), -1);
+		    &id, &why), PW_IDENTITY_INVALID_KEY);
 		assert_string_equal(why, "SASL user name is not a valid key id");
 	}
 	memset(longname, 'k', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(pw_identity_resolve(NULL, longname, NULL, NULL, &id,
-	    &why), -1);
+	    &why), PW_IDENTITY_INVALID_KEY);
 	longname[PW_IDENTITY_KEY_MAX] = '\0';
 	assert_int_equal(pw_identity_resolve(NULL, longname, NULL, NULL, &id,
-	    &why), 0);
+	    &why), PW_IDENTITY_OK);
 	assert_int_equal(id.source, PW_IDENTITY_SASL);
 }
 
@@ -223,24 +223,29 @@ test_key_argv_and_reply(void **state)
 
 	memset(&reply, 0, sizeof(reply));
 	reply.type = REDIS_REPLY_NIL;
-	assert_int_equal(pw_identity_key_reply(&reply, &id, &why), 1);
+	assert_int_equal(pw_identity_key_reply(&reply, &id, &why),
+	    PW_IDENTITY_UNKNOWN_KEY);
 
 	reply.type = REDIS_REPLY_STRING;
 	reply.str = "acme";
 	reply.len = 4;
-	assert_int_equal(pw_identity_key_reply(&reply, &id, &why), 0);
+	assert_int_equal(pw_identity_key_reply(&reply, &id, &why),
+	    PW_IDENTITY_OK);
 	assert_string_equal(id.tenant, "acme");
 
 	reply.str = "{evil}";
 	reply.len = 6;
-	assert_int_equal(pw_identity_key_reply(&reply, &id, &why), -1);
+	assert_int_equal(pw_identity_key_reply(&reply, &id, &why),
+	    PW_IDENTITY_FAILED);
 	assert_string_equal(why, "key record names an invalid tenant");
 
 	reply.type = REDIS_REPLY_ERROR;
 	reply.str = "WRONGTYPE";
 	reply.len = 9;
-	assert_int_equal(pw_identity_key_reply(&reply, &id, &why), -1);
-	assert_int_equal(pw_identity_key_reply(NULL, &id, &why), -1);
+	assert_int_equal(pw_identity_key_reply(&reply, &id, &why),
+	    PW_IDENTITY_FAILED);
+	assert_int_equal(pw_identity_key_reply(NULL, &id, &why),
+	    PW_IDENTITY_FAILED);
 }
 
 int
