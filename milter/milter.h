@@ -19,9 +19,7 @@
 
 extern struct smfiDesc milter_desc;
 
-/* Messages between MAIL FROM and end-of-message or abort, all threads. */
-int	milter_messages_in_flight(void);
-
+struct pw_conf;
 struct pw_runtime;
 
 /*
@@ -44,6 +42,13 @@ struct milter_runtime {
  */
 int	milter_runtime_load(struct pw_runtime *rt, char *err,
 	    size_t errsize);
+
+/*
+ * Open milter_geoip_database into *geoip_r for a snapshot; one that does
+ * not open is a warning, and GeoIP is off (milter_geoip.c).
+ */
+void	milter_geoip_open(const struct pw_conf *conf,
+	    struct pw_geoip **geoip_r);
 
 /*
  * The country and AS number of a client address, from the snapshot's
