@@ -5,8 +5,8 @@
  *
  * The callbacks (milter_cb.c) parse what libmilter gives and hand it
  * here; the end of message (milter_eom.c) reads and changes it.  This
- * module calls only downward: milter_identity, milter_control,
- * milter_dkim, milter_tenant and lib/.
+ * module calls only downward: milter_conn, milter_identity,
+ * milter_control, milter_dkim, milter_tenant and lib/.
  *
  * Ownership: a message context lives from MAIL FROM to end-of-message or
  * abort (or the next MAIL FROM, or close), hung on its connection
