@@ -5,7 +5,8 @@
  * callback of a connection may run on any thread; all state lives in the
  * connection context set with smfi_setpriv(), nothing else is shared but
  * the published runtime snapshot (taken once per connection, so a reload
- * never changes settings under a message) and an atomic message counter.
+ * never changes settings under a message) and an atomic message counter
+ * (milter_msg.c).
  *
  * Ownership: a connection context lives from connect to close; its
  * message context from MAIL FROM to end-of-message or abort, and is reset
@@ -13,9 +14,10 @@
  * xxfi_close may run without xxfi_connect, with no context.
  *
  * Failures: an internal failure answers SMFIS_TEMPFAIL, decided only in
- * milter_fail(); Postfix's milter_default_action covers a milter that is
- * down.  Who is sending is resolved by lib/identity.c, exactly as in the
- * policy daemon; mail that belongs to nobody is left alone.
+ * milter_cb_fail(); Postfix's milter_default_action covers a milter that
+ * is down.  Who is sending is resolved at MAIL FROM (milter_msg.c, by
+ * lib/identity.c exactly as in the policy daemon); mail that belongs to
+ * nobody is left alone.
  *
  * Protocol: the connection context is made at negotiation (libmilter
  * calls xxfi_negotiate before xxfi_connect), from the snapshot current
@@ -39,8 +41,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>

@@ -58,8 +58,8 @@
 #include <sys/time.h>
 
 #include "buf.h"
-#include "log.h"
 #include "identity.h"
+#include "log.h"
 #include "milter.h"
 #include "milter_conn.h"
 #include "milter_control.h"
