@@ -1,12 +1,36 @@
 /*
- * milter.h -- what postwarden-milter's files share.
+ * milter.h -- what postwarden-milter's files share: the callbacks'
+ * table (milter_cb.c), the milter's part of a runtime snapshot
+ * (milter_runtime.c) and the GeoIP lookup (milter_geoip.c).
  *
- * milter_main.c starts the daemon and owns signals; milter_cb.c holds the
- * libmilter callbacks; milter_runtime.c loads what a configuration
- * snapshot holds for them (milter_identity.c: who sends; milter_dkim.c:
- * DKIM signing; milter_tenant.c: the tenants' settings; GeoIP), and
- * milter_route.c chooses the egress pool.  The callbacks count the
- * messages in flight so that a shutdown can wait for them.
+ * Where to look: milter_main.c starts the daemon and owns signals;
+ * milter_cb.c is the libmilter glue only; milter_conn.c and milter_msg.c
+ * hold the state of a connection and of its message (milter_msg.c also
+ * counts the messages in flight, for a shutdown that waits for them);
+ * milter_eom.c finishes a message (removes, adds, signs, logs, records);
+ * milter_runtime.c loads what a configuration snapshot holds for them
+ * (milter_identity.c: who sends; milter_dkim.c: DKIM signing;
+ * milter_tenant.c: the tenants' settings; milter_geoip.c), and
+ * milter_route.c chooses the egress pool.  A function lives in the file
+ * its prefix names.
+ *
+ * Calls go down only (file -> files it calls; none calls back up):
+ *
+ *   milter_main    -> milter_cb (milter_desc), milter_runtime (its loader),
+ *                     milter_msg (in flight), milter_events, milter_refund
+ *   milter_cb      -> milter_conn, milter_msg, milter_eom, milter_geoip,
+ *                     milter_dkim (enabled?)
+ *   milter_eom     -> milter_msg, milter_conn, milter_control, milter_dkim,
+ *                     milter_tenant, milter_route, milter_events,
+ *                     milter_refund
+ *   milter_msg     -> milter_conn, milter_identity, milter_control,
+ *                     milter_dkim, milter_tenant
+ *   milter_runtime -> milter_identity, milter_dkim, milter_tenant,
+ *                     milter_geoip
+ *   milter_refund  -> milter_identity, milter_events
+ *   milter_tenant  -> milter_identity
+ *   milter_conn, milter_control, milter_dkim, milter_events,
+ *   milter_geoip, milter_identity, milter_route -> lib/ only
  */
 #ifndef PW_MILTER_H
 #define PW_MILTER_H
@@ -19,9 +43,7 @@
 
 extern struct smfiDesc milter_desc;
 
-/* Messages between MAIL FROM and end-of-message or abort, all threads. */
-int	milter_messages_in_flight(void);
-
+struct pw_conf;
 struct pw_runtime;
 
 /*
@@ -44,6 +66,13 @@ struct milter_runtime {
  */
 int	milter_runtime_load(struct pw_runtime *rt, char *err,
 	    size_t errsize);
+
+/*
+ * Open milter_geoip_database into *geoip_r for a snapshot; one that does
+ * not open is a warning, and GeoIP is off (milter_geoip.c).
+ */
+void	milter_geoip_open(const struct pw_conf *conf,
+	    struct pw_geoip **geoip_r);
 
 /*
  * The country and AS number of a client address, from the snapshot's

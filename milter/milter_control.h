@@ -6,8 +6,9 @@
  * metadata and a tracking opt-out with header fields; the milter reads
  * them, removes them (and any tracking or route header the client made
  * up), and records them in the event.  This module is pure: it knows no
- * libmilter, no Redis and no tenant; milter_cb.c feeds it every header
- * field of a message and applies milter_control_errors to the result.
+ * libmilter, no Redis and no tenant; milter_msg.c feeds it every header
+ * field of an owned message, milter_eom.c applies milter_control_errors
+ * to the result.
  *
  * Ownership: a struct milter_control belongs to one message (one thread
  * at a time), made with milter_control_init() and emptied with

@@ -12,8 +12,9 @@
  * dkim_max_header_size), picks the keys from the From domain (or the
  * tenant's entry, or the signing domain the tenant names in Redis) when
  * the body starts, hashes the body as it streams and signs
- * at end of message.  The callbacks in milter_cb.c own it: created at
- * MAIL FROM, freed at end of message, abort, the next MAIL FROM or close.
+ * at end of message.  The message's state (milter_msg.c) owns it:
+ * created at MAIL FROM, freed at end of message, abort, the next MAIL
+ * FROM or close; milter_eom.c signs and inserts the signatures.
  *
  * Headers the milter adds at end of message go through
  * milter_dkim_header_add() before signing, so the signature covers them

@@ -25,8 +25,8 @@
  *      except for a null sender, which stays null (RFC 5321 4.5.5: a
  *      bounce or auto-reply given a sender could loop);
  *   8. the route header for milter_header_checks (never signed);
- *   9. DKIM, over the headers as they now are (milter_cb.c);
- *  10. the accepted event (milter_events.h).
+ *   9. DKIM, over the headers as they now are (milter_eom_sign);
+ *  10. the log line and the accepted event (milter_events.h).
  *
  * Headers are added with smfi_addheader (at the bottom) and told to the
  * signer exactly as Postfix stores them, so the signature covers them;
@@ -35,6 +35,13 @@
  * Mail of an authenticated or mapped client whose tenant is unknown
  * (milter_eom_owned) gets steps 2 (the cap), 3 and 9 only; when Redis did
  * not answer for its key, milter_identity_failure_mode decides first.
+ * Other mail (milter_eom_other) is at most signed (internal networks).
+ * milter_eom_run chooses among the three, and gives a refused tenant's
+ * message its quota back (milter_refund.h).
+ *
+ * Calls go down only: the message's state (milter_msg.h, milter_conn.h),
+ * milter_control, milter_dkim, milter_tenant, milter_route,
+ * milter_events, milter_refund, lib/; never back to the callbacks.
  *
  * Failures: Redis never stops a message here (the settings come from the
  * cache or are the defaults; events are queued).  A libmilter call that
@@ -51,12 +58,16 @@
 #include <sys/time.h>
 
 #include "buf.h"
+#include "identity.h"
 #include "log.h"
 #include "milter.h"
+#include "milter_conn.h"
 #include "milter_control.h"
 #include "milter_dkim.h"
+#include "milter_eom.h"
 #include "milter_events.h"
 #include "milter_msg.h"
+#include "milter_refund.h"
 #include "milter_route.h"
 #include "milter_tenant.h"
 #include "runtime.h"
@@ -385,7 +396,110 @@ milter_eom_event(const struct milter_conn *conn, const struct milter_eom *e)
 	pw_buf_free(&meta);
 }
 
-int
+/* A signing failure is an event too (the reason is ours, never a key). */
+static void
+milter_eom_sign_failed_event(const struct milter_msg *msg, const char *why)
+{
+	struct milter_event *ev;
+
+	if (!milter_events_enabled(milter_events_daemon))
+		return;
+	ev = milter_event_new("signing_failed");
+	milter_event_add(ev, "queue_id", msg->queue_id);
+	milter_event_add(ev, "tenant", msg->id.tenant);
+	milter_event_add(ev, "key", msg->id.key);
+	milter_event_add(ev, "reason", why);
+	milter_events_post(milter_events_daemon, &ev);
+}
+
+/*
+ * Step 9: sign and insert the signatures, if the message is to be
+ * signed.  0, with desc "" or what was signed ("d=... s=... a=...,
+ * ..."); -1 with the failure in fail when the message must be tempfailed
+ * (dkim_failure_mode = tempfail).  desc belongs to the caller, who logs
+ * it (milter_eom_log).
+ */
+static int
+milter_eom_sign(SMFICTX *ctx, struct milter_conn *conn, char *desc,
+    size_t descsize, char *fail, size_t failsize)
+{
+	struct milter_msg *msg = conn->msg;
+	struct pw_buf values[PW_DKIM_MAX_SIGS];
+	const char *why = NULL;
+	size_t i, n = 0;
+	int ret = 0;
+
+	desc[0] = '\0';
+	if (!milter_msg_signed(conn, msg)) {
+		if (msg->dkim_why != NULL)
+			pw_log_msg(PW_LOG_INFO, msg->queue_id,
+			    "milter: dkim: not signed: %s", msg->dkim_why);
+		return 0;
+	}
+	for (i = 0; i < PW_DKIM_MAX_SIGS; i++)
+		pw_buf_init(&values[i], PW_DKIM_SIG_MAX);
+	if (milter_dkim_sign(msg->dkim, values, &n, desc, descsize,
+	    &why) < 0)
+		goto fail;
+	/* Inserted last first, so they end up in key order at the top. */
+	for (i = n; i > 0; i--) {
+		const char *v = values[i - 1].data;
+
+		if (!conn->leadspc && *v == ' ')
+			v++;
+		if (smfi_insheader(ctx, 0, "DKIM-Signature", (char *)v) !=
+		    MI_SUCCESS) {
+			why = "smfi_insheader failed";
+			goto fail;
+		}
+	}
+	goto out;
+fail:
+	desc[0] = '\0';
+	milter_eom_sign_failed_event(msg, why);
+	if (milter_dkim_tempfail(milter_conn_dkim(conn))) {
+		snprintf(fail, failsize, "dkim: signing failed: %s "
+		    "(dkim_failure_mode)", why);
+		ret = -1;
+	} else
+		pw_log_msg(PW_LOG_ERROR, msg->queue_id, "milter: dkim: signing "
+		    "failed: %s; accepting the message unsigned "
+		    "(dkim_failure_mode)", why);
+out:
+	for (i = 0; i < PW_DKIM_MAX_SIGS; i++)
+		pw_buf_free(&values[i]);
+	return ret;
+}
+
+/*
+ * The one line logged (info) for a message accepted with changes: who
+ * sent it (client, identity source, key, tenant), then tenant (the
+ * tenant's part: "id=... stream=... route=...", or ""), then what was
+ * signed (desc, or "": nothing).  Nothing for a message with neither.
+ */
+static void
+milter_eom_log(const struct milter_conn *conn, const struct milter_msg *msg,
+    const char *tenant, const char *desc)
+{
+	if (!msg->tenant && desc[0] == '\0')
+		return;
+	pw_log_msg(PW_LOG_INFO, msg->queue_id, "milter: client=%s source=%s "
+	    "key=%s tenant=%s%s%s%s%s",
+	    conn->client_addr[0] ? conn->client_addr : "unknown",
+	    pw_identity_source_name(msg->id.source),
+	    msg->id.key[0] ? msg->id.key : "-",
+	    msg->id.tenant[0] ? msg->id.tenant : "-",
+	    tenant[0] ? " " : "", tenant,
+	    desc[0] ? "; dkim: signed: " : "", desc);
+}
+
+/*
+ * End of a tenant's message: apply the control headers, add the tracking
+ * id, Feedback-ID, one-click unsubscribe and route headers, rewrite the
+ * envelope sender (VERP), sign, append the event.  Returns as
+ * milter_eom_run, with the failure in fail.
+ */
+static int
 milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
     size_t failsize)
 {
@@ -404,7 +518,7 @@ milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	    milter_eom_unsubscribe(ctx, conn, t, &e) < 0 ||
 	    milter_eom_verp(ctx, conn, t, &e) < 0 ||
 	    milter_eom_route(ctx, conn, t, &e) < 0 ||
-	    milter_dkim_eom(ctx, conn, e.dkim, sizeof(e.dkim), e.fail,
+	    milter_eom_sign(ctx, conn, e.dkim, sizeof(e.dkim), e.fail,
 	    sizeof(e.fail)) < 0) {
 		ret = -1;
 		goto out;
@@ -413,7 +527,7 @@ milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	    e.id[0] ? e.id : "-", e.stream, e.routed ? e.route.pool : "-",
 	    e.routed ? " (" : "", e.routed ? e.route.reason : "",
 	    e.routed ? ")" : "");
-	milter_log_accepted(conn, msg, summary, e.dkim);
+	milter_eom_log(conn, msg, summary, e.dkim);
 	milter_eom_event(conn, &e);
 	return 0;
 out:
@@ -422,7 +536,13 @@ out:
 	return ret;
 }
 
-int
+/*
+ * End of an owned message without a tenant: apply
+ * milter_identity_failure_mode when Redis did not answer for its key,
+ * delete the client's control and tracking headers, sign.  Returns as
+ * milter_eom_tenant.
+ */
+static int
 milter_eom_owned(SMFICTX *ctx, struct milter_conn *conn, char *fail,
     size_t failsize)
 {
@@ -448,15 +568,70 @@ milter_eom_owned(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	if ((ret = milter_eom_cap(ctx, msg, &e)) != 0)
 		goto out;
 	if (milter_eom_remove(ctx, msg, &e) < 0 ||
-	    milter_dkim_eom(ctx, conn, e.dkim, sizeof(e.dkim), e.fail,
+	    milter_eom_sign(ctx, conn, e.dkim, sizeof(e.dkim), e.fail,
 	    sizeof(e.fail)) < 0) {
 		ret = -1;
 		goto out;
 	}
-	milter_log_accepted(conn, msg, "", e.dkim);
+	milter_eom_log(conn, msg, "", e.dkim);
 	return 0;
 out:
 	if (ret < 0)
 		snprintf(fail, failsize, "%s", e.fail);
+	return ret;
+}
+
+/* Any other mail: signed if it is to be.  Returns as milter_eom_tenant. */
+static int
+milter_eom_other(SMFICTX *ctx, struct milter_conn *conn, char *fail,
+    size_t failsize)
+{
+	char desc[PW_DKIM_MAX_SIGS * 300];
+	int ret;
+
+	if ((ret = milter_eom_sign(ctx, conn, desc, sizeof(desc), fail,
+	    failsize)) == 0)
+		milter_eom_log(conn, conn->msg, "", desc);
+	return ret;
+}
+
+int
+milter_eom_run(SMFICTX *ctx, struct milter_conn *conn, char *what,
+    size_t whatsize)
+{
+	struct milter_msg *msg = conn->msg;
+	char fail[256];
+	int ret;
+
+	what[0] = '\0';
+	if (msg->id_why != NULL)
+		pw_log_msg(PW_LOG_WARNING, msg->queue_id,
+		    "milter: sasl_username=%s: tenant unknown: %s", msg->sasl,
+		    msg->id_why);
+	else if (msg->id_down)
+		pw_log_msg(PW_LOG_INFO, msg->queue_id, "milter: "
+		    "sasl_username=%s: Redis did not answer; tenant=%s, as it "
+		    "answered last", msg->sasl, msg->id.tenant);
+	if (!msg->tenant)
+		pw_log_msg(PW_LOG_DEBUG, msg->queue_id,
+		    "milter: client=%s: no tenant; not tracked or routed",
+		    conn->client_addr[0] ? conn->client_addr : "unknown");
+	/* A failure's reason: in what, then cut to fail[256] as ever. */
+	if (msg->tenant)
+		ret = milter_eom_tenant(ctx, conn, what, whatsize);
+	else if (msg->owned)
+		ret = milter_eom_owned(ctx, conn, what, whatsize);
+	else
+		ret = milter_eom_other(ctx, conn, what, whatsize);
+	/* Refused after the policy daemon billed it: take that back. */
+	if (ret != 0 && msg->tenant)
+		milter_refund(conn->rt, msg->id.tenant, msg->id.key,
+		    msg->queue_id, ret > 0 ? "rejected" : "tempfail");
+	if (ret < 0) {
+		snprintf(fail, sizeof(fail), "%s", what);
+		snprintf(what, whatsize, "%s%s%s%s",
+		    msg->tenant ? "tenant=" : "", msg->id.tenant,
+		    msg->tenant ? ": " : "", fail);
+	}
 	return ret;
 }

@@ -46,6 +46,7 @@
 #include "milter.h"
 #include "milter_events.h"
 #include "milter_identity.h"
+#include "milter_msg.h"
 #include "milter_refund.h"
 #include "redis_common.h"
 #include "runtime.h"
@@ -53,7 +54,7 @@
 static int milter_sigpipe[2] = { -1, -1 };
 
 static void
-milter_on_signal(int sig)
+milter_main_on_signal(int sig)
 {
 	unsigned char c = (unsigned char)sig;
 	int saved = errno;
@@ -70,7 +71,7 @@ milter_on_signal(int sig)
  * *path_r (NULL for inet).
  */
 static int
-milter_conn_spec(const char *endpoint, char *spec, size_t specsize,
+milter_main_conn_spec(const char *endpoint, char *spec, size_t specsize,
     const char **path_r)
 {
 	const char *colon;
@@ -90,18 +91,18 @@ milter_conn_spec(const char *endpoint, char *spec, size_t specsize,
 }
 
 static void *
-milter_run(void *arg)
+milter_main_run(void *arg)
 {
 	int *status = arg;
 
 	*status = smfi_main();
 	/* Wake the main thread: libmilter has stopped. */
-	milter_on_signal(0);
+	milter_main_on_signal(0);
 	return NULL;
 }
 
 static void
-milter_reload(const char *path)
+milter_main_reload(const char *path)
 {
 	char err[PW_RUNTIME_ERR_MAX];
 	struct pw_runtime *rt;
@@ -120,13 +121,13 @@ milter_reload(const char *path)
 
 /* Wait until no message is in flight or the timeout passes. */
 static void
-milter_drain(int timeout_ms)
+milter_main_drain(int timeout_ms)
 {
 	struct timespec start, now;
 	int n;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while ((n = milter_messages_in_flight()) > 0) {
+	while ((n = milter_msg_in_flight()) > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - start.tv_sec) * 1000 +
 		    (now.tv_nsec - start.tv_nsec) / 1000000 >= timeout_ms) {
@@ -139,14 +140,14 @@ milter_drain(int timeout_ms)
 }
 
 static int
-milter_setup_signals(void)
+milter_main_signals(void)
 {
 	struct sigaction sa;
 
 	if (pipe2(milter_sigpipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = milter_on_signal;
+	sa.sa_handler = milter_main_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	if (sigaction(SIGHUP, &sa, NULL) < 0 ||
@@ -159,7 +160,7 @@ milter_setup_signals(void)
 
 /* Start smfi_main() in a thread whose signal mask hides ours from it. */
 static int
-milter_start_thread(pthread_t *tid, int *status)
+milter_main_start_thread(pthread_t *tid, int *status)
 {
 	sigset_t set, old;
 	int ret;
@@ -169,7 +170,7 @@ milter_start_thread(pthread_t *tid, int *status)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	ret = pthread_create(tid, NULL, milter_run, status);
+	ret = pthread_create(tid, NULL, milter_main_run, status);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
@@ -195,7 +196,7 @@ milter_main_loop(const char *conf_path, pthread_t tid, int *milter_status)
 		while (read(milter_sigpipe[0], &sig, 1) == 1) {
 			switch (sig) {
 			case SIGHUP:
-				milter_reload(conf_path);
+				milter_main_reload(conf_path);
 				break;
 			case SIGTERM:
 			case SIGINT:
@@ -216,7 +217,7 @@ milter_main_loop(const char *conf_path, pthread_t tid, int *milter_status)
 				timeout_ms = rt->conf->shutdown_timeout_ms;
 				pw_runtime_release(&rt);
 				start_ms = pw_redis_now_ms();
-				milter_drain(timeout_ms);
+				milter_main_drain(timeout_ms);
 				milter_events_stop(milter_events_daemon,
 				    timeout_ms - (int)(pw_redis_now_ms() -
 				    start_ms));
@@ -248,7 +249,7 @@ main(int argc, char **argv)
 	    sizeof(err)) < 0)
 		pw_log_fatal("%s", err);
 	conf = rt->conf;
-	if (milter_conn_spec(conf->milter_socket, spec, sizeof(spec),
+	if (milter_main_conn_spec(conf->milter_socket, spec, sizeof(spec),
 	    &path) < 0)
 		pw_log_fatal("milter_socket: too long");
 	if (pw_daemon_ids(conf->user, conf->group, conf->socket_group, &ids,
@@ -266,7 +267,7 @@ main(int argc, char **argv)
 	 * cleanly, not kill it.  The self-pipe keeps the signal until the
 	 * main loop reads it.
 	 */
-	if (milter_setup_signals() < 0)
+	if (milter_main_signals() < 0)
 		pw_log_fatal("cannot set up signal handling: %s",
 		    strerror(errno));
 	if (path != NULL && pw_daemon_unix_prepare(path, err, sizeof(err)) < 0)
@@ -307,7 +308,7 @@ main(int argc, char **argv)
 	pw_runtime_publish(rt);
 	rt = NULL;
 
-	if (milter_start_thread(&tid, &milter_status) != 0)
+	if (milter_main_start_thread(&tid, &milter_status) != 0)
 		pw_log_fatal("cannot start the milter thread");
 	pw_log_notice("started, listening on %s", spec);
 	pw_daemon_ready();

@@ -1,30 +1,34 @@
 /*
- * milter_msg.h -- the state of one milter connection and of the message
- * on it, shared by the callbacks (milter_cb.c) and the end-of-message
- * work for a tenant's mail (milter_eom.c).
+ * milter_msg.h -- the state of one message on a milter connection
+ * (milter_conn.h): who sent it, its control headers, its first recipient,
+ * its size, its signer, and the tenant's settings, fetched once.
  *
- * Ownership: a connection context lives from negotiation to close; its
- * message context from MAIL FROM to end-of-message or abort (or the next
- * MAIL FROM).  Both belong to the one thread running a callback of that
- * connection at a time, so nothing here is locked.
+ * The callbacks (milter_cb.c) parse what libmilter gives and hand it
+ * here; the end of message (milter_eom.c) reads and changes it.  This
+ * module calls only downward: milter_conn, milter_identity,
+ * milter_control, milter_dkim, milter_tenant and lib/.
+ *
+ * Ownership: a message context lives from MAIL FROM to end-of-message or
+ * abort (or the next MAIL FROM, or close), hung on its connection
+ * (conn->msg); it belongs to the one thread running a callback of that
+ * connection at a time, so nothing here is locked.  The count of
+ * messages in flight is atomic, for a shutdown that waits for them.
  */
 #ifndef PW_MILTER_MSG_H
 #define PW_MILTER_MSG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include <libmilter/mfapi.h>
-
 #include "dkim_keys.h"
-#include "geoip.h"
 #include "identity.h"
+#include "milter_conn.h"
 #include "milter_control.h"
 #include "milter_tenant.h"
 #include "track.h"
 
 #define MILTER_QUEUE_ID_MAX	32
-#define MILTER_ADDR_MAX		64
 
 struct milter_msg {
 	char			 queue_id[MILTER_QUEUE_ID_MAX];
@@ -57,24 +61,45 @@ struct milter_msg {
 	const char		*dkim_why;	/* static: why not signed */
 };
 
-struct milter_conn {
-	struct pw_runtime	*rt;
-	char			 client_addr[MILTER_ADDR_MAX];
-	struct pw_geoip_result	 geo;		/* of client_addr */
-	struct milter_msg	*msg;
-	bool			 dkim;		/* DKIM keys configured */
-	bool			 leadspc;	/* SMFIP_HDR_LEADSPC */
-	bool			 hdr_noreply;	/* SMFIP_NR_HDR */
-	bool			 conn_noreply;	/* SMFIP_NR_CONN */
-	bool			 mail_noreply;	/* SMFIP_NR_MAIL */
-	bool			 rcpt_noreply;	/* SMFIP_NR_RCPT */
-	bool			 skip;		/* SMFIP_SKIP */
-	bool			 chgfrom;	/* SMFIF_CHGFROM granted */
-};
+/* Messages between MAIL FROM and end-of-message or abort, all threads. */
+int	milter_msg_in_flight(void);
 
-/* The DKIM settings and the tracking secret of the connection's snapshot. */
-struct milter_dkim_conf *milter_conn_dkim(const struct milter_conn *conn);
-const struct pw_track_secret *milter_conn_track(const struct milter_conn *conn);
+/*
+ * MAIL FROM: end the connection's previous message, if any, and start
+ * conn->msg: the queue id so far (qid, or NULL), who sends (the SASL
+ * login sasl, or NULL; the envelope sender, or NULL), whether it is a
+ * tenant's or owned, and a signer when it may be signed.  Never NULL.
+ */
+struct milter_msg *milter_msg_begin(struct milter_conn *conn,
+	    const char *qid, const char *sasl, const char *sender);
+/* Free conn->msg, if any, and count it out. */
+void	milter_msg_end(struct milter_conn *conn);
+
+/* Take the queue id macro, unless it is NULL or empty (early on). */
+void	milter_msg_queue_id(struct milter_msg *msg, const char *qid);
+
+/*
+ * RCPT TO: count a tenant's recipients and keep the first (addr as the
+ * MTA gives it, with or without <>; or NULL) in the normal form of
+ * lib/address, the one the suppression lists hold.
+ */
+void	milter_msg_rcpt(struct milter_msg *msg, const char *addr);
+
+/*
+ * A header field; value is as stored, after the colon (with its leading
+ * space).  Counts its bytes, notes the control headers, From and the
+ * client's List-Unsubscribe of an owned message, and tells the signer.
+ */
+void	milter_msg_header(struct milter_conn *conn, struct milter_msg *msg,
+	    const char *name, const char *value);
+
+/*
+ * A body chunk: counted, and hashed when the message is to be signed.
+ * true while the rest of the body is still wanted (signed, or a
+ * tenant's, whose size the event records).
+ */
+bool	milter_msg_body(struct milter_conn *conn, struct milter_msg *msg,
+	    const unsigned char *data, size_t len);
 
 /*
  * The tenant's settings, fetched at most once per message (Redis or the
@@ -83,47 +108,11 @@ const struct pw_track_secret *milter_conn_track(const struct milter_conn *conn);
 const struct milter_tenant *milter_msg_settings(struct milter_conn *conn,
 	    struct milter_msg *msg);
 
-/* Will the message be signed (once its headers are complete)? */
+/*
+ * Will the message be signed?  The first call (the headers are complete)
+ * chooses the keys: the signing table, else the signing domain the tenant
+ * names in Redis; none frees the signer (msg->dkim_why says why).
+ */
 bool	milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg);
-
-/*
- * Sign and insert the signatures, if the message is to be signed.  0,
- * with desc "" or what was signed ("d=... s=... a=..., ..."); -1 with
- * the failure in fail when the message must be tempfailed
- * (dkim_failure_mode = tempfail).  desc belongs to the caller, who logs
- * it (milter_log_accepted).
- */
-int	milter_dkim_eom(SMFICTX *ctx, struct milter_conn *conn, char *desc,
-	    size_t descsize, char *fail, size_t failsize);
-
-/*
- * The one line logged (info) for a message accepted with changes: who
- * sent it (client, identity source, key, tenant), then tenant (the
- * tenant's part: "id=... stream=... route=...", or ""), then what was
- * signed (desc, or "": nothing).  Nothing for a message with neither.
- */
-void	milter_log_accepted(const struct milter_conn *conn,
-	    const struct milter_msg *msg, const char *tenant,
-	    const char *desc);
-
-/*
- * End of a tenant's message (milter_eom.c): apply the control headers,
- * add the tracking id, Feedback-ID, one-click unsubscribe and route
- * headers, rewrite the envelope sender (VERP), sign, append the event.
- *   0  go on (accept)
- *   1  reject: the reply (550 5.6.0 and why) is set with smfi_setreply
- *  -1  tempfail: fail says why, for the log
- */
-int	milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
-	    size_t failsize);
-
-/*
- * End of an owned message without a tenant (milter_eom.c): apply
- * milter_identity_failure_mode when Redis did not answer for its key,
- * delete the client's control and tracking headers, sign.  Returns as
- * milter_eom_tenant.
- */
-int	milter_eom_owned(SMFICTX *ctx, struct milter_conn *conn, char *fail,
-	    size_t failsize);
 
 #endif

@@ -9,10 +9,8 @@
  * snapshot (old keys included) and logs why.  Keys are read as whichever
  * user loads: root at start, the unprivileged user on SIGHUP.
  *
- * GeoIP is optional: a milter_geoip_database that is missing or not a
- * MaxMind DB is logged (one warning per load) and the snapshot goes on
- * without it; a SIGHUP opens the file again.  The handle is immutable
- * (memory-mapped), so lookups run in any thread without a lock.
+ * GeoIP is optional (milter_geoip.c): a database that does not open is
+ * logged and the snapshot goes on without it.
  *
  * The caches (key -> tenant, tenant settings) hold what Redis said.  A
  * reload that keeps the same Redis data (server, database, user, key
@@ -57,19 +55,6 @@ milter_runtime_free(void *arg)
 	if (mr->identity != NULL)
 		milter_identity_free(mr->identity);
 	free(mr);
-}
-
-/* Open milter_geoip_database, or warn and go on without. */
-static void
-milter_runtime_geoip(const struct pw_conf *conf, struct milter_runtime *mr)
-{
-	const char *path = conf->milter_geoip_database, *why;
-
-	if (*path == '\0')
-		return;
-	if (pw_geoip_open(path, &mr->geoip, &why) < 0)
-		pw_log_warnx("milter_geoip_database: %s: %s; GeoIP is off "
-		    "(no country rules, no country in events)", path, why);
 }
 
 /* Load tracking_secret_file: 0, or -1 with why in err. */
@@ -135,17 +120,8 @@ milter_runtime_load(struct pw_runtime *rt, char *err, size_t errsize)
 		return -1;
 	}
 	milter_runtime_caches(rt, mr);
-	milter_runtime_geoip(rt->conf, mr);
+	milter_geoip_open(rt->conf, &mr->geoip);
 	rt->extra = mr;
 	rt->extra_free = milter_runtime_free;
 	return 0;
-}
-
-int
-milter_geoip_lookup(const struct pw_runtime *rt, const char *address,
-    struct pw_geoip_result *res)
-{
-	const struct milter_runtime *mr = rt != NULL ? rt->extra : NULL;
-
-	return pw_geoip_lookup(mr != NULL ? mr->geoip : NULL, address, res);
 }

@@ -1,0 +1,231 @@
+/*
+ * milter_msg.c -- the state of one message (milter_msg.h): made at MAIL
+ * FROM, fed by the recipient, header and body callbacks, read and
+ * changed at end of message, freed at its end or abort.
+ *
+ * Calls only downward: who sends (milter_identity.c, lib/identity.c
+ * exactly as in the policy daemon), control headers (milter_control.c),
+ * the signer (milter_dkim.c), the tenant's settings (milter_tenant.c).
+ * Never libmilter: the callbacks (milter_cb.c) pass plain strings.
+ *
+ * Threads: one callback of a connection at a time; only the count of
+ * messages in flight is shared (atomic).  Failures: none here stop a
+ * message; Redis trouble gives the cached or default settings, logged.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "address.h"
+#include "identity.h"
+#include "log.h"
+#include "milter_conn.h"
+#include "milter_dkim.h"
+#include "milter_identity.h"
+#include "milter_msg.h"
+#include "milter_tenant.h"
+#include "rfc5322_addr.h"
+#include "xmalloc.h"
+
+static int milter_msg_count;
+
+int
+milter_msg_in_flight(void)
+{
+	return __atomic_load_n(&milter_msg_count, __ATOMIC_ACQUIRE);
+}
+
+void
+milter_msg_queue_id(struct milter_msg *msg, const char *qid)
+{
+	if (qid != NULL && *qid != '\0')
+		pw_log_escape(msg->queue_id, sizeof(msg->queue_id), qid,
+		    strlen(qid));
+}
+
+struct milter_msg *
+milter_msg_begin(struct milter_conn *conn, const char *qid, const char *sasl,
+    const char *sender)
+{
+	struct milter_msg *msg;
+
+	milter_msg_end(conn);
+	msg = pw_xcalloc(1, sizeof(*msg));
+	conn->msg = msg;
+	__atomic_add_fetch(&milter_msg_count, 1, __ATOMIC_ACQ_REL);
+	milter_msg_queue_id(msg, qid);
+
+	/* Postfix gives {mail_addr} "" and argv[0] "<>" for a null sender. */
+	msg->null_sender = sender == NULL || *sender == '\0' ||
+	    strcmp(sender, "<>") == 0;
+	/*
+	 * Why a key has no tenant is logged at the end of the message, when
+	 * Postfix has given it a queue id.  An invalid key id has no tenant
+	 * (the policy daemon refuses it), but its mail is owned all the
+	 * same: its control headers go.
+	 */
+	if (milter_identity_resolve(conn->rt, sasl, conn->client_addr, sender,
+	    &msg->id, &msg->id_why, &msg->id_down) < 0)
+		memset(&msg->id, 0, sizeof(msg->id));
+	if (msg->id_why != NULL || msg->id_down)
+		pw_log_escape(msg->sasl, sizeof(msg->sasl), sasl, strlen(sasl));
+	msg->tenant = msg->id.tenant[0] != '\0';
+	msg->owned = msg->tenant || msg->id.source != PW_IDENTITY_NONE ||
+	    (sasl != NULL && *sasl != '\0');
+	milter_control_init(&msg->control);
+	/* Signed: authenticated senders and internal networks. */
+	if (conn->dkim && ((sasl != NULL && *sasl != '\0') ||
+	    milter_dkim_internal(milter_conn_dkim(conn), conn->client_addr)))
+		msg->dkim = milter_dkim_msg_new(milter_conn_dkim(conn),
+		    msg->id.tenant);
+	return msg;
+}
+
+void
+milter_msg_end(struct milter_conn *conn)
+{
+	if (conn->msg == NULL)
+		return;
+	milter_dkim_msg_free(&conn->msg->dkim);
+	milter_control_free(&conn->msg->control);
+	free(conn->msg->settings);
+	free(conn->msg);
+	conn->msg = NULL;
+	__atomic_sub_fetch(&milter_msg_count, 1, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * It is kept in the normal form of lib/address (an SMTPUTF8 domain as
+ * A-labels, no trailing dot, lower case): the one-click token made of it
+ * then suppresses the recipient however it was written.  One without a
+ * normal form, or too long for a token, is not kept.
+ */
+void
+milter_msg_rcpt(struct milter_msg *msg, const char *addr)
+{
+	char norm[PW_ADDRESS_MAX + 1];
+	const char *why;
+	size_t len;
+
+	if (!msg->tenant || msg->nrcpt++ != 0)
+		return;
+	if (addr != NULL && *addr == '<')
+		addr++;
+	len = addr != NULL ? strcspn(addr, ">") : 0;
+	msg->rcpt[0] = '\0';
+	if (len > 0 && pw_address_normalize(addr, len, PW_ADDRESS_F_BARE, norm,
+	    &why) == 0 && strlen(norm) < sizeof(msg->rcpt))
+		memcpy(msg->rcpt, norm, strlen(norm) + 1);
+}
+
+/*
+ * A header field of an owned message: a control header is parsed (and
+ * removed at end of message), as is the client's Feedback-ID (ours
+ * replaces it: a client must not book its complaints to another
+ * stream or tenant); From, List-Unsubscribe and List-Unsubscribe-Post
+ * are noted.
+ */
+static void
+milter_msg_header_owned(struct milter_conn *conn, struct milter_msg *msg,
+    const char *name, const char *value)
+{
+	struct milter_control_limits lim;
+	const char *why;
+
+	milter_control_limits_init(&lim, conn->rt->conf);
+	if (milter_control_header(&msg->control, &lim, name, value, NULL,
+	    0) != 0)
+		return;
+	if (strcasecmp(name, "From") == 0 && msg->from_domain[0] == '\0' &&
+	    pw_rfc5322_addr_domain(value, strlen(value), msg->from_domain,
+	    &why) < 0)
+		msg->from_domain[0] = '\0';
+	else if (strcasecmp(name, "Feedback-ID") == 0)
+		milter_control_remove_field(&msg->control, name);
+	else if (strcasecmp(name, "List-Unsubscribe") == 0)
+		msg->has_list_unsubscribe = true;
+	else if (strcasecmp(name, "List-Unsubscribe-Post") == 0 &&
+	    msg->list_unsubscribe_post < INT_MAX)
+		msg->list_unsubscribe_post++;
+}
+
+void
+milter_msg_header(struct milter_conn *conn, struct milter_msg *msg,
+    const char *name, const char *value)
+{
+	/* name ":" value CRLF, as the message is stored. */
+	msg->size += strlen(name) + strlen(value) + 3;
+	if (msg->owned)
+		milter_msg_header_owned(conn, msg, name, value);
+	if (msg->dkim != NULL)
+		milter_dkim_header(msg->dkim, name, value);
+}
+
+bool
+milter_msg_body(struct milter_conn *conn, struct milter_msg *msg,
+    const unsigned char *data, size_t len)
+{
+	if (!msg->body_seen)
+		msg->size += 2;	/* the empty line */
+	msg->size += len;
+	if (milter_msg_signed(conn, msg)) {
+		milter_dkim_body(msg->dkim, data, len);
+		return true;
+	}
+	return msg->tenant;
+}
+
+const struct milter_tenant *
+milter_msg_settings(struct milter_conn *conn, struct milter_msg *msg)
+{
+	const char *why;
+
+	if (msg->settings != NULL)
+		return msg->settings;
+	msg->settings = pw_xmalloc(sizeof(*msg->settings));
+	if (milter_tenant_get(conn->rt, msg->id.tenant, msg->settings,
+	    &why) < 0)
+		pw_log_msg(PW_LOG_WARNING, msg->queue_id[0] ? msg->queue_id :
+		    NULL, "milter: tenant=%s: %s; using the default tenant "
+		    "settings", msg->id.tenant, why);
+	else if (why != NULL)
+		pw_log_msg(PW_LOG_INFO, msg->queue_id[0] ? msg->queue_id :
+		    NULL, "milter: tenant=%s: %s; using the settings Redis "
+		    "gave last", msg->id.tenant, why);
+	return msg->settings;
+}
+
+/*
+ * No signing table entry: the signing domain the message's tenant names
+ * in Redis, if any.  true when the message will be signed.
+ */
+static bool
+milter_msg_tenant_domain(struct milter_conn *conn, struct milter_msg *msg)
+{
+	const struct milter_tenant *t;
+
+	if (!msg->tenant)
+		return false;
+	t = milter_msg_settings(conn, msg);
+	if (t->dkim_domain[0] == '\0')
+		return false;
+	return milter_dkim_use_domain(msg->dkim, t->dkim_domain,
+	    &msg->dkim_why);
+}
+
+bool
+milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg)
+{
+	if (!msg->body_seen) {
+		msg->body_seen = true;
+		if (msg->dkim != NULL &&
+		    !milter_dkim_headers_done(msg->dkim, &msg->dkim_why) &&
+		    !milter_msg_tenant_domain(conn, msg))
+			milter_dkim_msg_free(&msg->dkim);
+	}
+	return msg->dkim != NULL;
+}
