@@ -217,7 +217,7 @@ cli_suppress_parse_value(const char *v, struct cli_suppress_val *out)
 			break;
 		default:
 			snprintf(num, sizeof(num), "%.*s", (int)len, p);
-			if (cli_util_time(num, &t) < 0)
+			if (cli_parse_time(num, &t) < 0)
 				t = 0;
 			if (i == 2)
 				out->time = t;
@@ -261,7 +261,7 @@ cli_suppress_args(int argc, char **argv, const char *usage, int min,
 	    NULL)) != -1) {
 		switch (ch) {
 		case CLI_OPT_TENANT:
-			if (cli_util_check_tenant(optarg) < 0)
+			if (cli_parse_tenant(optarg) < 0)
 				return CLI_EXIT_USAGE;
 			a->tenant = optarg;
 			break;
@@ -281,22 +281,22 @@ cli_suppress_args(int argc, char **argv, const char *usage, int min,
 			a->skip_bad = true;
 			break;
 		default:
-			cli_util_badopt(cmd, ch, argv);
-			return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
+			cli_cmd_badopt(cmd, ch, argv);
+			return cli_cmd_usage(CLI_SUPPRESS_GROUP, usage);
 		}
 	}
 	if ((a->tenant != NULL) == a->global) {
 		cli_error("%s: give either --tenant TENANT or --global", cmd);
-		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
+		return cli_cmd_usage(CLI_SUPPRESS_GROUP, usage);
 	}
 	if ((a->reason != NULL || a->expires != NULL) &&
 	    strcmp(argv[0], "add") != 0) {
 		cli_error("%s: --reason and --expires apply to add only", cmd);
-		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
+		return cli_cmd_usage(CLI_SUPPRESS_GROUP, usage);
 	}
 	if (a->skip_bad && strcmp(argv[0], "import") != 0) {
 		cli_error("%s: --skip-bad applies to import only", cmd);
-		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
+		return cli_cmd_usage(CLI_SUPPRESS_GROUP, usage);
 	}
 	if (a->reason != NULL && !cli_suppress_valid_reason(a->reason)) {
 		cli_error("--reason: expected bounce, complaint, unsubscribe "
@@ -310,7 +310,7 @@ cli_suppress_args(int argc, char **argv, const char *usage, int min,
 	a->rest = argv + optind;
 	a->nrest = argc - optind;
 	if (a->nrest < min || a->nrest > max)
-		return cli_util_usage(CLI_SUPPRESS_GROUP, usage);
+		return cli_cmd_usage(CLI_SUPPRESS_GROUP, usage);
 	return 0;
 }
 
@@ -330,7 +330,7 @@ cli_suppress_open(const struct cli_opts *opts, struct cli_suppress_args *a,
 		a->hash = cli_util_key(db, "supp:global");
 		return CLI_EXIT_OK;
 	}
-	switch (cli_util_tenant_exists(db, a->tenant)) {
+	switch (cli_lookup_tenant_exists(db, a->tenant)) {
 	case 1:
 		a->hash = cli_util_key(db, "{%s}:supp", a->tenant);
 		return CLI_EXIT_OK;
@@ -434,7 +434,7 @@ cli_suppress_write_scope(struct cli_db *db,
 		return -1;
 	if (!a->global)
 		return 0;
-	if ((tenants = cli_util_tenants(db, &n)) == NULL)
+	if ((tenants = cli_lookup_tenants(db, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		hash = cli_util_key(db, "{%s}:supp", tenants[i]);
@@ -445,7 +445,7 @@ cli_suppress_write_scope(struct cli_db *db,
 			    "command again", tenants[i]);
 		free(hash);
 	}
-	cli_util_free_strv(tenants, n);
+	cli_lookup_free(tenants, n);
 	return rc;
 }
 
@@ -607,7 +607,7 @@ cli_suppress_addresses(const struct cli_suppress_args *a, const char *value,
 	int i;
 
 	for (i = 0; i < a->nrest; i++) {
-		if (cli_util_address(a->rest[i], addr, &why) < 0) {
+		if (cli_parse_address(a->rest[i], addr, &why) < 0) {
 			cli_error("bad address '%s': %s",
 			    cli_out_safe(safe, sizeof(safe), a->rest[i],
 			    strlen(a->rest[i])), why);
@@ -635,7 +635,7 @@ cli_suppress_add(const struct cli_opts *opts, int argc, char **argv)
 	if ((rc = cli_suppress_args(argc, argv, usage, 1, INT_MAX, &a)) != 0)
 		return rc;
 	if (a.expires != NULL &&
-	    cli_util_expires(a.expires, now, &expires) < 0) {
+	    cli_parse_expires(a.expires, now, &expires) < 0) {
 		cli_error("--expires: expected never, a duration (90m, 12h, "
 		    "30d, 2w) or a future time (2027-01-31, "
 		    "2027-01-31T12:00:00Z, Unix seconds); got '%s'",
@@ -678,7 +678,7 @@ cli_suppress_uncopy(struct cli_db *db, const struct cli_suppress_list *l)
 	size_t ntenants, k, i, j, n;
 	int rc = 0;
 
-	if ((tenants = cli_util_tenants(db, &ntenants)) == NULL)
+	if ((tenants = cli_lookup_tenants(db, &ntenants)) == NULL)
 		return -1;
 	argv = pw_xcalloc(1 + CLI_SUPPRESS_BATCH, sizeof(*argv));
 	for (k = 0; k < ntenants && rc == 0; k++) {
@@ -703,7 +703,7 @@ cli_suppress_uncopy(struct cli_db *db, const struct cli_suppress_list *l)
 		free(hash);
 	}
 	free(argv);
-	cli_util_free_strv(tenants, ntenants);
+	cli_lookup_free(tenants, ntenants);
 	return rc;
 }
 
@@ -784,7 +784,7 @@ cli_suppress_check(const struct cli_opts *opts, int argc, char **argv)
 
 	if ((rc = cli_suppress_args(argc, argv, usage, 1, 1, &a)) != 0)
 		return rc;
-	if (cli_util_address(a.rest[0], addr, &why) < 0) {
+	if (cli_parse_address(a.rest[0], addr, &why) < 0) {
 		cli_error("bad address '%s': %s", cli_out_safe(safe,
 		    sizeof(safe), a.rest[0], strlen(a.rest[0])), why);
 		return CLI_EXIT_USAGE;
@@ -954,7 +954,7 @@ cli_suppress_csv_entry(char *line, int64_t now,
 		*why_r = "more than 5 fields, or broken quoting";
 		return -1;
 	}
-	if (cli_util_address(f[0], addr, why_r) < 0)
+	if (cli_parse_address(f[0], addr, why_r) < 0)
 		return -1;
 	reason = f[1] != NULL && *f[1] != '\0' ? f[1] : "manual";
 	if (!cli_suppress_valid_reason(reason)) {
@@ -967,13 +967,13 @@ cli_suppress_csv_entry(char *line, int64_t now,
 		*why_r = "source: expected 1 to 32 of a-z 0-9 . _ -";
 		return -1;
 	}
-	if (f[3] != NULL && *f[3] != '\0' && cli_util_time(f[3], &when) < 0) {
+	if (f[3] != NULL && *f[3] != '\0' && cli_parse_time(f[3], &when) < 0) {
 		*why_r = "time: expected Unix seconds or "
 		    "YYYY-MM-DD[THH:MM:SSZ]";
 		return -1;
 	}
 	if (f[4] != NULL && *f[4] != '\0' && strcmp(f[4], "0") != 0 &&
-	    strcmp(f[4], "never") != 0 && cli_util_time(f[4], &expires) < 0) {
+	    strcmp(f[4], "never") != 0 && cli_parse_time(f[4], &expires) < 0) {
 		*why_r = "expires: expected 0, Unix seconds or "
 		    "YYYY-MM-DD[THH:MM:SSZ]";
 		return -1;
@@ -1209,7 +1209,7 @@ static const struct cli_sub cli_suppress_subs[] = {
 int
 cli_suppress(const struct cli_opts *opts, int argc, char **argv)
 {
-	return cli_util_dispatch(CLI_SUPPRESS_GROUP, cli_suppress_subs,
+	return cli_cmd_dispatch(CLI_SUPPRESS_GROUP, cli_suppress_subs,
 	    sizeof(cli_suppress_subs) / sizeof(cli_suppress_subs[0]), opts,
 	    argc, argv);
 }

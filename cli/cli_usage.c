@@ -86,7 +86,7 @@ cli_usage_limits(const redisReply *hash, struct cli_usage_limits *l)
 
 		if (s == NULL || *s == '\0')
 			v[f] = CLI_USAGE_NONE;
-		else if (strlen(s) > 15 || cli_util_uint(s, UINT64_MAX,
+		else if (strlen(s) > 15 || cli_parse_uint(s, UINT64_MAX,
 		    &n) < 0)
 			v[f] = CLI_USAGE_INVALID;
 		else
@@ -445,7 +445,7 @@ cli_usage(const struct cli_opts *opts, int argc, char **argv)
 			json = true;
 			break;
 		case CLI_OPT_AT:
-			if (cli_util_time(optarg, &at) < 0 || at == 0) {
+			if (cli_parse_time(optarg, &at) < 0 || at == 0) {
 				cli_error("--at: expected Unix seconds or "
 				    "YYYY-MM-DD[THH:MM[:SS]Z]; got '%s'",
 				    cli_out_safe(safe, sizeof(safe), optarg,
@@ -456,21 +456,21 @@ cli_usage(const struct cli_opts *opts, int argc, char **argv)
 			    (long long)at);
 			break;
 		default:
-			cli_util_badopt("usage", ch, argv);
-			return cli_util_usage(CLI_USAGE_GROUP,
+			cli_cmd_badopt("usage", ch, argv);
+			return cli_cmd_usage(CLI_USAGE_GROUP,
 			    CLI_USAGE_USAGE);
 		}
 	}
 	if (argc - optind != 1 || (want_key && want_tenant))
-		return cli_util_usage(CLI_USAGE_GROUP, CLI_USAGE_USAGE);
+		return cli_cmd_usage(CLI_USAGE_GROUP, CLI_USAGE_USAGE);
 	name = argv[optind];
-	if (want_tenant ? cli_util_check_tenant(name) < 0 :
-	    cli_util_check_key(name) < 0)
+	if (want_tenant ? cli_parse_tenant(name) < 0 :
+	    cli_parse_key(name) < 0)
 		return CLI_EXIT_USAGE;
 	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
 		return rc;
 	if (!want_tenant) {
-		is_key = cli_util_key_tenant(&db, name, tenant,
+		is_key = cli_lookup_key_tenant(&db, name, tenant,
 		    sizeof(tenant));
 		if (is_key < 0) {
 			rc = CLI_EXIT_FAIL;
@@ -479,7 +479,7 @@ cli_usage(const struct cli_opts *opts, int argc, char **argv)
 		is_key = is_key == 0;
 	}
 	if (!want_key && pw_identity_valid_tenant(name, strlen(name))) {
-		if ((is_tenant = cli_util_tenant_exists(&db, name)) < 0) {
+		if ((is_tenant = cli_lookup_tenant_exists(&db, name)) < 0) {
 			rc = CLI_EXIT_FAIL;
 			goto out;
 		}

@@ -5,12 +5,16 @@
 bin_PROGRAMS += cli/postwarden
 cli_postwarden_SOURCES = \
 	cli/cli.h \
+	cli/cli_cmd.c \
 	cli/cli_config.c \
 	cli/cli_dkim.c \
 	cli/cli_events.c \
+	cli/cli_fields.c \
 	cli/cli_key.c \
+	cli/cli_lookup.c \
 	cli/cli_main.c \
 	cli/cli_out.c \
+	cli/cli_parse.c \
 	cli/cli_record.c \
 	cli/cli_suppress.c \
 	cli/cli_tenant.c cli/cli_tenant.h \
