@@ -79,9 +79,10 @@ struct cli_db;
 struct cli_fields;
 /*
  * Copy the global suppression list into a tenant's (tenant add): 0 and
- * how many entries in *n_r, or -1 after printing why.
+ * how many entries in *n_r, or -1 after printing why
+ * (cli_suppress_global.c).
  */
-int	cli_suppress_copy_global(struct cli_db *db, const char *tenant,
+int	cli_suppress_global_tenant(struct cli_db *db, const char *tenant,
 	    size_t *n_r);
 /*
  * Suppress one checked address in an existing tenant's list for ever

@@ -198,7 +198,7 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 	}
 	freeReplyObject(reply);
 	/* 2. The global suppressions so far. */
-	if (cli_suppress_copy_global(&db, r->name, &copied) < 0) {
+	if (cli_suppress_global_tenant(&db, r->name, &copied) < 0) {
 		cli_error("tenant %s: not created (the global suppressions "
 		    "could not be copied); run tenant add again", r->name);
 		rc = CLI_EXIT_FAIL;

@@ -16,7 +16,10 @@ cli_postwarden_SOURCES = \
 	cli/cli_out.c \
 	cli/cli_parse.c \
 	cli/cli_record.c \
-	cli/cli_suppress.c \
+	cli/cli_suppress.c cli/cli_suppress.h \
+	cli/cli_suppress_csv.c \
+	cli/cli_suppress_entry.c \
+	cli/cli_suppress_global.c \
 	cli/cli_tenant.c cli/cli_tenant.h \
 	cli/cli_tenant_settings.c \
 	cli/cli_track.c \
