@@ -26,4 +26,4 @@ cli_postwarden_SOURCES = \
 	cli/cli_usage.c \
 	cli/cli_util.c
 cli_postwarden_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
-cli_postwarden_LDADD = $(PW_LIB_LIBS) -lm
+cli_postwarden_LDADD = $(PW_LIB_LIBS)
