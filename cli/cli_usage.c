@@ -74,8 +74,9 @@ cli_usage_limits(const redisReply *hash, struct cli_usage_limits *l)
 	static const char *const quotas[3] = {
 		"quota_hour", "quota_day", "quota_month",
 	};
-	long long v[CLI_USAGE_NLIMITS];
+	static const char *const rate[3] = { "rate", "rate_period", "burst" };
 	char *text[3] = { l->rate, l->rate_period, l->burst };
+	long long v;
 	uint64_t n;
 	size_t f, i;
 
@@ -85,23 +86,26 @@ cli_usage_limits(const redisReply *hash, struct cli_usage_limits *l)
 		    cli_usage_limit_fields[f]);
 
 		if (s == NULL || *s == '\0')
-			v[f] = CLI_USAGE_NONE;
+			v = CLI_USAGE_NONE;
 		else if (strlen(s) > 15 || cli_parse_uint(s, UINT64_MAX,
 		    &n) < 0)
-			v[f] = CLI_USAGE_INVALID;
+			v = CLI_USAGE_INVALID;
 		else
-			v[f] = n == 0 ? CLI_USAGE_NONE : (long long)n;
-		if (v[f] == CLI_USAGE_INVALID)
+			v = n == 0 ? CLI_USAGE_NONE : (long long)n;
+		if (v == CLI_USAGE_INVALID)
 			l->invalid[l->ninvalid++] = cli_usage_limit_fields[f];
-	}
-	for (i = 0; i < 3; i++)
-		for (f = 0; f < CLI_USAGE_NLIMITS; f++)
+		for (i = 0; i < 3; i++) {
 			if (strcmp(cli_usage_limit_fields[f], quotas[i]) == 0)
-				l->quota[i] = v[f];
-	/* rate, rate_period, burst: fields 3, 4 and 5. */
-	for (i = 0; i < 3 && l->ninvalid == 0; i++)
-		if (v[3 + i] > 0)
-			snprintf(text[i], sizeof(l->rate), "%lld", v[3 + i]);
+				l->quota[i] = v;
+			/* Text for the script; none at all when invalid. */
+			if (strcmp(cli_usage_limit_fields[f], rate[i]) == 0 &&
+			    v > 0)
+				snprintf(text[i], sizeof(l->rate), "%lld",
+				    v);
+		}
+	}
+	if (l->ninvalid > 0)
+		l->rate[0] = l->rate_period[0] = l->burst[0] = '\0';
 }
 
 /* What lua/usage.lua read: one calendar window of the time asked for. */
