@@ -65,9 +65,9 @@ end
 -- stored tat to the nanosecond, which a real arrival's elapsed time
 -- exceeds.
 local function gcra_admissible(tat, now, T, tau)
-	local ok, next = gcra(tat, now, T, tau)
+	local ok, when = gcra(tat, now, T, tau)
 	if not ok then
-		return 0, next
+		return 0, when
 	end
-	return math.floor((tau - (next - T - now)) / T) + 1, now
+	return math.floor((tau - (when - T - now)) / T) + 1, now
 end

@@ -69,9 +69,9 @@ if r then
 	local burst = tonumber(ARGV[6]) or 0
 	local tat = gcra_parse(redis.call('GET', KEYS[1]), base)
 	local T, tau = gcra_interval(r, period, burst)
-	local n, next = gcra_admissible(tat, now_rel, T, tau)
+	local n, when = gcra_admissible(tat, now_rel, T, tau)
 	rate = { period, tat and math.floor(base + tat) or false, n,
-	    string.format('%.0f', base + math.ceil(next)) }
+	    string.format('%.0f', base + math.ceil(when)) }
 end
 
 local day = windows[2][1]
