@@ -7,13 +7,21 @@
  * "postwarden: what went wrong".
  *
  * Shared helpers, so that no command writes its own:
- *   cli_util.c    input: Redis access with clear errors (struct cli_db),
- *                 key names, validation of names and addresses, times and
- *                 durations, the limit options (struct cli_fields)
+ *   cli_util.c    Redis access with clear errors (struct cli_db), key
+ *                 names, replies
+ *   cli_lookup.c  the directory: a key's tenant, whether a tenant
+ *                 exists, every tenant
+ *   cli_cmd.c     command groups: subcommand dispatch, usage, option
+ *                 errors
+ *   cli_parse.c   input: tenant names and key ids, addresses, numbers,
+ *                 times and durations
+ *   cli_fields.c  the limit options (struct cli_fields)
  *   cli_out.c     output: JSON (one escaping function), tables, times,
  *                 records of keys and tenants for humans and for JSON
  *   cli_record.c  what `key` and `tenant` share: their command lines,
- *                 show, the status verbs, records alone and in lists
+ *                 show, the status verbs, updating a record, records
+ *                 alone and in lists
+ * cli_suppress*.c share cli_suppress.h.
  *
  * Security: every Redis command is argv with lengths; key names are built
  * only from validated tenant names and key ids; text read from Redis is
@@ -71,9 +79,10 @@ struct cli_db;
 struct cli_fields;
 /*
  * Copy the global suppression list into a tenant's (tenant add): 0 and
- * how many entries in *n_r, or -1 after printing why.
+ * how many entries in *n_r, or -1 after printing why
+ * (cli_suppress_global.c).
  */
-int	cli_suppress_copy_global(struct cli_db *db, const char *tenant,
+int	cli_suppress_global_tenant(struct cli_db *db, const char *tenant,
 	    size_t *n_r);
 /*
  * Suppress one checked address in an existing tenant's list for ever
@@ -176,25 +185,22 @@ char	*cli_util_key(const struct cli_db *db, const char *fmt, ...)
 long long cli_util_reply_int(const redisReply *reply);
 /* The value of field in an HGETALL reply, or NULL. */
 const char *cli_util_hash_get(const redisReply *hash, const char *field);
+
+/* --- cli_lookup.c: the directory of tenants and keys -------------------- */
+
 /* Which tenant a key id belongs to: 0 and tenant_r filled, 1 unknown, -1. */
-int	cli_util_key_tenant(struct cli_db *db, const char *keyid,
+int	cli_lookup_key_tenant(struct cli_db *db, const char *keyid,
 	    char *tenant_r, size_t size);
 /* Whether a tenant record exists: 1 yes, 0 no, -1 Redis failure. */
-int	cli_util_tenant_exists(struct cli_db *db, const char *tenant);
+int	cli_lookup_tenant_exists(struct cli_db *db, const char *tenant);
 /* The names in pw:tenants, sorted; an allocated array, NULL on failure. */
-char	**cli_util_tenants(struct cli_db *db, size_t *n_r);
-void	cli_util_free_strv(char **v, size_t n);
-/* qsort comparison of two char * by strcmp. */
-int	cli_util_strcmp(const void *a, const void *b);
+char	**cli_lookup_tenants(struct cli_db *db, size_t *n_r);
+/* Free what cli_lookup_tenants returned (n names); NULL is fine. */
+void	cli_lookup_free(char **v, size_t n);
+/* qsort comparison of two char * by strcmp: names in order. */
+int	cli_lookup_strcmp(const void *a, const void *b);
 
-/*
- * Apply field changes to an existing key or tenant record, atomically,
- * and set "updated": 1 done, 0 no such record, -1 after printing why.
- */
-int	cli_util_update(struct cli_db *db, const char *record,
-	    const struct cli_fields *f);
-
-/* --- cli_util.c: subcommands and options ------------------------------ */
+/* --- cli_cmd.c: command groups ------------------------------------------ */
 
 /* One subcommand of a command group ("key add"). */
 struct cli_sub {
@@ -207,24 +213,24 @@ struct cli_sub {
  * Run the subcommand named by argv[1] with argv[1..] (getopt reset), or
  * print the group's usage and return CLI_EXIT_USAGE.
  */
-int	cli_util_dispatch(const char *group, const struct cli_sub *subs,
+int	cli_cmd_dispatch(const char *group, const struct cli_sub *subs,
 	    size_t nsubs, const struct cli_opts *opts, int argc, char **argv);
 /* Print "usage: postwarden GROUP USAGE"; returns CLI_EXIT_USAGE. */
-int	cli_util_usage(const char *group, const char *usage);
+int	cli_cmd_usage(const char *group, const char *usage);
 /*
  * After getopt_long returned '?' or ':' (optstring starting with ':'):
  * print which option was wrong; returns CLI_EXIT_USAGE.
  */
-int	cli_util_badopt(const char *cmd, int ch, char **argv);
+int	cli_cmd_badopt(const char *cmd, int ch, char **argv);
 
-/* --- cli_util.c: validation and parsing ------------------------------- */
+/* --- cli_parse.c: names, addresses, numbers, times ---------------------- */
 
 /*
  * Check a tenant name or key id given on the command line; 0, or -1
  * after printing what is expected.
  */
-int	cli_util_check_tenant(const char *s);
-int	cli_util_check_key(const char *s);
+int	cli_parse_tenant(const char *s);
+int	cli_parse_key(const char *s);
 
 #define CLI_ADDRESS_MAX	PW_ADDRESS_MAX
 /*
@@ -233,22 +239,24 @@ int	cli_util_check_key(const char *s);
  * postwarden-policyd compares recipients in: IDNA A-labels, no trailing
  * dot, lower case).  0 and out filled, or -1 and a static reason.
  */
-int	cli_util_address(const char *in, char out[CLI_ADDRESS_MAX + 1],
+int	cli_parse_address(const char *in, char out[CLI_ADDRESS_MAX + 1],
 	    const char **why_r);
 
 /* A whole decimal number in 0..max: 0, or -1. */
-int	cli_util_uint(const char *s, uint64_t max, uint64_t *r);
+int	cli_parse_uint(const char *s, uint64_t max, uint64_t *r);
 /*
  * A point in time: Unix seconds, "YYYY-MM-DD" (midnight UTC) or
  * "YYYY-MM-DDTHH:MM[:SS]Z".  0, or -1.
  */
-int	cli_util_time(const char *s, int64_t *r);
+int	cli_parse_time(const char *s, int64_t *r);
 /*
  * When a suppression expires: "never" or "0" (0), a duration from now
  * ("90m", "12h", "30d", "2w", "3600s", or bare seconds with a unit), or a
- * time as cli_util_time.  0, or -1.
+ * time as cli_parse_time.  0, or -1.
  */
-int	cli_util_expires(const char *s, int64_t now, int64_t *r);
+int	cli_parse_expires(const char *s, int64_t now, int64_t *r);
+
+/* --- cli_fields.c: the limit options ------------------------------------ */
 
 /* Field changes for a key or tenant record: HSET these, HDEL those. */
 #define CLI_FIELDS_MAX		16
@@ -262,21 +270,17 @@ struct cli_fields {
 	const char	*del_name[CLI_FIELDS_MAX];
 };
 
-/*
- * The status a `suspend`, `disable` or `enable` command sets, and the
- * word its message uses ("suspended", "disabled", "enabled").
- */
-void	cli_util_status_verb(const char *verb, const char **status_r,
-	    const char **done_r);
-void	cli_util_fields_set(struct cli_fields *f, const char *name,
+/* Set a field (and no longer delete it); name must outlive f. */
+void	cli_fields_set(struct cli_fields *f, const char *name,
 	    const char *value);
-void	cli_util_fields_del(struct cli_fields *f, const char *name);
+/* Delete a field (and no longer set it). */
+void	cli_fields_del(struct cli_fields *f, const char *name);
 /*
  * Take one of CLI_LIMIT_LONGOPTS (and --countries when is_key): 0 when
  * taken, -1 after printing what the option expects (exit 64), 1 when ch
  * is not a limit option.
  */
-int	cli_util_limit_opt(int ch, const char *arg, bool is_key,
+int	cli_fields_limit_opt(int ch, const char *arg, bool is_key,
 	    struct cli_fields *f);
 
 /* --- cli_out.c: output ---------------------------------------------------- */
@@ -381,7 +385,8 @@ int	cli_record_show(const struct cli_record_kind *k,
 int	cli_record_status(const struct cli_record_kind *k,
 	    const struct cli_opts *opts, int argc, char **argv);
 /*
- * Apply f to the existing record rec (cli_util_update): CLI_EXIT_OK,
+ * Apply f to the existing record rec, atomically, and set "updated"
+ * (lua/record_update.lua): CLI_EXIT_OK,
  * CLI_EXIT_NOTFOUND when there is none (the caller says so), or
  * CLI_EXIT_FAIL after printing why.
  */

@@ -55,12 +55,12 @@ cli_config(const struct cli_opts *opts, int argc, char **argv)
 			json = true;
 			break;
 		default:
-			cli_util_badopt("config", ch, argv);
-			return cli_util_usage("config", CLI_CONFIG_USAGE);
+			cli_cmd_badopt("config", ch, argv);
+			return cli_cmd_usage("config", CLI_CONFIG_USAGE);
 		}
 	}
 	if (optind != argc || (changed_only && defaults))
-		return cli_util_usage("config", CLI_CONFIG_USAGE);
+		return cli_cmd_usage("config", CLI_CONFIG_USAGE);
 	if (defaults) {
 		conf = pw_conf_defaults();
 	} else if (pw_conf_load(opts->conf_path, &conf, err,

@@ -181,19 +181,19 @@ cli_dkim_keygen(const struct cli_opts *opts, int argc, char **argv)
 			errno = 0;
 			bits = strtol(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || end == optarg)
-				return cli_util_usage(CLI_DKIM_GROUP,
+				return cli_cmd_usage(CLI_DKIM_GROUP,
 			    CLI_DKIM_KEYGEN_USAGE);
 			break;
 		case 'o':
 			output = optarg;
 			break;
 		default:
-			return cli_util_usage(CLI_DKIM_GROUP,
+			return cli_cmd_usage(CLI_DKIM_GROUP,
 			    CLI_DKIM_KEYGEN_USAGE);
 		}
 	}
 	if (optind != argc || algname == NULL)
-		return cli_util_usage(CLI_DKIM_GROUP,
+		return cli_cmd_usage(CLI_DKIM_GROUP,
 			    CLI_DKIM_KEYGEN_USAGE);
 	if (pw_dkim_alg_parse(algname, &alg) < 0) {
 		cli_error("--algorithm: expected rsa or ed25519");
@@ -253,12 +253,12 @@ cli_dkim_txt(const struct cli_opts *opts, int argc, char **argv)
 			selector = optarg;
 			break;
 		default:
-			return cli_util_usage(CLI_DKIM_GROUP,
+			return cli_cmd_usage(CLI_DKIM_GROUP,
 			    CLI_DKIM_TXT_USAGE);
 		}
 	}
 	if (optind + 1 != argc || (domain == NULL) != (selector == NULL))
-		return cli_util_usage(CLI_DKIM_GROUP,
+		return cli_cmd_usage(CLI_DKIM_GROUP,
 			    CLI_DKIM_TXT_USAGE);
 	if (domain != NULL && cli_dkim_check_names(domain, selector) < 0)
 		return CLI_EXIT_USAGE;
@@ -288,7 +288,7 @@ static const struct cli_sub cli_dkim_subs[] = {
 int
 cli_dkim(const struct cli_opts *opts, int argc, char **argv)
 {
-	return cli_util_dispatch(CLI_DKIM_GROUP, cli_dkim_subs,
+	return cli_cmd_dispatch(CLI_DKIM_GROUP, cli_dkim_subs,
 	    sizeof(cli_dkim_subs) / sizeof(cli_dkim_subs[0]), opts, argc,
 	    argv);
 }

@@ -377,12 +377,12 @@ cli_events_tail(const struct cli_opts *opts, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":f", longopts, NULL)) != -1) {
 		switch (ch) {
 		case CLI_OPT_TENANT:
-			if (cli_util_check_tenant(optarg) < 0)
+			if (cli_parse_tenant(optarg) < 0)
 				return CLI_EXIT_USAGE;
 			tenant = optarg;
 			break;
 		case CLI_OPT_COUNT:
-			if (cli_util_uint(optarg, CLI_EVENTS_COUNT_MAX,
+			if (cli_parse_uint(optarg, CLI_EVENTS_COUNT_MAX,
 			    &count) < 0) {
 				cli_error("--count: expected a whole number "
 				    "from 0 to %d; got '%s'",
@@ -399,13 +399,13 @@ cli_events_tail(const struct cli_opts *opts, int argc, char **argv)
 			json = true;
 			break;
 		default:
-			cli_util_badopt("events tail", ch, argv);
-			return cli_util_usage(CLI_EVENTS_GROUP,
+			cli_cmd_badopt("events tail", ch, argv);
+			return cli_cmd_usage(CLI_EVENTS_GROUP,
 			    CLI_EVENTS_USAGE);
 		}
 	}
 	if (optind != argc)
-		return cli_util_usage(CLI_EVENTS_GROUP, CLI_EVENTS_USAGE);
+		return cli_cmd_usage(CLI_EVENTS_GROUP, CLI_EVENTS_USAGE);
 	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
 		return rc;
 	stream = pw_schema_key_new(db.prefix, PW_SCHEMA_EVENTS,
@@ -446,7 +446,7 @@ static const struct cli_sub cli_events_subs[] = {
 int
 cli_events(const struct cli_opts *opts, int argc, char **argv)
 {
-	return cli_util_dispatch(CLI_EVENTS_GROUP, cli_events_subs,
+	return cli_cmd_dispatch(CLI_EVENTS_GROUP, cli_events_subs,
 	    sizeof(cli_events_subs) / sizeof(cli_events_subs[0]), opts, argc,
 	    argv);
 }

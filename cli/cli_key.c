@@ -133,7 +133,7 @@ cli_key_print(struct cli_db *db, const char *keyid, const char *tenant)
 static int
 cli_key_find(struct cli_db *db, const char *keyid, char *tenant, size_t size)
 {
-	switch (cli_util_key_tenant(db, keyid, tenant, size)) {
+	switch (cli_lookup_key_tenant(db, keyid, tenant, size)) {
 	case 0:
 		return 0;
 	case 1:
@@ -185,11 +185,11 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 		return rc;
 	if (a.tenant == NULL) {
 		cli_error("key add: --tenant is required");
-		return cli_util_usage(CLI_KEY_GROUP, usage);
+		return cli_cmd_usage(CLI_KEY_GROUP, usage);
 	}
 	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
 		return rc;
-	switch (cli_util_key_tenant(&db, a.name, tenant, sizeof(tenant))) {
+	switch (cli_lookup_key_tenant(&db, a.name, tenant, sizeof(tenant))) {
 	case 0:
 		cli_error("key %s exists already (tenant %s)", a.name,
 		    tenant);
@@ -267,7 +267,7 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	freeReplyObject(reply);
 	if (n != 1) {
 		/* Another add, into another tenant, won the race. */
-		rc = cli_util_key_tenant(&db, a.name, tenant, sizeof(tenant));
+		rc = cli_lookup_key_tenant(&db, a.name, tenant, sizeof(tenant));
 		if (rc == 0 && strcmp(tenant, a.tenant) != 0) {
 			kv[0] = rec;
 			kv[1] = set;
@@ -314,7 +314,7 @@ cli_key_list_tenant(struct cli_db *db, const char *tenant,
 		if (pw_identity_valid_key(ids->element[i]->str,
 		    ids->element[i]->len))
 			v[n++] = ids->element[i]->str;
-	qsort(v, n, sizeof(*v), cli_util_strcmp);
+	qsort(v, n, sizeof(*v), cli_lookup_strcmp);
 	for (i = 0; i < n; i++) {
 		rec = pw_schema_key_new(db->prefix, PW_SCHEMA_KEY,
 		    tenant, v[i], NULL);
@@ -353,7 +353,7 @@ cli_key_list(const struct cli_opts *opts, int argc, char **argv)
 	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
 		return rc;
 	if (a.tenant != NULL) {
-		switch (cli_util_tenant_exists(&db, a.tenant)) {
+		switch (cli_lookup_tenant_exists(&db, a.tenant)) {
 		case 1:
 			break;
 		case 0:
@@ -364,7 +364,7 @@ cli_key_list(const struct cli_opts *opts, int argc, char **argv)
 			rc = CLI_EXIT_FAIL;
 			goto out;
 		}
-	} else if ((tenants = cli_util_tenants(&db, &n)) == NULL) {
+	} else if ((tenants = cli_lookup_tenants(&db, &n)) == NULL) {
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
@@ -379,7 +379,7 @@ cli_key_list(const struct cli_opts *opts, int argc, char **argv)
 	}
 	cli_record_list_end(&l, rc == CLI_EXIT_OK);
 out:
-	cli_util_free_strv(tenants, n);
+	cli_lookup_free(tenants, n);
 	cli_util_close(&db);
 	return rc;
 }
@@ -422,7 +422,7 @@ cli_key_set(const struct cli_opts *opts, int argc, char **argv)
 		return rc;
 	if (a.fields.nset == 0 && a.fields.ndel == 0) {
 		cli_error("key set: nothing to change");
-		return cli_util_usage(CLI_KEY_GROUP, usage);
+		return cli_cmd_usage(CLI_KEY_GROUP, usage);
 	}
 	return cli_key_change(opts, &a, "updated");
 }
@@ -459,7 +459,7 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 		return rc;
 	if ((rc = cli_util_open(opts, a.json, &db)) != CLI_EXIT_OK)
 		return rc;
-	switch (cli_util_key_tenant(&db, a.name, tenant, sizeof(tenant))) {
+	switch (cli_lookup_key_tenant(&db, a.name, tenant, sizeof(tenant))) {
 	case 0:
 		had_dir = true;
 		if (a.tenant != NULL && strcmp(a.tenant, tenant) != 0) {
@@ -557,6 +557,6 @@ static const struct cli_sub cli_key_subs[] = {
 int
 cli_key(const struct cli_opts *opts, int argc, char **argv)
 {
-	return cli_util_dispatch(CLI_KEY_GROUP, cli_key_subs,
+	return cli_cmd_dispatch(CLI_KEY_GROUP, cli_key_subs,
 	    sizeof(cli_key_subs) / sizeof(cli_key_subs[0]), opts, argc, argv);
 }

@@ -27,7 +27,7 @@ static const struct {
 	int		(*run)(const struct cli_opts *, int, char **);
 	const char	*summary;
 	/* Its usage for --help; NULL: it has subcommands, and
-	   cli_util_dispatch() answers --help. */
+	   cli_cmd_dispatch() answers --help. */
 	const char	*usage;
 } cli_commands[] = {
 	{ "config", cli_config,

@@ -350,7 +350,7 @@ cli_out_limit(const char *s)
 {
 	uint64_t n;
 
-	if (s == NULL || cli_util_uint(s, (uint64_t)1 << 62, &n) < 0 ||
+	if (s == NULL || cli_parse_uint(s, (uint64_t)1 << 62, &n) < 0 ||
 	    n == 0)
 		return -1;
 	return (long long)n;

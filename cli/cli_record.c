@@ -21,6 +21,8 @@
 #include <time.h>
 
 #include "cli.h"
+#include "lua.h"
+#include "redis_common.h"
 #include "schema.h"
 
 int
@@ -37,7 +39,7 @@ cli_record_args(const struct cli_record_kind *k, int argc, char **argv,
 	    NULL)) != -1) {
 		switch (ch) {
 		case CLI_OPT_TENANT:
-			if (cli_util_check_tenant(optarg) < 0)
+			if (cli_parse_tenant(optarg) < 0)
 				return CLI_EXIT_USAGE;
 			a->tenant = optarg;
 			break;
@@ -46,17 +48,17 @@ cli_record_args(const struct cli_record_kind *k, int argc, char **argv,
 			break;
 		case '?':
 		case ':':
-			cli_util_badopt(cmd, ch, argv);
-			return cli_util_usage(k->group, usage);
+			cli_cmd_badopt(cmd, ch, argv);
+			return cli_cmd_usage(k->group, usage);
 		default:
 			if (!limits) {
 				cli_error("%s: option %s does not apply", cmd,
 				    argv[optind - 1]);
-				return cli_util_usage(k->group, usage);
+				return cli_cmd_usage(k->group, usage);
 			}
 			rc = k->opt != NULL ? k->opt(ch, optarg, ctx) : 1;
 			if (rc == 1)
-				rc = cli_util_limit_opt(ch, optarg, k->is_key,
+				rc = cli_fields_limit_opt(ch, optarg, k->is_key,
 				    &a->fields);
 			if (rc != 0)
 				return CLI_EXIT_USAGE;
@@ -64,11 +66,11 @@ cli_record_args(const struct cli_record_kind *k, int argc, char **argv,
 		}
 	}
 	if (argc - optind != (want_name ? 1 : 0))
-		return cli_util_usage(k->group, usage);
+		return cli_cmd_usage(k->group, usage);
 	if (want_name) {
 		a->name = argv[optind];
-		if ((k->is_key ? cli_util_check_key(a->name) :
-		    cli_util_check_tenant(a->name)) < 0)
+		if ((k->is_key ? cli_parse_key(a->name) :
+		    cli_parse_tenant(a->name)) < 0)
 			return CLI_EXIT_USAGE;
 	}
 	return 0;
@@ -94,6 +96,24 @@ cli_record_show(const struct cli_record_kind *k, const struct cli_opts *opts,
 	return rc;
 }
 
+/*
+ * The status a `suspend`, `disable` or `enable` command sets, and the
+ * word its message uses ("suspended", "disabled", "enabled").
+ */
+static void
+cli_record_status_verb(const char *verb, const char **status_r,
+    const char **done_r)
+{
+	if (strcmp(verb, "suspend") == 0)
+		*status_r = *done_r = "suspended";
+	else if (strcmp(verb, "disable") == 0)
+		*status_r = *done_r = "disabled";
+	else {
+		*status_r = "active";
+		*done_r = "enabled";
+	}
+}
+
 int
 cli_record_status(const struct cli_record_kind *k,
     const struct cli_opts *opts, int argc, char **argv)
@@ -107,8 +127,8 @@ cli_record_status(const struct cli_record_kind *k,
 	if ((rc = cli_record_args(k, argc, argv, usage, false, true, &a,
 	    NULL)) != 0)
 		return rc;
-	cli_util_status_verb(argv[0], &status, &what);
-	cli_util_fields_set(&a.fields, "status", status);
+	cli_record_status_verb(argv[0], &status, &what);
+	cli_fields_set(&a.fields, "status", status);
 	return k->change(opts, &a, what);
 }
 
@@ -128,18 +148,44 @@ cli_record_mark_store(struct cli_db *db)
 	return 0;
 }
 
+/*
+ * KEYS[1] the record; ARGV[1] n, then n field/value pairs to set, then
+ * fields to delete.  0 when the record does not exist (nothing written),
+ * else 1.
+ */
+static struct pw_redis_script cli_record_update_script = {
+	"cli_update", pw_lua_record_update, ""
+};
+
 int
 cli_record_update(struct cli_db *db, const char *rec,
     const struct cli_fields *f)
 {
-	switch (cli_util_update(db, rec, f)) {
-	case 1:
-		return CLI_EXIT_OK;
-	case 0:
-		return CLI_EXIT_NOTFOUND;
-	default:
-		return CLI_EXIT_FAIL;
+	const char *argv[3 + 2 * (CLI_FIELDS_MAX + 1) + CLI_FIELDS_MAX];
+	char n[16], now[24];
+	redisReply *reply;
+	int argc = 0, i;
+	long long rc;
+
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	snprintf(n, sizeof(n), "%d", f->nset + 1);
+	argv[argc++] = rec;
+	argv[argc++] = n;
+	for (i = 0; i < f->nset; i++) {
+		argv[argc++] = f->set_name[i];
+		argv[argc++] = f->set_value[i];
 	}
+	argv[argc++] = "updated";
+	argv[argc++] = now;
+	for (i = 0; i < f->ndel; i++)
+		argv[argc++] = f->del_name[i];
+	reply = cli_util_eval(db, &cli_record_update_script, 1, argc, argv,
+	    NULL);
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	rc = cli_util_reply_int(reply);
+	freeReplyObject(reply);
+	return rc == 1 ? CLI_EXIT_OK : CLI_EXIT_NOTFOUND;
 }
 
 /* The record as one JSON object: the items, its fields in their place. */

@@ -175,7 +175,7 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 	if ((rc = cli_util_open(opts, r->json, &db)) != CLI_EXIT_OK)
 		return rc;
 	cli_tenant_settings_check_pools(&db, &a.settings);
-	switch (cli_util_tenant_exists(&db, r->name)) {
+	switch (cli_lookup_tenant_exists(&db, r->name)) {
 	case 0:
 		break;
 	case 1:
@@ -201,7 +201,7 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 	}
 	freeReplyObject(reply);
 	/* 2. The global suppressions so far. */
-	if (cli_suppress_copy_global(&db, r->name, &copied) < 0) {
+	if (cli_suppress_global_tenant(&db, r->name, &copied) < 0) {
 		cli_error("tenant %s: not created (the global suppressions "
 		    "could not be copied); run tenant add again", r->name);
 		rc = CLI_EXIT_FAIL;
@@ -212,13 +212,13 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT,
 	    r->name, NULL, NULL);
 	kv[kc++] = rec;
-	cli_util_fields_set(&r->fields, "created", now);
-	cli_util_fields_set(&r->fields, "updated", now);
+	cli_fields_set(&r->fields, "created", now);
+	cli_fields_set(&r->fields, "updated", now);
 	for (i = 0; i < r->fields.nset; i++)
 		if (strcmp(r->fields.set_name[i], "status") == 0)
 			break;
 	if (i == r->fields.nset)
-		cli_util_fields_set(&r->fields, "status", "active");
+		cli_fields_set(&r->fields, "status", "active");
 	for (i = 0; i < r->fields.nset; i++) {
 		kv[kc++] = r->fields.set_name[i];
 		kv[kc++] = r->fields.set_value[i];
@@ -274,7 +274,7 @@ cli_tenant_list(const struct cli_opts *opts, int argc, char **argv)
 		return rc;
 	if ((rc = cli_util_open(opts, a.rec.json, &db)) != CLI_EXIT_OK)
 		return rc;
-	if ((tenants = cli_util_tenants(&db, &n)) == NULL) {
+	if ((tenants = cli_lookup_tenants(&db, &n)) == NULL) {
 		cli_util_close(&db);
 		return CLI_EXIT_FAIL;
 	}
@@ -302,7 +302,7 @@ cli_tenant_list(const struct cli_opts *opts, int argc, char **argv)
 		freeReplyObject(keys);
 	}
 	cli_record_list_end(&l, rc == CLI_EXIT_OK);
-	cli_util_free_strv(tenants, n);
+	cli_lookup_free(tenants, n);
 	cli_util_close(&db);
 	return rc;
 }
@@ -358,7 +358,7 @@ cli_tenant_set(const struct cli_opts *opts, int argc, char **argv)
 	if (a.rec.fields.nset == 0 && a.rec.fields.ndel == 0 &&
 	    !a.settings.given) {
 		cli_error("tenant set: nothing to change");
-		return cli_util_usage(CLI_TENANT_GROUP, usage);
+		return cli_cmd_usage(CLI_TENANT_GROUP, usage);
 	}
 	return cli_tenant_apply(opts, &a.rec, a.settings.given ?
 	    &a.settings : NULL, "updated");
@@ -384,7 +384,7 @@ static const struct cli_sub cli_tenant_subs[] = {
 int
 cli_tenant(const struct cli_opts *opts, int argc, char **argv)
 {
-	return cli_util_dispatch(CLI_TENANT_GROUP, cli_tenant_subs,
+	return cli_cmd_dispatch(CLI_TENANT_GROUP, cli_tenant_subs,
 	    sizeof(cli_tenant_subs) / sizeof(cli_tenant_subs[0]), opts, argc,
 	    argv);
 }

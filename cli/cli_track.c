@@ -128,7 +128,7 @@ cli_track_find(const struct cli_opts *opts, const struct pw_track_secret *s,
 
 	if (cli_util_open(opts, false, &db) != CLI_EXIT_OK)
 		return -1;
-	if ((tenants = cli_util_tenants(&db, &n)) == NULL) {
+	if ((tenants = cli_lookup_tenants(&db, &n)) == NULL) {
 		cli_util_close(&db);
 		return -1;
 	}
@@ -140,7 +140,7 @@ cli_track_find(const struct cli_opts *opts, const struct pw_track_secret *s,
 		    tenants[i]);
 		rc = 0;
 	}
-	cli_util_free_strv(tenants, n);
+	cli_lookup_free(tenants, n);
 	cli_util_close(&db);
 	return rc;
 }
@@ -208,7 +208,7 @@ cli_track_verify(const struct cli_opts *opts, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (ch) {
 		case CLI_OPT_TENANT:
-			if (cli_util_check_tenant(optarg) < 0)
+			if (cli_parse_tenant(optarg) < 0)
 				return CLI_EXIT_USAGE;
 			want = optarg;
 			break;
@@ -216,12 +216,12 @@ cli_track_verify(const struct cli_opts *opts, int argc, char **argv)
 			json = true;
 			break;
 		default:
-			cli_util_badopt("track verify", ch, argv);
-			return cli_util_usage(CLI_TRACK_GROUP, usage);
+			cli_cmd_badopt("track verify", ch, argv);
+			return cli_cmd_usage(CLI_TRACK_GROUP, usage);
 		}
 	}
 	if (argc - optind != 1)
-		return cli_util_usage(CLI_TRACK_GROUP, usage);
+		return cli_cmd_usage(CLI_TRACK_GROUP, usage);
 	id = argv[optind];
 	if (cli_track_secret(opts, &s) < 0)
 		return CLI_EXIT_FAIL;
@@ -261,7 +261,7 @@ static const struct cli_sub cli_track_subs[] = {
 int
 cli_track(const struct cli_opts *opts, int argc, char **argv)
 {
-	return cli_util_dispatch(CLI_TRACK_GROUP, cli_track_subs,
+	return cli_cmd_dispatch(CLI_TRACK_GROUP, cli_track_subs,
 	    sizeof(cli_track_subs) / sizeof(cli_track_subs[0]), opts, argc,
 	    argv);
 }
@@ -311,7 +311,7 @@ cli_unsub_apply(const struct cli_opts *opts, bool json,
 	struct cli_db db;
 	int rc;
 
-	if (cli_util_address(u->recipient, addr, &why) < 0) {
+	if (cli_parse_address(u->recipient, addr, &why) < 0) {
 		cli_error("unsubscribe: the token names %s, which a "
 		    "suppression list cannot hold: %s", cli_out_safe(safe,
 		    sizeof(safe), u->recipient, strlen(u->recipient)), why);
@@ -319,7 +319,7 @@ cli_unsub_apply(const struct cli_opts *opts, bool json,
 	}
 	if (cli_util_open(opts, json, &db) != CLI_EXIT_OK)
 		return CLI_UNSUB_TEMPFAIL;
-	switch (cli_util_tenant_exists(&db, u->tenant)) {
+	switch (cli_lookup_tenant_exists(&db, u->tenant)) {
 	case 1:
 		break;
 	case 0:
@@ -558,13 +558,13 @@ cli_unsubscribe(const struct cli_opts *opts, int argc, char **argv)
 			json = true;
 			break;
 		default:
-			cli_util_badopt(CLI_UNSUB_GROUP, ch, argv);
-			return cli_util_usage(CLI_UNSUB_GROUP,
+			cli_cmd_badopt(CLI_UNSUB_GROUP, ch, argv);
+			return cli_cmd_usage(CLI_UNSUB_GROUP,
 			    CLI_UNSUB_USAGE);
 		}
 	}
 	if (mail ? (argc != optind) : (argc - optind != 1 || rcpt != NULL))
-		return cli_util_usage(CLI_UNSUB_GROUP, CLI_UNSUB_USAGE);
+		return cli_cmd_usage(CLI_UNSUB_GROUP, CLI_UNSUB_USAGE);
 	o = mail ? cli_unsub_mail(opts, json, rcpt) :
 	    cli_unsub_token(opts, json, argv[optind]);
 	return cli_unsub_exit(o, mail);

@@ -5,18 +5,25 @@
 bin_PROGRAMS += cli/postwarden
 cli_postwarden_SOURCES = \
 	cli/cli.h \
+	cli/cli_cmd.c \
 	cli/cli_config.c \
 	cli/cli_dkim.c \
 	cli/cli_events.c \
+	cli/cli_fields.c \
 	cli/cli_key.c \
+	cli/cli_lookup.c \
 	cli/cli_main.c \
 	cli/cli_out.c \
+	cli/cli_parse.c \
 	cli/cli_record.c \
-	cli/cli_suppress.c \
+	cli/cli_suppress.c cli/cli_suppress.h \
+	cli/cli_suppress_csv.c \
+	cli/cli_suppress_entry.c \
+	cli/cli_suppress_global.c \
 	cli/cli_tenant.c cli/cli_tenant.h \
 	cli/cli_tenant_settings.c \
 	cli/cli_track.c \
 	cli/cli_usage.c \
 	cli/cli_util.c
 cli_postwarden_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
-cli_postwarden_LDADD = $(PW_LIB_LIBS) -lm
+cli_postwarden_LDADD = $(PW_LIB_LIBS)

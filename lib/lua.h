@@ -4,7 +4,7 @@
  * KEYS, ARGV and reply are in the header of its file; run them with
  * lib/redis or lib/redis_async (EVALSHA, EVAL on NOSCRIPT).
  *
- * rcpt, eom, event, release and refund carry the shared prelude
+ * rcpt, eom, event, release, refund and usage carry the shared prelude
  * (lua/schema.lua, lua/calendar.lua, lua/gcra.lua) in front of them; the
  * others do not need it.
  */
@@ -29,5 +29,7 @@ extern const char pw_lua_tenant_update[];
 extern const char pw_lua_record_update[];
 extern const char pw_lua_suppress_copy[];
 extern const char pw_lua_suppress_uncopy[];
+/* postwarden usage: a subject's counters and rate limiter, read only. */
+extern const char pw_lua_usage[];
 
 #endif

@@ -39,6 +39,13 @@ end
 -- its fraction rather than restarting from the tick.
 local GCRA_TICK = 0.001
 
+-- T and tau (ms) of a limiter admitting rate arrivals per period seconds
+-- with burst: the interval between arrivals and how far ahead of now tat
+-- may be for an arrival to pass.
+local function gcra_interval(rate, period, burst)
+	return period * 1000 / rate, burst * (period * 1000) / rate
+end
+
 -- tat: the theoretical arrival time (nil for an idle limiter); now; T =
 -- period / rate; tau = burst * T; all ms on one base.  Returns true and
 -- the new tat when an arrival at now is admitted (tat - now <= tau),
@@ -49,4 +56,18 @@ local function gcra(tat, now, T, tau)
 		return false, tat - tau
 	end
 	return true, tat + T
+end
+
+-- Read only (postwarden usage): how many arrivals at now gcra() would
+-- admit one after another, and when the next is admitted (now when at
+-- least one is; else the time gcra() returns).  The count is
+-- (tau - (tat - now)) / T + 1, whole: it ignores the rounding of each
+-- stored tat to the nanosecond, which a real arrival's elapsed time
+-- exceeds.
+local function gcra_admissible(tat, now, T, tau)
+	local ok, when = gcra(tat, now, T, tau)
+	if not ok then
+		return 0, when
+	end
+	return math.floor((tau - (when - T - now)) / T) + 1, now
 end

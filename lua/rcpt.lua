@@ -207,12 +207,12 @@ end
 local tats = #gkeys > 0 and redis.call('MGET', unpack(gkeys)) or {}
 for i, g in ipairs(gcras) do
 	local s, rate = g[1], g[2]
-	local period = (limit(s[2], 'rate_period') or 1) * 1000
+	local period = limit(s[2], 'rate_period') or 1
 	local burst = limit(s[2], 'burst') or 0
 	local ok, tat = gcra(gcra_parse(tats[i], base), now_rel,
-	    period / rate, burst * period / rate)
+	    gcra_interval(rate, period, burst))
 	if not ok then
-		return refuse('rate', s[1], rate, period / 1000, burst,
+		return refuse('rate', s[1], rate, period, burst,
 		    fmt(base + math.ceil(tat)))
 	end
 	gcras[i] = { gkeys[i], tat }

@@ -1,4 +1,4 @@
--- lua/record_update.lua -- postwarden (the CLI) (cli/cli_util.c).
+-- lua/record_update.lua -- postwarden (the CLI) (cli/cli_record.c).
 --
 -- KEYS[1] the record; ARGV[1] n, then n field/value pairs to set, then
 -- fields to delete.  0 when the record does not exist (nothing written),

@@ -1,4 +1,4 @@
--- lua/suppress_copy.lua -- postwarden (the CLI) (cli/cli_suppress.c).
+-- lua/suppress_copy.lua -- postwarden (the CLI) (cli/cli_suppress_global.c).
 --
 -- A global entry's copy into a tenant: KEYS[1] pw:{T}:supp, ARGV field,
 -- value pairs.  Writes a pair unless the tenant has its own entry for

@@ -1,4 +1,4 @@
--- lua/suppress_uncopy.lua -- postwarden (the CLI) (cli/cli_suppress.c).
+-- lua/suppress_uncopy.lua -- postwarden (the CLI) (cli/cli_suppress_global.c).
 --
 -- Removing a global entry from a tenant: KEYS[1] pw:{T}:supp, ARGV
 -- fields; deletes those whose source is "global".  Returns how many.

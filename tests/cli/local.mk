@@ -1,11 +1,13 @@
 # tests/cli -- postwarden, the admin command line, against a private
 # redis-server (bash, TAP; tests/harness/harness.sh).  They need
-# redis-server and redis-cli only: no root, no Postfix.
+# redis-server and redis-cli only: no root, no Postfix (usage_policyd.sh
+# runs postwarden-policyd too, to check usage against it).
 
 PW_CLI_SH_TESTS = \
 	tests/cli/key.sh \
 	tests/cli/tenant.sh \
 	tests/cli/usage.sh \
+	tests/cli/usage_policyd.sh \
 	tests/cli/suppress.sh \
 	tests/cli/addresses.sh \
 	tests/cli/import.sh \

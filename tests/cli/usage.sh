@@ -1,11 +1,13 @@
 #!/bin/bash
 # tests/cli/usage.sh -- postwarden usage: used counters, live
 # reservations, limits, what is left and reset times in the UTC windows of
-# a fixed time (--at), the rate limiter state, name resolution.
+# a fixed time (--at), the rate limiter state, name resolution; usage
+# writes nothing.  tests/cli/usage_policyd.sh checks it against the
+# daemon.
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 27
+pw_plan 30
 
 AT=2026-11-27T10:30:00Z
 AT_MS=$(($(date -u -d "$AT" +%s) * 1000))
@@ -61,6 +63,34 @@ cli_like "tenant, limited: says when the next may pass" \
     "^rate: 100/s, burst 50: limited, the next recipient may pass at "\
 ".*Z \(in [0-9]+ ms\)$" \
     "$OUT"
+
+# Read only (lua/usage.lua writes nothing): every key, its value and its
+# expiry are the same after usage ran, even an expired reservation
+# (i0 c@x.example, again) that the daemon's scripts would prune, and the
+# rate limiter's state.
+rcli ZADD "${P}resv:key:k1:h:2026112710" $((AT_MS - 1)) "i0 c@x.example" \
+    >/dev/null
+rcli PEXPIRE "${P}gcra:tenant" 600000 >/dev/null
+rcli EXPIRE "${P}resv:key:k1:h:2026112710" 7200 >/dev/null
+snapshot() {
+	local k
+	rcli --scan | sort | while IFS= read -r k; do
+		printf '%s %s ' "$k" "$(rcli PEXPIRETIME "$k" </dev/null)"
+		rcli DUMP "$k" </dev/null | od -An -tx1 | tr -d ' \n'
+		echo
+	done
+}
+before=$(snapshot)
+pwcli usage k1
+pwcli usage acme --json
+pwcli usage k1 --at "$AT" --json
+pw_is "read only: every key, value and expiry unchanged" "$(snapshot)" \
+    "$before"
+rcli SET "${P}used:tenant:h:2026112710" ten >/dev/null
+cli_rc "a counter that is not a number: exit 2" 2 usage acme --at "$AT"
+cli_like "a counter that is not a number: says which" \
+    "used:tenant:h:2026112710: not a counter" "$ERR"
+rcli DEL "${P}used:tenant:h:2026112710" >/dev/null
 
 cli_rc "December: month resets next year" 0 usage acme --tenant \
     --at 2026-12-31T23:59:59Z

@@ -1,0 +1,112 @@
+#!/bin/bash
+# tests/cli/usage_policyd.sh -- postwarden usage agrees with what
+# postwarden-policyd enforces: quota reached through the daemon, usage
+# says what is left; the daemon then admits exactly that and refuses the
+# next with the numbers usage showed.  The same for the rate limiter
+# (how many may pass now, when the next may: the same second as the
+# daemon's "next at"), also with a rate_period other than 1 or 60 written
+# by hand.  Needs redis-server and the daemon; no Postfix.
+
+. "$PW_SRCDIR/tests/cli/common.sh"
+. "$PW_SRCDIR/tests/policyd/common.sh"
+[ -x "$PW_BUILDDIR/policyd/postwarden-policyd" ] ||
+    pw_skip_all "postwarden-policyd not built"
+getent passwd nobody >/dev/null || pw_skip_all "no nobody user"
+cli_start
+pw_plan 26
+
+pw_daemon_start policyd "socket_group =" "socket_mode = 0666" \
+    "log_level = notice"
+pd_session_start "$PW_POLICYD_SOCK"
+
+# rcpt KEY INSTANCE RECIPIENT: one RCPT request; prints the action.
+rcpt() {
+	pd_ask "$2" protocol_state=RCPT protocol_name=ESMTP \
+	    "sasl_username=$1" "instance=$2" "recipient=$3" \
+	    recipient_count=0 size=100 client_address=192.0.2.10 \
+	    client_name=client.example sender=app@example.com
+}
+# admit KEY INSTANCE N: send N recipients; prints how many the daemon
+# admitted before the first refusal, then that refusal (if any).
+admit() {
+	local i n=0 a
+	for ((i = 1; i <= $3; i++)); do
+		a=$(rcpt "$1" "$2" "r$i.$2@example.net")
+		if [ "$a" != DUNNO ]; then
+			printf '%s\n%s\n' "$n" "$a"
+			return
+		fi
+		n=$((n + 1))
+	done
+	printf '%s\n' "$n"
+}
+# usage_json NAME EXPR: EXPR (Python, j the JSON) of postwarden usage NAME.
+usage_json() {
+	pwcli usage "$1" --json
+	cli_json "$2"
+}
+
+cli_rc "tenant add" 0 tenant add acme
+cli_rc "key add" 0 key add kq --tenant acme --quota-hour 5
+
+# --- quota ----------------------------------------------------------------
+
+pw_is "quota: 2 admitted through the daemon" "$(admit kq t1 2)" 2
+pw_is "quota: usage sees them reserved, 3 left" \
+    "$(usage_json kq '[(w["used"], w["reserved"], w["remaining"]) for w in j["windows"]][0]')" \
+    "(0, 2, 3)"
+left=$(usage_json kq 'j["windows"][0]["remaining"]')
+out=$(admit kq t2 10)
+pw_is "quota: the daemon admits exactly what usage said was left" \
+    "$(head -n 1 <<<"$out")" "$left"
+cli_like "quota: and refuses the next at the limit usage showed" \
+    "^451 4\.7\.1 Hourly quota of key kq exhausted \(5/5\)" \
+    "$(tail -n 1 <<<"$out")"
+pw_is "quota: usage says none left" \
+    "$(usage_json kq '[j["windows"][0]["remaining"], j["windows"][0]["limit"]]')" \
+    "[0, 5]"
+
+# --- rate: 1 per minute, burst 3 ------------------------------------------
+
+cli_rc "rate key add" 0 key add kr --tenant acme --rate 1/m --burst 3
+pw_is "rate: idle, usage says burst + 1 may pass" \
+    "$(usage_json kr 'j["rate"]["admissible_now"]')" 4
+pw_is "rate: one admitted through the daemon" "$(admit kr r1 1)" 1
+n=$(usage_json kr 'j["rate"]["admissible_now"]')
+pw_is "rate: usage says 3 more may pass" "$n" 3
+out=$(admit kr r2 10)
+pw_is "rate: the daemon admits exactly what usage said" \
+    "$(head -n 1 <<<"$out")" "$n"
+refusal=$(tail -n 1 <<<"$out")
+cli_like "rate: then refuses" \
+    "^451 4\.7\.1 Rate limit of API key kr exceeded \(1 per minute, burst 3\); next at " \
+    "$refusal"
+cli_rc "rate: usage exit 0" 0 usage kr
+cli_like "rate: usage says limited" "^rate: 1/m, burst 3: limited" "$OUT"
+pw_is "rate: usage's next time is the daemon's" \
+    "$(sed -n 's/^rate: .* may pass at \([^ ]*\) .*/\1/p' <<<"$OUT")" \
+    "${refusal##*next at }"
+pw_is "rate --json: nothing admissible now" \
+    "$(usage_json kr 'j["rate"]["admissible_now"]')" 0
+
+# --- rate_period 30, written by hand (postwarden writes 1 or 60) ----------
+
+cli_rc "rate_period key add" 0 key add kp --tenant acme
+rcli HSET 'pw:{acme}:key:kp' rate 2 rate_period 30 burst 1 >/dev/null
+pw_is "rate_period 30: usage reads the daemon's period" \
+    "$(usage_json kp '[j["rate"]["period"], j["rate"]["admissible_now"]]')" \
+    "[30, 2]"
+pw_is "rate_period 30: one admitted through the daemon" "$(admit kp p1 1)" 1
+cli_rc "rate_period 30: usage exit 0" 0 usage kp
+cli_like "rate_period 30: usage says one more may pass" \
+    "^rate: 2/30s, burst 1: 1 recipient may pass now$" "$OUT"
+out=$(admit kp p2 5)
+pw_is "rate_period 30: the daemon admits that one" "$(head -n 1 <<<"$out")" 1
+refusal=$(tail -n 1 <<<"$out")
+cli_like "rate_period 30: then refuses" \
+    "^451 4\.7\.1 Rate limit of API key kp exceeded \(2 per 30s, burst 1\)" \
+    "$refusal"
+cli_rc "rate_period 30: usage exit 0, limited" 0 usage kp
+pw_is "rate_period 30: usage's next time is the daemon's" \
+    "$(sed -n 's/^rate: 2\/30s, burst 1: limited, .* may pass at \([^ ]*\) .*/\1/p' <<<"$OUT")" \
+    "${refusal##*next at }"
