@@ -175,12 +175,6 @@ redisReply *cli_util_cmd(struct cli_db *db, ...) __attribute__((sentinel));
 /* Run a script (EVALSHA, EVAL on NOSCRIPT); errors as cli_util_cmdv. */
 redisReply *cli_util_eval(struct cli_db *db, struct pw_redis_script *script,
 	    int nkeys, int argc, const char **argv, const size_t *argvlen);
-/*
- * A Redis key name: the prefix followed by fmt's expansion, allocated.
- * Only validated names and literal text may go into fmt's arguments.
- */
-char	*cli_util_key(const struct cli_db *db, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 /* An integer reply's value (or a string one's), else -1. */
 long long cli_util_reply_int(const redisReply *reply);
 /* The value of field in an HGETALL reply, or NULL. */

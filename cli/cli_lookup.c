@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "identity.h"
+#include "schema.h"
 #include "xmalloc.h"
 
 int
@@ -29,7 +30,8 @@ cli_lookup_key_tenant(struct cli_db *db, const char *keyid, char *tenant_r,
 	char *dir;
 	int rc;
 
-	dir = cli_util_key(db, "key:%s", keyid);
+	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_KEY_DIR, NULL, keyid,
+	    NULL);
 	reply = cli_util_cmd(db, "HGET", dir, "tenant", NULL);
 	free(dir);
 	if (reply == NULL)
@@ -57,7 +59,8 @@ cli_lookup_tenant_exists(struct cli_db *db, const char *tenant)
 	char *rec;
 	int rc;
 
-	rec = cli_util_key(db, "{%s}:tenant", tenant);
+	rec = pw_schema_key_new(db->prefix, PW_SCHEMA_TENANT, tenant, NULL,
+	    NULL);
 	reply = cli_util_cmd(db, "EXISTS", rec, NULL);
 	free(rec);
 	if (reply == NULL)
@@ -80,7 +83,8 @@ cli_lookup_tenants(struct cli_db *db, size_t *n_r)
 	char *set, **v;
 	size_t i, n = 0;
 
-	set = cli_util_key(db, "tenants");
+	set = pw_schema_key_new(db->prefix, PW_SCHEMA_TENANTS, NULL, NULL,
+	    NULL);
 	reply = cli_util_cmd(db, "SMEMBERS", set, NULL);
 	free(set);
 	if (reply == NULL)

@@ -99,7 +99,8 @@ cli_help_wanted(int *argc, char **argv)
 				argv[n++] = argv[i++];
 			break;
 		}
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			help = true;
 		else
 			argv[n++] = argv[i];

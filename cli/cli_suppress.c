@@ -46,6 +46,7 @@
 #include "cli.h"
 #include "cli_suppress.h"
 #include "identity.h"
+#include "schema.h"
 
 #define CLI_SUPPRESS_GROUP	"suppress"
 
@@ -156,12 +157,14 @@ cli_suppress_open(const struct cli_opts *opts, struct cli_suppress_args *a,
 	if ((rc = cli_util_open(opts, a->json, db)) != CLI_EXIT_OK)
 		return rc;
 	if (a->global) {
-		a->hash = cli_util_key(db, "supp:global");
+		a->hash = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP_GLOBAL,
+		    NULL, NULL, NULL);
 		return CLI_EXIT_OK;
 	}
 	switch (cli_lookup_tenant_exists(db, a->tenant)) {
 	case 1:
-		a->hash = cli_util_key(db, "{%s}:supp", a->tenant);
+		a->hash = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP,
+		    a->tenant, NULL, NULL);
 		return CLI_EXIT_OK;
 	case 0:
 		cli_error("unknown tenant: %s", a->tenant);
@@ -215,7 +218,8 @@ cli_suppress_add_one(struct cli_db *db, const char *tenant,
 	redisReply *reply;
 	int rc = -1;
 
-	hash = cli_util_key(db, "{%s}:supp", tenant);
+	hash = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP, tenant, NULL,
+	    NULL);
 	if ((reply = cli_util_cmd(db, "HGET", hash, address, NULL)) == NULL)
 		goto out;
 	if (reply->type == REDIS_REPLY_STRING) {

@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "cli_suppress.h"
 #include "lua.h"
+#include "schema.h"
 #include "xmalloc.h"
 
 /*
@@ -54,7 +55,8 @@ cli_suppress_global_add(struct cli_db *db, const struct cli_suppress_list *l)
 	if ((tenants = cli_lookup_tenants(db, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
-		hash = cli_util_key(db, "{%s}:supp", tenants[i]);
+		hash = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP,
+		    tenants[i], NULL, NULL);
 		rc = cli_suppress_entry_write(db, hash, l,
 		    &cli_suppress_global_copy_script, "global");
 		if (rc < 0)
@@ -80,7 +82,8 @@ cli_suppress_global_remove(struct cli_db *db, const struct cli_suppress_list *l)
 		return -1;
 	argv = pw_xcalloc(1 + CLI_SUPPRESS_BATCH, sizeof(*argv));
 	for (k = 0; k < ntenants && rc == 0; k++) {
-		hash = cli_util_key(db, "{%s}:supp", tenants[k]);
+		hash = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP,
+		    tenants[k], NULL, NULL);
 		argv[0] = hash;
 		for (i = 0; i < l->n && rc == 0; i += n) {
 			n = l->n - i < CLI_SUPPRESS_BATCH ? l->n - i :
@@ -113,8 +116,10 @@ cli_suppress_global_tenant(struct cli_db *db, const char *tenant, size_t *n_r)
 	char *master, *hash;
 	int rc = -1;
 
-	master = cli_util_key(db, "supp:global");
-	hash = cli_util_key(db, "{%s}:supp", tenant);
+	master = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP_GLOBAL, NULL,
+	    NULL, NULL);
+	hash = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP, tenant, NULL,
+	    NULL);
 	if (cli_suppress_entry_read(db, master, (int64_t)time(NULL), &l) == 0 &&
 	    cli_suppress_entry_write(db, hash, &l,
 	    &cli_suppress_global_copy_script, "global") == 0) {

@@ -36,7 +36,9 @@
 
 #include "cli.h"
 #include "identity.h"
+#include "limit.h"
 #include "lua.h"
+#include "schema.h"
 
 #define CLI_USAGE_GROUP	"usage"
 
@@ -44,29 +46,20 @@
 #define CLI_USAGE_NONE		(-1)
 #define CLI_USAGE_INVALID	(-2)
 
-/* The limit fields lua/rcpt.lua validates (LIMITS there). */
-static const char *const cli_usage_limit_fields[] = {
-	"quota_hour", "quota_day", "quota_month", "rate", "rate_period",
-	"burst", "max_size", "max_recipients",
-};
-#define CLI_USAGE_NLIMITS	\
-	(sizeof(cli_usage_limit_fields) / sizeof(cli_usage_limit_fields[0]))
-
 /* A record's limits as postwarden-policyd reads them. */
 struct cli_usage_limits {
 	long long	 quota[3];	/* hour, day, month; or CLI_USAGE_* */
 	/* The rate limiter's fields, as text for the script ("" none). */
 	char		 rate[24], rate_period[24], burst[24];
-	const char	*invalid[CLI_USAGE_NLIMITS];	/* unreadable */
+	const char	*invalid[PW_LIMIT_NFIELDS];	/* unreadable */
 	size_t		 ninvalid;
 };
 
 /*
- * Read a record's (an HGETALL reply) limits as lua/rcpt.lua does: a
- * field absent, empty or 0 is no limit (CLI_USAGE_NONE); decimal digits
- * (at most 15) the limit; anything else CLI_USAGE_INVALID, listed in
- * l->invalid (the daemon then defers the subject's mail, and has no rate
- * to show).  The one place usage decides what a valid limit is.
+ * Read a record's (an HGETALL reply) limits as lua/rcpt.lua does
+ * (lib/limit.h): no limit is CLI_USAGE_NONE, an invalid one
+ * CLI_USAGE_INVALID, listed in l->invalid (the daemon then defers the
+ * subject's mail, and has no rate to show).
  */
 static void
 cli_usage_limits(const redisReply *hash, struct cli_usage_limits *l)
@@ -76,29 +69,30 @@ cli_usage_limits(const redisReply *hash, struct cli_usage_limits *l)
 	};
 	static const char *const rate[3] = { "rate", "rate_period", "burst" };
 	char *text[3] = { l->rate, l->rate_period, l->burst };
-	long long v;
-	uint64_t n;
+	const char *field;
+	long long v, n;
 	size_t f, i;
 
 	memset(l, 0, sizeof(*l));
-	for (f = 0; f < CLI_USAGE_NLIMITS; f++) {
-		const char *s = cli_util_hash_get(hash,
-		    cli_usage_limit_fields[f]);
-
-		if (s == NULL || *s == '\0')
-			v = CLI_USAGE_NONE;
-		else if (strlen(s) > 15 || cli_parse_uint(s, UINT64_MAX,
-		    &n) < 0)
+	for (f = 0; f < PW_LIMIT_NFIELDS; f++) {
+		field = pw_limit_fields[f];
+		switch (pw_limit_parse(cli_util_hash_get(hash, field), &n)) {
+		case PW_LIMIT_SET:
+			v = n;
+			break;
+		case PW_LIMIT_INVALID:
 			v = CLI_USAGE_INVALID;
-		else
-			v = n == 0 ? CLI_USAGE_NONE : (long long)n;
-		if (v == CLI_USAGE_INVALID)
-			l->invalid[l->ninvalid++] = cli_usage_limit_fields[f];
+			l->invalid[l->ninvalid++] = field;
+			break;
+		default:
+			v = CLI_USAGE_NONE;
+			break;
+		}
 		for (i = 0; i < 3; i++) {
-			if (strcmp(cli_usage_limit_fields[f], quotas[i]) == 0)
+			if (strcmp(field, quotas[i]) == 0)
 				l->quota[i] = v;
 			/* Text for the script; none at all when invalid. */
-			if (strcmp(cli_usage_limit_fields[f], rate[i]) == 0 &&
+			if (strcmp(field, rate[i]) == 0 &&
 			    v > 0)
 				snprintf(text[i], sizeof(l->rate), "%lld",
 				    v);
@@ -161,8 +155,10 @@ cli_usage_read(struct cli_db *db, const char *tenant, const char *who,
 	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
-	gcra = cli_util_key(db, "{%s}:gcra:%s", tenant, who);
-	prefix = cli_util_key(db, "{%s}:", tenant);
+	gcra = pw_schema_key_new(db->prefix, PW_SCHEMA_GCRA, tenant, who,
+	    NULL);
+	prefix = pw_schema_key_new(db->prefix, PW_SCHEMA_SLOT, tenant, NULL,
+	    NULL);
 	argv[0] = gcra;
 	argv[1] = prefix;
 	argv[2] = who;
@@ -396,11 +392,15 @@ cli_usage_show(struct cli_db *db, const char *tenant, const char *keyid,
 	redisReply *hash;
 
 	if (keyid != NULL) {
-		snprintf(who, sizeof(who), "key:%s", keyid);
-		rec = cli_util_key(db, "{%s}:key:%s", tenant, keyid);
+		(void)pw_schema_key(who, sizeof(who), "", PW_SCHEMA_WHO_KEY,
+		    NULL, keyid, NULL);
+		rec = pw_schema_key_new(db->prefix, PW_SCHEMA_KEY, tenant,
+		    keyid, NULL);
 	} else {
-		snprintf(who, sizeof(who), "tenant");
-		rec = cli_util_key(db, "{%s}:tenant", tenant);
+		(void)pw_schema_key(who, sizeof(who), "", PW_SCHEMA_WHO_TENANT,
+		    NULL, NULL, NULL);
+		rec = pw_schema_key_new(db->prefix, PW_SCHEMA_TENANT, tenant,
+		    NULL, NULL);
 	}
 	hash = cli_util_cmd(db, "HGETALL", rec, NULL);
 	free(rec);

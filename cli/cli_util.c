@@ -1,7 +1,7 @@
 /*
  * cli_util.c -- Redis access for the postwarden commands: open the
  * configuration and the connection (struct cli_db), send commands and
- * scripts with clear errors, make key names, read replies.
+ * scripts with clear errors, read replies (key names: lib/schema.h).
  *
  * Exports: cli_util_* and struct cli_db (cli.h).
  *
@@ -14,9 +14,10 @@
  * that a command only has to return CLI_EXIT_FAIL.  Error replies are
  * printed escaped and freed.
  *
- * Security: commands go out as argv with lengths; key names are made only
- * from names checked by cli_parse.c (lib/identity.c's rules); the Redis
- * password is never printed (lib/redis.c keeps it).
+ * Security: commands go out as argv with lengths; key names
+ * (pw_schema_key_new) are made only from names checked by cli_parse.c
+ * (lib/identity.c's rules); the Redis password is never printed
+ * (lib/redis.c keeps it).
  */
 #include "config.h"
 
@@ -27,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "cli.h"
 #include "log.h"
 
@@ -143,20 +143,6 @@ cli_util_eval(struct cli_db *db, struct pw_redis_script *script, int nkeys,
 	reply = pw_redis_evalsha(db->redis, script, nkeys, argc, argv,
 	    argvlen, &why);
 	return cli_util_checked(db, reply, why);
-}
-
-char *
-cli_util_key(const struct cli_db *db, const char *fmt, ...)
-{
-	struct pw_buf buf;
-	va_list ap;
-
-	pw_buf_init(&buf, 4096);
-	pw_buf_puts(&buf, db->prefix);
-	va_start(ap, fmt);
-	pw_buf_vprintf(&buf, fmt, ap);
-	va_end(ap);
-	return buf.data;	/* the buffer's storage is the caller's now */
 }
 
 long long

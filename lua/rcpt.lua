@@ -56,8 +56,9 @@ end
 -- empty, or decimal digits only (at most 15: exact in a Lua number);
 -- absent, empty and 0 mean "no limit".  Anything else ("1,000", "-5",
 -- "ten", "1e1", "0x2", " 5") is invalid and refused below, never read
--- as "no limit" nor guessed at; postwarden usage (cli_usage.c) applies
--- the same definition.
+-- as "no limit" nor guessed at; lib/limit.c is the C side of the same
+-- definition (postwarden-policyd, postwarden usage), and
+-- tests/unit/test_limit.c checks the two lists agree.
 local LIMITS = { 'quota_hour', 'quota_day', 'quota_month', 'rate',
     'rate_period', 'burst', 'max_size', 'max_recipients' }
 
@@ -224,38 +225,49 @@ end
 -- MESSAGE removes a transaction's own, so expired ones are only those of
 -- transactions that never got there, pruned now and then (when the
 -- millisecond clock is a multiple of 16) rather than before every count.
-if not txn_windows then txn_windows = hour_id(now_s) end
-local wins = windows_of(txn_windows)
-local kinds = { h = 'quota_hour', d = 'quota_day', m = 'quota_month' }
-local quotas, ukeys = {}, {}
-for _, s in ipairs(subjects) do
-	for _, w in ipairs(wins) do
-		local q = limit(s[2], kinds[w[1]])
-		if q then
-			local win = schema_window(w[1], w[2])
-			quotas[#quotas + 1] = { s, w, q,
-			    schema_resv(P, s[3], win) }
-			ukeys[#ukeys + 1] = schema_used(P, s[3], win)
+-- The hour, day and month quotas of every subject in the windows of
+-- hour hid: the reservations one more recipient makes, or nil and the
+-- refusal of the first quota it would pass.
+local function quota_check(subjects, hid)
+	local wins = windows_of(hid)
+	local kinds = { h = 'quota_hour', d = 'quota_day', m = 'quota_month' }
+	local quotas, ukeys = {}, {}
+	for _, s in ipairs(subjects) do
+		for _, w in ipairs(wins) do
+			local q = limit(s[2], kinds[w[1]])
+			if q then
+				local win = schema_window(w[1], w[2])
+				quotas[#quotas + 1] = { s, w, q,
+				    schema_resv(P, s[3], win) }
+				ukeys[#ukeys + 1] = schema_used(P, s[3], win)
+			end
 		end
 	end
-end
--- What each window billed, with one MGET; then its live reservations.
-local useds = #ukeys > 0 and redis.call('MGET', unpack(ukeys)) or {}
-local resv = {}
-local prune = now % 16 == 0
-local after = '(' .. fmt(now)
-for i, e in ipairs(quotas) do
-	local s, w, q, rk = e[1], e[2], e[3], e[4]
-	if prune then
-		redis.call('ZREMRANGEBYSCORE', rk, '-inf', now)
+	-- What each window billed, with one MGET; then its live
+	-- reservations.
+	local useds = #ukeys > 0 and redis.call('MGET', unpack(ukeys)) or {}
+	local resv = {}
+	local prune = now % 16 == 0
+	local after = '(' .. fmt(now)
+	for i, e in ipairs(quotas) do
+		local s, w, q, rk = e[1], e[2], e[3], e[4]
+		if prune then
+			redis.call('ZREMRANGEBYSCORE', rk, '-inf', now)
+		end
+		local used = tonumber(useds[i] or '') or 0
+		local live = redis.call('ZCOUNT', rk, after, '+inf')
+		if used + live + 1 > q then
+			return nil, refuse('quota', s[1], w[1], used + live, q,
+			    w[3])
+		end
+		resv[#resv + 1] = { rk, w[3], live }
 	end
-	local used = tonumber(useds[i] or '') or 0
-	local live = redis.call('ZCOUNT', rk, after, '+inf')
-	if used + live + 1 > q then
-		return refuse('quota', s[1], w[1], used + live, q, w[3])
-	end
-	resv[#resv + 1] = { rk, w[3], live }
+	return resv
 end
+
+if not txn_windows then txn_windows = hour_id(now_s) end
+local resv, refusal = quota_check(subjects, txn_windows)
+if refusal then return refusal end
 
 -- Admitted: count the rate, reserve, record the transaction.
 -- A limiter's state matters until its tat; it is kept a second longer,

@@ -56,9 +56,9 @@ end
 local windows = {}
 local after = string.format('(%.0f', at_ms)
 for i, w in ipairs(windows_of(hour_id(at))) do
-	local suffix = who .. ':' .. w[1] .. ':' .. w[2]
-	windows[i] = { w[2], w[3], count(P .. 'used:' .. suffix),
-	    redis.call('ZCOUNT', P .. 'resv:' .. suffix, after, '+inf') }
+	local window = schema_window(w[1], w[2])
+	windows[i] = { w[2], w[3], count(schema_used(P, who, window)),
+	    redis.call('ZCOUNT', schema_resv(P, who, window), after, '+inf') }
 end
 
 -- The rate limiter, as rcpt.lua reads and runs it (lua/gcra.lua).
@@ -75,8 +75,8 @@ if r then
 end
 
 local day = windows[2][1]
-local msgs = count(P .. 'msgs:' .. who .. ':d:' .. day)
-local bytes = count(P .. 'bytes:' .. who .. ':d:' .. day)
+local msgs = count(schema_msgs(P, who, day))
+local bytes = count(schema_bytes(P, who, day))
 if bad then
 	return redis.error_reply(bad .. ': not a counter')
 end
