@@ -39,12 +39,15 @@ enum pw_schema_name {
 	PW_SCHEMA_STORE,
 	PW_SCHEMA_SUPP_GLOBAL,	/* supp:global: global suppressions */
 	PW_SCHEMA_EVENTS,	/* events: the event stream */
+	PW_SCHEMA_DOMAIN_DIR,	/* domain:<domain>: the domain's one owner */
 	/* A tenant's slot; the scripts get PW_SCHEMA_SLOT as P. */
 	PW_SCHEMA_SLOT,		/* {T}: the prefix of the rest */
 	PW_SCHEMA_TENANT,	/* {T}:tenant */
 	PW_SCHEMA_KEY,		/* {T}:key:<keyid> */
 	PW_SCHEMA_KEYS,		/* {T}:keys */
 	PW_SCHEMA_SUPP,		/* {T}:supp */
+	PW_SCHEMA_DOMAINS,	/* {T}:domains: domain -> exact|subdomains */
+	PW_SCHEMA_DOMAIN,	/* {T}:domain:<domain>: its record */
 	PW_SCHEMA_TXN,		/* {T}:txn:<instance> */
 	PW_SCHEMA_BILLED,	/* {T}:billed:<queue_id> */
 	PW_SCHEMA_GCRA,		/* {T}:gcra:<who> */

@@ -26,6 +26,16 @@ local function schema_supp(P)
 	return P .. 'supp'
 end
 
+-- <P>domains
+local function schema_domains(P)
+	return P .. 'domains'
+end
+
+-- <P>domain:<domain>
+local function schema_domain(P, domain)
+	return P .. 'domain:' .. domain
+end
+
 -- <P>txn:<instance>
 local function schema_txn(P, instance)
 	return P .. 'txn:' .. instance
