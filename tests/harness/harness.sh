@@ -490,6 +490,19 @@ pw_redis_cli() {
 	redis-cli -s "$PW_REDIS_SOCK" "$@"
 }
 
+# Give TENANT the sending domain DOMAIN (already in normal form: A-labels,
+# lower case), and with "subdomains" every name below it, written as
+# docs/redis-schema.md says ("Sending domains") without the postwarden
+# command, for tests that must not depend on it.
+pw_domain_add() {
+	local tenant=$1 domain=$2 scope=${3:-exact} sub=no
+	[ "$scope" = subdomains ] && sub=yes
+	pw_redis_cli HSETNX "pw:domain:$domain" tenant "$tenant" >/dev/null &&
+	pw_redis_cli HSET "pw:{$tenant}:domains" "$domain" "$scope" >/dev/null &&
+	pw_redis_cli HSET "pw:{$tenant}:domain:$domain" created "$(date +%s)" \
+	    subdomains "$sub" >/dev/null
+}
+
 # --- smtp-sink ---------------------------------------------------------------------
 
 # Start smtp-sink NAME on a free 127.0.0.1 port; each message is dumped to
