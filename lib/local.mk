@@ -25,6 +25,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/schema.c lib/schema.h \
 	lib/rfc5322_addr.c lib/rfc5322_addr.h \
 	lib/rule.c lib/rule.h \
+	lib/seal.c lib/seal.h \
 	lib/secret_file.c lib/secret_file.h \
 	lib/smtp_lines.c lib/smtp_lines.h \
 	lib/table.c lib/table.h \

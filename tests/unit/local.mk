@@ -14,6 +14,7 @@ PW_UNIT_TESTS = \
 	tests/unit/test_milter_route \
 	tests/unit/test_rfc5322_addr \
 	tests/unit/test_schema \
+	tests/unit/test_seal \
 	tests/unit/test_rule \
 	tests/unit/test_smtp_lines \
 	tests/unit/test_tenant_fields \
@@ -63,6 +64,10 @@ tests_unit_test_smtp_lines_LDADD = $(PW_TEST_LIBS)
 tests_unit_test_tenant_fields_SOURCES = tests/unit/test_tenant_fields.c
 tests_unit_test_tenant_fields_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_tenant_fields_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_seal_SOURCES = tests/unit/test_seal.c
+tests_unit_test_seal_CFLAGS = $(PW_TEST_CFLAGS) $(LIBCRYPTO_CFLAGS)
+tests_unit_test_seal_LDADD = $(PW_TEST_LIBS)
 
 tests_unit_test_track_SOURCES = tests/unit/test_track.c
 tests_unit_test_track_CFLAGS = $(PW_TEST_CFLAGS) $(LIBCRYPTO_CFLAGS)
