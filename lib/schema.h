@@ -48,6 +48,8 @@ enum pw_schema_name {
 	PW_SCHEMA_SUPP,		/* {T}:supp */
 	PW_SCHEMA_DOMAINS,	/* {T}:domains: domain -> exact|subdomains */
 	PW_SCHEMA_DOMAIN,	/* {T}:domain:<domain>: its record */
+	PW_SCHEMA_DKIM_SELECTORS, /* {T}:dkim:<domain>: selector -> state */
+	PW_SCHEMA_DKIM_KEY,	/* {T}:dkim:<domain>:<selector>: a key */
 	PW_SCHEMA_TXN,		/* {T}:txn:<instance> */
 	PW_SCHEMA_BILLED,	/* {T}:billed:<queue_id> */
 	PW_SCHEMA_GCRA,		/* {T}:gcra:<who> */

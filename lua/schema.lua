@@ -36,6 +36,16 @@ local function schema_domain(P, domain)
 	return P .. 'domain:' .. domain
 end
 
+-- <P>dkim:<domain>
+local function schema_dkim_selectors(P, domain)
+	return P .. 'dkim:' .. domain
+end
+
+-- <P>dkim:<domain>:<selector>
+local function schema_dkim_key(P, domain, selector)
+	return P .. 'dkim:' .. domain .. ':' .. selector
+end
+
 -- <P>txn:<instance>
 local function schema_txn(P, instance)
 	return P .. 'txn:' .. instance
