@@ -38,8 +38,6 @@
 #define PW_DKIM_KEYFILE_MAX	(64 * 1024)
 #define PW_DKIM_LINE_MAX	4096
 #define PW_DKIM_TABLE_MAX	1000000
-#define PW_DKIM_RSA_MIN		1024
-#define PW_DKIM_RSA_MAX		4096
 
 struct pw_dkim_entry {
 	char	*pattern;

@@ -35,6 +35,8 @@
 #define PW_DKIM_ERR_MAX		512
 #define PW_DKIM_MAX_SIGS	8	/* key names per signing table entry */
 #define PW_DKIM_DOMAIN_MAX	253
+#define PW_DKIM_RSA_MIN		1024	/* bits (RFC 8301) */
+#define PW_DKIM_RSA_MAX		4096
 
 enum pw_dkim_alg {
 	PW_DKIM_RSA_SHA256 = 0,

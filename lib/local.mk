@@ -11,6 +11,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/dkim_canon.c lib/dkim_canon.h \
 	lib/dkim_keys.c lib/dkim_keys.h \
 	lib/dkim_sign.c lib/dkim_sign.h \
+	lib/dkim_store.c lib/dkim_store.h \
 	lib/geoip.c lib/geoip.h \
 	lib/identity.c lib/identity.h \
 	lib/identity_cache.c lib/identity_cache.h \
