@@ -92,6 +92,13 @@ int	cli_suppress_global_tenant(struct cli_db *db, const char *tenant,
 int	cli_suppress_add_one(struct cli_db *db, const char *tenant,
 	    const char *address, const char *reason, const char *source);
 
+/*
+ * Print a DKIM TXT record in zone-file form, "S._domainkey.D. IN TXT (
+ * "..." )" in strings of at most 255 bytes (cli_dkim.c).
+ */
+void	cli_dkim_zone_print(FILE *fp, const char *domain,
+	    const char *selector, const char *txt);
+
 void	cli_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 

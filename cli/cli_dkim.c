@@ -4,11 +4,17 @@
  *   postwarden dkim keygen --domain D --selector S --algorithm rsa|ed25519
  *                          [--bits N] [--output FILE]
  *   postwarden dkim txt KEYFILE [--domain D --selector S]
+ *   postwarden dkim kek-generate FILE
  *
  * keygen writes a new private key (PEM, PKCS#8) to FILE (default
  * ./S.D.pem), created with mode 0600 and never over an existing file, and
  * prints the DNS TXT record to publish; txt prints the record of an
  * existing key.  With --json: {"name": ..., "txt": ..., "file": ...}.
+ * kek-generate writes a new key-encryption key (dkim_kek_file, see
+ * lib/seal.h: 64 hex digits) the same way, 0600 and never over a file,
+ * and prints its kek id (--json: {"file": ..., "kek_id": ...}).
+ * Exports: cli_dkim, cli_dkim_zone_print (the record in zone-file form,
+ * which `domain dkim` prints too).
  *
  * No configuration or Redis is needed.  Security: the key only goes from
  * OpenSSL to the file; the file is created 0600 before anything is
@@ -26,17 +32,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "dkim_keys.h"
+#include "seal.h"
 
 #define CLI_DKIM_GROUP	"dkim"
 #define CLI_DKIM_KEYGEN_USAGE \
 	"keygen --domain D --selector S --algorithm rsa|ed25519 [--bits N] " \
 	"[--output FILE]"
 #define CLI_DKIM_TXT_USAGE	"txt KEYFILE [--domain D --selector S]"
+#define CLI_DKIM_KEK_USAGE	"kek-generate FILE"
 
 /* Print a JSON string (ASCII control characters escaped). */
 static void
@@ -63,8 +73,6 @@ static void
 cli_dkim_print(const struct cli_opts *opts, const char *domain,
     const char *selector, const char *txt, const char *file)
 {
-	size_t len = strlen(txt), off;
-
 	if (opts->json) {
 		printf("{\"name\": ");
 		if (domain != NULL) {
@@ -88,11 +96,47 @@ cli_dkim_print(const struct cli_opts *opts, const char *domain,
 		printf("%s\n", txt);
 		return;
 	}
-	printf("%s._domainkey.%s. IN TXT (", selector, domain);
+	cli_dkim_zone_print(stdout, domain, selector, txt);
+}
+
+void
+cli_dkim_zone_print(FILE *fp, const char *domain, const char *selector,
+    const char *txt)
+{
+	size_t len = strlen(txt), off;
+
+	fprintf(fp, "%s._domainkey.%s. IN TXT (", selector, domain);
 	for (off = 0; off < len; off += 255)
-		printf(" \"%.*s\"", (int)(len - off > 255 ? 255 : len - off),
-		    txt + off);
-	printf(" )\n");
+		fprintf(fp, " \"%.*s\"",
+		    (int)(len - off > 255 ? 255 : len - off), txt + off);
+	fprintf(fp, " )\n");
+}
+
+/*
+ * Create a new file path with mode 0600 (never over an existing one):
+ * the stream, or NULL after printing why.
+ */
+static FILE *
+cli_dkim_create(const char *path)
+{
+	FILE *fp;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0) {
+		cli_error("%s: %s%s", path, strerror(errno),
+		    errno == EEXIST ? " (not overwriting a key)" : "");
+		return NULL;
+	}
+	/* Whatever the umask allowed: 0600 exactly. */
+	if (fchmod(fd, 0600) < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		cli_error("%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	return fp;
 }
 
 /* Write pkey to a new file path with mode 0600; 0, or -1 after an error. */
@@ -100,22 +144,10 @@ static int
 cli_dkim_write_key(const char *path, EVP_PKEY *pkey)
 {
 	FILE *fp;
-	int fd, ok;
+	int ok;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd < 0) {
-		cli_error("%s: %s%s", path, strerror(errno),
-		    errno == EEXIST ? " (not overwriting a key)" : "");
+	if ((fp = cli_dkim_create(path)) == NULL)
 		return -1;
-	}
-	/* Whatever the umask allowed: 0600 exactly. */
-	if (fchmod(fd, 0600) < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		cli_error("%s: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
 	ok = PEM_write_PrivateKey(fp, pkey, NULL, NULL, 0, NULL, NULL) == 1;
 	ok = fflush(fp) == 0 && ok;
 	ok = fsync(fileno(fp)) == 0 && ok;
@@ -280,9 +312,67 @@ cli_dkim_txt(const struct cli_opts *opts, int argc, char **argv)
 	return ret;
 }
 
+/*
+ * kek-generate FILE: 32 random bytes as 64 hex digits and a newline, in
+ * a new file of mode 0600; prints the kek id.  The bytes are wiped.
+ */
+static int
+cli_dkim_kek_generate(const struct cli_opts *opts, int argc, char **argv)
+{
+	unsigned char key[PW_SEAL_KEK_LEN];
+	char hex[2 * PW_SEAL_KEK_LEN + 2];
+	struct pw_seal_kek kek;
+	const char *path;
+	size_t i;
+	FILE *fp;
+	int ok, ret = CLI_EXIT_FAIL;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_cmd_usage(CLI_DKIM_GROUP, CLI_DKIM_KEK_USAGE);
+	path = argv[1];
+	memset(&kek, 0, sizeof(kek));
+	if (RAND_bytes(key, sizeof(key)) != 1 ||
+	    pw_seal_kek_set(&kek, key) < 0) {
+		cli_error("no random bytes (OpenSSL)");
+		goto out;
+	}
+	for (i = 0; i < sizeof(key); i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	hex[2 * sizeof(key)] = '\n';
+	hex[2 * sizeof(key) + 1] = '\0';
+	if ((fp = cli_dkim_create(path)) == NULL)
+		goto out;
+	ok = fputs(hex, fp) >= 0;
+	ok = fflush(fp) == 0 && ok;
+	ok = fsync(fileno(fp)) == 0 && ok;
+	if (fclose(fp) != 0)
+		ok = 0;
+	if (!ok) {
+		cli_error("%s: could not write the key", path);
+		unlink(path);
+		goto out;
+	}
+	if (opts->json) {
+		printf("{\"file\": ");
+		cli_dkim_json_str(path);
+		printf(", \"kek_id\": \"%s\"}\n", kek.id);
+	} else {
+		fprintf(stderr, "postwarden: wrote %s (mode 0600); copy it to "
+		    "every node that signs and set dkim_kek_file\n", path);
+		printf("kek id %s\n", kek.id);
+	}
+	ret = CLI_EXIT_OK;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	pw_seal_kek_wipe(&kek);
+	return ret;
+}
+
 static const struct cli_sub cli_dkim_subs[] = {
 	{ "keygen", cli_dkim_keygen, CLI_DKIM_KEYGEN_USAGE },
 	{ "txt", cli_dkim_txt, CLI_DKIM_TXT_USAGE },
+	{ "kek-generate", cli_dkim_kek_generate, CLI_DKIM_KEK_USAGE },
 };
 
 int

@@ -14,7 +14,7 @@ declare -A subs
 n=0
 for c in $commands; do
 	subs[$c]=$("$CLI_BIN" "$c" --help 2>/dev/null |
-	    sed -n "s/^  postwarden $c \\([a-z]*\\).*/\\1/p" | sort -u | tr '\n' ' ')
+	    sed -n "s/^  postwarden $c \\([a-z-]*\\).*/\\1/p" | sort -u | tr '\n' ' ')
 	n=$((n + 1))
 	for s in ${subs[$c]}; do n=$((n + 1)); done
 done
