@@ -29,6 +29,8 @@ extern const char pw_lua_tenant_update[];
 extern const char pw_lua_record_update[];
 extern const char pw_lua_suppress_copy[];
 extern const char pw_lua_suppress_uncopy[];
+extern const char pw_lua_dkim_add[];
+extern const char pw_lua_dkim_state[];
 /* postwarden usage: a subject's counters and rate limiter, read only. */
 extern const char pw_lua_usage[];
 

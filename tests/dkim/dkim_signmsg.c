@@ -5,7 +5,14 @@
  *
  *   dkim_signmsg [-c hdr/body] [-x seconds] [-t time] [-s seed]
  *                [-o oversign,...] [-a also,...] -k domain:selector:alg:file
- *                [-k ...] < message > signed
+ *                [-k ...] [-r kekfile:tenant:domain:selector:record]
+ *                [-D derfile] < message > signed
+ *
+ * -r opens a key the way postwarden-milter will, from its Redis record
+ * (lib/dkim_store.c): record is what `redis-cli HGETALL` printed of
+ * pw:{T}:dkim:<domain>:<selector> (field and value on alternate lines),
+ * kekfile the dkim_kek_file.  -D writes that key's PKCS#8 DER to
+ * derfile (0600), for tests that search a Redis dump for it.
  *
  * The message may use LF or CRLF line ends; it is signed and printed with
  * CRLF.  The body is fed in chunks of random sizes (seed -s), so each run
@@ -20,18 +27,88 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
 
 #include "buf.h"
 #include "dkim_sign.h"
+#include "dkim_store.h"
 #include "xmalloc.h"
 
 #define MAX_HDRS	1000
+
+/*
+ * Open "kekfile:tenant:domain:selector:record" (see -r above): the key,
+ * or exit 1 after saying why.
+ */
+static struct pw_dkim_key *
+open_record(char *spec)
+{
+	char *kekfile = strtok(spec, ":"), *tenant = strtok(NULL, ":"),
+	    *domain = strtok(NULL, ":"), *selector = strtok(NULL, ":"),
+	    *record = strtok(NULL, "");
+	const char *values[PW_DKIM_NFIELDS] = { NULL };
+	static char lines[2 * PW_DKIM_NFIELDS + 8][PW_SEAL_TEXT_MAX + 2];
+	struct pw_dkim_key *key;
+	struct pw_seal_kek kek;
+	char err[PW_DKIM_ERR_MAX];
+	size_t n = 0, i, f;
+	FILE *fp;
+
+	if (record == NULL || (fp = fopen(record, "r")) == NULL) {
+		fprintf(stderr, "dkim_signmsg: -r: cannot read the record\n");
+		exit(1);
+	}
+	while (n < sizeof(lines) / sizeof(lines[0]) &&
+	    fgets(lines[n], sizeof(lines[n]), fp) != NULL) {
+		lines[n][strcspn(lines[n], "\n")] = '\0';
+		n++;
+	}
+	fclose(fp);
+	for (i = 0; i + 1 < n; i += 2)
+		for (f = 0; f < PW_DKIM_NFIELDS; f++)
+			if (strcmp(lines[i], pw_dkim_store_fields[f]) == 0)
+				values[f] = lines[i + 1];
+	if (pw_seal_kek_load(kekfile, true, &kek, err, sizeof(err)) < 0 ||
+	    pw_dkim_store_open(&kek, tenant, domain, selector, values, &key,
+	    err, sizeof(err)) < 0) {
+		fprintf(stderr, "dkim_signmsg: %s\n", err);
+		exit(1);
+	}
+	pw_seal_kek_wipe(&kek);
+	return key;
+}
+
+/* Write key's PKCS#8 DER to a new file path (0600); exit 1 on failure. */
+static void
+write_der(const char *path, const struct pw_dkim_key *key)
+{
+	PKCS8_PRIV_KEY_INFO *p8;
+	unsigned char *der = NULL;
+	int len = -1;
+	FILE *fp;
+
+	umask(077);
+	if ((p8 = EVP_PKEY2PKCS8(key->pkey)) != NULL)
+		len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	if (len <= 0 || (fp = fopen(path, "w")) == NULL ||
+	    fwrite(der, 1, (size_t)len, fp) != (size_t)len ||
+	    fclose(fp) != 0) {
+		fprintf(stderr, "dkim_signmsg: -D: cannot write %s\n", path);
+		exit(1);
+	}
+	OPENSSL_clear_free(der, (size_t)len);
+}
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: dkim_signmsg [-c hdr/body] [-x s] [-t time] "
-	    "[-s seed] [-o names] [-a names] -k dom:sel:alg:file ...\n");
+	    "[-s seed] [-o names] [-a names] -k dom:sel:alg:file ... "
+	    "[-r kek:tenant:dom:sel:record] [-D derfile]\n");
 	exit(64);
 }
 
@@ -57,7 +134,7 @@ main(int argc, char **argv)
 	    "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
 	    "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID" };
 	const struct pw_dkim_key *kp[PW_DKIM_MAX_SIGS];
-	const char *over[32], *also[32], *why;
+	const char *over[32], *also[32], *why, *derfile = NULL;
 	struct pw_dkim_sign_opts o = { 0 };
 	struct pw_dkim_header hdrs[MAX_HDRS];
 	struct pw_buf in, msg, values[PW_DKIM_MAX_SIGS];
@@ -71,8 +148,16 @@ main(int argc, char **argv)
 	o.hcanon = o.bcanon = PW_DKIM_CANON_RELAXED;
 	o.sign = sign_names;
 	o.nsign = sizeof(sign_names) / sizeof(sign_names[0]);
-	while ((ch = getopt(argc, argv, "a:c:k:o:s:t:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:D:k:o:r:s:t:x:")) != -1) {
 		switch (ch) {
+		case 'D':
+			derfile = optarg;
+			break;
+		case 'r':
+			if (nkeys == PW_DKIM_MAX_SIGS)
+				usage();
+			kp[nkeys++] = open_record(optarg);
+			break;
 		case 'a':
 			nalso = split_list(optarg, also, 32);
 			break;
@@ -119,6 +204,8 @@ main(int argc, char **argv)
 	}
 	if (nkeys == 0)
 		usage();
+	if (derfile != NULL)
+		write_der(derfile, kp[nkeys - 1]);
 	o.oversign = over;
 	o.noversign = nover;
 

@@ -1,0 +1,584 @@
+/*
+ * cli_domain_dkim.c -- `postwarden domain dkim`: the DKIM keys of a
+ * tenant's sending domain, kept in Redis for every milter of the fleet.
+ *
+ *   domain dkim add DOMAIN [--algorithm rsa,ed25519] [--selector S]
+ *                          [--bits N]
+ *   domain dkim activate DOMAIN SELECTOR
+ *   domain dkim list DOMAIN
+ *
+ * add makes one key per algorithm (default rsa,ed25519), seals each
+ * under dkim_kek_file (lib/seal.h), stores it in state pending and
+ * prints the DNS TXT records to publish.  Selectors: S if one algorithm,
+ * else S-rsa, S-ed25519; S defaults to "pw" and today's date (UTC).  A
+ * pending key does not sign; activate (which `domain verify` will call
+ * once the record is in DNS) makes it sign.  list shows every selector
+ * with its state and times (--json: with the record to publish).
+ *
+ * The tenant is the domain's owner (pw:domain:<domain>); a domain
+ * without owner is refused.  Redis (docs/redis-schema.md, "DKIM keys of
+ * sending domains"): lua/dkim_add.lua and lua/dkim_state.lua write the
+ * key and its state and increment the tenant's dkim_version in one
+ * script each.
+ *
+ * Exports: cli_domain_dkim (cli_domain_dkim.h), for `postwarden domain`.
+ *
+ * Failures: a domain without owner or an unknown selector exit 1; no
+ * KEK, Redis trouble exit 2; an existing selector exit 3 (keys made
+ * before it stay stored, and are said); bad input exit 64.  Security:
+ * private keys leave this process only sealed; nothing secret is
+ * printed.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cli_domain_dkim.h"
+#include "dkim_store.h"
+#include "lua.h"
+#include "schema.h"
+#include "seal.h"
+#include "secret_file.h"
+
+#define CLI_DD_GROUP	"domain dkim"
+#define CLI_DD_ADD_USAGE \
+	"add DOMAIN [--algorithm rsa,ed25519] [--selector S] [--bits N]"
+#define CLI_DD_ACTIVATE_USAGE	"activate DOMAIN SELECTOR"
+#define CLI_DD_LIST_USAGE	"list DOMAIN"
+#define CLI_DD_MAX_ALGS		2
+
+static struct pw_redis_script cli_dd_add_script = {
+	"dkim_add", pw_lua_dkim_add, ""
+};
+static struct pw_redis_script cli_dd_state_script = {
+	"dkim_state", pw_lua_dkim_state, ""
+};
+
+enum {
+	CLI_DD_OPT_ALGORITHM = CLI_OPT_DKIM_DOMAIN + 100,
+	CLI_DD_OPT_SELECTOR,
+	CLI_DD_OPT_BITS,
+};
+
+/* A domain named on the command line, normalised, and its owner. */
+struct cli_dd_domain {
+	char	name[PW_ADDRESS_MAX + 1];
+	char	tenant[256];
+};
+
+/*
+ * Normalise the domain: 0, or CLI_EXIT_USAGE after printing why.
+ */
+static int
+cli_dd_parse_domain(const char *arg, struct cli_dd_domain *d)
+{
+	char at[PW_ADDRESS_MAX + 2], normal[PW_ADDRESS_MAX + 1];
+	const char *why;
+
+	if (snprintf(at, sizeof(at), "@%s", arg) >= (int)sizeof(at) ||
+	    pw_address_normalize(at, strlen(at), PW_ADDRESS_F_DOMAIN, normal,
+	    &why) < 0 || !pw_dkim_valid_domain(normal + 1,
+	    strlen(normal + 1))) {
+		cli_error("%s: not a domain name", CLI_DD_GROUP);
+		return CLI_EXIT_USAGE;
+	}
+	snprintf(d->name, sizeof(d->name), "%s", normal + 1);
+	return 0;
+}
+
+/*
+ * The domain's owner from pw:domain:<domain> into d->tenant: 0, or an
+ * exit code after printing why.
+ */
+static int
+cli_dd_owner(struct cli_db *db, struct cli_dd_domain *d)
+{
+	redisReply *r;
+	char *key;
+	int rc = CLI_EXIT_OK;
+
+	key = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
+	    d->name, NULL);
+	r = cli_util_cmd(db, "HGET", key, "tenant", NULL);
+	free(key);
+	if (r == NULL)
+		return CLI_EXIT_FAIL;
+	if (r->type != REDIS_REPLY_STRING || r->len == 0 ||
+	    r->len >= sizeof(d->tenant) || cli_parse_tenant(r->str) < 0) {
+		cli_error("domain %s has no owner: add it to a tenant first "
+		    "(postwarden domain add TENANT %s)", d->name, d->name);
+		rc = CLI_EXIT_NOTFOUND;
+	} else
+		snprintf(d->tenant, sizeof(d->tenant), "%s", r->str);
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Load dkim_kek_file: 0, or CLI_EXIT_FAIL after printing why. */
+static int
+cli_dd_kek(struct cli_db *db, struct pw_seal_kek *kek)
+{
+	char err[512];
+
+	pw_secret_file_owner(db->conf->user);
+	if (pw_seal_kek_load(db->conf->dkim_kek_file,
+	    db->conf->dkim_key_mode_check, kek, err, sizeof(err)) < 0) {
+		cli_error("%s (make one with: postwarden dkim kek-generate "
+		    "FILE)", err);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Parse "rsa,ed25519" into algs: how many, or -1 after printing why. */
+static int
+cli_dd_parse_algs(const char *s, enum pw_dkim_alg algs[CLI_DD_MAX_ALGS])
+{
+	char buf[64], *tok, *save;
+	enum pw_dkim_alg a;
+	int n = 0, i;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ", ", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", ", &save)) {
+		if (pw_dkim_alg_parse(tok, &a) < 0) {
+			cli_error("--algorithm: expected rsa, ed25519 or "
+			    "rsa,ed25519");
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if (algs[i] == a)
+				break;
+		if (i < n)
+			continue;
+		if (n == CLI_DD_MAX_ALGS)
+			return -1;
+		algs[n++] = a;
+	}
+	if (n == 0)
+		cli_error("--algorithm: expected rsa, ed25519 or rsa,ed25519");
+	return n > 0 ? n : -1;
+}
+
+/*
+ * Store one made key under selector: an exit code after printing why
+ * when it is not CLI_EXIT_OK.
+ */
+static int
+cli_dd_store(struct cli_db *db, const struct cli_dd_domain *d,
+    const char *selector, struct pw_dkim_store_made *made)
+{
+	const char *argv[3 + 2 * PW_DKIM_NFIELDS + 4];
+	char *keys[4];
+	redisReply *r;
+	long long v;
+	int argc = 0, rc, i;
+
+	keys[0] = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAINS, d->tenant,
+	    NULL, NULL);
+	keys[1] = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_SELECTORS,
+	    d->tenant, d->name, NULL);
+	keys[2] = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_KEY,
+	    d->tenant, d->name, selector);
+	keys[3] = pw_schema_key_new(db->prefix, PW_SCHEMA_TENANT, d->tenant,
+	    NULL, NULL);
+	for (i = 0; i < 4; i++)
+		argv[argc++] = keys[i];
+	argv[argc++] = d->name;
+	argv[argc++] = selector;
+	argv[argc++] = made->values[PW_DKIM_F_STATE];
+	for (i = 0; i < PW_DKIM_NFIELDS; i++) {
+		argv[argc++] = pw_dkim_store_fields[i];
+		argv[argc++] = made->values[i];
+	}
+	r = cli_util_eval(db, &cli_dd_add_script, 4, argc, argv, NULL);
+	for (i = 0; i < 4; i++)
+		free(keys[i]);
+	if (r == NULL)
+		return CLI_EXIT_FAIL;
+	v = cli_util_reply_int(r);
+	freeReplyObject(r);
+	switch (v) {
+	case 1:
+		rc = CLI_EXIT_OK;
+		break;
+	case 0:
+		cli_error("domain %s: selector %s exists already (choose "
+		    "another with --selector)", d->name, selector);
+		rc = CLI_EXIT_EXISTS;
+		break;
+	case -1:
+		cli_error("domain %s: tenant %s does not own it (its "
+		    "pw:domain record and the tenant's list disagree; "
+		    "domain add it again)", d->name, d->tenant);
+		rc = CLI_EXIT_NOTFOUND;
+		break;
+	case -2:
+		cli_error("domain %s: its owner, tenant %s, has no record",
+		    d->name, d->tenant);
+		rc = CLI_EXIT_NOTFOUND;
+		break;
+	default:
+		cli_error("domain %s: unexpected reply from Redis", d->name);
+		rc = CLI_EXIT_FAIL;
+	}
+	return rc;
+}
+
+static int
+cli_dd_add(const struct cli_opts *opts, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "algorithm", required_argument, NULL, CLI_DD_OPT_ALGORITHM },
+		{ "selector", required_argument, NULL, CLI_DD_OPT_SELECTOR },
+		{ "bits", required_argument, NULL, CLI_DD_OPT_BITS },
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum pw_dkim_alg algs[CLI_DD_MAX_ALGS];
+	struct pw_dkim_store_made made[CLI_DD_MAX_ALGS];
+	char selectors[CLI_DD_MAX_ALGS][PW_DKIM_SELECTOR_MAX + 1];
+	char base[PW_DKIM_SELECTOR_MAX + 1];
+	const char *algarg = "rsa,ed25519", *selarg = NULL, *why;
+	struct cli_dd_domain d;
+	struct pw_seal_kek kek;
+	struct cli_db db;
+	struct cli_json j;
+	struct tm tm;
+	uint64_t bits = 2048;
+	bool json = false;
+	time_t now = time(NULL);
+	int ch, nalg, i, nstored = 0, rc;
+
+	memset(made, 0, sizeof(made));
+	memset(&kek, 0, sizeof(kek));
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (ch) {
+		case CLI_DD_OPT_ALGORITHM:
+			algarg = optarg;
+			break;
+		case CLI_DD_OPT_SELECTOR:
+			selarg = optarg;
+			break;
+		case CLI_DD_OPT_BITS:
+			if (cli_parse_uint(optarg, PW_DKIM_RSA_MAX, &bits) < 0 ||
+			    bits < PW_DKIM_RSA_MIN) {
+				cli_error("--bits: RSA keys have %d to %d bits "
+				    "(2048 is the default)", PW_DKIM_RSA_MIN,
+				    PW_DKIM_RSA_MAX);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case CLI_OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cli_cmd_badopt("domain dkim add", ch, argv);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_cmd_usage(CLI_DD_GROUP, CLI_DD_ADD_USAGE);
+	if ((rc = cli_dd_parse_domain(argv[optind], &d)) != 0)
+		return rc;
+	if ((nalg = cli_dd_parse_algs(algarg, algs)) < 0)
+		return CLI_EXIT_USAGE;
+	if (selarg == NULL) {
+		gmtime_r(&now, &tm);
+		snprintf(base, sizeof(base), "pw%04d%02d%02d",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	} else if (snprintf(base, sizeof(base), "%s", selarg) >=
+	    (int)sizeof(base))
+		base[0] = '\0';
+	for (i = 0; i < nalg; i++) {
+		if (nalg == 1)
+			snprintf(selectors[i], sizeof(selectors[i]), "%s", base);
+		else if (snprintf(selectors[i], sizeof(selectors[i]), "%s-%s",
+		    base, algs[i] == PW_DKIM_RSA_SHA256 ? "rsa" : "ed25519") >=
+		    (int)sizeof(selectors[i]))
+			selectors[i][0] = '\0';
+		if (!pw_dkim_store_valid_selector(selectors[i])) {
+			cli_error("--selector: 1 to %d of a-z 0-9 -, no hyphen "
+			    "at either end (-rsa and -ed25519 are added when "
+			    "there are two algorithms)",
+			    PW_DKIM_SELECTOR_MAX - (nalg > 1 ? 8 : 0));
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = cli_dd_owner(&db, &d)) != CLI_EXIT_OK ||
+	    (rc = cli_dd_kek(&db, &kek)) != CLI_EXIT_OK)
+		goto out;
+	/* Make every key before storing any: a failure stores nothing. */
+	for (i = 0; i < nalg; i++)
+		if (pw_dkim_store_make(&kek, d.tenant, d.name, selectors[i],
+		    algs[i], (int)bits, (int64_t)now, &made[i], &why) < 0) {
+			cli_error("domain %s: %s", d.name, why);
+			rc = CLI_EXIT_FAIL;
+			goto out;
+		}
+	for (i = 0; i < nalg; i++) {
+		if ((rc = cli_dd_store(&db, &d, selectors[i], &made[i])) !=
+		    CLI_EXIT_OK)
+			break;
+		nstored++;
+	}
+	if (nstored > 0 && nstored < nalg)
+		cli_error("domain %s: selector %s was stored before the "
+		    "failure", d.name, selectors[0]);
+	if (db.json) {
+		cli_out_json_init(&j, stdout);
+		cli_out_json_open(&j, '[');
+		for (i = 0; i < nstored; i++) {
+			char name[PW_DKIM_SELECTOR_MAX + PW_ADDRESS_MAX + 16];
+
+			snprintf(name, sizeof(name), "%s._domainkey.%s",
+			    selectors[i], d.name);
+			cli_out_json_open(&j, '{');
+			cli_out_json_key(&j, "domain");
+			cli_out_json_cstr(&j, d.name);
+			cli_out_json_key(&j, "tenant");
+			cli_out_json_cstr(&j, d.tenant);
+			cli_out_json_key(&j, "selector");
+			cli_out_json_cstr(&j, selectors[i]);
+			cli_out_json_key(&j, "algorithm");
+			cli_out_json_cstr(&j, made[i].values[PW_DKIM_F_ALGORITHM]);
+			cli_out_json_key(&j, "state");
+			cli_out_json_cstr(&j, made[i].values[PW_DKIM_F_STATE]);
+			cli_out_json_key(&j, "name");
+			cli_out_json_cstr(&j, name);
+			cli_out_json_key(&j, "txt");
+			cli_out_json_cstr(&j, made[i].values[PW_DKIM_F_PUBLIC]);
+			cli_out_json_close(&j, '}');
+		}
+		cli_out_json_close(&j, ']');
+		putchar('\n');
+	} else if (nstored > 0) {
+		fprintf(stderr, "postwarden: domain %s (tenant %s): %d key%s "
+		    "stored, pending; publish %s, then activate %s "
+		    "(postwarden domain dkim activate %s SELECTOR):\n",
+		    d.name, d.tenant, nstored, nstored == 1 ? "" : "s",
+		    nstored == 1 ? "this record" : "these records",
+		    nstored == 1 ? "it" : "them", d.name);
+		for (i = 0; i < nstored; i++)
+			cli_dkim_zone_print(stdout, d.name, selectors[i],
+			    made[i].values[PW_DKIM_F_PUBLIC]);
+	}
+out:
+	for (i = 0; i < CLI_DD_MAX_ALGS; i++)
+		pw_dkim_store_made_free(&made[i]);
+	pw_seal_kek_wipe(&kek);
+	cli_util_close(&db);
+	return rc;
+}
+
+static int
+cli_dd_activate(const struct cli_opts *opts, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *argv2[4 + 4];
+	char *keys[3], now[32];
+	struct cli_dd_domain d;
+	struct cli_db db;
+	redisReply *r;
+	bool json = false;
+	long long v;
+	int ch, rc, i, n = 0;
+
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (ch == CLI_OPT_JSON)
+			json = true;
+		else
+			return cli_cmd_badopt("domain dkim activate", ch, argv);
+	}
+	if (optind + 2 != argc)
+		return cli_cmd_usage(CLI_DD_GROUP, CLI_DD_ACTIVATE_USAGE);
+	if ((rc = cli_dd_parse_domain(argv[optind], &d)) != 0)
+		return rc;
+	if (!pw_dkim_store_valid_selector(argv[optind + 1])) {
+		cli_error("%s: not a selector", CLI_DD_GROUP);
+		return CLI_EXIT_USAGE;
+	}
+	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = cli_dd_owner(&db, &d)) != CLI_EXIT_OK)
+		goto out;
+	keys[0] = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_SELECTORS,
+	    d.tenant, d.name, NULL);
+	keys[1] = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_KEY, d.tenant,
+	    d.name, argv[optind + 1]);
+	keys[2] = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT, d.tenant,
+	    NULL, NULL);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	for (i = 0; i < 3; i++)
+		argv2[n++] = keys[i];
+	argv2[n++] = argv[optind + 1];
+	argv2[n++] = pw_dkim_store_state_name(PW_DKIM_STATE_ACTIVE);
+	argv2[n++] = pw_dkim_store_fields[PW_DKIM_F_ACTIVATED];
+	argv2[n++] = now;
+	r = cli_util_eval(&db, &cli_dd_state_script, 3, n, argv2, NULL);
+	for (i = 0; i < 3; i++)
+		free(keys[i]);
+	if (r == NULL) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	v = cli_util_reply_int(r);
+	freeReplyObject(r);
+	if (v < 0) {
+		cli_error("domain %s has no DKIM selector %s", d.name,
+		    argv[optind + 1]);
+		rc = CLI_EXIT_NOTFOUND;
+	} else if (db.json)
+		printf("{\"domain\": \"%s\", \"selector\": \"%s\", "
+		    "\"state\": \"active\", \"changed\": %s}\n", d.name,
+		    argv[optind + 1], v == 1 ? "true" : "false");
+	else
+		printf("domain %s: selector %s %s\n", d.name, argv[optind + 1],
+		    v == 1 ? "activated" : "was active already");
+out:
+	cli_util_close(&db);
+	return rc;
+}
+
+/* Compare two selectors (char *) for qsort. */
+static int
+cli_dd_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+cli_dd_list(const struct cli_opts *opts, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const enum pw_dkim_store_field shown[] = {
+		PW_DKIM_F_ALGORITHM, PW_DKIM_F_BITS, PW_DKIM_F_STATE,
+		PW_DKIM_F_CREATED, PW_DKIM_F_ACTIVATED, PW_DKIM_F_KEEP_UNTIL,
+		PW_DKIM_F_PUBLIC,
+	};
+#define CLI_DD_NSHOWN	(sizeof(shown) / sizeof(shown[0]))
+	const char *hmget[2 + CLI_DD_NSHOWN];
+	struct cli_dd_domain d;
+	struct cli_table t;
+	struct cli_json j;
+	struct cli_db db;
+	redisReply *sel = NULL, *r;
+	char **names = NULL, *key;
+	bool json = false;
+	size_t i, k, nnames = 0;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (ch == CLI_OPT_JSON)
+			json = true;
+		else
+			return cli_cmd_badopt("domain dkim list", ch, argv);
+	}
+	if (optind + 1 != argc)
+		return cli_cmd_usage(CLI_DD_GROUP, CLI_DD_LIST_USAGE);
+	if ((rc = cli_dd_parse_domain(argv[optind], &d)) != 0)
+		return rc;
+	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = cli_dd_owner(&db, &d)) != CLI_EXIT_OK)
+		goto out;
+	key = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_SELECTORS, d.tenant,
+	    d.name, NULL);
+	sel = cli_util_cmd(&db, "HKEYS", key, NULL);
+	free(key);
+	if (sel == NULL || sel->type != REDIS_REPLY_ARRAY) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	names = calloc(sel->elements + 1, sizeof(*names));
+	for (i = 0; names != NULL && i < sel->elements; i++)
+		if (sel->element[i]->type == REDIS_REPLY_STRING)
+			names[nnames++] = sel->element[i]->str;
+	qsort(names, nnames, sizeof(*names), cli_dd_cmp);
+	if (db.json) {
+		cli_out_json_init(&j, stdout);
+		cli_out_json_open(&j, '[');
+	} else {
+		cli_out_table_init(&t, 5);
+		cli_out_table_row(&t, "SELECTOR", "ALGORITHM", "STATE",
+		    "CREATED", "ACTIVATED");
+	}
+	for (i = 0; i < nnames; i++) {
+		char tc[CLI_TIME_MAX], ta[CLI_TIME_MAX];
+		const char *v[CLI_DD_NSHOWN];
+
+		key = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_KEY,
+		    d.tenant, d.name, names[i]);
+		hmget[0] = "HMGET";
+		hmget[1] = key;
+		for (k = 0; k < CLI_DD_NSHOWN; k++)
+			hmget[2 + k] = pw_dkim_store_fields[shown[k]];
+		r = cli_util_cmdv(&db, 2 + CLI_DD_NSHOWN, hmget, NULL);
+		free(key);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
+		    r->elements != CLI_DD_NSHOWN) {
+			if (r != NULL)
+				freeReplyObject(r);
+			rc = CLI_EXIT_FAIL;
+			break;
+		}
+		for (k = 0; k < CLI_DD_NSHOWN; k++)
+			v[k] = r->element[k]->type == REDIS_REPLY_STRING ?
+			    r->element[k]->str : NULL;
+		if (db.json) {
+			cli_out_json_open(&j, '{');
+			cli_out_json_key(&j, "selector");
+			cli_out_json_cstr(&j, names[i]);
+			for (k = 0; k < CLI_DD_NSHOWN; k++) {
+				cli_out_json_key(&j,
+				    pw_dkim_store_fields[shown[k]]);
+				cli_out_json_cstr(&j, v[k]);
+			}
+			cli_out_json_close(&j, '}');
+		} else
+			cli_out_table_row(&t, names[i], v[0], v[2],
+			    cli_out_time(v[3] != NULL ? atoll(v[3]) : 0, tc),
+			    v[4] != NULL && atoll(v[4]) != 0 ?
+			    cli_out_time(atoll(v[4]), ta) : NULL);
+		freeReplyObject(r);
+	}
+	if (db.json) {
+		cli_out_json_close(&j, ']');
+		putchar('\n');
+	} else {
+		if (rc == CLI_EXIT_OK)
+			cli_out_table_print(&t, stdout);
+		cli_out_table_free(&t);
+	}
+out:
+	free(names);
+	if (sel != NULL)
+		freeReplyObject(sel);
+	cli_util_close(&db);
+	return rc;
+}
+
+static const struct cli_sub cli_dd_subs[] = {
+	{ "add", cli_dd_add, CLI_DD_ADD_USAGE },
+	{ "activate", cli_dd_activate, CLI_DD_ACTIVATE_USAGE },
+	{ "list", cli_dd_list, CLI_DD_LIST_USAGE },
+};
+
+int
+cli_domain_dkim(const struct cli_opts *opts, int argc, char **argv)
+{
+	return cli_cmd_dispatch(CLI_DD_GROUP, cli_dd_subs,
+	    sizeof(cli_dd_subs) / sizeof(cli_dd_subs[0]), opts, argc, argv);
+}
