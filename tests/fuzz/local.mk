@@ -31,6 +31,11 @@ tests_fuzz_fuzz_dkim_canon_SOURCES = tests/fuzz/fuzz_dkim_canon.c
 tests_fuzz_fuzz_dkim_canon_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_dkim_canon_LDADD = $(PW_LIB_LIBS)
 
+PW_FUZZERS += tests/fuzz/fuzz_seal
+tests_fuzz_fuzz_seal_SOURCES = tests/fuzz/fuzz_seal.c
+tests_fuzz_fuzz_seal_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_seal_LDADD = $(PW_LIB_LIBS)
+
 PW_FUZZERS += tests/fuzz/fuzz_track
 tests_fuzz_fuzz_track_SOURCES = tests/fuzz/fuzz_track.c
 tests_fuzz_fuzz_track_LDFLAGS = $(PW_FUZZ_LDFLAGS)

@@ -1,6 +1,7 @@
 /*
  * test_seal.c -- unit tests for lib/seal.c: round trip (fresh nonce per
- * seal, the format's shape, the kek id's known answer), a wrong KEK told
+ * seal, the format's shape, the kek id's known answer), a text sealed by
+ * another implementation (python3's cryptography), a wrong KEK told
  * apart from tampering, every changed character of the ciphertext,
  * truncation, wrong associated data (tenant, domain, selector, their
  * boundaries), malformed texts, and the KEK file (hex, white space,
@@ -132,6 +133,23 @@ test_round_trip(void **state)
 	assert_string_equal(id, KEK_A_ID);
 	pw_buf_free(&a);
 	pw_buf_free(&b);
+}
+
+/*
+ * A text sealed by another implementation of the format (python3's
+ * cryptography AESGCM, nonce bytes 100..111, the AAD as seal.h says)
+ * opens here to the same secret.
+ */
+static void
+test_known_answer(void **state)
+{
+	static const char kat[] = "v1:" KEK_A_ID ":"
+	    "ZGVmZ2hpamtsbW5vZTbzS1SrE9l3LH-4iCw8vBaHJkHONd5fivyBaJXM0WjmjC"
+	    "GsIGubARp_j0jGDcv8f_M5nsCLJQ";
+
+	(void)state;
+	assert_int_equal(open_with(&ka, ctx_acme, 3, kat, strlen(kat)),
+	    PW_SEAL_OK);
 }
 
 static void
@@ -377,6 +395,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_wrong_kek),
 		cmocka_unit_test(test_tampered),
