@@ -4,28 +4,39 @@
  *
  *   domain dkim add DOMAIN [--algorithm rsa,ed25519] [--selector S]
  *                          [--bits N]
+ *   domain dkim rotate DOMAIN [--algorithm ...] [--selector S] [--bits N]
  *   domain dkim activate DOMAIN SELECTOR
+ *   domain dkim retire DOMAIN SELECTOR [--force]
  *   domain dkim list DOMAIN
  *
  * add makes one key per algorithm (default rsa,ed25519), seals each
  * under dkim_kek_file (lib/seal.h), stores it in state pending and
  * prints the DNS TXT records to publish.  Selectors: S if one algorithm,
- * else S-rsa, S-ed25519; S defaults to "pw" and today's date (UTC).  A
- * pending key does not sign; activate (which `domain verify` will call
- * once the record is in DNS) makes it sign.  list shows every selector
- * with its state and times (--json: with the record to publish).
+ * else S-rsa, S-ed25519; without --selector, pw<date>-rsa and
+ * pw<date>-ed25519 (UTC date; pw<date>b-..., c ... when taken).  A pending key does not sign;
+ * activate (which `domain verify` will call once the record is in DNS)
+ * makes it sign, and makes the active key of the same algorithm it
+ * replaces retiring, its record to stay published for
+ * dkim_keep_published.  rotate is add with the algorithms of the active
+ * keys as default: the old keys sign until the new ones are activated,
+ * so no message goes unsigned.  retire removes a pending key, or a
+ * retiring one whose time is up (--force: before), never an active one.
+ * list shows every selector with its state and times (--json: with the
+ * record to publish).
  *
  * The tenant is the domain's owner (pw:domain:<domain>); a domain
  * without owner is refused.  Redis (docs/redis-schema.md, "DKIM keys of
- * sending domains"): lua/dkim_add.lua and lua/dkim_state.lua write the
- * key and its state and increment the tenant's dkim_version in one
- * script each.
+ * sending domains"): lua/dkim_add.lua, lua/dkim_state.lua and
+ * lua/dkim_retire.lua write the key and its state and increment the
+ * tenant's dkim_version in one script each.
  *
  * Exports: cli_domain_dkim (cli_domain_dkim.h), for `postwarden domain`.
  *
- * Failures: a domain without owner or an unknown selector exit 1; no
- * KEK, Redis trouble exit 2; an existing selector exit 3 (keys made
- * before it stay stored, and are said); bad input exit 64.  Security:
+ * Failures: a domain without owner, an unknown selector, nothing to
+ * rotate exit 1; no KEK, Redis trouble exit 2; an existing selector, a
+ * retiring key still to be published exit 3 (keys stored before a
+ * failure stay stored, and are said); bad input, retiring an active key
+ * exit 64.  Security:
  * private keys leave this process only sealed; nothing secret is
  * printed.
  */
@@ -48,7 +59,10 @@
 #define CLI_DD_GROUP	"domain dkim"
 #define CLI_DD_ADD_USAGE \
 	"add DOMAIN [--algorithm rsa,ed25519] [--selector S] [--bits N]"
+#define CLI_DD_ROTATE_USAGE \
+	"rotate DOMAIN [--algorithm rsa,ed25519] [--selector S] [--bits N]"
 #define CLI_DD_ACTIVATE_USAGE	"activate DOMAIN SELECTOR"
+#define CLI_DD_RETIRE_USAGE	"retire DOMAIN SELECTOR [--force]"
 #define CLI_DD_LIST_USAGE	"list DOMAIN"
 #define CLI_DD_MAX_ALGS		2
 
@@ -57,6 +71,9 @@ static struct pw_redis_script cli_dd_add_script = {
 };
 static struct pw_redis_script cli_dd_state_script = {
 	"dkim_state", pw_lua_dkim_state, ""
+};
+static struct pw_redis_script cli_dd_retire_script = {
+	"dkim_retire", pw_lua_dkim_retire, ""
 };
 
 enum {
@@ -230,8 +247,100 @@ cli_dd_store(struct cli_db *db, const struct cli_dd_domain *d,
 	return rc;
 }
 
+/*
+ * The domain's selectors and states (HGETALL of pw:{T}:dkim:<domain>):
+ * the reply (field, value pairs), or NULL after printing why.
+ */
+static redisReply *
+cli_dd_selectors(struct cli_db *db, const struct cli_dd_domain *d)
+{
+	redisReply *r;
+	char *key;
+
+	key = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_SELECTORS,
+	    d->tenant, d->name, NULL);
+	r = cli_util_cmd(db, "HGETALL", key, NULL);
+	free(key);
+	if (r != NULL && r->type != REDIS_REPLY_ARRAY) {
+		cli_error("domain %s: unexpected reply from Redis", d->name);
+		freeReplyObject(r);
+		r = NULL;
+	}
+	return r;
+}
+
+/* The state of selector in a cli_dd_selectors reply, or NULL. */
+static const char *
+cli_dd_state_of(const redisReply *sel, const char *selector)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < sel->elements; i += 2)
+		if (strcmp(sel->element[i]->str, selector) == 0)
+			return sel->element[i + 1]->str;
+	return NULL;
+}
+
+/* The selector for algorithm alg of base: base, or base-rsa|-ed25519. */
 static int
-cli_dd_add(const struct cli_opts *opts, int argc, char **argv)
+cli_dd_selector(char *dst, size_t size, const char *base, int nalg,
+    enum pw_dkim_alg alg)
+{
+	int n;
+
+	if (nalg == 1)
+		n = snprintf(dst, size, "%s", base);
+	else
+		n = snprintf(dst, size, "%s-%s", base,
+		    alg == PW_DKIM_RSA_SHA256 ? "rsa" : "ed25519");
+	return n >= 0 && (size_t)n < size && pw_dkim_store_valid_selector(dst) ?
+	    0 : -1;
+}
+
+/*
+ * The algorithms of the domain's active keys (rotate's default): how
+ * many into algs, or -1 after printing why.
+ */
+static int
+cli_dd_active_algs(struct cli_db *db, const struct cli_dd_domain *d,
+    const redisReply *sel, enum pw_dkim_alg algs[CLI_DD_MAX_ALGS])
+{
+	enum pw_dkim_alg a;
+	redisReply *r;
+	char *key;
+	size_t i;
+	int n = 0, k;
+
+	for (i = 0; i + 1 < sel->elements; i += 2) {
+		if (strcmp(sel->element[i + 1]->str, "active") != 0)
+			continue;
+		key = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_KEY,
+		    d->tenant, d->name, sel->element[i]->str);
+		r = cli_util_cmd(db, "HGET", key,
+		    pw_dkim_store_fields[PW_DKIM_F_ALGORITHM], NULL);
+		free(key);
+		if (r == NULL)
+			return -1;
+		if (r->type == REDIS_REPLY_STRING &&
+		    pw_dkim_alg_parse(r->str, &a) == 0) {
+			for (k = 0; k < n; k++)
+				if (algs[k] == a)
+					break;
+			if (k == n && n < CLI_DD_MAX_ALGS)
+				algs[n++] = a;
+		}
+		freeReplyObject(r);
+	}
+	if (n == 0)
+		cli_error("domain %s has no active DKIM key to rotate (add "
+		    "one: postwarden domain dkim add %s)", d->name, d->name);
+	return n > 0 ? n : -1;
+}
+
+/* add and rotate: make, seal, store and print new keys. */
+static int
+cli_dd_make(const struct cli_opts *opts, int argc, char **argv,
+    bool rotate)
 {
 	static const struct option longopts[] = {
 		{ "algorithm", required_argument, NULL, CLI_DD_OPT_ALGORITHM },
@@ -240,20 +349,22 @@ cli_dd_add(const struct cli_opts *opts, int argc, char **argv)
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *cmd = rotate ? "domain dkim rotate" : "domain dkim add";
 	enum pw_dkim_alg algs[CLI_DD_MAX_ALGS];
 	struct pw_dkim_store_made made[CLI_DD_MAX_ALGS];
 	char selectors[CLI_DD_MAX_ALGS][PW_DKIM_SELECTOR_MAX + 1];
 	char base[PW_DKIM_SELECTOR_MAX + 1];
-	const char *algarg = "rsa,ed25519", *selarg = NULL, *why;
+	const char *algarg = NULL, *selarg = NULL, *why;
 	struct cli_dd_domain d;
 	struct pw_seal_kek kek;
 	struct cli_db db;
 	struct cli_json j;
+	redisReply *sel = NULL;
 	struct tm tm;
 	uint64_t bits = 2048;
-	bool json = false;
+	bool json = false, free_ok;
 	time_t now = time(NULL);
-	int ch, nalg, i, nstored = 0, rc;
+	int ch, nalg = 0, i, nstored = 0, rc, suffix;
 
 	memset(made, 0, sizeof(made));
 	memset(&kek, 0, sizeof(kek));
@@ -278,41 +389,65 @@ cli_dd_add(const struct cli_opts *opts, int argc, char **argv)
 			json = true;
 			break;
 		default:
-			return cli_cmd_badopt("domain dkim add", ch, argv);
+			return cli_cmd_badopt(cmd, ch, argv);
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_cmd_usage(CLI_DD_GROUP, CLI_DD_ADD_USAGE);
+		return cli_cmd_usage(CLI_DD_GROUP, rotate ?
+		    CLI_DD_ROTATE_USAGE : CLI_DD_ADD_USAGE);
 	if ((rc = cli_dd_parse_domain(argv[optind], &d)) != 0)
 		return rc;
-	if ((nalg = cli_dd_parse_algs(algarg, algs)) < 0)
+	if (algarg == NULL && !rotate)
+		algarg = "rsa,ed25519";
+	if (algarg != NULL && (nalg = cli_dd_parse_algs(algarg, algs)) < 0)
 		return CLI_EXIT_USAGE;
-	if (selarg == NULL) {
-		gmtime_r(&now, &tm);
-		snprintf(base, sizeof(base), "pw%04d%02d%02d",
-		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-	} else if (snprintf(base, sizeof(base), "%s", selarg) >=
-	    (int)sizeof(base))
-		base[0] = '\0';
-	for (i = 0; i < nalg; i++) {
-		if (nalg == 1)
-			snprintf(selectors[i], sizeof(selectors[i]), "%s", base);
-		else if (snprintf(selectors[i], sizeof(selectors[i]), "%s-%s",
-		    base, algs[i] == PW_DKIM_RSA_SHA256 ? "rsa" : "ed25519") >=
-		    (int)sizeof(selectors[i]))
-			selectors[i][0] = '\0';
-		if (!pw_dkim_store_valid_selector(selectors[i])) {
-			cli_error("--selector: 1 to %d of a-z 0-9 -, no hyphen "
-			    "at either end (-rsa and -ed25519 are added when "
-			    "there are two algorithms)",
-			    PW_DKIM_SELECTOR_MAX - (nalg > 1 ? 8 : 0));
-			return CLI_EXIT_USAGE;
-		}
+	if (selarg != NULL && (strlen(selarg) >= sizeof(base) ||
+	    cli_dd_selector(selectors[0], sizeof(selectors[0]), selarg, 2,
+	    PW_DKIM_ED25519_SHA256) < 0)) {
+		cli_error("--selector: 1 to %d of a-z 0-9 -, no hyphen at "
+		    "either end (-rsa and -ed25519 are added when there are "
+		    "two algorithms)", PW_DKIM_SELECTOR_MAX - 8);
+		return CLI_EXIT_USAGE;
 	}
 	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
 		return rc;
-	if ((rc = cli_dd_owner(&db, &d)) != CLI_EXIT_OK ||
-	    (rc = cli_dd_kek(&db, &kek)) != CLI_EXIT_OK)
+	if ((rc = cli_dd_owner(&db, &d)) != CLI_EXIT_OK)
+		goto out;
+	if ((sel = cli_dd_selectors(&db, &d)) == NULL) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (nalg == 0 &&
+	    (nalg = cli_dd_active_algs(&db, &d, sel, algs)) < 0) {
+		rc = CLI_EXIT_NOTFOUND;
+		goto out;
+	}
+	/*
+	 * The base: --selector, else pw<date>, then pw<date>b ... pw<date>z,
+	 * the first whose selectors are all free (a second key on one day).
+	 */
+	gmtime_r(&now, &tm);
+	for (suffix = 0; suffix < 26; suffix++) {
+		if (selarg != NULL)
+			snprintf(base, sizeof(base), "%s", selarg);
+		else
+			snprintf(base, sizeof(base), "pw%04d%02d%02d%.*s",
+			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			    suffix > 0 ? 1 : 0, &"abcdefghijklmnopqrstuvwxyz"[
+			    suffix]);
+		free_ok = true;
+		for (i = 0; i < nalg; i++) {
+			/* Default names always say their algorithm. */
+			(void)cli_dd_selector(selectors[i],
+			    sizeof(selectors[i]), base,
+			    selarg != NULL ? nalg : 2, algs[i]);
+			if (cli_dd_state_of(sel, selectors[i]) != NULL)
+				free_ok = false;
+		}
+		if (free_ok || selarg != NULL)
+			break;
+	}
+	if ((rc = cli_dd_kek(&db, &kek)) != CLI_EXIT_OK)
 		goto out;
 	/* Make every key before storing any: a failure stores nothing. */
 	for (i = 0; i < nalg; i++)
@@ -361,10 +496,11 @@ cli_dd_add(const struct cli_opts *opts, int argc, char **argv)
 	} else if (nstored > 0) {
 		fprintf(stderr, "postwarden: domain %s (tenant %s): %d key%s "
 		    "stored, pending; publish %s, then activate %s "
-		    "(postwarden domain dkim activate %s SELECTOR):\n",
+		    "(postwarden domain dkim activate %s SELECTOR)%s:\n",
 		    d.name, d.tenant, nstored, nstored == 1 ? "" : "s",
 		    nstored == 1 ? "this record" : "these records",
-		    nstored == 1 ? "it" : "them", d.name);
+		    nstored == 1 ? "it" : "them", d.name, rotate ?
+		    "; the keys they replace keep signing until then" : "");
 		for (i = 0; i < nstored; i++)
 			cli_dkim_zone_print(stdout, d.name, selectors[i],
 			    made[i].values[PW_DKIM_F_PUBLIC]);
@@ -373,58 +509,197 @@ out:
 	for (i = 0; i < CLI_DD_MAX_ALGS; i++)
 		pw_dkim_store_made_free(&made[i]);
 	pw_seal_kek_wipe(&kek);
+	if (sel != NULL)
+		freeReplyObject(sel);
 	cli_util_close(&db);
+	return rc;
+}
+
+static int
+cli_dd_add(const struct cli_opts *opts, int argc, char **argv)
+{
+	return cli_dd_make(opts, argc, argv, false);
+}
+
+static int
+cli_dd_rotate(const struct cli_opts *opts, int argc, char **argv)
+{
+	return cli_dd_make(opts, argc, argv, true);
+}
+
+/*
+ * Parse "DOMAIN SELECTOR" and the options of activate and retire (--json,
+ * --force when force_r is not NULL), open Redis, find the owner: 0, or
+ * an exit code after printing why (db closed).
+ */
+static int
+cli_dd_target(const struct cli_opts *opts, int argc, char **argv,
+    const char *cmd, const char *usage, struct cli_db *db,
+    struct cli_dd_domain *d, const char **selector_r, bool *force_r)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (ch == CLI_OPT_JSON)
+			json = true;
+		else if (ch == 'f' && force_r != NULL)
+			*force_r = true;
+		else
+			return cli_cmd_badopt(cmd, ch, argv);
+	}
+	if (optind + 2 != argc)
+		return cli_cmd_usage(CLI_DD_GROUP, usage);
+	if ((rc = cli_dd_parse_domain(argv[optind], d)) != 0)
+		return rc;
+	if (!pw_dkim_store_valid_selector(argv[optind + 1])) {
+		cli_error("%s: not a selector", cmd);
+		return CLI_EXIT_USAGE;
+	}
+	*selector_r = argv[optind + 1];
+	if ((rc = cli_util_open(opts, json, db)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = cli_dd_owner(db, d)) != CLI_EXIT_OK)
+		cli_util_close(db);
 	return rc;
 }
 
 static int
 cli_dd_activate(const struct cli_opts *opts, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, CLI_OPT_JSON },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *argv2[4 + 4];
+	const char **av = NULL, *selector;
+	char **keys = NULL, now[32], until[32];
+	struct cli_dd_domain d;
+	struct cli_db db;
+	redisReply *r, *sel;
+	size_t i, n = 0, nkeys = 0, nsel;
+	long long v;
+	int rc;
+
+	if ((rc = cli_dd_target(opts, argc, argv, "domain dkim activate",
+	    CLI_DD_ACTIVATE_USAGE, &db, &d, &selector, NULL)) != CLI_EXIT_OK)
+		return rc;
+	if ((sel = cli_dd_selectors(&db, &d)) == NULL) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	nsel = sel->elements / 2;
+	keys = calloc(3 + nsel, sizeof(*keys));
+	av = calloc(2 * (3 + nsel) + 4, sizeof(*av));
+	if (keys == NULL || av == NULL) {
+		cli_error("out of memory");
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	keys[nkeys++] = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_SELECTORS,
+	    d.tenant, d.name, NULL);
+	keys[nkeys++] = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_KEY,
+	    d.tenant, d.name, selector);
+	keys[nkeys++] = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT,
+	    d.tenant, NULL, NULL);
+	for (i = 0; i < nsel; i++)
+		keys[nkeys++] = pw_schema_key_new(db.prefix,
+		    PW_SCHEMA_DKIM_KEY, d.tenant, d.name,
+		    sel->element[2 * i]->str);
+	for (i = 0; i < nkeys; i++)
+		av[n++] = keys[i];
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	snprintf(until, sizeof(until), "%lld", (long long)time(NULL) +
+	    db.conf->dkim_keep_published_ms / 1000);
+	av[n++] = selector;
+	av[n++] = now;
+	av[n++] = until;
+	for (i = 0; i < nsel; i++)
+		av[n++] = sel->element[2 * i]->str;
+	r = cli_util_eval(&db, &cli_dd_state_script, (int)nkeys, (int)n, av,
+	    NULL);
+	if (r == NULL) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	v = r->type == REDIS_REPLY_ARRAY && r->elements > 0 ?
+	    cli_util_reply_int(r->element[0]) : -9;
+	if (v == -1) {
+		cli_error("domain %s has no DKIM selector %s", d.name,
+		    selector);
+		rc = CLI_EXIT_NOTFOUND;
+	} else if (v != 0 && v != 1) {
+		cli_error("domain %s: unexpected reply from Redis", d.name);
+		rc = CLI_EXIT_FAIL;
+	} else if (db.json) {
+		struct cli_json j;
+
+		cli_out_json_init(&j, stdout);
+		cli_out_json_open(&j, '{');
+		cli_out_json_key(&j, "domain");
+		cli_out_json_cstr(&j, d.name);
+		cli_out_json_key(&j, "selector");
+		cli_out_json_cstr(&j, selector);
+		cli_out_json_key(&j, "state");
+		cli_out_json_cstr(&j, "active");
+		cli_out_json_key(&j, "changed");
+		cli_out_json_bool(&j, v == 1);
+		cli_out_json_key(&j, "retiring");
+		cli_out_json_open(&j, '[');
+		for (i = 1; i < r->elements; i++)
+			cli_out_json_cstr(&j, r->element[i]->str);
+		cli_out_json_close(&j, ']');
+		cli_out_json_close(&j, '}');
+		putchar('\n');
+	} else {
+		printf("domain %s: selector %s %s\n", d.name, selector,
+		    v == 1 ? "activated" : "was active already");
+		for (i = 1; i < r->elements; i++)
+			printf("domain %s: selector %s retiring: keep its "
+			    "record published until %s, then retire it\n",
+			    d.name, r->element[i]->str,
+			    cli_out_time(atoll(until), now));
+	}
+	freeReplyObject(r);
+out:
+	for (i = 0; keys != NULL && i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	free(av);
+	if (sel != NULL)
+		freeReplyObject(sel);
+	cli_util_close(&db);
+	return rc;
+}
+
+static int
+cli_dd_retire(const struct cli_opts *opts, int argc, char **argv)
+{
+	const char *av[6], *selector;
 	char *keys[3], now[32];
 	struct cli_dd_domain d;
 	struct cli_db db;
 	redisReply *r;
-	bool json = false;
+	bool force = false;
 	long long v;
-	int ch, rc, i, n = 0;
+	int rc, i;
 
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		if (ch == CLI_OPT_JSON)
-			json = true;
-		else
-			return cli_cmd_badopt("domain dkim activate", ch, argv);
-	}
-	if (optind + 2 != argc)
-		return cli_cmd_usage(CLI_DD_GROUP, CLI_DD_ACTIVATE_USAGE);
-	if ((rc = cli_dd_parse_domain(argv[optind], &d)) != 0)
+	if ((rc = cli_dd_target(opts, argc, argv, "domain dkim retire",
+	    CLI_DD_RETIRE_USAGE, &db, &d, &selector, &force)) != CLI_EXIT_OK)
 		return rc;
-	if (!pw_dkim_store_valid_selector(argv[optind + 1])) {
-		cli_error("%s: not a selector", CLI_DD_GROUP);
-		return CLI_EXIT_USAGE;
-	}
-	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
-		return rc;
-	if ((rc = cli_dd_owner(&db, &d)) != CLI_EXIT_OK)
-		goto out;
 	keys[0] = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_SELECTORS,
 	    d.tenant, d.name, NULL);
 	keys[1] = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_KEY, d.tenant,
-	    d.name, argv[optind + 1]);
+	    d.name, selector);
 	keys[2] = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT, d.tenant,
 	    NULL, NULL);
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	for (i = 0; i < 3; i++)
-		argv2[n++] = keys[i];
-	argv2[n++] = argv[optind + 1];
-	argv2[n++] = pw_dkim_store_state_name(PW_DKIM_STATE_ACTIVE);
-	argv2[n++] = pw_dkim_store_fields[PW_DKIM_F_ACTIVATED];
-	argv2[n++] = now;
-	r = cli_util_eval(&db, &cli_dd_state_script, 3, n, argv2, NULL);
+		av[i] = keys[i];
+	av[3] = selector;
+	av[4] = now;
+	av[5] = force ? "1" : "0";
+	r = cli_util_eval(&db, &cli_dd_retire_script, 3, 6, av, NULL);
 	for (i = 0; i < 3; i++)
 		free(keys[i]);
 	if (r == NULL) {
@@ -433,17 +708,37 @@ cli_dd_activate(const struct cli_opts *opts, int argc, char **argv)
 	}
 	v = cli_util_reply_int(r);
 	freeReplyObject(r);
-	if (v < 0) {
+	switch (v) {
+	case 1:
+		if (db.json)
+			printf("{\"domain\": \"%s\", \"selector\": \"%s\", "
+			    "\"retired\": true}\n", d.name, selector);
+		else
+			printf("domain %s: selector %s retired; remove its "
+			    "record %s._domainkey.%s from DNS\n", d.name,
+			    selector, selector, d.name);
+		break;
+	case -1:
 		cli_error("domain %s has no DKIM selector %s", d.name,
-		    argv[optind + 1]);
+		    selector);
 		rc = CLI_EXIT_NOTFOUND;
-	} else if (db.json)
-		printf("{\"domain\": \"%s\", \"selector\": \"%s\", "
-		    "\"state\": \"active\", \"changed\": %s}\n", d.name,
-		    argv[optind + 1], v == 1 ? "true" : "false");
-	else
-		printf("domain %s: selector %s %s\n", d.name, argv[optind + 1],
-		    v == 1 ? "activated" : "was active already");
+		break;
+	case -2:
+		cli_error("domain %s: selector %s is active: rotate it first "
+		    "(postwarden domain dkim rotate %s)", d.name, selector,
+		    d.name);
+		rc = CLI_EXIT_USAGE;
+		break;
+	case -3:
+		cli_error("domain %s: selector %s must stay published until "
+		    "its keep_published_until (domain dkim list; --force to "
+		    "retire it anyway)", d.name, selector);
+		rc = CLI_EXIT_EXISTS;
+		break;
+	default:
+		cli_error("domain %s: unexpected reply from Redis", d.name);
+		rc = CLI_EXIT_FAIL;
+	}
 out:
 	cli_util_close(&db);
 	return rc;
@@ -511,12 +806,12 @@ cli_dd_list(const struct cli_opts *opts, int argc, char **argv)
 		cli_out_json_init(&j, stdout);
 		cli_out_json_open(&j, '[');
 	} else {
-		cli_out_table_init(&t, 5);
+		cli_out_table_init(&t, 6);
 		cli_out_table_row(&t, "SELECTOR", "ALGORITHM", "STATE",
-		    "CREATED", "ACTIVATED");
+		    "CREATED", "ACTIVATED", "KEEP_PUBLISHED_UNTIL");
 	}
 	for (i = 0; i < nnames; i++) {
-		char tc[CLI_TIME_MAX], ta[CLI_TIME_MAX];
+		char tc[CLI_TIME_MAX], ta[CLI_TIME_MAX], tk[CLI_TIME_MAX];
 		const char *v[CLI_DD_NSHOWN];
 
 		key = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_KEY,
@@ -551,7 +846,9 @@ cli_dd_list(const struct cli_opts *opts, int argc, char **argv)
 			cli_out_table_row(&t, names[i], v[0], v[2],
 			    cli_out_time(v[3] != NULL ? atoll(v[3]) : 0, tc),
 			    v[4] != NULL && atoll(v[4]) != 0 ?
-			    cli_out_time(atoll(v[4]), ta) : NULL);
+			    cli_out_time(atoll(v[4]), ta) : NULL,
+			    v[5] != NULL && atoll(v[5]) != 0 ?
+			    cli_out_time(atoll(v[5]), tk) : NULL);
 		freeReplyObject(r);
 	}
 	if (db.json) {
@@ -572,7 +869,9 @@ out:
 
 static const struct cli_sub cli_dd_subs[] = {
 	{ "add", cli_dd_add, CLI_DD_ADD_USAGE },
+	{ "rotate", cli_dd_rotate, CLI_DD_ROTATE_USAGE },
 	{ "activate", cli_dd_activate, CLI_DD_ACTIVATE_USAGE },
+	{ "retire", cli_dd_retire, CLI_DD_RETIRE_USAGE },
 	{ "list", cli_dd_list, CLI_DD_LIST_USAGE },
 };
 

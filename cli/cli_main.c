@@ -34,7 +34,8 @@ cli_main_domain(const struct cli_opts *opts, int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "dkim") == 0)
 		return cli_domain_dkim(opts, argc - 1, argv + 1);
 	fprintf(opts->help ? stdout : stderr,
-	    "usage: postwarden domain dkim add|activate|list ...\n");
+	    "usage: postwarden domain dkim add|rotate|activate|retire|list "
+	    "...\n");
 	return opts->help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
@@ -53,7 +54,7 @@ static const struct {
 	    "dkim keygen|txt|kek-generate  DKIM keys, DNS records, the KEK",
 	    NULL },
 	{ "domain", cli_main_domain,
-	    "domain dkim add|activate|list  DKIM keys of sending domains",
+	    "domain dkim add|rotate|activate|retire|list  DKIM keys in Redis",
 	    NULL },
 	{ "key", cli_key,
 	    "key add|show|list|set|suspend|disable|enable|delete  API keys",

@@ -201,6 +201,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(dkim_failure_mode), NULL, pw_conf_failure_modes },
 	{ "dkim_kek_file", PW_CONF_PATH, "", 0, 0, 0,
 	    S(dkim_kek_file), NULL, NULL },
+	{ "dkim_keep_published", PW_CONF_TIME, "7d", 0, 20 * 86400 * 1000LL,
+	    0, S(dkim_keep_published_ms), NULL, NULL },
 	{ "dkim_key_mode_check", PW_CONF_BOOL, "yes", 0, 0, PW_CONF_NONEMPTY,
 	    S(dkim_key_mode_check), NULL, NULL },
 	{ "dkim_max_header_size", PW_CONF_INT, "1048576", 65536, 16777216, 0,

@@ -108,6 +108,7 @@ struct pw_conf {
 	int	 dkim_expire_ms;		/* 0: no x= */
 	enum pw_conf_failure_mode dkim_failure_mode;
 	char	*dkim_kek_file;	/* KEK of the keys in Redis; "" none */
+	int	 dkim_keep_published_ms;	/* a replaced key's DNS record */
 	bool	 dkim_key_mode_check;	/* yes | no */
 	int	 dkim_max_header_size;
 	int	 dkim_line_length_limit;	/* smtp_line_length_limit */

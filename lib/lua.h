@@ -31,6 +31,7 @@ extern const char pw_lua_suppress_copy[];
 extern const char pw_lua_suppress_uncopy[];
 extern const char pw_lua_dkim_add[];
 extern const char pw_lua_dkim_state[];
+extern const char pw_lua_dkim_retire[];
 /* postwarden usage: a subject's counters and rate limiter, read only. */
 extern const char pw_lua_usage[];
 

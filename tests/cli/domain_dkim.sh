@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/cli/domain_dkim.sh -- `postwarden dkim kek-generate` and
-# `postwarden domain dkim add|activate|list`: a KEK file made 0600, never
-# over a file; a domain without owner refused; the keys stored pending,
+# `postwarden domain dkim add|rotate|activate|retire|list`: a KEK file
+# made 0600, never over a file; a domain without owner refused; the keys
+# stored pending,
 # their state and the tenant's dkim_version in Redis as
 # docs/redis-schema.md says; the TXT records printed verify mail signed
 # with the stored keys, opened the way the milter will (lib/dkim_store.c
@@ -10,7 +11,10 @@
 # or tenant, or opened with another KEK, does not open; neither an RDB
 # dump (uncompressed) nor DUMP of every key nor any value holds the
 # private key (its DER, its PEM); a KEK file group or others may read is
-# refused; bad command lines exit 64.
+# refused; bad command lines exit 64; rotation: a new key pending while
+# the old one signs, activation retires the old one for
+# dkim_keep_published, retire removes only what no longer signs and need
+# no longer be published.
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 . "$PW_SRCDIR/tests/harness/dkim.sh"
@@ -228,5 +232,64 @@ printf 'redis_server = unix:%s\n' "$PW_REDIS_SOCK" >"$T/nokek.conf"
     >/dev/null 2>"$T/err"
 pw_is "no dkim_kek_file: exit 2, saying so" \
     "$?:$(grep -c 'dkim_kek_file is not set' "$T/err")" "2:1"
+
+# --- rotate, activate retires, retire ----------------------------------------
+
+v0=$(rcli HGET 'pw:{acme}:tenant' dkim_version)
+cli_rc "rotate: exit 0" 0 domain dkim rotate "$D"
+pw_is "rotate: a new key for each active algorithm (rsa), pending" \
+    "$(printf '%s\n' "$OUT" | cut -d' ' -f1) $(rcli HGET \
+    "pw:{acme}:dkim:$D" "${today}b-rsa")" \
+    "${today}b-rsa._domainkey.$D. pending"
+pw_is "rotate: the old key still signs until then" \
+    "$(rcli HGET "pw:{acme}:dkim:$D" "$today-rsa")" active
+pw_is "rotate: dkim_version incremented" \
+    "$(rcli HGET 'pw:{acme}:tenant' dkim_version)" $((v0 + 1))
+pw_domain_add acme b.example || pw_bail "pw_domain_add"
+cli_rc "rotate a domain without active key: exit 1" 1 \
+    domain dkim rotate b.example
+t0=$(date +%s)
+cli_rc "activate the new key: exit 0" 0 \
+    domain dkim activate "$D" "${today}b-rsa"
+cli_like "activate: says which key retires, until when" \
+    "selector $today-rsa retiring: keep its record published until" "$OUT"
+until=$(rcli HGET "pw:{acme}:dkim:$D:$today-rsa" keep_published_until)
+pw_is "activate: the replaced key is retiring for dkim_keep_published" \
+    "$(rcli HGET "pw:{acme}:dkim:$D" "$today-rsa") $(rcli HGET \
+    "pw:{acme}:dkim:$D:$today-rsa" state) $(( until >= t0 + 604800 &&
+    until <= $(date +%s) + 604800 ))" "retiring retiring 1"
+pw_is "activate: other algorithms untouched" \
+    "$(rcli HGET "pw:{acme}:dkim:$D" "$today-ed25519") $(rcli HGET \
+    "pw:{acme}:dkim:$D" "${today}b-rsa")" "pending active"
+pw_is "activate: dkim_version incremented once" \
+    "$(rcli HGET 'pw:{acme}:tenant' dkim_version)" $((v0 + 2))
+cli_rc "list: exit 0" 0 domain dkim list "$D"
+cli_like "list: the retiring key with its keep-published time" \
+    "^$today-rsa +rsa +retiring .* [0-9-]+T[0-9:]+Z *\$" "$OUT"
+cli_rc "retire a retiring key before its time: exit 3" 3 \
+    domain dkim retire "$D" "$today-rsa"
+cli_rc "retire an active key: exit 64" 64 \
+    domain dkim retire "$D" "${today}b-rsa"
+cli_rc "retire an unknown selector: exit 1" 1 domain dkim retire "$D" nosuch
+cli_rc "retire --force: exit 0" 0 \
+    domain dkim retire "$D" "$today-rsa" --force
+pw_is "retire: record and selector gone, dkim_version incremented" \
+    "$(rcli EXISTS "pw:{acme}:dkim:$D:$today-rsa") $(rcli HEXISTS \
+    "pw:{acme}:dkim:$D" "$today-rsa") $(rcli HGET 'pw:{acme}:tenant' \
+    dkim_version)" "0 0 $((v0 + 3))"
+cli_rc "retire a pending key: exit 0" 0 domain dkim retire "$D" s2
+# With dkim_keep_published = 0s a replaced key may go at once.
+cp "$CLI_CONF" "$T/keep0.conf"
+echo 'dkim_keep_published = 0s' >>"$T/keep0.conf"
+"$CLI_BIN" -c "$T/keep0.conf" domain dkim activate "$D" \
+    "$today-ed25519" >/dev/null 2>&1
+"$CLI_BIN" -c "$T/keep0.conf" domain dkim rotate "$D" --algorithm ed25519 \
+    >/dev/null 2>&1
+"$CLI_BIN" -c "$T/keep0.conf" domain dkim activate "$D" \
+    "${today}b-ed25519" >/dev/null 2>&1
+pw_is "keep_published 0s: the replaced key is retiring" \
+    "$(rcli HGET "pw:{acme}:dkim:$D" "$today-ed25519")" retiring
+cli_rc "... and retires without --force once its time is up" 0 \
+    domain dkim retire "$D" "$today-ed25519"
 
 pw_done
