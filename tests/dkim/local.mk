@@ -4,7 +4,8 @@
 
 PW_DKIM_UNIT_TESTS = \
 	tests/dkim/test_dkim_canon \
-	tests/dkim/test_dkim_keys
+	tests/dkim/test_dkim_keys \
+	tests/dkim/test_dkim_store
 check_PROGRAMS += $(PW_DKIM_UNIT_TESTS) tests/dkim/dkim_signmsg \
 	tests/dkim/milter_load
 TESTS += $(PW_DKIM_UNIT_TESTS)
@@ -16,6 +17,10 @@ tests_dkim_test_dkim_canon_LDADD = $(PW_TEST_LIBS)
 tests_dkim_test_dkim_keys_SOURCES = tests/dkim/test_dkim_keys.c
 tests_dkim_test_dkim_keys_CFLAGS = $(PW_TEST_CFLAGS) $(LIBCRYPTO_CFLAGS)
 tests_dkim_test_dkim_keys_LDADD = $(PW_TEST_LIBS)
+
+tests_dkim_test_dkim_store_SOURCES = tests/dkim/test_dkim_store.c
+tests_dkim_test_dkim_store_CFLAGS = $(PW_TEST_CFLAGS) $(LIBCRYPTO_CFLAGS)
+tests_dkim_test_dkim_store_LDADD = $(PW_TEST_LIBS)
 
 tests_dkim_dkim_signmsg_SOURCES = tests/dkim/dkim_signmsg.c
 tests_dkim_dkim_signmsg_CFLAGS = $(AM_CFLAGS) $(LIBCRYPTO_CFLAGS)
