@@ -60,6 +60,7 @@ rcpt 'bad key' i2 user@example.net >/dev/null
 
 R HSET 'pw:{tnet}:tenant' status active quota_day 1 max_recipients 5 \
     >/dev/null
+pw_domain_add tnet example.com
 pw_is "mapped network: the tenant's rules apply" \
     "$(req RCPT "" w1 a@example.net 0 100 198.51.100.9)" DUNNO
 pw_is "mapped network: tenant quota" \
