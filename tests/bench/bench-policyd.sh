@@ -144,14 +144,17 @@ EOF
 	    pw_bail "$name did not start (see $PW_TMP/$name.log)"
 }
 
-# Tenant "bench" with 10 keys: every rule active.
+# Tenant "bench" with 10 keys: every rule active (its sending domain is
+# that of bench_policy's sender, app@example.com).
 bench_load_all() {	# REDIS_SOCK
 	local s=$1 i
 	redis-cli -s "$s" HSET 'pw:{bench}:tenant' status active \
 	    quota_day 2000000000 quota_hour 2000000000 \
 	    quota_month 2000000000 rate 1000000 burst 1000000 \
 	    max_size 100000000 >/dev/null
+	PW_REDIS_SOCK=$s pw_domain_add bench example.com
 	redis-cli -s "$s" HSET 'pw:{rate}:tenant' status active >/dev/null
+	PW_REDIS_SOCK=$s pw_domain_add rate example.com
 	for i in $(seq 0 9); do
 		redis-cli -s "$s" HSET "pw:key:k_bench$i" tenant bench >/dev/null
 		redis-cli -s "$s" HSET "pw:{bench}:key:k_bench$i" status active \
@@ -166,6 +169,7 @@ bench_load_all() {	# REDIS_SOCK
 bench_load_rate() {	# REDIS_SOCK
 	local s=$1 i
 	redis-cli -s "$s" HSET 'pw:{rate}:tenant' status active >/dev/null
+	PW_REDIS_SOCK=$s pw_domain_add rate example.com
 	for i in $(seq 0 9); do
 		redis-cli -s "$s" HSET "pw:key:k_bench$i" tenant rate >/dev/null
 		redis-cli -s "$s" HSET "pw:{rate}:key:k_bench$i" status active \
@@ -546,7 +550,8 @@ part_floor() {
 	# The decision must be an admission, or this measures a refusal.
 	out=$(redis-cli -s "$sock" EVALSHA "$sha" 4 'pw:{rate}:tenant' \
 	    'pw:{rate}:txn:floor0' 'pw:{rate}:supp' 'pw:{rate}:key:k_bench1' \
-	    'pw:{rate}:' k_bench1 floor0 'r0@example.com' 0 - 900000 |
+	    'pw:{rate}:' k_bench1 floor0 'r0@example.com' 0 - 900000 \
+	    example.com yes |
 	    tr '\n' ' ')
 	[ "$out" = "ok new " ] || pw_bail "the RCPT script answered: $out"
 	echo "| client, script | req/s | p50 ms | p99 ms | Redis µs/call |"
@@ -554,7 +559,7 @@ part_floor() {
 	floor_redis "redis-benchmark, RCPT script (per-key rate limit)" \
 	    "$sock" "$sha" 4 'pw:{rate}:tenant' 'pw:{rate}:txn:__rand_int__' \
 	    'pw:{rate}:supp' 'pw:{rate}:key:k_bench1' 'pw:{rate}:' k_bench1 \
-	    __rand_int__ 'r__rand_int__@example.com' 0 - 900000
+	    __rand_int__ 'r__rand_int__@example.com' 0 - 900000 example.com yes
 	floor_redis "redis-benchmark, empty script (return 1)" "$sock" \
 	    "$empty" 0
 	bench_policyd_start policyd-floor "$sock"
