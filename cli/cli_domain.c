@@ -1,0 +1,883 @@
+/*
+ * cli_domain.c -- `postwarden domain`: the sending domains of tenants.
+ *
+ *   domain add TENANT DOMAIN [--subdomains]
+ *   domain list [TENANT]
+ *   domain show DOMAIN
+ *   domain remove DOMAIN
+ *
+ * A tenant sends only as domains it owns (the daemons read pw:{T}:domains:
+ * the domain itself, or a parent marked `subdomains`).  A domain has at
+ * most one owner, and no tenant may own a name that another tenant's
+ * `subdomains` entry covers.
+ *
+ * Exports: cli_domain_* (cli_domain.h), the group's table
+ * (CLI_DOMAIN_SUBS) and its dispatch, cli_domain.
+ *
+ * Redis (docs/redis-schema.md "Sending domains"): the directory entry
+ * pw:domain:<d> {tenant} lies outside the tenant's slot; pw:{T}:domains
+ * and the record pw:{T}:domain:<d> inside it.  No script may touch both
+ * (Redis Cluster), so:
+ *   add:    the conflicts are checked (the domain's owner; each parent,
+ *           owned by another tenant with `subdomains`; with --subdomains,
+ *           every directory entry below the domain, found with SCAN
+ *           MATCH pw:domain:*.<d>, which is fine for an admin command but
+ *           reads the whole keyspace), the directory entry is claimed
+ *           (HSETNX: of two tenants the first wins), the conflicts are
+ *           checked again (an add of a parent or child racing this one),
+ *           then lua/domain_add.lua writes pw:{T}:domains and the record
+ *           if the tenant exists.  A refused or failed add takes back a
+ *           claim it made.  The same tenant adding a domain again is no
+ *           error: the scope becomes what this command says (exact, or
+ *           with --subdomains), `created` is kept.
+ *   remove: lua/domain_del.lua removes the tenant's records first (the
+ *           daemons stop accepting the domain), then the directory entry,
+ *           only while it names that tenant (lua/key_dir_del.lua).
+ * A crash between two steps leaves a directory entry without records:
+ * the domain is then claimed but not usable; `domain add` by its owner
+ * or `domain remove` completes either.
+ *
+ * Failures: unknown tenant or domain exit 1; a domain (or a parent or
+ * child) owned by another tenant exit 3, naming the owner; bad input
+ * exit 64; Redis trouble exit 2.
+ *
+ * Security: domains are checked and normalised (lib/address.c) before
+ * they become part of a key name; text read from Redis is escaped.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cli_domain.h"
+#include "identity.h"
+#include "lua.h"
+#include "schema.h"
+#include "xmalloc.h"
+
+/* The records in the tenant slot: -1 no tenant, 0 unchanged, 1, 2. */
+static struct pw_redis_script cli_domain_add_script = {
+	"cli_domain_add", pw_lua_domain_add, ""
+};
+
+/* The records in the tenant slot; how many existed. */
+static struct pw_redis_script cli_domain_del_script = {
+	"cli_domain_del", pw_lua_domain_del, ""
+};
+
+/* The directory entry, only while it names ARGV[1]: 1 deleted, else 0. */
+static struct pw_redis_script cli_domain_dir_del_script = {
+	"cli_domain_dir_del", pw_lua_key_dir_del, ""
+};
+
+/* Directory entries read per SCAN step. */
+#define CLI_DOMAIN_SCAN_COUNT	"1000"
+
+int
+cli_domain_parse(const char *in, char out[CLI_DOMAIN_SIZE])
+{
+	char buf[PW_ADDRESS_MAX + 1], norm[PW_ADDRESS_MAX + 1];
+	char safe[PW_ADDRESS_MAX + 1];
+	const char *why = NULL;
+	size_t len = strlen(in);
+
+	cli_out_safe(safe, sizeof(safe), in, len);
+	if (strchr(in, '@') != NULL)
+		why = "a domain, not an address (example.com)";
+	else if (in[0] == '*')
+		why = "no wildcards: give the parent with --subdomains";
+	else if (in[0] == '[')
+		why = "an address literal is not a sending domain";
+	else if (len + 1 >= sizeof(buf))
+		why = "domain: longer than 253 bytes";
+	if (why == NULL) {
+		buf[0] = '@';
+		memcpy(buf + 1, in, len + 1);
+		if (pw_address_normalize(buf, len + 1, PW_ADDRESS_F_DOMAIN,
+		    norm, &why) == 0 && strchr(norm + 1, '.') == NULL)
+			why = "a sending domain has two labels at least "
+			    "(example.com)";
+	}
+	if (why != NULL) {
+		cli_error("domain %s: %s", safe, why);
+		return -1;
+	}
+	memcpy(out, norm + 1, strlen(norm + 1) + 1);
+	return 0;
+}
+
+int
+cli_domain_owner(struct cli_db *db, const char *domain, char *tenant_r,
+    size_t size)
+{
+	redisReply *reply;
+	char *dir;
+	int rc;
+
+	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
+	    domain, NULL);
+	reply = cli_util_cmd(db, "HGET", dir, "tenant", NULL);
+	free(dir);
+	if (reply == NULL)
+		return -1;
+	if (reply->type == REDIS_REPLY_NIL) {
+		rc = 1;
+	} else if (reply->type == REDIS_REPLY_STRING &&
+	    pw_identity_valid_tenant(reply->str, reply->len) &&
+	    reply->len < size) {
+		memcpy(tenant_r, reply->str, reply->len + 1);
+		rc = 0;
+	} else {
+		cli_error("domain %s: its directory entry holds no valid "
+		    "tenant", domain);
+		rc = -1;
+	}
+	freeReplyObject(reply);
+	return rc;
+}
+
+/* The scope a tenant holds a domain with: "exact", "subdomains", NULL. */
+static int
+cli_domain_scope(struct cli_db *db, const char *tenant, const char *domain,
+    char *scope_r, size_t size)
+{
+	redisReply *reply;
+	char *key;
+
+	key = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAINS, tenant,
+	    NULL, NULL);
+	reply = cli_util_cmd(db, "HGET", key, domain, NULL);
+	free(key);
+	if (reply == NULL)
+		return -1;
+	scope_r[0] = '\0';
+	if (reply->type == REDIS_REPLY_STRING && reply->len < size)
+		memcpy(scope_r, reply->str, reply->len + 1);
+	freeReplyObject(reply);
+	return 0;
+}
+
+int
+cli_domain_covers(struct cli_db *db, const char *tenant, const char *domain)
+{
+	char scope[16];
+	const char *p;
+
+	if (cli_domain_scope(db, tenant, domain, scope, sizeof(scope)) < 0)
+		return -1;
+	if (scope[0] != '\0')
+		return 1;
+	for (p = strchr(domain, '.'); p != NULL; p = strchr(p + 1, '.')) {
+		if (cli_domain_scope(db, tenant, p + 1, scope,
+		    sizeof(scope)) < 0)
+			return -1;
+		if (strcmp(scope, "subdomains") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Does another tenant's claim stand in the way of tenant owning domain
+ * (with its subdomains when sub)?  0 no; 1 yes, after saying which
+ * (exit 3); -1 after printing why.
+ */
+static int
+cli_domain_conflict(struct cli_db *db, const char *tenant,
+    const char *domain, bool sub)
+{
+	char owner[PW_IDENTITY_TENANT_MAX + 1], scope[16], cursor[32];
+	char child[CLI_DOMAIN_SIZE];
+	const char *p;
+	redisReply *reply, *keys;
+	char *pattern, *dir;
+	size_t i, plen, dlen;
+	int rc;
+
+	switch (cli_domain_owner(db, domain, owner, sizeof(owner))) {
+	case 0:
+		if (strcmp(owner, tenant) == 0)
+			break;
+		cli_error("domain %s belongs to tenant %s", domain, owner);
+		return 1;
+	case 1:
+		break;
+	default:
+		return -1;
+	}
+	/* A parent that another tenant owns with its subdomains. */
+	for (p = strchr(domain, '.'); p != NULL; p = strchr(p + 1, '.')) {
+		rc = cli_domain_owner(db, p + 1, owner, sizeof(owner));
+		if (rc < 0)
+			return -1;
+		if (rc == 1 || strcmp(owner, tenant) == 0)
+			continue;
+		if (cli_domain_scope(db, owner, p + 1, scope,
+		    sizeof(scope)) < 0)
+			return -1;
+		if (strcmp(scope, "subdomains") == 0) {
+			cli_error("domain %s is under %s, which tenant %s "
+			    "owns with its subdomains", domain, p + 1, owner);
+			return 1;
+		}
+	}
+	if (!sub)
+		return 0;
+	/*
+	 * A name below it that another tenant owns.  The prefix is
+	 * configurable: its glob characters are escaped; a normal domain
+	 * has none.
+	 */
+	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
+	    domain, NULL);
+	dlen = strlen(domain);
+	plen = strlen(dir) - dlen;
+	pattern = pw_xmalloc(2 * plen + dlen + 3);
+	for (i = 0, rc = 0; i < plen; i++) {
+		if (strchr("*?[]\\", dir[i]) != NULL)
+			pattern[rc++] = '\\';
+		pattern[rc++] = dir[i];
+	}
+	snprintf(pattern + rc, dlen + 3, "*.%s", domain);
+	free(dir);
+	snprintf(cursor, sizeof(cursor), "0");
+	rc = 0;
+	do {
+		reply = cli_util_cmd(db, "SCAN", cursor, "MATCH", pattern,
+		    "COUNT", CLI_DOMAIN_SCAN_COUNT, NULL);
+		if (reply == NULL) {
+			rc = -1;
+			break;
+		}
+		if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+		    reply->element[0]->type != REDIS_REPLY_STRING ||
+		    reply->element[1]->type != REDIS_REPLY_ARRAY) {
+			cli_error("SCAN %s: unexpected reply", pattern);
+			freeReplyObject(reply);
+			rc = -1;
+			break;
+		}
+		snprintf(cursor, sizeof(cursor), "%s",
+		    reply->element[0]->str);
+		keys = reply->element[1];
+		for (i = 0; rc == 0 && i < keys->elements; i++) {
+			const redisReply *k = keys->element[i];
+
+			/* The child's name: what follows the prefix. */
+			if (k->type != REDIS_REPLY_STRING || k->len <= plen ||
+			    k->len - plen >= sizeof(child))
+				continue;
+			memcpy(child, k->str + plen, k->len - plen + 1);
+			switch (cli_domain_owner(db, child, owner,
+			    sizeof(owner))) {
+			case 0:
+				if (strcmp(owner, tenant) == 0)
+					break;
+				cli_error("tenant %s owns %s, which is under "
+				    "%s: %s cannot have %s with its "
+				    "subdomains", owner, child, domain,
+				    tenant, domain);
+				rc = 1;
+				break;
+			case 1:
+				break;
+			default:
+				rc = -1;
+				break;
+			}
+		}
+		freeReplyObject(reply);
+	} while (rc == 0 && strcmp(cursor, "0") != 0);
+	free(pattern);
+	return rc;
+}
+
+/* Take back the directory entry while it names tenant: 0 or -1. */
+static int
+cli_domain_unclaim(struct cli_db *db, const char *tenant, const char *domain)
+{
+	const char *kv[2];
+	redisReply *reply;
+	char *dir;
+
+	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
+	    domain, NULL);
+	kv[0] = dir;
+	kv[1] = tenant;
+	reply = cli_util_eval(db, &cli_domain_dir_del_script, 1, 2, kv, NULL);
+	free(dir);
+	if (reply == NULL)
+		return -1;
+	freeReplyObject(reply);
+	return 0;
+}
+
+/*
+ * A domain as humans and programs see it: from the tenant's scope and
+ * record (an HGETALL reply).  One JSON object, or a two-column table.
+ */
+static void
+cli_domain_json(struct cli_json *j, const char *domain, const char *tenant,
+    const char *scope, const redisReply *rec)
+{
+	const char *v;
+	size_t i;
+
+	cli_out_json_open(j, '{');
+	cli_out_json_key(j, "domain");
+	cli_out_json_cstr(j, domain);
+	cli_out_json_key(j, "tenant");
+	cli_out_json_cstr(j, tenant);
+	cli_out_json_key(j, "subdomains");
+	cli_out_json_bool(j, strcmp(scope, "subdomains") == 0);
+	cli_out_json_key(j, "created");
+	if ((v = cli_util_hash_get(rec, "created")) != NULL)
+		cli_out_json_int(j, strtoll(v, NULL, 10));
+	else
+		cli_out_json_null(j);
+	/* Fields other commands add (DKIM, verification): as they are. */
+	for (i = 0; i + 1 < rec->elements; i += 2) {
+		const char *f = rec->element[i]->str;
+
+		if (f == NULL || strcmp(f, "created") == 0 ||
+		    strcmp(f, "subdomains") == 0)
+			continue;
+		cli_out_json_key(j, f);
+		cli_out_json_str(j, rec->element[i + 1]->str,
+		    rec->element[i + 1]->len);
+	}
+	cli_out_json_close(j, '}');
+}
+
+static void
+cli_domain_table(const char *domain, const char *tenant, const char *scope,
+    const redisReply *rec)
+{
+	char when[CLI_TIME_MAX];
+	struct cli_table t;
+	const char *v;
+	size_t i;
+
+	cli_out_table_init(&t, 2);
+	cli_out_table_row(&t, "domain", domain);
+	cli_out_table_row(&t, "tenant", tenant);
+	cli_out_table_row(&t, "subdomains",
+	    strcmp(scope, "subdomains") == 0 ? "yes" : "no");
+	v = cli_util_hash_get(rec, "created");
+	cli_out_table_row(&t, "created", v == NULL ? NULL :
+	    cli_out_time(strtoll(v, NULL, 10), when));
+	for (i = 0; i + 1 < rec->elements; i += 2) {
+		const char *f = rec->element[i]->str;
+
+		if (f == NULL || strcmp(f, "created") == 0 ||
+		    strcmp(f, "subdomains") == 0)
+			continue;
+		cli_out_table_row(&t, f, rec->element[i + 1]->str);
+	}
+	cli_out_table_print(&t, stdout);
+	cli_out_table_free(&t);
+}
+
+/*
+ * Read and print the domain tenant owns: CLI_EXIT_OK, CLI_EXIT_NOTFOUND
+ * (its records are missing) or CLI_EXIT_FAIL.
+ */
+static int
+cli_domain_print(struct cli_db *db, const char *domain, const char *tenant)
+{
+	char scope[16];
+	struct cli_json j;
+	redisReply *rec;
+	char *key;
+
+	if (cli_domain_scope(db, tenant, domain, scope, sizeof(scope)) < 0)
+		return CLI_EXIT_FAIL;
+	key = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN, tenant,
+	    domain, NULL);
+	rec = cli_util_cmd(db, "HGETALL", key, NULL);
+	if (rec == NULL) {
+		free(key);
+		return CLI_EXIT_FAIL;
+	}
+	if (scope[0] == '\0' || rec->type != REDIS_REPLY_ARRAY ||
+	    rec->elements == 0) {
+		cli_error("domain %s: the directory names tenant %s, but its "
+		    "records are missing (%s; an interrupted add or "
+		    "remove): run domain add %s %s, or domain remove %s",
+		    domain, tenant, key, tenant, domain, domain);
+		freeReplyObject(rec);
+		free(key);
+		return CLI_EXIT_NOTFOUND;
+	}
+	free(key);
+	if (db->json) {
+		cli_out_json_init(&j, stdout);
+		cli_domain_json(&j, domain, tenant, scope, rec);
+		putchar('\n');
+	} else {
+		cli_domain_table(domain, tenant, scope, rec);
+	}
+	freeReplyObject(rec);
+	return CLI_EXIT_OK;
+}
+
+/*
+ * Parse a subcommand's options (--json, and --subdomains when sub_r is
+ * not NULL) and exactly noperands operands into ops.  0, or
+ * CLI_EXIT_USAGE after printing why.
+ */
+static int
+cli_domain_args(int argc, char **argv, const char *usage, bool *json_r,
+    bool *sub_r, int nmin, int nmax, char **ops, int *n_r)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
+		{ "subdomains", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char cmd[32];
+	int ch, n;
+
+	snprintf(cmd, sizeof(cmd), "%s %s", CLI_DOMAIN_GROUP, argv[0]);
+	*json_r = false;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (ch) {
+		case CLI_OPT_JSON:
+			*json_r = true;
+			break;
+		case 's':
+			if (sub_r != NULL) {
+				*sub_r = true;
+				break;
+			}
+			cli_error("%s: option --subdomains does not apply",
+			    cmd);
+			return cli_cmd_usage(CLI_DOMAIN_GROUP, usage);
+		default:
+			cli_cmd_badopt(cmd, ch, argv);
+			return cli_cmd_usage(CLI_DOMAIN_GROUP, usage);
+		}
+	}
+	n = argc - optind;
+	if (n < nmin || n > nmax) {
+		cli_error("%s: %s", cmd, n < nmin ? "missing operand" :
+		    "too many operands");
+		return cli_cmd_usage(CLI_DOMAIN_GROUP, usage);
+	}
+	memcpy(ops, argv + optind, (size_t)n * sizeof(*ops));
+	*n_r = n;
+	return 0;
+}
+
+int
+cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
+{
+	static const char usage[] = "add TENANT DOMAIN [--subdomains] "
+	    "[--json]";
+	char domain[CLI_DOMAIN_SIZE], owner[PW_IDENTITY_TENANT_MAX + 1];
+	char now[24], *ops[2], *dir = NULL, *tkey = NULL, *dkey = NULL;
+	char *rkey = NULL;
+	const char *kv[6], *tenant;
+	bool json, sub = false, claimed = false;
+	struct cli_db db;
+	redisReply *reply;
+	long long n;
+	int rc, nops;
+
+	if ((rc = cli_domain_args(argc, argv, usage, &json, &sub, 2, 2, ops,
+	    &nops)) != 0)
+		return rc;
+	tenant = ops[0];
+	if (cli_parse_tenant(tenant) < 0 ||
+	    cli_domain_parse(ops[1], domain) < 0)
+		return cli_cmd_usage(CLI_DOMAIN_GROUP, usage);
+	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
+		return rc;
+	switch (cli_lookup_tenant_exists(&db, tenant)) {
+	case 1:
+		break;
+	case 0:
+		cli_error("unknown tenant: %s", tenant);
+		rc = CLI_EXIT_NOTFOUND;
+		goto out;
+	default:
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	/* 1. No other tenant's claim stands in the way. */
+	if ((rc = cli_domain_conflict(&db, tenant, domain, sub)) != 0) {
+		rc = rc > 0 ? CLI_EXIT_EXISTS : CLI_EXIT_FAIL;
+		goto out;
+	}
+	/* 2. The claim: of two tenants, the first wins. */
+	dir = pw_schema_key_new(db.prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
+	    domain, NULL);
+	if ((reply = cli_util_cmd(&db, "HSETNX", dir, "tenant", tenant,
+	    NULL)) == NULL) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	claimed = cli_util_reply_int(reply) == 1;
+	freeReplyObject(reply);
+	if (!claimed) {
+		switch (cli_domain_owner(&db, domain, owner, sizeof(owner))) {
+		case 0:
+			if (strcmp(owner, tenant) == 0)
+				break;
+			cli_error("domain %s belongs to tenant %s", domain,
+			    owner);
+			rc = CLI_EXIT_EXISTS;
+			goto out;
+		case 1:
+			cli_error("domain %s: its directory entry went away "
+			    "meanwhile (a domain remove?); try again", domain);
+			rc = CLI_EXIT_FAIL;
+			goto out;
+		default:
+			rc = CLI_EXIT_FAIL;
+			goto out;
+		}
+	}
+	/* 3. Again: a parent or child added meanwhile by another tenant. */
+	if ((rc = cli_domain_conflict(&db, tenant, domain, sub)) != 0) {
+		rc = rc > 0 ? CLI_EXIT_EXISTS : CLI_EXIT_FAIL;
+		goto undo;
+	}
+	/* 4. The tenant's records: the daemons accept the domain now. */
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	tkey = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT, tenant, NULL,
+	    NULL);
+	dkey = pw_schema_key_new(db.prefix, PW_SCHEMA_DOMAINS, tenant, NULL,
+	    NULL);
+	rkey = pw_schema_key_new(db.prefix, PW_SCHEMA_DOMAIN, tenant, domain,
+	    NULL);
+	kv[0] = tkey;
+	kv[1] = dkey;
+	kv[2] = rkey;
+	kv[3] = domain;
+	kv[4] = sub ? "subdomains" : "exact";
+	kv[5] = now;
+	if ((reply = cli_util_eval(&db, &cli_domain_add_script, 3, 6, kv,
+	    NULL)) == NULL) {
+		rc = CLI_EXIT_FAIL;
+		goto undo;
+	}
+	n = cli_util_reply_int(reply);
+	freeReplyObject(reply);
+	if (n == -1) {
+		cli_error("unknown tenant: %s (deleted meanwhile)", tenant);
+		rc = CLI_EXIT_NOTFOUND;
+		goto undo;
+	}
+	if (db.json) {
+		rc = cli_domain_print(&db, domain, tenant);
+	} else {
+		if (n == 1)
+			printf("domain %s added to tenant %s%s\n", domain,
+			    tenant, sub ? " with its subdomains" : "");
+		else if (n == 2)
+			printf("domain %s (tenant %s) now %s\n", domain,
+			    tenant, sub ? "covers its subdomains" :
+			    "exact: its subdomains are no longer covered");
+		else
+			printf("domain %s (tenant %s) unchanged: it has it "
+			    "already%s\n", domain, tenant,
+			    sub ? " with its subdomains" : "");
+		rc = CLI_EXIT_OK;
+	}
+	goto out;
+undo:
+	if (claimed && cli_domain_unclaim(&db, tenant, domain) < 0)
+		cli_error("domain %s: claimed for tenant %s but not added; "
+		    "run domain remove %s", domain, tenant, domain);
+out:
+	free(dir);
+	free(tkey);
+	free(dkey);
+	free(rkey);
+	cli_util_close(&db);
+	return rc;
+}
+
+/* Add one tenant's domains to a table or JSON array: 0 or -1. */
+static int
+cli_domain_list_tenant(struct cli_db *db, const char *tenant,
+    struct cli_table *t, struct cli_json *j)
+{
+	char when[CLI_TIME_MAX];
+	redisReply *names, *rec;
+	const char *scope, *v;
+	char *key, **d;
+	size_t i, n = 0;
+
+	if ((names = cli_domain_of_tenant(db, tenant)) == NULL)
+		return -1;
+	d = pw_xcalloc(names->elements / 2 + 1, sizeof(*d));
+	for (i = 0; i + 1 < names->elements; i += 2)
+		if (names->element[i]->type == REDIS_REPLY_STRING)
+			d[n++] = names->element[i]->str;
+	qsort(d, n, sizeof(*d), cli_lookup_strcmp);
+	for (i = 0; i < n; i++) {
+		scope = cli_util_hash_get(names, d[i]);
+		key = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN, tenant,
+		    d[i], NULL);
+		rec = cli_util_cmd(db, "HGETALL", key, NULL);
+		free(key);
+		if (rec == NULL) {
+			free(d);
+			freeReplyObject(names);
+			return -1;
+		}
+		if (db->json) {
+			cli_domain_json(j, d[i], tenant, scope, rec);
+		} else {
+			v = cli_util_hash_get(rec, "created");
+			cli_out_table_row(t, d[i], tenant,
+			    strcmp(scope, "subdomains") == 0 ? "yes" : "no",
+			    v == NULL ? NULL :
+			    cli_out_time(strtoll(v, NULL, 10), when));
+		}
+		freeReplyObject(rec);
+	}
+	free(d);
+	freeReplyObject(names);
+	return 0;
+}
+
+int
+cli_domain_list(const struct cli_opts *opts, int argc, char **argv)
+{
+	char **tenants = NULL, *ops[1];
+	struct cli_table t;
+	struct cli_json j;
+	struct cli_db db;
+	bool json;
+	size_t n = 0, i;
+	int rc, nops;
+
+	if ((rc = cli_domain_args(argc, argv, "list [TENANT] [--json]", &json,
+	    NULL, 0, 1, ops, &nops)) != 0)
+		return rc;
+	if (nops == 1 && cli_parse_tenant(ops[0]) < 0)
+		return cli_cmd_usage(CLI_DOMAIN_GROUP, "list [TENANT] [--json]");
+	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
+		return rc;
+	if (nops == 1) {
+		switch (cli_lookup_tenant_exists(&db, ops[0])) {
+		case 1:
+			break;
+		case 0:
+			cli_error("unknown tenant: %s", ops[0]);
+			rc = CLI_EXIT_NOTFOUND;
+			goto out;
+		default:
+			rc = CLI_EXIT_FAIL;
+			goto out;
+		}
+	} else if ((tenants = cli_lookup_tenants(&db, &n)) == NULL) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	cli_out_table_init(&t, 4);
+	cli_out_table_row(&t, "DOMAIN", "TENANT", "SUBDOMAINS", "CREATED");
+	cli_out_json_init(&j, stdout);
+	if (db.json)
+		cli_out_json_open(&j, '[');
+	for (i = 0; i < (nops == 1 ? 1 : n); i++) {
+		if (cli_domain_list_tenant(&db, nops == 1 ? ops[0] :
+		    tenants[i], &t, &j) < 0) {
+			rc = CLI_EXIT_FAIL;
+			break;
+		}
+	}
+	if (db.json) {
+		cli_out_json_close(&j, ']');
+		putchar('\n');
+	} else if (rc == CLI_EXIT_OK) {
+		cli_out_table_print(&t, stdout);
+	}
+	cli_out_table_free(&t);
+out:
+	cli_lookup_free(tenants, n);
+	cli_util_close(&db);
+	return rc;
+}
+
+int
+cli_domain_show(const struct cli_opts *opts, int argc, char **argv)
+{
+	char domain[CLI_DOMAIN_SIZE], owner[PW_IDENTITY_TENANT_MAX + 1];
+	char *ops[1];
+	struct cli_db db;
+	bool json;
+	int rc, nops;
+
+	if ((rc = cli_domain_args(argc, argv, "show DOMAIN [--json]", &json,
+	    NULL, 1, 1, ops, &nops)) != 0)
+		return rc;
+	if (cli_domain_parse(ops[0], domain) < 0)
+		return cli_cmd_usage(CLI_DOMAIN_GROUP, "show DOMAIN [--json]");
+	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
+		return rc;
+	switch (cli_domain_owner(&db, domain, owner, sizeof(owner))) {
+	case 0:
+		rc = cli_domain_print(&db, domain, owner);
+		break;
+	case 1:
+		cli_error("unknown domain: %s", domain);
+		rc = CLI_EXIT_NOTFOUND;
+		break;
+	default:
+		rc = CLI_EXIT_FAIL;
+		break;
+	}
+	cli_util_close(&db);
+	return rc;
+}
+
+/*
+ * Remove a domain tenant owns: its records, then its directory entry
+ * while it names tenant.  0, or -1 after printing why.
+ */
+static int
+cli_domain_remove_one(struct cli_db *db, const char *tenant,
+    const char *domain)
+{
+	const char *kv[3];
+	redisReply *reply;
+	char *dkey, *rkey;
+
+	dkey = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAINS, tenant, NULL,
+	    NULL);
+	rkey = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN, tenant, domain,
+	    NULL);
+	kv[0] = dkey;
+	kv[1] = rkey;
+	kv[2] = domain;
+	reply = cli_util_eval(db, &cli_domain_del_script, 2, 3, kv, NULL);
+	free(dkey);
+	free(rkey);
+	if (reply == NULL)
+		return -1;
+	freeReplyObject(reply);
+	if (cli_domain_unclaim(db, tenant, domain) < 0) {
+		cli_error("domain %s: no longer a domain of tenant %s, but "
+		    "still claimed for it; run domain remove %s again",
+		    domain, tenant, domain);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_domain_remove(const struct cli_opts *opts, int argc, char **argv)
+{
+	char domain[CLI_DOMAIN_SIZE], owner[PW_IDENTITY_TENANT_MAX + 1];
+	char *ops[1];
+	struct cli_json j;
+	struct cli_db db;
+	bool json;
+	int rc, nops;
+
+	if ((rc = cli_domain_args(argc, argv, "remove DOMAIN [--json]", &json,
+	    NULL, 1, 1, ops, &nops)) != 0)
+		return rc;
+	if (cli_domain_parse(ops[0], domain) < 0)
+		return cli_cmd_usage(CLI_DOMAIN_GROUP,
+		    "remove DOMAIN [--json]");
+	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
+		return rc;
+	switch (cli_domain_owner(&db, domain, owner, sizeof(owner))) {
+	case 0:
+		break;
+	case 1:
+		cli_error("unknown domain: %s", domain);
+		rc = CLI_EXIT_NOTFOUND;
+		goto out;
+	default:
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (cli_domain_remove_one(&db, owner, domain) < 0) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (db.json) {
+		cli_out_json_init(&j, stdout);
+		cli_out_json_open(&j, '{');
+		cli_out_json_key(&j, "domain");
+		cli_out_json_cstr(&j, domain);
+		cli_out_json_key(&j, "tenant");
+		cli_out_json_cstr(&j, owner);
+		cli_out_json_key(&j, "removed");
+		cli_out_json_bool(&j, true);
+		cli_out_json_close(&j, '}');
+		putchar('\n');
+	} else {
+		printf("domain %s removed from tenant %s\n", domain, owner);
+	}
+out:
+	cli_util_close(&db);
+	return rc;
+}
+
+redisReply *
+cli_domain_of_tenant(struct cli_db *db, const char *tenant)
+{
+	redisReply *reply;
+	char *key;
+
+	key = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAINS, tenant, NULL,
+	    NULL);
+	reply = cli_util_cmd(db, "HGETALL", key, NULL);
+	if (reply != NULL && reply->type != REDIS_REPLY_ARRAY) {
+		cli_error("HGETALL %s: unexpected reply", key);
+		freeReplyObject(reply);
+		reply = NULL;
+	}
+	free(key);
+	return reply;
+}
+
+int
+cli_domain_remove_tenant(struct cli_db *db, const char *tenant, size_t *n_r)
+{
+	redisReply *names;
+	size_t i;
+	int rc = 0;
+
+	*n_r = 0;
+	if ((names = cli_domain_of_tenant(db, tenant)) == NULL)
+		return -1;
+	for (i = 0; rc == 0 && i + 1 < names->elements; i += 2) {
+		const redisReply *d = names->element[i];
+
+		/* Only names that can be one: they make key names. */
+		if (d->type != REDIS_REPLY_STRING || d->len == 0 ||
+		    d->len >= CLI_DOMAIN_SIZE || memchr(d->str, '\0',
+		    d->len) != NULL)
+			continue;
+		if ((rc = cli_domain_remove_one(db, tenant, d->str)) == 0)
+			(*n_r)++;
+	}
+	freeReplyObject(names);
+	return rc;
+}
+
+#undef CLI_DOMAIN_SUB
+#define CLI_DOMAIN_SUB(name, fn, usage)	{ name, fn, usage },
+static const struct cli_sub cli_domain_subs[] = {
+	CLI_DOMAIN_SUBS
+};
+
+int
+cli_domain(const struct cli_opts *opts, int argc, char **argv)
+{
+	return cli_cmd_dispatch(CLI_DOMAIN_GROUP, cli_domain_subs,
+	    sizeof(cli_domain_subs) / sizeof(cli_domain_subs[0]), opts, argc,
+	    argv);
+}
