@@ -23,11 +23,16 @@
  *           every directory entry below the domain, found with SCAN
  *           MATCH pw:domain:*.<d>, which is fine for an admin command but
  *           reads the whole keyspace), the directory entry is claimed
- *           (HSETNX: of two tenants the first wins), the conflicts are
- *           checked again (an add of a parent or child racing this one),
- *           then lua/domain_add.lua writes pw:{T}:domains and the record
- *           if the tenant exists.  A refused or failed add takes back a
- *           claim it made.  The same tenant adding a domain again is no
+ *           (HSETNX: of two tenants the first wins), lua/domain_add.lua
+ *           writes pw:{T}:domains and the record if the tenant exists,
+ *           and the conflicts are checked again (an add of a parent or
+ *           child racing this one: each of two racing adds writes before
+ *           it reads, so one at least sees the other); a conflict found
+ *           then takes the add back (the records and the claim; a scope
+ *           widened to subdomains goes back to exact), so a racing
+ *           domain may be accepted by the daemons for a few
+ *           milliseconds.  A refused or failed add takes back a claim it
+ *           made.  The same tenant adding a domain again is no
  *           error: the scope becomes what this command says (exact, or
  *           with --subdomains), `created` is kept.
  *   remove: lua/domain_del.lua removes the tenant's records first (the
@@ -73,6 +78,9 @@ static struct pw_redis_script cli_domain_del_script = {
 static struct pw_redis_script cli_domain_dir_del_script = {
 	"cli_domain_dir_del", pw_lua_key_dir_del, ""
 };
+
+static int	cli_domain_remove_one(struct cli_db *, const char *,
+		    const char *);
 
 /* Directory entries read per SCAN step. */
 #define CLI_DOMAIN_SCAN_COUNT	"1000"
@@ -542,12 +550,7 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 			goto out;
 		}
 	}
-	/* 3. Again: a parent or child added meanwhile by another tenant. */
-	if ((rc = cli_domain_conflict(&db, tenant, domain, sub)) != 0) {
-		rc = rc > 0 ? CLI_EXIT_EXISTS : CLI_EXIT_FAIL;
-		goto undo;
-	}
-	/* 4. The tenant's records: the daemons accept the domain now. */
+	/* 3. The tenant's records: the daemons accept the domain now. */
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	tkey = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT, tenant, NULL,
 	    NULL);
@@ -572,6 +575,33 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 		cli_error("unknown tenant: %s (deleted meanwhile)", tenant);
 		rc = CLI_EXIT_NOTFOUND;
 		goto undo;
+	}
+	/*
+	 * 4. Again, now that this add is visible: a parent or child that
+	 * another tenant added meanwhile.  Each of two racing adds writes
+	 * before it reads, so at least one of them sees the other and
+	 * takes its own back (both may).
+	 */
+	if ((n == 1 || (n == 2 && sub)) &&
+	    (rc = cli_domain_conflict(&db, tenant, domain, sub)) != 0) {
+		rc = rc > 0 ? CLI_EXIT_EXISTS : CLI_EXIT_FAIL;
+		if (n == 1) {
+			if (cli_domain_remove_one(&db, tenant, domain) < 0)
+				cli_error("domain %s: refused, but left with "
+				    "tenant %s; run domain remove %s", domain,
+				    tenant, domain);
+		} else {
+			kv[4] = "exact";
+			if ((reply = cli_util_eval(&db,
+			    &cli_domain_add_script, 3, 6, kv, NULL)) != NULL)
+				freeReplyObject(reply);
+			else
+				cli_error("domain %s: refused, but tenant %s "
+				    "now has it with its subdomains; run "
+				    "domain add %s %s", domain, tenant,
+				    tenant, domain);
+		}
+		goto out;
 	}
 	if (db.json) {
 		rc = cli_domain_print(&db, domain, tenant);

@@ -8,7 +8,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 97
+pw_plan 98
 
 pwcli tenant add acme
 pwcli tenant add beta
@@ -228,6 +228,26 @@ pw_is "tenant delete: nothing of acme or its domains left" \
     grep -c .) $(rcli SISMEMBER pw:tenants acme)" "0 0 0"
 cli_rc "tenant delete again: exit 1" 1 tenant delete acme
 cli_rc "the domain is free again: exit 0" 0 domain add beta example.com
+
+# --- racing adds ------------------------------------------------------------------
+# A parent with --subdomains and a child, by two tenants at once: never
+# both (each add checks again after writing).
+both=
+for i in $(seq 30); do
+	"$CLI_BIN" -c "$CLI_CONF" domain add beta "race$i.example" \
+	    --subdomains >/dev/null 2>&1 &
+	p1=$!
+	"$CLI_BIN" -c "$CLI_CONF" domain add empty "c.race$i.example" \
+	    >/dev/null 2>&1 &
+	p2=$!
+	wait $p1; r1=$?
+	wait $p2; r2=$?
+	[ "$r1$r2" = 00 ] && both="$both $i"
+	[ "$(rcli HGET 'pw:{beta}:domains' "race$i.example")" = subdomains ] &&
+	    [ "$(rcli HEXISTS 'pw:{empty}:domains' "c.race$i.example")" = 1 ] &&
+	    both="$both $i(stored)"
+done
+pw_is "racing parent --subdomains and child: never both" "$both" ""
 
 # --- Redis down ------------------------------------------------------------------
 printf 'redis_server = unix:%s/nothing.sock\nredis_reconnect_delay = 10ms\n' \
