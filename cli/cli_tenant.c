@@ -192,10 +192,6 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 	if ((rc = cli_util_open(opts, r->json, &db)) != CLI_EXIT_OK)
 		return rc;
 	cli_tenant_settings_check_pools(&db, &a.settings);
-	/* A new tenant owns no domain: --dkim-domain comes after them. */
-	if ((rc = cli_tenant_settings_check_domains(&db, r->name,
-	    &a.settings)) != 0)
-		goto out;
 	switch (cli_lookup_tenant_exists(&db, r->name)) {
 	case 0:
 		break;
@@ -207,6 +203,10 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
+	/* A new tenant owns no domain: --dkim-domain comes after them. */
+	if ((rc = cli_tenant_settings_check_domains(&db, r->name,
+	    &a.settings)) != 0)
+		goto out;
 	/* 0. The store holds postwarden's data from now on. */
 	if (cli_record_mark_store(&db) < 0) {
 		rc = CLI_EXIT_FAIL;

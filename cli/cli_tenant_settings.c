@@ -454,9 +454,9 @@ cli_tenant_write(struct cli_db *db, const char *rec,
 
 int
 cli_tenant_settings_check_domains(struct cli_db *db, const char *tenant,
-    const struct cli_tenant_settings *s)
+    struct cli_tenant_settings *s)
 {
-	const struct cli_tenant_value *v = &s->set[CLI_TENANT_DKIM_DOMAIN];
+	struct cli_tenant_value *v = &s->set[CLI_TENANT_DKIM_DOMAIN];
 	char domain[CLI_DOMAIN_SIZE];
 
 	if (!v->given || v->v[0] == '\0')
@@ -465,6 +465,8 @@ cli_tenant_settings_check_domains(struct cli_db *db, const char *tenant,
 		return CLI_EXIT_USAGE;
 	switch (cli_domain_covers(db, tenant, domain)) {
 	case 1:
+		/* Stored as the domain is: lower case. */
+		snprintf(v->v, sizeof(v->v), "%s", domain);
 		return 0;
 	case 0:
 		cli_error("--dkim-domain %s: not a sending domain of tenant "

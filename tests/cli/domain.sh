@@ -8,7 +8,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 98
+pw_plan 99
 
 pwcli tenant add acme
 pwcli tenant add beta
@@ -178,6 +178,8 @@ pw_is "tenant show --json: domains as an object" "$(cli_json 'j["domains"]')" \
 # --- tenant set --dkim-domain ---------------------------------------------
 cli_rc "dkim-domain: its own domain: exit 0" 0 tenant set acme \
     --dkim-domain Example.com
+pw_is "dkim-domain: stored lower-cased" \
+    "$(rcli HGET 'pw:{acme}:tenant' dkim_domain)" example.com
 cli_rc "dkim-domain: under its --subdomains parent: exit 0" 0 tenant set \
     acme --dkim-domain news.xn--bcher-kva.example
 cli_rc "dkim-domain: another tenant's domain: exit 1" 1 tenant set acme \
