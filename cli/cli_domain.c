@@ -85,6 +85,27 @@ static int	cli_domain_remove_one(struct cli_db *, const char *,
 /* Directory entries read per SCAN step. */
 #define CLI_DOMAIN_SCAN_COUNT	"1000"
 
+/*
+ * What keeps a domain in normal form from being a sending domain (RFC
+ * 5321: letters, digits, hyphens; a host name, not an address), or NULL.
+ */
+static const char *
+cli_domain_sending(const char *d)
+{
+	const char *last = strrchr(d, '.');
+
+	if (last == NULL)
+		return "a sending domain has two labels at least "
+		    "(example.com)";
+	if (strchr(d, '_') != NULL)
+		return "a sending domain has only letters, digits, '-' and "
+		    "dots (RFC 5321): no '_'";
+	if (strspn(last + 1, "0123456789") == strlen(last + 1))
+		return "the last label is a number: an IP address is not a "
+		    "sending domain";
+	return NULL;
+}
+
 int
 cli_domain_parse(const char *in, char out[CLI_DOMAIN_SIZE])
 {
@@ -106,9 +127,8 @@ cli_domain_parse(const char *in, char out[CLI_DOMAIN_SIZE])
 		buf[0] = '@';
 		memcpy(buf + 1, in, len + 1);
 		if (pw_address_normalize(buf, len + 1, PW_ADDRESS_F_DOMAIN,
-		    norm, &why) == 0 && strchr(norm + 1, '.') == NULL)
-			why = "a sending domain has two labels at least "
-			    "(example.com)";
+		    norm, &why) == 0)
+			why = cli_domain_sending(norm + 1);
 	}
 	if (why != NULL) {
 		cli_error("domain %s: %s", safe, why);

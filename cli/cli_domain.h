@@ -47,8 +47,9 @@ CLI_DOMAIN_SUBS
 
 /*
  * A domain given on the command line in normal form: IDN to A-labels,
- * lower case, the trailing dot off; at least two labels; no address,
- * wildcard or address literal.  0, or -1 after printing why ("domain
+ * lower case, the trailing dot off; at least two labels of letters,
+ * digits and '-', the last not a number; no address, wildcard or
+ * address literal.  0, or -1 after printing why ("domain
  * bad..example: domain: empty label").
  */
 int	cli_domain_parse(const char *in, char out[CLI_DOMAIN_SIZE]);

@@ -110,6 +110,8 @@ user@example.com|a domain, not an address
 [192.0.2.1]|address literal
 localhost|two labels at least
 a b.example|domain:
+a_b.example|no '_'
+192.0.2.1|an IP address
 EOF2
 )
 pw_is "bad domains: exit 64 with the reason" "$bad" ""
