@@ -345,6 +345,30 @@ cli_domain_unclaim(struct cli_db *db, const char *tenant, const char *domain)
 }
 
 /*
+ * Fields of a domain's record that show and list do not print as they
+ * are: printed in their own way, or never (a field holding key material,
+ * even encrypted, belongs here).
+ */
+static const char *const cli_domain_unshown[] = {
+	"created", "updated", "subdomains",
+};
+
+/* Whether a record's field is printed as it is (text). */
+static bool
+cli_domain_shown(const redisReply *field)
+{
+	size_t i;
+
+	if (field->type != REDIS_REPLY_STRING)
+		return false;
+	for (i = 0; i < sizeof(cli_domain_unshown) /
+	    sizeof(cli_domain_unshown[0]); i++)
+		if (strcmp(field->str, cli_domain_unshown[i]) == 0)
+			return false;
+	return true;
+}
+
+/*
  * A domain as humans and programs see it: from the tenant's scope and
  * record (an HGETALL reply).  One JSON object, or a two-column table.
  */
@@ -367,14 +391,15 @@ cli_domain_json(struct cli_json *j, const char *domain, const char *tenant,
 		cli_out_json_int(j, strtoll(v, NULL, 10));
 	else
 		cli_out_json_null(j);
+	if ((v = cli_util_hash_get(rec, "updated")) != NULL) {
+		cli_out_json_key(j, "updated");
+		cli_out_json_int(j, strtoll(v, NULL, 10));
+	}
 	/* Fields other commands add (DKIM, verification): as they are. */
 	for (i = 0; i + 1 < rec->elements; i += 2) {
-		const char *f = rec->element[i]->str;
-
-		if (f == NULL || strcmp(f, "created") == 0 ||
-		    strcmp(f, "subdomains") == 0)
+		if (!cli_domain_shown(rec->element[i]))
 			continue;
-		cli_out_json_key(j, f);
+		cli_out_json_key(j, rec->element[i]->str);
 		cli_out_json_str(j, rec->element[i + 1]->str,
 		    rec->element[i + 1]->len);
 	}
@@ -398,13 +423,14 @@ cli_domain_table(const char *domain, const char *tenant, const char *scope,
 	v = cli_util_hash_get(rec, "created");
 	cli_out_table_row(&t, "created", v == NULL ? NULL :
 	    cli_out_time(strtoll(v, NULL, 10), when));
+	if ((v = cli_util_hash_get(rec, "updated")) != NULL)
+		cli_out_table_row(&t, "updated",
+		    cli_out_time(strtoll(v, NULL, 10), when));
 	for (i = 0; i + 1 < rec->elements; i += 2) {
-		const char *f = rec->element[i]->str;
-
-		if (f == NULL || strcmp(f, "created") == 0 ||
-		    strcmp(f, "subdomains") == 0)
+		if (!cli_domain_shown(rec->element[i]))
 			continue;
-		cli_out_table_row(&t, f, rec->element[i + 1]->str);
+		cli_out_table_row(&t, rec->element[i]->str,
+		    rec->element[i + 1]->str);
 	}
 	cli_out_table_print(&t, stdout);
 	cli_out_table_free(&t);

@@ -51,8 +51,9 @@ cli_rc "add again without --subdomains: exit 0" 0 --json domain add acme \
 pw_is "add again --json: exact again" \
     "$(cli_json '[j["domain"], j["tenant"], j["subdomains"], j["created"]]')" \
     "['example.com', 'acme', False, $created]"
-pw_is "add again: the record has updated" \
-    "$(rcli HEXISTS 'pw:{acme}:domain:example.com' updated)" 1
+pw_is "add again: the record has updated, shown as a number" \
+    "$(rcli HGET 'pw:{acme}:domain:example.com' updated)" \
+    "$(cli_json 'j["updated"]')"
 
 # --- one owner -----------------------------------------------------------
 cli_rc "another tenant, same domain: exit 3" 3 domain add beta EXAMPLE.com
