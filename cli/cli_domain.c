@@ -739,7 +739,8 @@ cli_domain_list(const struct cli_opts *opts, int argc, char **argv)
 	    NULL, 0, 1, ops, &nops)) != 0)
 		return rc;
 	if (nops == 1 && cli_parse_tenant(ops[0]) < 0)
-		return cli_cmd_usage(CLI_DOMAIN_GROUP, "list [TENANT] [--json]");
+		return cli_cmd_usage(CLI_DOMAIN_GROUP,
+		    "list [TENANT] [--json]");
 	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
 		return rc;
 	if (nops == 1) {
