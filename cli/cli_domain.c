@@ -11,18 +11,18 @@
  * most one owner, and no tenant may own a name that another tenant's
  * `subdomains` entry covers.
  *
- * Exports: cli_domain_* (cli_domain.h), the group's table
- * (CLI_DOMAIN_SUBS) and its dispatch, cli_domain.
+ * Exports: the subcommands of CLI_DOMAIN_SUBS and cli_domain_parse
+ * (cli_domain.h), the group's dispatch cli_domain (cli.h).  Who owns
+ * what is cli_domain_owner.c.
  *
  * Redis (docs/redis-schema.md "Sending domains"): the directory entry
  * pw:domain:<d> {tenant} lies outside the tenant's slot; pw:{T}:domains
  * and the record pw:{T}:domain:<d> inside it.  No script may touch both
  * (Redis Cluster), so:
- *   add:    the conflicts are checked (the domain's owner; each parent,
- *           owned by another tenant with `subdomains`; with --subdomains,
- *           every directory entry below the domain, found with SCAN
- *           MATCH pw:domain:*.<d>, which is fine for an admin command but
- *           reads the whole keyspace), the directory entry is claimed
+ *   add:    the conflicts are checked (cli_domain_owner_conflict: the
+ *           domain's owner; each parent owned by another tenant with
+ *           `subdomains`; with --subdomains, every directory entry below
+ *           the domain, found with SCAN), the directory entry is claimed
  *           (HSETNX: of two tenants the first wins), lua/domain_add.lua
  *           writes pw:{T}:domains and the record if the tenant exists,
  *           and the conflicts are checked again (an add of a parent or
@@ -35,9 +35,9 @@
  *           made.  The same tenant adding a domain again is no
  *           error: the scope becomes what this command says (exact, or
  *           with --subdomains), `created` is kept.
- *   remove: lua/domain_del.lua removes the tenant's records first (the
- *           daemons stop accepting the domain), then the directory entry,
- *           only while it names that tenant (lua/key_dir_del.lua).
+ *   remove: the tenant's records first (the daemons stop accepting the
+ *           domain), then the directory entry, only while it names that
+ *           tenant (cli_domain_owner_remove).
  * A crash between two steps leaves a directory entry without records:
  * the domain is then claimed but not usable; `domain add` by its owner
  * or `domain remove` completes either.
@@ -68,22 +68,6 @@
 static struct pw_redis_script cli_domain_add_script = {
 	"cli_domain_add", pw_lua_domain_add, ""
 };
-
-/* The records in the tenant slot; how many existed. */
-static struct pw_redis_script cli_domain_del_script = {
-	"cli_domain_del", pw_lua_domain_del, ""
-};
-
-/* The directory entry, only while it names ARGV[1]: 1 deleted, else 0. */
-static struct pw_redis_script cli_domain_dir_del_script = {
-	"cli_domain_dir_del", pw_lua_key_dir_del, ""
-};
-
-static int	cli_domain_remove_one(struct cli_db *, const char *,
-		    const char *);
-
-/* Directory entries read per SCAN step. */
-#define CLI_DOMAIN_SCAN_COUNT	"1000"
 
 /*
  * What keeps a domain in normal form from being a sending domain (RFC
@@ -135,212 +119,6 @@ cli_domain_parse(const char *in, char out[CLI_DOMAIN_SIZE])
 		return -1;
 	}
 	memcpy(out, norm + 1, strlen(norm + 1) + 1);
-	return 0;
-}
-
-int
-cli_domain_owner(struct cli_db *db, const char *domain, char *tenant_r,
-    size_t size)
-{
-	redisReply *reply;
-	char *dir;
-	int rc;
-
-	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
-	    domain, NULL);
-	reply = cli_util_cmd(db, "HGET", dir, "tenant", NULL);
-	free(dir);
-	if (reply == NULL)
-		return -1;
-	if (reply->type == REDIS_REPLY_NIL) {
-		rc = 1;
-	} else if (reply->type == REDIS_REPLY_STRING &&
-	    pw_identity_valid_tenant(reply->str, reply->len) &&
-	    reply->len < size) {
-		memcpy(tenant_r, reply->str, reply->len + 1);
-		rc = 0;
-	} else {
-		cli_error("domain %s: its directory entry holds no valid "
-		    "tenant", domain);
-		rc = -1;
-	}
-	freeReplyObject(reply);
-	return rc;
-}
-
-/* The scope a tenant holds a domain with: "exact", "subdomains", NULL. */
-static int
-cli_domain_scope(struct cli_db *db, const char *tenant, const char *domain,
-    char *scope_r, size_t size)
-{
-	redisReply *reply;
-	char *key;
-
-	key = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAINS, tenant,
-	    NULL, NULL);
-	reply = cli_util_cmd(db, "HGET", key, domain, NULL);
-	free(key);
-	if (reply == NULL)
-		return -1;
-	scope_r[0] = '\0';
-	if (reply->type == REDIS_REPLY_STRING && reply->len < size)
-		memcpy(scope_r, reply->str, reply->len + 1);
-	freeReplyObject(reply);
-	return 0;
-}
-
-int
-cli_domain_covers(struct cli_db *db, const char *tenant, const char *domain)
-{
-	char scope[16];
-	const char *p;
-
-	if (cli_domain_scope(db, tenant, domain, scope, sizeof(scope)) < 0)
-		return -1;
-	if (scope[0] != '\0')
-		return 1;
-	for (p = strchr(domain, '.'); p != NULL; p = strchr(p + 1, '.')) {
-		if (cli_domain_scope(db, tenant, p + 1, scope,
-		    sizeof(scope)) < 0)
-			return -1;
-		if (strcmp(scope, "subdomains") == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Does another tenant's claim stand in the way of tenant owning domain
- * (with its subdomains when sub)?  0 no; 1 yes, after saying which
- * (exit 3); -1 after printing why.
- */
-static int
-cli_domain_conflict(struct cli_db *db, const char *tenant,
-    const char *domain, bool sub)
-{
-	char owner[PW_IDENTITY_TENANT_MAX + 1], scope[16], cursor[32];
-	char child[CLI_DOMAIN_SIZE];
-	const char *p;
-	redisReply *reply, *keys;
-	char *pattern, *dir;
-	size_t i, plen, dlen;
-	int rc;
-
-	switch (cli_domain_owner(db, domain, owner, sizeof(owner))) {
-	case 0:
-		if (strcmp(owner, tenant) == 0)
-			break;
-		cli_error("domain %s belongs to tenant %s", domain, owner);
-		return 1;
-	case 1:
-		break;
-	default:
-		return -1;
-	}
-	/* A parent that another tenant owns with its subdomains. */
-	for (p = strchr(domain, '.'); p != NULL; p = strchr(p + 1, '.')) {
-		rc = cli_domain_owner(db, p + 1, owner, sizeof(owner));
-		if (rc < 0)
-			return -1;
-		if (rc == 1 || strcmp(owner, tenant) == 0)
-			continue;
-		if (cli_domain_scope(db, owner, p + 1, scope,
-		    sizeof(scope)) < 0)
-			return -1;
-		if (strcmp(scope, "subdomains") == 0) {
-			cli_error("domain %s is under %s, which tenant %s "
-			    "owns with its subdomains", domain, p + 1, owner);
-			return 1;
-		}
-	}
-	if (!sub)
-		return 0;
-	/*
-	 * A name below it that another tenant owns.  The prefix is
-	 * configurable: its glob characters are escaped; a normal domain
-	 * has none.
-	 */
-	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
-	    domain, NULL);
-	dlen = strlen(domain);
-	plen = strlen(dir) - dlen;
-	pattern = pw_xmalloc(2 * plen + dlen + 3);
-	for (i = 0, rc = 0; i < plen; i++) {
-		if (strchr("*?[]\\", dir[i]) != NULL)
-			pattern[rc++] = '\\';
-		pattern[rc++] = dir[i];
-	}
-	snprintf(pattern + rc, dlen + 3, "*.%s", domain);
-	free(dir);
-	snprintf(cursor, sizeof(cursor), "0");
-	rc = 0;
-	do {
-		reply = cli_util_cmd(db, "SCAN", cursor, "MATCH", pattern,
-		    "COUNT", CLI_DOMAIN_SCAN_COUNT, NULL);
-		if (reply == NULL) {
-			rc = -1;
-			break;
-		}
-		if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-		    reply->element[0]->type != REDIS_REPLY_STRING ||
-		    reply->element[1]->type != REDIS_REPLY_ARRAY) {
-			cli_error("SCAN %s: unexpected reply", pattern);
-			freeReplyObject(reply);
-			rc = -1;
-			break;
-		}
-		snprintf(cursor, sizeof(cursor), "%s",
-		    reply->element[0]->str);
-		keys = reply->element[1];
-		for (i = 0; rc == 0 && i < keys->elements; i++) {
-			const redisReply *k = keys->element[i];
-
-			/* The child's name: what follows the prefix. */
-			if (k->type != REDIS_REPLY_STRING || k->len <= plen ||
-			    k->len - plen >= sizeof(child))
-				continue;
-			memcpy(child, k->str + plen, k->len - plen + 1);
-			switch (cli_domain_owner(db, child, owner,
-			    sizeof(owner))) {
-			case 0:
-				if (strcmp(owner, tenant) == 0)
-					break;
-				cli_error("tenant %s owns %s, which is under "
-				    "%s: %s cannot have %s with its "
-				    "subdomains", owner, child, domain,
-				    tenant, domain);
-				rc = 1;
-				break;
-			case 1:
-				break;
-			default:
-				rc = -1;
-				break;
-			}
-		}
-		freeReplyObject(reply);
-	} while (rc == 0 && strcmp(cursor, "0") != 0);
-	free(pattern);
-	return rc;
-}
-
-/* Take back the directory entry while it names tenant: 0 or -1. */
-static int
-cli_domain_unclaim(struct cli_db *db, const char *tenant, const char *domain)
-{
-	const char *kv[2];
-	redisReply *reply;
-	char *dir;
-
-	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
-	    domain, NULL);
-	kv[0] = dir;
-	kv[1] = tenant;
-	reply = cli_util_eval(db, &cli_domain_dir_del_script, 1, 2, kv, NULL);
-	free(dir);
-	if (reply == NULL)
-		return -1;
-	freeReplyObject(reply);
 	return 0;
 }
 
@@ -448,7 +226,8 @@ cli_domain_print(struct cli_db *db, const char *domain, const char *tenant)
 	redisReply *rec;
 	char *key;
 
-	if (cli_domain_scope(db, tenant, domain, scope, sizeof(scope)) < 0)
+	if (cli_domain_owner_scope(db, tenant, domain, scope,
+	    sizeof(scope)) < 0)
 		return CLI_EXIT_FAIL;
 	key = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN, tenant,
 	    domain, NULL);
@@ -563,7 +342,7 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 		goto out;
 	}
 	/* 1. No other tenant's claim stands in the way. */
-	if ((rc = cli_domain_conflict(&db, tenant, domain, sub)) != 0) {
+	if ((rc = cli_domain_owner_conflict(&db, tenant, domain, sub)) != 0) {
 		rc = rc > 0 ? CLI_EXIT_EXISTS : CLI_EXIT_FAIL;
 		goto out;
 	}
@@ -578,7 +357,8 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 	claimed = cli_util_reply_int(reply) == 1;
 	freeReplyObject(reply);
 	if (!claimed) {
-		switch (cli_domain_owner(&db, domain, owner, sizeof(owner))) {
+		switch (cli_domain_owner_get(&db, domain, owner,
+		    sizeof(owner))) {
 		case 0:
 			if (strcmp(owner, tenant) == 0)
 				break;
@@ -629,10 +409,10 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 	 * takes its own back (both may).
 	 */
 	if ((n == 1 || (n == 2 && sub)) &&
-	    (rc = cli_domain_conflict(&db, tenant, domain, sub)) != 0) {
+	    (rc = cli_domain_owner_conflict(&db, tenant, domain, sub)) != 0) {
 		rc = rc > 0 ? CLI_EXIT_EXISTS : CLI_EXIT_FAIL;
 		if (n == 1) {
-			if (cli_domain_remove_one(&db, tenant, domain) < 0)
+			if (cli_domain_owner_remove(&db, tenant, domain) < 0)
 				cli_error("domain %s: refused, but left with "
 				    "tenant %s; run domain remove %s", domain,
 				    tenant, domain);
@@ -667,7 +447,7 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 	}
 	goto out;
 undo:
-	if (claimed && cli_domain_unclaim(&db, tenant, domain) < 0)
+	if (claimed && cli_domain_owner_release(&db, tenant, domain) < 0)
 		cli_error("domain %s: claimed for tenant %s but not added; "
 		    "run domain remove %s", domain, tenant, domain);
 out:
@@ -690,7 +470,7 @@ cli_domain_list_tenant(struct cli_db *db, const char *tenant,
 	char *key, **d;
 	size_t i, n = 0;
 
-	if ((names = cli_domain_of_tenant(db, tenant)) == NULL)
+	if ((names = cli_domain_owner_of_tenant(db, tenant)) == NULL)
 		return -1;
 	d = pw_xcalloc(names->elements / 2 + 1, sizeof(*d));
 	for (i = 0; i + 1 < names->elements; i += 2)
@@ -800,7 +580,7 @@ cli_domain_show(const struct cli_opts *opts, int argc, char **argv)
 		return cli_cmd_usage(CLI_DOMAIN_GROUP, "show DOMAIN [--json]");
 	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
 		return rc;
-	switch (cli_domain_owner(&db, domain, owner, sizeof(owner))) {
+	switch (cli_domain_owner_get(&db, domain, owner, sizeof(owner))) {
 	case 0:
 		rc = cli_domain_print(&db, domain, owner);
 		break;
@@ -815,41 +595,6 @@ cli_domain_show(const struct cli_opts *opts, int argc, char **argv)
 	cli_util_close(&db);
 	return rc;
 }
-
-/*
- * Remove a domain tenant owns: its records, then its directory entry
- * while it names tenant.  0, or -1 after printing why.
- */
-static int
-cli_domain_remove_one(struct cli_db *db, const char *tenant,
-    const char *domain)
-{
-	const char *kv[3];
-	redisReply *reply;
-	char *dkey, *rkey;
-
-	dkey = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAINS, tenant, NULL,
-	    NULL);
-	rkey = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN, tenant, domain,
-	    NULL);
-	kv[0] = dkey;
-	kv[1] = rkey;
-	kv[2] = domain;
-	reply = cli_util_eval(db, &cli_domain_del_script, 2, 3, kv, NULL);
-	free(dkey);
-	free(rkey);
-	if (reply == NULL)
-		return -1;
-	freeReplyObject(reply);
-	if (cli_domain_unclaim(db, tenant, domain) < 0) {
-		cli_error("domain %s: no longer a domain of tenant %s, but "
-		    "still claimed for it; run domain remove %s again",
-		    domain, tenant, domain);
-		return -1;
-	}
-	return 0;
-}
-
 int
 cli_domain_remove(const struct cli_opts *opts, int argc, char **argv)
 {
@@ -868,7 +613,7 @@ cli_domain_remove(const struct cli_opts *opts, int argc, char **argv)
 		    "remove DOMAIN [--json]");
 	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
 		return rc;
-	switch (cli_domain_owner(&db, domain, owner, sizeof(owner))) {
+	switch (cli_domain_owner_get(&db, domain, owner, sizeof(owner))) {
 	case 0:
 		break;
 	case 1:
@@ -879,7 +624,7 @@ cli_domain_remove(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
-	if (cli_domain_remove_one(&db, owner, domain) < 0) {
+	if (cli_domain_owner_remove(&db, owner, domain) < 0) {
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
@@ -899,49 +644,6 @@ cli_domain_remove(const struct cli_opts *opts, int argc, char **argv)
 	}
 out:
 	cli_util_close(&db);
-	return rc;
-}
-
-redisReply *
-cli_domain_of_tenant(struct cli_db *db, const char *tenant)
-{
-	redisReply *reply;
-	char *key;
-
-	key = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAINS, tenant, NULL,
-	    NULL);
-	reply = cli_util_cmd(db, "HGETALL", key, NULL);
-	if (reply != NULL && reply->type != REDIS_REPLY_ARRAY) {
-		cli_error("HGETALL %s: unexpected reply", key);
-		freeReplyObject(reply);
-		reply = NULL;
-	}
-	free(key);
-	return reply;
-}
-
-int
-cli_domain_remove_tenant(struct cli_db *db, const char *tenant, size_t *n_r)
-{
-	redisReply *names;
-	size_t i;
-	int rc = 0;
-
-	*n_r = 0;
-	if ((names = cli_domain_of_tenant(db, tenant)) == NULL)
-		return -1;
-	for (i = 0; rc == 0 && i + 1 < names->elements; i += 2) {
-		const redisReply *d = names->element[i];
-
-		/* Only names that can be one: they make key names. */
-		if (d->type != REDIS_REPLY_STRING || d->len == 0 ||
-		    d->len >= CLI_DOMAIN_SIZE || memchr(d->str, '\0',
-		    d->len) != NULL)
-			continue;
-		if ((rc = cli_domain_remove_one(db, tenant, d->str)) == 0)
-			(*n_r)++;
-	}
-	freeReplyObject(names);
 	return rc;
 }
 

@@ -1,9 +1,9 @@
 /*
  * cli_domain.h -- `postwarden domain`: a tenant's sending domains.  What
- * the files of the group share (cli_domain.c: add, list, show, remove;
- * later cli_domain_dkim.c and cli_domain_verify.c), and what other
- * commands ask about domains (cli_tenant.c: show, delete;
- * cli_tenant_settings.c: --dkim-domain).
+ * the files of the group share (cli_domain.c: add, list, show, remove,
+ * and input; cli_domain_owner.c: who owns what; later cli_domain_dkim.c
+ * and cli_domain_verify.c), and what other commands ask about domains
+ * (cli_tenant.c: show, delete; cli_tenant_settings.c: --dkim-domain).
  *
  * The group's subcommands are one table, CLI_DOMAIN_SUBS: each line
  * names a subcommand, the function that runs it and its usage, and that
@@ -54,33 +54,65 @@ CLI_DOMAIN_SUBS
  */
 int	cli_domain_parse(const char *in, char out[CLI_DOMAIN_SIZE]);
 
+/* --- cli_domain_owner.c: who owns what ---------------------------------- */
+
 /*
  * Who owns a domain (its directory entry pw:domain:<d>): 0 and tenant_r
  * filled, 1 nobody, -1 after printing why.
  */
-int	cli_domain_owner(struct cli_db *db, const char *domain,
+int	cli_domain_owner_get(struct cli_db *db, const char *domain,
 	    char *tenant_r, size_t size);
+
+/*
+ * The scope tenant holds domain with in pw:{T}:domains: "exact",
+ * "subdomains", or "" when it does not hold it.  0, or -1 after
+ * printing why.
+ */
+int	cli_domain_owner_scope(struct cli_db *db, const char *tenant,
+	    const char *domain, char *scope_r, size_t size);
 
 /*
  * Whether tenant may use domain as the daemons decide it: the domain
  * itself in pw:{T}:domains, or a parent there as `subdomains`.  1 yes,
  * 0 no, -1 after printing why.
  */
-int	cli_domain_covers(struct cli_db *db, const char *tenant,
+int	cli_domain_owner_covers(struct cli_db *db, const char *tenant,
+	    const char *domain);
+
+/*
+ * Does another tenant's claim stand in the way of tenant owning domain
+ * (with its subdomains when sub): the domain's owner; a parent another
+ * tenant owns with its subdomains; with sub, a name below it that
+ * another tenant owns (SCAN)?  0 no; 1 yes, after saying which and
+ * whose (exit 3); -1 after printing why.
+ */
+int	cli_domain_owner_conflict(struct cli_db *db, const char *tenant,
+	    const char *domain, bool sub);
+
+/* Delete the directory entry of domain while it names tenant: 0 or -1. */
+int	cli_domain_owner_release(struct cli_db *db, const char *tenant,
+	    const char *domain);
+
+/*
+ * Remove a domain tenant owns: its records (lua/domain_del.lua), then
+ * its directory entry while it names tenant.  0, or -1 after printing
+ * why.
+ */
+int	cli_domain_owner_remove(struct cli_db *db, const char *tenant,
 	    const char *domain);
 
 /*
  * A tenant's pw:{T}:domains (HGETALL: domain, scope, ...), or NULL
  * after printing why.  The caller frees it.
  */
-redisReply *cli_domain_of_tenant(struct cli_db *db, const char *tenant);
+redisReply *cli_domain_owner_of_tenant(struct cli_db *db,
+	    const char *tenant);
 
 /*
- * Remove every domain of a tenant: its records, then each directory
- * entry that still names it.  0 and how many in *n_r, or -1 after
- * printing why.
+ * Remove every domain of a tenant, as cli_domain_owner_remove.  0 and
+ * how many in *n_r, or -1 after printing why.
  */
-int	cli_domain_remove_tenant(struct cli_db *db, const char *tenant,
+int	cli_domain_owner_remove_tenant(struct cli_db *db, const char *tenant,
 	    size_t *n_r);
 
 #endif

@@ -133,7 +133,7 @@ cli_tenant_print(struct cli_db *db, const char *tenant)
 	if ((hash = cli_util_cmd(db, "HGETALL", rec, NULL)) == NULL ||
 	    (keys = cli_util_cmd(db, "SCARD", set, NULL)) == NULL ||
 	    (supp = cli_util_cmd(db, "HLEN", hk, NULL)) == NULL ||
-	    (doms = cli_domain_of_tenant(db, tenant)) == NULL)
+	    (doms = cli_domain_owner_of_tenant(db, tenant)) == NULL)
 		goto out;
 	if (hash->type != REDIS_REPLY_ARRAY || hash->elements == 0) {
 		cli_error("unknown tenant: %s", tenant);
@@ -449,7 +449,7 @@ cli_tenant_delete(const struct cli_opts *opts, int argc, char **argv)
 		goto out;
 	}
 	/* 2. Its domains: records, then directory entries. */
-	if (cli_domain_remove_tenant(&db, a.rec.name, &ndomains) < 0) {
+	if (cli_domain_owner_remove_tenant(&db, a.rec.name, &ndomains) < 0) {
 		cli_error("tenant %s: not all of its domains were removed; "
 		    "run tenant delete %s again", a.rec.name, a.rec.name);
 		goto out;

@@ -463,7 +463,7 @@ cli_tenant_settings_check_domains(struct cli_db *db, const char *tenant,
 		return 0;
 	if (cli_domain_parse(v->v, domain) < 0)
 		return CLI_EXIT_USAGE;
-	switch (cli_domain_covers(db, tenant, domain)) {
+	switch (cli_domain_owner_covers(db, tenant, domain)) {
 	case 1:
 		/* Stored as the domain is: lower case. */
 		snprintf(v->v, sizeof(v->v), "%s", domain);
