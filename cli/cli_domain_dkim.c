@@ -30,7 +30,8 @@
  * lua/dkim_retire.lua write the key and its state and increment the
  * tenant's dkim_version in one script each.
  *
- * Exports: cli_domain_dkim (cli_domain_dkim.h), for `postwarden domain`.
+ * Exports: cli_domain_dkim, the "dkim" line of CLI_DOMAIN_SUBS
+ * (cli_domain.h).
  *
  * Failures: a domain without owner, an unknown selector, nothing to
  * rotate exit 1; no KEK, Redis trouble exit 2; an existing selector, a
@@ -49,7 +50,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "cli_domain_dkim.h"
+#include "cli_domain.h"
 #include "dkim_store.h"
 #include "lua.h"
 #include "schema.h"
@@ -84,56 +85,45 @@ enum {
 
 /* A domain named on the command line, normalised, and its owner. */
 struct cli_dd_domain {
-	char	name[PW_ADDRESS_MAX + 1];
+	char	name[CLI_DOMAIN_SIZE];
 	char	tenant[256];
 };
 
 /*
- * Normalise the domain: 0, or CLI_EXIT_USAGE after printing why.
+ * Normalise the domain as `domain add` does (cli_domain_parse): 0, or
+ * CLI_EXIT_USAGE after printing why.
  */
 static int
 cli_dd_parse_domain(const char *arg, struct cli_dd_domain *d)
 {
-	char at[PW_ADDRESS_MAX + 2], normal[PW_ADDRESS_MAX + 1];
-	const char *why;
-
-	if (snprintf(at, sizeof(at), "@%s", arg) >= (int)sizeof(at) ||
-	    pw_address_normalize(at, strlen(at), PW_ADDRESS_F_DOMAIN, normal,
-	    &why) < 0 || !pw_dkim_valid_domain(normal + 1,
-	    strlen(normal + 1))) {
-		cli_error("%s: not a domain name", CLI_DD_GROUP);
+	if (cli_domain_parse(arg, d->name) < 0)
+		return CLI_EXIT_USAGE;
+	if (!pw_dkim_valid_domain(d->name, strlen(d->name))) {
+		cli_error("%s: %s: not a DKIM signing domain (letters, "
+		    "digits, hyphens)", CLI_DD_GROUP, d->name);
 		return CLI_EXIT_USAGE;
 	}
-	snprintf(d->name, sizeof(d->name), "%s", normal + 1);
 	return 0;
 }
 
 /*
- * The domain's owner from pw:domain:<domain> into d->tenant: 0, or an
+ * The domain's owner (cli_domain_owner_get) into d->tenant: 0, or an
  * exit code after printing why.
  */
 static int
 cli_dd_owner(struct cli_db *db, struct cli_dd_domain *d)
 {
-	redisReply *r;
-	char *key;
-	int rc = CLI_EXIT_OK;
-
-	key = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
-	    d->name, NULL);
-	r = cli_util_cmd(db, "HGET", key, "tenant", NULL);
-	free(key);
-	if (r == NULL)
-		return CLI_EXIT_FAIL;
-	if (r->type != REDIS_REPLY_STRING || r->len == 0 ||
-	    r->len >= sizeof(d->tenant) || cli_parse_tenant(r->str) < 0) {
+	switch (cli_domain_owner_get(db, d->name, d->tenant,
+	    sizeof(d->tenant))) {
+	case 0:
+		return CLI_EXIT_OK;
+	case 1:
 		cli_error("domain %s has no owner: add it to a tenant first "
 		    "(postwarden domain add TENANT %s)", d->name, d->name);
-		rc = CLI_EXIT_NOTFOUND;
-	} else
-		snprintf(d->tenant, sizeof(d->tenant), "%s", r->str);
-	freeReplyObject(r);
-	return rc;
+		return CLI_EXIT_NOTFOUND;
+	default:
+		return CLI_EXIT_FAIL;
+	}
 }
 
 /* Load dkim_kek_file: 0, or CLI_EXIT_FAIL after printing why. */

@@ -20,24 +20,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_domain_dkim.h"
 #include "conf.h"
-
-/*
- * TEMPORARY (issue 14): `postwarden domain dkim ...` until cli_domain.c's
- * `domain` group lands; it then calls cli_domain_dkim from its table and
- * this function and its line in cli_commands go.
- */
-static int
-cli_main_domain(const struct cli_opts *opts, int argc, char **argv)
-{
-	if (argc >= 2 && strcmp(argv[1], "dkim") == 0)
-		return cli_domain_dkim(opts, argc - 1, argv + 1);
-	fprintf(opts->help ? stdout : stderr,
-	    "usage: postwarden domain dkim add|rotate|activate|retire|list "
-	    "...\n");
-	return opts->help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-}
 
 static const struct {
 	const char	*name;
@@ -53,14 +36,15 @@ static const struct {
 	{ "dkim", cli_dkim,
 	    "dkim keygen|txt|kek-generate  DKIM keys, DNS records, the KEK",
 	    NULL },
-	{ "domain", cli_main_domain,
-	    "domain dkim add|rotate|activate|retire|list  DKIM keys in Redis",
+	{ "domain", cli_domain,
+	    "domain add|list|show|remove|dkim  a tenant's sending domains",
 	    NULL },
 	{ "key", cli_key,
 	    "key add|show|list|set|suspend|disable|enable|delete  API keys",
 	    NULL },
 	{ "tenant", cli_tenant,
-	    "tenant add|show|list|set|suspend|disable|enable  tenants", NULL },
+	    "tenant add|show|list|set|suspend|disable|enable|delete  tenants",
+	    NULL },
 	{ "usage", cli_usage,
 	    "usage KEY|TENANT       counters against limits, reset times",
 	    CLI_USAGE_USAGE },

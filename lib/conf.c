@@ -156,6 +156,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(policyd_fail_mode), NULL, pw_conf_fail_modes },
 	{ "policyd_unknown_key", PW_CONF_ENUM, "reject", 0, 0, PW_CONF_NONEMPTY,
 	    S(policyd_unknown_key), NULL, pw_conf_unknown_keys },
+	{ "tenant_domains_required", PW_CONF_BOOL, "yes", 0, 0,
+	    PW_CONF_NONEMPTY, S(tenant_domains_required), NULL, NULL },
 	{ "policyd_reservation_ttl", PW_CONF_TIME, "900s", 1000,
 	    86400 * 1000LL, 0, S(policyd_reservation_ttl_ms), NULL, NULL },
 	{ "policyd_geoip_database", PW_CONF_PATH, "", 0, 0, 0,

@@ -90,6 +90,7 @@ struct pw_conf {
 	int	 policyd_max_attributes;
 	enum pw_conf_fail_mode	 policyd_fail_mode;
 	enum pw_conf_unknown_key policyd_unknown_key;
+	bool	 tenant_domains_required;	/* yes | no */
 	int	 policyd_reservation_ttl_ms;
 	char	*policyd_geoip_database;
 	int	 events_max_length;	/* 0: no events */
