@@ -57,6 +57,15 @@ CLI_DOMAIN_SUBS
  */
 int	cli_domain_parse(const char *in, char out[CLI_DOMAIN_SIZE]);
 
+/* --- cli_domain_dkim.c: the DKIM keys ----------------------------------- */
+
+/*
+ * Remove every DKIM key of domain from tenant's slot (the domain leaves
+ * the tenant): 0, or -1 after printing why.
+ */
+int	cli_domain_dkim_remove(struct cli_db *db, const char *tenant,
+	    const char *domain);
+
 /* --- cli_domain_owner.c: who owns what ---------------------------------- */
 
 /*

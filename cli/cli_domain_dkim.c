@@ -31,7 +31,8 @@
  * tenant's dkim_version in one script each.
  *
  * Exports: cli_domain_dkim, the "dkim" line of CLI_DOMAIN_SUBS
- * (cli_domain.h).
+ * (cli_domain.h); cli_domain_dkim_remove, every key of a domain that
+ * leaves its tenant (lua/dkim_del.lua), for cli_domain_owner_remove.
  *
  * Failures: a domain without owner, an unknown selector, nothing to
  * rotate exit 1; no KEK, Redis trouble exit 2; an existing selector, a
@@ -56,6 +57,7 @@
 #include "schema.h"
 #include "seal.h"
 #include "secret_file.h"
+#include "xmalloc.h"
 
 #define CLI_DD_GROUP	"domain dkim"
 #define CLI_DD_ADD_USAGE \
@@ -75,6 +77,9 @@ static struct pw_redis_script cli_dd_state_script = {
 };
 static struct pw_redis_script cli_dd_retire_script = {
 	"dkim_retire", pw_lua_dkim_retire, ""
+};
+static struct pw_redis_script cli_dd_del_script = {
+	"dkim_del", pw_lua_dkim_del, ""
 };
 
 enum {
@@ -854,6 +859,46 @@ out:
 	if (sel != NULL)
 		freeReplyObject(sel);
 	cli_util_close(&db);
+	return rc;
+}
+
+int
+cli_domain_dkim_remove(struct cli_db *db, const char *tenant,
+    const char *domain)
+{
+	struct cli_dd_domain d;
+	redisReply *sel, *r;
+	const char **av;
+	char **keys;
+	size_t i, n = 0, nsel;
+	int rc = 0;
+
+	snprintf(d.name, sizeof(d.name), "%s", domain);
+	snprintf(d.tenant, sizeof(d.tenant), "%s", tenant);
+	if ((sel = cli_dd_selectors(db, &d)) == NULL)
+		return -1;
+	nsel = sel->elements / 2;
+	keys = pw_xcalloc(2 + nsel, sizeof(*keys));
+	av = pw_xcalloc(2 + nsel, sizeof(*av));
+	keys[n++] = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_SELECTORS,
+	    tenant, domain, NULL);
+	keys[n++] = pw_schema_key_new(db->prefix, PW_SCHEMA_TENANT, tenant,
+	    NULL, NULL);
+	for (i = 0; i < nsel; i++)
+		keys[n++] = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_KEY,
+		    tenant, domain, sel->element[2 * i]->str);
+	for (i = 0; i < n; i++)
+		av[i] = keys[i];
+	if ((r = cli_util_eval(db, &cli_dd_del_script, (int)n, (int)n, av,
+	    NULL)) == NULL)
+		rc = -1;
+	else
+		freeReplyObject(r);
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(av);
+	freeReplyObject(sel);
 	return rc;
 }
 

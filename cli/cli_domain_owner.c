@@ -12,9 +12,10 @@
  * name, and for a --subdomains claim a SCAN MATCH of the names below
  * it, which reads the whole key space: fine for an admin command, never
  * done by the daemons) and the tenants' pw:{T}:domains.  Removing a
- * domain is two steps: lua/domain_del.lua in the tenant's slot first
- * (the daemons stop accepting it), then the directory entry, only while
- * it names that tenant (lua/key_dir_del.lua).
+ * domain is three steps: its DKIM keys (cli_domain_dkim_remove), then
+ * lua/domain_del.lua in the tenant's slot (the daemons stop accepting
+ * it), then the directory entry, only while it names that tenant
+ * (lua/key_dir_del.lua).
  *
  * Failures: every function prints why before it returns -1 (Redis
  * trouble, a directory entry that holds no valid tenant).
@@ -260,6 +261,9 @@ cli_domain_owner_remove(struct cli_db *db, const char *tenant,
 	redisReply *reply;
 	char *dkey, *rkey;
 
+	/* Its DKIM keys first: added again, it starts without them. */
+	if (cli_domain_dkim_remove(db, tenant, domain) < 0)
+		return -1;
 	dkey = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAINS, tenant, NULL,
 	    NULL);
 	rkey = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN, tenant, domain,

@@ -35,6 +35,7 @@ extern const char pw_lua_suppress_uncopy[];
 extern const char pw_lua_dkim_add[];
 extern const char pw_lua_dkim_state[];
 extern const char pw_lua_dkim_retire[];
+extern const char pw_lua_dkim_del[];
 /* postwarden usage: a subject's counters and rate limiter, read only. */
 extern const char pw_lua_usage[];
 

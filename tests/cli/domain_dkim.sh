@@ -292,4 +292,19 @@ pw_is "keep_published 0s: the replaced key is retiring" \
 cli_rc "... and retires without --force once its time is up" 0 \
     domain dkim retire "$D" "$today-ed25519"
 
+# --- the keys leave with the domain ------------------------------------------
+
+v1=$(rcli HGET 'pw:{acme}:tenant' dkim_version)
+cli_rc "domain remove: exit 0" 0 domain remove "$D"
+pw_is "domain remove: its DKIM keys go too, dkim_version incremented" \
+    "$(rcli --scan --pattern "pw:{acme}:dkim:*" | wc -l) $(rcli HGET \
+    'pw:{acme}:tenant' dkim_version)" "0 $((v1 + 1))"
+cli_rc "domain add again: exit 0" 0 domain add acme "$D"
+cli_rc "... and it starts without keys" 0 domain dkim list "$D" --json
+pw_is "... (none listed)" "$OUT" "[]"
+cli_rc "a key for b.example" 0 domain dkim add b.example --algorithm ed25519
+cli_rc "tenant delete: exit 0" 0 tenant delete acme
+pw_is "tenant delete: no DKIM key left, no tenant record made again" \
+    "$(rcli --scan --pattern "pw:{acme}:*" | sort | paste -sd' ')" ""
+
 pw_done
