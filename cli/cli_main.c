@@ -20,7 +20,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_domain_verify.h"
 #include "conf.h"
+
+/*
+ * TEMPORARY (issue 14, branch i14-dns): `postwarden domain verify` until
+ * cli/cli_domain.c's command table takes cli_domain_verify().
+ */
+static int
+cli_domain_tmp(const struct cli_opts *opts, int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "verify", cli_domain_verify, CLI_DOMAIN_VERIFY_USAGE },
+	};
+
+	return cli_cmd_dispatch("domain", subs, 1, opts, argc, argv);
+}
 
 static const struct {
 	const char	*name;
@@ -35,6 +50,9 @@ static const struct {
 	    CLI_CONFIG_USAGE },
 	{ "dkim", cli_dkim,
 	    "dkim keygen|txt        DKIM keys and their DNS records", NULL },
+	{ "domain", cli_domain_tmp,
+	    "domain verify DOMAIN   a sending domain's DKIM, SPF, DMARC, MX in DNS",
+	    NULL },
 	{ "key", cli_key,
 	    "key add|show|list|set|suspend|disable|enable|delete  API keys",
 	    NULL },
