@@ -577,6 +577,9 @@ cli_dv_json_check(struct cli_json *j, const struct cli_dv_check *c)
 	cli_out_json_cstr(j, c->why);
 	cli_out_json_key(j, "dns");
 	cli_out_json_cstr(j, c->asked ? pw_dns_status_name(c->dns) : NULL);
+	cli_out_json_key(j, "dnssec");
+	cli_out_json_bool(j, c->kind == CLI_DV_MX ? c->mx.secure :
+	    c->txt.secure);
 	if (c->kind == CLI_DV_DMARC) {
 		cli_out_json_key(j, "policy");
 		cli_out_json_cstr(j, c->verdict == CLI_DV_FOUND ? c->policy :
@@ -853,6 +856,9 @@ cli_domain_verify(const struct cli_opts *opts, int argc, char **argv)
 		case 0:
 			break;
 		case 1:
+			/* An owner entry without its record: not a
+			   sending domain the tenant can use. */
+			rep.verified = false;
 			snprintf(stored, sizeof(stored), "tenant %s has no "
 			    "record of %s", tenant, domain);
 			break;

@@ -9,7 +9,8 @@
 # the record to publish, and the stored state withdrawn; SPF (found,
 # missing, two), DMARC (found with its policy, missing, invalid, two) and
 # the VERP bounce domain's MX (found, null MX, none, not set) verdicts; a
-# domain no tenant owns and one without keys (exit 1, nothing stored);
+# domain no tenant owns, one without keys and an owner entry without its
+# record (exit 1, nothing stored);
 # the DNS server down -> exit 2 within the timeout, the stored state
 # untouched; Redis down -> exit 2; usage errors -> exit 64.
 
@@ -256,6 +257,13 @@ cli_rc "a domain without keys: exit 1" 1 domain verify nokeys.example --json
 pw_is "no keys: not verified" "$(j '(j["verified"], j["dkim"])')" "(False, [])"
 pw_is "no keys: verified absent" \
     "$(rcli HEXISTS "pw:{acme}:domain:nokeys.example" verified)" 0
+
+serve "$DKIM_R" "$DKIM_E"
+rcli DEL "pw:{acme}:domain:$D" >/dev/null
+cli_rc "an owner entry without its record: exit 1" 1 domain verify $D --json
+pw_is "no record: not verified, says why" "$(j '(j["verified"], j["stored"])')" \
+    "(False, 'tenant acme has no record of acme.example')"
+pw_is "no record: none made" "$(rcli EXISTS "pw:{acme}:domain:$D")" 0
 
 # --- failures and usage ---------------------------------------------------------
 good_conf=$CLI_CONF
