@@ -369,10 +369,12 @@ pw_dkim_dns_dmarc_policy(const char *s, size_t len, char policy[16],
 		seg = semi != NULL ? (size_t)(semi - (s + off)) : len - off;
 		if (pw_dkim_dns_tag(s + off, seg, &t, &dummy) == 0 &&
 		    pw_dkim_dns_is(&t, "p")) {
-			if ((t.vlen == 4 && memcmp(t.value, "none", 4) == 0) ||
+			if ((t.vlen == 4 &&
+			    memcmp(t.value, "none", 4) == 0) ||
 			    (t.vlen == 10 &&
 			    memcmp(t.value, "quarantine", 10) == 0) ||
-			    (t.vlen == 6 && memcmp(t.value, "reject", 6) == 0)) {
+			    (t.vlen == 6 &&
+			    memcmp(t.value, "reject", 6) == 0)) {
 				memcpy(policy, t.value, t.vlen);
 				policy[t.vlen] = '\0';
 				return 0;

@@ -57,7 +57,7 @@ struct pw_dns_mx {
 	size_t	 n;
 	struct {
 		unsigned	pref;
-		char		host[PW_DNS_NAME_MAX + 2];	/* "." for null MX */
+		char		host[PW_DNS_NAME_MAX + 2]; /* ".": null MX */
 	} rr[PW_DNS_RR_MAX];
 	size_t	 dropped;
 	bool	 secure;
