@@ -12,7 +12,7 @@
 # domain no tenant owns, one without keys and an owner entry without its
 # record (exit 1, nothing stored);
 # the DNS server down -> exit 2 within the timeout, the stored state
-# untouched; Redis down -> exit 2; usage errors -> exit 64.
+# untouched; answers that fail DNSSEC validation -> exit 2; Redis down -> exit 2; usage errors -> exit 64.
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 . "$PW_SRCDIR/tests/harness/dkim.sh"
@@ -264,6 +264,19 @@ cli_rc "an owner entry without its record: exit 1" 1 domain verify $D --json
 pw_is "no record: not verified, says why" "$(j '(j["verified"], j["stored"])')" \
     "(False, 'tenant acme has no record of acme.example')"
 pw_is "no record: none made" "$(rcli EXISTS "pw:{acme}:domain:$D")" 0
+
+# --- DNSSEC: a trust anchor for the zone, unsigned answers -> bogus -----------
+serve "$DKIM_R" "$DKIM_E" "$SPF"
+echo "$D. IN DS 12345 13 2 $(printf '%064d' 0)" >"$PW_TMP/anchor"
+good_conf=$CLI_CONF
+CLI_CONF=$PW_TMP/dnssec.conf
+{ cat "$good_conf"; echo "dns_trust_anchor_file = $PW_TMP/anchor"; } \
+    >"$CLI_CONF"
+cli_rc "DNSSEC bogus: exit 2" 2 domain verify $D --json
+pw_is "DNSSEC bogus: a DNS failure, not a verdict on the record" \
+    "$(j '(j["dkim"][0]["verdict"], j["dkim"][0]["dns"], j["spf"]["dns"])')" \
+    "('dns_failure', 'DNSSEC bogus', 'DNSSEC bogus')"
+CLI_CONF=$good_conf
 
 # --- failures and usage ---------------------------------------------------------
 good_conf=$CLI_CONF
