@@ -35,7 +35,8 @@
 	    "add TENANT DOMAIN [--subdomains]") \
 	CLI_DOMAIN_SUB("list", cli_domain_list, "list [TENANT]") \
 	CLI_DOMAIN_SUB("show", cli_domain_show, "show DOMAIN") \
-	CLI_DOMAIN_SUB("remove", cli_domain_remove, "remove DOMAIN")
+	CLI_DOMAIN_SUB("remove", cli_domain_remove, "remove DOMAIN") \
+	CLI_DOMAIN_SUB("verify", cli_domain_verify, "verify DOMAIN [--json]")
 
 #define CLI_DOMAIN_SUB(name, fn, usage) \
 	int fn(const struct cli_opts *, int, char **);
