@@ -37,6 +37,7 @@
 	CLI_DOMAIN_SUB("list", cli_domain_list, "list [TENANT]") \
 	CLI_DOMAIN_SUB("show", cli_domain_show, "show DOMAIN") \
 	CLI_DOMAIN_SUB("remove", cli_domain_remove, "remove DOMAIN") \
+	CLI_DOMAIN_SUB("verify", cli_domain_verify, "verify DOMAIN [--json]") \
 	CLI_DOMAIN_SUB("dkim", cli_domain_dkim, \
 	    "dkim add|rotate|activate|retire|list DOMAIN ...")
 

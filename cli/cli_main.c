@@ -37,7 +37,7 @@ static const struct {
 	    "dkim keygen|txt|kek-generate  DKIM keys, DNS records, the KEK",
 	    NULL },
 	{ "domain", cli_domain,
-	    "domain add|list|show|remove|dkim  a tenant's sending domains",
+	    "domain add|list|show|remove|verify|dkim  sending domains",
 	    NULL },
 	{ "key", cli_key,
 	    "key add|show|list|set|suspend|disable|enable|delete  API keys",

@@ -11,6 +11,8 @@ cli_postwarden_SOURCES = \
 	cli/cli_domain.c cli/cli_domain.h \
 	cli/cli_domain_dkim.c \
 	cli/cli_domain_owner.c \
+	cli/cli_domain_check.c cli/cli_domain_check.h \
+	cli/cli_domain_verify.c \
 	cli/cli_events.c \
 	cli/cli_fields.c \
 	cli/cli_key.c \

@@ -30,6 +30,7 @@
 #include "cidr.h"
 #include "conf.h"
 #include "dkim_canon.h"
+#include "dns.h"
 #include "lib/paths.h"	/* generated: PW_SYSCONFDIR, PW_RUNSTATEDIR */
 #include "log.h"
 #include "tenant_fields.h"
@@ -78,6 +79,7 @@ static const char *pw_conf_check_header_name_one(const char *);
 static const char *pw_conf_check_pool_list(const char *);
 static const char *pw_conf_check_pool(const char *);
 static const char *pw_conf_check_networks(const char *);
+static const char *pw_conf_check_resolvers(const char *);
 
 /* The values of the ENUM settings, in the order of their enums (conf.h). */
 static const char *const pw_conf_fail_modes[] = { "defer", "pass", NULL };
@@ -215,6 +217,14 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(dkim_record_length_limit), NULL, NULL },
 	{ "milter_internal_networks", PW_CONF_LIST, "", 0, 0, 0,
 	    S(milter_internal_networks), NULL, NULL },
+
+	/* DNS (postwarden domain verify) */
+	{ "dns_resolver", PW_CONF_LIST, "", 0, 0, 0,
+	    S(dns_resolver), pw_conf_check_resolvers, NULL },
+	{ "dns_timeout", PW_CONF_TIME, "5s", 100, 60 * 1000, 0,
+	    S(dns_timeout_ms), NULL, NULL },
+	{ "dns_trust_anchor_file", PW_CONF_PATH, "", 0, 0, 0,
+	    S(dns_trust_anchor_file), NULL, NULL },
 
 	/* tracking, control headers, routing, events (postwarden-milter) */
 	{ "tracking_secret_file", PW_CONF_PATH, "", 0, 0, 0,
@@ -465,6 +475,24 @@ pw_conf_check_networks(const char *v)
 	const char *why = NULL;
 
 	(void)pw_conf_list_foreach(v, pw_conf_check_one_network, &why);
+	return why;
+}
+
+static int
+pw_conf_check_one_resolver(const char *item, size_t len, void *arg)
+{
+	const char **why_r = arg;
+
+	return (*why_r = pw_dns_resolver_check(item, len)) == NULL ? 0 : -1;
+}
+
+/* DNS resolvers: IP or IP@PORT each (lib/dns.h). */
+static const char *
+pw_conf_check_resolvers(const char *v)
+{
+	const char *why = NULL;
+
+	(void)pw_conf_list_foreach(v, pw_conf_check_one_resolver, &why);
 	return why;
 }
 

@@ -116,6 +116,11 @@ struct pw_conf {
 	int	 dkim_record_length_limit;	/* line_length_limit */
 	char	*milter_internal_networks;
 
+	/* DNS (postwarden domain verify) */
+	char	*dns_resolver;		/* "": /etc/resolv.conf */
+	int	 dns_timeout_ms;	/* each lookup */
+	char	*dns_trust_anchor_file;	/* "": no DNSSEC validation */
+
 	/* tracking, control headers, routing, events (postwarden-milter) */
 	char	*tracking_secret_file;	/* HMAC secret; "" = no ids */
 	char	*milter_tracking_header;
