@@ -26,6 +26,7 @@
 #include <hiredis/hiredis.h>
 
 #include "address.h"
+#include "dkim_keys.h"
 #include "cli.h"
 
 #define CLI_DOMAIN_GROUP	"domain"
@@ -66,6 +67,25 @@ int	cli_domain_parse(const char *in, char out[CLI_DOMAIN_SIZE]);
  */
 int	cli_domain_dkim_remove(struct cli_db *db, const char *tenant,
 	    const char *domain);
+
+/* Called with each DKIM key of a domain: pkey is lent (up_ref it). */
+typedef void cli_domain_dkim_key_fn(void *ctx, const char *selector,
+	    enum pw_dkim_alg alg, EVP_PKEY *pkey, const char *state);
+/*
+ * The public halves of domain's DKIM keys in Redis, every state, from
+ * their records' public fields (no KEK needed): add(ctx, ...) for each.
+ * 0, or -1 after printing why (Redis, a record that does not parse).
+ */
+int	cli_domain_dkim_keys(struct cli_db *db, const char *tenant,
+	    const char *domain, cli_domain_dkim_key_fn *add, void *ctx);
+/*
+ * Activate the pending keys among selectors (comma-separated: the ones
+ * whose DNS record `domain verify` found to carry their key), saying so
+ * on stderr: the keys they replace become retiring.  0, or -1 after
+ * printing why.
+ */
+int	cli_domain_dkim_activate_verified(struct cli_db *db,
+	    const char *tenant, const char *domain, const char *selectors);
 
 /* --- cli_domain_owner.c: who owns what ---------------------------------- */
 

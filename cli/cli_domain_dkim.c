@@ -32,7 +32,10 @@
  *
  * Exports: cli_domain_dkim, the "dkim" line of CLI_DOMAIN_SUBS
  * (cli_domain.h); cli_domain_dkim_remove, every key of a domain that
- * leaves its tenant (lua/dkim_del.lua), for cli_domain_owner_remove.
+ * leaves its tenant (lua/dkim_del.lua), for cli_domain_owner_remove;
+ * cli_domain_dkim_keys (the keys' public halves, no KEK needed) and
+ * cli_domain_dkim_activate_verified (pending keys whose record matched
+ * start signing), for `domain verify`.
  *
  * Failures: a domain without owner, an unknown selector, nothing to
  * rotate exit 1; no KEK, Redis trouble exit 2; an existing selector, a
@@ -564,61 +567,81 @@ cli_dd_target(const struct cli_opts *opts, int argc, char **argv,
 	return rc;
 }
 
-static int
-cli_dd_activate(const struct cli_opts *opts, int argc, char **argv)
+/*
+ * Activate selector of d (lua/dkim_state.lua): the script's reply
+ * ({ n, retired selectors... }; the caller frees it) with *until_r the
+ * retired keys' keep_published_until, or NULL after printing why.
+ */
+static redisReply *
+cli_dd_activate_one(struct cli_db *db, const struct cli_dd_domain *d,
+    const char *selector, long long *until_r)
 {
-	const char **av = NULL, *selector;
-	char **keys = NULL, now[32], until[32];
-	struct cli_dd_domain d;
-	struct cli_db db;
-	redisReply *r, *sel;
+	const char **av;
+	char **keys, now[32], until[32];
+	redisReply *r = NULL, *sel;
 	size_t i, n = 0, nkeys = 0, nsel;
-	long long v;
-	int rc;
 
-	if ((rc = cli_dd_target(opts, argc, argv, "domain dkim activate",
-	    CLI_DD_ACTIVATE_USAGE, &db, &d, &selector, NULL)) != CLI_EXIT_OK)
-		return rc;
-	if ((sel = cli_dd_selectors(&db, &d)) == NULL) {
-		rc = CLI_EXIT_FAIL;
-		goto out;
-	}
+	if ((sel = cli_dd_selectors(db, d)) == NULL)
+		return NULL;
 	nsel = sel->elements / 2;
-	keys = calloc(3 + nsel, sizeof(*keys));
-	av = calloc(2 * (3 + nsel) + 4, sizeof(*av));
-	if (keys == NULL || av == NULL) {
-		cli_error("out of memory");
-		rc = CLI_EXIT_FAIL;
-		goto out;
-	}
-	keys[nkeys++] = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_SELECTORS,
-	    d.tenant, d.name, NULL);
-	keys[nkeys++] = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_KEY,
-	    d.tenant, d.name, selector);
-	keys[nkeys++] = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT,
-	    d.tenant, NULL, NULL);
+	keys = pw_xcalloc(3 + nsel, sizeof(*keys));
+	av = pw_xcalloc(2 * (3 + nsel) + 4, sizeof(*av));
+	keys[nkeys++] = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_SELECTORS,
+	    d->tenant, d->name, NULL);
+	keys[nkeys++] = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_KEY,
+	    d->tenant, d->name, selector);
+	keys[nkeys++] = pw_schema_key_new(db->prefix, PW_SCHEMA_TENANT,
+	    d->tenant, NULL, NULL);
 	for (i = 0; i < nsel; i++)
-		keys[nkeys++] = pw_schema_key_new(db.prefix,
-		    PW_SCHEMA_DKIM_KEY, d.tenant, d.name,
+		keys[nkeys++] = pw_schema_key_new(db->prefix,
+		    PW_SCHEMA_DKIM_KEY, d->tenant, d->name,
 		    sel->element[2 * i]->str);
 	for (i = 0; i < nkeys; i++)
 		av[n++] = keys[i];
+	*until_r = (long long)time(NULL) +
+	    db->conf->dkim_keep_published_ms / 1000;
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	snprintf(until, sizeof(until), "%lld", (long long)time(NULL) +
-	    db.conf->dkim_keep_published_ms / 1000);
+	snprintf(until, sizeof(until), "%lld", *until_r);
 	av[n++] = selector;
 	av[n++] = now;
 	av[n++] = until;
 	for (i = 0; i < nsel; i++)
 		av[n++] = sel->element[2 * i]->str;
-	r = cli_util_eval(&db, &cli_dd_state_script, (int)nkeys, (int)n, av,
+	r = cli_util_eval(db, &cli_dd_state_script, (int)nkeys, (int)n, av,
 	    NULL);
-	if (r == NULL) {
+	if (r != NULL && (r->type != REDIS_REPLY_ARRAY || r->elements == 0)) {
+		cli_error("domain %s: unexpected reply from Redis", d->name);
+		freeReplyObject(r);
+		r = NULL;
+	}
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	free(av);
+	freeReplyObject(sel);
+	return r;
+}
+
+static int
+cli_dd_activate(const struct cli_opts *opts, int argc, char **argv)
+{
+	const char *selector;
+	char tbuf[CLI_TIME_MAX];
+	struct cli_dd_domain d;
+	struct cli_db db;
+	redisReply *r;
+	long long v, until;
+	size_t i;
+	int rc;
+
+	if ((rc = cli_dd_target(opts, argc, argv, "domain dkim activate",
+	    CLI_DD_ACTIVATE_USAGE, &db, &d, &selector, NULL)) != CLI_EXIT_OK)
+		return rc;
+	if ((r = cli_dd_activate_one(&db, &d, selector, &until)) == NULL) {
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
-	v = r->type == REDIS_REPLY_ARRAY && r->elements > 0 ?
-	    cli_util_reply_int(r->element[0]) : -9;
+	v = cli_util_reply_int(r->element[0]);
 	if (v == -1) {
 		cli_error("domain %s has no DKIM selector %s", d.name,
 		    selector);
@@ -653,16 +676,10 @@ cli_dd_activate(const struct cli_opts *opts, int argc, char **argv)
 			printf("domain %s: selector %s retiring: keep its "
 			    "record published until %s, then retire it\n",
 			    d.name, r->element[i]->str,
-			    cli_out_time(atoll(until), now));
+			    cli_out_time(until, tbuf));
 	}
 	freeReplyObject(r);
 out:
-	for (i = 0; keys != NULL && i < nkeys; i++)
-		free(keys[i]);
-	free(keys);
-	free(av);
-	if (sel != NULL)
-		freeReplyObject(sel);
 	cli_util_close(&db);
 	return rc;
 }
@@ -859,6 +876,100 @@ out:
 	if (sel != NULL)
 		freeReplyObject(sel);
 	cli_util_close(&db);
+	return rc;
+}
+
+int
+cli_domain_dkim_keys(struct cli_db *db, const char *tenant,
+    const char *domain, cli_domain_dkim_key_fn *add, void *ctx)
+{
+	const char *argv[2 + PW_DKIM_NFIELDS], *values[PW_DKIM_NFIELDS];
+	struct cli_dd_domain d;
+	enum pw_dkim_alg alg;
+	redisReply *sel, *r;
+	EVP_PKEY *pkey;
+	const char *why;
+	size_t i, k;
+	char *key;
+	int rc = 0;
+
+	snprintf(d.name, sizeof(d.name), "%s", domain);
+	snprintf(d.tenant, sizeof(d.tenant), "%s", tenant);
+	if ((sel = cli_dd_selectors(db, &d)) == NULL)
+		return -1;
+	for (i = 0; rc == 0 && i + 1 < sel->elements; i += 2) {
+		key = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_KEY, tenant,
+		    domain, sel->element[i]->str);
+		argv[0] = "HMGET";
+		argv[1] = key;
+		for (k = 0; k < PW_DKIM_NFIELDS; k++)
+			argv[2 + k] = pw_dkim_store_fields[k];
+		r = cli_util_cmdv(db, 2 + PW_DKIM_NFIELDS, argv, NULL);
+		free(key);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
+		    r->elements != PW_DKIM_NFIELDS) {
+			if (r != NULL)
+				freeReplyObject(r);
+			rc = -1;
+			break;
+		}
+		for (k = 0; k < PW_DKIM_NFIELDS; k++)
+			values[k] = r->element[k]->type == REDIS_REPLY_STRING ?
+			    r->element[k]->str : NULL;
+		if ((pkey = pw_dkim_store_public(values, &alg, &why)) == NULL) {
+			cli_error("domain %s: DKIM selector %s: %s", domain,
+			    sel->element[i]->str, why);
+			rc = -1;
+		} else {
+			add(ctx, sel->element[i]->str, alg, pkey,
+			    sel->element[i + 1]->str);
+			EVP_PKEY_free(pkey);
+		}
+		freeReplyObject(r);
+	}
+	freeReplyObject(sel);
+	return rc;
+}
+
+int
+cli_domain_dkim_activate_verified(struct cli_db *db, const char *tenant,
+    const char *domain, const char *selectors)
+{
+	char list[1024], *tok, *save, tbuf[CLI_TIME_MAX];
+	struct cli_dd_domain d;
+	redisReply *sel, *r;
+	const char *state;
+	long long until;
+	size_t i;
+	int rc = 0;
+
+	snprintf(d.name, sizeof(d.name), "%s", domain);
+	snprintf(d.tenant, sizeof(d.tenant), "%s", tenant);
+	if ((sel = cli_dd_selectors(db, &d)) == NULL)
+		return -1;
+	snprintf(list, sizeof(list), "%s", selectors);
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		state = cli_dd_state_of(sel, tok);
+		if (state == NULL || strcmp(state, "pending") != 0)
+			continue;
+		if ((r = cli_dd_activate_one(db, &d, tok, &until)) == NULL) {
+			rc = -1;
+			continue;
+		}
+		if (cli_util_reply_int(r->element[0]) == 1) {
+			fprintf(stderr, "postwarden: domain %s: DKIM selector "
+			    "%s verified in DNS: activated\n", domain, tok);
+			for (i = 1; i < r->elements; i++)
+				fprintf(stderr, "postwarden: domain %s: DKIM "
+				    "selector %s retiring: keep its record "
+				    "published until %s\n", domain,
+				    r->element[i]->str,
+				    cli_out_time(until, tbuf));
+		}
+		freeReplyObject(r);
+	}
+	freeReplyObject(sel);
 	return rc;
 }
 

@@ -19,9 +19,11 @@
  * (docs/redis-schema.md).  Nothing is stored when a DKIM lookup failed:
  * a failure says nothing about the record.
  *
- * Keys come from cli_domain_verify_keys(): today the milter's key table
- * (dkim_key_table, every key with d= the domain); a source that holds
- * keys elsewhere (Redis) adds itself there with one call.
+ * Keys come from cli_domain_verify_keys(): the milter's key table
+ * (dkim_key_table, every key with d= the domain), then the keys of
+ * `domain dkim` in Redis (their public halves: no KEK needed).  A pending
+ * Redis key whose record matched is activated (it starts signing; the
+ * key of its algorithm it replaces becomes retiring).
  *
  * Exit: 0 verified, 1 not verified, 2 DNS/Redis/configuration failure
  * (any lookup without a final answer), 64 usage.
@@ -126,6 +128,15 @@ cli_domain_verify_keys_file(const struct pw_conf *conf, const char *domain,
 	return 0;
 }
 
+/* Source 2 (cli_domain_dkim_keys' callback): a key kept in Redis. */
+static void
+cli_domain_verify_keys_redis(void *ctx, const char *selector,
+    enum pw_dkim_alg alg, EVP_PKEY *pkey, const char *state)
+{
+	(void)state;
+	cli_domain_verify_keys_add(ctx, selector, alg, pkey, "redis");
+}
+
 /*
  * Every DKIM key of domain (owned by tenant, "" when none does), from
  * every source; a selector found twice counts once (the first source
@@ -135,10 +146,12 @@ static int
 cli_domain_verify_keys(struct cli_db *db, const char *tenant,
     const char *domain, struct cli_domain_verify_keyset *ks)
 {
-	(void)tenant;	/* the Redis key source will need it */
 	if (cli_domain_verify_keys_file(db->conf, domain, ks) < 0)
 		return -1;
-	/* More sources here: cli_domain_verify_keys_add() each key. */
+	/* The keys of `domain dkim add`, public halves (no KEK needed). */
+	if (tenant[0] != '\0' && cli_domain_dkim_keys(db, tenant, domain,
+	    cli_domain_verify_keys_redis, ks) < 0)
+		return -1;
 	return 0;
 }
 
@@ -429,6 +442,13 @@ cli_domain_verify(const struct cli_opts *opts, int argc, char **argv)
 		switch (cli_domain_verify_store(&db, tenant, domain,
 		    rep.verified, sels.data, now)) {
 		case 0:
+			/* Keys in Redis whose record matched start signing. */
+			if (cli_domain_dkim_activate_verified(&db, tenant,
+			    domain, sels.data) < 0) {
+				dns_failed = true;	/* exit 2: Redis */
+				snprintf(stored, sizeof(stored), "Redis "
+				    "failed");
+			}
 			break;
 		case 1:
 			/* An owner entry without its record: not a

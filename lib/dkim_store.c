@@ -5,7 +5,7 @@
  * Exports: pw_dkim_store_fields, pw_dkim_store_state_name,
  * pw_dkim_store_state_parse, pw_dkim_store_valid_selector,
  * pw_dkim_store_make, pw_dkim_store_made_free, pw_dkim_store_open,
- * pw_dkim_store_key_free.
+ * pw_dkim_store_public, pw_dkim_store_key_free.
  *
  * Key generation and the TXT record are lib/dkim_keys.c's (the same code
  * as `postwarden dkim keygen`); sealing is lib/seal.c's, with the context
@@ -29,6 +29,7 @@
 #include <openssl/x509.h>
 
 #include "buf.h"
+#include "dkim_dns.h"
 #include "dkim_store.h"
 #include "xmalloc.h"
 
@@ -257,6 +258,52 @@ fail:
 	EVP_PKEY_free(pkey);
 	ERR_clear_error();
 	return -1;
+}
+
+EVP_PKEY *
+pw_dkim_store_public(const char *const values[PW_DKIM_NFIELDS],
+    enum pw_dkim_alg *alg_r, const char **why_r)
+{
+	const char *pub = values[PW_DKIM_F_PUBLIC];
+	const unsigned char *p;
+	struct pw_dkim_txt *txt;
+	enum pw_dkim_alg alg, got;
+	EVP_PKEY *pkey = NULL;
+
+	if (values[PW_DKIM_F_ALGORITHM] == NULL ||
+	    pw_dkim_alg_parse(values[PW_DKIM_F_ALGORITHM], &alg) < 0) {
+		*why_r = "no algorithm (rsa, ed25519)";
+		return NULL;
+	}
+	if (pub == NULL) {
+		*why_r = "no public field";
+		return NULL;
+	}
+	txt = pw_xmalloc(sizeof(*txt));
+	if (pw_dkim_txt_parse(pub, strlen(pub), txt, why_r) < 0)
+		goto out;
+	if (txt->alg != alg || txt->revoked) {
+		*why_r = "the public field is not a key of its algorithm";
+		goto out;
+	}
+	p = txt->key;
+	if (alg == PW_DKIM_RSA_SHA256)
+		pkey = d2i_PUBKEY(NULL, &p, (long)txt->keylen);
+	else
+		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+		    txt->key, txt->keylen);
+	if (pkey != NULL && (pw_dkim_key_alg(pkey, &got) < 0 || got != alg)) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	if (pkey == NULL)
+		*why_r = "the public field holds no valid key";
+	else
+		*alg_r = alg;
+out:
+	free(txt);
+	ERR_clear_error();
+	return pkey;
 }
 
 void

@@ -92,6 +92,15 @@ int	pw_dkim_store_open(const struct pw_seal_kek *kek, const char *tenant,
 	    const char *domain, const char *selector,
 	    const char *const values[PW_DKIM_NFIELDS],
 	    struct pw_dkim_key **key_r, char *err, size_t errsize);
+/*
+ * The public key of a record, from its `public` field (the TXT record
+ * value) and `algorithm`, without the KEK: for checking what DNS
+ * publishes.  The key (public half only; EVP_PKEY_free it), or NULL with
+ * a static *why_r.
+ */
+EVP_PKEY *pw_dkim_store_public(const char *const values[PW_DKIM_NFIELDS],
+	    enum pw_dkim_alg *alg_r, const char **why_r);
+
 /* Free an opened key; NULLs *key. */
 void	pw_dkim_store_key_free(struct pw_dkim_key **key);
 

@@ -18,6 +18,7 @@ PW_CLI_SH_TESTS = \
 	tests/cli/track.sh \
 	tests/cli/unsubscribe.sh \
 	tests/cli/domain_dkim.sh \
+	tests/cli/domain_dkim_verify.sh \
 	tests/cli/domain_verify.sh
 TESTS += $(PW_CLI_SH_TESTS)
 dist_check_SCRIPTS += $(PW_CLI_SH_TESTS)

@@ -4,7 +4,8 @@
  * sealed under the KEK) and opens into a key lib/dkim_sign.c signs
  * with; it does not open for another tenant, domain or selector, under
  * another KEK, with another algorithm named, with a public field that is
- * not its key's, or with a field missing; states and selectors parse.
+ * not its key's, or with a field missing; its public half comes from the
+ * record without the KEK; states and selectors parse.
  * Whether the signatures verify is tests/cli/domain_dkim.sh's
  * (python3-dkim against the printed record).
  */
@@ -213,6 +214,43 @@ test_open_refused(void **state)
 }
 
 static void
+test_public(void **state)
+{
+	struct pw_dkim_key *k;
+	enum pw_dkim_alg alg;
+	const char *why;
+	char err[512], *v[PW_DKIM_NFIELDS];
+	EVP_PKEY *pub;
+
+	(void)state;
+	/* The public half, without the KEK, is the sealed key's. */
+	pub = pw_dkim_store_public((const char *const *)ed.values, &alg, &why);
+	assert_non_null(pub);
+	assert_int_equal(alg, PW_DKIM_ED25519_SHA256);
+	assert_int_equal(pw_dkim_store_open(&ka, "acme", "acme.example",
+	    "s1-ed25519", (const char *const *)ed.values, &k, err,
+	    sizeof(err)), 0);
+	assert_int_equal(EVP_PKEY_eq(pub, k->pkey), 1);
+	EVP_PKEY_free(pub);
+	pw_dkim_store_key_free(&k);
+	pub = pw_dkim_store_public((const char *const *)rsa.values, &alg, &why);
+	assert_non_null(pub);
+	assert_int_equal(alg, PW_DKIM_RSA_SHA256);
+	EVP_PKEY_free(pub);
+	/* The algorithm field must be the record's. */
+	memcpy(v, rsa.values, sizeof(v));
+	v[PW_DKIM_F_ALGORITHM] = (char *)"ed25519";
+	assert_null(pw_dkim_store_public((const char *const *)v, &alg, &why));
+	v[PW_DKIM_F_ALGORITHM] = (char *)"rsa";
+	v[PW_DKIM_F_PUBLIC] = (char *)"v=DKIM1; k=rsa; p=";
+	assert_null(pw_dkim_store_public((const char *const *)v, &alg, &why));
+	v[PW_DKIM_F_PUBLIC] = (char *)"v=DKIM1; k=rsa; p=AAAA";
+	assert_null(pw_dkim_store_public((const char *const *)v, &alg, &why));
+	v[PW_DKIM_F_PUBLIC] = NULL;
+	assert_null(pw_dkim_store_public((const char *const *)v, &alg, &why));
+}
+
+static void
 test_names(void **state)
 {
 	enum pw_dkim_store_state st;
@@ -244,6 +282,7 @@ main(void)
 		cmocka_unit_test(test_made_fields),
 		cmocka_unit_test(test_open_signs),
 		cmocka_unit_test(test_open_refused),
+		cmocka_unit_test(test_public),
 		cmocka_unit_test(test_names),
 	};
 
