@@ -86,6 +86,8 @@ static const char *const pw_conf_failure_modes[] = { "tempfail", "accept",
     NULL };
 static const char *const pw_conf_control_errors[] = { "reject", "ignore",
     NULL };
+static const char *const pw_conf_from_mismatch[] = { "reject", "unsigned",
+    NULL };
 
 #define S(field)	offsetof(struct pw_conf, field)
 
@@ -130,6 +132,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(identity_sender_table), NULL, NULL },
 	{ "identity_cache_ttl", PW_CONF_TIME, "60s", 0, 86400 * 1000LL, 0,
 	    S(identity_cache_ttl_ms), NULL, NULL },
+	{ "tenant_domains_required", PW_CONF_BOOL, "yes", 0, 0,
+	    PW_CONF_NONEMPTY, S(tenant_domains_required), NULL, NULL },
 
 	/* postwarden-policyd */
 	{ "policyd_listen", PW_CONF_LIST, "inet:127.0.0.1:10040", 0, 0,
@@ -222,6 +226,9 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	{ "milter_identity_failure_mode", PW_CONF_ENUM, "tempfail", 0, 0,
 	    PW_CONF_NONEMPTY, S(milter_identity_failure_mode), NULL,
 	    pw_conf_failure_modes },
+	{ "milter_from_domain_mismatch", PW_CONF_ENUM, "reject", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_from_domain_mismatch), NULL,
+	    pw_conf_from_mismatch },
 	{ "milter_max_tags", PW_CONF_INT, "10", 0, 100, 0,
 	    S(milter_max_tags), NULL, NULL },
 	{ "milter_max_metadata", PW_CONF_INT, "10", 0, 100, 0,

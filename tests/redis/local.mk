@@ -32,8 +32,8 @@ tests_redis_test_milter_events_LDADD = $(PW_TEST_LIBS)
 
 # The milter's snapshot loader as the daemon has it, tenants and GeoIP.
 tests_redis_test_milter_tenant_SOURCES = tests/redis/test_milter_tenant.c \
-	milter/milter_dkim.c milter/milter_geoip.c milter/milter_identity.c \
-	milter/milter_runtime.c milter/milter_tenant.c $(PW_REDIS_FIXTURE)
+	milter/milter_dkim.c milter/milter_domain.c milter/milter_geoip.c \
+	milter/milter_identity.c milter/milter_runtime.c milter/milter_tenant.c $(PW_REDIS_FIXTURE)
 tests_redis_test_milter_tenant_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/milter
 tests_redis_test_milter_tenant_CFLAGS = $(PW_TEST_CFLAGS) $(MILTER_CFLAGS) \
