@@ -71,7 +71,9 @@ cli tenant add acme --pool a --geo-pool DE=b --streams transactional,bulk \
     --unsubscribe-mailto unsub@example.com \
     --bounce-domain bounces.example.com >/dev/null ||
     pw_bail "tenant add acme"
+pw_domain_add acme example.com
 cli tenant add beta --pool b >/dev/null || pw_bail "tenant add beta"
+pw_domain_add beta example.com
 cli key add k_acme --tenant acme >/dev/null || pw_bail "key add k_acme"
 cli key add k_beta --tenant beta >/dev/null || pw_bail "key add k_beta"
 

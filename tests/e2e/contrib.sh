@@ -44,7 +44,9 @@ pw_daemon_start milter "milter_socket = unix:$S/milter.sock" \
 CONF=$PW_TMP/postwarden-milter.conf
 cli() { "$CLI" -c "$CONF" "$@"; }
 cli tenant add acme >/dev/null || pw_bail "tenant add acme"
+pw_domain_add acme acme.example
 cli tenant add net >/dev/null || pw_bail "tenant add net"
+pw_domain_add net acme.example
 cli key add k_acme --tenant acme >/dev/null || pw_bail "key add k_acme"
 cli suppress add victim@remote.example --tenant net >/dev/null ||
     pw_bail "suppress add"

@@ -21,6 +21,7 @@ pw_redis_start
 # An API key for the authenticated message (key -> tenant).
 pw_redis_cli HSET pw:key:k_e2e tenant e2e >/dev/null
 pw_redis_cli HSET 'pw:{e2e}:tenant' status active >/dev/null
+pw_domain_add e2e client.example
 pw_redis_cli HSET 'pw:{e2e}:key:k_e2e' status active >/dev/null
 
 pw_sink_start main

@@ -24,6 +24,7 @@ printf 'redis_server = unix:%s\n' "$PW_REDIS_SOCK" >"$PW_TMP/cli.conf"
 pwcli() { "$CLI" -c "$PW_TMP/cli.conf" "$@"; }
 R HSET pw:key:k_rc tenant acme >/dev/null
 R HSET 'pw:{acme}:tenant' status active created 1 >/dev/null
+pw_domain_add acme client.example
 R HSET 'pw:{acme}:key:k_rc' status active created 1 quota_day 2 >/dev/null
 R HSET pw:key:k_sup tenant acme >/dev/null
 R HSET 'pw:{acme}:key:k_sup' status active created 1 >/dev/null
@@ -46,6 +47,7 @@ printf 'user = nobody\ntracking_secret_file = %s\n' "$PW_TMP/tracking.secret" \
 pwcli tenant add news --streams bulk --bulk-streams bulk \
     --unsubscribe-url https://unsub.example.com/u/ >/dev/null ||
     pw_bail "tenant add news"
+pw_domain_add news client.example
 pwcli key add k_news --tenant news >/dev/null || pw_bail "key add k_news"
 policy="check_policy_service { unix:$PW_TMP/policyd.sock, timeout=10s, default_action=DEFER_IF_PERMIT }"
 pw_postfix_main "smtpd_recipient_restrictions = $policy permit_mynetworks reject_unauth_destination"
