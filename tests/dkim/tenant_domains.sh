@@ -16,6 +16,8 @@
 #     sink, is signed with nothing, and leaves a rejected event with its
 #     rule; a message with two From fields is refused too;
 #   - beta's own mail is signed by its tenant:beta entry;
+#   - gamma names acme's canon.test as its dkim_domain (tenant record):
+#     its own mail (From gamma.test, no entry) is not signed with it;
 #   - newbie is refused with a text that says to add a domain;
 #   - unauthenticated mail from milter_internal_networks is still signed
 #     by the signing table;
@@ -36,7 +38,7 @@ VPL=$PW_SRCDIR/tests/dkim/verify.pl
 pw_require_root_tools
 pw_dkim_require rsa ed25519
 pw_harness_init
-pw_plan 36
+pw_plan 39
 
 # --- keys, tables, DNS records ------------------------------------------------------
 
@@ -57,6 +59,9 @@ pw_domain_add acme parent.test subdomains
 pw_redis_cli HSET pw:key:k_b tenant beta >/dev/null
 pw_domain_add beta beta.test
 pw_redis_cli HSET pw:key:k_n tenant newbie >/dev/null
+pw_redis_cli HSET pw:key:k_g tenant gamma >/dev/null
+pw_domain_add gamma gamma.test
+pw_redis_cli HSET 'pw:{gamma}:tenant' dkim_domain canon.test >/dev/null
 pw_sink_start main
 
 MILTER_CONF=(
@@ -203,6 +208,15 @@ if send "beta, From beta.test" 'From: B <b@beta.test>' --xclient-login k_b; then
 	pw_is "beta, From beta.test: signed by tenant:beta (d=beta.test)" \
 	    "$(dtags "$got")" ";d=beta.test "
 	verifies "beta, From beta.test" "$got"
+fi
+
+# --- 3b. a dkim_domain the tenant does not own ----------------------------------------------
+
+if send "gamma, dkim_domain canon.test (not its own)" \
+    'From: G <g@gamma.test>' --xclient-login k_g; then
+	pw_is "gamma: not signed with canon.test's keys" "$(nsigs "$got")" 0
+	pw_check "gamma: logged why" pw_wait_log "$PW_TMP/milter.log" \
+	    "$qid: milter: dkim: not signed: the tenant's dkim_domain is not one of its sending domains" 5
 fi
 
 # --- 4. a tenant without domains ------------------------------------------------------------
