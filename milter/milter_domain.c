@@ -263,15 +263,22 @@ milter_domain_owned(const struct pw_runtime *rt, const char *tenant,
 		*why_r = "not a valid tenant name";
 		return MILTER_DOMAIN_UNKNOWN;
 	}
-	/* lib/address's normal form, as `postwarden domain add` writes. */
+	/*
+	 * lib/address's normal form, as `postwarden domain add` writes.  A
+	 * domain without one ("-x.example") is in no tenant's hash: it is
+	 * asked as no domain at all (NOT_OWNED or NONE).
+	 */
 	norm[0] = '\0';
-	if (domain != NULL && *domain != '\0') {
+	if (domain != NULL && *domain != '\0' &&
+	    strlen(domain) <= PW_ADDRESS_DOMAIN_MAX) {
 		snprintf(at, sizeof(at), "@%s", domain);
 		if (pw_address_normalize(at, strlen(at), PW_ADDRESS_F_DOMAIN,
 		    norm, why_r) < 0 || norm[0] != '@' ||
 		    strlen(norm + 1) > PW_ADDRESS_DOMAIN_MAX)
-			return MILTER_DOMAIN_UNKNOWN;
-		memmove(norm, norm + 1, strlen(norm));
+			norm[0] = '\0';
+		else
+			memmove(norm, norm + 1, strlen(norm));
+		*why_r = NULL;
 	}
 	slot = milter_domain_slot(c, tenant, norm);
 	pthread_mutex_lock(&c->lock);

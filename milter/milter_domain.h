@@ -59,7 +59,7 @@ void	milter_domain_cache_free(struct milter_domain_cache **cp);
 /*
  * Does tenant own domain (a host name, as lib/rfc5322_addr gives it; ""
  * or NULL: the message has none, and only NONE or NOT_OWNED can come
- * back)?  From the snapshot's cache while fresh, else Redis, else the
+ * back, as for a name without a normal form)?  From the snapshot's cache while fresh, else Redis, else the
  * last answer (*stale_r true), else MILTER_DOMAIN_UNKNOWN with *why_r.
  * Any thread.
  */

@@ -257,8 +257,10 @@ milter_msg_may_sign(struct milter_conn *conn, struct milter_msg *msg,
 {
 	*domain_ok_r = true;
 	if (!msg->tenant) {
-		/* Internal networks: the table; a client of no known tenant:
-		 * no domain's entry. */
+		/*
+		 * Internal networks: the table as ever; a client of no
+		 * known tenant: no domain's entry.
+		 */
 		*domain_ok_r = !msg->owned;
 		return true;
 	}

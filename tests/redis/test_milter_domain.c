@@ -158,9 +158,11 @@ test_none(void **state)
 	check(st, "newbie", "canon.test", MILTER_DOMAIN_NONE, NULL);
 	check(st, "newbie", "", MILTER_DOMAIN_NONE, NULL);
 	check(st, "newbie", NULL, MILTER_DOMAIN_NONE, NULL);
-	/* Not a tenant name, not a host name: never owned. */
+	/* Not a tenant name: unknown; no normal form: no domain. */
 	check(st, "Bad Name", "canon.test", MILTER_DOMAIN_UNKNOWN, NULL);
-	check(st, "newbie", "bad..test", MILTER_DOMAIN_UNKNOWN, NULL);
+	check(st, "newbie", "bad..test", MILTER_DOMAIN_NONE, NULL);
+	own(st, "acme", "canon.test", "exact");
+	check(st, "acme", "-canon.test", MILTER_DOMAIN_NOT_OWNED, NULL);
 }
 
 static void
