@@ -13,8 +13,9 @@
 #     subdomains parent) is signed and verifies;
 #   - beta's key with From canon.test (or sub.canon.test: exact covers no
 #     subdomain) is refused with 550 5.7.1 and the exact text, reaches no
-#     sink, is signed with nothing, and leaves a rejected event with its
-#     rule; a message with two From fields is refused too;
+#     sink, is signed with nothing, goes through the refund path, and
+#     leaves a rejected event with its rule; a message with two From
+#     fields is refused too;
 #   - beta's own mail is signed by its tenant:beta entry;
 #   - gamma names acme's canon.test as its dkim_domain (tenant record):
 #     its own mail (From gamma.test, no entry) is not signed with it;
@@ -38,7 +39,7 @@ VPL=$PW_SRCDIR/tests/dkim/verify.pl
 pw_require_root_tools
 pw_dkim_require rsa ed25519
 pw_harness_init
-pw_plan 39
+pw_plan 40
 
 # --- keys, tables, DNS records ------------------------------------------------------
 
@@ -193,6 +194,8 @@ refused "beta, two From fields" \
     'From: a@beta.test' 'From: ceo@canon.test' -- --xclient-login k_b
 pw_check "beta, From canon.test: logged with its rule" pw_wait_log \
     "$PW_TMP/milter.log" "tenant=beta: reject: $want \\(rule=from_domain\\)" 5
+pw_check "beta, From canon.test: the refund path ran (no policy daemon billed it)" \
+    pw_wait_log "$PW_TMP/milter.log" "milter: tenant=beta: nothing billed to refund: rejected" 5
 pw_check "beta: nothing signed with canon.test's keys" \
     bash -c '! grep -q "tenant=beta.*d=canon.test" "$1"' _ "$PW_TMP/milter.log"
 rejected_event() {
