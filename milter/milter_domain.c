@@ -62,9 +62,9 @@ static const struct milter_domain_reply
 	[MILTER_DOMAIN_RULE_NO_FROM] = { "from_domain", "550", "5.7.1",
 	    "No single From domain (one From field with one mailbox); "
 	    "tenant %s sends only from its sending domains" },
-	[MILTER_DOMAIN_RULE_NONE] = { "no_domains", "550", "5.7.1",
+	[MILTER_DOMAIN_RULE_NONE] = { "from_domain", "550", "5.7.1",
 	    "Tenant %s has no sending domain; add one with "
-	    "\"postwarden domain add %s DOMAIN\"" },
+	    "postwarden domain add" },
 };
 
 const struct milter_domain_reply *

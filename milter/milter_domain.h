@@ -71,7 +71,7 @@ enum milter_domain_verdict milter_domain_owned(const struct pw_runtime *rt,
 enum milter_domain_rule {
 	MILTER_DOMAIN_RULE_FROM = 0,	/* From domain not owned: D, T */
 	MILTER_DOMAIN_RULE_NO_FROM,	/* no single From domain: T */
-	MILTER_DOMAIN_RULE_NONE,	/* the tenant owns none: T, T */
+	MILTER_DOMAIN_RULE_NONE,	/* the tenant owns none: T */
 	MILTER_DOMAIN_RULE_COUNT
 };
 
@@ -89,7 +89,9 @@ const struct milter_domain_reply *milter_domain_reply(
 
 /*
  * The text of rule r for tenant and domain (domain unused by the rows
- * that do not name one) into buf, NUL-terminated; returns buf.
+ * that do not name one) into buf, NUL-terminated; returns buf.  The
+ * texts say what postwarden-policyd's say of the envelope sender
+ * (lib/rule.c), of the From domain.
  */
 char	*milter_domain_reply_text(enum milter_domain_rule r,
 	    const char *tenant, const char *domain, char *buf,

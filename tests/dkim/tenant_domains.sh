@@ -225,7 +225,7 @@ fi
 # --- 4. a tenant without domains ------------------------------------------------------------
 
 refused "newbie (no domain)" \
-    '550 5.7.1 Tenant newbie has no sending domain; add one with "postwarden domain add newbie DOMAIN"' \
+    '550 5.7.1 Tenant newbie has no sending domain; add one with postwarden domain add' \
     'From: CEO <ceo@canon.test>' -- --xclient-login k_n
 
 # --- 5. internal network, no tenant: the signing table as before ------------------------------
