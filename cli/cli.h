@@ -67,6 +67,7 @@ struct cli_opts {
 
 int	cli_config(const struct cli_opts *opts, int argc, char **argv);
 int	cli_dkim(const struct cli_opts *opts, int argc, char **argv);
+int	cli_domain(const struct cli_opts *opts, int argc, char **argv);
 int	cli_key(const struct cli_opts *opts, int argc, char **argv);
 int	cli_tenant(const struct cli_opts *opts, int argc, char **argv);
 int	cli_usage(const struct cli_opts *opts, int argc, char **argv);
@@ -396,14 +397,18 @@ int	cli_record_mark_store(struct cli_db *db);
 
 /*
  * What is shown with a record, in order: a name and its value (text, or
- * n when s is NULL), or with name NULL the record itself.
+ * when s is NULL a map if map is not NULL, else n), or with name NULL
+ * the record itself.  A map is an HGETALL reply: a JSON object of its
+ * strings, or for humans "field (value), ..." (the pairs of
+ * pw:{T}:domains: "example.com (exact)").
  */
 struct cli_record_item {
-	const char	*name;
-	const char	*s;
-	long long	 n;
+	const char		*name;
+	const char		*s;
+	long long		 n;
+	const redisReply	*map;
 };
-#define CLI_RECORD_ITEMS_MAX	4
+#define CLI_RECORD_ITEMS_MAX	5
 
 /*
  * Print a record (an HGETALL reply) with its items (at most

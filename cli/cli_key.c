@@ -106,7 +106,8 @@ static int
 cli_key_print(struct cli_db *db, const char *keyid, const char *tenant)
 {
 	const struct cli_record_item items[] = {
-		{ "key", keyid, 0 }, { "tenant", tenant, 0 }, { NULL, NULL, 0 },
+		{ "key", keyid, 0, NULL }, { "tenant", tenant, 0, NULL },
+		{ NULL, NULL, 0, NULL },
 	};
 	redisReply *hash;
 	char *rec;
@@ -298,7 +299,8 @@ cli_key_list_tenant(struct cli_db *db, const char *tenant,
     struct cli_record_list *l)
 {
 	struct cli_record_item items[] = {
-		{ "key", NULL, 0 }, { "tenant", tenant, 0 }, { NULL, NULL, 0 },
+		{ "key", NULL, 0, NULL }, { "tenant", tenant, 0, NULL },
+		{ NULL, NULL, 0, NULL },
 	};
 	redisReply *ids, *hash;
 	char *set, *rec, **v;

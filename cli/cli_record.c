@@ -24,6 +24,7 @@
 #include "lua.h"
 #include "redis_common.h"
 #include "schema.h"
+#include "xmalloc.h"
 
 int
 cli_record_args(const struct cli_record_kind *k, int argc, char **argv,
@@ -188,6 +189,62 @@ cli_record_update(struct cli_db *db, const char *rec,
 	return rc == 1 ? CLI_EXIT_OK : CLI_EXIT_NOTFOUND;
 }
 
+/* qsort: two string replies by their text. */
+static int
+cli_record_reply_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const redisReply *const *)a)->str,
+	    (*(const redisReply *const *)b)->str);
+}
+
+/* A map item (an HGETALL reply) as a JSON object of its strings. */
+static void
+cli_record_map_json(struct cli_json *j, const redisReply *map)
+{
+	size_t i;
+
+	cli_out_json_open(j, '{');
+	for (i = 0; i + 1 < map->elements; i += 2) {
+		if (map->element[i]->type != REDIS_REPLY_STRING ||
+		    map->element[i + 1]->type != REDIS_REPLY_STRING)
+			continue;
+		cli_out_json_key(j, map->element[i]->str);
+		cli_out_json_str(j, map->element[i + 1]->str,
+		    map->element[i + 1]->len);
+	}
+	cli_out_json_close(j, '}');
+}
+
+/*
+ * A map item for humans: "field (value), ..." in field order, or NULL
+ * ("-") when empty.  Allocated: the caller frees it.
+ */
+static char *
+cli_record_map_text(const redisReply *map)
+{
+	const redisReply **f;
+	size_t i, n = 0, len = 1;
+	char *text = NULL, *p;
+
+	f = pw_xcalloc(map->elements / 2 + 1, sizeof(*f));
+	for (i = 0; i + 1 < map->elements; i += 2) {
+		if (map->element[i]->type != REDIS_REPLY_STRING ||
+		    map->element[i + 1]->type != REDIS_REPLY_STRING)
+			continue;
+		f[n++] = map->element[i];
+		len += map->element[i]->len + map->element[i + 1]->len + 5;
+	}
+	qsort(f, n, sizeof(*f), cli_record_reply_cmp);
+	if (n > 0) {
+		p = text = pw_xmalloc(len);
+		for (i = 0; i < n; i++)
+			p += sprintf(p, "%s%s (%s)", i > 0 ? ", " : "",
+			    f[i]->str, cli_util_hash_get(map, f[i]->str));
+	}
+	free(f);
+	return text;
+}
+
 /* The record as one JSON object: the items, its fields in their place. */
 static void
 cli_record_json(struct cli_json *j, const redisReply *hash,
@@ -204,19 +261,22 @@ cli_record_json(struct cli_json *j, const redisReply *hash,
 		cli_out_json_key(j, items[i].name);
 		if (items[i].s != NULL)
 			cli_out_json_cstr(j, items[i].s);
+		else if (items[i].map != NULL)
+			cli_record_map_json(j, items[i].map);
 		else
 			cli_out_json_int(j, items[i].n);
 	}
 	cli_out_json_close(j, '}');
 }
 
-/* An item's value as text: s, or n written into num. */
+/* An item's value as text: s, or n (a map: its size) written into num. */
 static const char *
 cli_record_text(const struct cli_record_item *item, char *num, size_t size)
 {
 	if (item->s != NULL)
 		return item->s;
-	snprintf(num, size, "%lld", item->n);
+	snprintf(num, size, "%lld", item->map != NULL ?
+	    (long long)(item->map->elements / 2) : item->n);
 	return num;
 }
 
@@ -226,7 +286,7 @@ cli_record_print(bool json, const redisReply *hash,
 {
 	struct cli_table t;
 	struct cli_json j;
-	char num[24];
+	char num[24], *text;
 	size_t i;
 
 	if (json) {
@@ -237,11 +297,16 @@ cli_record_print(bool json, const redisReply *hash,
 	}
 	cli_out_table_init(&t, 2);
 	for (i = 0; i < nitems; i++) {
-		if (items[i].name == NULL)
+		if (items[i].name == NULL) {
 			cli_out_record_table(hash, &t);
-		else
+		} else if (items[i].s == NULL && items[i].map != NULL) {
+			text = cli_record_map_text(items[i].map);
+			cli_out_table_row(&t, items[i].name, text);
+			free(text);
+		} else {
 			cli_out_table_row(&t, items[i].name,
 			    cli_record_text(&items[i], num, sizeof(num)));
+		}
 	}
 	cli_out_table_print(&t, stdout);
 	cli_out_table_free(&t);

@@ -6,6 +6,7 @@
  *   tenant list
  *   tenant set TENANT LIMITS|SETTINGS
  *   tenant suspend|disable|enable TENANT
+ *   tenant delete TENANT
  *
  * SETTINGS are the milter's fields of the record (pool, stream_pools,
  * geo_pools, streams, ..., dkim_domain): cli_tenant_settings.c checks,
@@ -24,10 +25,14 @@
  *      now can keys be added to it, with its suppressions in place.
  * A crash after 1 or 2 leaves a listed tenant without record (`tenant
  * list` shows "(no record)") and without keys; `tenant add` again
- * completes it.
+ * completes it.  Deleting is refused while the tenant has keys; else
+ * the record first (lua/tenant_delete.lua: no key or domain can be
+ * added any more), its sending domains (cli_domain.c), its listing,
+ * its suppressions; running it again completes an interrupted one.
  *
- * Failures: unknown tenant exit 1, an existing tenant exit 3, bad input
- * exit 64, Redis trouble exit 2.
+ * Failures: unknown tenant exit 1, an existing tenant (or, for delete,
+ * one that still has keys) exit 3, a --dkim-domain the tenant does not
+ * own exit 1, bad input exit 64, Redis trouble exit 2.
  */
 #include "config.h"
 
@@ -38,6 +43,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_domain.h"
 #include "cli_tenant.h"
 #include "lua.h"
 #include "schema.h"
@@ -51,6 +57,11 @@
 /* KEYS[1] the record; ARGV field/value pairs.  0 if it exists, else 1. */
 static struct pw_redis_script cli_tenant_create_script = {
 	"cli_tenant_create", pw_lua_tenant_create, ""
+};
+
+/* KEYS[1] the record, KEYS[2] the key set: -keys, or records deleted. */
+static struct pw_redis_script cli_tenant_delete_script = {
+	"cli_tenant_delete", pw_lua_tenant_delete, ""
 };
 
 static const struct option cli_tenant_longopts[] = {
@@ -99,17 +110,19 @@ cli_tenant_args(int argc, char **argv, const char *usage, bool limits,
 }
 
 /*
- * Print a tenant: its record, how many keys and suppressions it has.
+ * Print a tenant: its record, how many keys and suppressions it has, its
+ * sending domains.
  * CLI_EXIT_OK, CLI_EXIT_NOTFOUND or CLI_EXIT_FAIL.
  */
 static int
 cli_tenant_print(struct cli_db *db, const char *tenant)
 {
 	struct cli_record_item items[] = {
-		{ "tenant", tenant, 0 }, { NULL, NULL, 0 },
-		{ "keys", NULL, 0 }, { "suppressions", NULL, 0 },
+		{ "tenant", tenant, 0, NULL }, { NULL, NULL, 0, NULL },
+		{ "keys", NULL, 0, NULL }, { "suppressions", NULL, 0, NULL },
+		{ "domains", NULL, 0, NULL },
 	};
-	redisReply *hash = NULL, *keys = NULL, *supp = NULL;
+	redisReply *hash = NULL, *keys = NULL, *supp = NULL, *doms = NULL;
 	char *rec, *set, *hk;
 	int rc = CLI_EXIT_FAIL;
 
@@ -119,7 +132,8 @@ cli_tenant_print(struct cli_db *db, const char *tenant)
 	hk = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP, tenant, NULL, NULL);
 	if ((hash = cli_util_cmd(db, "HGETALL", rec, NULL)) == NULL ||
 	    (keys = cli_util_cmd(db, "SCARD", set, NULL)) == NULL ||
-	    (supp = cli_util_cmd(db, "HLEN", hk, NULL)) == NULL)
+	    (supp = cli_util_cmd(db, "HLEN", hk, NULL)) == NULL ||
+	    (doms = cli_domain_owner_of_tenant(db, tenant)) == NULL)
 		goto out;
 	if (hash->type != REDIS_REPLY_ARRAY || hash->elements == 0) {
 		cli_error("unknown tenant: %s", tenant);
@@ -128,7 +142,8 @@ cli_tenant_print(struct cli_db *db, const char *tenant)
 	}
 	items[2].n = cli_util_reply_int(keys);
 	items[3].n = cli_util_reply_int(supp);
-	cli_record_print(db->json, hash, items, 4);
+	items[4].map = doms;
+	cli_record_print(db->json, hash, items, 5);
 	rc = CLI_EXIT_OK;
 out:
 	if (hash != NULL)
@@ -137,6 +152,8 @@ out:
 		freeReplyObject(keys);
 	if (supp != NULL)
 		freeReplyObject(supp);
+	if (doms != NULL)
+		freeReplyObject(doms);
 	free(rec);
 	free(set);
 	free(hk);
@@ -186,6 +203,10 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
+	/* A new tenant owns no domain: --dkim-domain comes after them. */
+	if ((rc = cli_tenant_settings_check_domains(&db, r->name,
+	    &a.settings)) != 0)
+		goto out;
 	/* 0. The store holds postwarden's data from now on. */
 	if (cli_record_mark_store(&db) < 0) {
 		rc = CLI_EXIT_FAIL;
@@ -260,7 +281,8 @@ cli_tenant_list(const struct cli_opts *opts, int argc, char **argv)
 		"TENANT", "STATUS", "KEYS", "LIMITS", "DESCRIPTION",
 	};
 	struct cli_record_item items[] = {
-		{ "tenant", NULL, 0 }, { NULL, NULL, 0 }, { "keys", NULL, 0 },
+		{ "tenant", NULL, 0, NULL }, { NULL, NULL, 0, NULL },
+		{ "keys", NULL, 0, NULL },
 	};
 	struct cli_tenant_args a;
 	struct cli_record_list l;
@@ -321,6 +343,11 @@ cli_tenant_apply(const struct cli_opts *opts, struct cli_record_args *a,
 
 	if ((rc = cli_util_open(opts, a->json, &db)) != CLI_EXIT_OK)
 		return rc;
+	if (settings != NULL && (rc = cli_tenant_settings_check_domains(&db,
+	    a->name, settings)) != 0) {
+		cli_util_close(&db);
+		return rc;
+	}
 	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT,
 	    a->name, NULL, NULL);
 	if (settings != NULL)
@@ -371,6 +398,102 @@ cli_tenant_status(const struct cli_opts *opts, int argc, char **argv)
 	return cli_record_status(&cli_tenant_kind, opts, argc, argv);
 }
 
+/*
+ * tenant delete TENANT: refused while it has keys; else its record (so
+ * that nothing can be added to it), its domains and their directory
+ * entries, its listing, its suppressions.  Counters expire by
+ * themselves.  An interrupted delete is completed by running it again.
+ */
+static int
+cli_tenant_delete(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct cli_tenant_args a;
+	struct cli_json j;
+	struct cli_db db;
+	redisReply *reply;
+	const char *kv[2];
+	char *rec = NULL, *set = NULL, *list = NULL, *supp = NULL;
+	size_t ndomains = 0;
+	long long n, listed;
+	int rc;
+
+	if ((rc = cli_tenant_args(argc, argv, "delete TENANT", false, true,
+	    &a)) != 0)
+		return rc;
+	if ((rc = cli_util_open(opts, a.rec.json, &db)) != CLI_EXIT_OK)
+		return rc;
+	rc = CLI_EXIT_FAIL;
+	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT, a.rec.name,
+	    NULL, NULL);
+	set = pw_schema_key_new(db.prefix, PW_SCHEMA_KEYS, a.rec.name,
+	    NULL, NULL);
+	list = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANTS, NULL, NULL,
+	    NULL);
+	supp = pw_schema_key_new(db.prefix, PW_SCHEMA_SUPP, a.rec.name,
+	    NULL, NULL);
+	/* 1. The record, unless keys are left. */
+	kv[0] = rec;
+	kv[1] = set;
+	if ((reply = cli_util_eval(&db, &cli_tenant_delete_script, 2, 2, kv,
+	    NULL)) == NULL)
+		goto out;
+	n = cli_util_reply_int(reply);
+	if (reply->type == REDIS_REPLY_INTEGER)
+		n = reply->integer;
+	freeReplyObject(reply);
+	if (n < 0) {
+		cli_error("tenant %s still has %lld key%s: delete %s first "
+		    "(postwarden key list --tenant %s)", a.rec.name, -n,
+		    n == -1 ? "" : "s", n == -1 ? "it" : "them", a.rec.name);
+		rc = CLI_EXIT_EXISTS;
+		goto out;
+	}
+	/* 2. Its domains: records, then directory entries. */
+	if (cli_domain_owner_remove_tenant(&db, a.rec.name, &ndomains) < 0) {
+		cli_error("tenant %s: not all of its domains were removed; "
+		    "run tenant delete %s again", a.rec.name, a.rec.name);
+		goto out;
+	}
+	/* 3. Not listed: the global suppressions stop reaching it. */
+	if ((reply = cli_util_cmd(&db, "SREM", list, a.rec.name,
+	    NULL)) == NULL)
+		goto out;
+	listed = cli_util_reply_int(reply);
+	freeReplyObject(reply);
+	/* 4. Its suppressions. */
+	if ((reply = cli_util_cmd(&db, "DEL", supp, NULL)) == NULL)
+		goto out;
+	freeReplyObject(reply);
+	if (n == 0 && listed <= 0 && ndomains == 0) {
+		cli_error("unknown tenant: %s", a.rec.name);
+		rc = CLI_EXIT_NOTFOUND;
+		goto out;
+	}
+	if (db.json) {
+		cli_out_json_init(&j, stdout);
+		cli_out_json_open(&j, '{');
+		cli_out_json_key(&j, "tenant");
+		cli_out_json_cstr(&j, a.rec.name);
+		cli_out_json_key(&j, "deleted");
+		cli_out_json_bool(&j, true);
+		cli_out_json_key(&j, "domains");
+		cli_out_json_int(&j, (long long)ndomains);
+		cli_out_json_close(&j, '}');
+		putchar('\n');
+	} else {
+		printf("tenant %s deleted (%zu domain%s removed)\n",
+		    a.rec.name, ndomains, ndomains == 1 ? "" : "s");
+	}
+	rc = CLI_EXIT_OK;
+out:
+	free(rec);
+	free(set);
+	free(list);
+	free(supp);
+	cli_util_close(&db);
+	return rc;
+}
+
 static const struct cli_sub cli_tenant_subs[] = {
 	{ "add", cli_tenant_add, "add TENANT [LIMITS] [SETTINGS]" },
 	{ "show", cli_tenant_show, "show TENANT" },
@@ -379,6 +502,7 @@ static const struct cli_sub cli_tenant_subs[] = {
 	{ "suspend", cli_tenant_status, "suspend TENANT" },
 	{ "disable", cli_tenant_status, "disable TENANT" },
 	{ "enable", cli_tenant_status, "enable TENANT" },
+	{ "delete", cli_tenant_delete, "delete TENANT" },
 };
 
 int

@@ -106,6 +106,14 @@ void	cli_tenant_settings_check_pools(const struct cli_db *db,
 int	cli_tenant_settings_kv(const struct cli_tenant_settings *s,
 	    const char **kv, int kc);
 /*
+ * The settings that must name the tenant's own domains (--dkim-domain,
+ * cli_domain_covers): 0 (the value now in normal form: lower case), or
+ * an exit code after printing why (CLI_EXIT_NOTFOUND: not the
+ * tenant's).  `tenant add` and `tenant set` call it before they write.
+ */
+int	cli_tenant_settings_check_domains(struct cli_db *db,
+	    const char *tenant, struct cli_tenant_settings *s);
+/*
  * `tenant set` with settings: read the record rec, merge, and write the
  * limits f and the settings unless the fields read changed meanwhile,
  * else all again.  CLI_EXIT_OK, CLI_EXIT_NOTFOUND when there is no

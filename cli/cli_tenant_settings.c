@@ -14,6 +14,10 @@
  *
  * Exports: cli_tenant_settings_* (cli_tenant.h).
  *
+ * --dkim-domain must name a sending domain of the tenant (postwarden
+ * domain): the domain itself, or under a parent it owns with its
+ * subdomains; else exit 1, saying how to add it.
+ *
  * Failures: a bad value exit 64 after printing what is expected; a map
  * in Redis that cannot be merged, a record that kept changing, or Redis
  * trouble exit 2.  Pools not in this host's milter_pools only warn.
@@ -26,6 +30,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_domain.h"
 #include "cli_tenant.h"
 #include "dkim_keys.h"
 #include "lua.h"
@@ -448,12 +453,40 @@ cli_tenant_write(struct cli_db *db, const char *rec,
 }
 
 int
+cli_tenant_settings_check_domains(struct cli_db *db, const char *tenant,
+    struct cli_tenant_settings *s)
+{
+	struct cli_tenant_value *v = &s->set[CLI_TENANT_DKIM_DOMAIN];
+	char domain[CLI_DOMAIN_SIZE];
+
+	if (!v->given || v->v[0] == '\0')
+		return 0;
+	if (cli_domain_parse(v->v, domain) < 0)
+		return CLI_EXIT_USAGE;
+	switch (cli_domain_owner_covers(db, tenant, domain)) {
+	case 1:
+		/* Stored as the domain is: lower case. */
+		snprintf(v->v, sizeof(v->v), "%s", domain);
+		return 0;
+	case 0:
+		cli_error("--dkim-domain %s: not a sending domain of tenant "
+		    "%s (tenant %s must own it, or a parent with its "
+		    "subdomains: postwarden domain add %s %s)", domain,
+		    tenant, tenant, tenant, domain);
+		return CLI_EXIT_NOTFOUND;
+	default:
+		return CLI_EXIT_FAIL;
+	}
+}
+
+int
 cli_tenant_settings_update(struct cli_db *db, const char *rec,
     const char *tenant, const struct cli_fields *f,
     struct cli_tenant_settings *s)
 {
 	redisReply *hash;
 	int tries, rc = CLI_EXIT_FAIL;
+
 
 	for (tries = 0; tries < CLI_TENANT_TRIES; tries++) {
 		rc = CLI_EXIT_FAIL;

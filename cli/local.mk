@@ -8,6 +8,10 @@ cli_postwarden_SOURCES = \
 	cli/cli_cmd.c \
 	cli/cli_config.c \
 	cli/cli_dkim.c \
+	cli/cli_domain.c cli/cli_domain.h \
+	cli/cli_domain_owner.c \
+	cli/cli_domain_check.c cli/cli_domain_check.h \
+	cli/cli_domain_verify.c \
 	cli/cli_events.c \
 	cli/cli_fields.c \
 	cli/cli_key.c \

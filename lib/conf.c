@@ -30,6 +30,7 @@
 #include "cidr.h"
 #include "conf.h"
 #include "dkim_canon.h"
+#include "dns.h"
 #include "lib/paths.h"	/* generated: PW_SYSCONFDIR, PW_RUNSTATEDIR */
 #include "log.h"
 #include "tenant_fields.h"
@@ -78,6 +79,7 @@ static const char *pw_conf_check_header_name_one(const char *);
 static const char *pw_conf_check_pool_list(const char *);
 static const char *pw_conf_check_pool(const char *);
 static const char *pw_conf_check_networks(const char *);
+static const char *pw_conf_check_resolvers(const char *);
 
 /* The values of the ENUM settings, in the order of their enums (conf.h). */
 static const char *const pw_conf_fail_modes[] = { "defer", "pass", NULL };
@@ -132,8 +134,6 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(identity_sender_table), NULL, NULL },
 	{ "identity_cache_ttl", PW_CONF_TIME, "60s", 0, 86400 * 1000LL, 0,
 	    S(identity_cache_ttl_ms), NULL, NULL },
-	{ "tenant_domains_required", PW_CONF_BOOL, "yes", 0, 0,
-	    PW_CONF_NONEMPTY, S(tenant_domains_required), NULL, NULL },
 
 	/* postwarden-policyd */
 	{ "policyd_listen", PW_CONF_LIST, "inet:127.0.0.1:10040", 0, 0,
@@ -160,6 +160,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(policyd_fail_mode), NULL, pw_conf_fail_modes },
 	{ "policyd_unknown_key", PW_CONF_ENUM, "reject", 0, 0, PW_CONF_NONEMPTY,
 	    S(policyd_unknown_key), NULL, pw_conf_unknown_keys },
+	{ "tenant_domains_required", PW_CONF_BOOL, "yes", 0, 0,
+	    PW_CONF_NONEMPTY, S(tenant_domains_required), NULL, NULL },
 	{ "policyd_reservation_ttl", PW_CONF_TIME, "900s", 1000,
 	    86400 * 1000LL, 0, S(policyd_reservation_ttl_ms), NULL, NULL },
 	{ "policyd_geoip_database", PW_CONF_PATH, "", 0, 0, 0,
@@ -213,6 +215,14 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(dkim_record_length_limit), NULL, NULL },
 	{ "milter_internal_networks", PW_CONF_LIST, "", 0, 0, 0,
 	    S(milter_internal_networks), NULL, NULL },
+
+	/* DNS (postwarden domain verify) */
+	{ "dns_resolver", PW_CONF_LIST, "", 0, 0, 0,
+	    S(dns_resolver), pw_conf_check_resolvers, NULL },
+	{ "dns_timeout", PW_CONF_TIME, "5s", 100, 60 * 1000, 0,
+	    S(dns_timeout_ms), NULL, NULL },
+	{ "dns_trust_anchor_file", PW_CONF_PATH, "", 0, 0, 0,
+	    S(dns_trust_anchor_file), NULL, NULL },
 
 	/* tracking, control headers, routing, events (postwarden-milter) */
 	{ "tracking_secret_file", PW_CONF_PATH, "", 0, 0, 0,
@@ -466,6 +476,24 @@ pw_conf_check_networks(const char *v)
 	const char *why = NULL;
 
 	(void)pw_conf_list_foreach(v, pw_conf_check_one_network, &why);
+	return why;
+}
+
+static int
+pw_conf_check_one_resolver(const char *item, size_t len, void *arg)
+{
+	const char **why_r = arg;
+
+	return (*why_r = pw_dns_resolver_check(item, len)) == NULL ? 0 : -1;
+}
+
+/* DNS resolvers: IP or IP@PORT each (lib/dns.h). */
+static const char *
+pw_conf_check_resolvers(const char *v)
+{
+	const char *why = NULL;
+
+	(void)pw_conf_list_foreach(v, pw_conf_check_one_resolver, &why);
 	return why;
 }
 

@@ -81,7 +81,6 @@ struct pw_conf {
 	char	*identity_network_table;
 	char	*identity_sender_table;
 	int	 identity_cache_ttl_ms;
-	bool	 tenant_domains_required;	/* yes | no */
 
 	/* postwarden-policyd */
 	char	*policyd_listen;
@@ -95,6 +94,7 @@ struct pw_conf {
 	int	 policyd_max_attributes;
 	enum pw_conf_fail_mode	 policyd_fail_mode;
 	enum pw_conf_unknown_key policyd_unknown_key;
+	bool	 tenant_domains_required;	/* yes | no */
 	int	 policyd_reservation_ttl_ms;
 	char	*policyd_geoip_database;
 	int	 events_max_length;	/* 0: no events */
@@ -117,6 +117,11 @@ struct pw_conf {
 	int	 dkim_line_length_limit;	/* smtp_line_length_limit */
 	int	 dkim_record_length_limit;	/* line_length_limit */
 	char	*milter_internal_networks;
+
+	/* DNS (postwarden domain verify) */
+	char	*dns_resolver;		/* "": /etc/resolv.conf */
+	int	 dns_timeout_ms;	/* each lookup */
+	char	*dns_trust_anchor_file;	/* "": no DNSSEC validation */
 
 	/* tracking, control headers, routing, events (postwarden-milter) */
 	char	*tracking_secret_file;	/* HMAC secret; "" = no ids */

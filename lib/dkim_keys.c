@@ -513,6 +513,12 @@ pw_dkim_keyset_count(const struct pw_dkim_keyset *ks)
 	return ks != NULL ? ks->nkeys : 0;
 }
 
+const struct pw_dkim_key *
+pw_dkim_keyset_key(const struct pw_dkim_keyset *ks, size_t i)
+{
+	return ks != NULL && i < ks->nkeys ? &ks->keys[i] : NULL;
+}
+
 static const struct pw_dkim_entry *
 pw_dkim_find_entry(const struct pw_dkim_keyset *ks, const char *pattern)
 {

@@ -92,6 +92,9 @@ int	pw_dkim_keyset_load(const char *key_table, const char *signing_table,
 void	pw_dkim_keyset_free(struct pw_dkim_keyset **ks);
 /* Number of keys in the key table. */
 size_t	pw_dkim_keyset_count(const struct pw_dkim_keyset *ks);
+/* The i-th key of the key table (i < count), in table order. */
+const struct pw_dkim_key *pw_dkim_keyset_key(const struct pw_dkim_keyset *ks,
+	    size_t i);
 
 /*
  * The keys that sign mail From domain (may be NULL) of tenant (may be

@@ -8,7 +8,9 @@ lib_libpostwarden_a_SOURCES = \
 	lib/conf.c lib/conf.h \
 	lib/cmdline.c lib/cmdline.h \
 	lib/daemon.c lib/daemon.h \
+	lib/dns.c lib/dns.h \
 	lib/dkim_canon.c lib/dkim_canon.h \
+	lib/dkim_dns.c lib/dkim_dns.h \
 	lib/dkim_keys.c lib/dkim_keys.h \
 	lib/dkim_sign.c lib/dkim_sign.h \
 	lib/geoip.c lib/geoip.h \
@@ -34,11 +36,11 @@ lib_libpostwarden_a_SOURCES = \
 nodist_lib_libpostwarden_a_SOURCES = lib/paths.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(LIBCRYPTO_CFLAGS) $(MAXMINDDB_CFLAGS) \
-	$(LIBIDN2_CFLAGS)
+	$(LIBIDN2_CFLAGS) $(LIBUNBOUND_CFLAGS)
 
 # Everything a program linking lib/libpostwarden.a needs.
 PW_LIB_LIBS = lib/libpostwarden.a $(HIREDIS_LIBS) $(LIBEVENT_LIBS) \
-	$(LIBCRYPTO_LIBS) $(MAXMINDDB_LIBS) $(LIBIDN2_LIBS) -lpthread
+	$(LIBCRYPTO_LIBS) $(MAXMINDDB_LIBS) $(LIBIDN2_LIBS) $(LIBUNBOUND_LIBS) -lpthread
 
 # The installation paths compiled in.  They live in a generated header, not
 # in -D flags, so that configuring the same build directory again with other

@@ -24,7 +24,10 @@ extern const char pw_lua_event_batch[];	/* postwarden-milter, queued events */
 extern const char pw_lua_key_add[];
 extern const char pw_lua_key_del[];
 extern const char pw_lua_key_dir_del[];
+extern const char pw_lua_domain_add[];
+extern const char pw_lua_domain_del[];
 extern const char pw_lua_tenant_create[];
+extern const char pw_lua_tenant_delete[];
 extern const char pw_lua_tenant_update[];
 extern const char pw_lua_record_update[];
 extern const char pw_lua_suppress_copy[];

@@ -24,6 +24,9 @@ static const struct pw_rule_entry pw_rule_table[PW_RULE_COUNT] = {
 	/* lib/address's reason */
 	{ PW_RULE_ADDRESS, "address", NULL, "address", 550, "5.1.3",
 	    "Bad recipient address: %s" },
+	/* lib/address's reason */
+	{ PW_RULE_SENDER_ADDRESS, "sender address", NULL, "sender_address",
+	    550, "5.1.7", "Bad sender address: %s" },
 	{ PW_RULE_INVALID_USER, "invalid user name", NULL, "unknown_key", 550,
 	    "5.7.1", "Authenticated user name is not a valid API key" },
 	/* key id or tenant */
@@ -35,6 +38,17 @@ static const struct pw_rule_entry pw_rule_table[PW_RULE_COUNT] = {
 	    "4.7.1", "API key %s is suspended" },
 	{ PW_RULE_TENANT_SUSPENDED, "tenant suspended", "status", "status",
 	    451, "4.7.1", "Tenant %s is suspended" },
+	/* domain, tenant */
+	{ PW_RULE_SENDER_DOMAIN, "sender domain", "sender", "sender_domain",
+	    550, "5.7.1", "Sender domain %s is not a sending domain of "
+	    "tenant %s" },
+	/* tenant */
+	{ PW_RULE_SENDER_BARE, "sender without domain", "sender",
+	    "sender_domain", 550, "5.7.1", "Sender address has no domain; "
+	    "tenant %s sends only from its sending domains" },
+	{ PW_RULE_NO_DOMAINS, "no sending domain", "sender", "sender_domain",
+	    550, "5.7.1", "Tenant %s has no sending domain; add one with "
+	    "postwarden domain add" },
 	/* key id, country, allowed */
 	{ PW_RULE_COUNTRY, "country", "country", "country", 550, "5.7.1",
 	    "API key %s may not send from country %s (allowed: %s)" },

@@ -28,11 +28,15 @@ enum pw_rule {
 	PW_RULE_NONE = 0,		/* admitted, or passed: DUNNO */
 	PW_RULE_UNKNOWN_KEY,		/* a valid key id, no such key */
 	PW_RULE_ADDRESS,		/* recipient without a normal form */
+	PW_RULE_SENDER_ADDRESS,		/* sender without a normal form */
 	PW_RULE_INVALID_USER,		/* a user name that is no key id */
 	PW_RULE_KEY_DISABLED,
 	PW_RULE_TENANT_DISABLED,
 	PW_RULE_KEY_SUSPENDED,
 	PW_RULE_TENANT_SUSPENDED,
+	PW_RULE_SENDER_DOMAIN,		/* not a sending domain of the tenant */
+	PW_RULE_SENDER_BARE,		/* a sender without a domain */
+	PW_RULE_NO_DOMAINS,		/* a tenant without sending domains */
 	PW_RULE_COUNTRY,
 	PW_RULE_COUNTRY_UNKNOWN,
 	PW_RULE_SUPPRESSED_ADDRESS,

@@ -10,7 +10,9 @@ PW_LUA_WITH_PRELUDE = lua/rcpt.lua lua/eom.lua lua/event.lua \
 	lua/release.lua lua/usage.lua
 PW_LUA_PLAIN = lua/event_batch.lua \
 	lua/key_add.lua lua/key_del.lua lua/key_dir_del.lua \
-	lua/tenant_create.lua lua/tenant_update.lua lua/record_update.lua \
+	lua/domain_add.lua lua/domain_del.lua \
+	lua/tenant_create.lua lua/tenant_delete.lua lua/tenant_update.lua \
+	lua/record_update.lua \
 	lua/suppress_copy.lua lua/suppress_uncopy.lua
 # The key names (lua/schema.lua, written from lib/schema.c's table by
 # `make lua-schema`) are part of the prelude: a script that derives a

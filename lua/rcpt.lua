@@ -15,6 +15,10 @@
 -- ARGV[5]  declared message size, bytes ("0": unknown)
 -- ARGV[6]  client country: "-" GeoIP off, "" unknown, else ISO code
 -- ARGV[7]  reservation lifetime, ms
+-- ARGV[8]  the envelope sender's domain in normal form (lib/address.h):
+--          "" for the null sender (not checked), "@" for a sender
+--          without a domain (a bare local part: owned by nobody)
+-- ARGV[9]  tenant_domains_required: "yes" or "no"
 --
 -- Returns {"ok", "new"|"again"}, {"lost", "tenant"|"key"} when that
 -- record does not exist, or {"refuse", rule, who, a, b, c, d} (strings;
@@ -26,6 +30,7 @@ local P, keyid, inst, rcpt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local size = tonumber(ARGV[5]) or 0
 local country = ARGV[6]
 local ttl = tonumber(ARGV[7]) or 900000
+local sdom, domains_required = ARGV[8] or '', ARGV[9] ~= 'no'
 local t = redis.call('TIME')
 local now_s = tonumber(t[1])
 local now = now_s * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -113,6 +118,46 @@ for _, st in ipairs({ 'disabled', 'suspended' }) do
 	for _, s in ipairs(subjects) do
 		if s[2].status == st then
 			return refuse('status', s[1], st)
+		end
+	end
+end
+
+-- 1a. the sender's domain: the tenant must own it, or a parent of it
+-- with the value "subdomains" (docs/redis-schema.md, "Sending
+-- domains"); one HMGET of the domain and its parents.  After the status
+-- (a disabled or suspended sender is told that first), before anything
+-- per recipient or anything counted: it is the same for every recipient
+-- of the message and permanent.  Only a miss reads HLEN: a tenant that
+-- owns no domain at all follows tenant_domains_required.
+if sdom ~= '' then
+	local owned = false
+	if sdom ~= '@' then
+		local names = { sdom }
+		if string.sub(sdom, 1, 1) ~= '[' then	-- not a literal
+			local rest = sdom
+			local dot = string.find(rest, '.', 1, true)
+			while dot do
+				rest = string.sub(rest, dot + 1)
+				names[#names + 1] = rest
+				dot = string.find(rest, '.', 1, true)
+			end
+		end
+		local dk = schema_domains(P)
+		local v = redis.call('HMGET', dk, unpack(names))
+		owned = v[1] == 'exact' or v[1] == 'subdomains'
+		for i = 2, #names do
+			if v[i] == 'subdomains' then owned = true end
+		end
+	end
+	if not owned then
+		if redis.call('HLEN', schema_domains(P)) == 0 then
+			if domains_required then
+				return refuse('sender', 'tenant', 'none')
+			end
+		elseif sdom == '@' then
+			return refuse('sender', 'tenant', 'bare')
+		else
+			return refuse('sender', 'tenant', 'domain', sdom)
 		end
 	end
 end

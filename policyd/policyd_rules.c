@@ -10,9 +10,15 @@
  * request sent after it.  One round trip per decision; the billed/refused
  * event is a second command pipelined behind it, whose reply nobody waits
  * for.  An unknown key costs one EXISTS of the store marker before it is
- * refused; it and a recipient that has no normal form (lib/address: too
- * long, bad domain) append their event alone (no decision script runs
- * for them).
+ * refused; it and a recipient or sender that has no normal form
+ * (lib/address: too long, bad domain) append their event alone (no
+ * decision script runs for them).
+ *
+ * Senders: the script gets the envelope sender's domain in normal form
+ * (lib/address) and checks that the tenant owns it (lua/rcpt.lua, 1a;
+ * tenant_domains_required for a tenant that owns none).  A sender
+ * without a normal form is refused (550 5.1.7) before Redis is asked,
+ * like a recipient without one.
  *
  * Recipients: the script sees each in its normal form (lib/address), so
  * a suppression, a reservation and a retry match however the address
@@ -112,6 +118,14 @@ struct policyd_rules_call {
 	 */
 	const char		*rcpt_why;
 	const char		*rcpt_sent;
+	/*
+	 * The envelope sender's domain (RCPT only) in normal form: "" for
+	 * the null sender, "@" for a sender without a domain.  One without
+	 * a normal form: why and what was sent, as for the recipient.
+	 */
+	char			 sender_domain[PW_ADDRESS_DOMAIN_MAX + 2];
+	const char		*sender_why;
+	const char		*sender_sent;
 	char			 count[24];
 	char			 size[24];
 };
@@ -324,6 +338,22 @@ policyd_rules_refusal(const redisReply *r, const struct policyd_rules_call *c,
 		    PW_RULE_TENANT_DISABLED : PW_RULE_TENANT_SUSPENDED);
 		args[n++] = key ? c->key : c->tenant;
 		break;
+	case PW_RULE_SENDER_DOMAIN:	/* or without one, or none owned */
+		if (strcmp(a, "none") == 0) {
+			rule = PW_RULE_NO_DOMAINS;
+		} else if (strcmp(a, "bare") == 0) {
+			rule = PW_RULE_SENDER_BARE;
+		} else if (strcmp(a, "domain") == 0) {
+			/*
+			 * What this call passed the script, in normal form
+			 * (lib/address): a safe alphabet, up to 253 bytes.
+			 */
+			args[n++] = c->sender_domain;
+		} else {
+			return -1;
+		}
+		args[n++] = c->tenant;
+		break;
 	case PW_RULE_COUNTRY:		/* or the country unknown */
 		args[n++] = c->key;
 		if (a[0] == '\0')
@@ -496,6 +526,13 @@ policyd_rules_event(struct pw_redis_async *ra,
 		argv[n++] = "recipient";
 		argv[n++] = c->rcpt_sent != NULL ? c->rcpt_sent :
 		    c->recipient;
+		if (c->sender_sent != NULL || (pw_rule_get(rule)->check !=
+		    NULL && strcmp(pw_rule_get(rule)->check, "sender") == 0)) {
+			/* A refusal by the sender: which one. */
+			argv[n++] = "sender";
+			argv[n++] = c->sender_sent != NULL ? c->sender_sent :
+			    c->sender_domain;
+		}
 	} else {
 		argv[n++] = "count";
 		argv[n++] = c->count;
@@ -530,6 +567,31 @@ policyd_rules_number(char *dst, size_t dstsize, const char *s)
 	snprintf(dst, dstsize, "%s", s);
 }
 
+/*
+ * The sender's domain for lua/rcpt.lua: "" for the null sender (Postfix
+ * sends "sender=" empty), "@" for a bare local part (MAIL FROM:<app>:
+ * Postfix would append $myorigin, a domain no tenant owns), else the
+ * domain of its normal form.  A sender without a normal form is refused
+ * before Redis is asked (policyd_rules_bad_sender), never passed on.
+ */
+static void
+policyd_rules_sender(struct policyd_rules_call *c, const char *sender)
+{
+	char normal[PW_ADDRESS_MAX + 1];
+	const char *dom;
+
+	if (*sender == '\0')
+		return;
+	if (pw_address_normalize(sender, strlen(sender), PW_ADDRESS_F_BARE,
+	    normal, &c->sender_why) < 0) {
+		c->sender_sent = sender;
+		return;
+	}
+	dom = pw_address_domain(normal);
+	snprintf(c->sender_domain, sizeof(c->sender_domain), "%s",
+	    dom != NULL ? dom + 1 : "@");
+}
+
 static struct policyd_rules_call *
 policyd_rules_call_new(const struct pw_runtime *rt,
     const struct policyd_request *req, const struct pw_identity *id,
@@ -554,6 +616,9 @@ policyd_rules_call_new(const struct pw_runtime *rt,
 	if (!eom && pw_address_normalize(rcpt, strlen(rcpt),
 	    PW_ADDRESS_F_BARE, c->recipient, &c->rcpt_why) < 0)
 		c->rcpt_sent = rcpt;
+	if (!eom)
+		policyd_rules_sender(c, policyd_request_str(req,
+		    POLICYD_ATTR_SENDER));
 	policyd_rules_number(c->count, sizeof(c->count),
 	    policyd_request_str(req, POLICYD_ATTR_RECIPIENT_COUNT));
 	policyd_rules_number(c->size, sizeof(c->size),
@@ -814,6 +879,27 @@ policyd_rules_bad_recipient(struct pw_redis_async *ra,
 }
 
 /*
+ * A sender without a normal form: refused without asking Redis, like a
+ * recipient without one (policyd_rules_bad_recipient).
+ */
+static void
+policyd_rules_bad_sender(struct pw_redis_async *ra,
+    struct policyd_rules_call *c)
+{
+	struct policyd_rules_verdict v;
+	char action[POLICYD_RULES_ACTION_MAX];
+
+	v.action = pw_rule_reply(PW_RULE_SENDER_ADDRESS, action,
+	    sizeof(action), &c->sender_why, 1);
+	v.rule = PW_RULE_SENDER_ADDRESS;
+	v.detail = c->sender_why;
+	v.refused = true;
+	policyd_rules_event(ra, c, "refused", PW_RULE_SENDER_ADDRESS, action);
+	c->cb(&v, c->arg);
+	free(c);
+}
+
+/*
  * Name n of tenant (arg: its hole, or NULL) into dst; the buffers are
  * sized for the longest prefix, tenant, key id and instance.
  */
@@ -850,10 +936,14 @@ policyd_rules_rcpt(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	char slot[POLICYD_RULES_SLOT_MAX], k_tenant[POLICYD_RULES_KEY_MAX];
 	char k_txn[POLICYD_RULES_KEY_MAX], k_supp[POLICYD_RULES_KEY_MAX];
 	char k_key[POLICYD_RULES_KEY_MAX], instbuf[64], ttl[24];
-	const char *argv[11], *inst, *country = "-";
+	const char *argv[13], *inst, *country = "-";
 	int nkeys = 3, n = 0;
 
 	c = policyd_rules_call_new(rt, req, id, cb, arg, false);
+	if (c->sender_why != NULL) {
+		policyd_rules_bad_sender(ra, c);
+		return;
+	}
 	if (c->rcpt_why != NULL) {
 		policyd_rules_bad_recipient(ra, c);
 		return;
@@ -889,6 +979,8 @@ policyd_rules_rcpt(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	argv[n++] = c->size;
 	argv[n++] = country;
 	argv[n++] = ttl;
+	argv[n++] = c->sender_domain;
+	argv[n++] = rt->conf->tenant_domains_required ? "yes" : "no";
 	policyd_rules_run(ra, c, &policyd_rules_rcpt_script, nkeys, n, argv);
 }
 

@@ -28,3 +28,4 @@ include $(srcdir)/tests/dkim/local.mk
 
 EXTRA_DIST += tests/harness/harness.sh
 EXTRA_DIST += tests/harness/dkim.sh
+EXTRA_DIST += tests/harness/dns.sh

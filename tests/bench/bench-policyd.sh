@@ -31,8 +31,14 @@
 #                           script itself (per-key rate limit, a new
 #                           transaction each call) and an empty script,
 #                           then postwarden-policyd in front of the same
-#                           Redis; req/s, p50/p99, Redis µs per call.
-#   BENCH_AB_ROUNDS  rounds of the A/B (default 5)
+#                           Redis; req/s, p50/p99, Redis µs per call;
+#                    versus this build against BENCH_VERSUS (another
+#                           build directory), every rule and rate only,
+#                           alternating rounds: req/s and CPU µs per
+#                           request of redis-server and policyd (not in
+#                           the default list).
+#   BENCH_AB_ROUNDS  rounds of the A/B and of versus (default 5)
+#   BENCH_VERSUS     the other build of the versus part
 #   BENCH_SWEEP      offered rates of the sweep, req/s (default
 #                    "1000 2000 3000 4000 5000 6000 8000")
 #   BENCH_SWEEP_SECS seconds per sweep row: requests = rate x this
@@ -55,8 +61,8 @@ N=${1:-100000}
 PARTS=${BENCH_PARTS:-main ab sweep floor}
 for part in $PARTS; do
 	case $part in
-	main|ab|sweep|floor) ;;
-	*)	echo "BENCH_PARTS: unknown part $part (main ab sweep floor)" >&2
+	main|ab|sweep|floor|versus) ;;
+	*)	echo "BENCH_PARTS: unknown part $part (main ab sweep floor versus)" >&2
 		exit 2 ;;
 	esac
 done
@@ -112,8 +118,8 @@ bench_redis_ping() {	# SOCKET
 # Start one more postwarden-policyd NAME on a free 127.0.0.1 port (TCP,
 # as the main part's), using the Redis on REDIS_SOCK; PEP[NAME] is its
 # endpoint.  (pw_policyd_start_extra listens on a unix socket only.)
-bench_policyd_start() {	# NAME REDIS_SOCK
-	local name=$1 bin=$PW_BUILDDIR/policyd/postwarden-policyd port conf
+bench_policyd_start() {	# NAME REDIS_SOCK [BUILDDIR]
+	local name=$1 bin=${3:-$PW_BUILDDIR}/policyd/postwarden-policyd port conf
 	local pid
 	[ -x "$bin" ] || pw_bail "$bin not built"
 	port=$(pw_free_port) || pw_bail "cannot pick a port"
@@ -138,14 +144,17 @@ EOF
 	    pw_bail "$name did not start (see $PW_TMP/$name.log)"
 }
 
-# Tenant "bench" with 10 keys: every rule active.
+# Tenant "bench" with 10 keys: every rule active (its sending domain is
+# that of bench_policy's sender, app@example.com).
 bench_load_all() {	# REDIS_SOCK
 	local s=$1 i
 	redis-cli -s "$s" HSET 'pw:{bench}:tenant' status active \
 	    quota_day 2000000000 quota_hour 2000000000 \
 	    quota_month 2000000000 rate 1000000 burst 1000000 \
 	    max_size 100000000 >/dev/null
+	PW_REDIS_SOCK=$s pw_domain_add bench example.com
 	redis-cli -s "$s" HSET 'pw:{rate}:tenant' status active >/dev/null
+	PW_REDIS_SOCK=$s pw_domain_add rate example.com
 	for i in $(seq 0 9); do
 		redis-cli -s "$s" HSET "pw:key:k_bench$i" tenant bench >/dev/null
 		redis-cli -s "$s" HSET "pw:{bench}:key:k_bench$i" status active \
@@ -160,6 +169,7 @@ bench_load_all() {	# REDIS_SOCK
 bench_load_rate() {	# REDIS_SOCK
 	local s=$1 i
 	redis-cli -s "$s" HSET 'pw:{rate}:tenant' status active >/dev/null
+	PW_REDIS_SOCK=$s pw_domain_add rate example.com
 	for i in $(seq 0 9); do
 		redis-cli -s "$s" HSET "pw:key:k_bench$i" tenant rate >/dev/null
 		redis-cli -s "$s" HSET "pw:{rate}:key:k_bench$i" status active \
@@ -396,6 +406,68 @@ part_ab() {
 	done
 }
 
+# --- versus: this build against another, same load, alternating rounds ------
+# BENCH_VERSUS is the other build's directory (configured and built, e.g. a
+# checkout of the previous release).  For each job (every rule active; a
+# per-key rate limit only) each build gets a Redis and a policyd of its
+# own, loaded alike; rounds alternate which goes first.  The figures that
+# matter are the CPU microseconds per request of redis-server and of
+# policyd: on a shared VM they vary far less than req/s.
+part_versus() {
+	local job s r order t o
+	declare -A got=()
+	[ -x "${BENCH_VERSUS:-}/policyd/postwarden-policyd" ] ||
+	    pw_bail "BENCH_VERSUS=${BENCH_VERSUS:-}: no policyd/postwarden-policyd there"
+	for job in all rate; do
+		AB_RPS=() AB_REQ=() AB_TR=() AB_TP=() AB_TS=()
+		: >"$PW_TMP/ab.raw"
+		echo
+		echo "# --- versus ($job): this build ($PW_BUILDDIR) against $BENCH_VERSUS, 100 conns, $N requests per run, $AB_ROUNDS rounds"
+		for s in this other; do
+			bench_redis_start "ab-$s"
+			bench_load_all "${RSOCK[ab-$s]}"
+			[ "$job" = rate ] && bench_load_rate "${RSOCK[ab-$s]}"
+		done
+		bench_policyd_start policyd-ab-this "${RSOCK[ab-this]}"
+		bench_policyd_start policyd-ab-other "${RSOCK[ab-other]}" \
+		    "$BENCH_VERSUS"
+		# The rate job's keys are those of the all-rules job, moved.
+		for s in this other; do
+			ab_run "$s" "vw$job$s" warmup
+		done
+		echo "| round | order | this req/s | other req/s | this µs/req (redis, policyd, machine) | other µs/req (redis, policyd, machine) |"
+		echo "|---|---|---|---|---|---|"
+		for r in $(seq 1 "$AB_ROUNDS"); do
+			if [ $((r % 2)) = 1 ]; then order="this other"; else order="other this"; fi
+			for s in $order; do
+				ab_run "$s" "v$job$r$s"
+				got[$s]=$AB_LAST
+			done
+			printf '| %d | %s | %s | %s | %s | %s |\n' "$r" \
+			    "${order// /, }" "${got[this]%% *}" \
+			    "${got[other]%% *}" "${got[this]#* }" \
+			    "${got[other]#* }"
+		done
+		echo
+		echo "| build | median req/s | redis µs/req | policyd µs/req | machine µs/req |"
+		echo "|---|---|---|---|---|"
+		for s in this other; do
+			printf '| %s | %s | %s | %s | %s |\n' "$s" \
+			    "$(bench_median "${AB_RPS[$s]}")" \
+			    "$(bench_ticks_us "${AB_TR[$s]}" "${AB_REQ[$s]}")" \
+			    "$(bench_ticks_us "${AB_TP[$s]}" "${AB_REQ[$s]}")" \
+			    "$(bench_per "${AB_TS[$s]}" "${AB_REQ[$s]}")"
+		done
+		t=$(bench_ticks_us "${AB_TR[this]}" "${AB_REQ[this]}")
+		o=$(bench_ticks_us "${AB_TR[other]}" "${AB_REQ[other]}")
+		echo "# this/other: redis µs/req $(awk -v t="$t" -v o="$o" 'BEGIN { printf "%.3f", t / o }'), median req/s $(awk -v t="$(bench_median "${AB_RPS[this]}")" -v o="$(bench_median "${AB_RPS[other]}")" 'BEGIN { printf "%.3f", t / o }')"
+		for s in this other; do
+			pw__stop_pid "policyd-ab-$s" 10
+			pw__stop_pid "redis-ab-$s" 10
+		done
+	done
+}
+
 # --- sweep: open loop, every rule active, 100 conns, rising offered rate -------
 # Read the highest rate whose p99 is under 2 ms.  Each row runs about
 # BENCH_SWEEP_SECS seconds (rate x seconds requests), with a fresh tag.
@@ -478,7 +550,8 @@ part_floor() {
 	# The decision must be an admission, or this measures a refusal.
 	out=$(redis-cli -s "$sock" EVALSHA "$sha" 4 'pw:{rate}:tenant' \
 	    'pw:{rate}:txn:floor0' 'pw:{rate}:supp' 'pw:{rate}:key:k_bench1' \
-	    'pw:{rate}:' k_bench1 floor0 'r0@example.com' 0 - 900000 |
+	    'pw:{rate}:' k_bench1 floor0 'r0@example.com' 0 - 900000 \
+	    example.com yes |
 	    tr '\n' ' ')
 	[ "$out" = "ok new " ] || pw_bail "the RCPT script answered: $out"
 	echo "| client, script | req/s | p50 ms | p99 ms | Redis µs/call |"
@@ -486,7 +559,7 @@ part_floor() {
 	floor_redis "redis-benchmark, RCPT script (per-key rate limit)" \
 	    "$sock" "$sha" 4 'pw:{rate}:tenant' 'pw:{rate}:txn:__rand_int__' \
 	    'pw:{rate}:supp' 'pw:{rate}:key:k_bench1' 'pw:{rate}:' k_bench1 \
-	    __rand_int__ 'r__rand_int__@example.com' 0 - 900000
+	    __rand_int__ 'r__rand_int__@example.com' 0 - 900000 example.com yes
 	floor_redis "redis-benchmark, empty script (return 1)" "$sock" \
 	    "$empty" 0
 	bench_policyd_start policyd-floor "$sock"

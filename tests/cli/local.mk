@@ -5,6 +5,7 @@
 
 PW_CLI_SH_TESTS = \
 	tests/cli/key.sh \
+	tests/cli/domain.sh \
 	tests/cli/tenant.sh \
 	tests/cli/usage.sh \
 	tests/cli/usage_policyd.sh \
@@ -15,7 +16,8 @@ PW_CLI_SH_TESTS = \
 	tests/cli/errors.sh \
 	tests/cli/help.sh \
 	tests/cli/track.sh \
-	tests/cli/unsubscribe.sh
+	tests/cli/unsubscribe.sh \
+	tests/cli/domain_verify.sh
 TESTS += $(PW_CLI_SH_TESTS)
 dist_check_SCRIPTS += $(PW_CLI_SH_TESTS)
 

@@ -9,7 +9,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 87
+pw_plan 89
 
 rcli HSET pw:supp:global 'g@example.net' 'complaint|import|100|0' \
     '@gone.example' 'bounce|cli|100|0' 'old@example.net' 'bounce|cli|100|200' \
@@ -86,7 +86,7 @@ cli_rc "add with settings: exit 0" 0 tenant add shop --pool a \
     --unsubscribe-url https://unsub.example.com/u/ \
     --unsubscribe-mailto Unsub@Lists.Example.com \
     --bounce-domain Bounces.Example.COM --bounce-local VERP \
-    --dkim-domain shop.example --quota-day 100
+    --quota-day 100
 pw_is "add: settings stored as the milter reads them" \
     "$(srec pool)|$(srec stream_pools)|$(srec geo_pools)|$(srec streams)|$(
     srec default_stream)|$(srec bulk_streams)|$(srec quota_day)" \
@@ -94,9 +94,14 @@ pw_is "add: settings stored as the milter reads them" \
 pw_is "add: addresses and domains" \
     "$(srec unsubscribe_url)|$(srec unsubscribe_mailto)|$(
     srec bounce_domain)|$(srec bounce_local)|$(srec dkim_domain)" \
-    "https://unsub.example.com/u/|unsub@lists.example.com|bounces.example.com|verp|shop.example"
+    "https://unsub.example.com/u/|unsub@lists.example.com|bounces.example.com|verp|"
 cli_like "add: a pool not in milter_pools is a warning" \
     "^postwarden: warning: pool zz is not in milter_pools" "$ERR"
+# --dkim-domain names a domain of the tenant's own (tests/cli/domain.sh).
+pwcli domain add shop shop.example
+cli_rc "set --dkim-domain of its own domain: exit 0" 0 tenant set shop \
+    --dkim-domain shop.example
+pw_is "set: dkim_domain stored" "$(srec dkim_domain)" shop.example
 
 cli_rc "show: exit 0" 0 tenant show shop
 cli_like "show: pool" "^pool +a$" "$OUT"

@@ -47,6 +47,7 @@ usage_json() {
 }
 
 cli_rc "tenant add" 0 tenant add acme
+pw_domain_add acme example.com
 cli_rc "key add" 0 key add kq --tenant acme --quota-hour 5
 
 # --- quota ----------------------------------------------------------------

@@ -19,6 +19,7 @@ R() { pw_redis_cli "$@"; }
 pw_redis_start
 R HSET pw:key:k_e2e tenant acme >/dev/null
 R HSET 'pw:{acme}:tenant' status active created 1 >/dev/null
+pw_domain_add acme client.example
 R HSET 'pw:{acme}:key:k_e2e' status active created 1 quota_day 4 >/dev/null
 R HSET 'pw:{acme}:supp' blocked@remote.example 'manual|ops|1795000000|0' \
     >/dev/null
@@ -95,6 +96,7 @@ pw_check "billed messages are events" \
 # rules see one recipient, reserve it once and bill it once.
 R HSET pw:key:k_dup tenant dup >/dev/null
 R HSET 'pw:{dup}:tenant' status active created 1 >/dev/null
+pw_domain_add dup client.example
 R HSET 'pw:{dup}:key:k_dup' status active created 1 quota_day 3 >/dev/null
 if pw_swaks --xclient-login k_dup --from app@client.example \
     --to same@remote.example,same@remote.example,Same@remote.example,same@remote.example,same@REMOTE.example,same@remote.example; then

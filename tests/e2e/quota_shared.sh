@@ -17,6 +17,7 @@ pw_redis_start
 R HSET pw:key:k_a tenant shared >/dev/null
 R HSET pw:key:k_b tenant shared >/dev/null
 R HSET 'pw:{shared}:tenant' status active created 1 quota_day 6 >/dev/null
+pw_domain_add shared client.example
 R HSET 'pw:{shared}:key:k_a' status active created 1 >/dev/null
 R HSET 'pw:{shared}:key:k_b' status active created 1 >/dev/null
 now=$(R TIME | head -n 1)

@@ -53,4 +53,9 @@ PW_FUZZERS += tests/fuzz/fuzz_rfc5322_addr
 tests_fuzz_fuzz_rfc5322_addr_SOURCES = tests/fuzz/fuzz_rfc5322_addr.c
 tests_fuzz_fuzz_rfc5322_addr_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_rfc5322_addr_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_dkim_txt
+tests_fuzz_fuzz_dkim_txt_SOURCES = tests/fuzz/fuzz_dkim_txt.c
+tests_fuzz_fuzz_dkim_txt_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_dkim_txt_LDADD = $(PW_LIB_LIBS)
 endif

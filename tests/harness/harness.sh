@@ -64,6 +64,11 @@
 #   pw_dkim_require ALG...          skip unless the verifiers are installed
 #   pw_dkim_key NAME DOMAIN SELECTOR rsa|ed25519 [BITS]  key, keytable, dns
 #   pw_dkim_sign DOMAIN NAME[,NAME] a signingtable line
+#
+# A private DNS server: tests/harness/dns.sh, sourced after this file by
+# the tests that look records up:
+#   pw_dns_start FILE / pw_dns_stop  unbound on 127.0.0.1, PW_DNS_SERVER
+#   pw_dns_txt NAME VALUE           a TXT record line (strings of 255)
 
 # --- globals ------------------------------------------------------------------
 

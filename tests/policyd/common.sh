@@ -120,12 +120,16 @@ expect() {
 
 # pd_key KEYID TENANT [FIELD VALUE]...: an active key of an active tenant
 # in the private Redis (pw_redis_start): the directory entry, the tenant
-# record and the key record with the extra fields (quota_day 2, ...).
+# record with the sending domain example.com (the sender of these
+# tests: app@example.com; the daemon reads only the tenant's own
+# pw:{T}:domains, so several tenants may send as it) and the key record
+# with the extra fields (quota_day 2, ...).
 pd_key() {
 	local k=$1 t=$2
 	shift 2
 	pw_redis_cli HSET "pw:key:$k" tenant "$t" >/dev/null
 	pw_redis_cli HSET "pw:{$t}:tenant" status active created 1 >/dev/null
+	pw_domain_add "$t" example.com
 	pw_redis_cli HSET "pw:{$t}:key:$k" status active created 1 "$@" \
 	    >/dev/null
 }

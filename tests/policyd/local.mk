@@ -98,6 +98,16 @@ PW_POLICYD_TRANSCRIPTS = \
 	tests/policyd/transcripts/quota_windows.in \
 	tests/policyd/transcripts/quota_windows.ref \
 	tests/policyd/transcripts/quota_windows.setup \
+	tests/policyd/transcripts/sender_domains.in \
+	tests/policyd/transcripts/sender_domains.ref \
+	tests/policyd/transcripts/sender_domains.setup \
+	tests/policyd/transcripts/sender_no_domains.in \
+	tests/policyd/transcripts/sender_no_domains.ref \
+	tests/policyd/transcripts/sender_no_domains.setup \
+	tests/policyd/transcripts/sender_no_domains_off.conf \
+	tests/policyd/transcripts/sender_no_domains_off.in \
+	tests/policyd/transcripts/sender_no_domains_off.ref \
+	tests/policyd/transcripts/sender_no_domains_off.setup \
 	tests/policyd/transcripts/size.in \
 	tests/policyd/transcripts/size.ref \
 	tests/policyd/transcripts/size.setup \

@@ -12,7 +12,7 @@
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 73
+pw_plan 77
 
 LOG=$PW_TMP/policyd.log
 R() { pw_redis_cli "$@"; }
@@ -31,14 +31,14 @@ start() {
 pd_session_start "$PW_TMP/policyd.sock"
 
 # req STATE SASL INSTANCE RECIPIENT [RECIPIENT_COUNT [SIZE [ADDR [QID]]]]:
-# one request on the instance's connection (or connection $PD_CONN);
-# prints the action.
+# one request on the instance's connection (or connection $PD_CONN),
+# from app@example.com (or $PD_SENDER); prints the action.
 req() {
 	pd_ask "${PD_CONN:-$3}" "protocol_state=$1" protocol_name=ESMTP \
 	    "sasl_username=$2" "instance=$3" "recipient=$4" \
 	    "recipient_count=${5:-0}" "size=${6:-100}" \
 	    "client_address=${7:-192.0.2.10}" client_name=client.example \
-	    "queue_id=${8:-}" sender=app@example.com
+	    "queue_id=${8:-}" "sender=${PD_SENDER-app@example.com}"
 }
 rcpt() { req RCPT "$@"; }
 eom() { req END-OF-MESSAGE "$1" "$2" "" "$3" "${4:-100}" 192.0.2.10 "${5:-QEOM}"; }
@@ -60,6 +60,7 @@ rcpt 'bad key' i2 user@example.net >/dev/null
 
 R HSET 'pw:{tnet}:tenant' status active quota_day 1 max_recipients 5 \
     >/dev/null
+pw_domain_add tnet example.com
 pw_is "mapped network: the tenant's rules apply" \
     "$(req RCPT "" w1 a@example.net 0 100 198.51.100.9)" DUNNO
 pw_is "mapped network: tenant quota" \
@@ -286,6 +287,16 @@ pw_is "after refunds: no counter below zero" "$(counters)" \
 # The hourly and monthly quotas, a tenant's shared by its keys:
 # transcripts/quota_windows.
 
+# --- sending domains (the replies: transcripts/sender_*) ---------------------------
+
+# A sender refused for its domain takes nothing: the one recipient of
+# the daily quota is still there for the tenant's own domain.
+pd_key k_sd tsd quota_day 1
+pw_is "sender domain: another's refused, nothing counted; its own admitted" \
+    "$(PD_SENDER=ceo@other.example rcpt k_sd s1 a@example.net) | $(rcpt k_sd s2 a@example.net) | $(R GET "pw:{tsd}:used:key:k_sd:d:$day")$(R ZCARD "pw:{tsd}:resv:key:k_sd:d:$day")" \
+    "550 5.7.1 Sender domain other.example is not a sending domain of tenant tsd | DUNNO | 1"
+PD_SENDER='App@acme..example' rcpt k_sd s3 a@example.net >/dev/null
+
 # --- events ---------------------------------------------------------------------------
 
 events=$(R XRANGE pw:events - + | tr '\n' ' ')
@@ -308,6 +319,18 @@ case $events in
 	pw_ok "event: refusal with rule, recipient and reply" ;;
 *)	pw_not_ok "event: refusal with rule, recipient and reply" "$events" ;;
 esac
+case $events in
+*"type refused "*"tenant tsd key k_sd rule sender_domain recipient a@example.net sender other.example reply 550 5.7.1 Sender domain other.example is not a sending domain of tenant tsd "*)
+	pw_ok "event: sender domain refused, rule sender_domain, the sender's domain" ;;
+*)	pw_not_ok "event: sender domain refused, rule sender_domain, the sender's domain" "$events" ;;
+esac
+case $events in
+*"type refused "*"tenant tsd key k_sd rule sender_address recipient a@example.net sender App@acme..example reply 550 5.1.7 Bad sender address: "*)
+	pw_ok "event: sender without a normal form, rule sender_address, as sent" ;;
+*)	pw_not_ok "event: sender without a normal form, rule sender_address, as sent" "$events" ;;
+esac
+pw_is "events: nothing else refused for tenant tsd" \
+    "$(R XRANGE pw:events - + | grep -c '^tsd$')" 2
 pw_is "events: one billed event for QBILL (the retry is not repeated)" \
     "$(R XRANGE pw:events - + | grep -c '^QBILL$')" 1
 

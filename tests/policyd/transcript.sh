@@ -9,7 +9,9 @@
 #               "postwarden ..." runs the admin command against the
 #               private Redis (tenants, keys, limits, suppressions;
 #               "postwarden suppress import - ... <<EOF" for fixed
-#               times).  A command that fails fails the case.
+#               times), "pw_domain_add TENANT DOMAIN [subdomains]" gives
+#               a tenant a sending domain (tests/harness/harness.sh).
+#               A command that fails fails the case.
 #   NAME.conf   (optional) postwarden.conf lines for the daemon, on top
 #               of the harness defaults (pw_daemon_start).
 #   NAME.in     the requests, attribute lines as Postfix sends them, each
@@ -76,11 +78,15 @@ tr_ends() {
 	    "$(date -u -d "$(date -u -d "@$now" +%Y-%m-01) +1 month" +%FT%TZ)"
 }
 
-# tr_setup FILE: run a .setup file, "postwarden" the admin command, in
-# a bash of its own so that -e holds (the caller tests its status).
+# tr_setup FILE: run a .setup file, "postwarden" the admin command and
+# pw_domain_add (tests/harness/harness.sh: a tenant's sending domain)
+# defined, in a bash of its own so that -e holds (the caller tests its
+# status).
 tr_setup() {
 	# shellcheck disable=SC2016 # expanded by the inner bash
-	bash -e -c 'postwarden() { "$TR_CLI" -c "$TR_CONF" "$@"; }
+	PW_REDIS_SOCK=$PW_REDIS_SOCK bash -e -c "$(declare -f pw_redis_cli \
+	    pw_domain_add)"'
+postwarden() { "$TR_CLI" -c "$TR_CONF" "$@"; }
 . "$1"' _ "$1"
 }
 

@@ -5,6 +5,7 @@ PW_UNIT_TESTS = \
 	tests/unit/test_buf \
 	tests/unit/test_cidr \
 	tests/unit/test_conf \
+	tests/unit/test_dkim_dns \
 	tests/unit/test_identity \
 	tests/unit/test_identity_cache \
 	tests/unit/test_json \
@@ -32,6 +33,10 @@ tests_unit_test_buf_LDADD = $(PW_TEST_LIBS)
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
 tests_unit_test_conf_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_conf_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_dkim_dns_SOURCES = tests/unit/test_dkim_dns.c
+tests_unit_test_dkim_dns_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_dkim_dns_LDADD = $(PW_TEST_LIBS)
 
 tests_unit_test_identity_SOURCES = tests/unit/test_identity.c
 tests_unit_test_identity_CFLAGS = $(PW_TEST_CFLAGS)

@@ -265,6 +265,10 @@ test_enum_and_bool(void **state)
 	    PW_CONF_FAILURE_TEMPFAIL);
 	assert_int_equal(conf->milter_control_errors, PW_CONF_CONTROL_REJECT);
 	assert_true(conf->dkim_key_mode_check);
+	assert_true(conf->tenant_domains_required);
+	pw_conf_release(&conf);
+	conf = parse_ok("tenant_domains_required = no\n");
+	assert_false(conf->tenant_domains_required);
 	pw_conf_release(&conf);
 
 	conf = parse_ok("policyd_fail_mode = pass\npolicyd_unknown_key = pass\n"

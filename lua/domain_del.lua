@@ -1,0 +1,10 @@
+-- lua/domain_del.lua -- postwarden (the CLI) (cli/cli_domain.c,
+-- cli/cli_tenant.c): a sending domain's records in its tenant's slot,
+-- removed before the directory entry pw:domain:<domain> (outside the
+-- slot), so that the daemons stop accepting it first.
+--
+-- KEYS[1] pw:{T}:domains, KEYS[2] the record pw:{T}:domain:<domain>.
+-- ARGV[1] the domain.
+-- Reply: how many of the two existed (0, 1 or 2).
+
+return redis.call('HDEL', KEYS[1], ARGV[1]) + redis.call('DEL', KEYS[2])
