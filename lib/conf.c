@@ -88,6 +88,8 @@ static const char *const pw_conf_failure_modes[] = { "tempfail", "accept",
     NULL };
 static const char *const pw_conf_control_errors[] = { "reject", "ignore",
     NULL };
+static const char *const pw_conf_from_mismatch[] = { "reject", "unsigned",
+    NULL };
 
 #define S(field)	offsetof(struct pw_conf, field)
 
@@ -238,6 +240,9 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	{ "milter_identity_failure_mode", PW_CONF_ENUM, "tempfail", 0, 0,
 	    PW_CONF_NONEMPTY, S(milter_identity_failure_mode), NULL,
 	    pw_conf_failure_modes },
+	{ "milter_from_domain_mismatch", PW_CONF_ENUM, "reject", 0, 0,
+	    PW_CONF_NONEMPTY, S(milter_from_domain_mismatch), NULL,
+	    pw_conf_from_mismatch },
 	{ "milter_max_tags", PW_CONF_INT, "10", 0, 100, 0,
 	    S(milter_max_tags), NULL, NULL },
 	{ "milter_max_metadata", PW_CONF_INT, "10", 0, 100, 0,

@@ -49,6 +49,10 @@ enum pw_conf_control_errors {		/* milter_control_errors */
 	PW_CONF_CONTROL_REJECT = 0,	/* reject */
 	PW_CONF_CONTROL_IGNORE,		/* ignore */
 };
+enum pw_conf_from_mismatch {		/* milter_from_domain_mismatch */
+	PW_CONF_FROM_REJECT = 0,	/* reject */
+	PW_CONF_FROM_UNSIGNED,		/* unsigned */
+};
 
 struct pw_conf {
 	char	*path;			/* the file this came from */
@@ -126,6 +130,7 @@ struct pw_conf {
 	char	*milter_tracking_header;
 	enum pw_conf_control_errors milter_control_errors;
 	enum pw_conf_failure_mode milter_identity_failure_mode;
+	enum pw_conf_from_mismatch milter_from_domain_mismatch;
 	int	 milter_max_tags;
 	int	 milter_max_metadata;
 	char	*milter_feedback_id_sender;	/* "" = no Feedback-ID */

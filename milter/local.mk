@@ -7,6 +7,7 @@ milter_postwarden_milter_SOURCES = \
 	milter/milter_conn.c milter/milter_conn.h \
 	milter/milter_control.c milter/milter_control.h \
 	milter/milter_dkim.c milter/milter_dkim.h \
+	milter/milter_domain.c milter/milter_domain.h \
 	milter/milter_eom.c milter/milter_eom.h \
 	milter/milter_events.c milter/milter_events.h \
 	milter/milter_geoip.c \

@@ -10,7 +10,8 @@
  * milter_eom.c finishes a message (removes, adds, signs, logs, records);
  * milter_runtime.c loads what a configuration snapshot holds for them
  * (milter_identity.c: who sends; milter_dkim.c: DKIM signing;
- * milter_tenant.c: the tenants' settings; milter_geoip.c), and
+ * milter_tenant.c: the tenants' settings; milter_domain.c: which
+ * domains a tenant owns; milter_geoip.c), and
  * milter_route.c chooses the egress pool.  A function lives in the file
  * its prefix names.
  *
@@ -21,14 +22,14 @@
  *   milter_cb      -> milter_conn, milter_msg, milter_eom, milter_geoip,
  *                     milter_dkim (enabled?)
  *   milter_eom     -> milter_msg, milter_conn, milter_control, milter_dkim,
- *                     milter_tenant, milter_route, milter_events,
- *                     milter_refund
+ *                     milter_tenant, milter_domain, milter_route,
+ *                     milter_events, milter_refund
  *   milter_msg     -> milter_conn, milter_identity, milter_control,
- *                     milter_dkim, milter_tenant
+ *                     milter_dkim, milter_tenant, milter_domain
  *   milter_runtime -> milter_identity, milter_dkim, milter_tenant,
- *                     milter_geoip
+ *                     milter_domain, milter_geoip
  *   milter_refund  -> milter_identity, milter_events
- *   milter_tenant  -> milter_identity
+ *   milter_tenant, milter_domain -> milter_identity
  *   milter_conn, milter_control, milter_dkim, milter_events,
  *   milter_geoip, milter_identity, milter_route -> lib/ only
  */
@@ -49,13 +50,14 @@ struct pw_runtime;
 /*
  * What a runtime snapshot holds for the milter (rt->extra): identity
  * (milter_identity.c), DKIM (milter_dkim.c), the tenants' settings
- * (milter_tenant.c), the GeoIP database (NULL: GeoIP off) and the
+ * (milter_tenant.c), which domains they own (milter_domain.c), the GeoIP database (NULL: GeoIP off) and the
  * tracking secret (lib/track.h; NULL: no ids, tokens or VERP).
  */
 struct milter_runtime {
 	struct milter_state		*identity;
 	struct milter_dkim_conf		*dkim;
 	struct milter_tenant_cache	*tenants;
+	struct milter_domain_cache	*domains;
 	struct pw_geoip			*geoip;
 	struct pw_track_secret		*track;	/* NULL: no tracking */
 };

@@ -334,7 +334,8 @@ milter_dkim_header_remove(struct milter_dkim_msg *m, const char *name,
 }
 
 bool
-milter_dkim_headers_done(struct milter_dkim_msg *m, const char **why_r)
+milter_dkim_headers_done(struct milter_dkim_msg *m, bool domain_ok,
+    const char **why_r)
 {
 	char domain[PW_RFC5322_DOMAIN_MAX + 1];
 	const char *from = NULL, *why;
@@ -363,10 +364,12 @@ milter_dkim_headers_done(struct milter_dkim_msg *m, const char **why_r)
 	if (nfrom != 1 ||
 	    pw_rfc5322_addr_domain(from, fromlen, domain, &why) < 0)
 		domain[0] = '\0';
-	m->nkeys = pw_dkim_keyset_lookup(m->dc->ks, domain, m->tenant,
-	    m->keys);
+	m->nkeys = pw_dkim_keyset_lookup(m->dc->ks, domain_ok ? domain : NULL,
+	    m->tenant, m->keys);
 	if (m->nkeys == 0) {
-		*why_r = domain[0] == '\0' ? "no From domain (one From "
+		*why_r = !domain_ok ? "the sender does not own the From "
+		    "domain and there is no signing table entry for the "
+		    "tenant" : domain[0] == '\0' ? "no From domain (one From "
 		    "field with one mailbox) and no signing table entry for "
 		    "the tenant" : "no signing table entry for the From "
 		    "domain or the tenant";

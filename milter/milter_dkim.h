@@ -56,11 +56,13 @@ void	milter_dkim_msg_free(struct milter_dkim_msg **m);
 void	milter_dkim_header(struct milter_dkim_msg *m, const char *name,
 	    const char *value);
 /*
- * The headers are complete: choose the keys.  Returns true when the
- * message will be signed (the caller then wants the body), false when no
- * key applies (*why_r says why, static).
+ * The headers are complete: choose the keys.  domain_ok: a signing table
+ * entry for the From domain may sign (false: only the tenant's own entry,
+ * tenant:T, may: the sender is not known to own the domain).  Returns
+ * true when the message will be signed (the caller then wants the body),
+ * false when no key applies (*why_r says why, static).
  */
-bool	milter_dkim_headers_done(struct milter_dkim_msg *m,
+bool	milter_dkim_headers_done(struct milter_dkim_msg *m, bool domain_ok,
 	    const char **why_r);
 /*
  * No table entry matched, but the tenant names a signing domain (in

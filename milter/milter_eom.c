@@ -2,6 +2,11 @@
  * milter_eom.c -- the end of a tenant's message: what postwarden-milter
  * removes from and adds to mail that belongs to a tenant, in this order:
  *
+ *   0. the tenant must own the header From domain (milter_domain.h):
+ *      else 550 5.7.1 (the reply table of milter_domain.c), or, with
+ *      milter_from_domain_mismatch = unsigned, no signature; a tenant
+ *      that owns no domain follows tenant_domains_required; Redis down
+ *      with no cached answer tempfails (fail closed);
  *   1. the tenant's settings (milter_tenant.h) and the stream: the one
  *      the client named (X-Postwarden-Stream, checked against the
  *      tenant's streams) or the tenant's default;
@@ -40,7 +45,7 @@
  * message its quota back (milter_refund.h).
  *
  * Calls go down only: the message's state (milter_msg.h, milter_conn.h),
- * milter_control, milter_dkim, milter_tenant, milter_route,
+ * milter_control, milter_dkim, milter_tenant, milter_domain, milter_route,
  * milter_events, milter_refund, lib/; never back to the callbacks.
  *
  * Failures: Redis never stops a message here (the settings come from the
@@ -64,6 +69,7 @@
 #include "milter_conn.h"
 #include "milter_control.h"
 #include "milter_dkim.h"
+#include "milter_domain.h"
 #include "milter_eom.h"
 #include "milter_events.h"
 #include "milter_msg.h"
@@ -145,9 +151,22 @@ milter_eom_remove(SMFICTX *ctx, struct milter_msg *msg, struct milter_eom *e)
 	return 0;
 }
 
+/* How a message is refused: the reply's code and status, the rule. */
+struct milter_eom_refusal {
+	const char	*code;		/* "550" */
+	const char	*status;	/* "5.6.0" */
+	const char	*rule;		/* the event's and log line's rule= */
+};
+
+/* A malformed control header, or too many fields to delete. */
+static const struct milter_eom_refusal milter_eom_control_refusal = {
+	"550", "5.6.0", "control_header"
+};
+
 /* A rejected message is an event, with the reply it got. */
 static void
-milter_eom_reject_event(const struct milter_msg *msg, const char *text)
+milter_eom_reject_event(const struct milter_msg *msg,
+    const struct milter_eom_refusal *how, const char *text)
 {
 	struct milter_event *ev;
 
@@ -157,21 +176,25 @@ milter_eom_reject_event(const struct milter_msg *msg, const char *text)
 	milter_event_add(ev, "queue_id", msg->queue_id);
 	milter_event_add(ev, "tenant", msg->id.tenant);
 	milter_event_add(ev, "key", msg->id.key);
-	milter_event_add(ev, "rule", "control_header");
-	milter_event_addf(ev, "reply", "550 5.6.0 %s", text);
+	milter_event_add(ev, "rule", how->rule);
+	milter_event_add(ev, "from_domain", msg->from_domain);
+	milter_event_addf(ev, "reply", "%s %s %s", how->code, how->status,
+	    text);
 	milter_events_post(milter_events_daemon, &ev);
 }
 
-/* Refuse the message with 550 5.6.0 and text: 1, or -1 (e->fail). */
+/* Refuse the message with how's reply and text: 1, or -1 (e->fail). */
 static int
 milter_eom_reject(SMFICTX *ctx, const struct milter_msg *msg,
-    const char *text, struct milter_eom *e)
+    const struct milter_eom_refusal *how, const char *text,
+    struct milter_eom *e)
 {
 	pw_log_msg(PW_LOG_NOTICE, msg->queue_id, "milter: tenant=%s: "
-	    "reject: 550 5.6.0 %s", msg->id.tenant[0] ? msg->id.tenant : "-",
-	    text);
-	milter_eom_reject_event(msg, text);
-	if (smfi_setreply(ctx, "550", "5.6.0", (char *)text) != MI_SUCCESS) {
+	    "reject: %s %s %s (rule=%s)", msg->id.tenant[0] ?
+	    msg->id.tenant : "-", how->code, how->status, text, how->rule);
+	milter_eom_reject_event(msg, how, text);
+	if (smfi_setreply(ctx, (char *)how->code, (char *)how->status,
+	    (char *)text) != MI_SUCCESS) {
 		snprintf(e->fail, sizeof(e->fail), "smfi_setreply failed");
 		return -1;
 	}
@@ -197,7 +220,71 @@ milter_eom_cap(SMFICTX *ctx, struct milter_msg *msg, struct milter_eom *e)
 			    "List-Unsubscribe-Post");
 	if (!milter_control_too_many(&msg->control, text, sizeof(text)))
 		return 0;
-	return milter_eom_reject(ctx, msg, text, e);
+	return milter_eom_reject(ctx, msg, &milter_eom_control_refusal, text,
+	    e);
+}
+
+/*
+ * Step 0: the tenant must own the From domain (milter_domain.h).  Not
+ * owned: refused with 550 5.7.1, or, with milter_from_domain_mismatch =
+ * unsigned, passed on without a signature (milter_msg_signed frees the
+ * signer; *unsigned_r is set for the log line); a tenant that owns no
+ * domain: tenant_domains_required.  Redis down and nothing cached (for
+ * the From domain, or for the dkim_domain that would sign): tempfail.
+ * 0 go on, 1 rejected (reply set), -1 fail.
+ */
+static int
+milter_eom_domains(SMFICTX *ctx, struct milter_conn *conn,
+    struct milter_eom *e, bool *unsigned_r)
+{
+	struct milter_msg *msg = conn->msg;
+	const struct pw_conf *conf = conn->rt->conf;
+	const struct milter_domain_reply *row;
+	struct milter_eom_refusal how;
+	enum milter_domain_rule rule;
+	char text[512];
+	bool single = msg->nfrom == 1 && msg->from_domain[0] != '\0';
+
+	*unsigned_r = false;
+	switch (milter_msg_from_verdict(conn, msg)) {
+	case MILTER_DOMAIN_OWNED:
+		goto sign;
+	case MILTER_DOMAIN_UNKNOWN:
+		snprintf(e->fail, sizeof(e->fail), "From domain %.64s: %s; "
+		    "whether the tenant owns it is unknown (fail closed)",
+		    single ? msg->from_domain : "-", msg->from_why != NULL ?
+		    msg->from_why : "redis did not answer");
+		return -1;
+	case MILTER_DOMAIN_NONE:
+		if (!conf->tenant_domains_required)
+			goto sign;
+		rule = MILTER_DOMAIN_RULE_NONE;
+		break;
+	default:
+		rule = single ? MILTER_DOMAIN_RULE_FROM :
+		    MILTER_DOMAIN_RULE_NO_FROM;
+		if (conf->milter_from_domain_mismatch ==
+		    PW_CONF_FROM_UNSIGNED) {
+			*unsigned_r = true;
+			goto sign;
+		}
+		break;
+	}
+	row = milter_domain_reply(rule);
+	how.code = row->code;
+	how.status = row->status;
+	how.rule = row->event;
+	milter_domain_reply_text(rule, msg->id.tenant, msg->from_domain, text,
+	    sizeof(text));
+	return milter_eom_reject(ctx, msg, &how, text, e);
+sign:
+	(void)milter_msg_signed(conn, msg);
+	if (msg->dkim_down) {
+		snprintf(e->fail, sizeof(e->fail), "dkim: %s (fail closed)",
+		    msg->dkim_why);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -224,7 +311,8 @@ milter_eom_control(SMFICTX *ctx, struct milter_conn *conn,
 		    msg->id.tenant, msg->control.err);
 		return 0;
 	}
-	return milter_eom_reject(ctx, msg, msg->control.err, e);
+	return milter_eom_reject(ctx, msg, &milter_eom_control_refusal,
+	    msg->control.err, e);
 }
 
 /* Steps 4 and 5: the tracking id and Feedback-ID headers. */
@@ -507,11 +595,13 @@ milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	const struct milter_tenant *t = milter_msg_settings(conn, msg);
 	struct milter_eom e;
 	char summary[512];
+	bool unowned;
 	int ret;
 
 	memset(&e, 0, sizeof(e));
 	/* 1: rejected, the reply is set; -1: failed, e.fail says why. */
-	if ((ret = milter_eom_control(ctx, conn, t, &e)) != 0)
+	if ((ret = milter_eom_domains(ctx, conn, &e, &unowned)) != 0 ||
+	    (ret = milter_eom_control(ctx, conn, t, &e)) != 0)
 		goto out;
 	if (milter_eom_remove(ctx, msg, &e) < 0 ||
 	    milter_eom_ids(ctx, conn, &e) < 0 ||
@@ -523,10 +613,11 @@ milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 		ret = -1;
 		goto out;
 	}
-	snprintf(summary, sizeof(summary), "id=%s stream=%s route=%s%s%s%s",
+	snprintf(summary, sizeof(summary), "id=%s stream=%s route=%s%s%s%s%s",
 	    e.id[0] ? e.id : "-", e.stream, e.routed ? e.route.pool : "-",
 	    e.routed ? " (" : "", e.routed ? e.route.reason : "",
-	    e.routed ? ")" : "");
+	    e.routed ? ")" : "", unowned ? " from_domain=not_owned "
+	    "(milter_from_domain_mismatch = unsigned)" : "");
 	milter_eom_log(conn, msg, summary, e.dkim);
 	milter_eom_event(conn, &e);
 	return 0;

@@ -140,11 +140,13 @@ milter_msg_header_owned(struct milter_conn *conn, struct milter_msg *msg,
 	if (milter_control_header(&msg->control, &lim, name, value, NULL,
 	    0) != 0)
 		return;
-	if (strcasecmp(name, "From") == 0 && msg->from_domain[0] == '\0' &&
-	    pw_rfc5322_addr_domain(value, strlen(value), msg->from_domain,
-	    &why) < 0)
-		msg->from_domain[0] = '\0';
-	else if (strcasecmp(name, "Feedback-ID") == 0)
+	if (strcasecmp(name, "From") == 0) {
+		if (msg->nfrom < INT_MAX)
+			msg->nfrom++;
+		if (msg->nfrom == 1 && pw_rfc5322_addr_domain(value,
+		    strlen(value), msg->from_domain, &why) < 0)
+			msg->from_domain[0] = '\0';
+	} else if (strcasecmp(name, "Feedback-ID") == 0)
 		milter_control_remove_field(&msg->control, name);
 	else if (strcasecmp(name, "List-Unsubscribe") == 0)
 		msg->has_list_unsubscribe = true;
@@ -199,32 +201,101 @@ milter_msg_settings(struct milter_conn *conn, struct milter_msg *msg)
 	return msg->settings;
 }
 
+enum milter_domain_verdict
+milter_msg_from_verdict(struct milter_conn *conn, struct milter_msg *msg)
+{
+	if (!msg->from_checked) {
+		msg->from_checked = true;
+		msg->from_verdict = milter_domain_owned(conn->rt,
+		    msg->id.tenant, msg->nfrom == 1 ? msg->from_domain : "",
+		    &msg->from_stale, &msg->from_why);
+	}
+	return msg->from_verdict;
+}
+
 /*
  * No signing table entry: the signing domain the message's tenant names
- * in Redis, if any.  true when the message will be signed.
+ * in Redis, if the tenant owns it.  true when the message will be signed.
  */
 static bool
 milter_msg_tenant_domain(struct milter_conn *conn, struct milter_msg *msg)
 {
 	const struct milter_tenant *t;
+	const char *why;
+	bool stale;
 
 	if (!msg->tenant)
 		return false;
 	t = milter_msg_settings(conn, msg);
 	if (t->dkim_domain[0] == '\0')
 		return false;
+	switch (milter_domain_owned(conn->rt, msg->id.tenant, t->dkim_domain,
+	    &stale, &why)) {
+	case MILTER_DOMAIN_OWNED:
+		break;
+	case MILTER_DOMAIN_UNKNOWN:
+		msg->dkim_down = true;
+		msg->dkim_why = "Redis did not answer whether the tenant owns "
+		    "its dkim_domain";
+		return false;
+	default:
+		msg->dkim_why = "the tenant's dkim_domain is not one of its "
+		    "sending domains";
+		return false;
+	}
 	return milter_dkim_use_domain(msg->dkim, t->dkim_domain,
 	    &msg->dkim_why);
+}
+
+/*
+ * May the message be signed, and may a signing table entry for its From
+ * domain sign it (*domain_ok_r)?  See milter_msg_signed in milter_msg.h.
+ */
+static bool
+milter_msg_may_sign(struct milter_conn *conn, struct milter_msg *msg,
+    bool *domain_ok_r)
+{
+	*domain_ok_r = true;
+	if (!msg->tenant) {
+		/*
+		 * Internal networks: the table as ever; a client of no
+		 * known tenant: no domain's entry.
+		 */
+		*domain_ok_r = !msg->owned;
+		return true;
+	}
+	switch (milter_msg_from_verdict(conn, msg)) {
+	case MILTER_DOMAIN_OWNED:
+		return true;
+	case MILTER_DOMAIN_NONE:
+		if (!conn->rt->conf->tenant_domains_required) {
+			*domain_ok_r = false;
+			return true;
+		}
+		msg->dkim_why = "the tenant has no sending domain";
+		return false;
+	case MILTER_DOMAIN_UNKNOWN:
+		msg->dkim_why = "Redis did not answer whether the tenant owns "
+		    "the From domain";
+		return false;
+	default:
+		msg->dkim_why = "the From domain is not a sending domain of "
+		    "the tenant";
+		return false;
+	}
 }
 
 bool
 milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg)
 {
+	bool domain_ok;
+
 	if (!msg->body_seen) {
 		msg->body_seen = true;
 		if (msg->dkim != NULL &&
-		    !milter_dkim_headers_done(msg->dkim, &msg->dkim_why) &&
-		    !milter_msg_tenant_domain(conn, msg))
+		    (!milter_msg_may_sign(conn, msg, &domain_ok) ||
+		    (!milter_dkim_headers_done(msg->dkim, domain_ok,
+		    &msg->dkim_why) && !milter_msg_tenant_domain(conn, msg))))
 			milter_dkim_msg_free(&msg->dkim);
 	}
 	return msg->dkim != NULL;

@@ -25,6 +25,7 @@
 #include "identity.h"
 #include "milter_conn.h"
 #include "milter_control.h"
+#include "milter_domain.h"
 #include "milter_tenant.h"
 #include "track.h"
 
@@ -50,6 +51,17 @@ struct milter_msg {
 	struct milter_control	 control;
 	struct milter_tenant	*settings;	/* fetched once; or NULL */
 	char			 from_domain[PW_DKIM_DOMAIN_MAX + 1];
+	int			 nfrom;		/* From fields */
+	/*
+	 * Does the tenant own the From domain (milter_msg_from_verdict,
+	 * asked once)?  from_stale: the answer is one Redis gave before
+	 * it stopped answering; from_why: why there is none (static).
+	 */
+	bool			 from_checked;
+	enum milter_domain_verdict from_verdict;
+	bool			 from_stale;
+	const char		*from_why;
+	bool			 dkim_down;	/* dkim_domain's owner unknown */
 	bool			 null_sender;	/* MAIL FROM:<> */
 	bool			 has_list_unsubscribe;	/* client's own */
 	int			 list_unsubscribe_post;	/* client's, count */
@@ -109,9 +121,23 @@ const struct milter_tenant *milter_msg_settings(struct milter_conn *conn,
 	    struct milter_msg *msg);
 
 /*
+ * Does the tenant of a tenant's message own its From domain (one From
+ * field with one mailbox; else it has none, and only NONE or NOT_OWNED
+ * can come back)?  Asked once (milter_domain.h), after the headers.
+ */
+enum milter_domain_verdict milter_msg_from_verdict(struct milter_conn *conn,
+	    struct milter_msg *msg);
+
+/*
  * Will the message be signed?  The first call (the headers are complete)
  * chooses the keys: the signing table, else the signing domain the tenant
- * names in Redis; none frees the signer (msg->dkim_why says why).
+ * names in Redis; none frees the signer (msg->dkim_why says why).  A
+ * tenant's message is signed only when the tenant owns its From domain
+ * (then any entry may sign) or owns no domain under
+ * tenant_domains_required = no (then only its tenant:T entry); its
+ * dkim_domain signs only when the tenant owns it (msg->dkim_down: Redis
+ * could not say).  Mail of an authenticated client whose tenant is
+ * unknown is signed by no domain's entry.
  */
 bool	milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg);
 

@@ -88,6 +88,7 @@ echo "example.com rsa,ed" >"$T/signing-dual"
 
 pw_redis_start
 pw_redis_cli HSET pw:key:k_bench tenant bench >/dev/null
+pw_domain_add bench example.com
 
 up() {	# PID SOCKET
 	pw__alive "$1" && pw__unix_accepts "$2"

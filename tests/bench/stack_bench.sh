@@ -69,6 +69,7 @@ pw_redis_cli HSET 'pw:{bench}:tenant' status active created 0 \
     pool bulk streams 'transactional,bulk' bulk_streams bulk \
     unsubscribe_url 'https://unsub.example.com/u/' \
     unsubscribe_mailto 'unsub@example.com' >/dev/null
+pw_domain_add bench example.com
 pw_redis_cli SADD pw:tenants bench >/dev/null
 pw_redis_cli HSET 'pw:{bench}:supp' '@blocked.example' 'manual|cli|1|0' \
     >/dev/null

@@ -47,6 +47,8 @@ pw_dkim_sign tenant:e2e tenant-rsa
 
 pw_redis_start
 pw_redis_cli HSET pw:key:k_e2e tenant e2e >/dev/null
+pw_domain_add e2e example.com
+pw_domain_add e2e other.example
 pw_sink_start main
 pw_daemon_start milter \
     "dkim_key_table = $PW_TMP/keytable" \

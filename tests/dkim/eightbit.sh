@@ -33,6 +33,7 @@ pw_dkim_sign canon.test c-rsa,c-ed
 
 pw_redis_start
 pw_redis_cli HSET pw:key:k_8bit tenant eightbit >/dev/null
+pw_domain_add eightbit canon.test
 pw_sink_start nobit -8
 pw_daemon_start milter \
     "dkim_key_table = $PW_TMP/keytable" \

@@ -6,8 +6,10 @@
 # OpenDKIM's test mode).
 #
 #   - the From domain is parsed as RFC 5322 says: a quoted display name
-#     "<ceo@canon.test>" in front of <attacker@nokey.example>, a From of
-#     two mailboxes, or two From fields, is not signed with d=canon.test;
+#     "<ceo@canon.test>" in front of <attacker@nokey.example> has the
+#     From domain nokey.example, which tenant hard does not own (refused
+#     550 5.7.1, never signed with d=canon.test), and a From of two
+#     mailboxes, or two From fields, has no From domain (refused too);
 #   - the default signed fields cover Sender, List-* and Resent-*, and
 #     the MIME fields and In-Reply-To/References are oversigned: a
 #     Content-Type: text/html (or another MIME-Version, In-Reply-To)
@@ -42,6 +44,7 @@ pw_dkim_sign canon.test c-rsa,c-ed
 
 pw_redis_start
 pw_redis_cli HSET pw:key:k_hard tenant hard >/dev/null
+pw_domain_add hard canon.test
 pw_sink_start main
 pw_daemon_start milter "log_level = info" \
     "dkim_key_table = $PW_TMP/keytable" \
@@ -141,30 +144,36 @@ if send "From canon.test" "$PW_TMP/f0.eml"; then
 	pw_is "From \"The CEO\" <ceo@canon.test>: signed twice" "$(nsigs "$got")" 2
 fi
 
-from_unsigned() {	# NAME FROM-LINE [MORE-HEADER-LINES]
-	header "$PW_TMP/f.eml" "$2" "${3:-}"
+# from_refused NAME REPLY FROM-LINE [MORE-HEADER-LINES]: refused at the
+# end of data with REPLY (tenant hard owns canon.test only), so nothing
+# is signed with d=canon.test.
+nokey='550 5.7.1 From domain nokey.example is not a sending domain of tenant hard'
+nofrom='550 5.7.1 No single From domain (one From field with one mailbox); tenant hard sends only from its sending domains'
+from_refused() {
+	header "$PW_TMP/f.eml" "$3" "${4:-}"
 	echo 'body' >>"$PW_TMP/f.eml"
-	if send "$1" "$PW_TMP/f.eml"; then
-		if grep -q 'd=canon.test' "$got"; then
-			pw_not_ok "$1: not signed with d=canon.test" \
-			    "$(pw_header_of "$got" | head -n 8)"
-		else
-			pw_ok "$1: not signed with d=canon.test"
-		fi
+	if pw_swaks_data "$PW_TMP/f.eml" --from sender@canon.test \
+	    --to rcpt@remote.example --xclient-login k_hard; then
+		n=$((n + 1))
+		pw_not_ok "$1: refused" "accepted: $(pw_swaks_queue_id)"
+	elif grep -qF "<** $2" "$PW_SWAKS_LOG"; then
+		pw_ok "$1: refused, never signed with d=canon.test"
+	else
+		pw_not_ok "$1: refused $2" "$(grep '^<' "$PW_SWAKS_LOG" | tail -n 3)"
 	fi
 }
-from_unsigned 'quoted name "<ceo@canon.test>" before <attacker@nokey.example>' \
-    'From: "<ceo@canon.test>" <attacker@nokey.example>'
-from_unsigned 'comment (<ceo@canon.test>) after attacker@nokey.example' \
-    'From: attacker@nokey.example (<ceo@canon.test>)'
-from_unsigned 'two mailboxes, the second at canon.test' \
-    'From: attacker@nokey.example, ceo@canon.test'
-from_unsigned 'two From fields, the first at canon.test' \
-    'From: ceo@canon.test' 'From: attacker@nokey.example'
-pw_check "the quoted-name From is logged as not signed, with why" \
-    pw_wait_log "$PW_TMP/milter.log" "dkim: not signed: no signing table entry for the From domain or the tenant" 5
-pw_check "two From fields are logged as no From domain" \
-    pw_wait_log "$PW_TMP/milter.log" "dkim: not signed: no From domain \\(one From field with one mailbox\\) and no signing table entry for the tenant" 5
+from_refused 'quoted name "<ceo@canon.test>" before <attacker@nokey.example>' \
+    "$nokey" 'From: "<ceo@canon.test>" <attacker@nokey.example>'
+from_refused 'comment (<ceo@canon.test>) after attacker@nokey.example' \
+    "$nokey" 'From: attacker@nokey.example (<ceo@canon.test>)'
+from_refused 'two mailboxes, the second at canon.test' \
+    "$nofrom" 'From: attacker@nokey.example, ceo@canon.test'
+from_refused 'two From fields, the first at canon.test' \
+    "$nofrom" 'From: ceo@canon.test' 'From: attacker@nokey.example'
+pw_check "the quoted-name From is logged as refused, with the rule" \
+    pw_wait_log "$PW_TMP/milter.log" "tenant=hard: reject: $nokey \\(rule=from_domain\\)" 5
+pw_is "of these five messages only the first is signed" \
+    "$(grep -c 'dkim: signed: ' "$PW_TMP/milter.log")" 1
 
 # --- 2. signed and oversigned fields -------------------------------------------------------
 

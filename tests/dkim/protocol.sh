@@ -35,6 +35,8 @@ pw_dkim_sign example.com r,e
 
 pw_redis_start
 pw_redis_cli HSET pw:key:k_proto tenant proto >/dev/null
+pw_domain_add proto example.com
+pw_domain_add proto other.example
 
 # field NAME LINE: the value of NAME=... in a milter_load result line.
 field() { sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
@@ -157,6 +159,8 @@ out=$(load -n 10 -a k_proto -d other.example)
 pw_is "tenant's dkim_domain in Redis: signed with that domain's keys" \
     "$(field sigs_per_msg "$out")" 2.00
 pw_redis_cli HSET pw:key:k_nokeys tenant nokeys >/dev/null
+pw_domain_add nokeys other.example
+pw_domain_add nokeys nokeys.example
 pw_redis_cli HSET 'pw:{nokeys}:tenant' dkim_domain nokeys.example >/dev/null
 out=$(load -n 5 -a k_nokeys -d other.example)
 pw_is "dkim_domain without keys: not signed" \

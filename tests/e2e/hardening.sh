@@ -48,7 +48,9 @@ cli tenant add acme --streams transactional,bulk --bulk-streams bulk \
     --unsubscribe-url https://unsub.example.com/u/ \
     --bounce-domain bounces.example.com >/dev/null ||
     pw_bail "tenant add acme"
+pw_domain_add acme example.com
 cli tenant add beta >/dev/null || pw_bail "tenant add beta"
+pw_domain_add beta example.com
 cli key add k_acme --tenant acme >/dev/null || pw_bail "key add k_acme"
 cli key add k_beta --tenant beta >/dev/null || pw_bail "key add k_beta"
 
@@ -147,6 +149,8 @@ else
 fi
 
 # --- 3. RFC 8058 only when signed ------------------------------------------------------------
+# unsigned.example is acme's too, but no key signs it.
+pw_domain_add acme unsigned.example
 msg "$PW_TMP/m3.eml" unsigned.example unsigned 'X-Postwarden-Stream: bulk'
 if deliver "unsigned bulk" "$PW_TMP/m3.eml" --from app@example.com \
     --to reader2@remote.example --xclient-login k_acme; then

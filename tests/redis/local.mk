@@ -7,6 +7,7 @@ PW_REDIS_TESTS = \
 	tests/redis/test_redis \
 	tests/redis/test_redis_async \
 	tests/redis/test_milter_tenant \
+	tests/redis/test_milter_domain \
 	tests/redis/test_milter_events
 check_PROGRAMS += $(PW_REDIS_TESTS)
 TESTS += $(PW_REDIS_TESTS)
@@ -32,10 +33,22 @@ tests_redis_test_milter_events_LDADD = $(PW_TEST_LIBS)
 
 # The milter's snapshot loader as the daemon has it, tenants and GeoIP.
 tests_redis_test_milter_tenant_SOURCES = tests/redis/test_milter_tenant.c \
-	milter/milter_dkim.c milter/milter_geoip.c milter/milter_identity.c \
-	milter/milter_runtime.c milter/milter_tenant.c $(PW_REDIS_FIXTURE)
+	milter/milter_dkim.c milter/milter_domain.c milter/milter_geoip.c \
+	milter/milter_identity.c milter/milter_runtime.c milter/milter_tenant.c \
+	$(PW_REDIS_FIXTURE)
 tests_redis_test_milter_tenant_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/milter
 tests_redis_test_milter_tenant_CFLAGS = $(PW_TEST_CFLAGS) $(MILTER_CFLAGS) \
 	$(LIBCRYPTO_CFLAGS)
 tests_redis_test_milter_tenant_LDADD = $(PW_TEST_LIBS)
+
+# Which domains a tenant owns (milter_domain.c), through the same loader.
+tests_redis_test_milter_domain_SOURCES = tests/redis/test_milter_domain.c \
+	milter/milter_dkim.c milter/milter_domain.c milter/milter_geoip.c \
+	milter/milter_identity.c milter/milter_runtime.c milter/milter_tenant.c \
+	$(PW_REDIS_FIXTURE)
+tests_redis_test_milter_domain_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/milter
+tests_redis_test_milter_domain_CFLAGS = $(PW_TEST_CFLAGS) $(MILTER_CFLAGS) \
+	$(LIBCRYPTO_CFLAGS)
+tests_redis_test_milter_domain_LDADD = $(PW_TEST_LIBS)

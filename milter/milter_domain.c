@@ -1,0 +1,319 @@
+/*
+ * milter_domain.c -- whether a tenant owns a domain, cached, and the
+ * replies of the domain rules (see milter_domain.h).
+ *
+ * Exports: milter_domain_cache_new/_ref/_expire/_free,
+ * milter_domain_owned, milter_domain_reply, milter_domain_reply_text.
+ *
+ * Redis: one HMGET <prefix>{T}:domains D P1 P2 ... (D's parents, most
+ * specific first) per fill, and an HLEN of the same hash only when no
+ * field answers; on a handle borrowed from milter_identity.c's pool.
+ * When Redis fails, a pair's entry is kept, and Redis is asked again
+ * MILTER_DOMAIN_RETRY_MS later at the earliest, so that a Redis that
+ * hangs delays one message a second, not every message.
+ *
+ * Threads: one mutex over the slots, held to copy an entry in or out,
+ * never across a Redis command.
+ *
+ * Failures and logs: the caller logs (with the queue id); nothing here
+ * logs per message.  Values in Redis other than "exact" and "subdomains"
+ * count as "exact" for the field itself and never cover subdomains.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "address.h"
+#include "identity.h"
+#include "milter.h"
+#include "milter_domain.h"
+#include "milter_identity.h"
+#include "redis.h"
+#include "schema.h"
+#include "xmalloc.h"
+
+#define MILTER_DOMAIN_SLOTS	4096	/* a power of 2 */
+#define MILTER_DOMAIN_RETRY_MS	1000
+#define MILTER_DOMAIN_LABELS	128	/* a 253-byte name has at most 127 */
+
+struct milter_domain_slot {
+	char				 tenant[PW_IDENTITY_TENANT_MAX + 1];
+	char				 domain[PW_ADDRESS_DOMAIN_MAX + 1];
+	bool				 used;
+	bool				 stale;		/* Redis failed */
+	enum milter_domain_verdict	 verdict;
+	int64_t				 expires_ms;
+};
+
+struct milter_domain_cache {
+	int				refs;		/* atomic */
+	pthread_mutex_t			lock;
+	struct milter_domain_slot	slots[MILTER_DOMAIN_SLOTS];
+};
+
+static const struct milter_domain_reply
+    milter_domain_replies[MILTER_DOMAIN_RULE_COUNT] = {
+	[MILTER_DOMAIN_RULE_FROM] = { "from_domain", "550", "5.7.1",
+	    "From domain %s is not a sending domain of tenant %s" },
+	[MILTER_DOMAIN_RULE_NO_FROM] = { "from_domain", "550", "5.7.1",
+	    "No single From domain (one From field with one mailbox); "
+	    "tenant %s sends only from its sending domains" },
+	[MILTER_DOMAIN_RULE_NONE] = { "from_domain", "550", "5.7.1",
+	    "Tenant %s has no sending domain; add one with "
+	    "postwarden domain add" },
+};
+
+const struct milter_domain_reply *
+milter_domain_reply(enum milter_domain_rule r)
+{
+	return &milter_domain_replies[r < MILTER_DOMAIN_RULE_COUNT ? r : 0];
+}
+
+char *
+milter_domain_reply_text(enum milter_domain_rule r, const char *tenant,
+    const char *domain, char *buf, size_t bufsize)
+{
+	const char *t = milter_domain_reply(r)->text, *s;
+	const char *args[2] = { tenant, tenant };
+	size_t o = 0, n = 0;
+
+	if (r == MILTER_DOMAIN_RULE_FROM)
+		args[0] = domain;
+	/* Each "%s" is the next argument (the templates have no other %). */
+	for (; *t != '\0' && o + 1 < bufsize; t++) {
+		if (t[0] == '%' && t[1] == 's') {
+			s = n < 2 && args[n] != NULL ? args[n] : "";
+			n++;
+			t++;
+			for (; *s != '\0' && o + 1 < bufsize; s++)
+				buf[o++] = *s;
+		} else
+			buf[o++] = *t;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* --- cache ------------------------------------------------------------ */
+
+struct milter_domain_cache *
+milter_domain_cache_new(void)
+{
+	struct milter_domain_cache *c = pw_xcalloc(1, sizeof(*c));
+
+	c->refs = 1;
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+struct milter_domain_cache *
+milter_domain_cache_ref(struct milter_domain_cache *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
+void
+milter_domain_cache_expire(struct milter_domain_cache *c)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < MILTER_DOMAIN_SLOTS; i++)
+		c->slots[i].expires_ms = 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+milter_domain_cache_free(struct milter_domain_cache **cp)
+{
+	struct milter_domain_cache *c = *cp;
+
+	if (c == NULL)
+		return;
+	*cp = NULL;
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* FNV-1a of tenant, a NUL, and domain. */
+static struct milter_domain_slot *
+milter_domain_slot(struct milter_domain_cache *c, const char *tenant,
+    const char *domain)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *tenant != '\0'; tenant++)
+		h = (h ^ (unsigned char)*tenant) * 16777619u;
+	h *= 16777619u;
+	for (; *domain != '\0'; domain++)
+		h = (h ^ (unsigned char)*domain) * 16777619u;
+	return &c->slots[h & (MILTER_DOMAIN_SLOTS - 1)];
+}
+
+static bool
+milter_domain_slot_is(const struct milter_domain_slot *s, const char *tenant,
+    const char *domain)
+{
+	return s->used && strcmp(s->tenant, tenant) == 0 &&
+	    strcmp(s->domain, domain) == 0;
+}
+
+/* --- Redis ------------------------------------------------------------ */
+
+/*
+ * Ask Redis whether tenant owns domain ("" for none): 0 and *verdict_r,
+ * or -1 and a static reason.
+ */
+static int
+milter_domain_fetch(const struct pw_runtime *rt, const char *tenant,
+    const char *domain, enum milter_domain_verdict *verdict_r,
+    const char **why_r)
+{
+	const char *argv[2 + MILTER_DOMAIN_LABELS];
+	const char *p;
+	char key[256];
+	struct pw_redis *r;
+	redisReply *reply = NULL, *e;
+	size_t i;
+	int argc = 0, ret = -1;
+
+	if (pw_schema_key(key, sizeof(key), rt->conf->redis_key_prefix,
+	    PW_SCHEMA_DOMAINS, tenant, NULL, NULL) < 0) {
+		*why_r = "domains key name too long";
+		return -1;
+	}
+	if ((r = milter_identity_redis_take(rt)) == NULL) {
+		*why_r = "redis: no handle";
+		return -1;
+	}
+	if (*domain != '\0') {
+		argv[argc++] = "HMGET";
+		argv[argc++] = key;
+		/* D, then each parent: "a.b.c" -> "b.c" -> "c". */
+		for (p = domain; p != NULL && argc < 2 + MILTER_DOMAIN_LABELS;
+		    p = strchr(p, '.'), p = p != NULL ? p + 1 : NULL)
+			argv[argc++] = p;
+		reply = pw_redis_command_argv(r, argc, argv, NULL, why_r);
+		if (reply == NULL)
+			goto out;
+		if (reply->type != REDIS_REPLY_ARRAY ||
+		    reply->elements != (size_t)(argc - 2)) {
+			*why_r = "redis: unexpected reply to HMGET";
+			goto out;
+		}
+		for (i = 0; i < reply->elements; i++) {
+			e = reply->element[i];
+			if (e->type == REDIS_REPLY_NIL)
+				continue;
+			if (e->type != REDIS_REPLY_STRING) {
+				*why_r = "redis: unexpected reply to HMGET";
+				goto out;
+			}
+			if (i == 0 || (e->len == 10 &&
+			    memcmp(e->str, "subdomains", 10) == 0)) {
+				*verdict_r = MILTER_DOMAIN_OWNED;
+				ret = 0;
+				goto out;
+			}
+		}
+		freeReplyObject(reply);
+		reply = NULL;
+	}
+	argv[0] = "HLEN";
+	argv[1] = key;
+	if ((reply = pw_redis_command_argv(r, 2, argv, NULL, why_r)) == NULL)
+		goto out;
+	if (reply->type != REDIS_REPLY_INTEGER) {
+		*why_r = "redis: unexpected reply to HLEN";
+		goto out;
+	}
+	*verdict_r = reply->integer > 0 ? MILTER_DOMAIN_NOT_OWNED :
+	    MILTER_DOMAIN_NONE;
+	ret = 0;
+out:
+	if (reply != NULL)
+		freeReplyObject(reply);
+	milter_identity_redis_give(rt, r);
+	return ret;
+}
+
+enum milter_domain_verdict
+milter_domain_owned(const struct pw_runtime *rt, const char *tenant,
+    const char *domain, bool *stale_r, const char **why_r)
+{
+	struct milter_domain_cache *c =
+	    ((const struct milter_runtime *)rt->extra)->domains;
+	char norm[PW_ADDRESS_MAX + 1], at[PW_ADDRESS_DOMAIN_MAX + 2];
+	struct milter_domain_slot *slot;
+	enum milter_domain_verdict v = MILTER_DOMAIN_UNKNOWN, fresh;
+	int64_t now = pw_redis_now_ms();
+	bool found = false;
+
+	*stale_r = false;
+	*why_r = NULL;
+	if (tenant == NULL ||
+	    !pw_identity_valid_tenant(tenant, strlen(tenant))) {
+		*why_r = "not a valid tenant name";
+		return MILTER_DOMAIN_UNKNOWN;
+	}
+	/*
+	 * lib/address's normal form, as `postwarden domain add` writes.  A
+	 * domain without one ("-x.example") is in no tenant's hash: it is
+	 * asked as no domain at all (NOT_OWNED or NONE).
+	 */
+	norm[0] = '\0';
+	if (domain != NULL && *domain != '\0' &&
+	    strlen(domain) <= PW_ADDRESS_DOMAIN_MAX) {
+		snprintf(at, sizeof(at), "@%s", domain);
+		if (pw_address_normalize(at, strlen(at), PW_ADDRESS_F_DOMAIN,
+		    norm, why_r) < 0 || norm[0] != '@' ||
+		    strlen(norm + 1) > PW_ADDRESS_DOMAIN_MAX)
+			norm[0] = '\0';
+		else
+			memmove(norm, norm + 1, strlen(norm));
+		*why_r = NULL;
+	}
+	slot = milter_domain_slot(c, tenant, norm);
+	pthread_mutex_lock(&c->lock);
+	if (milter_domain_slot_is(slot, tenant, norm)) {
+		found = true;
+		v = slot->verdict;
+		*stale_r = slot->stale;
+	}
+	if (found && now < slot->expires_ms) {
+		pthread_mutex_unlock(&c->lock);
+		return v;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (milter_domain_fetch(rt, tenant, norm, &fresh, why_r) == 0) {
+		pthread_mutex_lock(&c->lock);
+		snprintf(slot->tenant, sizeof(slot->tenant), "%s", tenant);
+		snprintf(slot->domain, sizeof(slot->domain), "%s", norm);
+		slot->used = true;
+		slot->verdict = fresh;
+		slot->stale = false;
+		slot->expires_ms = now + rt->conf->identity_cache_ttl_ms;
+		pthread_mutex_unlock(&c->lock);
+		return fresh;
+	}
+	/* Redis failed: the last answer stands; ask again a bit later. */
+	pthread_mutex_lock(&c->lock);
+	if (milter_domain_slot_is(slot, tenant, norm)) {
+		v = slot->verdict;
+		found = true;
+		slot->stale = true;
+		slot->expires_ms = now + MILTER_DOMAIN_RETRY_MS;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!found)
+		return MILTER_DOMAIN_UNKNOWN;
+	*stale_r = true;
+	return v;
+}
