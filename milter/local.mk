@@ -12,6 +12,7 @@ milter_postwarden_milter_SOURCES = \
 	milter/milter_events.c milter/milter_events.h \
 	milter/milter_geoip.c \
 	milter/milter_identity.c milter/milter_identity.h \
+	milter/milter_keys.c milter/milter_keys.h \
 	milter/milter_main.c \
 	milter/milter_msg.c milter/milter_msg.h \
 	milter/milter_refund.c milter/milter_refund.h \

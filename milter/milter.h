@@ -11,7 +11,8 @@
  * milter_runtime.c loads what a configuration snapshot holds for them
  * (milter_identity.c: who sends; milter_dkim.c: DKIM signing;
  * milter_tenant.c: the tenants' settings; milter_domain.c: which
- * domains a tenant owns; milter_geoip.c), and
+ * domains a tenant owns; milter_keys.c: the DKIM keys tenants keep in
+ * Redis; milter_geoip.c), and
  * milter_route.c chooses the egress pool.  A function lives in the file
  * its prefix names.
  *
@@ -25,11 +26,12 @@
  *                     milter_tenant, milter_domain, milter_route,
  *                     milter_events, milter_refund
  *   milter_msg     -> milter_conn, milter_identity, milter_control,
- *                     milter_dkim, milter_tenant, milter_domain
+ *                     milter_dkim, milter_tenant, milter_domain,
+ *                     milter_keys
  *   milter_runtime -> milter_identity, milter_dkim, milter_tenant,
- *                     milter_domain, milter_geoip
+ *                     milter_domain, milter_keys, milter_geoip
  *   milter_refund  -> milter_identity, milter_events
- *   milter_tenant, milter_domain -> milter_identity
+ *   milter_tenant, milter_domain, milter_keys -> milter_identity
  *   milter_conn, milter_control, milter_dkim, milter_events,
  *   milter_geoip, milter_identity, milter_route -> lib/ only
  */
@@ -58,6 +60,7 @@ struct milter_runtime {
 	struct milter_dkim_conf		*dkim;
 	struct milter_tenant_cache	*tenants;
 	struct milter_domain_cache	*domains;
+	struct milter_keys_cache	*keys;	/* DKIM keys from Redis */
 	struct pw_geoip			*geoip;
 	struct pw_track_secret		*track;	/* NULL: no tracking */
 };

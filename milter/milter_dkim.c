@@ -27,6 +27,7 @@
 
 #include "cidr.h"
 #include "conf.h"
+#include "log.h"
 #include "milter_dkim.h"
 #include "rfc5322_addr.h"
 #include "xmalloc.h"
@@ -45,6 +46,7 @@ struct milter_dkim_conf {
 	size_t				 nnets;
 	bool				 tempfail;
 	size_t				 max_header;
+	struct pw_seal_kek		 kek;	/* .set: dkim_kek_file */
 };
 
 struct milter_dkim_field {
@@ -176,6 +178,14 @@ milter_dkim_load(const struct pw_conf *conf, struct milter_dkim_conf **dc_r,
 	    conf->dkim_signing_table, conf->dkim_key_mode_check, &dc->ks,
 	    err, errsize) < 0)
 		goto fail;
+	/* The KEK of the keys in Redis, read now, as the key files are. */
+	if (*conf->dkim_kek_file == '\0')
+		pw_log_notice("dkim_kek_file is empty: DKIM keys kept in Redis "
+		    "(postwarden domain dkim) are not used; only the key "
+		    "table signs");
+	else if (pw_seal_kek_load(conf->dkim_kek_file,
+	    conf->dkim_key_mode_check, &dc->kek, err, errsize) < 0)
+		goto fail;
 	*dc_r = dc;
 	return 0;
 fail:
@@ -193,6 +203,7 @@ milter_dkim_conf_free(struct milter_dkim_conf **dcp)
 		return;
 	*dcp = NULL;
 	pw_dkim_keyset_free(&dc->ks);
+	pw_seal_kek_wipe(&dc->kek);
 	for (i = 0; i < MILTER_DKIM_NAMES_MAX; i++) {
 		free(dc->sign[i]);
 		free(dc->over[i]);
@@ -204,7 +215,14 @@ milter_dkim_conf_free(struct milter_dkim_conf **dcp)
 bool
 milter_dkim_enabled(const struct milter_dkim_conf *dc)
 {
-	return dc != NULL && pw_dkim_keyset_count(dc->ks) > 0;
+	return dc != NULL && (pw_dkim_keyset_count(dc->ks) > 0 ||
+	    dc->kek.set);
+}
+
+const struct pw_seal_kek *
+milter_dkim_kek(const struct milter_dkim_conf *dc)
+{
+	return dc != NULL && dc->kek.set ? &dc->kek : NULL;
 }
 
 bool
@@ -394,6 +412,26 @@ milter_dkim_use_domain(struct milter_dkim_msg *m, const char *domain,
 		*why_r = "no key for the tenant's dkim_domain";
 		return false;
 	}
+	m->sign = pw_dkim_sign_new(&m->dc->opts, m->keys, m->nkeys);
+	return true;
+}
+
+bool
+milter_dkim_use_keys(struct milter_dkim_msg *m,
+    const struct pw_dkim_key *const *keys, size_t nkeys)
+{
+	size_t i;
+
+	if (m->sign != NULL)
+		return true;
+	if (nkeys == 0)
+		return false;
+	if (nkeys > PW_DKIM_MAX_SIGS)
+		nkeys = PW_DKIM_MAX_SIGS;
+	for (i = 0; i < nkeys; i++)
+		m->keys[i] = keys[i];
+	m->nkeys = nkeys;
+	m->from_found = true;
 	m->sign = pw_dkim_sign_new(&m->dc->opts, m->keys, m->nkeys);
 	return true;
 }

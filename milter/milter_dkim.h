@@ -2,7 +2,9 @@
  * milter_dkim.h -- DKIM signing in postwarden-milter: who is signed, with
  * which keys, and the per-message signing state.
  *
- * Settings and keys (struct milter_dkim_conf) belong to the runtime
+ * Settings, key-table keys and the KEK of the keys kept in Redis
+ * (dkim_kek_file; the keys themselves: milter_keys.c) (struct
+ * milter_dkim_conf) belong to the runtime
  * snapshot: built by milter_dkim_load() from postwarden.conf, immutable,
  * shared by every thread, replaced whole on SIGHUP.
  *
@@ -31,6 +33,7 @@
 #include "dkim_keys.h"
 #include "dkim_sign.h"
 #include "runtime.h"
+#include "seal.h"
 
 struct milter_dkim_conf;
 struct milter_dkim_msg;
@@ -39,8 +42,13 @@ struct milter_dkim_msg;
 int	milter_dkim_load(const struct pw_conf *conf,
 	    struct milter_dkim_conf **dc_r, char *err, size_t errsize);
 void	milter_dkim_conf_free(struct milter_dkim_conf **dc);
-/* Is any key configured (else the milter asks for no headers or body)? */
+/*
+ * Is any key configured, in the key table or (dkim_kek_file set) in
+ * Redis?  Else the milter asks for no headers or body.
+ */
 bool	milter_dkim_enabled(const struct milter_dkim_conf *dc);
+/* The KEK of the keys kept in Redis (dkim_kek_file); NULL: none. */
+const struct pw_seal_kek *milter_dkim_kek(const struct milter_dkim_conf *dc);
 /* Is this client address in milter_internal_networks? */
 bool	milter_dkim_internal(const struct milter_dkim_conf *dc,
 	    const char *addr);
@@ -71,6 +79,14 @@ bool	milter_dkim_headers_done(struct milter_dkim_msg *m, bool domain_ok,
  */
 bool	milter_dkim_use_domain(struct milter_dkim_msg *m, const char *domain,
 	    const char **why_r);
+/*
+ * Sign with these keys (the From domain's keys in Redis, chosen by the
+ * caller, who keeps them alive until the message is freed) instead of
+ * any table entry: the caller knows the message has one From domain.
+ * false only when nkeys is 0.
+ */
+bool	milter_dkim_use_keys(struct milter_dkim_msg *m,
+	    const struct pw_dkim_key *const *keys, size_t nkeys);
 /* A body chunk. */
 void	milter_dkim_body(struct milter_dkim_msg *m, const void *data,
 	    size_t len);

@@ -518,7 +518,7 @@ milter_eom_sign(SMFICTX *ctx, struct milter_conn *conn, char *desc,
 	int ret = 0;
 
 	desc[0] = '\0';
-	if (!milter_msg_signed(conn, msg)) {
+	if (!milter_msg_signed(conn, msg) && !msg->dkim_fail) {
 		if (msg->dkim_why != NULL)
 			pw_log_msg(PW_LOG_INFO, msg->queue_id,
 			    "milter: dkim: not signed: %s", msg->dkim_why);
@@ -526,6 +526,11 @@ milter_eom_sign(SMFICTX *ctx, struct milter_conn *conn, char *desc,
 	}
 	for (i = 0; i < PW_DKIM_MAX_SIGS; i++)
 		pw_buf_init(&values[i], PW_DKIM_SIG_MAX);
+	/* Its domain's keys in Redis do not open, or are unknown. */
+	if (msg->dkim_fail) {
+		why = msg->dkim_why;
+		goto fail;
+	}
 	if (milter_dkim_sign(msg->dkim, values, &n, desc, descsize,
 	    &why) < 0)
 		goto fail;

@@ -26,6 +26,7 @@
 #include "milter_conn.h"
 #include "milter_dkim.h"
 #include "milter_identity.h"
+#include "milter_keys.h"
 #include "milter_msg.h"
 #include "milter_tenant.h"
 #include "rfc5322_addr.h"
@@ -91,6 +92,7 @@ milter_msg_end(struct milter_conn *conn)
 	if (conn->msg == NULL)
 		return;
 	milter_dkim_msg_free(&conn->msg->dkim);
+	milter_keys_release(&conn->msg->rkeys);
 	milter_control_free(&conn->msg->control);
 	free(conn->msg->settings);
 	free(conn->msg);
@@ -285,18 +287,77 @@ milter_msg_may_sign(struct milter_conn *conn, struct milter_msg *msg,
 	}
 }
 
+/*
+ * A tenant's message whose From domain it owns: that domain's active
+ * keys in Redis, as of the tenant's dkim_version.  1 signed with them;
+ * 0 none in Redis (the tables decide); -1 keys that do not open, or
+ * Redis did not say (msg->dkim_why): a table entry may still sign, else
+ * it is a signing failure.
+ */
+static int
+milter_msg_redis_keys(struct milter_conn *conn, struct milter_msg *msg)
+{
+	const struct pw_seal_kek *kek =
+	    milter_dkim_kek(milter_conn_dkim(conn));
+	const struct pw_dkim_key *keys[PW_DKIM_MAX_SIGS];
+	char norm[PW_ADDRESS_MAX + 1], at[PW_ADDRESS_DOMAIN_MAX + 2];
+	const char *why;
+	size_t n;
+
+	if (kek == NULL || !msg->tenant || msg->nfrom != 1 ||
+	    msg->from_domain[0] == '\0' ||
+	    milter_msg_from_verdict(conn, msg) != MILTER_DOMAIN_OWNED)
+		return 0;
+	/* lib/address's normal form, as `postwarden domain dkim` writes. */
+	snprintf(at, sizeof(at), "@%s", msg->from_domain);
+	if (pw_address_normalize(at, strlen(at), PW_ADDRESS_F_DOMAIN, norm,
+	    &why) < 0 || norm[0] != '@')
+		return 0;
+	switch (milter_keys_get(conn->rt, kek, msg->id.tenant, norm + 1,
+	    milter_msg_settings(conn, msg)->dkim_version, &msg->rkeys,
+	    &why)) {
+	case MILTER_KEYS_FOUND:
+		break;
+	case MILTER_KEYS_NONE:
+		return 0;
+	case MILTER_KEYS_BROKEN:
+		msg->dkim_why = "no active DKIM key of the From domain in "
+		    "Redis opens under dkim_kek_file (logged when read)";
+		return -1;
+	default:
+		msg->dkim_why = "Redis did not answer for the From domain's "
+		    "DKIM keys, and none is cached";
+		return -1;
+	}
+	n = milter_keys_list(msg->rkeys, keys);
+	return milter_dkim_use_keys(msg->dkim, keys, n) ? 1 : 0;
+}
+
 bool
 milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg)
 {
+	const char *redis_why;
 	bool domain_ok;
+	int r;
 
 	if (!msg->body_seen) {
 		msg->body_seen = true;
 		if (msg->dkim != NULL &&
-		    (!milter_msg_may_sign(conn, msg, &domain_ok) ||
-		    (!milter_dkim_headers_done(msg->dkim, domain_ok,
-		    &msg->dkim_why) && !milter_msg_tenant_domain(conn, msg))))
+		    !milter_msg_may_sign(conn, msg, &domain_ok))
 			milter_dkim_msg_free(&msg->dkim);
+		else if (msg->dkim != NULL &&
+		    (r = milter_msg_redis_keys(conn, msg)) <= 0) {
+			redis_why = msg->dkim_why;
+			if (!milter_dkim_headers_done(msg->dkim, domain_ok,
+			    &msg->dkim_why) &&
+			    !milter_msg_tenant_domain(conn, msg)) {
+				milter_dkim_msg_free(&msg->dkim);
+				if (r < 0) {
+					msg->dkim_fail = true;
+					msg->dkim_why = redis_why;
+				}
+			}
+		}
 	}
 	return msg->dkim != NULL;
 }

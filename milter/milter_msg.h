@@ -26,6 +26,7 @@
 #include "milter_conn.h"
 #include "milter_control.h"
 #include "milter_domain.h"
+#include "milter_keys.h"
 #include "milter_tenant.h"
 #include "track.h"
 
@@ -69,8 +70,15 @@ struct milter_msg {
 	char			 rcpt[PW_TRACK_RCPT_MAX + 1];	/* the first */
 	uint64_t		 size;		/* header and body bytes */
 	struct milter_dkim_msg	*dkim;		/* or NULL */
+	struct milter_keys	*rkeys;		/* Redis keys signing, or NULL */
 	bool			 body_seen;
 	const char		*dkim_why;	/* static: why not signed */
+	/*
+	 * Not signed, and that is a signing failure (dkim_failure_mode
+	 * decides): the From domain has keys in Redis that do not open, or
+	 * Redis did not say, and no table entry signs instead.
+	 */
+	bool			 dkim_fail;
 };
 
 /* Messages between MAIL FROM and end-of-message or abort, all threads. */
@@ -130,8 +138,11 @@ enum milter_domain_verdict milter_msg_from_verdict(struct milter_conn *conn,
 
 /*
  * Will the message be signed?  The first call (the headers are complete)
- * chooses the keys: the signing table, else the signing domain the tenant
- * names in Redis; none frees the signer (msg->dkim_why says why).  A
+ * chooses the keys: for a tenant's message whose From domain the tenant
+ * owns, that domain's active keys in Redis (milter_keys.h; with
+ * dkim_kek_file set); else the signing table, else the signing domain the
+ * tenant names in Redis; none frees the signer (msg->dkim_why says why;
+ * msg->dkim_fail: a signing failure, see above).  A
  * tenant's message is signed only when the tenant owns its From domain
  * (then any entry may sign) or owns no domain under
  * tenant_domains_required = no (then only its tenant:T entry); its

@@ -12,7 +12,8 @@
  * GeoIP is optional (milter_geoip.c): a database that does not open is
  * logged and the snapshot goes on without it.
  *
- * The caches (key -> tenant, tenant settings, domains owned) hold what Redis said.  A
+ * The caches (key -> tenant, tenant settings, domains owned, DKIM keys
+ * kept in Redis) hold what Redis said.  A
  * reload that keeps the same Redis data (server, database, user, key
  * prefix) shares them with the new snapshot, so that a SIGHUP during a
  * Redis outage does not turn every tenant's mail to the defaults; the
@@ -35,6 +36,7 @@
 #include "milter_dkim.h"
 #include "milter_domain.h"
 #include "milter_identity.h"
+#include "milter_keys.h"
 #include "milter_tenant.h"
 #include "runtime.h"
 #include "secret_file.h"
@@ -49,6 +51,7 @@ milter_runtime_free(void *arg)
 	milter_dkim_conf_free(&mr->dkim);
 	milter_tenant_cache_free(&mr->tenants);
 	milter_domain_cache_free(&mr->domains);
+	milter_keys_cache_free(&mr->keys);
 	pw_geoip_close(&mr->geoip);
 	if (mr->track != NULL) {
 		pw_track_secret_free(mr->track);
@@ -103,10 +106,13 @@ milter_runtime_caches(const struct pw_runtime *rt, struct milter_runtime *mr)
 		milter_tenant_cache_expire(mr->tenants);
 		mr->domains = milter_domain_cache_ref(omr->domains);
 		milter_domain_cache_expire(mr->domains);
+		mr->keys = milter_keys_cache_ref(omr->keys);
+		milter_keys_cache_expire(mr->keys);
 		milter_identity_share_cache(mr->identity, omr->identity);
 	} else {
 		mr->tenants = milter_tenant_cache_new();
 		mr->domains = milter_domain_cache_new();
+		mr->keys = milter_keys_cache_new();
 	}
 	pw_runtime_release(&old);
 }

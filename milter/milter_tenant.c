@@ -66,7 +66,8 @@ static milter_tenant_parser milter_tenant_pool, milter_tenant_stream_pools,
     milter_tenant_geo_pools, milter_tenant_streams,
     milter_tenant_default_stream, milter_tenant_bulk_streams,
     milter_tenant_url, milter_tenant_mailto, milter_tenant_bounce_domain,
-    milter_tenant_bounce_local, milter_tenant_dkim_domain;
+    milter_tenant_bounce_local, milter_tenant_dkim_domain,
+    milter_tenant_dkim_version;
 
 /* The fields of the HMGET, in order; default_stream after streams. */
 static const struct {
@@ -84,6 +85,7 @@ static const struct {
 	{ "bounce_domain",	milter_tenant_bounce_domain },
 	{ "bounce_local",	milter_tenant_bounce_local },
 	{ "dkim_domain",	milter_tenant_dkim_domain },
+	{ "dkim_version",	milter_tenant_dkim_version },
 };
 #define MILTER_TENANT_NFIELDS \
 	(sizeof(milter_tenant_fields) / sizeof(milter_tenant_fields[0]))
@@ -275,6 +277,25 @@ milter_tenant_dkim_domain(struct milter_tenant *t, const char *v, size_t len)
 	if (!pw_dkim_valid_domain(v, len))
 		return "not a domain name";
 	memcpy(t->dkim_domain, v, len + 1);
+	return NULL;
+}
+
+/* Decimal digits, at most 19 (HINCRBY's counter, never negative). */
+static const char *
+milter_tenant_dkim_version(struct milter_tenant *t, const char *v,
+    size_t len)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	if (len > 19)
+		return "not a version number (at most 19 digits)";
+	for (i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return "not a version number (digits)";
+		n = n * 10 + (uint64_t)(v[i] - '0');
+	}
+	t->dkim_version = n;
 	return NULL;
 }
 

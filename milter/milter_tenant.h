@@ -20,6 +20,10 @@
  *   bounce_domain      VERP: <bounce_local>+<id>@<bounce_domain>
  *   bounce_local       ("bounce")
  *   dkim_domain        the tenant's DKIM signing domain
+ *   dkim_version       incremented by every change of the tenant's DKIM
+ *                      keys in Redis (`postwarden domain dkim`): a new
+ *                      value makes milter_keys.c read them again (0:
+ *                      absent)
  * What a valid value is, and the limits (PW_TENANT_*), is
  * lib/tenant_fields.h's to say: `postwarden tenant` writes by the same
  * rules.  Country codes are kept upper-cased, domains lower-cased.  A
@@ -48,6 +52,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dkim_keys.h"
 #include "identity.h"
@@ -70,6 +75,7 @@ struct milter_tenant {
 	char	bounce_domain[PW_TENANT_HOST_MAX + 1];	/* lower */
 	char	bounce_local[PW_TENANT_BOUNCE_LOCAL_MAX + 1];
 	char	dkim_domain[PW_DKIM_DOMAIN_MAX + 1];
+	uint64_t dkim_version;
 };
 
 struct milter_tenant_cache;

@@ -38,7 +38,8 @@ PW_DKIM_SH_TESTS = \
 	tests/dkim/e2e.sh \
 	tests/dkim/hardening.sh \
 	tests/dkim/eightbit.sh \
-	tests/dkim/tenant_domains.sh
+	tests/dkim/tenant_domains.sh \
+	tests/dkim/redis_keys.sh
 TESTS += $(PW_DKIM_SH_TESTS)
 dist_check_SCRIPTS += $(PW_DKIM_SH_TESTS)
 EXTRA_DIST += tests/dkim/verify.py tests/dkim/verify.pl \

@@ -34,6 +34,7 @@ tests_redis_test_milter_events_LDADD = $(PW_TEST_LIBS)
 # The milter's snapshot loader as the daemon has it, tenants and GeoIP.
 tests_redis_test_milter_tenant_SOURCES = tests/redis/test_milter_tenant.c \
 	milter/milter_dkim.c milter/milter_domain.c milter/milter_geoip.c \
+	milter/milter_keys.c \
 	milter/milter_identity.c milter/milter_runtime.c milter/milter_tenant.c \
 	$(PW_REDIS_FIXTURE)
 tests_redis_test_milter_tenant_CPPFLAGS = $(AM_CPPFLAGS) \
@@ -45,6 +46,7 @@ tests_redis_test_milter_tenant_LDADD = $(PW_TEST_LIBS)
 # Which domains a tenant owns (milter_domain.c), through the same loader.
 tests_redis_test_milter_domain_SOURCES = tests/redis/test_milter_domain.c \
 	milter/milter_dkim.c milter/milter_domain.c milter/milter_geoip.c \
+	milter/milter_keys.c \
 	milter/milter_identity.c milter/milter_runtime.c milter/milter_tenant.c \
 	$(PW_REDIS_FIXTURE)
 tests_redis_test_milter_domain_CPPFLAGS = $(AM_CPPFLAGS) \

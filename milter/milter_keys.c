@@ -1,0 +1,378 @@
+/*
+ * milter_keys.c -- a tenant's DKIM keys of one domain from Redis, opened
+ * and cached (see milter_keys.h).
+ *
+ * Exports: milter_keys_cache_new/_ref/_expire/_free, milter_keys_get,
+ * milter_keys_list, milter_keys_release.
+ *
+ * Redis, per fill, on a handle borrowed from milter_identity.c's pool:
+ * one HGETALL of <prefix>{T}:dkim:<domain> (selector -> state), then one
+ * HMGET of pw_dkim_store_fields per active selector.  Any failure fails
+ * the whole fill (the last entry stands).
+ *
+ * Logs: a record that does not open, and active selectors beyond
+ * PW_DKIM_MAX_SIGS, are warned about when the entry is filled (once per
+ * dkim_version, not per message), with tenant, domain and selector and
+ * lib/dkim_store's reason, never key material.  Redis failures are the
+ * caller's to log.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "address.h"
+#include "dkim_store.h"
+#include "identity.h"
+#include "log.h"
+#include "milter.h"
+#include "milter_identity.h"
+#include "milter_keys.h"
+#include "redis.h"
+#include "schema.h"
+#include "xmalloc.h"
+
+#define MILTER_KEYS_SLOTS	16384	/* a power of 2 */
+#define MILTER_KEYS_RETRY_MS	1000
+
+/* One (tenant, domain)'s keys as of one dkim_version; immutable. */
+struct milter_keys {
+	int			 refs;		/* atomic */
+	char			 tenant[PW_IDENTITY_TENANT_MAX + 1];
+	char			 domain[PW_ADDRESS_DOMAIN_MAX + 1];
+	uint64_t		 version;
+	enum milter_keys_result	 result;	/* NONE, FOUND or BROKEN */
+	struct pw_dkim_key	*keys[PW_DKIM_MAX_SIGS];
+	size_t			 nkeys;
+};
+
+struct milter_keys_slot {
+	struct milter_keys	*k;		/* NULL: empty */
+	bool			 due;		/* read again at next use */
+	bool			 refreshing;	/* one thread asks Redis */
+	int64_t			 retry_ms;	/* Redis failed: not before */
+};
+
+struct milter_keys_cache {
+	int			 refs;		/* atomic */
+	pthread_mutex_t		 lock;
+	struct milter_keys_slot	 slots[MILTER_KEYS_SLOTS];
+};
+
+/* --- entries ------------------------------------------------------------ */
+
+static struct milter_keys *
+milter_keys_ref(struct milter_keys *k)
+{
+	__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
+	return k;
+}
+
+void
+milter_keys_release(struct milter_keys **kp)
+{
+	struct milter_keys *k = *kp;
+	size_t i;
+
+	if (k == NULL)
+		return;
+	*kp = NULL;
+	if (__atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (i = 0; i < k->nkeys; i++)
+		pw_dkim_store_key_free(&k->keys[i]);
+	free(k);
+}
+
+size_t
+milter_keys_list(const struct milter_keys *k,
+    const struct pw_dkim_key *keys_r[PW_DKIM_MAX_SIGS])
+{
+	size_t i;
+
+	for (i = 0; i < k->nkeys; i++)
+		keys_r[i] = k->keys[i];
+	return k->nkeys;
+}
+
+/* --- cache ------------------------------------------------------------ */
+
+struct milter_keys_cache *
+milter_keys_cache_new(void)
+{
+	struct milter_keys_cache *c = pw_xcalloc(1, sizeof(*c));
+
+	c->refs = 1;
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+struct milter_keys_cache *
+milter_keys_cache_ref(struct milter_keys_cache *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
+void
+milter_keys_cache_expire(struct milter_keys_cache *c)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < MILTER_KEYS_SLOTS; i++)
+		c->slots[i].due = true;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+milter_keys_cache_free(struct milter_keys_cache **cp)
+{
+	struct milter_keys_cache *c = *cp;
+	size_t i;
+
+	if (c == NULL)
+		return;
+	*cp = NULL;
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (i = 0; i < MILTER_KEYS_SLOTS; i++)
+		milter_keys_release(&c->slots[i].k);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* FNV-1a of tenant, a NUL, and domain. */
+static struct milter_keys_slot *
+milter_keys_slot(struct milter_keys_cache *c, const char *tenant,
+    const char *domain)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *tenant != '\0'; tenant++)
+		h = (h ^ (unsigned char)*tenant) * 16777619u;
+	h *= 16777619u;
+	for (; *domain != '\0'; domain++)
+		h = (h ^ (unsigned char)*domain) * 16777619u;
+	return &c->slots[h & (MILTER_KEYS_SLOTS - 1)];
+}
+
+static bool
+milter_keys_is(const struct milter_keys *k, const char *tenant,
+    const char *domain)
+{
+	return k != NULL && strcmp(k->tenant, tenant) == 0 &&
+	    strcmp(k->domain, domain) == 0;
+}
+
+/* --- Redis ------------------------------------------------------------ */
+
+/*
+ * Read and open one active selector's record into k (a record that does
+ * not open is logged and skipped).  0, or -1 (Redis) with *why_r.
+ */
+static int
+milter_keys_fetch_one(const struct pw_runtime *rt, struct pw_redis *r,
+    const struct pw_seal_kek *kek, struct milter_keys *k,
+    const char *selector, const char **why_r)
+{
+	const char *argv[2 + PW_DKIM_NFIELDS];
+	const char *values[PW_DKIM_NFIELDS];
+	char key[512], err[PW_DKIM_ERR_MAX];
+	redisReply *reply, *e;
+	size_t i;
+	int ret = -1;
+
+	if (pw_schema_key(key, sizeof(key), rt->conf->redis_key_prefix,
+	    PW_SCHEMA_DKIM_KEY, k->tenant, k->domain, selector) < 0) {
+		*why_r = "dkim key name too long";
+		return -1;
+	}
+	argv[0] = "HMGET";
+	argv[1] = key;
+	for (i = 0; i < PW_DKIM_NFIELDS; i++)
+		argv[2 + i] = pw_dkim_store_fields[i];
+	reply = pw_redis_command_argv(r, 2 + PW_DKIM_NFIELDS, argv, NULL,
+	    why_r);
+	if (reply == NULL)
+		return -1;
+	if (reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != PW_DKIM_NFIELDS) {
+		*why_r = "redis: unexpected reply to HMGET";
+		goto out;
+	}
+	for (i = 0; i < PW_DKIM_NFIELDS; i++) {
+		e = reply->element[i];
+		if (e->type == REDIS_REPLY_NIL)
+			values[i] = NULL;
+		else if (e->type == REDIS_REPLY_STRING &&
+		    memchr(e->str, '\0', e->len) == NULL)
+			values[i] = e->str;
+		else {
+			*why_r = "redis: unexpected reply to HMGET";
+			goto out;
+		}
+	}
+	ret = 0;
+	if (values[PW_DKIM_F_STATE] == NULL ||
+	    strcmp(values[PW_DKIM_F_STATE], "active") != 0)
+		pw_log_warnx("milter: dkim: tenant=%s domain=%s selector=%s: "
+		    "the key's record is not active (its domain's list says "
+		    "it is); not used", k->tenant, k->domain, selector);
+	else if (pw_dkim_store_open(kek, k->tenant, k->domain, selector,
+	    values, &k->keys[k->nkeys], err, sizeof(err)) < 0)
+		pw_log_warnx("milter: dkim: tenant=%s domain=%s selector=%s: "
+		    "the key in Redis does not open, not used: %s", k->tenant,
+		    k->domain, selector, err);
+	else
+		k->nkeys++;
+out:
+	freeReplyObject(reply);
+	return ret;
+}
+
+/*
+ * Fill k (tenant, domain, version set) from Redis: 0, or -1 with a
+ * static *why_r when Redis did not give every answer.
+ */
+static int
+milter_keys_fetch(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
+    struct milter_keys *k, const char **why_r)
+{
+	const char *argv[2];
+	char key[512];
+	struct pw_redis *r;
+	redisReply *reply = NULL, *sel, *state;
+	size_t i, nactive = 0;
+	int ret = -1;
+
+	if (pw_schema_key(key, sizeof(key), rt->conf->redis_key_prefix,
+	    PW_SCHEMA_DKIM_SELECTORS, k->tenant, k->domain, NULL) < 0) {
+		*why_r = "dkim key name too long";
+		return -1;
+	}
+	if ((r = milter_identity_redis_take(rt)) == NULL) {
+		*why_r = "redis: no handle";
+		return -1;
+	}
+	argv[0] = "HGETALL";
+	argv[1] = key;
+	if ((reply = pw_redis_command_argv(r, 2, argv, NULL, why_r)) == NULL)
+		goto out;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2 != 0) {
+		*why_r = "redis: unexpected reply to HGETALL";
+		goto out;
+	}
+	for (i = 0; i + 1 < reply->elements; i += 2) {
+		sel = reply->element[i];
+		state = reply->element[i + 1];
+		if (sel->type != REDIS_REPLY_STRING ||
+		    state->type != REDIS_REPLY_STRING) {
+			*why_r = "redis: unexpected reply to HGETALL";
+			goto out;
+		}
+		if (state->len != 6 || memcmp(state->str, "active", 6) != 0)
+			continue;
+		nactive++;
+		if (sel->len > PW_DKIM_SELECTOR_MAX ||
+		    memchr(sel->str, '\0', sel->len) != NULL ||
+		    !pw_dkim_store_valid_selector(sel->str)) {
+			pw_log_warnx("milter: dkim: tenant=%s domain=%s: an "
+			    "active selector that is not a DNS label; not "
+			    "used", k->tenant, k->domain);
+			continue;
+		}
+		if (k->nkeys == PW_DKIM_MAX_SIGS) {
+			pw_log_warnx("milter: dkim: tenant=%s domain=%s: more "
+			    "than %d active keys; selector=%s not used",
+			    k->tenant, k->domain, PW_DKIM_MAX_SIGS, sel->str);
+			continue;
+		}
+		if (milter_keys_fetch_one(rt, r, kek, k, sel->str, why_r) < 0)
+			goto out;
+	}
+	k->result = k->nkeys > 0 ? MILTER_KEYS_FOUND : nactive > 0 ?
+	    MILTER_KEYS_BROKEN : MILTER_KEYS_NONE;
+	ret = 0;
+out:
+	if (reply != NULL)
+		freeReplyObject(reply);
+	milter_identity_redis_give(rt, r);
+	return ret;
+}
+
+/* Hand out entry k: a reference in *keys_r when it has keys. */
+static enum milter_keys_result
+milter_keys_give(struct milter_keys *k, struct milter_keys **keys_r)
+{
+	enum milter_keys_result res = k->result;
+
+	if (res == MILTER_KEYS_FOUND)
+		*keys_r = milter_keys_ref(k);
+	return res;
+}
+
+enum milter_keys_result
+milter_keys_get(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
+    const char *tenant, const char *domain, uint64_t version,
+    struct milter_keys **keys_r, const char **why_r)
+{
+	struct milter_keys_cache *c =
+	    ((const struct milter_runtime *)rt->extra)->keys;
+	struct milter_keys_slot *slot;
+	struct milter_keys *k, *old = NULL;
+	enum milter_keys_result res;
+	int64_t now = pw_redis_now_ms();
+
+	*keys_r = NULL;
+	*why_r = NULL;
+	if (strlen(tenant) > PW_IDENTITY_TENANT_MAX ||
+	    strlen(domain) > PW_ADDRESS_DOMAIN_MAX || *domain == '\0')
+		return MILTER_KEYS_NONE;
+	slot = milter_keys_slot(c, tenant, domain);
+	pthread_mutex_lock(&c->lock);
+	if (milter_keys_is(slot->k, tenant, domain) &&
+	    ((slot->k->version == version && !slot->due) ||
+	    slot->refreshing || now < slot->retry_ms)) {
+		/* Fresh; or being read; or Redis failed a moment ago. */
+		res = milter_keys_give(slot->k, keys_r);
+		pthread_mutex_unlock(&c->lock);
+		return res;
+	}
+	if (milter_keys_is(slot->k, tenant, domain))
+		slot->refreshing = true;
+	pthread_mutex_unlock(&c->lock);
+
+	k = pw_xcalloc(1, sizeof(*k));
+	k->refs = 1;		/* the cache's */
+	snprintf(k->tenant, sizeof(k->tenant), "%s", tenant);
+	snprintf(k->domain, sizeof(k->domain), "%s", domain);
+	k->version = version;
+	if (milter_keys_fetch(rt, kek, k, why_r) < 0) {
+		milter_keys_release(&k);
+		pthread_mutex_lock(&c->lock);
+		res = MILTER_KEYS_UNKNOWN;
+		if (milter_keys_is(slot->k, tenant, domain)) {
+			/* The last entry read stands: its keys sign. */
+			slot->refreshing = false;
+			slot->retry_ms = now + MILTER_KEYS_RETRY_MS;
+			res = milter_keys_give(slot->k, keys_r);
+			*why_r = NULL;
+		}
+		pthread_mutex_unlock(&c->lock);
+		return res;
+	}
+	pthread_mutex_lock(&c->lock);
+	old = slot->k;
+	slot->k = k;
+	slot->due = false;
+	slot->refreshing = false;
+	slot->retry_ms = 0;
+	res = milter_keys_give(k, keys_r);
+	pthread_mutex_unlock(&c->lock);
+	milter_keys_release(&old);
+	return res;
+}
