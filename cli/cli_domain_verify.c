@@ -16,7 +16,9 @@
  * outcome is stored in the domain's record pw:{T}:domain:<d> (T the owner
  * of pw:domain:<d>): `verified` (Unix time, removed when not verified),
  * `verified_selectors` (the selectors whose record matched) and `checked`
- * (docs/redis-schema.md).  Nothing is stored when a DKIM lookup failed:
+ * (docs/redis-schema.md); a changed `verified_selectors` increments the
+ * tenant's dkim_version, so that milters re-read which keys may sign
+ * (dkim_require_verified).  Nothing is stored when a DKIM lookup failed:
  * a failure says nothing about the record.
  *
  * Keys come from cli_domain_verify_keys(): the milter's key table
@@ -165,8 +167,9 @@ static int
 cli_domain_verify_store(struct cli_db *db, const char *tenant,
     const char *domain, bool verified, const char *selectors, long long now)
 {
-	char *rec, nowbuf[32];
+	char *rec, *trec, nowbuf[32];
 	redisReply *r;
+	bool changed;
 	int rc = -1;
 
 	rec = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN, tenant, domain,
@@ -179,6 +182,13 @@ cli_domain_verify_store(struct cli_db *db, const char *tenant,
 	if (rc == 1)
 		goto out;
 	rc = -1;
+	/* What the milters sign with depends on it (dkim_require_verified). */
+	if ((r = cli_util_cmd(db, "HGET", rec, "verified_selectors",
+	    NULL)) == NULL)
+		goto out;
+	changed = strcmp(r->type == REDIS_REPLY_STRING ? r->str : "",
+	    selectors) != 0;
+	freeReplyObject(r);
 	if (verified)
 		r = cli_util_cmd(db, "HSET", rec, "checked", nowbuf,
 		    "verified", nowbuf, "verified_selectors", selectors, NULL);
@@ -195,6 +205,25 @@ cli_domain_verify_store(struct cli_db *db, const char *tenant,
 		    cli_util_cmd(db, "HDEL", rec, "verified", NULL) :
 		    cli_util_cmd(db, "HDEL", rec, "verified",
 		    "verified_selectors", NULL);
+		if (r == NULL)
+			goto out;
+		freeReplyObject(r);
+	}
+	/*
+	 * The milters notice a changed list through the tenant's
+	 * dkim_version; only while the tenant record exists (never make a
+	 * record of nothing but dkim_version).
+	 */
+	if (changed) {
+		trec = pw_schema_key_new(db->prefix, PW_SCHEMA_TENANT, tenant,
+		    NULL, NULL);
+		r = cli_util_cmd(db, "EXISTS", trec, NULL);
+		if (r != NULL && cli_util_reply_int(r) == 1) {
+			freeReplyObject(r);
+			r = cli_util_cmd(db, "HINCRBY", trec, "dkim_version",
+			    "1", NULL);
+		}
+		free(trec);
 		if (r == NULL)
 			goto out;
 		freeReplyObject(r);

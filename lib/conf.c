@@ -211,6 +211,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    0, S(dkim_keep_published_ms), NULL, NULL },
 	{ "dkim_key_mode_check", PW_CONF_BOOL, "yes", 0, 0, PW_CONF_NONEMPTY,
 	    S(dkim_key_mode_check), NULL, NULL },
+	{ "dkim_require_verified", PW_CONF_BOOL, "yes", 0, 0,
+	    PW_CONF_NONEMPTY, S(dkim_require_verified), NULL, NULL },
 	{ "dkim_max_header_size", PW_CONF_INT, "1048576", 65536, 16777216, 0,
 	    S(dkim_max_header_size), NULL, NULL },
 	{ "dkim_line_length_limit", PW_CONF_INT, "998", 0, 1000000, 0,

@@ -115,6 +115,7 @@ struct pw_conf {
 	char	*dkim_kek_file;	/* KEK of the keys in Redis; "" none */
 	int	 dkim_keep_published_ms;	/* a replaced key's DNS record */
 	bool	 dkim_key_mode_check;	/* yes | no */
+	bool	 dkim_require_verified;	/* Redis keys: verified DNS only */
 	int	 dkim_max_header_size;
 	int	 dkim_line_length_limit;	/* smtp_line_length_limit */
 	int	 dkim_record_length_limit;	/* line_length_limit */

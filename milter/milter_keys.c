@@ -6,8 +6,10 @@
  * milter_keys_list, milter_keys_release.
  *
  * Redis, per fill, on a handle borrowed from milter_identity.c's pool:
- * one HGETALL of <prefix>{T}:dkim:<domain> (selector -> state), then one
- * HMGET of pw_dkim_store_fields per active selector.  Any failure fails
+ * with dkim_require_verified, one HGET of the domain record's
+ * verified_selectors; one HGETALL of <prefix>{T}:dkim:<domain> (selector
+ * -> state), then one HMGET of pw_dkim_store_fields per active (and
+ * verified) selector.  Any failure fails
  * the whole fill (the last entry stands).
  *
  * Logs: a record that does not open, and active selectors beyond
@@ -235,6 +237,61 @@ out:
 }
 
 /*
+ * The domain record's verified_selectors ("s1,s2", written by `postwarden
+ * domain verify`) into buf ("" when absent, or too long to be ours).  0,
+ * or -1 (Redis) with *why_r.
+ */
+static int
+milter_keys_verified(const struct pw_runtime *rt, struct pw_redis *r,
+    const struct milter_keys *k, char *buf, size_t bufsize,
+    const char **why_r)
+{
+	const char *argv[3];
+	char key[512];
+	redisReply *reply;
+
+	buf[0] = '\0';
+	if (pw_schema_key(key, sizeof(key), rt->conf->redis_key_prefix,
+	    PW_SCHEMA_DOMAIN, k->tenant, k->domain, NULL) < 0) {
+		*why_r = "domain key name too long";
+		return -1;
+	}
+	argv[0] = "HGET";
+	argv[1] = key;
+	argv[2] = "verified_selectors";
+	if ((reply = pw_redis_command_argv(r, 3, argv, NULL, why_r)) == NULL)
+		return -1;
+	if (reply->type == REDIS_REPLY_STRING && reply->len < bufsize &&
+	    memchr(reply->str, '\0', reply->len) == NULL)
+		memcpy(buf, reply->str, reply->len + 1);
+	else if (reply->type != REDIS_REPLY_NIL &&
+	    reply->type != REDIS_REPLY_STRING) {
+		freeReplyObject(reply);
+		*why_r = "redis: unexpected reply to HGET";
+		return -1;
+	}
+	freeReplyObject(reply);
+	return 0;
+}
+
+/* Is sel one of the comma-separated list? */
+static bool
+milter_keys_listed(const char *list, const char *sel)
+{
+	size_t n = strlen(sel), len;
+
+	while (*list != '\0') {
+		len = strcspn(list, ",");
+		if (len == n && memcmp(list, sel, n) == 0)
+			return true;
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return false;
+}
+
+/*
  * Fill k (tenant, domain, version set) from Redis: 0, or -1 with a
  * static *why_r when Redis did not give every answer.
  */
@@ -246,7 +303,8 @@ milter_keys_fetch(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
 	char key[512];
 	struct pw_redis *r;
 	redisReply *reply = NULL, *sel, *state;
-	size_t i, nactive = 0;
+	char verified[1024];
+	size_t i, nactive = 0, nunverified = 0;
 	int ret = -1;
 
 	if (pw_schema_key(key, sizeof(key), rt->conf->redis_key_prefix,
@@ -258,6 +316,10 @@ milter_keys_fetch(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
 		*why_r = "redis: no handle";
 		return -1;
 	}
+	if (rt->conf->dkim_require_verified &&
+	    milter_keys_verified(rt, r, k, verified, sizeof(verified),
+	    why_r) < 0)
+		goto out;
 	argv[0] = "HGETALL";
 	argv[1] = key;
 	if ((reply = pw_redis_command_argv(r, 2, argv, NULL, why_r)) == NULL)
@@ -285,6 +347,16 @@ milter_keys_fetch(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
 			    "used", k->tenant, k->domain);
 			continue;
 		}
+		if (rt->conf->dkim_require_verified &&
+		    !milter_keys_listed(verified, sel->str)) {
+			nunverified++;
+			pw_log_info("milter: dkim: tenant=%s domain=%s "
+			    "selector=%s: active, but its DNS record is not "
+			    "verified (postwarden domain verify; "
+			    "dkim_require_verified); not used", k->tenant,
+			    k->domain, sel->str);
+			continue;
+		}
 		if (k->nkeys == PW_DKIM_MAX_SIGS) {
 			pw_log_warnx("milter: dkim: tenant=%s domain=%s: more "
 			    "than %d active keys; selector=%s not used",
@@ -294,8 +366,9 @@ milter_keys_fetch(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
 		if (milter_keys_fetch_one(rt, r, kek, k, sel->str, why_r) < 0)
 			goto out;
 	}
-	k->result = k->nkeys > 0 ? MILTER_KEYS_FOUND : nactive > 0 ?
-	    MILTER_KEYS_BROKEN : MILTER_KEYS_NONE;
+	k->result = k->nkeys > 0 ? MILTER_KEYS_FOUND :
+	    nactive > nunverified ? MILTER_KEYS_BROKEN :
+	    nunverified > 0 ? MILTER_KEYS_UNVERIFIED : MILTER_KEYS_NONE;
 	ret = 0;
 out:
 	if (reply != NULL)

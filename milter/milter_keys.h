@@ -9,13 +9,14 @@
  * counted), milter_keys_get(), milter_keys_list(), milter_keys_release().
  *
  * What signs: the selectors of <prefix>{T}:dkim:<domain> in state
- * `active`, each record opened with lib/dkim_store.c (at most
- * PW_DKIM_MAX_SIGS).  A record that does not open (another KEK, edited,
+ * `active` (with dkim_require_verified, only those in the domain
+ * record's verified_selectors, which `postwarden domain verify` writes),
+ * each record opened with lib/dkim_store.c (at most PW_DKIM_MAX_SIGS).  A record that does not open (another KEK, edited,
  * moved, a public field that is not its key's) is logged once, when the
  * entry is filled, without key material, and does not sign.
  *
  * Freshness: an entry is read once and kept while the tenant record's
- * dkim_version (milter_tenant.h, which is re-read on identity_cache_ttl)
+ * dkim_version (which `domain dkim` and `domain verify` increment) (milter_tenant.h, which is re-read on identity_cache_ttl)
  * is the version it was read at: a key added, activated or retired on
  * any node is noticed through the tenant cache, never by asking Redis per
  * message.  A reload that keeps the same Redis data shares the cache and
@@ -53,6 +54,7 @@ enum milter_keys_result {
 	MILTER_KEYS_NONE = 0,	/* no active key in Redis for the domain */
 	MILTER_KEYS_FOUND,	/* *keys_r: at least one opened key */
 	MILTER_KEYS_BROKEN,	/* active keys, none opens (logged) */
+	MILTER_KEYS_UNVERIFIED,	/* active keys, none verified in DNS */
 	MILTER_KEYS_UNKNOWN,	/* Redis did not answer, nothing cached */
 };
 

@@ -320,6 +320,10 @@ milter_msg_redis_keys(struct milter_conn *conn, struct milter_msg *msg)
 		break;
 	case MILTER_KEYS_NONE:
 		return 0;
+	case MILTER_KEYS_UNVERIFIED:
+		msg->dkim_why = "the From domain's active DKIM keys in Redis "
+		    "are not verified in DNS (dkim_require_verified)";
+		return 0;
 	case MILTER_KEYS_BROKEN:
 		msg->dkim_why = "no active DKIM key of the From domain in "
 		    "Redis opens under dkim_kek_file (logged when read)";
@@ -352,10 +356,9 @@ milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg)
 			    &msg->dkim_why) &&
 			    !milter_msg_tenant_domain(conn, msg)) {
 				milter_dkim_msg_free(&msg->dkim);
-				if (r < 0) {
-					msg->dkim_fail = true;
+				msg->dkim_fail = r < 0;
+				if (redis_why != NULL)
 					msg->dkim_why = redis_why;
-				}
 			}
 		}
 	}

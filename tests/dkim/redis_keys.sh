@@ -7,9 +7,12 @@
 # checked at the sink by python3-dkim and Mail::DKIM against the TXT
 # records the command printed.  No key table is configured.
 #
-#   - node A and node B sign acme's From redis.test with its active rsa
-#     key, and the signature verifies;
-#   - the ed25519 key activated after both started signs on both within
+#   - node A and node B sign acme's From redis.example with its rsa key,
+#     activated by `domain verify` against the test's own DNS server
+#     (unbound), and the signature verifies;
+#   - the ed25519 key activated by hand after both started does not sign
+#     while its record is not verified (dkim_require_verified = yes, the
+#     default); once `domain verify` finds it, it signs on both within
 #     the tenant cache's TTL (identity_cache_ttl = 1s; waited for with a
 #     deadline), noticed through the tenant's dkim_version;
 #   - a pending key never signs; another tenant's mail is not signed
@@ -23,19 +26,20 @@
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
 . "$PW_SRCDIR/tests/harness/dkim.sh"
+. "$PW_SRCDIR/tests/harness/dns.sh"
 
 PY=/usr/bin/python3
 VPY=$PW_SRCDIR/tests/dkim/verify.py
 VPL=$PW_SRCDIR/tests/dkim/verify.pl
 CLI=$PW_BUILDDIR/cli/postwarden
 MILTER=$PW_BUILDDIR/milter/postwarden-milter
-D=redis.test
+D=redis.example
 
 pw_require_root_tools
 pw_dkim_require rsa ed25519
 [ -x "$CLI" ] || pw_skip_all "$CLI not built"
 pw_harness_init
-pw_plan 23
+pw_plan 25
 
 # --- Redis, the KEK, keys made with the command ---------------------------
 
@@ -61,8 +65,25 @@ sel_rsa=$(sed -n "s/^\([^.]*-rsa\)\._domainkey\.$D .*/\1/p" "$PW_TMP/dns")
 sel_ed=$(sed -n "s/^\([^.]*-ed25519\)\._domainkey\.$D .*/\1/p" "$PW_TMP/dns")
 [ -n "$sel_rsa" ] && [ -n "$sel_ed" ] ||
     pw_bail "no selectors in the printed records: $added"
-pwcli domain dkim activate "$D" "$sel_rsa" >/dev/null ||
-    pw_bail "activate $sel_rsa: $(cat "$PW_TMP/cli.err")"
+# The test's own DNS server publishes the records named; `domain verify`
+# activates a pending key whose record it finds (dkim_require_verified,
+# the default, wants that) and stores verified_selectors.
+publish() {	# SELECTOR...
+	local sel
+	{
+		echo "zone $D"
+		for sel in "$@"; do
+			pw_dns_txt "$sel._domainkey.$D" \
+			    "$(sed -n "s/^$sel\._domainkey\.$D //p" "$PW_TMP/dns")"
+		done
+	} >"$PW_TMP/records"
+	pw_dns_start "$PW_TMP/records"
+}
+publish "$sel_rsa"
+printf 'dns_resolver = %s\ndns_timeout = 1s\n' "$PW_DNS_SERVER" >>"$CONF"
+pwcli domain verify "$D" >"$PW_TMP/verify.out"
+[ "$(pw_redis_cli --raw HGET "pw:{acme}:dkim:$D" "$sel_rsa")" = active ] ||
+    pw_bail "domain verify did not activate $sel_rsa: $(cat "$PW_TMP/verify.out" "$PW_TMP/cli.err" "$PW_TMP/records")"
 # The milters read the KEK as root at start and as nobody on SIGHUP.
 chown nobody "$PW_TMP/kek" "$PW_TMP/kek2" || pw_bail "chown kek"
 
@@ -207,8 +228,31 @@ fi
 
 # --- 2. a key activated after both nodes started ------------------------------
 
+# Activated by hand, its record not yet published: it must not sign
+# (dkim_require_verified), once the milters have read the keys again.
 pwcli domain dkim activate "$D" "$sel_ed" >/dev/null ||
     pw_bail "activate $sel_ed: $(cat "$PW_TMP/cli.err")"
+reread() {	# PORT LOG: a message; did the milter read the keys again?
+	deliver "$1" "$FROM" k_a &&
+	    grep -q "selector=$sel_ed: active, but its DNS record is not verified" "$2"
+}
+for node in A B; do
+	port=PORT_$node
+	log=$PW_TMP/milter.log
+	[ "$node" = B ] && log=$PW_TMP/milter2.log
+	if pw_wait_until "node $node to read the keys again" 20 reread \
+	    "${!port}" "$log"; then
+		pw_is "node $node: a key active but not verified does not sign" \
+		    "$(sigs "$got")" "$RSA"
+	else
+		pw_not_ok "node $node: a key active but not verified does not sign" \
+		    "the milter did not read the keys again: $why"
+	fi
+done
+# `domain verify` finds its record: verified_selectors changes, and with
+# it the tenant's dkim_version.
+publish "$sel_rsa" "$sel_ed"
+pwcli domain verify "$D" >/dev/null
 # signs_both PORT: one more message, signed with both keys?
 signs_both() {
 	deliver "$1" "$FROM" k_a && [ "$(sigs "$got")" = "$BOTH" ]
