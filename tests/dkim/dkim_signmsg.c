@@ -139,8 +139,9 @@ main(int argc, char **argv)
 	struct pw_dkim_header hdrs[MAX_HDRS];
 	struct pw_buf in, msg, values[PW_DKIM_MAX_SIGS];
 	struct pw_dkim_sign *s;
+	struct pw_dkim_key *opened[PW_DKIM_MAX_SIGS];
 	char err[PW_DKIM_ERR_MAX], chunk[65536];
-	size_t nkeys = 0, nover = 0, nalso = 0, nhdrs = 0, i, n, pos, end;
+	size_t nopened = 0, nkeys = 0, nover = 0, nalso = 0, nhdrs = 0, i, n, pos, end;
 	long long now = (long long)time(NULL);
 	unsigned seed = 1;
 	int ch;
@@ -156,7 +157,8 @@ main(int argc, char **argv)
 		case 'r':
 			if (nkeys == PW_DKIM_MAX_SIGS)
 				usage();
-			kp[nkeys++] = open_record(optarg);
+			kp[nkeys++] = opened[nopened++] =
+			    open_record(optarg);
 			break;
 		case 'a':
 			nalso = split_list(optarg, also, 32);
@@ -300,6 +302,8 @@ main(int argc, char **argv)
 		pw_buf_free(&values[i]);
 		EVP_PKEY_free(keys[i].pkey);
 	}
+	for (i = 0; i < nopened; i++)
+		pw_dkim_store_key_free(&opened[i]);
 	for (i = 0; i < nhdrs; i++)
 		free((void *)hdrs[i].value);
 	pw_buf_free(&in);
