@@ -128,8 +128,15 @@ cli_domain_parse(const char *in, char out[CLI_DOMAIN_SIZE])
  * even encrypted, belongs here).
  */
 static const char *const cli_domain_unshown[] = {
-	"created", "updated", "subdomains",
+	"created", "updated", "verified", "checked", "subdomains",
 };
+
+/* The record's times other than created, printed when present. */
+static const char *const cli_domain_times[] = {
+	"updated", "verified", "checked",
+};
+#define CLI_DOMAIN_NTIMES \
+	(sizeof(cli_domain_times) / sizeof(cli_domain_times[0]))
 
 /* Whether a record's field is printed as it is (text). */
 static bool
@@ -169,10 +176,11 @@ cli_domain_json(struct cli_json *j, const char *domain, const char *tenant,
 		cli_out_json_int(j, strtoll(v, NULL, 10));
 	else
 		cli_out_json_null(j);
-	if ((v = cli_util_hash_get(rec, "updated")) != NULL) {
-		cli_out_json_key(j, "updated");
-		cli_out_json_int(j, strtoll(v, NULL, 10));
-	}
+	for (i = 0; i < CLI_DOMAIN_NTIMES; i++)
+		if ((v = cli_util_hash_get(rec, cli_domain_times[i])) != NULL) {
+			cli_out_json_key(j, cli_domain_times[i]);
+			cli_out_json_int(j, strtoll(v, NULL, 10));
+		}
 	/* Fields other commands add (DKIM, verification): as they are. */
 	for (i = 0; i + 1 < rec->elements; i += 2) {
 		if (!cli_domain_shown(rec->element[i]))
@@ -201,9 +209,10 @@ cli_domain_table(const char *domain, const char *tenant, const char *scope,
 	v = cli_util_hash_get(rec, "created");
 	cli_out_table_row(&t, "created", v == NULL ? NULL :
 	    cli_out_time(strtoll(v, NULL, 10), when));
-	if ((v = cli_util_hash_get(rec, "updated")) != NULL)
-		cli_out_table_row(&t, "updated",
-		    cli_out_time(strtoll(v, NULL, 10), when));
+	for (i = 0; i < CLI_DOMAIN_NTIMES; i++)
+		if ((v = cli_util_hash_get(rec, cli_domain_times[i])) != NULL)
+			cli_out_table_row(&t, cli_domain_times[i],
+			    cli_out_time(strtoll(v, NULL, 10), when));
 	for (i = 0; i + 1 < rec->elements; i += 2) {
 		if (!cli_domain_shown(rec->element[i]))
 			continue;
@@ -464,9 +473,9 @@ static int
 cli_domain_list_tenant(struct cli_db *db, const char *tenant,
     struct cli_table *t, struct cli_json *j)
 {
-	char when[CLI_TIME_MAX];
+	char when[CLI_TIME_MAX], verified[CLI_TIME_MAX];
 	redisReply *names, *rec;
-	const char *scope, *v;
+	const char *scope, *v, *ver;
 	char *key, **d;
 	size_t i, n = 0;
 
@@ -492,10 +501,13 @@ cli_domain_list_tenant(struct cli_db *db, const char *tenant,
 			cli_domain_json(j, d[i], tenant, scope, rec);
 		} else {
 			v = cli_util_hash_get(rec, "created");
+			ver = cli_util_hash_get(rec, "verified");
 			cli_out_table_row(t, d[i], tenant,
 			    strcmp(scope, "subdomains") == 0 ? "yes" : "no",
 			    v == NULL ? NULL :
-			    cli_out_time(strtoll(v, NULL, 10), when));
+			    cli_out_time(strtoll(v, NULL, 10), when),
+			    ver == NULL ? "no" :
+			    cli_out_time(strtoll(ver, NULL, 10), verified));
 		}
 		freeReplyObject(rec);
 	}
@@ -539,8 +551,9 @@ cli_domain_list(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
-	cli_out_table_init(&t, 4);
-	cli_out_table_row(&t, "DOMAIN", "TENANT", "SUBDOMAINS", "CREATED");
+	cli_out_table_init(&t, 5);
+	cli_out_table_row(&t, "DOMAIN", "TENANT", "SUBDOMAINS", "CREATED",
+	    "VERIFIED");
 	cli_out_json_init(&j, stdout);
 	if (db.json)
 		cli_out_json_open(&j, '[');

@@ -115,6 +115,13 @@ pw_is "stored: verified_selectors" \
     "$(rcli HGET "pw:{acme}:domain:$D" verified_selectors)" "s1r,s1e"
 pw_is "stored: the record's other fields kept" \
     "$(rcli HGET "pw:{acme}:domain:$D" subdomains)" "no"
+cli_rc "domain show --json: verified as a time" 0 domain show $D --json
+pw_is "domain show --json: verified, checked" \
+    "$(j '(j["verified"], j["checked"] >= j["verified"])')" "($v, True)"
+cli_rc "domain list: exit 0" 0 domain list acme
+pw_is "domain list: the VERIFIED column is a time" \
+    "$(printf '%s\n' "$OUT" | awk '$1 == "acme.example" { print $5 }')" \
+    "$(date -u -d "@$v" +%Y-%m-%dT%H:%M:%SZ)"
 cli_rc "for humans: exit 0" 0 domain verify ACME.Example.
 cli_like "for humans: the verdict first" '^acme\.example \(tenant acme\): verified$' "$OUT"
 cli_like "for humans: a selector's line" \
@@ -162,6 +169,9 @@ pw_is "another key: verified withdrawn" \
     "$(rcli HEXISTS "pw:{acme}:domain:$D" verified)" 0
 pw_is "another key: the selector that verified is kept" \
     "$(rcli HGET "pw:{acme}:domain:$D" verified_selectors)" "s1r"
+cli_rc "domain list after: exit 0" 0 domain list acme
+pw_is "domain list: not verified any more" \
+    "$(printf '%s\n' "$OUT" | awk '$1 == "acme.example" { print $5 }')" "no"
 cli_rc "another key, for humans: exit 1" 1 domain verify $D
 cli_like "for humans: not verified" '^acme\.example \(tenant acme\): not verified$' "$OUT"
 has_line "for humans: the record to publish" \
