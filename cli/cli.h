@@ -42,6 +42,7 @@
 #include "address.h"
 #include "conf.h"
 #include "redis.h"
+#include "schema.h"
 
 /* Exit status, documented in postwarden(1). */
 #define CLI_EXIT_OK		0	/* done */
@@ -190,6 +191,13 @@ const char *cli_util_hash_get(const redisReply *hash, const char *field);
 
 /* --- cli_lookup.c: the directory of tenants and keys -------------------- */
 
+/*
+ * Which tenant a directory entry (PW_SCHEMA_KEY_DIR or _DOMAIN_DIR) of
+ * name names: 0 and tenant_r filled, 1 none, -1 (a Redis failure, or an
+ * entry without a valid tenant: said as "WHAT NAME: ...").
+ */
+int	cli_lookup_dir_tenant(struct cli_db *db, enum pw_schema_name dirname,
+	    const char *what, const char *name, char *tenant_r, size_t size);
 /* Which tenant a key id belongs to: 0 and tenant_r filled, 1 unknown, -1. */
 int	cli_lookup_key_tenant(struct cli_db *db, const char *keyid,
 	    char *tenant_r, size_t size);

@@ -54,30 +54,8 @@ int
 cli_domain_owner_get(struct cli_db *db, const char *domain, char *tenant_r,
     size_t size)
 {
-	redisReply *reply;
-	char *dir;
-	int rc;
-
-	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
-	    domain, NULL);
-	reply = cli_util_cmd(db, "HGET", dir, "tenant", NULL);
-	free(dir);
-	if (reply == NULL)
-		return -1;
-	if (reply->type == REDIS_REPLY_NIL) {
-		rc = 1;
-	} else if (reply->type == REDIS_REPLY_STRING &&
-	    pw_identity_valid_tenant(reply->str, reply->len) &&
-	    reply->len < size) {
-		memcpy(tenant_r, reply->str, reply->len + 1);
-		rc = 0;
-	} else {
-		cli_error("domain %s: its directory entry holds no valid "
-		    "tenant", domain);
-		rc = -1;
-	}
-	freeReplyObject(reply);
-	return rc;
+	return cli_lookup_dir_tenant(db, PW_SCHEMA_DOMAIN_DIR, "domain",
+	    domain, tenant_r, size);
 }
 
 int

@@ -23,15 +23,14 @@
 #include "xmalloc.h"
 
 int
-cli_lookup_key_tenant(struct cli_db *db, const char *keyid, char *tenant_r,
-    size_t size)
+cli_lookup_dir_tenant(struct cli_db *db, enum pw_schema_name dirname,
+    const char *what, const char *name, char *tenant_r, size_t size)
 {
 	redisReply *reply;
 	char *dir;
 	int rc;
 
-	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_KEY_DIR, NULL, keyid,
-	    NULL);
+	dir = pw_schema_key_new(db->prefix, dirname, NULL, name, NULL);
 	reply = cli_util_cmd(db, "HGET", dir, "tenant", NULL);
 	free(dir);
 	if (reply == NULL)
@@ -44,12 +43,20 @@ cli_lookup_key_tenant(struct cli_db *db, const char *keyid, char *tenant_r,
 		memcpy(tenant_r, reply->str, reply->len + 1);
 		rc = 0;
 	} else {
-		cli_error("key %s: its directory entry holds no valid tenant",
-		    keyid);
+		cli_error("%s %s: its directory entry holds no valid tenant",
+		    what, name);
 		rc = -1;
 	}
 	freeReplyObject(reply);
 	return rc;
+}
+
+int
+cli_lookup_key_tenant(struct cli_db *db, const char *keyid, char *tenant_r,
+    size_t size)
+{
+	return cli_lookup_dir_tenant(db, PW_SCHEMA_KEY_DIR, "key", keyid,
+	    tenant_r, size);
 }
 
 int
