@@ -144,7 +144,9 @@ if sdom ~= '' then
 		end
 		local dk = schema_domains(P)
 		local v = redis.call('HMGET', dk, unpack(names))
-		owned = v[1] == 'exact' or v[1] == 'subdomains'
+		-- The domain itself: any value (what is not "subdomains"
+		-- is exact), as the milter reads it (milter_domain.c).
+		owned = v[1] ~= false
 		for i = 2, #names do
 			if v[i] == 'subdomains' then owned = true end
 		end
