@@ -40,11 +40,14 @@ enum pw_schema_name {
 	PW_SCHEMA_SUPP_GLOBAL,	/* supp:global: global suppressions */
 	PW_SCHEMA_EVENTS,	/* events: the event stream */
 	PW_SCHEMA_DOMAIN_DIR,	/* domain:<domain>: the domain's one owner */
+	PW_SCHEMA_AUTHFAIL_CLIENT, /* authfail:<addr>: failed logins of a client */
 	/* A tenant's slot; the scripts get PW_SCHEMA_SLOT as P. */
 	PW_SCHEMA_SLOT,		/* {T}: the prefix of the rest */
 	PW_SCHEMA_TENANT,	/* {T}:tenant */
 	PW_SCHEMA_KEY,		/* {T}:key:<keyid> */
 	PW_SCHEMA_KEYS,		/* {T}:keys */
+	PW_SCHEMA_KEY_SECRETS,	/* {T}:key:<keyid>:secrets: its login secrets */
+	PW_SCHEMA_AUTHFAIL_KEY,	/* {T}:authfail:<keyid>: its failed logins */
 	PW_SCHEMA_SUPP,		/* {T}:supp */
 	PW_SCHEMA_DOMAINS,	/* {T}:domains: domain -> exact|subdomains */
 	PW_SCHEMA_DOMAIN,	/* {T}:domain:<domain>: its record */

@@ -21,6 +21,16 @@ local function schema_keys(P)
 	return P .. 'keys'
 end
 
+-- <P>key:<keyid>:secrets
+local function schema_key_secrets(P, keyid)
+	return P .. 'key:' .. keyid .. ':secrets'
+end
+
+-- <P>authfail:<keyid>
+local function schema_authfail_key(P, keyid)
+	return P .. 'authfail:' .. keyid
+end
+
 -- <P>supp
 local function schema_supp(P)
 	return P .. 'supp'
