@@ -36,7 +36,7 @@
 /* CLI_DOMAIN_SUB(name, function, usage): the subcommands, in order. */
 #define CLI_DOMAIN_SUBS \
 	CLI_DOMAIN_SUB("add", cli_domain_add, \
-	    "add TENANT DOMAIN [--subdomains]") \
+	    "add TENANT DOMAIN [--subdomains] [--dkim rsa,ed25519]") \
 	CLI_DOMAIN_SUB("list", cli_domain_list, "list [TENANT]") \
 	CLI_DOMAIN_SUB("show", cli_domain_show, "show DOMAIN") \
 	CLI_DOMAIN_SUB("remove", cli_domain_remove, "remove DOMAIN") \

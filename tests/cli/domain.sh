@@ -8,7 +8,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 99
+pw_plan 100
 
 pwcli tenant add acme
 pwcli tenant add beta
@@ -133,10 +133,12 @@ cli_rc "show: exit 0" 0 domain show EXAMPLE.com
 cli_like "show: tenant" "^tenant +acme$" "$OUT"
 cli_like "show: subdomains" "^subdomains +no$" "$OUT"
 cli_like "show: created as a time" "^created +20[0-9-]+T[0-9:]+Z$" "$OUT"
+cli_like "show: no DKIM key yet, and how to make them" \
+    "^dkim +no keys \(postwarden domain dkim add example.com\)$" "$OUT"
 cli_rc "show IDN in U-labels --json: exit 0" 0 domain show bücher.example --json
 pw_is "show --json: shape" \
     "$(cli_json 'sorted(j.items()) if isinstance(j["created"], int) else j')" \
-    "[('created', $(rcli HGET 'pw:{acme}:domain:xn--bcher-kva.example' created)), ('domain', 'xn--bcher-kva.example'), ('subdomains', True), ('tenant', 'acme')]"
+    "[('created', $(rcli HGET 'pw:{acme}:domain:xn--bcher-kva.example' created)), ('dkim', []), ('domain', 'xn--bcher-kva.example'), ('subdomains', True), ('tenant', 'acme')]"
 cli_rc "show unknown: exit 1" 1 domain show nothing.example
 cli_like "show unknown: says so" "unknown domain: nothing.example" "$ERR"
 # Fields other commands add to the record are shown as they are.
