@@ -170,9 +170,9 @@ struct cli_domain_keys {
 	size_t			 n;
 };
 
-/* A time field of a DKIM key's record as JSON: a number, or null. */
+/* A number field of a DKIM key's record (bits, a time) as JSON, or null. */
 static void
-cli_domain_json_time(struct cli_json *j, const char *name, const char *v)
+cli_domain_json_num(struct cli_json *j, const char *name, const char *v)
 {
 	cli_out_json_key(j, name);
 	if (v != NULL && *v != '\0' && strtoll(v, NULL, 10) != 0)
@@ -217,12 +217,12 @@ cli_domain_key(void *ctx, const struct cli_domain_dkim_rec *rec)
 		cli_out_json_cstr(k->j, rec->selector);
 		cli_out_json_key(k->j, "algorithm");
 		cli_out_json_cstr(k->j, rec->algorithm);
-		cli_domain_json_time(k->j, "bits", rec->bits);
+		cli_domain_json_num(k->j, "bits", rec->bits);
 		cli_out_json_key(k->j, "state");
 		cli_out_json_cstr(k->j, rec->state);
-		cli_domain_json_time(k->j, "created", rec->created);
-		cli_domain_json_time(k->j, "activated", rec->activated);
-		cli_domain_json_time(k->j, "keep_published_until",
+		cli_domain_json_num(k->j, "created", rec->created);
+		cli_domain_json_num(k->j, "activated", rec->activated);
+		cli_domain_json_num(k->j, "keep_published_until",
 		    rec->keep_until);
 		cli_out_json_key(k->j, "name");
 		cli_out_json_cstr(k->j, name);
