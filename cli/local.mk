@@ -29,6 +29,7 @@ cli_postwarden_SOURCES = \
 	cli/cli_tenant_settings.c \
 	cli/cli_track.c \
 	cli/cli_usage.c \
+	cli/cli_usage_refused.c \
 	cli/cli_util.c
 cli_postwarden_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 cli_postwarden_LDADD = $(PW_LIB_LIBS)
