@@ -43,6 +43,9 @@
 # same rows.  Result lines as milter_bench.sh's, with phase= and
 # rss_kb= (VmRSS after the row), then medians and the ratios Redis/file.
 #
+# At the end, tests/bench/dkim_open_bench times opening one key record
+# (what a key cache miss costs besides Redis) for each algorithm.
+#
 # Needs: what milter_bench.sh needs but opendkim, a built
 # lib/libpostwarden.a and cli/postwarden.
 
@@ -84,6 +87,10 @@ gcc -O2 -Wall -I"$PW_BUILDDIR" -I"$PW_SRCDIR/lib" -o "$B/dkim_provision" \
     "$PW_SRCDIR/tests/bench/dkim_provision.c" \
     "$PW_BUILDDIR/lib/libpostwarden.a" -lcrypto -lidn2 -lhiredis \
     -lpthread || pw_bail "cannot build dkim_provision"
+gcc -O2 -Wall -I"$PW_BUILDDIR" -I"$PW_SRCDIR/lib" -o "$B/dkim_open_bench" \
+    "$PW_SRCDIR/tests/bench/dkim_open_bench.c" \
+    "$PW_BUILDDIR/lib/libpostwarden.a" -lcrypto -lidn2 -lhiredis \
+    -lpthread || pw_bail "cannot build dkim_open_bench"
 
 # --- keys, the KEK, the domains -------------------------------------------
 
@@ -238,6 +245,11 @@ for mode in $MODES; do
 	pw__alive "${PID[$mode]}" || pw_bail "$mode died"
 done
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# What a cache miss costs the Redis milter besides Redis: opening a key.
+for alg in $ALGS; do
+	"$B/dkim_open_bench" "$T/keys/kek" "$T/keys/$alg.pem" 1000 |
+	    sed 's/^/# /'
+done
 echo "# results: $results"
 cat "$results"
 
