@@ -4,7 +4,10 @@
  * Redis: pw_dkim_store_open of one sealed record (unseal, PKCS#8 decode,
  * the check of its public half), its parts one by one, and the first
  * signature made with a freshly opened key against one made with a key
- * that has signed before.  For docs/bench-milter.md.
+ * that has signed before; and, for comparison, the same PKCS#8 decoded
+ * by an OSSL_DECODER told the structure and key type ("typed decoder":
+ * DER, PrivateKeyInfo, RSA or ED25519).  For
+ * docs/bench-milter.md.
  *
  *   dkim_open_bench KEK_FILE KEY_PEM [ITERATIONS]
  *
@@ -21,6 +24,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/decoder.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -137,6 +141,25 @@ main(int argc, char **argv)
 		EVP_PKEY_free(k2);
 	}
 	printf("  PKCS#8 decode (EVP_PKCS82PKEY)   %8.1f\n", (cpu_us() - t) / n);
+
+	t = cpu_us();
+	for (i = 0; i < n; i++) {
+		OSSL_DECODER_CTX *dc;
+		size_t left = (size_t)derlen;
+
+		p = der;
+		k2 = NULL;
+		dc = OSSL_DECODER_CTX_new_for_pkey(&k2, "DER",
+		    "PrivateKeyInfo", alg == PW_DKIM_RSA_SHA256 ? "RSA" :
+		    "ED25519", EVP_PKEY_KEYPAIR, NULL, NULL);
+		if (dc == NULL || OSSL_DECODER_from_data(dc, &p, &left) != 1 ||
+		    k2 == NULL)
+			fail("typed decode");
+		OSSL_DECODER_CTX_free(dc);
+		EVP_PKEY_free(k2);
+	}
+	printf("  (typed decoder, for comparison)  %8.1f\n",
+	    (cpu_us() - t) / n);
 
 	t = cpu_us();
 	for (i = 0; i < n; i++) {
