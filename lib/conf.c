@@ -168,6 +168,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(policyd_geoip_database), NULL, NULL },
 	{ "events_max_length", PW_CONF_INT, "100000", 0, 1000000000, 0,
 	    S(events_max_length), NULL, NULL },
+	{ "auth_pepper_file", PW_CONF_PATH, "", 0, 0, 0,
+	    S(auth_pepper_file), NULL, NULL },
 
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,

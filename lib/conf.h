@@ -99,6 +99,9 @@ struct pw_conf {
 	char	*policyd_geoip_database;
 	int	 events_max_length;	/* 0: no events */
 
+	/* SMTP AUTH: API key secrets (postwarden key, the SASL service) */
+	char	*auth_pepper_file;	/* HMAC key of the secrets; "" none */
+
 	/* postwarden-milter */
 	char	*milter_socket;
 	char	*milter_pid_file;

@@ -63,4 +63,9 @@ PW_FUZZERS += tests/fuzz/fuzz_dkim_txt
 tests_fuzz_fuzz_dkim_txt_SOURCES = tests/fuzz/fuzz_dkim_txt.c
 tests_fuzz_fuzz_dkim_txt_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_dkim_txt_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_auth_token
+tests_fuzz_fuzz_auth_token_SOURCES = tests/fuzz/fuzz_auth_token.c
+tests_fuzz_fuzz_auth_token_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_auth_token_LDADD = $(PW_LIB_LIBS)
 endif
