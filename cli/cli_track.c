@@ -35,9 +35,9 @@
  *
  * Security: the keyring is read from tracking_secret_file (mode checked
  * as DKIM keys are; lib/track_keyring.h), wiped when done and never
- * printed.  Any secret of it still before its end date verifies.  Ids, tokens and
- * mail are untrusted: bounded, checked by lib/track.c before anything is
- * taken from them, and printed escaped.
+ * printed.  Any secret of it still before its end date verifies.  Ids,
+ * tokens and mail are untrusted: bounded, checked by lib/track.c before
+ * anything is taken from them, and printed escaped.
  */
 #include "config.h"
 

@@ -157,8 +157,8 @@ pw_track_id_mac(const struct pw_track_keyring *kr,
 {
 	unsigned char h[PW_TRACK_HMAC_LEN];
 
-	if (pw_track_hmac(kr, s, PW_TRACK_LABEL_ID, raw, PW_TRACK_MAC_OFF, tenant,
-	    strlen(tenant), h) < 0)
+	if (pw_track_hmac(kr, s, PW_TRACK_LABEL_ID, raw, PW_TRACK_MAC_OFF,
+	    tenant, strlen(tenant), h) < 0)
 		return -1;
 	memcpy(mac, h, PW_TRACK_MAC_LEN);
 	return 0;

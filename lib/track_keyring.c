@@ -186,7 +186,7 @@ pw_track_keyring_time(time_t t, char buf[PW_TRACK_UNTIL_LEN + 1])
 		snprintf(buf, PW_TRACK_UNTIL_LEN + 1, "1970-01-01T00:00:00Z");
 }
 
-/* --- parsing --------------------------------------------------------------- */
+/* --- parsing -------------------------------------------------------------- */
 
 /* An end date YYYY-MM-DDTHH:MM:SSZ, after 1970; 0 and *t_r, or -1. */
 static int
@@ -400,7 +400,7 @@ pw_track_keyring_load(const char *path, bool mode_check,
 	return ret;
 }
 
-/* --- rotation and writing -------------------------------------------------- */
+/* --- rotation and writing ------------------------------------------------- */
 
 int
 pw_track_keyring_rotate(struct pw_track_keyring *kr, time_t now,

@@ -69,7 +69,7 @@ struct pw_track_secret {
 struct pw_track_keyring {
 	struct pw_track_secret	 s[PW_TRACK_KEYRING_MAX];
 	size_t			 n;
-	bool			 legacy;	/* loaded from a one-secret file */
+	bool			 legacy;	/* from a one-secret file */
 	time_t			 now;	/* 0: time(NULL) when verifying */
 	EVP_MAC			*mac;	/* HMAC, fetched once */
 	EVP_CIPHER		*siv;	/* AES-256-SIV, fetched once */

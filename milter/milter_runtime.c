@@ -23,7 +23,8 @@
  * The tracking keyring (tracking_secret_file) is like a DKIM key: one
  * that does not load (missing, malformed, readable by others) stops a
  * start and fails a reload; a SIGHUP after `postwarden secret rotate`
- * makes ids and tokens with the new current secret.  None configured is a notice, once per load.
+ * makes ids and tokens with the new current secret.  None configured is
+ * a notice, once per load.
  */
 #include "config.h"
 
