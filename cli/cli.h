@@ -78,6 +78,7 @@ int	cli_usage(const struct cli_opts *opts, int argc, char **argv);
 int	cli_suppress(const struct cli_opts *opts, int argc, char **argv);
 int	cli_events(const struct cli_opts *opts, int argc, char **argv);
 int	cli_track(const struct cli_opts *opts, int argc, char **argv);
+int	cli_secret(const struct cli_opts *opts, int argc, char **argv);
 int	cli_unsubscribe(const struct cli_opts *opts, int argc, char **argv);
 
 struct cli_db;

@@ -23,6 +23,7 @@ cli_postwarden_SOURCES = \
 	cli/cli_out.c \
 	cli/cli_parse.c \
 	cli/cli_record.c \
+	cli/cli_secret.c \
 	cli/cli_suppress.c cli/cli_suppress.h \
 	cli/cli_suppress_csv.c \
 	cli/cli_suppress_entry.c \

@@ -34,7 +34,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/smtp_lines.c lib/smtp_lines.h \
 	lib/table.c lib/table.h \
 	lib/tenant_fields.c lib/tenant_fields.h \
-	lib/track.c lib/track.h \
+	lib/track.c lib/track.h lib/track_keyring.c lib/track_keyring.h \
 	lib/xmalloc.c lib/xmalloc.h
 nodist_lib_libpostwarden_a_SOURCES = lib/paths.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \

@@ -2,7 +2,7 @@
  * milter_runtime.c -- the milter's part of a runtime snapshot (see
  * milter.h, lib/runtime.h): the identity state (Redis handles, key ->
  * tenant cache), the DKIM settings and keys, the cache of the tenants'
- * settings (milter_tenant.h), the GeoIP database and the tracking secret.
+ * settings (milter_tenant.h), the GeoIP database and the tracking keyring.
  *
  * Start-up, -n and SIGHUP all load through here, so a key that does not
  * load stops a start and fails a reload, which keeps the running
@@ -20,9 +20,11 @@
  * tenant settings are made due, so a reload still picks up changed
  * settings at once when Redis answers.
  *
- * The tracking secret (tracking_secret_file) is like a DKIM key: one
- * that does not load (missing, too short, readable by others) stops a
- * start and fails a reload.  None configured is a notice, once per load.
+ * The tracking keyring (tracking_secret_file) is like a DKIM key: one
+ * that does not load (missing, malformed, readable by others) stops a
+ * start and fails a reload; a SIGHUP after `postwarden secret rotate`
+ * makes ids and tokens with the new current secret.  None configured is
+ * a notice, once per load.
  */
 #include "config.h"
 
@@ -54,7 +56,7 @@ milter_runtime_free(void *arg)
 	milter_keys_cache_free(&mr->keys);
 	pw_geoip_close(&mr->geoip);
 	if (mr->track != NULL) {
-		pw_track_secret_free(mr->track);
+		pw_track_keyring_free(mr->track);
 		free(mr->track);
 	}
 	if (mr->identity != NULL)
@@ -62,12 +64,16 @@ milter_runtime_free(void *arg)
 	free(mr);
 }
 
-/* Load tracking_secret_file: 0, or -1 with why in err. */
+/*
+ * Load the keyring of tracking_secret_file (lib/track_keyring.h): 0, or
+ * -1 with why in err.
+ */
 static int
 milter_runtime_track(const struct pw_conf *conf, struct milter_runtime *mr,
     char *err, size_t errsize)
 {
-	struct pw_track_secret *s;
+	const struct pw_track_secret *cur;
+	struct pw_track_keyring *s;
 
 	if (*conf->tracking_secret_file == '\0') {
 		pw_log_notice("tracking_secret_file is empty: no tracking ids, "
@@ -75,11 +81,16 @@ milter_runtime_track(const struct pw_conf *conf, struct milter_runtime *mr,
 		return 0;
 	}
 	s = pw_xcalloc(1, sizeof(*s));
-	if (pw_track_secret_load(conf->tracking_secret_file,
+	if (pw_track_keyring_load(conf->tracking_secret_file,
 	    conf->dkim_key_mode_check, s, err, errsize) < 0) {
 		free(s);
 		return -1;
 	}
+	cur = pw_track_keyring_current(s);
+	pw_log_info("tracking keyring %s: %zu secret%s, current id %u%s",
+	    conf->tracking_secret_file, s->n, s->n == 1 ? "" : "s",
+	    cur != NULL ? cur->id : 0, s->legacy ? " (a one-secret file)" :
+	    "");
 	mr->track = s;
 	return 0;
 }
