@@ -4,6 +4,7 @@ noinst_LIBRARIES += lib/libpostwarden.a
 lib_libpostwarden_a_SOURCES = \
 	lib/address.c lib/address.h \
 	lib/buf.c lib/buf.h \
+	lib/cache.c lib/cache.h \
 	lib/cidr.c lib/cidr.h \
 	lib/conf.c lib/conf.h \
 	lib/cmdline.c lib/cmdline.h \
