@@ -5,6 +5,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/address.c lib/address.h \
 	lib/auth_secret.c lib/auth_secret.h \
 	lib/buf.c lib/buf.h \
+	lib/cache.c lib/cache.h \
 	lib/cidr.c lib/cidr.h \
 	lib/conf.c lib/conf.h \
 	lib/cmdline.c lib/cmdline.h \

@@ -58,9 +58,9 @@ struct pw_runtime;
 struct milter_runtime {
 	struct milter_state		*identity;
 	struct milter_dkim_conf		*dkim;
-	struct milter_tenant_cache	*tenants;
-	struct milter_domain_cache	*domains;
-	struct milter_keys_cache	*keys;	/* DKIM keys from Redis */
+	struct pw_cache			*tenants;	/* milter_tenant.c */
+	struct pw_cache			*domains;	/* milter_domain.c */
+	struct pw_cache			*keys;	/* milter_keys.c: DKIM keys */
 	struct pw_geoip			*geoip;
 	struct pw_track_keyring		*track;	/* NULL: no tracking */
 };

@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
+#include "conf.h"
 #include "geoip.h"
 #include "log.h"
 #include "milter.h"
@@ -51,9 +53,9 @@ milter_runtime_free(void *arg)
 	struct milter_runtime *mr = arg;
 
 	milter_dkim_conf_free(&mr->dkim);
-	milter_tenant_cache_free(&mr->tenants);
-	milter_domain_cache_free(&mr->domains);
-	milter_keys_cache_free(&mr->keys);
+	pw_cache_free(&mr->tenants);
+	pw_cache_free(&mr->domains);
+	pw_cache_free(&mr->keys);
 	pw_geoip_close(&mr->geoip);
 	if (mr->track != NULL) {
 		pw_track_keyring_free(mr->track);
@@ -105,26 +107,46 @@ milter_runtime_same_redis(const struct pw_conf *a, const struct pw_conf *b)
 	    strcmp(a->redis_key_prefix, b->redis_key_prefix) == 0;
 }
 
+/*
+ * One cache of the new snapshot: the running one's when it names the
+ * same Redis data (same) and has the size now set, made due by expire;
+ * else a new one of that size.
+ */
+static struct pw_cache *
+milter_runtime_cache(struct pw_cache *running, bool same, int size,
+    struct pw_cache *(*make)(size_t), void (*expire)(struct pw_cache *))
+{
+	struct pw_cache *c;
+
+	if (running == NULL || !same ||
+	    pw_cache_capacity(running) != (size_t)size)
+		return make((size_t)size);
+	c = pw_cache_ref(running);
+	expire(c);
+	return c;
+}
+
 /* The caches: new, or the running snapshot's (see the top). */
 static void
 milter_runtime_caches(const struct pw_runtime *rt, struct milter_runtime *mr)
 {
 	struct pw_runtime *old = pw_runtime_current();
 	const struct milter_runtime *omr = old != NULL ? old->extra : NULL;
+	const struct pw_conf *conf = rt->conf;
+	bool same = omr != NULL &&
+	    milter_runtime_same_redis(old->conf, rt->conf);
 
-	if (omr != NULL && milter_runtime_same_redis(old->conf, rt->conf)) {
-		mr->tenants = milter_tenant_cache_ref(omr->tenants);
-		milter_tenant_cache_expire(mr->tenants);
-		mr->domains = milter_domain_cache_ref(omr->domains);
-		milter_domain_cache_expire(mr->domains);
-		mr->keys = milter_keys_cache_ref(omr->keys);
-		milter_keys_cache_expire(mr->keys);
+	mr->tenants = milter_runtime_cache(same ? omr->tenants : NULL, same,
+	    conf->milter_tenant_cache_size, milter_tenant_cache_new,
+	    milter_tenant_cache_expire);
+	mr->domains = milter_runtime_cache(same ? omr->domains : NULL, same,
+	    conf->milter_domain_cache_size, milter_domain_cache_new,
+	    milter_domain_cache_expire);
+	mr->keys = milter_runtime_cache(same ? omr->keys : NULL, same,
+	    conf->milter_dkim_key_cache_size, milter_keys_cache_new,
+	    milter_keys_cache_expire);
+	if (same)
 		milter_identity_share_cache(mr->identity, omr->identity);
-	} else {
-		mr->tenants = milter_tenant_cache_new();
-		mr->domains = milter_domain_cache_new();
-		mr->keys = milter_keys_cache_new();
-	}
 	pw_runtime_release(&old);
 }
 

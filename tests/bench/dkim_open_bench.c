@@ -5,9 +5,10 @@
  * the check of its public half), its parts one by one, and the first
  * signature made with a freshly opened key against one made with a key
  * that has signed before; and, for comparison, the same PKCS#8 decoded
- * by an OSSL_DECODER told the structure and key type ("typed decoder":
- * DER, PrivateKeyInfo, RSA or ED25519).  For
- * docs/bench-milter.md.
+ * by EVP_PKCS82PKEY (the generic path, what lib/dkim_store.c used before
+ * the sixth run) and by an OSSL_DECODER told the structure and key type
+ * ("typed decoder": DER, PrivateKeyInfo, RSA or ED25519; what it uses
+ * now).  For docs/bench-milter.md.
  *
  *   dkim_open_bench KEK_FILE KEY_PEM [ITERATIONS]
  *
