@@ -66,6 +66,8 @@ pw_daemon_start milter "identity_cache_ttl = 10m" \
     "milter_geoip_database = $PW_TMP/geo.mmdb"
 CONF=$PW_TMP/postwarden-milter.conf
 cli() { "$CLI" -c "$CONF" "$@"; }
+# --bounce-domain must name a sending domain of the tenant.
+pw_domain_add acme bounces.example.com
 cli tenant add acme --pool a --geo-pool DE=b --streams transactional,bulk \
     --bulk-streams bulk --unsubscribe-url https://unsub.example.com/u/ \
     --unsubscribe-mailto unsub@example.com \

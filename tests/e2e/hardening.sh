@@ -44,6 +44,8 @@ pw_daemon_start milter "identity_cache_ttl = 0" \
     "tracking_secret_file = $K/tracking.secret"
 CONF=$PW_TMP/postwarden-milter.conf
 cli() { "$CLI" -c "$CONF" "$@"; }
+# --bounce-domain must name a sending domain of the tenant.
+pw_domain_add acme bounces.example.com
 cli tenant add acme --streams transactional,bulk --bulk-streams bulk \
     --unsubscribe-url https://unsub.example.com/u/ \
     --bounce-domain bounces.example.com >/dev/null ||
