@@ -19,6 +19,11 @@
 #   - beta's own mail is signed by its tenant:beta entry;
 #   - gamma names acme's canon.test as its dkim_domain (tenant record):
 #     its own mail (From gamma.test, no entry) is not signed with it;
+#   - a signing table entry that matches a domain the tenant owns but
+#     whose key signs as another's domain does not sign for it: beta's
+#     shop.wild.test under acme's *.wild.test entry, beta's mapped.test
+#     whose entry names acme's canon.test key, delta's dkim_domain
+#     dmap.test whose entry does too (tenant:beta signs instead);
 #   - newbie is refused with a text that says to add a domain;
 #   - unauthenticated mail from milter_internal_networks is still signed
 #     by the signing table;
@@ -39,7 +44,7 @@ VPL=$PW_SRCDIR/tests/dkim/verify.pl
 pw_require_root_tools
 pw_dkim_require rsa ed25519
 pw_harness_init
-pw_plan 40
+pw_plan 46
 
 # --- keys, tables, DNS records ------------------------------------------------------
 
@@ -50,6 +55,10 @@ pw_dkim_key beta-rsa beta.test b1 rsa
 pw_dkim_sign canon.test canon-rsa,canon-ed
 pw_dkim_sign '*.parent.test' parent-rsa
 pw_dkim_sign tenant:beta beta-rsa
+pw_dkim_key wild-rsa wild.test w1 rsa
+pw_dkim_sign '*.wild.test' wild-rsa
+pw_dkim_sign mapped.test canon-rsa
+pw_dkim_sign dmap.test canon-rsa
 
 # --- Redis, milter, Postfix --------------------------------------------------------------
 
@@ -63,6 +72,13 @@ pw_redis_cli HSET pw:key:k_n tenant newbie >/dev/null
 pw_redis_cli HSET pw:key:k_g tenant gamma >/dev/null
 pw_domain_add gamma gamma.test
 pw_redis_cli HSET 'pw:{gamma}:tenant' dkim_domain canon.test >/dev/null
+pw_domain_add acme wild.test
+pw_domain_add beta shop.wild.test
+pw_domain_add beta mapped.test
+pw_redis_cli HSET pw:key:k_d tenant delta >/dev/null
+pw_domain_add delta delta.test
+pw_domain_add delta dmap.test
+pw_redis_cli HSET 'pw:{delta}:tenant' dkim_domain dmap.test >/dev/null
 pw_sink_start main
 
 MILTER_CONF=(
@@ -222,6 +238,23 @@ if send "gamma, dkim_domain canon.test (not its own)" \
 	    "$qid: milter: dkim: not signed: the tenant's dkim_domain is not one of its sending domains" 5
 fi
 
+# --- 3c. an entry that would sign as a domain the tenant does not own -----------------------
+
+if send "beta, From shop.wild.test (under acme's *.wild.test entry)" \
+    'From: S <s@shop.wild.test>' --xclient-login k_b; then
+	pw_is "beta, From shop.wild.test: not d=wild.test; tenant:beta signs" \
+	    "$(dtags "$got")" ";d=beta.test "
+fi
+if send "beta, From mapped.test (its entry names canon.test's key)" \
+    'From: M <m@mapped.test>' --xclient-login k_b; then
+	pw_is "beta, From mapped.test: not d=canon.test; tenant:beta signs" \
+	    "$(dtags "$got")" ";d=beta.test "
+fi
+if send "delta, dkim_domain dmap.test (its entry names canon.test's key)" \
+    'From: D <d@delta.test>' --xclient-login k_d; then
+	pw_is "delta: not signed as canon.test" "$(dtags "$got")" ""
+fi
+
 # --- 4. a tenant without domains ------------------------------------------------------------
 
 refused "newbie (no domain)" \
@@ -277,4 +310,5 @@ if send "unsigned mode: acme's own mail still signed" \
 	pw_is "unsigned mode: acme: d=canon.test twice" \
 	    "$(dtags "$got")" ";d=canon.test ;d=canon.test "
 fi
+
 
