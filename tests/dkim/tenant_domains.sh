@@ -29,6 +29,9 @@
 #     by the signing table;
 #   - Redis down: a cached answer keeps acme's mail signed; a domain
 #     never asked about tempfails (451 4.7.1);
+#   - a bounce_domain the tenant does not own (set by hand, or left over
+#     after `domain remove`) is not its VERP envelope sender: beta's
+#     mail keeps its own sender; acme's own bounce domain is used;
 #   - with milter_from_domain_mismatch = unsigned and
 #     tenant_domains_required = no: beta's From canon.test leaves
 #     unsigned, and newbie's mail is accepted but not signed as canon.test.
@@ -44,7 +47,7 @@ VPL=$PW_SRCDIR/tests/dkim/verify.pl
 pw_require_root_tools
 pw_dkim_require rsa ed25519
 pw_harness_init
-pw_plan 46
+pw_plan 50
 
 # --- keys, tables, DNS records ------------------------------------------------------
 
@@ -128,6 +131,7 @@ send() {
 		return 1
 	fi
 	got=$PW_TMP/got-$n.eml
+	sinkfile=$f
 	pw_sink_message "$f" | sed 's/\r$//; s/$/\r/' >"$got"
 	pw_ok "$name: accepted and delivered ($qid)"
 }
@@ -312,3 +316,27 @@ if send "unsigned mode: acme's own mail still signed" \
 fi
 
 
+# --- 8. VERP: only through a bounce domain the tenant owns ---------------------------------------
+# beta's bounce_domain names acme's canon.test (left over from before the
+# domain moved, or set with redis-cli): beta's bounces must not come back
+# through acme's domain, nor its mail leave with acme's envelope sender.
+
+pw_secret_file "$PW_TMP/tracking.secret"
+pw_redis_cli HSET 'pw:{beta}:tenant' bounce_domain canon.test \
+    bounce_local bounce >/dev/null
+pw_redis_cli HSET 'pw:{acme}:tenant' bounce_domain canon.test \
+    bounce_local bounce >/dev/null
+pw_daemon_stop milter
+pw_daemon_start milter "${MILTER_CONF[@]}" \
+    "tracking_secret_file = $PW_TMP/tracking.secret"
+if send "VERP: acme, its own bounce domain" 'From: CEO <ceo@canon.test>' \
+    --xclient-login k_a; then
+	pw_check "VERP: acme's envelope sender is bounce+id@canon.test" \
+	    grep -qi '^X-Mail-Args: <bounce+[0-9a-z]*@canon.test>' "$sinkfile"
+fi
+if send "VERP: beta, bounce_domain of acme's canon.test" \
+    'From: B <b@beta.test>' --xclient-login k_b; then
+	pw_check "VERP: beta's envelope sender is not in acme's canon.test" \
+	    bash -c '! grep -qi "^X-Mail-Args: <[^>]*@canon.test>" "$1"' _ \
+	    "$sinkfile"
+fi
