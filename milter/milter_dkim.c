@@ -351,13 +351,30 @@ milter_dkim_header_remove(struct milter_dkim_msg *m, const char *name,
 	}
 }
 
+/*
+ * Do owns (NULL: no check) and arg say that the sender owns the signing
+ * domain (d=) of each of keys?
+ */
+static bool
+milter_dkim_keys_owned(const struct pw_dkim_key *const *keys, size_t nkeys,
+    milter_dkim_owns_fn *owns, void *arg)
+{
+	size_t i;
+
+	for (i = 0; owns != NULL && i < nkeys; i++)
+		if (!owns(arg, keys[i]->domain))
+			return false;
+	return true;
+}
+
 bool
 milter_dkim_headers_done(struct milter_dkim_msg *m, bool domain_ok,
-    const char **why_r)
+    milter_dkim_owns_fn *owns, void *arg, const char **why_r)
 {
 	char domain[PW_RFC5322_DOMAIN_MAX + 1];
 	const char *from = NULL, *why;
 	size_t i, fromlen = 0, nfrom = 0;
+	bool unowned = false;
 
 	if (m->sign != NULL)
 		return true;
@@ -382,12 +399,30 @@ milter_dkim_headers_done(struct milter_dkim_msg *m, bool domain_ok,
 	if (nfrom != 1 ||
 	    pw_rfc5322_addr_domain(from, fromlen, domain, &why) < 0)
 		domain[0] = '\0';
+	/*
+	 * The From domain's entry (or a *.parent one) signs only as
+	 * domains the sender owns: an entry may name another's key
+	 * ("*.canon.example" with d=canon.example for a child another
+	 * tenant owns).  Else the tenant's own entry, as if there were
+	 * none for the domain.
+	 */
 	m->nkeys = pw_dkim_keyset_lookup(m->dc->ks, domain_ok ? domain : NULL,
-	    m->tenant, m->keys);
+	    NULL, m->keys);
+	if (m->nkeys > 0 && !milter_dkim_keys_owned(m->keys, m->nkeys, owns,
+	    arg)) {
+		m->nkeys = 0;
+		unowned = true;
+	}
+	if (m->nkeys == 0)
+		m->nkeys = pw_dkim_keyset_lookup(m->dc->ks, NULL, m->tenant,
+		    m->keys);
 	if (m->nkeys == 0) {
 		*why_r = !domain_ok ? "the sender does not own the From "
 		    "domain and there is no signing table entry for the "
-		    "tenant" : domain[0] == '\0' ? "no From domain (one From "
+		    "tenant" : unowned ? "the signing table entry for the "
+		    "From domain signs as a domain the tenant does not own, "
+		    "and there is no signing table entry for the tenant" :
+		    domain[0] == '\0' ? "no From domain (one From "
 		    "field with one mailbox) and no signing table entry for "
 		    "the tenant" : "no signing table entry for the From "
 		    "domain or the tenant";
@@ -399,7 +434,8 @@ milter_dkim_headers_done(struct milter_dkim_msg *m, bool domain_ok,
 
 bool
 milter_dkim_use_domain(struct milter_dkim_msg *m, const char *domain,
-    const struct pw_dkim_key *const *keys, size_t nkeys, const char **why_r)
+    const struct pw_dkim_key *const *keys, size_t nkeys,
+    milter_dkim_owns_fn *owns, void *arg, const char **why_r)
 {
 	if (m->sign != NULL)
 		return true;
@@ -412,6 +448,12 @@ milter_dkim_use_domain(struct milter_dkim_msg *m, const char *domain,
 	m->nkeys = pw_dkim_keyset_lookup_domain(m->dc->ks, domain, m->keys);
 	if (m->nkeys == 0) {
 		*why_r = "no key for the tenant's dkim_domain";
+		return false;
+	}
+	if (!milter_dkim_keys_owned(m->keys, m->nkeys, owns, arg)) {
+		m->nkeys = 0;
+		*why_r = "the signing table entry of the tenant's dkim_domain "
+		    "signs as a domain the tenant does not own";
 		return false;
 	}
 	m->sign = pw_dkim_sign_new(&m->dc->opts, m->keys, m->nkeys);

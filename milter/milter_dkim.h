@@ -64,25 +64,36 @@ void	milter_dkim_msg_free(struct milter_dkim_msg **m);
 void	milter_dkim_header(struct milter_dkim_msg *m, const char *name,
 	    const char *value);
 /*
+ * Does the sender own domain, a key's signing domain (d=)?  arg: the
+ * caller's.  Asked of the keys a signing table entry for a domain names
+ * (never of a tenant:T entry's).
+ */
+typedef bool milter_dkim_owns_fn(void *arg, const char *domain);
+
+/*
  * The headers are complete: choose the keys.  domain_ok: a signing table
  * entry for the From domain may sign (false: only the tenant's own entry,
- * tenant:T, may: the sender is not known to own the domain).  Returns
- * true when the message will be signed (the caller then wants the body),
- * false when no key applies (*why_r says why, static).
+ * tenant:T, may: the sender is not known to own the domain); and it does
+ * only when owns (NULL: no check, internal networks) says the sender owns
+ * the signing domain of each of its keys, else tenant:T is looked up as
+ * if the From domain had no entry.  Returns true when the message will
+ * be signed (the caller then wants the body), false when no key applies
+ * (*why_r says why, static).
  */
 bool	milter_dkim_headers_done(struct milter_dkim_msg *m, bool domain_ok,
-	    const char **why_r);
+	    milter_dkim_owns_fn *owns, void *arg, const char **why_r);
 /*
  * No table entry matched, but the tenant names a signing domain (in
  * Redis): sign with keys, the domain's keys in Redis (kept alive by the
  * caller, as for milter_dkim_use_keys), when nkeys > 0, else with its
- * keys in the key table (pw_dkim_keyset_lookup_domain).  Only after
- * milter_dkim_headers_done found a From field.  true when the message
- * will be signed; false with *why_r.
+ * keys in the key table (pw_dkim_keyset_lookup_domain), only when owns
+ * (NULL: no check) says the sender owns each one's signing domain.  Only
+ * after milter_dkim_headers_done found a From field.  true when the
+ * message will be signed; false with *why_r.
  */
 bool	milter_dkim_use_domain(struct milter_dkim_msg *m, const char *domain,
 	    const struct pw_dkim_key *const *keys, size_t nkeys,
-	    const char **why_r);
+	    milter_dkim_owns_fn *owns, void *arg, const char **why_r);
 /*
  * Sign with these keys (the From domain's keys in Redis, chosen by the
  * caller, who keeps them alive until the message is freed) instead of

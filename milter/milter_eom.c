@@ -398,7 +398,14 @@ milter_eom_unsubscribe(SMFICTX *ctx, struct milter_conn *conn,
 	return ret;
 }
 
-/* Step 7: VERP, so that a bounce names the message it is about. */
+/*
+ * Step 7: VERP, so that a bounce names the message it is about.  Only
+ * through a bounce domain the tenant owns (milter_domain.h): one set by
+ * hand, or left over after the domain moved to another tenant, must not
+ * give the message another tenant's envelope sender (nor that tenant
+ * this one's bounces); then, and while Redis cannot say, the sender the
+ * policy service checked stays.
+ */
 static int
 milter_eom_verp(SMFICTX *ctx, struct milter_conn *conn,
     const struct milter_tenant *t, struct milter_eom *e)
@@ -406,10 +413,20 @@ milter_eom_verp(SMFICTX *ctx, struct milter_conn *conn,
 	struct milter_msg *msg = conn->msg;
 	char from[PW_TENANT_BOUNCE_LOCAL_MAX + PW_TRACK_ID_LEN +
 	    PW_TENANT_HOST_MAX + 8];
+	const char *why;
+	bool stale;
 
 	if (t->bounce_domain[0] == '\0' || e->id[0] == '\0' ||
 	    !msg->control.tracking || msg->null_sender)
 		return 0;
+	if (milter_domain_owned(conn->rt, msg->id.tenant, t->bounce_domain,
+	    &stale, &why) != MILTER_DOMAIN_OWNED) {
+		pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: tenant=%s: "
+		    "bounce_domain %s is not a sending domain of the tenant "
+		    "(or Redis did not say); no VERP", msg->id.tenant,
+		    t->bounce_domain);
+		return 0;
+	}
 	if (!conn->chgfrom) {
 		pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: the MTA "
 		    "does not let filters change the sender; no VERP");

@@ -254,6 +254,40 @@ milter_msg_may_sign(struct milter_conn *conn, struct milter_msg *msg,
 }
 
 /*
+ * milter_dkim_owns_fn for a tenant's message: does its tenant own a
+ * signing table key's domain (d=)?  Redis down with nothing cached is no,
+ * and unknown is set: the caller then signs nothing and the message
+ * tempfails (msg->dkim_down), as for the dkim_domain.
+ */
+struct milter_msg_owner {
+	struct milter_conn	*conn;
+	struct milter_msg	*msg;
+	bool			 unknown;
+};
+
+static const char milter_msg_owner_down[] = "Redis did not answer whether "
+    "the tenant owns the signing domain of a signing table entry";
+
+static bool
+milter_msg_owns(void *arg, const char *domain)
+{
+	struct milter_msg_owner *o = arg;
+	const char *why;
+	bool stale;
+
+	switch (milter_domain_owned(o->conn->rt, o->msg->id.tenant, domain,
+	    &stale, &why)) {
+	case MILTER_DOMAIN_OWNED:
+		return true;
+	case MILTER_DOMAIN_UNKNOWN:
+		o->unknown = true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/*
  * Whose keys in Redis a message looks for, and the reasons it gives when
  * they do not sign (static, indexed by enum milter_msg_keys_for).
  */
@@ -365,6 +399,7 @@ static int
 milter_msg_tenant_domain(struct milter_conn *conn, struct milter_msg *msg)
 {
 	const struct pw_dkim_key *keys[PW_DKIM_MAX_SIGS];
+	struct milter_msg_owner owner;
 	const struct milter_tenant *t;
 	const char *why, *redis_why;
 	bool stale;
@@ -393,9 +428,17 @@ milter_msg_tenant_domain(struct milter_conn *conn, struct milter_msg *msg)
 	n = milter_msg_domain_keys(conn, msg, t->dkim_domain,
 	    MILTER_MSG_KEYS_DKIM_DOMAIN, keys);
 	redis_why = msg->dkim_why;
+	owner.conn = conn;
+	owner.msg = msg;
+	owner.unknown = false;
 	if (milter_dkim_use_domain(msg->dkim, t->dkim_domain, keys,
-	    n > 0 ? (size_t)n : 0, &msg->dkim_why))
+	    n > 0 ? (size_t)n : 0, milter_msg_owns, &owner, &msg->dkim_why))
 		return 1;
+	if (owner.unknown) {
+		msg->dkim_down = true;
+		msg->dkim_why = milter_msg_owner_down;
+		return 0;
+	}
 	if (n < 0) {
 		msg->dkim_why = redis_why;
 		return -1;
@@ -408,8 +451,9 @@ milter_msg_tenant_domain(struct milter_conn *conn, struct milter_msg *msg)
 bool
 milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg)
 {
+	struct milter_msg_owner owner = { conn, msg, false };
 	const char *redis_why;
-	bool domain_ok;
+	bool domain_ok, table;
 	int r, td;
 
 	if (!msg->body_seen) {
@@ -420,8 +464,16 @@ milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg)
 		else if (msg->dkim != NULL &&
 		    (r = milter_msg_redis_keys(conn, msg)) <= 0) {
 			redis_why = msg->dkim_why;
-			if (!milter_dkim_headers_done(msg->dkim, domain_ok,
-			    &msg->dkim_why) &&
+			table = milter_dkim_headers_done(msg->dkim, domain_ok,
+			    msg->tenant ? milter_msg_owns : NULL, &owner,
+			    &msg->dkim_why);
+			if (owner.unknown) {
+				/* Fail closed: tempfail (milter_eom.c). */
+				milter_dkim_msg_free(&msg->dkim);
+				milter_keys_release(&msg->rkeys);
+				msg->dkim_down = true;
+				msg->dkim_why = milter_msg_owner_down;
+			} else if (!table &&
 			    (td = milter_msg_tenant_domain(conn, msg)) <= 0) {
 				milter_dkim_msg_free(&msg->dkim);
 				milter_keys_release(&msg->rkeys);

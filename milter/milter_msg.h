@@ -147,9 +147,11 @@ enum milter_domain_verdict milter_msg_from_verdict(struct milter_conn *conn,
  * msg->dkim_fail: a signing failure, see above).  A
  * tenant's message is signed only when the tenant owns its From domain
  * (then any entry may sign) or owns no domain under
- * tenant_domains_required = no (then only its tenant:T entry); its
- * dkim_domain signs only when the tenant owns it (msg->dkim_down: Redis
- * could not say).  Mail of an authenticated client whose tenant is
+ * tenant_domains_required = no (then only its tenant:T entry), and a
+ * signing table entry for a domain (or its dkim_domain's) signs it only
+ * when the tenant owns the signing domain (d=) of each of the entry's
+ * keys; its dkim_domain signs only when the tenant owns it
+ * (msg->dkim_down: Redis could not say whether it owns one of these).  Mail of an authenticated client whose tenant is
  * unknown is signed by no domain's entry.
  */
 bool	milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg);

@@ -19,11 +19,19 @@
 #   - beta's own mail is signed by its tenant:beta entry;
 #   - gamma names acme's canon.test as its dkim_domain (tenant record):
 #     its own mail (From gamma.test, no entry) is not signed with it;
+#   - a signing table entry that matches a domain the tenant owns but
+#     whose key signs as another's domain does not sign for it: beta's
+#     shop.wild.test under acme's *.wild.test entry, beta's mapped.test
+#     whose entry names acme's canon.test key, delta's dkim_domain
+#     dmap.test whose entry does too (tenant:beta signs instead);
 #   - newbie is refused with a text that says to add a domain;
 #   - unauthenticated mail from milter_internal_networks is still signed
 #     by the signing table;
 #   - Redis down: a cached answer keeps acme's mail signed; a domain
 #     never asked about tempfails (451 4.7.1);
+#   - a bounce_domain the tenant does not own (set by hand, or left over
+#     after `domain remove`) is not its VERP envelope sender: beta's
+#     mail keeps its own sender; acme's own bounce domain is used;
 #   - with milter_from_domain_mismatch = unsigned and
 #     tenant_domains_required = no: beta's From canon.test leaves
 #     unsigned, and newbie's mail is accepted but not signed as canon.test.
@@ -39,7 +47,7 @@ VPL=$PW_SRCDIR/tests/dkim/verify.pl
 pw_require_root_tools
 pw_dkim_require rsa ed25519
 pw_harness_init
-pw_plan 40
+pw_plan 50
 
 # --- keys, tables, DNS records ------------------------------------------------------
 
@@ -50,6 +58,10 @@ pw_dkim_key beta-rsa beta.test b1 rsa
 pw_dkim_sign canon.test canon-rsa,canon-ed
 pw_dkim_sign '*.parent.test' parent-rsa
 pw_dkim_sign tenant:beta beta-rsa
+pw_dkim_key wild-rsa wild.test w1 rsa
+pw_dkim_sign '*.wild.test' wild-rsa
+pw_dkim_sign mapped.test canon-rsa
+pw_dkim_sign dmap.test canon-rsa
 
 # --- Redis, milter, Postfix --------------------------------------------------------------
 
@@ -63,6 +75,13 @@ pw_redis_cli HSET pw:key:k_n tenant newbie >/dev/null
 pw_redis_cli HSET pw:key:k_g tenant gamma >/dev/null
 pw_domain_add gamma gamma.test
 pw_redis_cli HSET 'pw:{gamma}:tenant' dkim_domain canon.test >/dev/null
+pw_domain_add acme wild.test
+pw_domain_add beta shop.wild.test
+pw_domain_add beta mapped.test
+pw_redis_cli HSET pw:key:k_d tenant delta >/dev/null
+pw_domain_add delta delta.test
+pw_domain_add delta dmap.test
+pw_redis_cli HSET 'pw:{delta}:tenant' dkim_domain dmap.test >/dev/null
 pw_sink_start main
 
 MILTER_CONF=(
@@ -112,6 +131,7 @@ send() {
 		return 1
 	fi
 	got=$PW_TMP/got-$n.eml
+	sinkfile=$f
 	pw_sink_message "$f" | sed 's/\r$//; s/$/\r/' >"$got"
 	pw_ok "$name: accepted and delivered ($qid)"
 }
@@ -222,6 +242,23 @@ if send "gamma, dkim_domain canon.test (not its own)" \
 	    "$qid: milter: dkim: not signed: the tenant's dkim_domain is not one of its sending domains" 5
 fi
 
+# --- 3c. an entry that would sign as a domain the tenant does not own -----------------------
+
+if send "beta, From shop.wild.test (under acme's *.wild.test entry)" \
+    'From: S <s@shop.wild.test>' --xclient-login k_b; then
+	pw_is "beta, From shop.wild.test: not d=wild.test; tenant:beta signs" \
+	    "$(dtags "$got")" ";d=beta.test "
+fi
+if send "beta, From mapped.test (its entry names canon.test's key)" \
+    'From: M <m@mapped.test>' --xclient-login k_b; then
+	pw_is "beta, From mapped.test: not d=canon.test; tenant:beta signs" \
+	    "$(dtags "$got")" ";d=beta.test "
+fi
+if send "delta, dkim_domain dmap.test (its entry names canon.test's key)" \
+    'From: D <d@delta.test>' --xclient-login k_d; then
+	pw_is "delta: not signed as canon.test" "$(dtags "$got")" ""
+fi
+
 # --- 4. a tenant without domains ------------------------------------------------------------
 
 refused "newbie (no domain)" \
@@ -278,3 +315,28 @@ if send "unsigned mode: acme's own mail still signed" \
 	    "$(dtags "$got")" ";d=canon.test ;d=canon.test "
 fi
 
+
+# --- 8. VERP: only through a bounce domain the tenant owns ---------------------------------------
+# beta's bounce_domain names acme's canon.test (left over from before the
+# domain moved, or set with redis-cli): beta's bounces must not come back
+# through acme's domain, nor its mail leave with acme's envelope sender.
+
+pw_secret_file "$PW_TMP/tracking.secret"
+pw_redis_cli HSET 'pw:{beta}:tenant' bounce_domain canon.test \
+    bounce_local bounce >/dev/null
+pw_redis_cli HSET 'pw:{acme}:tenant' bounce_domain canon.test \
+    bounce_local bounce >/dev/null
+pw_daemon_stop milter
+pw_daemon_start milter "${MILTER_CONF[@]}" \
+    "tracking_secret_file = $PW_TMP/tracking.secret"
+if send "VERP: acme, its own bounce domain" 'From: CEO <ceo@canon.test>' \
+    --xclient-login k_a; then
+	pw_check "VERP: acme's envelope sender is bounce+id@canon.test" \
+	    grep -qi '^X-Mail-Args: <bounce+[0-9a-z]*@canon.test>' "$sinkfile"
+fi
+if send "VERP: beta, bounce_domain of acme's canon.test" \
+    'From: B <b@beta.test>' --xclient-login k_b; then
+	pw_check "VERP: beta's envelope sender is not in acme's canon.test" \
+	    bash -c '! grep -qi "^X-Mail-Args: <[^>]*@canon.test>" "$1"' _ \
+	    "$sinkfile"
+fi
