@@ -6,10 +6,10 @@
  * auth_verify_login.
  *
  * Steps of a login (each Redis step a callback of lib/redis_async):
- *   1. the form: user "apikey" or the token's own key id; the token
- *      parsed (malformed, mistyped) -- refused without Redis;
- *   2. the client address in the local record of throttled clients
+ *   1. the client address in the local record of throttled clients
  *      (auth_throttle.c) -- refused without Redis;
+ *   2. the form: user "apikey" or the token's own key id; the token
+ *      parsed (malformed, mistyped) -- refused without a check;
  *   3. GET pw:authfail:<addr>: at auth_fail_client_limit, refused (and
  *      recorded locally until the window ends);
  *   4. the key's tenant (policyd_identity: cache, else pw:key:<id>);
@@ -436,6 +436,7 @@ auth_verify_login(struct auth_verify *v, const char *user, const char *pass,
 	struct pw_redis_async *ra;
 	char key[512];
 	const char *argv[2], *why;
+	int form;
 
 	j->v = v;
 	j->cb = cb;
@@ -444,14 +445,16 @@ auth_verify_login(struct auth_verify *v, const char *user, const char *pass,
 		pw_log_fatal("no configuration published");
 	snprintf(j->mech, sizeof(j->mech), "%s", mech);
 	auth_verify_addr(rip, j->addr, sizeof(j->addr));
-	if (auth_verify_form(j, user, pass) < 0) {
-		auth_verify_fail(j, j->why);
-		return;
-	}
+	form = auth_verify_form(j, user, pass);
+	/* A client known to be throttled costs no Redis round trip. */
 	if (*j->addr != '\0' && auth_throttle_check(v->throttle, j->addr,
 	    pw_redis_now_ms())) {
 		j->why = "client throttled: too many failed logins";
 		auth_verify_done(j, AUTH_VERIFY_FAIL);
+		return;
+	}
+	if (form < 0) {
+		auth_verify_fail(j, j->why);
 		return;
 	}
 	ra = policyd_identity_redis(v->identity);

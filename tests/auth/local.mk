@@ -2,7 +2,8 @@
 # spoken directly, and SMTP AUTH through a real Postfix.
 
 PW_AUTH_TESTS = \
-	tests/auth/protocol.sh
+	tests/auth/protocol.sh \
+	tests/auth/postfix.sh
 TESTS += $(PW_AUTH_TESTS)
 dist_check_SCRIPTS += $(PW_AUTH_TESTS)
 EXTRA_DIST += tests/auth/auth_client.py tests/auth/README.md
