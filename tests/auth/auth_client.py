@@ -14,6 +14,8 @@ postwarden-policyd's SASL service.
       send the lines of stdin as they are (no VERSION first) and print
       every reply line until the server closes (CLOSED) or is quiet for a
       second (QUIET)
+  auth_client.py SOCKET leave
+      send the lines of stdin and close at once, answers unread
 
 Exit status 0 unless the connection or the handshake failed (2).
 """
@@ -125,6 +127,9 @@ def main():
         login(c, cmd, sys.argv[3], sys.argv[4], rip)
     elif cmd == "raw":
         raw(c)
+    elif cmd == "leave":
+        c.send(sys.stdin.buffer.read())
+        c.s.close()
     else:
         sys.exit("usage: auth_client.py SOCKET handshake|plain|login|raw ...")
 

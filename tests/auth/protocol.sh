@@ -33,7 +33,7 @@ BIN=$PW_BUILDDIR/policyd/postwarden-policyd
 command -v redis-server >/dev/null || pw_skip_all "redis-server not installed"
 [ -x "$MINT" ] || pw_skip_all "$MINT not built"
 pw_harness_init
-pw_plan 40
+pw_plan 41
 
 R() { pw_redis_cli "$@"; }
 PEPPER=$PW_TMP/pepper
@@ -166,6 +166,18 @@ done
 pw_is "k1 throttled after auth_fail_key_limit failures, right token too" \
     "$($CLIENT "$SOCK" plain k1 "$T1" 203.0.113.30)" "$(printf 'FAIL\t1')"
 R DEL 'pw:{acme}:authfail:k1' >/dev/null
+
+# --- a client that leaves while its login is checked --------------------------------
+kill -STOP "${PW_PIDS[redis]}"
+resp=$(printf '\0k1\0%s' "$T1" | base64 -w0)
+printf 'VERSION\t1\t0\nAUTH\t1\tPLAIN\trip=203.0.113.50\tresp=%s\n' "$resp" |
+    $CLIENT "$SOCK" leave
+pw_wait_log "$LOG" 'rip=203.0.113.50, mech=PLAIN, key=k1: .*redis: timeout' ||
+    pw_diag "no timeout logged for the login of the client that left"
+kill -CONT "${PW_PIDS[redis]}"
+pw_check "the daemon lives on after answering a client that left" \
+    pw_daemon_alive policyd
+pw_wait_until "Redis to answer again" "$PW_TIMEOUT" pw__redis_ping
 
 # --- Redis down ---------------------------------------------------------------------------------
 pw_is "k1 logs in (verified in Redis, now in the cache)" \
