@@ -10,12 +10,13 @@
  *      (auth_throttle.c) -- refused without Redis;
  *   2. the form: user "apikey" or the token's own key id; the token
  *      parsed (malformed, mistyped) -- refused without a check;
- *   3. GET pw:authfail:<addr>: at auth_fail_client_limit, refused (and
- *      recorded locally until the window ends);
- *   4. the key's tenant (policyd_identity: cache, else pw:key:<id>);
- *   5. lua/auth_login.lua in the tenant's slot: secret, key status,
- *      tenant status, the key's failed-login counter;
- *   6. a refusal of a login that was not already throttled counts
+ *   3. the key's tenant (policyd_identity: cache, else pw:key:<id>);
+ *   4. one round trip, pipelined: GET pw:authfail:<addr> (at
+ *      auth_fail_client_limit the client is refused and recorded locally
+ *      until the window ends) and lua/auth_login.lua in the tenant's
+ *      slot (secret, key status, tenant status, the key's failed-login
+ *      counter);
+ *   5. a refusal of a login that was not already throttled counts
  *      against the client: INCR pw:authfail:<addr> and EXPIRE ... NX
  *      (a key outside any tenant slot: its own commands, never inside
  *      the tenant-slot script); the answer waits for the INCR.
@@ -79,7 +80,13 @@ struct auth_verify_job {
 	char			 tenant[PW_IDENTITY_TENANT_MAX + 1];
 	char			 mech[8];
 	const char		*why;		/* a refusal's reason */
-	char			 detail[96];	/* from Redis, escaped */
+	char			 detail[96];	/* for the log line */
+	/* The pipelined round trip (auth_verify_script). */
+	int			 pending;	/* answers still to come */
+	const char		*redis_why;	/* a Redis failure, static */
+	long long		 client_n;	/* pw:authfail:<addr> */
+	char			 verdict[16];	/* the script's, escaped */
+	char			 vdetail[32];
 };
 
 struct auth_verify *
@@ -235,69 +242,137 @@ auth_verify_fail(struct auth_verify_job *j, const char *why)
 	    auth_verify_ignore_reply, NULL, &rwhy);
 }
 
+/*
+ * Both answers are in (the client's counter and the script's verdict):
+ * decide.  A Redis failure of either goes to the cache.
+ */
+static void
+auth_verify_decide(struct auth_verify_job *j)
+{
+	struct auth_verify *v = j->v;
+	const struct pw_conf *conf = j->rt->conf;
+
+	if (j->redis_why != NULL) {
+		auth_verify_redis_down(j, j->redis_why);
+		return;
+	}
+	if (j->client_n >= conf->auth_fail_client_limit) {
+		auth_throttle_add(v->throttle, j->addr,
+		    pw_redis_now_ms() + conf->auth_fail_window_ms);
+		j->why = "client throttled: too many failed logins";
+		auth_verify_done(j, AUTH_VERIFY_FAIL);
+		return;
+	}
+	if (strcmp(j->verdict, "ok") == 0) {
+		auth_cache_put(v->cache, j->keyid, j->hash, pw_redis_now_ms());
+		auth_verify_done(j, AUTH_VERIFY_OK);
+		return;
+	}
+	auth_cache_forget(v->cache, j->keyid, j->hash);
+	if (strcmp(j->verdict, "wrong") == 0) {
+		snprintf(j->detail, sizeof(j->detail), "the key's failure %s "
+		    "in auth_fail_window", j->vdetail);
+		auth_verify_fail(j, "wrong secret");
+	} else if (strcmp(j->verdict, "throttled") == 0) {
+		snprintf(j->detail, sizeof(j->detail), "%s s left", j->vdetail);
+		auth_verify_fail(j, "key throttled: too many failed logins");
+	} else if (strcmp(j->verdict, "key") == 0) {
+		snprintf(j->detail, sizeof(j->detail), "%s", j->vdetail);
+		auth_verify_fail(j, "key not active");
+	} else if (strcmp(j->verdict, "tenant") == 0) {
+		snprintf(j->detail, sizeof(j->detail), "%s", j->vdetail);
+		auth_verify_fail(j, "tenant not active");
+	} else if (strcmp(j->verdict, "unknown") == 0) {
+		snprintf(j->detail, sizeof(j->detail), "no %s record",
+		    j->vdetail);
+		auth_verify_fail(j, "unknown key");
+	} else
+		auth_verify_redis_down(j, "redis: unexpected auth_login verdict");
+}
+
+/* One of the pipelined answers came; decide after the last. */
+static void
+auth_verify_settle(struct auth_verify_job *j)
+{
+	if (--j->pending == 0)
+		auth_verify_decide(j);
+}
+
+/* The client's failed logins (GET pw:authfail:<addr>). */
+static void
+auth_verify_client_reply(struct pw_redis_async *ra, const redisReply *reply,
+    const char *why, void *arg)
+{
+	struct auth_verify_job *j = arg;
+
+	(void)ra;
+	if (reply == NULL) {
+		if (j->redis_why == NULL)
+			j->redis_why = why;
+	} else if (reply->type == REDIS_REPLY_STRING)
+		j->client_n = strtoll(reply->str, NULL, 10);
+	else if (reply->type != REDIS_REPLY_NIL && j->redis_why == NULL)
+		j->redis_why = "redis: malformed failure counter";
+	auth_verify_settle(j);
+}
+
 /* The script's answer: {verdict, detail}. */
 static void
 auth_verify_script_reply(struct pw_redis_async *ra, const redisReply *reply,
     const char *why, void *arg)
 {
 	struct auth_verify_job *j = arg;
-	struct auth_verify *v = j->v;
-	const redisReply *verdict, *detail;
-	char esc[32];
 
 	(void)ra;
 	if (reply == NULL) {
-		auth_verify_redis_down(j, why);
-		return;
-	}
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+		if (j->redis_why == NULL)
+			j->redis_why = why;
+	} else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
 	    reply->element[0]->type != REDIS_REPLY_STRING ||
 	    reply->element[1]->type != REDIS_REPLY_STRING) {
-		auth_verify_redis_down(j, reply->type == REDIS_REPLY_ERROR ?
-		    "redis: auth_login script error" :
-		    "redis: malformed auth_login reply");
-		return;
+		if (j->redis_why == NULL)
+			j->redis_why = reply->type == REDIS_REPLY_ERROR ?
+			    "redis: auth_login script error" :
+			    "redis: malformed auth_login reply";
+	} else {
+		pw_log_escape(j->verdict, sizeof(j->verdict),
+		    reply->element[0]->str, reply->element[0]->len);
+		pw_log_escape(j->vdetail, sizeof(j->vdetail),
+		    reply->element[1]->str, reply->element[1]->len);
 	}
-	verdict = reply->element[0];
-	detail = reply->element[1];
-	pw_log_escape(esc, sizeof(esc), detail->str, detail->len);
-	if (strcmp(verdict->str, "ok") == 0) {
-		auth_cache_put(v->cache, j->keyid, j->hash, pw_redis_now_ms());
-		auth_verify_done(j, AUTH_VERIFY_OK);
-		return;
-	}
-	auth_cache_forget(v->cache, j->keyid, j->hash);
-	if (strcmp(verdict->str, "wrong") == 0) {
-		snprintf(j->detail, sizeof(j->detail), "the key's failure %s "
-		    "in auth_fail_window", esc);
-		auth_verify_fail(j, "wrong secret");
-	} else if (strcmp(verdict->str, "throttled") == 0) {
-		snprintf(j->detail, sizeof(j->detail), "%s s left", esc);
-		auth_verify_fail(j, "key throttled: too many failed logins");
-	} else if (strcmp(verdict->str, "key") == 0) {
-		snprintf(j->detail, sizeof(j->detail), "%s", esc);
-		auth_verify_fail(j, "key not active");
-	} else if (strcmp(verdict->str, "tenant") == 0) {
-		snprintf(j->detail, sizeof(j->detail), "%s", esc);
-		auth_verify_fail(j, "tenant not active");
-	} else if (strcmp(verdict->str, "unknown") == 0) {
-		snprintf(j->detail, sizeof(j->detail), "no %s record", esc);
-		auth_verify_fail(j, "unknown key");
-	} else
-		auth_verify_redis_down(j, "redis: unexpected auth_login verdict");
+	auth_verify_settle(j);
 }
 
-/* Run lua/auth_login.lua for the job's key in its tenant's slot. */
+/*
+ * One round trip, pipelined: GET pw:authfail:<addr> (outside any tenant
+ * slot, so a command of its own) and lua/auth_login.lua in the key's
+ * tenant slot.  The script runs even for a client whose counter turns
+ * out to be at its limit: its answer is then ignored (a wrong secret
+ * still counts against the key), and the client is refused locally from
+ * then on, so this costs one script per throttled client and node.
+ */
 static void
 auth_verify_script(struct auth_verify_job *j)
 {
 	struct pw_redis_async *ra = policyd_identity_redis(j->v->identity);
 	const char *prefix = pw_redis_async_key_prefix(ra);
 	const struct pw_conf *conf = j->rt->conf;
-	char *keys[4], now[24], window[24], limit[24];
+	char *keys[4], now[24], window[24], limit[24], ckey[512];
 	const char *argv[9], *why;
 	int i, rc;
 
+	j->pending = 1;		/* held until both are sent */
+	if (*j->addr != '\0' && pw_schema_key(ckey, sizeof(ckey), prefix,
+	    PW_SCHEMA_AUTHFAIL_CLIENT, NULL, j->addr, NULL) == 0) {
+		argv[0] = "GET";
+		argv[1] = ckey;
+		if (pw_redis_async_command_argv(ra, 2, argv, NULL,
+		    auth_verify_client_reply, j, &why) < 0) {
+			auth_verify_redis_down(j, why);
+			return;
+		}
+		j->pending++;
+	}
 	keys[0] = pw_schema_key_new(prefix, PW_SCHEMA_TENANT, j->tenant,
 	    NULL, NULL);
 	keys[1] = pw_schema_key_new(prefix, PW_SCHEMA_KEY, j->tenant,
@@ -321,8 +396,12 @@ auth_verify_script(struct auth_verify_job *j)
 	    NULL, auth_verify_script_reply, j, &why);
 	for (i = 0; i < 4; i++)
 		free(keys[i]);
-	if (rc < 0)
-		auth_verify_redis_down(j, why);
+	if (rc < 0) {
+		if (j->redis_why == NULL)
+			j->redis_why = why;
+	} else
+		j->pending++;
+	auth_verify_settle(j);	/* the hold taken above */
 }
 
 /* The key's tenant is known (or not). */
@@ -349,37 +428,6 @@ auth_verify_identity(const struct pw_identity *id,
 		    "redis: key lookup failed");
 		return;
 	}
-}
-
-/* The client's failed logins: throttled, or on to the key's tenant. */
-static void
-auth_verify_client_reply(struct pw_redis_async *ra, const redisReply *reply,
-    const char *why, void *arg)
-{
-	struct auth_verify_job *j = arg;
-	const struct pw_conf *conf = j->rt->conf;
-	long long n = 0;
-
-	(void)ra;
-	if (reply == NULL) {
-		auth_verify_redis_down(j, why);
-		return;
-	}
-	if (reply->type == REDIS_REPLY_STRING)
-		n = strtoll(reply->str, NULL, 10);
-	else if (reply->type != REDIS_REPLY_NIL) {
-		auth_verify_redis_down(j, "redis: malformed failure counter");
-		return;
-	}
-	if (n >= conf->auth_fail_client_limit) {
-		auth_throttle_add(j->v->throttle, j->addr,
-		    pw_redis_now_ms() + conf->auth_fail_window_ms);
-		j->why = "client throttled: too many failed logins";
-		auth_verify_done(j, AUTH_VERIFY_FAIL);
-		return;
-	}
-	policyd_identity_resolve(j->v->identity, j->rt, j->keyid, NULL, NULL,
-	    auth_verify_identity, j);
 }
 
 /* rip in its canonical text form into out, or "" when not an address. */
@@ -433,9 +481,6 @@ auth_verify_login(struct auth_verify *v, const char *user, const char *pass,
     const char *rip, const char *mech, auth_verify_cb *cb, void *arg)
 {
 	struct auth_verify_job *j = pw_xcalloc(1, sizeof(*j));
-	struct pw_redis_async *ra;
-	char key[512];
-	const char *argv[2], *why;
 	int form;
 
 	j->v = v;
@@ -457,17 +502,6 @@ auth_verify_login(struct auth_verify *v, const char *user, const char *pass,
 		auth_verify_fail(j, j->why);
 		return;
 	}
-	ra = policyd_identity_redis(v->identity);
-	if (*j->addr == '\0' || pw_schema_key(key, sizeof(key),
-	    pw_redis_async_key_prefix(ra), PW_SCHEMA_AUTHFAIL_CLIENT, NULL,
-	    j->addr, NULL) < 0) {
-		policyd_identity_resolve(v->identity, j->rt, j->keyid, NULL,
-		    NULL, auth_verify_identity, j);
-		return;
-	}
-	argv[0] = "GET";
-	argv[1] = key;
-	if (pw_redis_async_command_argv(ra, 2, argv, NULL,
-	    auth_verify_client_reply, j, &why) < 0)
-		auth_verify_redis_down(j, why);
+	policyd_identity_resolve(v->identity, j->rt, j->keyid, NULL, NULL,
+	    auth_verify_identity, j);
 }
