@@ -6,7 +6,8 @@ PW_AUTH_TESTS = \
 	tests/auth/postfix.sh
 TESTS += $(PW_AUTH_TESTS)
 dist_check_SCRIPTS += $(PW_AUTH_TESTS)
-EXTRA_DIST += tests/auth/auth_client.py tests/auth/README.md
+EXTRA_DIST += tests/auth/auth_client.py tests/auth/README.md \
+	tests/bench/bench_auth.c tests/bench/auth_bench.sh docs/bench-auth.md
 
 check_PROGRAMS += tests/auth/auth_mint
 tests_auth_auth_mint_SOURCES = tests/auth/auth_mint.c
