@@ -40,6 +40,7 @@
 #include <hiredis/hiredis.h>
 
 #include "address.h"
+#include "auth_secret.h"
 #include "conf.h"
 #include "redis.h"
 #include "schema.h"
@@ -70,6 +71,8 @@ int	cli_config(const struct cli_opts *opts, int argc, char **argv);
 int	cli_dkim(const struct cli_opts *opts, int argc, char **argv);
 int	cli_domain(const struct cli_opts *opts, int argc, char **argv);
 int	cli_key(const struct cli_opts *opts, int argc, char **argv);
+int	cli_key_secret(const struct cli_opts *opts, int argc, char **argv);
+int	cli_auth(const struct cli_opts *opts, int argc, char **argv);
 int	cli_tenant(const struct cli_opts *opts, int argc, char **argv);
 int	cli_usage(const struct cli_opts *opts, int argc, char **argv);
 int	cli_suppress(const struct cli_opts *opts, int argc, char **argv);
@@ -422,6 +425,13 @@ struct cli_record_item {
 	const char		*s;
 	long long		 n;
 	const redisReply	*map;
+	/*
+	 * Not NULL: it writes the value itself, given arg: into j (after
+	 * the member's name) for JSON, else rows into the 2-column t.
+	 */
+	void			(*emit)(struct cli_json *j, struct cli_table *t,
+				    const void *arg);
+	const void		*arg;
 };
 #define CLI_RECORD_ITEMS_MAX	5
 
@@ -452,5 +462,38 @@ void	cli_record_list_add(struct cli_record_list *l, const redisReply *hash,
 	    const struct cli_record_item *items, size_t nitems);
 /* Close the JSON array, or print the table if ok; free. */
 void	cli_record_list_end(struct cli_record_list *l, bool ok);
+
+/* --- cli_key_secret.c: an API key's SMTP AUTH secrets ----------------- */
+
+#define CLI_KEY_SECRETS_SHOWN	16
+/* A secret as list and show print it: never its hash. */
+struct cli_key_secret {
+	char		sid[PW_AUTH_SID_LEN + 1];
+	long long	created;
+	long long	used;		/* 0: never */
+};
+struct cli_key_secrets {
+	size_t			n;
+	struct cli_key_secret	s[CLI_KEY_SECRETS_SHOWN];
+};
+
+/*
+ * A new secret for an existing key (auth_pepper_file loaded, the hash
+ * stored, at most two live): CLI_EXIT_OK with the token (to print once,
+ * then wipe) and its sid, else an exit code after printing why
+ * (CLI_EXIT_FAIL: no usable pepper or Redis trouble; CLI_EXIT_EXISTS:
+ * two live secrets already; CLI_EXIT_NOTFOUND: no key record).
+ */
+int	cli_key_secret_make(struct cli_db *db, const char *tenant,
+	    const char *keyid, char token[PW_AUTH_TOKEN_MAX],
+	    char sid[PW_AUTH_SID_LEN + 1]);
+/* Say on stderr that the token just printed is not shown again. */
+void	cli_key_secret_note(const char *keyid, const char *sid);
+/* A key's secrets, oldest first: 0, or -1 after printing why. */
+int	cli_key_secret_read(struct cli_db *db, const char *tenant,
+	    const char *keyid, struct cli_key_secrets *out);
+/* A cli_record_item emitter of a struct cli_key_secrets (key show). */
+void	cli_key_secret_emit(struct cli_json *j, struct cli_table *t,
+	    const void *arg);
 
 #endif

@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "dkim_keys.h"
 #include "seal.h"
+#include "secret_file.h"
 
 #define CLI_DKIM_GROUP	"dkim"
 #define CLI_DKIM_KEYGEN_USAGE \
@@ -320,12 +321,10 @@ static int
 cli_dkim_kek_generate(const struct cli_opts *opts, int argc, char **argv)
 {
 	unsigned char key[PW_SEAL_KEK_LEN];
-	char hex[2 * PW_SEAL_KEK_LEN + 2];
 	struct pw_seal_kek kek;
 	const char *path;
-	size_t i;
-	FILE *fp;
-	int ok, ret = CLI_EXIT_FAIL;
+	char err[512];
+	int ret = CLI_EXIT_FAIL;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return cli_cmd_usage(CLI_DKIM_GROUP, CLI_DKIM_KEK_USAGE);
@@ -336,20 +335,9 @@ cli_dkim_kek_generate(const struct cli_opts *opts, int argc, char **argv)
 		cli_error("no random bytes (OpenSSL)");
 		goto out;
 	}
-	for (i = 0; i < sizeof(key); i++)
-		snprintf(hex + 2 * i, 3, "%02x", key[i]);
-	hex[2 * sizeof(key)] = '\n';
-	hex[2 * sizeof(key) + 1] = '\0';
-	if ((fp = cli_dkim_create(path)) == NULL)
-		goto out;
-	ok = fputs(hex, fp) >= 0;
-	ok = fflush(fp) == 0 && ok;
-	ok = fsync(fileno(fp)) == 0 && ok;
-	if (fclose(fp) != 0)
-		ok = 0;
-	if (!ok) {
-		cli_error("%s: could not write the key", path);
-		unlink(path);
+	if (pw_secret_file_create_hex(path, key, sizeof(key), err,
+	    sizeof(err)) < 0) {
+		cli_error("%s", err);
 		goto out;
 	}
 	if (opts->json) {
@@ -364,7 +352,6 @@ cli_dkim_kek_generate(const struct cli_opts *opts, int argc, char **argv)
 	ret = CLI_EXIT_OK;
 out:
 	OPENSSL_cleanse(key, sizeof(key));
-	OPENSSL_cleanse(hex, sizeof(hex));
 	pw_seal_kek_wipe(&kek);
 	return ret;
 }

@@ -7,8 +7,14 @@
  *   key set KEYID [LIMITS] [--countries CC,..]
  *   key suspend|disable|enable KEYID
  *   key delete KEYID [--tenant TENANT]
+ *   key secret add|list|revoke KEYID ...   (cli_key_secret.c)
  *
  * Exports: cli_key.
+ *
+ * key add also makes the key's first SMTP AUTH secret and prints its
+ * token once, when auth_pepper_file is set (cli_key_secret_make); key
+ * show lists the secrets (never their hashes); key delete removes them
+ * with the record, and key add removes any left under the same id.
  *
  * Redis (docs/redis-schema.md): the directory entry pw:key:<id> (field
  * tenant) lies outside the tenant's slot; the record pw:{T}:key:<id> and
@@ -33,7 +39,9 @@
  * records) is in cli_record.c.
  *
  * Failures: unknown key or tenant exit 1, an existing key exit 3, bad
- * input exit 64, Redis trouble exit 2 (messages from cli_util).
+ * input exit 64, Redis trouble exit 2 (messages from cli_util); key add
+ * with auth_pepper_file set but unusable adds the key, makes no secret
+ * and exits 2.
  */
 #include "config.h"
 
@@ -42,6 +50,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
 
 #include "cli.h"
 #include "identity.h"
@@ -56,14 +66,18 @@
 	"[--status STATUS]"
 
 /*
- * Record + set in the tenant slot: 1 done, -1 when the tenant does not
- * exist, 0 when the record does.
+ * Record + set in the tenant slot (and any secrets and failure counter
+ * left under the id removed): 1 done, -1 when the tenant does not exist,
+ * 0 when the record does.
  */
 static struct pw_redis_script cli_key_add_script = {
 	"cli_key_add", pw_lua_key_add, ""
 };
 
-/* Record + set in the tenant slot; how many of the two existed. */
+/*
+ * Record + set in the tenant slot, with the secrets and the failure
+ * counter; how many of the first two existed.
+ */
 static struct pw_redis_script cli_key_del_script = {
 	"cli_key_del", pw_lua_key_del, ""
 };
@@ -99,15 +113,21 @@ cli_key_missing(const char *keyid, const char *tenant, const char *rec)
 }
 
 /*
- * Print a key's record: a table, or a JSON object with the key and its
- * tenant.  CLI_EXIT_OK, CLI_EXIT_NOTFOUND or CLI_EXIT_FAIL.
+ * Print a key's record and its secrets: a table, or a JSON object with
+ * the key and its tenant; with token (not NULL, key add) that too.
+ * CLI_EXIT_OK, CLI_EXIT_NOTFOUND or CLI_EXIT_FAIL.
  */
 static int
-cli_key_print(struct cli_db *db, const char *keyid, const char *tenant)
+cli_key_print(struct cli_db *db, const char *keyid, const char *tenant,
+    const char *token)
 {
+	struct cli_key_secrets secrets;
 	const struct cli_record_item items[] = {
-		{ "key", keyid, 0, NULL }, { "tenant", tenant, 0, NULL },
-		{ NULL, NULL, 0, NULL },
+		{ "key", keyid, 0, NULL, NULL, NULL },
+		{ "tenant", tenant, 0, NULL, NULL, NULL },
+		{ NULL, NULL, 0, NULL, NULL, NULL },
+		{ "secrets", NULL, 0, NULL, cli_key_secret_emit, &secrets },
+		{ "token", token, 0, NULL, NULL, NULL },
 	};
 	redisReply *hash;
 	char *rec;
@@ -118,6 +138,11 @@ cli_key_print(struct cli_db *db, const char *keyid, const char *tenant)
 		free(rec);
 		return CLI_EXIT_FAIL;
 	}
+	if (cli_key_secret_read(db, tenant, keyid, &secrets) < 0) {
+		freeReplyObject(hash);
+		free(rec);
+		return CLI_EXIT_FAIL;
+	}
 	if (hash->type != REDIS_REPLY_ARRAY || hash->elements == 0) {
 		cli_key_missing(keyid, tenant, rec);
 		freeReplyObject(hash);
@@ -125,7 +150,7 @@ cli_key_print(struct cli_db *db, const char *keyid, const char *tenant)
 		return CLI_EXIT_NOTFOUND;
 	}
 	free(rec);
-	cli_record_print(db->json, hash, items, 3);
+	cli_record_print(db->json, hash, items, token != NULL ? 5 : 4);
 	freeReplyObject(hash);
 	return CLI_EXIT_OK;
 }
@@ -154,7 +179,7 @@ cli_key_find_print(struct cli_db *db, const char *keyid)
 
 	if ((rc = cli_key_find(db, keyid, tenant, sizeof(tenant))) != 0)
 		return rc;
-	return cli_key_print(db, keyid, tenant);
+	return cli_key_print(db, keyid, tenant, NULL);
 }
 
 /* Say what happened to a key: a line, or its record with --json. */
@@ -163,18 +188,58 @@ cli_key_done(struct cli_db *db, const char *keyid, const char *tenant,
     const char *what)
 {
 	if (db->json)
-		return cli_key_print(db, keyid, tenant);
+		return cli_key_print(db, keyid, tenant, NULL);
 	printf("key %s (tenant %s) %s\n", keyid, tenant, what);
 	return CLI_EXIT_OK;
+}
+
+/*
+ * key add, once the key is usable: its first secret, when
+ * auth_pepper_file is set.  Prints what key add says; an exit code.
+ */
+static int
+cli_key_add_secret(struct cli_db *db, const char *keyid, const char *tenant)
+{
+	char token[PW_AUTH_TOKEN_MAX], sid[PW_AUTH_SID_LEN + 1];
+	int rc;
+
+	if (db->conf->auth_pepper_file[0] == '\0') {
+		rc = cli_key_done(db, keyid, tenant, "added");
+		cli_error("key %s: no secret made: auth_pepper_file is not "
+		    "set (postwarden auth pepper-generate FILE, set "
+		    "auth_pepper_file, then: postwarden key secret add %s)",
+		    keyid, keyid);
+		return rc;
+	}
+	if ((rc = cli_key_secret_make(db, tenant, keyid, token, sid)) !=
+	    CLI_EXIT_OK) {
+		cli_key_done(db, keyid, tenant, "added");
+		cli_error("key %s is added, but without a secret; once "
+		    "auth_pepper_file is usable: postwarden key secret add %s",
+		    keyid, keyid);
+		return CLI_EXIT_FAIL;
+	}
+	if (db->json)
+		rc = cli_key_print(db, keyid, tenant, token);
+	else {
+		printf("key %s (tenant %s) added\n", keyid, tenant);
+		printf("secret %s: %s\n", sid, token);
+		rc = CLI_EXIT_OK;
+	}
+	fflush(stdout);
+	cli_key_secret_note(keyid, sid);
+	OPENSSL_cleanse(token, sizeof(token));
+	return rc;
 }
 
 static int
 cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 {
 	static const char usage[] = "add KEYID --tenant TENANT " CLI_KEY_LIMITS;
-	const char *kv[4 + 2 * (CLI_FIELDS_MAX + 3)];
+	const char *kv[6 + 2 * (CLI_FIELDS_MAX + 3)];
 	char tenant[PW_IDENTITY_TENANT_MAX + 1], now[24];
 	char *rec = NULL, *set = NULL, *dir = NULL, *tkey = NULL;
+	char *secrets = NULL, *fails = NULL;
 	struct cli_record_args a;
 	struct cli_db db;
 	redisReply *reply;
@@ -211,9 +276,15 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	    a.tenant, a.name, NULL);
 	set = pw_schema_key_new(db.prefix, PW_SCHEMA_KEYS,
 	    a.tenant, NULL, NULL);
+	secrets = pw_schema_key_new(db.prefix, PW_SCHEMA_KEY_SECRETS,
+	    a.tenant, a.name, NULL);
+	fails = pw_schema_key_new(db.prefix, PW_SCHEMA_AUTHFAIL_KEY,
+	    a.tenant, a.name, NULL);
 	kv[kc++] = tkey;
 	kv[kc++] = rec;
 	kv[kc++] = set;
+	kv[kc++] = secrets;
+	kv[kc++] = fails;
 	kv[kc++] = a.name;
 	for (i = 0; i < a.fields.nset; i++) {
 		if (strcmp(a.fields.set_name[i], "status") == 0)
@@ -232,7 +303,7 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	kv[kc++] = "updated";
 	kv[kc++] = now;
 	if (cli_record_mark_store(&db) < 0 ||
-	    (reply = cli_util_eval(&db, &cli_key_add_script, 3, kc, kv,
+	    (reply = cli_util_eval(&db, &cli_key_add_script, 5, kc, kv,
 	    NULL)) == NULL) {
 		rc = CLI_EXIT_FAIL;
 		goto out;
@@ -272,8 +343,10 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 		if (rc == 0 && strcmp(tenant, a.tenant) != 0) {
 			kv[0] = rec;
 			kv[1] = set;
-			kv[2] = a.name;
-			reply = cli_util_eval(&db, &cli_key_del_script, 2, 3,
+			kv[2] = secrets;
+			kv[3] = fails;
+			kv[4] = a.name;
+			reply = cli_util_eval(&db, &cli_key_del_script, 4, 5,
 			    kv, NULL);
 			if (reply != NULL)
 				freeReplyObject(reply);
@@ -283,11 +356,13 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_EXIT_EXISTS;
 		goto out;
 	}
-	rc = cli_key_done(&db, a.name, a.tenant, "added");
+	rc = cli_key_add_secret(&db, a.name, a.tenant);
 out:
 	free(tkey);
 	free(rec);
 	free(set);
+	free(secrets);
+	free(fails);
 	free(dir);
 	cli_util_close(&db);
 	return rc;
@@ -299,8 +374,9 @@ cli_key_list_tenant(struct cli_db *db, const char *tenant,
     struct cli_record_list *l)
 {
 	struct cli_record_item items[] = {
-		{ "key", NULL, 0, NULL }, { "tenant", tenant, 0, NULL },
-		{ NULL, NULL, 0, NULL },
+		{ "key", NULL, 0, NULL, NULL, NULL },
+		{ "tenant", tenant, 0, NULL, NULL, NULL },
+		{ NULL, NULL, 0, NULL, NULL, NULL },
 	};
 	redisReply *ids, *hash;
 	char *set, *rec, **v;
@@ -446,8 +522,9 @@ static int
 cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 {
 	char tenant[PW_IDENTITY_TENANT_MAX + 1];
-	const char *kv[3];
-	char *dir = NULL, *rec = NULL, *set = NULL;
+	const char *kv[5];
+	char *dir = NULL, *rec = NULL, *set = NULL, *secrets = NULL;
+	char *fails = NULL;
 	struct cli_record_args a;
 	struct cli_db db;
 	struct cli_json j;
@@ -503,10 +580,16 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 	/* Step 2: the record and the set member. */
 	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_KEY, tenant, a.name, NULL);
 	set = pw_schema_key_new(db.prefix, PW_SCHEMA_KEYS, tenant, NULL, NULL);
+	secrets = pw_schema_key_new(db.prefix, PW_SCHEMA_KEY_SECRETS, tenant,
+	    a.name, NULL);
+	fails = pw_schema_key_new(db.prefix, PW_SCHEMA_AUTHFAIL_KEY, tenant,
+	    a.name, NULL);
 	kv[0] = rec;
 	kv[1] = set;
-	kv[2] = a.name;
-	if ((reply = cli_util_eval(&db, &cli_key_del_script, 2, 3, kv,
+	kv[2] = secrets;
+	kv[3] = fails;
+	kv[4] = a.name;
+	if ((reply = cli_util_eval(&db, &cli_key_del_script, 4, 5, kv,
 	    NULL)) == NULL) {
 		cli_error("key %s: the directory entry is gone (the key no "
 		    "longer works) but %s is left; run key delete %s "
@@ -541,6 +624,8 @@ out:
 	free(dir);
 	free(rec);
 	free(set);
+	free(secrets);
+	free(fails);
 	cli_util_close(&db);
 	return rc;
 }
@@ -554,6 +639,8 @@ static const struct cli_sub cli_key_subs[] = {
 	{ "disable", cli_key_status, "disable KEYID" },
 	{ "enable", cli_key_status, "enable KEYID" },
 	{ "delete", cli_key_delete, "delete KEYID [--tenant TENANT]" },
+	{ "secret", cli_key_secret,
+	    "secret add|list|revoke KEYID [SID] [--json]" },
 };
 
 int

@@ -30,6 +30,9 @@ static const struct {
 	   cli_cmd_dispatch() answers --help. */
 	const char	*usage;
 } cli_commands[] = {
+	{ "auth", cli_auth,
+	    "auth pepper-generate FILE  the pepper of API key secrets",
+	    NULL },
 	{ "config", cli_config,
 	    "config [-n|-d]         print the settings (like postconf)",
 	    CLI_CONFIG_USAGE },
@@ -40,7 +43,8 @@ static const struct {
 	    "domain add|list|show|remove|verify|dkim  sending domains",
 	    NULL },
 	{ "key", cli_key,
-	    "key add|show|list|set|suspend|disable|enable|delete  API keys",
+	    "key add|show|list|set|suspend|disable|enable|delete|secret  "
+	    "API keys",
 	    NULL },
 	{ "tenant", cli_tenant,
 	    "tenant add|show|list|set|suspend|disable|enable|delete  tenants",

@@ -259,7 +259,9 @@ cli_record_json(struct cli_json *j, const redisReply *hash,
 			continue;
 		}
 		cli_out_json_key(j, items[i].name);
-		if (items[i].s != NULL)
+		if (items[i].emit != NULL)
+			items[i].emit(j, NULL, items[i].arg);
+		else if (items[i].s != NULL)
 			cli_out_json_cstr(j, items[i].s);
 		else if (items[i].map != NULL)
 			cli_record_map_json(j, items[i].map);
@@ -299,6 +301,8 @@ cli_record_print(bool json, const redisReply *hash,
 	for (i = 0; i < nitems; i++) {
 		if (items[i].name == NULL) {
 			cli_out_record_table(hash, &t);
+		} else if (items[i].emit != NULL) {
+			items[i].emit(NULL, &t, items[i].arg);
 		} else if (items[i].s == NULL && items[i].map != NULL) {
 			text = cli_record_map_text(items[i].map);
 			cli_out_table_row(&t, items[i].name, text);

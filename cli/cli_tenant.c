@@ -118,9 +118,11 @@ static int
 cli_tenant_print(struct cli_db *db, const char *tenant)
 {
 	struct cli_record_item items[] = {
-		{ "tenant", tenant, 0, NULL }, { NULL, NULL, 0, NULL },
-		{ "keys", NULL, 0, NULL }, { "suppressions", NULL, 0, NULL },
-		{ "domains", NULL, 0, NULL },
+		{ "tenant", tenant, 0, NULL, NULL, NULL },
+		{ NULL, NULL, 0, NULL, NULL, NULL },
+		{ "keys", NULL, 0, NULL, NULL, NULL },
+		{ "suppressions", NULL, 0, NULL, NULL, NULL },
+		{ "domains", NULL, 0, NULL, NULL, NULL },
 	};
 	redisReply *hash = NULL, *keys = NULL, *supp = NULL, *doms = NULL;
 	char *rec, *set, *hk;
@@ -281,8 +283,9 @@ cli_tenant_list(const struct cli_opts *opts, int argc, char **argv)
 		"TENANT", "STATUS", "KEYS", "LIMITS", "DESCRIPTION",
 	};
 	struct cli_record_item items[] = {
-		{ "tenant", NULL, 0, NULL }, { NULL, NULL, 0, NULL },
-		{ "keys", NULL, 0, NULL },
+		{ "tenant", NULL, 0, NULL, NULL, NULL },
+		{ NULL, NULL, 0, NULL, NULL, NULL },
+		{ "keys", NULL, 0, NULL, NULL, NULL },
 	};
 	struct cli_tenant_args a;
 	struct cli_record_list l;

@@ -5,6 +5,7 @@
 bin_PROGRAMS += cli/postwarden
 cli_postwarden_SOURCES = \
 	cli/cli.h \
+	cli/cli_auth.c \
 	cli/cli_cmd.c \
 	cli/cli_config.c \
 	cli/cli_dkim.c \
@@ -16,6 +17,7 @@ cli_postwarden_SOURCES = \
 	cli/cli_events.c \
 	cli/cli_fields.c \
 	cli/cli_key.c \
+	cli/cli_key_secret.c \
 	cli/cli_lookup.c \
 	cli/cli_main.c \
 	cli/cli_out.c \

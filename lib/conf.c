@@ -169,12 +169,12 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(policyd_geoip_database), NULL, NULL },
 	{ "events_max_length", PW_CONF_INT, "100000", 0, 1000000000, 0,
 	    S(events_max_length), NULL, NULL },
+	{ "auth_pepper_file", PW_CONF_PATH, "", 0, 0, 0,
+	    S(auth_pepper_file), NULL, NULL },
 
 	/* SMTP AUTH: postwarden-policyd's SASL service (auth/) */
 	{ "auth_listen", PW_CONF_LIST, "", 0, 0, 0,
 	    S(auth_listen), pw_conf_check_endpoint_list, NULL },
-	{ "auth_pepper_file", PW_CONF_PATH, "", 0, 0, 0,
-	    S(auth_pepper_file), NULL, NULL },
 	{ "auth_mechanisms", PW_CONF_LIST, "PLAIN LOGIN", 0, 0,
 	    PW_CONF_NONEMPTY, S(auth_mechanisms), pw_conf_check_mechanisms,
 	    NULL },

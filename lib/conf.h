@@ -99,9 +99,11 @@ struct pw_conf {
 	char	*policyd_geoip_database;
 	int	 events_max_length;	/* 0: no events */
 
+	/* SMTP AUTH: API key secrets (postwarden key, the SASL service) */
+	char	*auth_pepper_file;	/* HMAC key of the secrets; "" none */
+
 	/* SMTP AUTH: postwarden-policyd's SASL service */
 	char	*auth_listen;		/* "": no service */
-	char	*auth_pepper_file;	/* HMAC key of stored secrets */
 	char	*auth_mechanisms;	/* PLAIN and/or LOGIN */
 	int	 auth_fail_window_ms;
 	int	 auth_fail_key_limit;

@@ -188,7 +188,8 @@ pw_secret_file_create_hex(const char *path, const unsigned char *bytes,
 			continue;
 		if (w <= 0) {
 			snprintf(err, errsize, "%s: could not write the key: "
-			    "%s", path, w < 0 ? strerror(errno) : "short write");
+			    "%s", path,
+			    w < 0 ? strerror(errno) : "short write");
 			goto out;
 		}
 		off += (size_t)w;

@@ -1,5 +1,9 @@
 -- lua/key_del.lua -- postwarden (the CLI) (cli/cli_key.c).
 --
--- Record + set in the tenant slot; how many of the two existed.
+-- KEYS[1] the key record, KEYS[2] the tenant's key set, KEYS[3] the
+-- key's secrets, KEYS[4] its failed-login counter; ARGV[1] the key id.
+-- All four go; the reply is how many of the record and the set member
+-- existed.
 
+redis.call('DEL', KEYS[3], KEYS[4])
 return redis.call('DEL', KEYS[1]) + redis.call('SREM', KEYS[2], ARGV[1])

@@ -5,6 +5,7 @@
 
 PW_CLI_SH_TESTS = \
 	tests/cli/key.sh \
+	tests/cli/key_secret.sh \
 	tests/cli/domain.sh \
 	tests/cli/tenant.sh \
 	tests/cli/usage.sh \
