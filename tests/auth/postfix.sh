@@ -8,6 +8,8 @@
 #     and the policy daemon sees sasl_username = the key id;
 #   - user "apikey" with the token: the same key id for Postfix;
 #   - a wrong secret: 535; a token of another key: 535;
+#   - tenant, keys and secrets made with postwarden (tenant add, key add
+#     printing the token, key secret add|revoke, key suspend);
 #   - rotation: a second secret works beside the first; the first,
 #     revoked, gets 535 while the second still works;
 #   - a suspended key: 535 at login, logged with its reason;
@@ -22,6 +24,7 @@
 . "$PW_SRCDIR/tests/harness/harness.sh"
 
 MINT=$PW_BUILDDIR/tests/auth/auth_mint
+CLI=$PW_BUILDDIR/cli/postwarden
 
 pw_require_root_tools
 command -v openssl >/dev/null || pw_skip_all "openssl not installed"
@@ -30,33 +33,11 @@ pw_harness_init
 pw_plan 26
 
 R() { pw_redis_cli "$@"; }
+# The pepper, as the admin makes it: root's, mode 0600 (the daemon reads
+# it as root before it drops privileges).
 PEPPER=$PW_TMP/pepper
-pw_secret_file "$PEPPER"
+"$CLI" auth pepper-generate "$PEPPER" >/dev/null || pw_bail "pepper-generate"
 pw_redis_start
-
-key_add() {
-	R HSET "pw:key:$1" tenant "$2" >/dev/null
-	R HSET "pw:{$2}:tenant" status active created 1 >/dev/null
-	R HSET "pw:{$2}:key:$1" status active created 1 >/dev/null
-}
-# mint KEYID TENANT: a new secret of the key, stored; prints "TOKEN SID".
-mint() {
-	local token sid hash
-	read -r token sid hash < <("$MINT" "$PEPPER" "$1") || return 1
-	R HSET "pw:{$2}:key:$1:secrets" "$sid" "$hash" "$sid:created" 1 \
-	    >/dev/null
-	echo "$token $sid"
-}
-key_add k_app acme
-key_add k_other acme
-key_add k_susp acme
-pw_domain_add acme client.example
-read -r TOK SID < <(mint k_app acme)
-read -r TOK_OTHER _ < <(mint k_other acme)
-read -r TOK_SUSP _ < <(mint k_susp acme)
-read -r TOK_NEVER _ < <(mint k_other acme)
-read -r TOK_WRONG _ _ < <("$MINT" "$PEPPER" k_app)
-[ -n "$TOK" ] && [ -n "$TOK_WRONG" ] && [ -n "$TOK_NEVER" ] || pw_bail "auth_mint"
 
 # --- TLS, the daemon, Postfix ----------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.pw-test.localdomain \
@@ -70,6 +51,24 @@ pw_daemon_start policyd "auth_listen = unix:$SOCK" \
     "auth_pepper_file = $PEPPER" "auth_fail_client_limit = 5" \
     "redis_command_timeout = 500ms" "policyd_fail_mode = pass"
 LOG=$PW_TMP/policyd.log
+
+# --- tenant, keys and secrets, as an admin makes them (postwarden key) -------------
+cli() { "$CLI" -c "$PW_TMP/postwarden-policyd.conf" "$@"; }
+# key_add KEYID: the key of tenant acme; prints the token of its secret.
+key_add() {
+	cli key add "$1" --tenant acme | sed -nE 's/^secret [0-9a-f]{8}: //p'
+}
+cli tenant add acme >/dev/null || pw_bail "tenant add acme"
+pw_domain_add acme client.example
+TOK=$(key_add k_app)
+SID=$(cut -d. -f3 <<<"$TOK")
+TOK_OTHER=$(key_add k_other)
+TOK_SUSP=$(key_add k_susp)
+TOK_NEVER=$(cli key secret add k_other)
+# A well-formed token of k_app that Redis does not hold: a wrong secret.
+read -r TOK_WRONG _ _ < <("$MINT" "$PEPPER" k_app)
+[ -n "$TOK" ] && [ -n "$TOK_SUSP" ] && [ -n "$TOK_WRONG" ] &&
+    [ -n "$TOK_NEVER" ] || pw_bail "postwarden key add / secret add"
 policy="check_policy_service { unix:$PW_TMP/policyd.sock, timeout=10s, default_action=DEFER_IF_PERMIT }"
 pw_postfix_main "smtpd_sasl_type = dovecot"
 pw_postfix_main "smtpd_sasl_path = $SOCK"
@@ -132,18 +131,20 @@ auth PLAIN k_app "$TOK_OTHER" --xclient-addr 198.51.100.11
 pw_check "a token of another key: 535" replied "535 5.7.8"
 
 # --- rotation -----------------------------------------------------------------------------------
-read -r TOK2 SID2 < <(mint k_app acme)
-pw_check "rotation: the new secret works" auth PLAIN k_app "$TOK2"
+TOK2=$(cli key secret add k_app)
+SID2=$(cut -d. -f3 <<<"$TOK2")
+pw_check "rotation: the new secret works (key secret add)" \
+    auth PLAIN k_app "$TOK2"
 pw_check "rotation: the old one still works" auth LOGIN k_app "$TOK"
-R HDEL 'pw:{acme}:key:k_app:secrets' "$SID" "$SID:created" "$SID:used" >/dev/null
+cli key secret revoke k_app "$SID" >/dev/null || pw_diag "secret revoke failed"
 auth PLAIN k_app "$TOK" --xclient-addr 198.51.100.12
-pw_check "the old secret, revoked: 535" replied "535 5.7.8"
+pw_check "the old secret, revoked (key secret revoke): 535" replied "535 5.7.8"
 pw_check "the new one still works" auth PLAIN k_app "$TOK2"
 pw_check "its last use is recorded" \
     test -n "$(R HGET 'pw:{acme}:key:k_app:secrets' "$SID2:used")"
 
 # --- a suspended key ------------------------------------------------------------------------
-R HSET 'pw:{acme}:key:k_susp' status suspended >/dev/null
+cli key suspend k_susp >/dev/null || pw_diag "key suspend failed"
 auth PLAIN k_susp "$TOK_SUSP" --xclient-addr 198.51.100.13
 pw_check "a suspended key: 535 at login" replied "535 5.7.8"
 pw_check "logged why" grep -q 'rip=198.51.100.13, mech=PLAIN, key=k_susp: key not active (suspended)' "$LOG"
