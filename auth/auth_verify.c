@@ -16,6 +16,9 @@
  *      until the window ends) and lua/auth_login.lua in the tenant's
  *      slot (secret, key status, tenant status, the key's failed-login
  *      counter);
+ *      With auth_refuse_quota_spent, the key's quota_day and today's use
+ *      are read in the same round trip: a spent quota refuses the login
+ *      (not counted as a failure: the secret was right);
  *   5. a refusal of a login that was not already throttled counts
  *      against the client: INCR pw:authfail:<addr> and EXPIRE ... NX
  *      (a key outside any tenant slot: its own commands, never inside
@@ -46,6 +49,7 @@
 #include "auth_cache.h"
 #include "auth_throttle.h"
 #include "auth_verify.h"
+#include "limit.h"
 #include "log.h"
 #include "lua.h"
 #include "redis_async.h"
@@ -87,6 +91,10 @@ struct auth_verify_job {
 	long long		 client_n;	/* pw:authfail:<addr> */
 	char			 verdict[16];	/* the script's, escaped */
 	char			 vdetail[32];
+	/* auth_refuse_quota_spent: the key's quota_day and its use today */
+	bool			 quota_asked;
+	long long		 quota_day;	/* 0: no limit */
+	long long		 quota_used;
 };
 
 struct auth_verify *
@@ -265,6 +273,15 @@ auth_verify_decide(struct auth_verify_job *j)
 	}
 	if (strcmp(j->verdict, "ok") == 0) {
 		auth_cache_put(v->cache, j->keyid, j->hash, pw_redis_now_ms());
+		if (j->quota_asked && j->quota_day > 0 &&
+		    j->quota_used >= j->quota_day) {
+			/* The right secret: no failure to count. */
+			snprintf(j->detail, sizeof(j->detail), "%lld of %lld "
+			    "today", j->quota_used, j->quota_day);
+			j->why = "daily quota spent (auth_refuse_quota_spent)";
+			auth_verify_done(j, AUTH_VERIFY_FAIL);
+			return;
+		}
 		auth_verify_done(j, AUTH_VERIFY_OK);
 		return;
 	}
@@ -314,6 +331,91 @@ auth_verify_client_reply(struct pw_redis_async *ra, const redisReply *reply,
 	else if (reply->type != REDIS_REPLY_NIL && j->redis_why == NULL)
 		j->redis_why = "redis: malformed failure counter";
 	auth_verify_settle(j);
+}
+
+/* The key's quota_day (HGET), then its use today (GET): either order. */
+static void
+auth_verify_quota_reply(struct pw_redis_async *ra, const redisReply *reply,
+    const char *why, void *arg, long long *out)
+{
+	struct auth_verify_job *j = arg;
+
+	(void)ra;
+	if (reply == NULL) {
+		if (j->redis_why == NULL)
+			j->redis_why = why;
+	} else if (reply->type == REDIS_REPLY_STRING) {
+		if (pw_limit_parse(reply->str, out) != PW_LIMIT_SET)
+			*out = 0;	/* none, or invalid: policyd decides */
+	} else if (reply->type != REDIS_REPLY_NIL && j->redis_why == NULL)
+		j->redis_why = "redis: malformed quota reply";
+	auth_verify_settle(j);
+}
+
+static void
+auth_verify_quota_day_reply(struct pw_redis_async *ra,
+    const redisReply *reply, const char *why, void *arg)
+{
+	struct auth_verify_job *j = arg;
+
+	auth_verify_quota_reply(ra, reply, why, arg, &j->quota_day);
+}
+
+static void
+auth_verify_quota_used_reply(struct pw_redis_async *ra,
+    const redisReply *reply, const char *why, void *arg)
+{
+	struct auth_verify_job *j = arg;
+
+	auth_verify_quota_reply(ra, reply, why, arg, &j->quota_used);
+}
+
+/*
+ * auth_refuse_quota_spent: ask for the key's quota_day and today's use
+ * (the UTC day, as lua/calendar.lua counts it), pipelined with the rest.
+ * 0, or -1 and a static reason (nothing more was sent).
+ */
+static int
+auth_verify_quota(struct auth_verify_job *j, struct pw_redis_async *ra,
+    const char *prefix, const char **why_r)
+{
+	char who[PW_AUTH_KEYID_MAX + 8], day[16], window[24], *key, *used;
+	const char *argv[3];
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof(day), "%Y%m%d", &tm);
+	if (pw_schema_key(who, sizeof(who), prefix, PW_SCHEMA_WHO_KEY, NULL,
+	    j->keyid, NULL) < 0 || pw_schema_key(window, sizeof(window),
+	    prefix, PW_SCHEMA_WINDOW, NULL, "d", day) < 0) {
+		*why_r = "key id too long";
+		return -1;
+	}
+	key = pw_schema_key_new(prefix, PW_SCHEMA_KEY, j->tenant, j->keyid,
+	    NULL);
+	used = pw_schema_key_new(prefix, PW_SCHEMA_USED, j->tenant, who,
+	    window);
+	argv[0] = "HGET";
+	argv[1] = key;
+	argv[2] = "quota_day";
+	rc = pw_redis_async_command_argv(ra, 3, argv, NULL,
+	    auth_verify_quota_day_reply, j, why_r);
+	if (rc == 0) {
+		j->pending++;
+		argv[0] = "GET";
+		argv[1] = used;
+		rc = pw_redis_async_command_argv(ra, 2, argv, NULL,
+		    auth_verify_quota_used_reply, j, why_r);
+		if (rc == 0)
+			j->pending++;
+	}
+	free(key);
+	free(used);
+	if (rc == 0)
+		j->quota_asked = true;
+	return rc;
 }
 
 /* The script's answer: {verdict, detail}. */
@@ -401,6 +503,9 @@ auth_verify_script(struct auth_verify_job *j)
 			j->redis_why = why;
 	} else
 		j->pending++;
+	if (rc == 0 && conf->auth_refuse_quota_spent &&
+	    auth_verify_quota(j, ra, prefix, &why) < 0 && j->redis_why == NULL)
+		j->redis_why = why;
 	auth_verify_settle(j);	/* the hold taken above */
 }
 

@@ -188,6 +188,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(auth_cache_size), NULL, NULL },
 	{ "auth_cache_ttl", PW_CONF_TIME, "3600s", 0, 7 * 86400 * 1000LL, 0,
 	    S(auth_cache_ttl_ms), NULL, NULL },
+	{ "auth_refuse_quota_spent", PW_CONF_BOOL, "no", 0, 0,
+	    PW_CONF_NONEMPTY, S(auth_refuse_quota_spent), NULL, NULL },
 
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,

@@ -110,6 +110,7 @@ struct pw_conf {
 	int	 auth_fail_client_limit;
 	int	 auth_cache_size;	/* 0: no cache */
 	int	 auth_cache_ttl_ms;
+	bool	 auth_refuse_quota_spent;	/* yes | no */
 
 	/* postwarden-milter */
 	char	*milter_socket;

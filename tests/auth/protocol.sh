@@ -14,6 +14,8 @@
 #   - hostile input (a huge line, AUTH before VERSION, an unknown
 #     command, a reused id, bad base64, an unknown mechanism) is refused
 #     and logged, and the daemon lives on;
+#   - auth_refuse_quota_spent: a key whose quota_day is used up today is
+#     refused at login, one below it is not;
 #   - failures from one address reach auth_fail_client_limit: that
 #     address is refused even with the right token, another is not; a
 #     key's failures reach auth_fail_key_limit: the key is refused;
@@ -33,7 +35,7 @@ BIN=$PW_BUILDDIR/policyd/postwarden-policyd
 command -v redis-server >/dev/null || pw_skip_all "redis-server not installed"
 [ -x "$MINT" ] || pw_skip_all "$MINT not built"
 pw_harness_init
-pw_plan 41
+pw_plan 44
 
 R() { pw_redis_cli "$@"; }
 PEPPER=$PW_TMP/pepper
@@ -58,10 +60,13 @@ key_add k1 acme
 key_add k2 acme
 key_add k3 beta
 key_add k4 gamma
+key_add k5 gamma
+R HSET 'pw:{gamma}:key:k5' quota_day 2 >/dev/null
 T1=$(mint k1 acme)
 T2=$(mint k2 acme)
 T3=$(mint k3 beta)
 T4=$(mint k4 gamma)
+T5=$(mint k5 gamma)
 # A token of k1 whose hash Redis does not hold: a wrong secret.
 read -r T1_WRONG _ _ < <("$MINT" "$PEPPER" k1)
 [ -n "$T1" ] && [ -n "$T4" ] && [ -n "$T1_WRONG" ] || pw_bail "auth_mint"
@@ -69,7 +74,8 @@ read -r T1_WRONG _ _ < <("$MINT" "$PEPPER" k1)
 SOCK=$PW_TMP/auth.sock
 pw_daemon_start policyd "auth_listen = unix:$SOCK" \
     "auth_pepper_file = $PEPPER" "auth_fail_client_limit = 3" \
-    "auth_fail_key_limit = 4" "redis_command_timeout = 500ms"
+    "auth_fail_key_limit = 4" "redis_command_timeout = 500ms" \
+    "auth_refuse_quota_spent = yes"
 LOG=$PW_TMP/policyd.log
 # Wait for the SASL socket too (pw_daemon_start waited for policyd_listen).
 pw_wait_until "the SASL socket" "$PW_TIMEOUT" test -S "$SOCK" ||
@@ -123,6 +129,18 @@ pw_is "a disabled tenant's key: FAIL" \
     "$($CLIENT "$SOCK" plain k3 "$T3" 198.51.100.6)" "$(printf 'FAIL\t1')"
 pw_check "logged: tenant not active (disabled)" \
     grep -q 'rip=198.51.100.6, mech=PLAIN, key=k3: tenant not active (disabled)' "$LOG"
+
+# auth_refuse_quota_spent: the key's quota_day against today's use (UTC).
+USED5="pw:{gamma}:used:key:k5:d:$(date -u +%Y%m%d)"
+R SET "$USED5" 1 >/dev/null
+pw_is "quota_day 2, 1 used today: OK" \
+    "$($CLIENT "$SOCK" plain k5 "$T5" 198.51.100.8)" "$(printf 'OK\t1\tuser=k5')"
+R SET "$USED5" 2 >/dev/null
+pw_is "quota_day 2, 2 used today: FAIL (auth_refuse_quota_spent)" \
+    "$($CLIENT "$SOCK" plain k5 "$T5" 198.51.100.8)" "$(printf 'FAIL\t1')"
+pw_check "logged: daily quota spent, 2 of 2, not counted as a failure" \
+    bash -c 'grep -q "rip=198.51.100.8, mech=PLAIN, key=k5: daily quota spent (auth_refuse_quota_spent) (2 of 2 today)" "$1" &&
+    [ -z "$(redis-cli -s "$2" GET pw:authfail:198.51.100.8)" ]' _ "$LOG" "$PW_REDIS_SOCK"
 
 # --- hostile input ---------------------------------------------------------------------
 V=$(printf 'VERSION\t1\t0\n')
