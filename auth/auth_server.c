@@ -12,8 +12,10 @@
  * who may connect to a unix socket; a TCP endpoint should be loopback
  * (main warns otherwise), since whoever connects can test secrets.
  *
- * Failures: accept() errors are logged and the listener keeps going
- * (libevent retries); allocation failure exits.
+ * Failures: an accept() error (EMFILE: out of descriptors) is logged and
+ * pauses that listener for AUTH_SERVER_RETRY_MS instead of spinning on a
+ * socket that stays readable; Postfix waits in the backlog meanwhile.
+ * Allocation failure exits.
  *
  * Security: the COOKIE line carries 128 random bits per process, as
  * Dovecot's does; nothing in postwarden uses it.
@@ -35,6 +37,9 @@
 #include "conf.h"
 #include "log.h"
 #include "xmalloc.h"
+
+/* How long a listener rests after accept() fails. */
+#define AUTH_SERVER_RETRY_MS	1000
 
 /* pw_conf_list_foreach callback: note a mechanism of auth_mechanisms. */
 static int
@@ -79,13 +84,28 @@ auth_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 }
 
 static void
-auth_server_accept_error_cb(struct evconnlistener *lev, void *arg)
+auth_server_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct auth_listener *l = arg;
 
-	(void)lev;
-	pw_log_warnx("sasl: %s: accept: %s", l->endpoint,
-	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	(void)fd;
+	(void)what;
+	if (l->lev != NULL)
+		evconnlistener_enable(l->lev);
+}
+
+static void
+auth_server_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct auth_listener *l = arg;
+	struct timeval tv = { AUTH_SERVER_RETRY_MS / 1000,
+	    (AUTH_SERVER_RETRY_MS % 1000) * 1000 };
+
+	pw_log_warnx("sasl: %s: accept: %s; pausing for %d ms", l->endpoint,
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()),
+	    AUTH_SERVER_RETRY_MS);
+	evconnlistener_disable(lev);
+	evtimer_add(l->retry, &tv);
 }
 
 struct auth_server *
@@ -121,10 +141,12 @@ auth_server_new(struct event_base *base, struct auth_verify *verify,
 			l->unix_path = pw_xstrdup(l->endpoint + 5);
 		l->lev = evconnlistener_new(base, auth_server_accept_cb, l,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fds[i]);
-		if (l->lev == NULL) {
+		l->retry = evtimer_new(base, auth_server_retry_cb, l);
+		if (l->lev == NULL || l->retry == NULL) {
 			snprintf(err, errsize, "%s: cannot set up listener",
 			    l->endpoint);
-			for (k = i; k < n; k++)
+			/* Descriptors no listener took are still ours. */
+			for (k = l->lev != NULL ? i + 1 : i; k < n; k++)
 				close(fds[k]);
 			auth_server_free(&srv);
 			return NULL;
@@ -151,6 +173,8 @@ auth_server_stop(struct auth_server *srv)
 			continue;
 		evconnlistener_free(l->lev);
 		l->lev = NULL;
+		if (l->retry != NULL)
+			event_del(l->retry);
 		if (l->unix_path != NULL && unlink(l->unix_path) < 0 &&
 		    errno != ENOENT)
 			pw_log_info("%s: socket not removed: %s; the next "
@@ -178,6 +202,8 @@ auth_server_free(struct auth_server **srvp)
 	for (i = 0; i < srv->nlisteners; i++) {
 		if (srv->listeners[i].lev != NULL)
 			evconnlistener_free(srv->listeners[i].lev);
+		if (srv->listeners[i].retry != NULL)
+			event_free(srv->listeners[i].retry);
 		free(srv->listeners[i].endpoint);
 		free(srv->listeners[i].unix_path);
 	}

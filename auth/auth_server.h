@@ -21,6 +21,7 @@
 struct auth_listener {
 	struct auth_server	*srv;
 	struct evconnlistener	*lev;
+	struct event		*retry;		/* after an accept error */
 	char			*endpoint;	/* as configured */
 	char			*unix_path;	/* NULL for inet */
 };

@@ -19,6 +19,8 @@
 #   - failures from one address reach auth_fail_client_limit: that
 #     address is refused even with the right token, another is not; a
 #     key's failures reach auth_fail_key_limit: the key is refused;
+#   - out of descriptors: accept() fails, the listener pauses instead of
+#     spinning, and serves again afterwards;
 #   - Redis stopped: the handshake still comes, a pair verified before
 #     still logs in (from the cache), an unknown one gets the connection
 #     closed (Postfix's 454);
@@ -35,7 +37,7 @@ BIN=$PW_BUILDDIR/policyd/postwarden-policyd
 command -v redis-server >/dev/null || pw_skip_all "redis-server not installed"
 [ -x "$MINT" ] || pw_skip_all "$MINT not built"
 pw_harness_init
-pw_plan 44
+pw_plan 47
 
 R() { pw_redis_cli "$@"; }
 PEPPER=$PW_TMP/pepper
@@ -196,6 +198,44 @@ kill -CONT "${PW_PIDS[redis]}"
 pw_check "the daemon lives on after answering a client that left" \
     pw_daemon_alive policyd
 pw_wait_until "Redis to answer again" "$PW_TIMEOUT" pw__redis_ping
+
+# --- out of descriptors ----------------------------------------------------------------------
+# The daemon's limit lowered under it (as nobody, the user it runs as),
+# then more connections than it allows: accept() fails with EMFILE, the
+# listener pauses (a line a second) instead of spinning on a socket that
+# stays readable, and serves again once descriptors are free.
+pid=${PW_PIDS[policyd]}
+setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+    prlimit --pid "$pid" --nofile=40:40
+$PW_PYTHON -c '
+import socket, sys, time
+held = []
+for i in range(60):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    held.append(s)
+time.sleep(3600)' "$SOCK" &
+holder=$!
+acc() { grep -c 'sasl: unix:.*: accept: Too many open files' "$LOG"; }
+pw_wait_until "an accept error logged" 10 bash -c \
+    '[ "$(grep -c "sasl: unix:.*: accept: Too many open files" "$1")" -gt 0 ]' _ \
+    "$LOG" || pw_diag "no accept error logged"
+first=$(acc)
+pw_wait_until "a second accept error" 10 bash -c \
+    '[ "$(grep -c "sasl: unix:.*: accept: Too many open files" "$1")" -gt "$2" ]' _ \
+    "$LOG" "$first"
+n=$(acc)
+pw_check "out of descriptors: the listener pauses instead of spinning ($n lines)" \
+    test "$n" -ge 2 -a "$n" -le 5
+pw_check "... and says so" grep -q 'accept: Too many open files; pausing for 1000 ms' "$LOG"
+kill "$holder"
+wait "$holder" 2>/dev/null
+setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+    prlimit --pid "$pid" --nofile=1024:1024
+pw_wait_until "a login after the pause" 10 bash -c \
+    '[ "$($1 "$2" plain k1 "$3" 203.0.113.60)" = "$(printf "OK\t1\tuser=k1")" ]' _ \
+    "$CLIENT" "$SOCK" "$T1"
+pw_is "serving again once descriptors are free" "$?" 0
 
 # --- Redis down ---------------------------------------------------------------------------------
 pw_is "k1 logs in (verified in Redis, now in the cache)" \
