@@ -30,7 +30,7 @@ pw_require_root_tools
 command -v openssl >/dev/null || pw_skip_all "openssl not installed"
 [ -x "$MINT" ] || pw_skip_all "$MINT not built"
 pw_harness_init
-pw_plan 26
+pw_plan 28
 
 R() { pw_redis_cli "$@"; }
 # The pepper, as the admin makes it: root's, mode 0600 (the daemon reads
@@ -172,6 +172,12 @@ auth PLAIN k_app "$TOK2" --quit-after AUTH
 pw_check "a pair verified before logs in from the cache: 235" replied "235 2.7.0"
 auth PLAIN k_other "$TOK_NEVER" --quit-after AUTH
 pw_check "a pair never verified: 454 (connection dropped)" replied "454 4.7.0"
+conns=$(grep -c 'sasl: connect from' "$LOG")
+auth PLAIN k_app "$TOK2" --quit-after AUTH
+pw_check "then smtpd connects again, gets a new handshake without Redis, and the cached pair logs in" \
+    replied "235 2.7.0"
+pw_check "... on a new SASL connection" \
+    test "$(grep -c 'sasl: connect from' "$LOG")" -gt "$conns"
 pw_check "no secret in the daemon's log nor Postfix's" \
     bash -c 'for t in "$@"; do s=${t##*.}; grep -qF -- "$s" "$PW_TMP/policyd.log" "$PW_MAILLOG" && exit 1; done; exit 0' _ \
     "$TOK" "$TOK2" "$TOK_WRONG" "$TOK_OTHER" "$TOK_NEVER"
