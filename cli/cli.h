@@ -78,6 +78,7 @@ int	cli_usage(const struct cli_opts *opts, int argc, char **argv);
 int	cli_suppress(const struct cli_opts *opts, int argc, char **argv);
 int	cli_events(const struct cli_opts *opts, int argc, char **argv);
 int	cli_track(const struct cli_opts *opts, int argc, char **argv);
+int	cli_secret(const struct cli_opts *opts, int argc, char **argv);
 int	cli_unsubscribe(const struct cli_opts *opts, int argc, char **argv);
 
 struct cli_db;
@@ -96,6 +97,30 @@ int	cli_suppress_global_tenant(struct cli_db *db, const char *tenant,
  */
 int	cli_suppress_add_one(struct cli_db *db, const char *tenant,
 	    const char *address, const char *reason, const char *source);
+
+/* A subject's refusals in one day, by rule (cli_usage_refused.c). */
+#define CLI_USAGE_REFUSED_RULES	32
+struct cli_usage_refused_rule {
+	char		rule[32];	/* the event's rule: "sender_domain" */
+	long long	n;
+};
+struct cli_usage_refused {
+	struct cli_usage_refused_rule	rules[CLI_USAGE_REFUSED_RULES];
+	size_t				nrules;	/* most first */
+	long long			total;
+	/* 0, or when entries of the day were trimmed away: the oldest
+	 * entry the stream holds (ms), from which the counts are whole */
+	long long			since_ms;
+};
+/*
+ * Count the refusals (events `refused` and `rejected`) of tenant, and
+ * of its key keyid unless NULL, in the event stream between from_s and
+ * to_s (Unix seconds, to_s excluded): 0 and out filled, or -1 after
+ * printing why.
+ */
+int	cli_usage_refused_read(struct cli_db *db, const char *tenant,
+	    const char *keyid, long long from_s, long long to_s,
+	    struct cli_usage_refused *out);
 
 /*
  * Print a DKIM TXT record in zone-file form, "S._domainkey.D. IN TXT (

@@ -1,10 +1,19 @@
 /*
  * cli_domain.c -- `postwarden domain`: the sending domains of tenants.
  *
- *   domain add TENANT DOMAIN [--subdomains]
+ *   domain add TENANT DOMAIN [--subdomains] [--dkim rsa,ed25519]
  *   domain list [TENANT]
  *   domain show DOMAIN
  *   domain remove DOMAIN
+ *
+ * add --dkim makes the domain's DKIM keys right after adding it, as
+ * `domain dkim add` does (cli_domain_dkim_make), and prints the records
+ * to publish.  The KEK is loaded first: without it nothing is added.
+ * Keys that fail after the domain was added leave the domain with the
+ * tenant (the daemons accept it, nothing signs for it) and say what
+ * `domain dkim add` completes it; the exit code is the keys' failure.
+ * show lists the domain's DKIM keys (cli_domain_dkim_records): state,
+ * times, and for a retiring key until when its record stays published.
  *
  * A tenant sends only as domains it owns (the daemons read pw:{T}:domains:
  * the domain itself, or a parent marked `subdomains`).  A domain has at
@@ -153,14 +162,107 @@ cli_domain_shown(const redisReply *field)
 	return true;
 }
 
+/* Where a domain's DKIM keys are printed: a JSON array or a table. */
+struct cli_domain_keys {
+	const char		*domain;
+	struct cli_json		*j;	/* NULL: t */
+	struct cli_table	*t;
+	size_t			 n;
+};
+
+/* A number field of a DKIM key's record (bits, a time) as JSON, or null. */
+static void
+cli_domain_json_num(struct cli_json *j, const char *name, const char *v)
+{
+	cli_out_json_key(j, name);
+	if (v != NULL && *v != '\0' && strtoll(v, NULL, 10) != 0)
+		cli_out_json_int(j, strtoll(v, NULL, 10));
+	else
+		cli_out_json_null(j);
+}
+
+/* Append a and b to what (256 bytes, *n used) while it fits. */
+static void
+cli_domain_cat(char what[256], int *n, const char *a, const char *b)
+{
+	int m;
+
+	if (*n < 0 || *n >= 256)
+		return;
+	m = snprintf(what + *n, 256 - (size_t)*n, "%s%s", a, b);
+	*n = m < 0 ? -1 : *n + m;
+}
+
+/*
+ * cli_domain_dkim_rec_fn: one DKIM key of the domain shown, its state
+ * and times; for a retiring key, until when its record stays published.
+ */
+static int
+cli_domain_key(void *ctx, const struct cli_domain_dkim_rec *rec)
+{
+	struct cli_domain_keys *k = ctx;
+	char name[CLI_DOMAIN_SIZE + 80], what[256], tc[CLI_TIME_MAX];
+	char ta[CLI_TIME_MAX], tk[CLI_TIME_MAX];
+	const char *state = rec->state != NULL ? rec->state : "unknown";
+	bool rsa = rec->algorithm != NULL && strcmp(rec->algorithm,
+	    "rsa") == 0;
+	int n;
+
+	k->n++;
+	if (k->j != NULL) {
+		snprintf(name, sizeof(name), "%s._domainkey.%s",
+		    rec->selector, k->domain);
+		cli_out_json_open(k->j, '{');
+		cli_out_json_key(k->j, "selector");
+		cli_out_json_cstr(k->j, rec->selector);
+		cli_out_json_key(k->j, "algorithm");
+		cli_out_json_cstr(k->j, rec->algorithm);
+		cli_domain_json_num(k->j, "bits", rec->bits);
+		cli_out_json_key(k->j, "state");
+		cli_out_json_cstr(k->j, rec->state);
+		cli_domain_json_num(k->j, "created", rec->created);
+		cli_domain_json_num(k->j, "activated", rec->activated);
+		cli_domain_json_num(k->j, "keep_published_until",
+		    rec->keep_until);
+		cli_out_json_key(k->j, "name");
+		cli_out_json_cstr(k->j, name);
+		cli_out_json_key(k->j, "txt");
+		cli_out_json_cstr(k->j, rec->public);
+		cli_out_json_close(k->j, '}');
+		return 0;
+	}
+	/* "rsa 2048 bits, active, created T, activated T" */
+	if (rsa && rec->bits != NULL)
+		n = snprintf(what, sizeof(what), "rsa %s bits", rec->bits);
+	else
+		n = snprintf(what, sizeof(what), "%s", rec->algorithm != NULL ?
+		    rec->algorithm : "unknown algorithm");
+	cli_domain_cat(what, &n, ", ", state);
+	cli_domain_cat(what, &n, ", created ", cli_out_time(
+	    rec->created != NULL ? atoll(rec->created) : 0, tc));
+	if (rec->activated != NULL && atoll(rec->activated) != 0)
+		cli_domain_cat(what, &n, ", activated ",
+		    cli_out_time(atoll(rec->activated), ta));
+	if (strcmp(state, "retiring") == 0 && rec->keep_until != NULL)
+		cli_domain_cat(what, &n, ", keep published until ",
+		    cli_out_time(atoll(rec->keep_until), tk));
+	snprintf(name, sizeof(name), "dkim %s", rec->selector);
+	cli_out_table_row(k->t, name, what);
+	return 0;
+}
+
 /*
  * A domain as humans and programs see it: from the tenant's scope and
- * record (an HGETALL reply).  One JSON object, or a two-column table.
+ * record (an HGETALL reply), and with db its DKIM keys (the "dkim"
+ * array; rows "dkim SELECTOR").  One JSON object, or a two-column
+ * table.  0, or -1 after printing why (the keys could not be read).
  */
-static void
+static int
 cli_domain_json(struct cli_json *j, const char *domain, const char *tenant,
-    const char *scope, const redisReply *rec)
+    const char *scope, const redisReply *rec, struct cli_db *db)
 {
+	struct cli_domain_keys keys = { domain, j, NULL, 0 };
+	int rc = 0;
 	const char *v;
 	size_t i;
 
@@ -189,15 +291,25 @@ cli_domain_json(struct cli_json *j, const char *domain, const char *tenant,
 		cli_out_json_str(j, rec->element[i + 1]->str,
 		    rec->element[i + 1]->len);
 	}
+	if (db != NULL) {
+		cli_out_json_key(j, "dkim");
+		cli_out_json_open(j, '[');
+		rc = cli_domain_dkim_records(db, tenant, domain,
+		    cli_domain_key, &keys);
+		cli_out_json_close(j, ']');
+	}
 	cli_out_json_close(j, '}');
+	return rc;
 }
 
-static void
+static int
 cli_domain_table(const char *domain, const char *tenant, const char *scope,
-    const redisReply *rec)
+    const redisReply *rec, struct cli_db *db)
 {
-	char when[CLI_TIME_MAX];
+	char when[CLI_TIME_MAX], none[CLI_DOMAIN_SIZE + 64];
+	struct cli_domain_keys keys = { domain, NULL, NULL, 0 };
 	struct cli_table t;
+	int rc;
 	const char *v;
 	size_t i;
 
@@ -219,8 +331,18 @@ cli_domain_table(const char *domain, const char *tenant, const char *scope,
 		cli_out_table_row(&t, rec->element[i]->str,
 		    rec->element[i + 1]->str);
 	}
-	cli_out_table_print(&t, stdout);
+	keys.t = &t;
+	rc = cli_domain_dkim_records(db, tenant, domain, cli_domain_key,
+	    &keys);
+	if (rc == 0 && keys.n == 0) {
+		snprintf(none, sizeof(none), "no keys (postwarden domain dkim "
+		    "add %s)", domain);
+		cli_out_table_row(&t, "dkim", none);
+	}
+	if (rc == 0)
+		cli_out_table_print(&t, stdout);
 	cli_out_table_free(&t);
+	return rc;
 }
 
 /*
@@ -234,6 +356,7 @@ cli_domain_print(struct cli_db *db, const char *domain, const char *tenant)
 	struct cli_json j;
 	redisReply *rec;
 	char *key;
+	int rc;
 
 	if (cli_domain_owner_scope(db, tenant, domain, scope,
 	    sizeof(scope)) < 0)
@@ -258,27 +381,29 @@ cli_domain_print(struct cli_db *db, const char *domain, const char *tenant)
 	free(key);
 	if (db->json) {
 		cli_out_json_init(&j, stdout);
-		cli_domain_json(&j, domain, tenant, scope, rec);
+		rc = cli_domain_json(&j, domain, tenant, scope, rec, db);
 		putchar('\n');
 	} else {
-		cli_domain_table(domain, tenant, scope, rec);
+		rc = cli_domain_table(domain, tenant, scope, rec, db);
 	}
 	freeReplyObject(rec);
-	return CLI_EXIT_OK;
+	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 /*
- * Parse a subcommand's options (--json, and --subdomains when sub_r is
- * not NULL) and exactly noperands operands into ops.  0, or
- * CLI_EXIT_USAGE after printing why.
+ * Parse a subcommand's options (--json; --subdomains when sub_r is not
+ * NULL, --dkim ALGORITHMS when dkim_r is not NULL) and nmin to nmax
+ * operands into ops.  0, or CLI_EXIT_USAGE after printing why.
  */
 static int
 cli_domain_args(int argc, char **argv, const char *usage, bool *json_r,
-    bool *sub_r, int nmin, int nmax, char **ops, int *n_r)
+    bool *sub_r, const char **dkim_r, int nmin, int nmax, char **ops,
+    int *n_r)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "subdomains", no_argument, NULL, 's' },
+		{ "dkim", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char cmd[32];
@@ -299,6 +424,13 @@ cli_domain_args(int argc, char **argv, const char *usage, bool *json_r,
 			cli_error("%s: option --subdomains does not apply",
 			    cmd);
 			return cli_cmd_usage(CLI_DOMAIN_GROUP, usage);
+		case 'k':
+			if (dkim_r != NULL) {
+				*dkim_r = optarg;
+				break;
+			}
+			cli_error("%s: option --dkim does not apply", cmd);
+			return cli_cmd_usage(CLI_DOMAIN_GROUP, usage);
 		default:
 			cli_cmd_badopt(cmd, ch, argv);
 			return cli_cmd_usage(CLI_DOMAIN_GROUP, usage);
@@ -315,28 +447,70 @@ cli_domain_args(int argc, char **argv, const char *usage, bool *json_r,
 	return 0;
 }
 
+/*
+ * `domain add --dkim`: the domain is the tenant's (added, or kept), its
+ * keys are not all made.  Say what is left and what completes it.
+ */
+static void
+cli_domain_add_dkim_failed(const char *domain, const char *tenant,
+    bool added, const struct cli_domain_dkim_spec *spec,
+    const struct cli_domain_dkim_new *keys)
+{
+	char rest[32] = "";
+	int i;
+
+	for (i = keys->n; i < spec->nalg; i++)
+		snprintf(rest + strlen(rest), sizeof(rest) - strlen(rest),
+		    "%s%s", i > keys->n ? "," : "",
+		    spec->algs[i] == PW_DKIM_RSA_SHA256 ? "rsa" : "ed25519");
+	if (keys->n == 0)
+		cli_error("domain %s %s tenant %s, but without DKIM keys "
+		    "(none was stored); make them with: postwarden domain "
+		    "dkim add %s --algorithm %s", domain, added ?
+		    "was added to" : "stays with", tenant, domain, rest);
+	else
+		cli_error("domain %s %s tenant %s, but only DKIM selector %s "
+		    "was stored (pending); make the rest with: postwarden "
+		    "domain dkim add %s --algorithm %s", domain, added ?
+		    "was added to" : "stays with", tenant,
+		    keys->selectors[0], domain, rest);
+}
+
 int
 cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 {
 	static const char usage[] = "add TENANT DOMAIN [--subdomains] "
-	    "[--json]";
+	    "[--dkim rsa,ed25519] [--json]";
 	char domain[CLI_DOMAIN_SIZE], owner[PW_IDENTITY_TENANT_MAX + 1];
 	char now[24], *ops[2], *dir = NULL, *tkey = NULL, *dkey = NULL;
 	char *rkey = NULL;
-	const char *kv[6], *tenant;
+	const char *kv[6], *tenant, *dkim = NULL;
+	struct cli_domain_dkim_spec spec;
+	struct cli_domain_dkim_new keys;
+	struct pw_seal_kek kek;
 	bool json, sub = false, claimed = false;
 	struct cli_db db;
 	redisReply *reply;
 	long long n;
-	int rc, nops;
+	int rc, prc, nops;
 
-	if ((rc = cli_domain_args(argc, argv, usage, &json, &sub, 2, 2, ops,
-	    &nops)) != 0)
+	memset(&spec, 0, sizeof(spec));
+	memset(&keys, 0, sizeof(keys));
+	memset(&kek, 0, sizeof(kek));
+	if ((rc = cli_domain_args(argc, argv, usage, &json, &sub, &dkim, 2, 2,
+	    ops, &nops)) != 0)
 		return rc;
 	tenant = ops[0];
 	if (cli_parse_tenant(tenant) < 0 ||
 	    cli_domain_parse(ops[1], domain) < 0)
 		return cli_cmd_usage(CLI_DOMAIN_GROUP, usage);
+	if (dkim != NULL) {
+		if (cli_domain_dkim_algs("--dkim", dkim, &spec) < 0)
+			return cli_cmd_usage(CLI_DOMAIN_GROUP, usage);
+		if ((rc = cli_domain_dkim_check(domain)) != 0)
+			return rc;
+		spec.bits = CLI_DOMAIN_DKIM_BITS;
+	}
 	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
 		return rc;
 	switch (cli_lookup_tenant_exists(&db, tenant)) {
@@ -350,6 +524,9 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
+	/* 0. With --dkim, the KEK: without it nothing is added. */
+	if (dkim != NULL && (rc = cli_domain_dkim_kek(&db, &kek)) != 0)
+		goto out;
 	/* 1. No other tenant's claim stands in the way. */
 	if ((rc = cli_domain_owner_conflict(&db, tenant, domain, sub)) != 0) {
 		rc = rc > 0 ? CLI_EXIT_EXISTS : CLI_EXIT_FAIL;
@@ -438,8 +615,16 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 		}
 		goto out;
 	}
+	/* 5. With --dkim, its keys, as `domain dkim add` makes them. */
+	rc = CLI_EXIT_OK;
+	if (dkim != NULL && (rc = cli_domain_dkim_make(&db, tenant, domain,
+	    &spec, &kek, &keys)) != CLI_EXIT_OK)
+		cli_domain_add_dkim_failed(domain, tenant, n == 1, &spec,
+		    &keys);
 	if (db.json) {
-		rc = cli_domain_print(&db, domain, tenant);
+		prc = cli_domain_print(&db, domain, tenant);
+		if (rc == CLI_EXIT_OK)
+			rc = prc;
 	} else {
 		if (n == 1)
 			printf("domain %s added to tenant %s%s\n", domain,
@@ -452,7 +637,7 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 			printf("domain %s (tenant %s) unchanged: it has it "
 			    "already%s\n", domain, tenant,
 			    sub ? " with its subdomains" : "");
-		rc = CLI_EXIT_OK;
+		cli_domain_dkim_new_print(tenant, domain, &keys, false);
 	}
 	goto out;
 undo:
@@ -460,6 +645,8 @@ undo:
 		cli_error("domain %s: claimed for tenant %s but not added; "
 		    "run domain remove %s", domain, tenant, domain);
 out:
+	cli_domain_dkim_new_free(&keys);
+	pw_seal_kek_wipe(&kek);
 	free(dir);
 	free(tkey);
 	free(dkey);
@@ -498,7 +685,8 @@ cli_domain_list_tenant(struct cli_db *db, const char *tenant,
 			return -1;
 		}
 		if (db->json) {
-			cli_domain_json(j, d[i], tenant, scope, rec);
+			(void)cli_domain_json(j, d[i], tenant, scope, rec,
+			    NULL);
 		} else {
 			v = cli_util_hash_get(rec, "created");
 			ver = cli_util_hash_get(rec, "verified");
@@ -528,7 +716,7 @@ cli_domain_list(const struct cli_opts *opts, int argc, char **argv)
 	int rc, nops;
 
 	if ((rc = cli_domain_args(argc, argv, "list [TENANT] [--json]", &json,
-	    NULL, 0, 1, ops, &nops)) != 0)
+	    NULL, NULL, 0, 1, ops, &nops)) != 0)
 		return rc;
 	if (nops == 1 && cli_parse_tenant(ops[0]) < 0)
 		return cli_cmd_usage(CLI_DOMAIN_GROUP,
@@ -587,7 +775,7 @@ cli_domain_show(const struct cli_opts *opts, int argc, char **argv)
 	int rc, nops;
 
 	if ((rc = cli_domain_args(argc, argv, "show DOMAIN [--json]", &json,
-	    NULL, 1, 1, ops, &nops)) != 0)
+	    NULL, NULL, 1, 1, ops, &nops)) != 0)
 		return rc;
 	if (cli_domain_parse(ops[0], domain) < 0)
 		return cli_cmd_usage(CLI_DOMAIN_GROUP, "show DOMAIN [--json]");
@@ -619,7 +807,7 @@ cli_domain_remove(const struct cli_opts *opts, int argc, char **argv)
 	int rc, nops;
 
 	if ((rc = cli_domain_args(argc, argv, "remove DOMAIN [--json]", &json,
-	    NULL, 1, 1, ops, &nops)) != 0)
+	    NULL, NULL, 1, 1, ops, &nops)) != 0)
 		return rc;
 	if (cli_domain_parse(ops[0], domain) < 0)
 		return cli_cmd_usage(CLI_DOMAIN_GROUP,

@@ -27,6 +27,8 @@
 
 #include "address.h"
 #include "dkim_keys.h"
+#include "dkim_store.h"
+#include "seal.h"
 #include "cli.h"
 
 #define CLI_DOMAIN_GROUP	"domain"
@@ -34,7 +36,7 @@
 /* CLI_DOMAIN_SUB(name, function, usage): the subcommands, in order. */
 #define CLI_DOMAIN_SUBS \
 	CLI_DOMAIN_SUB("add", cli_domain_add, \
-	    "add TENANT DOMAIN [--subdomains]") \
+	    "add TENANT DOMAIN [--subdomains] [--dkim rsa,ed25519]") \
 	CLI_DOMAIN_SUB("list", cli_domain_list, "list [TENANT]") \
 	CLI_DOMAIN_SUB("show", cli_domain_show, "show DOMAIN") \
 	CLI_DOMAIN_SUB("remove", cli_domain_remove, "remove DOMAIN") \
@@ -60,6 +62,82 @@ CLI_DOMAIN_SUBS
 int	cli_domain_parse(const char *in, char out[CLI_DOMAIN_SIZE]);
 
 /* --- cli_domain_dkim.c: the DKIM keys ----------------------------------- */
+
+#define CLI_DOMAIN_DKIM_MAX_ALGS	2	/* rsa, ed25519 */
+#define CLI_DOMAIN_DKIM_BITS		2048	/* RSA, by default */
+
+/* New DKIM keys to make (`domain dkim add|rotate`, `domain add --dkim`). */
+struct cli_domain_dkim_spec {
+	enum pw_dkim_alg algs[CLI_DOMAIN_DKIM_MAX_ALGS];
+	int		 nalg;		/* 0: those of the active keys */
+	const char	*selector;	/* the base; NULL: pw<date> */
+	int		 bits;		/* RSA */
+	bool		 rotate;	/* says so when printed */
+};
+
+/* The keys cli_domain_dkim_make stored, n of them, in order. */
+struct cli_domain_dkim_new {
+	int				n;
+	char				selectors[CLI_DOMAIN_DKIM_MAX_ALGS]
+					    [PW_DKIM_SELECTOR_MAX + 1];
+	struct pw_dkim_store_made	made[CLI_DOMAIN_DKIM_MAX_ALGS];
+};
+
+/*
+ * Parse the algorithms "rsa", "ed25519" or "rsa,ed25519" given with
+ * option into spec: 0, or -1 after printing why.
+ */
+int	cli_domain_dkim_algs(const char *option, const char *s,
+	    struct cli_domain_dkim_spec *spec);
+/*
+ * Whether a domain in normal form can be a DKIM signing domain: 0, or
+ * CLI_EXIT_USAGE after printing why.
+ */
+int	cli_domain_dkim_check(const char *domain);
+/* Load dkim_kek_file into kek: 0, or CLI_EXIT_FAIL after printing why. */
+int	cli_domain_dkim_kek(struct cli_db *db, struct pw_seal_kek *kek);
+/*
+ * What `domain dkim add|rotate` does once it knows the owner: make one
+ * key per algorithm of spec under free selectors, seal each under kek
+ * (loaded here unless kek->set), store them pending, into out (free it
+ * with cli_domain_dkim_new_free, also after a failure).  Every key is
+ * made before any is stored; a key stored before a failure is said, and
+ * counted in out->n.  An exit code, after printing why when not
+ * CLI_EXIT_OK; nothing printed on stdout.
+ */
+int	cli_domain_dkim_make(struct cli_db *db, const char *tenant,
+	    const char *domain, const struct cli_domain_dkim_spec *spec,
+	    struct pw_seal_kek *kek, struct cli_domain_dkim_new *out);
+/*
+ * The stored keys of out as `domain dkim add --json` prints them: one
+ * JSON array of {domain, tenant, selector, algorithm, state, name, txt}.
+ */
+void	cli_domain_dkim_new_json(struct cli_json *j, const char *tenant,
+	    const char *domain, const struct cli_domain_dkim_new *keys);
+/*
+ * The same for humans: what to do on stderr, the records to publish in
+ * zone-file form on stdout.  Nothing when none was stored.
+ */
+void	cli_domain_dkim_new_print(const char *tenant, const char *domain,
+	    const struct cli_domain_dkim_new *keys, bool rotate);
+void	cli_domain_dkim_new_free(struct cli_domain_dkim_new *keys);
+
+/* A DKIM key's record as `domain dkim list` reads it (NULL: absent). */
+struct cli_domain_dkim_rec {
+	const char	*selector;
+	const char	*algorithm, *bits, *state, *created, *activated;
+	const char	*keep_until;	/* keep_published_until */
+	const char	*public;	/* the TXT record */
+};
+/* Called with each key, by selector: 0 goes on, -1 stops. */
+typedef int cli_domain_dkim_rec_fn(void *ctx,
+	    const struct cli_domain_dkim_rec *rec);
+/*
+ * Every DKIM key of tenant's domain, sorted by selector, to fn (never
+ * the sealed key).  0, or -1 after printing why (Redis, or fn's -1).
+ */
+int	cli_domain_dkim_records(struct cli_db *db, const char *tenant,
+	    const char *domain, cli_domain_dkim_rec_fn *fn, void *ctx);
 
 /*
  * Remove every DKIM key of domain from tenant's slot (the domain leaves

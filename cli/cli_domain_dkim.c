@@ -70,7 +70,7 @@
 #define CLI_DD_ACTIVATE_USAGE	"activate DOMAIN SELECTOR"
 #define CLI_DD_RETIRE_USAGE	"retire DOMAIN SELECTOR [--force]"
 #define CLI_DD_LIST_USAGE	"list DOMAIN"
-#define CLI_DD_MAX_ALGS		2
+#define CLI_DD_MAX_ALGS		CLI_DOMAIN_DKIM_MAX_ALGS
 
 static struct pw_redis_script cli_dd_add_script = {
 	"dkim_add", pw_lua_dkim_add, ""
@@ -106,12 +106,7 @@ cli_dd_parse_domain(const char *arg, struct cli_dd_domain *d)
 {
 	if (cli_domain_parse(arg, d->name) < 0)
 		return CLI_EXIT_USAGE;
-	if (!pw_dkim_valid_domain(d->name, strlen(d->name))) {
-		cli_error("%s: %s: not a DKIM signing domain (letters, "
-		    "digits, hyphens)", CLI_DD_GROUP, d->name);
-		return CLI_EXIT_USAGE;
-	}
-	return 0;
+	return cli_domain_dkim_check(d->name);
 }
 
 /*
@@ -150,7 +145,7 @@ cli_dd_kek(struct cli_db *db, struct pw_seal_kek *kek)
 	return CLI_EXIT_OK;
 }
 
-/* Parse "rsa,ed25519" into algs: how many, or -1 after printing why. */
+/* Parse "rsa,ed25519" into algs: how many, or -1 (printing nothing). */
 static int
 cli_dd_parse_algs(const char *s, enum pw_dkim_alg algs[CLI_DD_MAX_ALGS])
 {
@@ -158,14 +153,13 @@ cli_dd_parse_algs(const char *s, enum pw_dkim_alg algs[CLI_DD_MAX_ALGS])
 	enum pw_dkim_alg a;
 	int n = 0, i;
 
+	if (strlen(s) >= sizeof(buf))
+		return -1;
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (tok = strtok_r(buf, ", ", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", ", &save)) {
-		if (pw_dkim_alg_parse(tok, &a) < 0) {
-			cli_error("--algorithm: expected rsa, ed25519 or "
-			    "rsa,ed25519");
+		if (pw_dkim_alg_parse(tok, &a) < 0)
 			return -1;
-		}
 		for (i = 0; i < n; i++)
 			if (algs[i] == a)
 				break;
@@ -175,8 +169,6 @@ cli_dd_parse_algs(const char *s, enum pw_dkim_alg algs[CLI_DD_MAX_ALGS])
 			return -1;
 		algs[n++] = a;
 	}
-	if (n == 0)
-		cli_error("--algorithm: expected rsa, ed25519 or rsa,ed25519");
 	return n > 0 ? n : -1;
 }
 
@@ -335,6 +327,170 @@ cli_dd_active_algs(struct cli_db *db, const struct cli_dd_domain *d,
 	return n > 0 ? n : -1;
 }
 
+int
+cli_domain_dkim_algs(const char *option, const char *s,
+    struct cli_domain_dkim_spec *spec)
+{
+	if ((spec->nalg = cli_dd_parse_algs(s, spec->algs)) > 0)
+		return 0;
+	cli_error("%s: expected rsa, ed25519 or rsa,ed25519", option);
+	spec->nalg = 0;
+	return -1;
+}
+
+int
+cli_domain_dkim_check(const char *domain)
+{
+	if (pw_dkim_valid_domain(domain, strlen(domain)))
+		return 0;
+	cli_error("%s: %s: not a DKIM signing domain (letters, digits, "
+	    "hyphens)", CLI_DD_GROUP, domain);
+	return CLI_EXIT_USAGE;
+}
+
+int
+cli_domain_dkim_kek(struct cli_db *db, struct pw_seal_kek *kek)
+{
+	return cli_dd_kek(db, kek);
+}
+
+int
+cli_domain_dkim_make(struct cli_db *db, const char *tenant,
+    const char *domain, const struct cli_domain_dkim_spec *spec,
+    struct pw_seal_kek *kek, struct cli_domain_dkim_new *out)
+{
+	enum pw_dkim_alg algs[CLI_DOMAIN_DKIM_MAX_ALGS];
+	char base[PW_DKIM_SELECTOR_MAX + 1];
+	const char *why;
+	struct cli_dd_domain d;
+	redisReply *sel;
+	struct tm tm;
+	bool free_ok;
+	time_t now = time(NULL);
+	int nalg = spec->nalg, i, rc, suffix;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(d.name, sizeof(d.name), "%s", domain);
+	snprintf(d.tenant, sizeof(d.tenant), "%s", tenant);
+	memcpy(algs, spec->algs, sizeof(algs));
+	if ((sel = cli_dd_selectors(db, &d)) == NULL)
+		return CLI_EXIT_FAIL;
+	if (nalg == 0 &&
+	    (nalg = cli_dd_active_algs(db, &d, sel, algs)) < 0) {
+		freeReplyObject(sel);
+		return CLI_EXIT_NOTFOUND;
+	}
+	/*
+	 * The base: --selector, else pw<date>, then pw<date>b ... pw<date>z,
+	 * the first whose selectors are all free (a second key on one day).
+	 */
+	gmtime_r(&now, &tm);
+	for (suffix = 0; suffix < 26; suffix++) {
+		if (spec->selector != NULL)
+			snprintf(base, sizeof(base), "%s", spec->selector);
+		else
+			snprintf(base, sizeof(base), "pw%04d%02d%02d%.*s",
+			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			    suffix > 0 ? 1 : 0, &"abcdefghijklmnopqrstuvwxyz"[
+			    suffix]);
+		free_ok = true;
+		for (i = 0; i < nalg; i++) {
+			/* Default names always say their algorithm. */
+			(void)cli_dd_selector(out->selectors[i],
+			    sizeof(out->selectors[i]), base,
+			    spec->selector != NULL ? nalg : 2, algs[i]);
+			if (cli_dd_state_of(sel, out->selectors[i]) != NULL)
+				free_ok = false;
+		}
+		if (free_ok || spec->selector != NULL)
+			break;
+	}
+	freeReplyObject(sel);
+	if (!kek->set && (rc = cli_dd_kek(db, kek)) != CLI_EXIT_OK)
+		return rc;
+	/* Make every key before storing any: a failure stores nothing. */
+	for (i = 0; i < nalg; i++)
+		if (pw_dkim_store_make(kek, d.tenant, d.name,
+		    out->selectors[i], algs[i], spec->bits, (int64_t)now,
+		    &out->made[i], &why) < 0) {
+			cli_error("domain %s: %s", d.name, why);
+			return CLI_EXIT_FAIL;
+		}
+	rc = CLI_EXIT_OK;
+	for (i = 0; i < nalg; i++) {
+		if ((rc = cli_dd_store(db, &d, out->selectors[i],
+		    &out->made[i])) != CLI_EXIT_OK)
+			break;
+		out->n++;
+	}
+	if (out->n > 0 && out->n < nalg)
+		cli_error("domain %s: selector %s was stored before the "
+		    "failure", d.name, out->selectors[0]);
+	return rc;
+}
+
+void
+cli_domain_dkim_new_json(struct cli_json *j, const char *tenant,
+    const char *domain, const struct cli_domain_dkim_new *keys)
+{
+	char name[PW_DKIM_SELECTOR_MAX + PW_ADDRESS_MAX + 16];
+	int i;
+
+	cli_out_json_open(j, '[');
+	for (i = 0; i < keys->n; i++) {
+		snprintf(name, sizeof(name), "%s._domainkey.%s",
+		    keys->selectors[i], domain);
+		cli_out_json_open(j, '{');
+		cli_out_json_key(j, "domain");
+		cli_out_json_cstr(j, domain);
+		cli_out_json_key(j, "tenant");
+		cli_out_json_cstr(j, tenant);
+		cli_out_json_key(j, "selector");
+		cli_out_json_cstr(j, keys->selectors[i]);
+		cli_out_json_key(j, "algorithm");
+		cli_out_json_cstr(j,
+		    keys->made[i].values[PW_DKIM_F_ALGORITHM]);
+		cli_out_json_key(j, "state");
+		cli_out_json_cstr(j, keys->made[i].values[PW_DKIM_F_STATE]);
+		cli_out_json_key(j, "name");
+		cli_out_json_cstr(j, name);
+		cli_out_json_key(j, "txt");
+		cli_out_json_cstr(j, keys->made[i].values[PW_DKIM_F_PUBLIC]);
+		cli_out_json_close(j, '}');
+	}
+	cli_out_json_close(j, ']');
+}
+
+void
+cli_domain_dkim_new_print(const char *tenant, const char *domain,
+    const struct cli_domain_dkim_new *keys, bool rotate)
+{
+	int i, n = keys->n;
+
+	if (n == 0)
+		return;
+	fprintf(stderr, "postwarden: domain %s (tenant %s): %d key%s "
+	    "stored, pending; publish %s, then activate %s "
+	    "(postwarden domain dkim activate %s SELECTOR)%s:\n",
+	    domain, tenant, n, n == 1 ? "" : "s",
+	    n == 1 ? "this record" : "these records",
+	    n == 1 ? "it" : "them", domain, rotate ?
+	    "; the keys they replace keep signing until then" : "");
+	for (i = 0; i < n; i++)
+		cli_dkim_zone_print(stdout, domain, keys->selectors[i],
+		    keys->made[i].values[PW_DKIM_F_PUBLIC]);
+}
+
+void
+cli_domain_dkim_new_free(struct cli_domain_dkim_new *keys)
+{
+	int i;
+
+	for (i = 0; i < CLI_DOMAIN_DKIM_MAX_ALGS; i++)
+		pw_dkim_store_made_free(&keys->made[i]);
+	keys->n = 0;
+}
+
 /* add and rotate: make, seal, store and print new keys. */
 static int
 cli_dd_make(const struct cli_opts *opts, int argc, char **argv,
@@ -348,23 +504,20 @@ cli_dd_make(const struct cli_opts *opts, int argc, char **argv,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = rotate ? "domain dkim rotate" : "domain dkim add";
-	enum pw_dkim_alg algs[CLI_DD_MAX_ALGS];
-	struct pw_dkim_store_made made[CLI_DD_MAX_ALGS];
-	char selectors[CLI_DD_MAX_ALGS][PW_DKIM_SELECTOR_MAX + 1];
-	char base[PW_DKIM_SELECTOR_MAX + 1];
-	const char *algarg = NULL, *selarg = NULL, *why;
+	char check[PW_DKIM_SELECTOR_MAX + 1];
+	struct cli_domain_dkim_spec spec;
+	struct cli_domain_dkim_new keys;
+	const char *algarg = NULL;
 	struct cli_dd_domain d;
 	struct pw_seal_kek kek;
 	struct cli_db db;
 	struct cli_json j;
-	redisReply *sel = NULL;
-	struct tm tm;
-	uint64_t bits = 2048;
-	bool json = false, free_ok;
-	time_t now = time(NULL);
-	int ch, nalg = 0, i, nstored = 0, rc, suffix;
+	uint64_t bits = CLI_DOMAIN_DKIM_BITS;
+	bool json = false;
+	int ch, rc;
 
-	memset(made, 0, sizeof(made));
+	memset(&spec, 0, sizeof(spec));
+	memset(&keys, 0, sizeof(keys));
 	memset(&kek, 0, sizeof(kek));
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -372,7 +525,7 @@ cli_dd_make(const struct cli_opts *opts, int argc, char **argv,
 			algarg = optarg;
 			break;
 		case CLI_DD_OPT_SELECTOR:
-			selarg = optarg;
+			spec.selector = optarg;
 			break;
 		case CLI_DD_OPT_BITS:
 			if (cli_parse_uint(optarg, PW_DKIM_RSA_MAX, &bits) < 0 ||
@@ -395,13 +548,16 @@ cli_dd_make(const struct cli_opts *opts, int argc, char **argv,
 		    CLI_DD_ROTATE_USAGE : CLI_DD_ADD_USAGE);
 	if ((rc = cli_dd_parse_domain(argv[optind], &d)) != 0)
 		return rc;
+	spec.bits = (int)bits;
+	spec.rotate = rotate;
 	if (algarg == NULL && !rotate)
 		algarg = "rsa,ed25519";
-	if (algarg != NULL && (nalg = cli_dd_parse_algs(algarg, algs)) < 0)
+	if (algarg != NULL &&
+	    cli_domain_dkim_algs("--algorithm", algarg, &spec) < 0)
 		return CLI_EXIT_USAGE;
-	if (selarg != NULL && (strlen(selarg) >= sizeof(base) ||
-	    cli_dd_selector(selectors[0], sizeof(selectors[0]), selarg, 2,
-	    PW_DKIM_ED25519_SHA256) < 0)) {
+	if (spec.selector != NULL && (strlen(spec.selector) >=
+	    PW_DKIM_SELECTOR_MAX + 1 || cli_dd_selector(check, sizeof(check),
+	    spec.selector, 2, PW_DKIM_ED25519_SHA256) < 0)) {
 		cli_error("--selector: 1 to %d of a-z 0-9 -, no hyphen at "
 		    "either end (-rsa and -ed25519 are added when there are "
 		    "two algorithms)", PW_DKIM_SELECTOR_MAX - 8);
@@ -411,104 +567,17 @@ cli_dd_make(const struct cli_opts *opts, int argc, char **argv,
 		return rc;
 	if ((rc = cli_dd_owner(&db, &d)) != CLI_EXIT_OK)
 		goto out;
-	if ((sel = cli_dd_selectors(&db, &d)) == NULL) {
-		rc = CLI_EXIT_FAIL;
-		goto out;
-	}
-	if (nalg == 0 &&
-	    (nalg = cli_dd_active_algs(&db, &d, sel, algs)) < 0) {
-		rc = CLI_EXIT_NOTFOUND;
-		goto out;
-	}
-	/*
-	 * The base: --selector, else pw<date>, then pw<date>b ... pw<date>z,
-	 * the first whose selectors are all free (a second key on one day).
-	 */
-	gmtime_r(&now, &tm);
-	for (suffix = 0; suffix < 26; suffix++) {
-		if (selarg != NULL)
-			snprintf(base, sizeof(base), "%s", selarg);
-		else
-			snprintf(base, sizeof(base), "pw%04d%02d%02d%.*s",
-			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			    suffix > 0 ? 1 : 0, &"abcdefghijklmnopqrstuvwxyz"[
-			    suffix]);
-		free_ok = true;
-		for (i = 0; i < nalg; i++) {
-			/* Default names always say their algorithm. */
-			(void)cli_dd_selector(selectors[i],
-			    sizeof(selectors[i]), base,
-			    selarg != NULL ? nalg : 2, algs[i]);
-			if (cli_dd_state_of(sel, selectors[i]) != NULL)
-				free_ok = false;
-		}
-		if (free_ok || selarg != NULL)
-			break;
-	}
-	if ((rc = cli_dd_kek(&db, &kek)) != CLI_EXIT_OK)
-		goto out;
-	/* Make every key before storing any: a failure stores nothing. */
-	for (i = 0; i < nalg; i++)
-		if (pw_dkim_store_make(&kek, d.tenant, d.name, selectors[i],
-		    algs[i], (int)bits, (int64_t)now, &made[i], &why) < 0) {
-			cli_error("domain %s: %s", d.name, why);
-			rc = CLI_EXIT_FAIL;
-			goto out;
-		}
-	for (i = 0; i < nalg; i++) {
-		if ((rc = cli_dd_store(&db, &d, selectors[i], &made[i])) !=
-		    CLI_EXIT_OK)
-			break;
-		nstored++;
-	}
-	if (nstored > 0 && nstored < nalg)
-		cli_error("domain %s: selector %s was stored before the "
-		    "failure", d.name, selectors[0]);
-	if (db.json) {
+	rc = cli_domain_dkim_make(&db, d.tenant, d.name, &spec, &kek, &keys);
+	if (db.json && (rc == CLI_EXIT_OK || keys.n > 0)) {
 		cli_out_json_init(&j, stdout);
-		cli_out_json_open(&j, '[');
-		for (i = 0; i < nstored; i++) {
-			char name[PW_DKIM_SELECTOR_MAX + PW_ADDRESS_MAX + 16];
-
-			snprintf(name, sizeof(name), "%s._domainkey.%s",
-			    selectors[i], d.name);
-			cli_out_json_open(&j, '{');
-			cli_out_json_key(&j, "domain");
-			cli_out_json_cstr(&j, d.name);
-			cli_out_json_key(&j, "tenant");
-			cli_out_json_cstr(&j, d.tenant);
-			cli_out_json_key(&j, "selector");
-			cli_out_json_cstr(&j, selectors[i]);
-			cli_out_json_key(&j, "algorithm");
-			cli_out_json_cstr(&j, made[i].values[PW_DKIM_F_ALGORITHM]);
-			cli_out_json_key(&j, "state");
-			cli_out_json_cstr(&j, made[i].values[PW_DKIM_F_STATE]);
-			cli_out_json_key(&j, "name");
-			cli_out_json_cstr(&j, name);
-			cli_out_json_key(&j, "txt");
-			cli_out_json_cstr(&j, made[i].values[PW_DKIM_F_PUBLIC]);
-			cli_out_json_close(&j, '}');
-		}
-		cli_out_json_close(&j, ']');
+		cli_domain_dkim_new_json(&j, d.tenant, d.name, &keys);
 		putchar('\n');
-	} else if (nstored > 0) {
-		fprintf(stderr, "postwarden: domain %s (tenant %s): %d key%s "
-		    "stored, pending; publish %s, then activate %s "
-		    "(postwarden domain dkim activate %s SELECTOR)%s:\n",
-		    d.name, d.tenant, nstored, nstored == 1 ? "" : "s",
-		    nstored == 1 ? "this record" : "these records",
-		    nstored == 1 ? "it" : "them", d.name, rotate ?
-		    "; the keys they replace keep signing until then" : "");
-		for (i = 0; i < nstored; i++)
-			cli_dkim_zone_print(stdout, d.name, selectors[i],
-			    made[i].values[PW_DKIM_F_PUBLIC]);
+	} else if (!db.json) {
+		cli_domain_dkim_new_print(d.tenant, d.name, &keys, rotate);
 	}
 out:
-	for (i = 0; i < CLI_DD_MAX_ALGS; i++)
-		pw_dkim_store_made_free(&made[i]);
+	cli_domain_dkim_new_free(&keys);
 	pw_seal_kek_wipe(&kek);
-	if (sel != NULL)
-		freeReplyObject(sel);
 	cli_util_close(&db);
 	return rc;
 }
@@ -763,6 +832,128 @@ cli_dd_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int
+cli_domain_dkim_records(struct cli_db *db, const char *tenant,
+    const char *domain, cli_domain_dkim_rec_fn *fn, void *ctx)
+{
+	static const enum pw_dkim_store_field shown[] = {
+		PW_DKIM_F_ALGORITHM, PW_DKIM_F_BITS, PW_DKIM_F_STATE,
+		PW_DKIM_F_CREATED, PW_DKIM_F_ACTIVATED, PW_DKIM_F_KEEP_UNTIL,
+		PW_DKIM_F_PUBLIC,
+	};
+#define CLI_DD_NSHOWN	(sizeof(shown) / sizeof(shown[0]))
+	const char *hmget[2 + CLI_DD_NSHOWN], *v[CLI_DD_NSHOWN];
+	struct cli_domain_dkim_rec rec;
+	redisReply *sel, *r;
+	char **names, *key;
+	size_t i, k, nnames = 0;
+	int rc = 0;
+
+	key = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_SELECTORS, tenant,
+	    domain, NULL);
+	sel = cli_util_cmd(db, "HKEYS", key, NULL);
+	free(key);
+	if (sel == NULL)
+		return -1;
+	if (sel->type != REDIS_REPLY_ARRAY) {
+		cli_error("domain %s: unexpected reply from Redis", domain);
+		freeReplyObject(sel);
+		return -1;
+	}
+	names = pw_xcalloc(sel->elements + 1, sizeof(*names));
+	for (i = 0; i < sel->elements; i++)
+		if (sel->element[i]->type == REDIS_REPLY_STRING)
+			names[nnames++] = sel->element[i]->str;
+	qsort(names, nnames, sizeof(*names), cli_dd_cmp);
+	for (i = 0; rc == 0 && i < nnames; i++) {
+		key = pw_schema_key_new(db->prefix, PW_SCHEMA_DKIM_KEY,
+		    tenant, domain, names[i]);
+		hmget[0] = "HMGET";
+		hmget[1] = key;
+		for (k = 0; k < CLI_DD_NSHOWN; k++)
+			hmget[2 + k] = pw_dkim_store_fields[shown[k]];
+		r = cli_util_cmdv(db, 2 + CLI_DD_NSHOWN, hmget, NULL);
+		free(key);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
+		    r->elements != CLI_DD_NSHOWN) {
+			if (r != NULL) {
+				cli_error("domain %s: unexpected reply from "
+				    "Redis", domain);
+				freeReplyObject(r);
+			}
+			rc = -1;
+			break;
+		}
+		for (k = 0; k < CLI_DD_NSHOWN; k++)
+			v[k] = r->element[k]->type == REDIS_REPLY_STRING ?
+			    r->element[k]->str : NULL;
+		rec.selector = names[i];
+		rec.algorithm = v[0];
+		rec.bits = v[1];
+		rec.state = v[2];
+		rec.created = v[3];
+		rec.activated = v[4];
+		rec.keep_until = v[5];
+		rec.public = v[6];
+		rc = fn(ctx, &rec);
+		freeReplyObject(r);
+	}
+	free(names);
+	freeReplyObject(sel);
+	return rc;
+#undef CLI_DD_NSHOWN
+}
+
+/* What `domain dkim list` prints to: a table or a JSON array. */
+struct cli_dd_list_out {
+	struct cli_table	 t;
+	struct cli_json		 j;
+	bool			 json;
+};
+
+/* A time field of a key's record, or NULL when absent or 0. */
+static const char *
+cli_dd_time(const char *v, char buf[CLI_TIME_MAX])
+{
+	return v != NULL && atoll(v) != 0 ? cli_out_time(atoll(v), buf) :
+	    NULL;
+}
+
+/* cli_domain_dkim_rec_fn: one row of `domain dkim list`. */
+static int
+cli_dd_list_row(void *ctx, const struct cli_domain_dkim_rec *rec)
+{
+	struct cli_dd_list_out *o = ctx;
+	char tc[CLI_TIME_MAX], ta[CLI_TIME_MAX], tk[CLI_TIME_MAX];
+	const char *v[] = {
+		rec->algorithm, rec->bits, rec->state, rec->created,
+		rec->activated, rec->keep_until, rec->public,
+	};
+	static const enum pw_dkim_store_field f[] = {
+		PW_DKIM_F_ALGORITHM, PW_DKIM_F_BITS, PW_DKIM_F_STATE,
+		PW_DKIM_F_CREATED, PW_DKIM_F_ACTIVATED, PW_DKIM_F_KEEP_UNTIL,
+		PW_DKIM_F_PUBLIC,
+	};
+	size_t k;
+
+	if (o->json) {
+		cli_out_json_open(&o->j, '{');
+		cli_out_json_key(&o->j, "selector");
+		cli_out_json_cstr(&o->j, rec->selector);
+		for (k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+			cli_out_json_key(&o->j, pw_dkim_store_fields[f[k]]);
+			cli_out_json_cstr(&o->j, v[k]);
+		}
+		cli_out_json_close(&o->j, '}');
+	} else
+		cli_out_table_row(&o->t, rec->selector, rec->algorithm,
+		    rec->state, cli_out_time(rec->created != NULL ?
+		    atoll(rec->created) : 0, tc),
+		    cli_dd_time(rec->activated, ta),
+		    cli_dd_time(rec->keep_until, tk));
+	return 0;
+}
+
 static int
 cli_dd_list(const struct cli_opts *opts, int argc, char **argv)
 {
@@ -770,21 +961,10 @@ cli_dd_list(const struct cli_opts *opts, int argc, char **argv)
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const enum pw_dkim_store_field shown[] = {
-		PW_DKIM_F_ALGORITHM, PW_DKIM_F_BITS, PW_DKIM_F_STATE,
-		PW_DKIM_F_CREATED, PW_DKIM_F_ACTIVATED, PW_DKIM_F_KEEP_UNTIL,
-		PW_DKIM_F_PUBLIC,
-	};
-#define CLI_DD_NSHOWN	(sizeof(shown) / sizeof(shown[0]))
-	const char *hmget[2 + CLI_DD_NSHOWN];
+	struct cli_dd_list_out o;
 	struct cli_dd_domain d;
-	struct cli_table t;
-	struct cli_json j;
 	struct cli_db db;
-	redisReply *sel = NULL, *r;
-	char **names = NULL, *key;
 	bool json = false;
-	size_t i, k, nnames = 0;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -801,80 +981,27 @@ cli_dd_list(const struct cli_opts *opts, int argc, char **argv)
 		return rc;
 	if ((rc = cli_dd_owner(&db, &d)) != CLI_EXIT_OK)
 		goto out;
-	key = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_SELECTORS, d.tenant,
-	    d.name, NULL);
-	sel = cli_util_cmd(&db, "HKEYS", key, NULL);
-	free(key);
-	if (sel == NULL || sel->type != REDIS_REPLY_ARRAY) {
-		rc = CLI_EXIT_FAIL;
-		goto out;
-	}
-	names = calloc(sel->elements + 1, sizeof(*names));
-	for (i = 0; names != NULL && i < sel->elements; i++)
-		if (sel->element[i]->type == REDIS_REPLY_STRING)
-			names[nnames++] = sel->element[i]->str;
-	qsort(names, nnames, sizeof(*names), cli_dd_cmp);
-	if (db.json) {
-		cli_out_json_init(&j, stdout);
-		cli_out_json_open(&j, '[');
+	o.json = db.json;
+	if (o.json) {
+		cli_out_json_init(&o.j, stdout);
+		cli_out_json_open(&o.j, '[');
 	} else {
-		cli_out_table_init(&t, 6);
-		cli_out_table_row(&t, "SELECTOR", "ALGORITHM", "STATE",
+		cli_out_table_init(&o.t, 6);
+		cli_out_table_row(&o.t, "SELECTOR", "ALGORITHM", "STATE",
 		    "CREATED", "ACTIVATED", "KEEP_PUBLISHED_UNTIL");
 	}
-	for (i = 0; i < nnames; i++) {
-		char tc[CLI_TIME_MAX], ta[CLI_TIME_MAX], tk[CLI_TIME_MAX];
-		const char *v[CLI_DD_NSHOWN];
-
-		key = pw_schema_key_new(db.prefix, PW_SCHEMA_DKIM_KEY,
-		    d.tenant, d.name, names[i]);
-		hmget[0] = "HMGET";
-		hmget[1] = key;
-		for (k = 0; k < CLI_DD_NSHOWN; k++)
-			hmget[2 + k] = pw_dkim_store_fields[shown[k]];
-		r = cli_util_cmdv(&db, 2 + CLI_DD_NSHOWN, hmget, NULL);
-		free(key);
-		if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
-		    r->elements != CLI_DD_NSHOWN) {
-			if (r != NULL)
-				freeReplyObject(r);
-			rc = CLI_EXIT_FAIL;
-			break;
-		}
-		for (k = 0; k < CLI_DD_NSHOWN; k++)
-			v[k] = r->element[k]->type == REDIS_REPLY_STRING ?
-			    r->element[k]->str : NULL;
-		if (db.json) {
-			cli_out_json_open(&j, '{');
-			cli_out_json_key(&j, "selector");
-			cli_out_json_cstr(&j, names[i]);
-			for (k = 0; k < CLI_DD_NSHOWN; k++) {
-				cli_out_json_key(&j,
-				    pw_dkim_store_fields[shown[k]]);
-				cli_out_json_cstr(&j, v[k]);
-			}
-			cli_out_json_close(&j, '}');
-		} else
-			cli_out_table_row(&t, names[i], v[0], v[2],
-			    cli_out_time(v[3] != NULL ? atoll(v[3]) : 0, tc),
-			    v[4] != NULL && atoll(v[4]) != 0 ?
-			    cli_out_time(atoll(v[4]), ta) : NULL,
-			    v[5] != NULL && atoll(v[5]) != 0 ?
-			    cli_out_time(atoll(v[5]), tk) : NULL);
-		freeReplyObject(r);
-	}
-	if (db.json) {
-		cli_out_json_close(&j, ']');
+	if (cli_domain_dkim_records(&db, d.tenant, d.name, cli_dd_list_row,
+	    &o) < 0)
+		rc = CLI_EXIT_FAIL;
+	if (o.json) {
+		cli_out_json_close(&o.j, ']');
 		putchar('\n');
 	} else {
 		if (rc == CLI_EXIT_OK)
-			cli_out_table_print(&t, stdout);
-		cli_out_table_free(&t);
+			cli_out_table_print(&o.t, stdout);
+		cli_out_table_free(&o.t);
 	}
 out:
-	free(names);
-	if (sel != NULL)
-		freeReplyObject(sel);
 	cli_util_close(&db);
 	return rc;
 }

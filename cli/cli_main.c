@@ -59,6 +59,8 @@ static const struct {
 	    "events tail [--follow] the event stream", NULL },
 	{ "track", cli_track,
 	    "track verify ID        whose tracking id it is, and when", NULL },
+	{ "secret", cli_secret,
+	    "secret rotate|list     the tracking keyring", NULL },
 	{ "unsubscribe", cli_unsubscribe,
 	    "unsubscribe TOKEN|--mail  one-click and mailto unsubscribes",
 	    CLI_UNSUB_USAGE },

@@ -107,7 +107,7 @@ int	cli_tenant_settings_kv(const struct cli_tenant_settings *s,
 	    const char **kv, int kc);
 /*
  * The settings that must name the tenant's own domains (--dkim-domain,
- * cli_domain_covers): 0 (the value now in normal form: lower case), or
+ * --bounce-domain; cli_domain_owner_covers): 0 (the value now in normal form: lower case), or
  * an exit code after printing why (CLI_EXIT_NOTFOUND: not the
  * tenant's).  `tenant add` and `tenant set` call it before they write.
  */

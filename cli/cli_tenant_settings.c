@@ -14,9 +14,11 @@
  *
  * Exports: cli_tenant_settings_* (cli_tenant.h).
  *
- * --dkim-domain must name a sending domain of the tenant (postwarden
- * domain): the domain itself, or under a parent it owns with its
- * subdomains; else exit 1, saying how to add it.
+ * --dkim-domain and --bounce-domain (the VERP bounce domain: a
+ * tenant's bounces must not come back through another tenant's domain)
+ * must name a sending domain of the tenant (postwarden domain): the
+ * domain itself, or under a parent it owns with its subdomains; else
+ * exit 1, saying how to add it.  '' (remove the setting) always may.
  *
  * Failures: a bad value exit 64 after printing what is expected; a map
  * in Redis that cannot be merged, a record that kept changing, or Redis
@@ -452,11 +454,16 @@ cli_tenant_write(struct cli_db *db, const char *rec,
 	return r == 1 || r == 2 ? (int)r : 0;
 }
 
-int
-cli_tenant_settings_check_domains(struct cli_db *db, const char *tenant,
-    struct cli_tenant_settings *s)
+/*
+ * One setting that must name a sending domain of tenant (--dkim-domain,
+ * --bounce-domain): 0 (stored in normal form), or an exit code after
+ * printing why.
+ */
+static int
+cli_tenant_check_domain(struct cli_db *db, const char *tenant,
+    enum cli_tenant_index i, struct cli_tenant_value *v)
 {
-	struct cli_tenant_value *v = &s->set[CLI_TENANT_DKIM_DOMAIN];
+	const char *option = cli_tenant_options[i].option;
 	char domain[CLI_DOMAIN_SIZE];
 
 	if (!v->given || v->v[0] == '\0')
@@ -469,14 +476,31 @@ cli_tenant_settings_check_domains(struct cli_db *db, const char *tenant,
 		snprintf(v->v, sizeof(v->v), "%s", domain);
 		return 0;
 	case 0:
-		cli_error("--dkim-domain %s: not a sending domain of tenant "
-		    "%s (tenant %s must own it, or a parent with its "
-		    "subdomains: postwarden domain add %s %s)", domain,
-		    tenant, tenant, tenant, domain);
+		cli_error("--%s %s: not a sending domain of tenant %s "
+		    "(tenant %s must own it, or a parent with its "
+		    "subdomains: postwarden domain add %s %s)", option,
+		    domain, tenant, tenant, tenant, domain);
 		return CLI_EXIT_NOTFOUND;
 	default:
 		return CLI_EXIT_FAIL;
 	}
+}
+
+int
+cli_tenant_settings_check_domains(struct cli_db *db, const char *tenant,
+    struct cli_tenant_settings *s)
+{
+	static const enum cli_tenant_index owned[] = {
+		CLI_TENANT_DKIM_DOMAIN, CLI_TENANT_BOUNCE_DOMAIN,
+	};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if ((rc = cli_tenant_check_domain(db, tenant, owned[i],
+		    &s->set[owned[i]])) != 0)
+			return rc;
+	return 0;
 }
 
 int

@@ -8,14 +8,17 @@
  *
  * track verify: whose id it is and when it was made.  With --tenant only
  * that tenant is tried (no Redis needed); without, every member of
- * pw:tenants whose tag matches.  Exit 0 valid, 1 forged or malformed
- * (CLI_EXIT_NOTFOUND), 2 configuration or Redis, 64 usage.
+ * pw:tenants whose tag matches.  Exit 0 valid, 1 forged, malformed or
+ * made with a secret past its end date (CLI_EXIT_NOTFOUND), 2
+ * configuration or Redis, 64 usage.
  *
  * unsubscribe TOKEN: verify a one-click token and add its recipient to
  * its tenant's suppression list (reason unsubscribe, source one-click,
  * never expires; cli_suppress_add_one).  Doing it again changes nothing.
- * Exit 0 done (or already), 1 forged or malformed token or unknown
- * tenant, 2 configuration or Redis, 64 usage.
+ * Exit 0 done (or already), 1 forged, malformed or expired token or
+ * unknown tenant, 2 configuration or Redis, 64 usage.  Tokens of both
+ * versions are taken (lib/track.h); the stream a version 2 token names
+ * is shown (--json) but the suppression is still the tenant's.
  *
  * unsubscribe --mail: the same for a message on standard input, as a
  * Postfix pipe(8) transport delivers it (contrib/postfix/master.cf):
@@ -30,10 +33,11 @@
  * Redis (docs/redis-schema.md): reads pw:tenants and pw:{T}:tenant,
  * writes pw:{T}:supp.
  *
- * Security: the secret is read from tracking_secret_file (mode checked
- * as DKIM keys are), wiped when done and never printed.  Ids, tokens and
- * mail are untrusted: bounded, checked by lib/track.c before anything is
- * taken from them, and printed escaped.
+ * Security: the keyring is read from tracking_secret_file (mode checked
+ * as DKIM keys are; lib/track_keyring.h), wiped when done and never
+ * printed.  Any secret of it still before its end date verifies.  Ids,
+ * tokens and mail are untrusted: bounded, checked by lib/track.c before
+ * anything is taken from them, and printed escaped.
  */
 #include "config.h"
 
@@ -66,11 +70,11 @@ enum cli_unsub_outcome {
 };
 
 /*
- * Load the configuration and the tracking secret.  0, or -1 after
+ * Load the configuration and the tracking keyring.  0, or -1 after
  * printing why.
  */
 static int
-cli_track_secret(const struct cli_opts *opts, struct pw_track_secret *s)
+cli_track_secret(const struct cli_opts *opts, struct pw_track_keyring *s)
 {
 	char err[PW_CONF_ERR_MAX + PW_TRACK_ERR_MAX];
 	struct pw_conf *conf;
@@ -86,7 +90,7 @@ cli_track_secret(const struct cli_opts *opts, struct pw_track_secret *s)
 		cli_error("%s: tracking_secret_file is not set: tracking ids "
 		    "and unsubscribe tokens need its secret (see "
 		    "postwarden.conf(5))", opts->conf_path);
-	else if (pw_track_secret_load(conf->tracking_secret_file,
+	else if (pw_track_keyring_load(conf->tracking_secret_file,
 	    conf->dkim_key_mode_check, s, err, sizeof(err)) < 0)
 		cli_error("tracking_secret_file %s", err);
 	else
@@ -115,10 +119,11 @@ cli_track_time(uint64_t ms, char buf[CLI_TIME_MAX])
 
 /*
  * Find the tenant of a decoded id among pw:tenants: 0 and tenant_r
- * filled, 1 none, -1 after printing why.
+ * filled, 2 the same for an id whose secret is past its end date, 1
+ * none, -1 after printing why.
  */
 static int
-cli_track_find(const struct cli_opts *opts, const struct pw_track_secret *s,
+cli_track_find(const struct cli_opts *opts, const struct pw_track_keyring *s,
     const struct pw_track_id *d, char tenant_r[PW_IDENTITY_TENANT_MAX + 1])
 {
 	struct cli_db db;
@@ -132,26 +137,41 @@ cli_track_find(const struct cli_opts *opts, const struct pw_track_secret *s,
 		cli_util_close(&db);
 		return -1;
 	}
-	for (i = 0; i < n && rc == 1; i++) {
-		if (!pw_track_id_tag_matches(s, d, tenants[i]) ||
-		    pw_track_id_check(s, d, tenants[i]) != PW_TRACK_OK)
+	for (i = 0; i < n && rc != 0; i++) {
+		if (!pw_track_id_tag_matches(s, d, tenants[i]))
 			continue;
+		switch (pw_track_id_check(s, d, tenants[i])) {
+		case PW_TRACK_OK:
+			rc = 0;
+			break;
+		case PW_TRACK_EXPIRED:
+			rc = 2;
+			break;
+		default:
+			continue;
+		}
 		snprintf(tenant_r, PW_IDENTITY_TENANT_MAX + 1, "%s",
 		    tenants[i]);
-		rc = 0;
 	}
 	cli_lookup_free(tenants, n);
 	cli_util_close(&db);
 	return rc;
 }
 
-/* Print a verdict: valid (tenant, d set), forged or malformed. */
+/* A result in one word: valid, expired, forged or malformed. */
+static const char *
+cli_track_verdict(enum pw_track_result r)
+{
+	return r == PW_TRACK_OK ? "valid" : r == PW_TRACK_EXPIRED ?
+	    "expired" : pw_track_result_forged(r) ? "forged" : "malformed";
+}
+
+/* Print a verdict: valid (tenant, d set), expired, forged or malformed. */
 static void
 cli_track_print(bool json, const char *id, enum pw_track_result r,
     const char *tenant, const struct pw_track_id *d, const char *why)
 {
-	const char *verdict = r == PW_TRACK_OK ? "valid" :
-	    pw_track_result_forged(r) ? "forged" : "malformed";
+	const char *verdict = cli_track_verdict(r);
 	char when[CLI_TIME_MAX];
 	struct cli_json j;
 
@@ -198,7 +218,7 @@ cli_track_verify(const struct cli_opts *opts, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	char tenant[PW_IDENTITY_TENANT_MAX + 1] = "", why[160];
-	struct pw_track_secret s;
+	struct pw_track_keyring s;
 	struct pw_track_id d;
 	enum pw_track_result r;
 	const char *id, *want = NULL;
@@ -233,11 +253,18 @@ cli_track_verify(const struct cli_opts *opts, int argc, char **argv)
 		if ((r = pw_track_id_check(&s, &d, want)) == PW_TRACK_OK)
 			snprintf(tenant, sizeof(tenant), "%s", want);
 		else
-			snprintf(why, sizeof(why), "%s: not an id of tenant "
-			    "%s", pw_track_result_text(r), want);
+			snprintf(why, sizeof(why), r == PW_TRACK_EXPIRED ?
+			    "%s: an id of tenant %s made with it" :
+			    "%s: not an id of tenant %s",
+			    pw_track_result_text(r), want);
 	} else {
 		switch (cli_track_find(opts, &s, &d, tenant)) {
 		case 0:
+			break;
+		case 2:
+			r = PW_TRACK_EXPIRED;
+			snprintf(why, sizeof(why), "an id of tenant %s made "
+			    "with a secret past its end date", tenant);
 			break;
 		case 1:
 			r = PW_TRACK_FORGED;
@@ -245,11 +272,11 @@ cli_track_verify(const struct cli_opts *opts, int argc, char **argv)
 			    "(or its tenant was deleted)");
 			break;
 		default:
-			pw_track_secret_free(&s);
+			pw_track_keyring_free(&s);
 			return CLI_EXIT_FAIL;
 		}
 	}
-	pw_track_secret_free(&s);
+	pw_track_keyring_free(&s);
 	cli_track_print(json, id, r, tenant, &d, why);
 	return r == PW_TRACK_OK ? CLI_EXIT_OK : CLI_EXIT_NOTFOUND;
 }
@@ -271,7 +298,7 @@ cli_track(const struct cli_opts *opts, int argc, char **argv)
 /* Print what an unsubscribe did: a line, or a JSON object. */
 static void
 cli_unsub_print(bool json, const char *tenant, const char *addr,
-    const char *source, bool added)
+    const char *stream, const char *source, bool added)
 {
 	struct cli_json j;
 
@@ -294,6 +321,8 @@ cli_unsub_print(bool json, const char *tenant, const char *addr,
 	cli_out_json_cstr(&j, "unsubscribe");
 	cli_out_json_key(&j, "source");
 	cli_out_json_cstr(&j, source);
+	cli_out_json_key(&j, "stream");
+	cli_out_json_cstr(&j, *stream != '\0' ? stream : NULL);
 	cli_out_json_key(&j, "added");
 	cli_out_json_bool(&j, added);
 	cli_out_json_close(&j, '}');
@@ -333,7 +362,8 @@ cli_unsub_apply(const struct cli_opts *opts, bool json,
 	}
 	if ((rc = cli_suppress_add_one(&db, u->tenant, addr, "unsubscribe",
 	    source)) >= 0) {
-		cli_unsub_print(db.json, u->tenant, addr, source, rc == 0);
+		cli_unsub_print(db.json, u->tenant, addr, u->stream, source,
+		    rc == 0);
 		out = CLI_UNSUB_DONE;
 	}
 	cli_util_close(&db);
@@ -444,8 +474,7 @@ static void
 cli_unsub_refused(const char *where, enum pw_track_result r)
 {
 	cli_error("unsubscribe: %s: %s token: %s", where,
-	    pw_track_result_forged(r) ? "forged" : "malformed",
-	    pw_track_result_text(r));
+	    cli_track_verdict(r), pw_track_result_text(r));
 }
 
 /* unsubscribe --mail: the token from the message on standard input. */
@@ -455,7 +484,7 @@ cli_unsub_mail(const struct cli_opts *opts, bool json, const char *rcpt)
 	char subject[CLI_UNSUB_SUBJECT_MAX + 1];
 	enum pw_track_result rx = PW_TRACK_OK, rs = PW_TRACK_OK;
 	const char *ext = NULL, *word;
-	struct pw_track_secret s;
+	struct pw_track_keyring s;
 	struct pw_track_unsub u;
 	struct pw_buf hdr;
 	size_t xlen = 0, wlen = 0;
@@ -476,7 +505,7 @@ cli_unsub_mail(const struct cli_opts *opts, bool json, const char *rcpt)
 	word = cli_unsub_last_word(subject, &wlen);
 	if ((ext == NULL || rx != PW_TRACK_OK) && word != NULL)
 		rs = pw_track_unsub_verify(&s, word, wlen, &u);
-	pw_track_secret_free(&s);
+	pw_track_keyring_free(&s);
 	if ((ext != NULL && rx == PW_TRACK_OK) ||
 	    (word != NULL && rs == PW_TRACK_OK))
 		return cli_unsub_apply(opts, json, &u, "mailto");
@@ -494,14 +523,14 @@ cli_unsub_mail(const struct cli_opts *opts, bool json, const char *rcpt)
 static enum cli_unsub_outcome
 cli_unsub_token(const struct cli_opts *opts, bool json, const char *token)
 {
-	struct pw_track_secret s;
+	struct pw_track_keyring s;
 	struct pw_track_unsub u;
 	enum pw_track_result r;
 
 	if (cli_track_secret(opts, &s) < 0)
 		return CLI_UNSUB_CONFIG;
 	r = pw_track_unsub_verify(&s, token, strlen(token), &u);
-	pw_track_secret_free(&s);
+	pw_track_keyring_free(&s);
 	if (r != PW_TRACK_OK) {
 		cli_unsub_refused("command line", r);
 		return CLI_UNSUB_REFUSED;

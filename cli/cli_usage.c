@@ -7,9 +7,11 @@
  * For the UTC hour, day and month windows holding TIME (default now,
  * Redis's clock): recipients billed (the used counters), reserved (live
  * members of the reservation sets: score > TIME in ms), the limit, what
- * is left and when the window resets; then the rate limiter (GCRA) state
- * and today's messages and bytes.  The rate limiter is shown as it is
- * now, also with --at.
+ * is left and when the window resets; then the rate limiter (GCRA) state,
+ * today's messages and bytes, and today's refusals by rule (the policy
+ * daemon's and the milter's: quota, rate, sender_domain, from_domain,
+ * ...; counted from the event stream by cli_usage_refused.c).  The rate
+ * limiter is shown as it is now, also with --at.
  *
  * The windows, the counters and the rate limiter are read by the
  * read-only script lua/usage.lua, which runs the daemon's own calendar
@@ -22,7 +24,7 @@
  * Redis (docs/redis-schema.md), read only, all in the tenant's slot: the
  * record (HGETALL), then lua/usage.lua for pw:{T}:used:*, pw:{T}:resv:*,
  * pw:{T}:gcra:<who>, pw:{T}:msgs:* and pw:{T}:bytes:*; <who> is "tenant"
- * or "key:<id>".
+ * or "key:<id>".  Refusals: the stream pw:events (XRANGE of the day).
  *
  * Failures: unknown name exit 1, ambiguous or bad input exit 64, Redis
  * trouble exit 2.
@@ -224,7 +226,8 @@ static const char *const cli_usage_window_names[3] = {
 /* Print s and l as one JSON object. */
 static void
 cli_usage_print_json(const char *tenant, const char *keyid,
-    const struct cli_usage_limits *l, const struct cli_usage_state *s)
+    const struct cli_usage_limits *l, const struct cli_usage_state *s,
+    const struct cli_usage_refused *ref)
 {
 	char t1[CLI_TIME_MAX];
 	struct cli_json j;
@@ -307,6 +310,23 @@ cli_usage_print_json(const char *tenant, const char *keyid,
 	cli_out_json_int(&j, s->msgs);
 	cli_out_json_key(&j, "bytes_today");
 	cli_out_json_int(&j, s->bytes);
+	cli_out_json_key(&j, "refused_today");
+	cli_out_json_open(&j, '{');
+	cli_out_json_key(&j, "total");
+	cli_out_json_int(&j, ref->total);
+	cli_out_json_key(&j, "rules");
+	cli_out_json_open(&j, '{');
+	for (f = 0; f < ref->nrules; f++) {
+		cli_out_json_key(&j, ref->rules[f].rule);
+		cli_out_json_int(&j, ref->rules[f].n);
+	}
+	cli_out_json_close(&j, '}');
+	cli_out_json_key(&j, "since");
+	if (ref->since_ms > 0)
+		cli_out_json_cstr(&j, cli_out_time(ref->since_ms / 1000, t1));
+	else
+		cli_out_json_null(&j);
+	cli_out_json_close(&j, '}');
 	cli_out_json_close(&j, '}');
 	putchar('\n');
 }
@@ -314,7 +334,8 @@ cli_usage_print_json(const char *tenant, const char *keyid,
 /* Print s and l for humans: a line, a table of the windows, lines. */
 static void
 cli_usage_print_text(const char *tenant, const char *keyid,
-    const struct cli_usage_limits *l, const struct cli_usage_state *s)
+    const struct cli_usage_limits *l, const struct cli_usage_state *s,
+    const struct cli_usage_refused *ref)
 {
 	char t1[CLI_TIME_MAX], per[24];
 	char used[24], resv[24], lim[24], left[24];
@@ -375,6 +396,16 @@ cli_usage_print_text(const char *tenant, const char *keyid,
 		    s->next_ms - s->now_ms);
 	printf("today: %lld message%s, %lld byte%s\n", s->msgs,
 	    s->msgs == 1 ? "" : "s", s->bytes, s->bytes == 1 ? "" : "s");
+	/* "refused today: 3 (sender_domain 2, quota 1)" */
+	printf("refused today: %lld", ref->total);
+	for (f = 0; f < ref->nrules; f++)
+		printf("%s%s %lld", f == 0 ? " (" : ", ", ref->rules[f].rule,
+		    ref->rules[f].n);
+	printf("%s", ref->nrules > 0 ? ")" : "");
+	if (ref->since_ms > 0)
+		printf("; the event stream holds events since %s only",
+		    cli_out_time(ref->since_ms / 1000, t1));
+	putchar('\n');
 }
 
 /*
@@ -387,6 +418,7 @@ cli_usage_show(struct cli_db *db, const char *tenant, const char *keyid,
     const char *at_arg)
 {
 	char who[PW_IDENTITY_KEY_MAX + 8], *rec;
+	struct cli_usage_refused ref;
 	struct cli_usage_limits l;
 	struct cli_usage_state s;
 	redisReply *hash;
@@ -410,10 +442,14 @@ cli_usage_show(struct cli_db *db, const char *tenant, const char *keyid,
 	freeReplyObject(hash);
 	if (cli_usage_read(db, tenant, who, at_arg, &l, &s) < 0)
 		return CLI_EXIT_FAIL;
+	/* The day of the windows: it ends when the day window resets. */
+	if (cli_usage_refused_read(db, tenant, keyid, s.w[1].end - 86400,
+	    s.w[1].end, &ref) < 0)
+		return CLI_EXIT_FAIL;
 	if (db->json)
-		cli_usage_print_json(tenant, keyid, &l, &s);
+		cli_usage_print_json(tenant, keyid, &l, &s, &ref);
 	else
-		cli_usage_print_text(tenant, keyid, &l, &s);
+		cli_usage_print_text(tenant, keyid, &l, &s, &ref);
 	return CLI_EXIT_OK;
 }
 

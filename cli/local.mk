@@ -23,6 +23,7 @@ cli_postwarden_SOURCES = \
 	cli/cli_out.c \
 	cli/cli_parse.c \
 	cli/cli_record.c \
+	cli/cli_secret.c \
 	cli/cli_suppress.c cli/cli_suppress.h \
 	cli/cli_suppress_csv.c \
 	cli/cli_suppress_entry.c \
@@ -31,6 +32,7 @@ cli_postwarden_SOURCES = \
 	cli/cli_tenant_settings.c \
 	cli/cli_track.c \
 	cli/cli_usage.c \
+	cli/cli_usage_refused.c \
 	cli/cli_util.c
 cli_postwarden_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 cli_postwarden_LDADD = $(PW_LIB_LIBS)

@@ -201,6 +201,14 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	{ "milter_timeout", PW_CONF_TIME, "300s", 1000, 7200 * 1000LL, 0,
 	    S(milter_timeout_ms), NULL, NULL },
 
+	/* caches of postwarden-milter (entries, least recently used evicted) */
+	{ "milter_tenant_cache_size", PW_CONF_INT, "4096", 16, 16777216, 0,
+	    S(milter_tenant_cache_size), NULL, NULL },
+	{ "milter_domain_cache_size", PW_CONF_INT, "16384", 16, 16777216, 0,
+	    S(milter_domain_cache_size), NULL, NULL },
+	{ "milter_dkim_key_cache_size", PW_CONF_INT, "16384", 16, 16777216,
+	    0, S(milter_dkim_key_cache_size), NULL, NULL },
+
 	/* DKIM signing (postwarden-milter) */
 	{ "dkim_key_table", PW_CONF_PATH, "", 0, 0, 0,
 	    S(dkim_key_table), NULL, NULL },

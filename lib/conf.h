@@ -116,6 +116,10 @@ struct pw_conf {
 	char	*milter_socket;
 	char	*milter_pid_file;
 	int	 milter_timeout_ms;
+	/* caches of postwarden-milter: entries */
+	int	 milter_tenant_cache_size;
+	int	 milter_domain_cache_size;
+	int	 milter_dkim_key_cache_size;
 
 	/* DKIM signing (postwarden-milter) */
 	char	*dkim_key_table;

@@ -2,9 +2,9 @@
  * identity_cache.h -- a bounded cache of key id -> tenant, so that a
  * daemon need not ask Redis for every message of the same API key.
  *
- * Direct-mapped: a key hashes to one slot, and a newer entry replaces
- * whatever was there.  Memory is fixed at creation (slots x ~200 bytes);
- * lookups and inserts are O(1).  Only positive answers are cached: Postfix
+ * At most `slots` entries (lib/cache.h: the least recently used evicted
+ * by a new key; any keys up to that number stay); about 200 bytes an
+ * entry, allocated when first put; lookups and inserts are O(1).  Only positive answers are cached: Postfix
  * has already checked the key's SASL secret, so unknown keys are rare, and
  * a key that was just created must work at once.  Entries are fresh for
  * identity_cache_ttl (0: never; every message asks Redis).
@@ -18,7 +18,7 @@
  * (pw_identity_cache_forget), so a deleted key is not revived by an
  * outage that follows.  Both daemons follow this rule.
  *
- * Threads: safe to share; one mutex, held for a memcpy.  A cache may
+ * Threads: safe to share; lib/cache's one mutex, held for a memcpy.  A cache may
  * belong to several runtime snapshots (a reload that keeps the same Redis
  * data keeps what the cache learnt): pw_identity_cache_ref() adds an
  * owner, pw_identity_cache_free() drops one and frees with the last.
@@ -33,7 +33,7 @@
 
 struct pw_identity_cache;
 
-/* A cache of slots entries (rounded up to a power of two). */
+/* A cache of at most slots entries (1 .. PW_CACHE_MAX). */
 struct pw_identity_cache *pw_identity_cache_new(size_t slots);
 /* One more owner of cache; returns cache. */
 struct pw_identity_cache *pw_identity_cache_ref(struct pw_identity_cache *cache);

@@ -5,6 +5,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/address.c lib/address.h \
 	lib/auth_secret.c lib/auth_secret.h \
 	lib/buf.c lib/buf.h \
+	lib/cache.c lib/cache.h \
 	lib/cidr.c lib/cidr.h \
 	lib/conf.c lib/conf.h \
 	lib/cmdline.c lib/cmdline.h \
@@ -34,7 +35,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/smtp_lines.c lib/smtp_lines.h \
 	lib/table.c lib/table.h \
 	lib/tenant_fields.c lib/tenant_fields.h \
-	lib/track.c lib/track.h \
+	lib/track.c lib/track.h lib/track_keyring.c lib/track_keyring.h \
 	lib/xmalloc.c lib/xmalloc.h
 nodist_lib_libpostwarden_a_SOURCES = lib/paths.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \

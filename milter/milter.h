@@ -53,16 +53,16 @@ struct pw_runtime;
  * What a runtime snapshot holds for the milter (rt->extra): identity
  * (milter_identity.c), DKIM (milter_dkim.c), the tenants' settings
  * (milter_tenant.c), which domains they own (milter_domain.c), the GeoIP database (NULL: GeoIP off) and the
- * tracking secret (lib/track.h; NULL: no ids, tokens or VERP).
+ * tracking keyring (lib/track_keyring.h; NULL: no ids, tokens or VERP).
  */
 struct milter_runtime {
 	struct milter_state		*identity;
 	struct milter_dkim_conf		*dkim;
-	struct milter_tenant_cache	*tenants;
-	struct milter_domain_cache	*domains;
-	struct milter_keys_cache	*keys;	/* DKIM keys from Redis */
+	struct pw_cache			*tenants;	/* milter_tenant.c */
+	struct pw_cache			*domains;	/* milter_domain.c */
+	struct pw_cache			*keys;	/* milter_keys.c: DKIM keys */
 	struct pw_geoip			*geoip;
-	struct pw_track_secret		*track;	/* NULL: no tracking */
+	struct pw_track_keyring		*track;	/* NULL: no tracking */
 };
 
 /*

@@ -1,7 +1,7 @@
 /*
  * milter_conn.c -- one milter connection (milter_conn.h): its making and
  * freeing, and what its runtime snapshot holds for the milter (the DKIM
- * settings, the tracking secret).
+ * settings, the tracking keyring).
  *
  * Threads: any; a connection is used by one callback at a time.  Calls
  * only lib/ (runtime.h): the message on it is ended by milter_msg.c.
@@ -50,7 +50,7 @@ milter_conn_dkim(const struct milter_conn *conn)
 	return mr != NULL ? mr->dkim : NULL;
 }
 
-const struct pw_track_secret *
+const struct pw_track_keyring *
 milter_conn_track(const struct milter_conn *conn)
 {
 	const struct milter_runtime *mr = milter_conn_runtime(conn);

@@ -44,8 +44,8 @@ struct milter_conn *milter_conn_new(void);
  */
 void	milter_conn_free(struct milter_conn **connp);
 
-/* The DKIM settings and the tracking secret of the connection's snapshot. */
+/* The DKIM settings and the tracking keyring of the connection's snapshot. */
 struct milter_dkim_conf *milter_conn_dkim(const struct milter_conn *conn);
-const struct pw_track_secret *milter_conn_track(const struct milter_conn *conn);
+const struct pw_track_keyring *milter_conn_track(const struct milter_conn *conn);
 
 #endif

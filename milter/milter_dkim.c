@@ -399,7 +399,7 @@ milter_dkim_headers_done(struct milter_dkim_msg *m, bool domain_ok,
 
 bool
 milter_dkim_use_domain(struct milter_dkim_msg *m, const char *domain,
-    const char **why_r)
+    const struct pw_dkim_key *const *keys, size_t nkeys, const char **why_r)
 {
 	if (m->sign != NULL)
 		return true;
@@ -407,6 +407,8 @@ milter_dkim_use_domain(struct milter_dkim_msg *m, const char *domain,
 		*why_r = "no From header field";
 		return false;
 	}
+	if (nkeys > 0)
+		return milter_dkim_use_keys(m, keys, nkeys);
 	m->nkeys = pw_dkim_keyset_lookup_domain(m->dc->ks, domain, m->keys);
 	if (m->nkeys == 0) {
 		*why_r = "no key for the tenant's dkim_domain";

@@ -74,10 +74,14 @@ bool	milter_dkim_headers_done(struct milter_dkim_msg *m, bool domain_ok,
 	    const char **why_r);
 /*
  * No table entry matched, but the tenant names a signing domain (in
- * Redis): sign with its keys (pw_dkim_keyset_lookup_domain).  true when
- * the message will be signed; false with *why_r.
+ * Redis): sign with keys, the domain's keys in Redis (kept alive by the
+ * caller, as for milter_dkim_use_keys), when nkeys > 0, else with its
+ * keys in the key table (pw_dkim_keyset_lookup_domain).  Only after
+ * milter_dkim_headers_done found a From field.  true when the message
+ * will be signed; false with *why_r.
  */
 bool	milter_dkim_use_domain(struct milter_dkim_msg *m, const char *domain,
+	    const struct pw_dkim_key *const *keys, size_t nkeys,
 	    const char **why_r);
 /*
  * Sign with these keys (the From domain's keys in Redis, chosen by the

@@ -2,7 +2,7 @@
  * milter_domain.c -- whether a tenant owns a domain, cached, and the
  * replies of the domain rules (see milter_domain.h).
  *
- * Exports: milter_domain_cache_new/_ref/_expire/_free,
+ * Exports: milter_domain_cache_new/_expire,
  * milter_domain_owned, milter_domain_reply, milter_domain_reply_text.
  *
  * Redis: one HMGET <prefix>{T}:domains D P1 P2 ... (D's parents, most
@@ -12,8 +12,8 @@
  * MILTER_DOMAIN_RETRY_MS later at the earliest, so that a Redis that
  * hangs delays one message a second, not every message.
  *
- * Threads: one mutex over the slots, held to copy an entry in or out,
- * never across a Redis command.
+ * Threads: the cache's one mutex (lib/cache.h), held to copy an entry in
+ * or out, never across a Redis command.
  *
  * Failures and logs: the caller logs (with the queue id); nothing here
  * logs per message.  Values in Redis other than "exact" and "subdomains"
@@ -21,13 +21,13 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
+#include "cache.h"
 #include "identity.h"
 #include "milter.h"
 #include "milter_domain.h"
@@ -36,24 +36,19 @@
 #include "schema.h"
 #include "xmalloc.h"
 
-#define MILTER_DOMAIN_SLOTS	4096	/* a power of 2 */
 #define MILTER_DOMAIN_RETRY_MS	1000
 #define MILTER_DOMAIN_LABELS	128	/* a 253-byte name has at most 127 */
 
+/* The value of a (tenant, domain)'s cache entry (lib/cache.h). */
 struct milter_domain_slot {
-	char				 tenant[PW_IDENTITY_TENANT_MAX + 1];
-	char				 domain[PW_ADDRESS_DOMAIN_MAX + 1];
-	bool				 used;
 	bool				 stale;		/* Redis failed */
 	enum milter_domain_verdict	 verdict;
 	int64_t				 expires_ms;
 };
 
-struct milter_domain_cache {
-	int				refs;		/* atomic */
-	pthread_mutex_t			lock;
-	struct milter_domain_slot	slots[MILTER_DOMAIN_SLOTS];
-};
+/* A cache key: tenant, a NUL, domain (normal form, or ""). */
+#define MILTER_DOMAIN_KEY_MAX \
+	(PW_IDENTITY_TENANT_MAX + 1 + PW_ADDRESS_DOMAIN_MAX)
 
 static const struct milter_domain_reply
     milter_domain_replies[MILTER_DOMAIN_RULE_COUNT] = {
@@ -100,69 +95,39 @@ milter_domain_reply_text(enum milter_domain_rule r, const char *tenant,
 
 /* --- cache ------------------------------------------------------------ */
 
-struct milter_domain_cache *
-milter_domain_cache_new(void)
+struct pw_cache *
+milter_domain_cache_new(size_t size)
 {
-	struct milter_domain_cache *c = pw_xcalloc(1, sizeof(*c));
-
-	c->refs = 1;
-	pthread_mutex_init(&c->lock, NULL);
-	return c;
+	return pw_cache_new(size, sizeof(struct milter_domain_slot), NULL);
 }
 
-struct milter_domain_cache *
-milter_domain_cache_ref(struct milter_domain_cache *c)
+static void
+milter_domain_slot_due(void *value, void *arg)
 {
-	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-	return c;
+	(void)arg;
+	((struct milter_domain_slot *)value)->expires_ms = 0;
 }
 
 void
-milter_domain_cache_expire(struct milter_domain_cache *c)
+milter_domain_cache_expire(struct pw_cache *c)
 {
-	size_t i;
-
-	pthread_mutex_lock(&c->lock);
-	for (i = 0; i < MILTER_DOMAIN_SLOTS; i++)
-		c->slots[i].expires_ms = 0;
-	pthread_mutex_unlock(&c->lock);
+	pw_cache_lock(c);
+	pw_cache_foreach(c, milter_domain_slot_due, NULL);
+	pw_cache_unlock(c);
 }
 
-void
-milter_domain_cache_free(struct milter_domain_cache **cp)
-{
-	struct milter_domain_cache *c = *cp;
-
-	if (c == NULL)
-		return;
-	*cp = NULL;
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
-		return;
-	pthread_mutex_destroy(&c->lock);
-	free(c);
-}
-
-/* FNV-1a of tenant, a NUL, and domain. */
-static struct milter_domain_slot *
-milter_domain_slot(struct milter_domain_cache *c, const char *tenant,
+/* The cache key of (tenant, domain) into buf; its length. */
+static size_t
+milter_domain_key(char buf[MILTER_DOMAIN_KEY_MAX], const char *tenant,
     const char *domain)
 {
-	uint32_t h = 2166136261u;
+	size_t tl = strlen(tenant), dl = strlen(domain);
 
-	for (; *tenant != '\0'; tenant++)
-		h = (h ^ (unsigned char)*tenant) * 16777619u;
-	h *= 16777619u;
-	for (; *domain != '\0'; domain++)
-		h = (h ^ (unsigned char)*domain) * 16777619u;
-	return &c->slots[h & (MILTER_DOMAIN_SLOTS - 1)];
-}
-
-static bool
-milter_domain_slot_is(const struct milter_domain_slot *s, const char *tenant,
-    const char *domain)
-{
-	return s->used && strcmp(s->tenant, tenant) == 0 &&
-	    strcmp(s->domain, domain) == 0;
+	/* @UNSAFE: the caller checked tl and dl against their maxima. */
+	memcpy(buf, tenant, tl);
+	buf[tl] = '\0';
+	memcpy(buf + tl + 1, domain, dl);
+	return tl + 1 + dl;
 }
 
 /* --- Redis ------------------------------------------------------------ */
@@ -248,9 +213,10 @@ enum milter_domain_verdict
 milter_domain_owned(const struct pw_runtime *rt, const char *tenant,
     const char *domain, bool *stale_r, const char **why_r)
 {
-	struct milter_domain_cache *c =
-	    ((const struct milter_runtime *)rt->extra)->domains;
+	struct pw_cache *c = ((const struct milter_runtime *)rt->extra)->domains;
 	char norm[PW_ADDRESS_MAX + 1], at[PW_ADDRESS_DOMAIN_MAX + 2];
+	char ckey[MILTER_DOMAIN_KEY_MAX];
+	size_t ckeylen;
 	struct milter_domain_slot *slot;
 	enum milter_domain_verdict v = MILTER_DOMAIN_UNKNOWN, fresh;
 	int64_t now = pw_redis_now_ms();
@@ -280,38 +246,37 @@ milter_domain_owned(const struct pw_runtime *rt, const char *tenant,
 			memmove(norm, norm + 1, strlen(norm));
 		*why_r = NULL;
 	}
-	slot = milter_domain_slot(c, tenant, norm);
-	pthread_mutex_lock(&c->lock);
-	if (milter_domain_slot_is(slot, tenant, norm)) {
+	ckeylen = milter_domain_key(ckey, tenant, norm);
+	pw_cache_lock(c);
+	if ((slot = pw_cache_find(c, ckey, ckeylen)) != NULL) {
 		found = true;
 		v = slot->verdict;
 		*stale_r = slot->stale;
+		if (now < slot->expires_ms) {
+			pw_cache_unlock(c);
+			return v;
+		}
 	}
-	if (found && now < slot->expires_ms) {
-		pthread_mutex_unlock(&c->lock);
-		return v;
-	}
-	pthread_mutex_unlock(&c->lock);
+	pw_cache_unlock(c);
 	if (milter_domain_fetch(rt, tenant, norm, &fresh, why_r) == 0) {
-		pthread_mutex_lock(&c->lock);
-		snprintf(slot->tenant, sizeof(slot->tenant), "%s", tenant);
-		snprintf(slot->domain, sizeof(slot->domain), "%s", norm);
-		slot->used = true;
+		pw_cache_lock(c);
+		slot = pw_cache_put(c, ckey, ckeylen, NULL);
 		slot->verdict = fresh;
 		slot->stale = false;
 		slot->expires_ms = now + rt->conf->identity_cache_ttl_ms;
-		pthread_mutex_unlock(&c->lock);
+		pw_cache_unlock(c);
+		*stale_r = false;
 		return fresh;
 	}
 	/* Redis failed: the last answer stands; ask again a bit later. */
-	pthread_mutex_lock(&c->lock);
-	if (milter_domain_slot_is(slot, tenant, norm)) {
+	pw_cache_lock(c);
+	if ((slot = pw_cache_find(c, ckey, ckeylen)) != NULL) {
 		v = slot->verdict;
 		found = true;
 		slot->stale = true;
 		slot->expires_ms = now + MILTER_DOMAIN_RETRY_MS;
 	}
-	pthread_mutex_unlock(&c->lock);
+	pw_cache_unlock(c);
 	if (!found)
 		return MILTER_DOMAIN_UNKNOWN;
 	*stale_r = true;

@@ -3,8 +3,9 @@
  * domain, or the dkim_domain of its settings), from Redis through a
  * bounded cache, and the replies a message gets when it does not.
  *
- * Exports: enum milter_domain_verdict, struct milter_domain_cache (part
- * of a runtime snapshot), milter_domain_owned(), and the reply table
+ * Exports: enum milter_domain_verdict, milter_domain_cache_new/_expire
+ * (the cache, a lib/cache.h struct pw_cache, part of a runtime snapshot),
+ * milter_domain_owned(), and the reply table
  * (enum milter_domain_rule, milter_domain_reply()).
  *
  * Ownership (docs/redis-schema.md "Sending domains"): tenant T owns D
@@ -17,8 +18,11 @@
  *
  * Threads: the cache is shared by every connection of a snapshot, and by
  * the next snapshot when a reload keeps the same Redis data (one mutex,
- * held for a copy).  Memory: MILTER_DOMAIN_SLOTS fixed slots, direct
- * mapped on (tenant, domain); a newer pair takes the slot.
+ * held for a copy).  Memory: at most milter_domain_cache_size
+ * (postwarden.conf(5)) (tenant, domain) answers, the least recently used
+ * evicted when a new pair comes (lib/cache.h: any pairs up to that number
+ * stay, whatever their hashes); about 150 bytes an answer (cache entry,
+ * key, bucket).
  *
  * Failures: an answer is kept for identity_cache_ttl; when Redis does not
  * answer, the last answer for the pair stands, however old; with none,
@@ -43,18 +47,16 @@ enum milter_domain_verdict {
 	MILTER_DOMAIN_UNKNOWN,		/* Redis down, nothing cached */
 };
 
-struct milter_domain_cache;
+struct pw_cache;
 
 /*
- * An empty cache.  A reload that keeps the same Redis data shares the
- * running one (_ref) and makes every entry due (_expire); _free drops a
- * reference.
+ * An empty cache of at most size answers (milter_domain_cache_size).  A
+ * reload that keeps the same Redis data shares the running one
+ * (pw_cache_ref) and makes every entry due (_expire); pw_cache_free drops
+ * a reference.
  */
-struct milter_domain_cache *milter_domain_cache_new(void);
-struct milter_domain_cache *milter_domain_cache_ref(
-	    struct milter_domain_cache *c);
-void	milter_domain_cache_expire(struct milter_domain_cache *c);
-void	milter_domain_cache_free(struct milter_domain_cache **cp);
+struct pw_cache *milter_domain_cache_new(size_t size);
+void	milter_domain_cache_expire(struct pw_cache *c);
 
 /*
  * Does tenant own domain (a host name, as lib/rfc5322_addr gives it; ""

@@ -320,7 +320,7 @@ static int
 milter_eom_ids(SMFICTX *ctx, struct milter_conn *conn, struct milter_eom *e)
 {
 	struct milter_msg *msg = conn->msg;
-	const struct pw_track_secret *secret = milter_conn_track(conn);
+	const struct pw_track_keyring *secret = milter_conn_track(conn);
 	const struct pw_conf *conf = conn->rt->conf;
 	char fbid[MILTER_CONTROL_FEEDBACK_ID_MAX + 1];
 
@@ -345,7 +345,7 @@ milter_eom_unsubscribe(SMFICTX *ctx, struct milter_conn *conn,
     const struct milter_tenant *t, struct milter_eom *e)
 {
 	struct milter_msg *msg = conn->msg;
-	const struct pw_track_secret *secret = milter_conn_track(conn);
+	const struct pw_track_keyring *secret = milter_conn_track(conn);
 	char token[PW_TRACK_TOKEN_MAX + 1];
 	struct pw_buf v;
 	const char *why;
@@ -376,8 +376,8 @@ milter_eom_unsubscribe(SMFICTX *ctx, struct milter_conn *conn,
 		    msg->nrcpt);
 		return 0;
 	}
-	if (pw_track_unsub_make(secret, msg->id.tenant, msg->rcpt, token,
-	    &why) < 0) {
+	if (pw_track_unsub_make(secret, msg->id.tenant, msg->rcpt, e->stream,
+	    token, &why) < 0) {
 		pw_log_msg(PW_LOG_NOTICE, msg->queue_id, "milter: no one-click "
 		    "unsubscribe header: %s", why);
 		return 0;

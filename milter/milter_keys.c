@@ -2,7 +2,7 @@
  * milter_keys.c -- a tenant's DKIM keys of one domain from Redis, opened
  * and cached (see milter_keys.h).
  *
- * Exports: milter_keys_cache_new/_ref/_expire/_free, milter_keys_get,
+ * Exports: milter_keys_cache_new/_expire, milter_keys_get,
  * milter_keys_list, milter_keys_release.
  *
  * Redis, per fill, on a handle borrowed from milter_identity.c's pool:
@@ -20,13 +20,13 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
+#include "cache.h"
 #include "dkim_store.h"
 #include "identity.h"
 #include "log.h"
@@ -37,7 +37,6 @@
 #include "schema.h"
 #include "xmalloc.h"
 
-#define MILTER_KEYS_SLOTS	16384	/* a power of 2 */
 #define MILTER_KEYS_RETRY_MS	1000
 
 /* One (tenant, domain)'s keys as of one dkim_version; immutable. */
@@ -51,18 +50,16 @@ struct milter_keys {
 	size_t			 nkeys;
 };
 
+/* The value of a (tenant, domain)'s cache entry (lib/cache.h). */
 struct milter_keys_slot {
-	struct milter_keys	*k;		/* NULL: empty */
+	struct milter_keys	*k;		/* never NULL */
 	bool			 due;		/* read again at next use */
 	bool			 refreshing;	/* one thread asks Redis */
 	int64_t			 retry_ms;	/* Redis failed: not before */
 };
 
-struct milter_keys_cache {
-	int			 refs;		/* atomic */
-	pthread_mutex_t		 lock;
-	struct milter_keys_slot	 slots[MILTER_KEYS_SLOTS];
-};
+/* A cache key: tenant, a NUL, domain. */
+#define MILTER_KEYS_KEY_MAX (PW_IDENTITY_TENANT_MAX + 1 + PW_ADDRESS_DOMAIN_MAX)
 
 /* --- entries ------------------------------------------------------------ */
 
@@ -102,72 +99,47 @@ milter_keys_list(const struct milter_keys *k,
 
 /* --- cache ------------------------------------------------------------ */
 
-struct milter_keys_cache *
-milter_keys_cache_new(void)
+/* lib/cache's free_value: the cache's reference to the entry goes. */
+static void
+milter_keys_slot_free(void *value)
 {
-	struct milter_keys_cache *c = pw_xcalloc(1, sizeof(*c));
-
-	c->refs = 1;
-	pthread_mutex_init(&c->lock, NULL);
-	return c;
+	milter_keys_release(&((struct milter_keys_slot *)value)->k);
 }
 
-struct milter_keys_cache *
-milter_keys_cache_ref(struct milter_keys_cache *c)
+struct pw_cache *
+milter_keys_cache_new(size_t size)
 {
-	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-	return c;
+	return pw_cache_new(size, sizeof(struct milter_keys_slot),
+	    milter_keys_slot_free);
 }
 
-void
-milter_keys_cache_expire(struct milter_keys_cache *c)
+static void
+milter_keys_slot_due(void *value, void *arg)
 {
-	size_t i;
-
-	pthread_mutex_lock(&c->lock);
-	for (i = 0; i < MILTER_KEYS_SLOTS; i++)
-		c->slots[i].due = true;
-	pthread_mutex_unlock(&c->lock);
+	(void)arg;
+	((struct milter_keys_slot *)value)->due = true;
 }
 
 void
-milter_keys_cache_free(struct milter_keys_cache **cp)
+milter_keys_cache_expire(struct pw_cache *c)
 {
-	struct milter_keys_cache *c = *cp;
-	size_t i;
-
-	if (c == NULL)
-		return;
-	*cp = NULL;
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
-		return;
-	for (i = 0; i < MILTER_KEYS_SLOTS; i++)
-		milter_keys_release(&c->slots[i].k);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
+	pw_cache_lock(c);
+	pw_cache_foreach(c, milter_keys_slot_due, NULL);
+	pw_cache_unlock(c);
 }
 
-/* FNV-1a of tenant, a NUL, and domain. */
-static struct milter_keys_slot *
-milter_keys_slot(struct milter_keys_cache *c, const char *tenant,
+/* The cache key of (tenant, domain) into buf; its length. */
+static size_t
+milter_keys_key(char buf[MILTER_KEYS_KEY_MAX], const char *tenant,
     const char *domain)
 {
-	uint32_t h = 2166136261u;
+	size_t tl = strlen(tenant), dl = strlen(domain);
 
-	for (; *tenant != '\0'; tenant++)
-		h = (h ^ (unsigned char)*tenant) * 16777619u;
-	h *= 16777619u;
-	for (; *domain != '\0'; domain++)
-		h = (h ^ (unsigned char)*domain) * 16777619u;
-	return &c->slots[h & (MILTER_KEYS_SLOTS - 1)];
-}
-
-static bool
-milter_keys_is(const struct milter_keys *k, const char *tenant,
-    const char *domain)
-{
-	return k != NULL && strcmp(k->tenant, tenant) == 0 &&
-	    strcmp(k->domain, domain) == 0;
+	/* @UNSAFE: the caller checked tl and dl against their maxima. */
+	memcpy(buf, tenant, tl);
+	buf[tl] = '\0';
+	memcpy(buf + tl + 1, domain, dl);
+	return tl + 1 + dl;
 }
 
 /* --- Redis ------------------------------------------------------------ */
@@ -393,31 +365,32 @@ milter_keys_get(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
     const char *tenant, const char *domain, uint64_t version,
     struct milter_keys **keys_r, const char **why_r)
 {
-	struct milter_keys_cache *c =
-	    ((const struct milter_runtime *)rt->extra)->keys;
+	struct pw_cache *c = ((const struct milter_runtime *)rt->extra)->keys;
 	struct milter_keys_slot *slot;
 	struct milter_keys *k, *old = NULL;
 	enum milter_keys_result res;
 	int64_t now = pw_redis_now_ms();
+	char ckey[MILTER_KEYS_KEY_MAX];
+	size_t ckeylen;
 
 	*keys_r = NULL;
 	*why_r = NULL;
 	if (strlen(tenant) > PW_IDENTITY_TENANT_MAX ||
 	    strlen(domain) > PW_ADDRESS_DOMAIN_MAX || *domain == '\0')
 		return MILTER_KEYS_NONE;
-	slot = milter_keys_slot(c, tenant, domain);
-	pthread_mutex_lock(&c->lock);
-	if (milter_keys_is(slot->k, tenant, domain) &&
-	    ((slot->k->version == version && !slot->due) ||
+	ckeylen = milter_keys_key(ckey, tenant, domain);
+	pw_cache_lock(c);
+	slot = pw_cache_find(c, ckey, ckeylen);
+	if (slot != NULL && ((slot->k->version == version && !slot->due) ||
 	    slot->refreshing || now < slot->retry_ms)) {
 		/* Fresh; or being read; or Redis failed a moment ago. */
 		res = milter_keys_give(slot->k, keys_r);
-		pthread_mutex_unlock(&c->lock);
+		pw_cache_unlock(c);
 		return res;
 	}
-	if (milter_keys_is(slot->k, tenant, domain))
+	if (slot != NULL)
 		slot->refreshing = true;
-	pthread_mutex_unlock(&c->lock);
+	pw_cache_unlock(c);
 
 	k = pw_xcalloc(1, sizeof(*k));
 	k->refs = 1;		/* the cache's */
@@ -426,26 +399,27 @@ milter_keys_get(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
 	k->version = version;
 	if (milter_keys_fetch(rt, kek, k, why_r) < 0) {
 		milter_keys_release(&k);
-		pthread_mutex_lock(&c->lock);
+		pw_cache_lock(c);
 		res = MILTER_KEYS_UNKNOWN;
-		if (milter_keys_is(slot->k, tenant, domain)) {
+		if ((slot = pw_cache_find(c, ckey, ckeylen)) != NULL) {
 			/* The last entry read stands: its keys sign. */
 			slot->refreshing = false;
 			slot->retry_ms = now + MILTER_KEYS_RETRY_MS;
 			res = milter_keys_give(slot->k, keys_r);
 			*why_r = NULL;
 		}
-		pthread_mutex_unlock(&c->lock);
+		pw_cache_unlock(c);
 		return res;
 	}
-	pthread_mutex_lock(&c->lock);
+	pw_cache_lock(c);
+	slot = pw_cache_put(c, ckey, ckeylen, NULL);
 	old = slot->k;
 	slot->k = k;
 	slot->due = false;
 	slot->refreshing = false;
 	slot->retry_ms = 0;
 	res = milter_keys_give(k, keys_r);
-	pthread_mutex_unlock(&c->lock);
+	pw_cache_unlock(c);
 	milter_keys_release(&old);
 	return res;
 }

@@ -4,9 +4,10 @@
  * keys of sending domains"), opened under the node's KEK (dkim_kek_file,
  * lib/seal.h) and cached per (tenant, domain).
  *
- * Exports: struct milter_keys_cache (part of a runtime snapshot), struct
- * milter_keys (one (tenant, domain)'s opened active keys, shared and
- * counted), milter_keys_get(), milter_keys_list(), milter_keys_release().
+ * Exports: milter_keys_cache_new/_expire (the cache, a lib/cache.h
+ * struct pw_cache, part of a runtime snapshot), struct milter_keys (one
+ * (tenant, domain)'s opened active keys, shared and counted),
+ * milter_keys_get(), milter_keys_list(), milter_keys_release().
  *
  * What signs: the selectors of <prefix>{T}:dkim:<domain> in state
  * `active` (with dkim_require_verified, only those in the domain
@@ -24,13 +25,19 @@
  * read stands (the cached keys keep signing), and Redis is asked again
  * MILTER_KEYS_RETRY_MS later at the earliest.
  *
- * Memory: MILTER_KEYS_SLOTS (16384) entries, direct mapped on (tenant,
- * domain); a newer pair takes the slot.  An entry holds at most
- * PW_DKIM_MAX_SIGS keys, and stays alive while a message signing with it
- * holds a reference (milter_keys_release when the message ends).
+ * Memory: at most milter_dkim_key_cache_size (postwarden.conf(5)) (tenant,
+ * domain) entries, the least recently used evicted when a new pair comes
+ * (lib/cache.h: any pairs up to that number stay, whatever their
+ * hashes).  An entry is about 0.5 KB of its own (cache entry and struct
+ * milter_keys) plus its opened keys: about 7 KB per RSA-2048 key once it
+ * has signed, 2.5 KB per Ed25519 key (docs/bench-milter.md).  An entry
+ * holds at most PW_DKIM_MAX_SIGS keys, and stays alive while a message
+ * signing with it holds a reference (milter_keys_release when the
+ * message ends), evicted or not.
  *
- * Threads: one mutex over the slots, never held across a Redis command or
- * a key being opened; references are atomic; an entry is immutable.
+ * Threads: the cache's one mutex, never held across a Redis command or a
+ * key being opened (an evicted entry's keys are released under it);
+ * references are atomic; an entry is immutable.
  *
  * Security: Redis content is untrusted: selectors are checked
  * (pw_dkim_store_valid_selector), records are authenticated by the seal.
@@ -47,7 +54,7 @@
 #include "runtime.h"
 #include "seal.h"
 
-struct milter_keys_cache;
+struct pw_cache;
 struct milter_keys;
 
 enum milter_keys_result {
@@ -58,11 +65,13 @@ enum milter_keys_result {
 	MILTER_KEYS_UNKNOWN,	/* Redis did not answer, nothing cached */
 };
 
-/* As milter_domain_cache_new/_ref/_expire/_free. */
-struct milter_keys_cache *milter_keys_cache_new(void);
-struct milter_keys_cache *milter_keys_cache_ref(struct milter_keys_cache *c);
-void	milter_keys_cache_expire(struct milter_keys_cache *c);
-void	milter_keys_cache_free(struct milter_keys_cache **cp);
+/*
+ * An empty cache of at most size entries (milter_dkim_key_cache_size);
+ * shared and freed with pw_cache_ref/pw_cache_free.  _expire makes every
+ * entry due (a reload that keeps the same Redis data).
+ */
+struct pw_cache *milter_keys_cache_new(size_t size);
+void	milter_keys_cache_expire(struct pw_cache *c);
 
 /*
  * The active keys of tenant's domain (a checked tenant name; domain in

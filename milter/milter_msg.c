@@ -216,40 +216,6 @@ milter_msg_from_verdict(struct milter_conn *conn, struct milter_msg *msg)
 }
 
 /*
- * No signing table entry: the signing domain the message's tenant names
- * in Redis, if the tenant owns it.  true when the message will be signed.
- */
-static bool
-milter_msg_tenant_domain(struct milter_conn *conn, struct milter_msg *msg)
-{
-	const struct milter_tenant *t;
-	const char *why;
-	bool stale;
-
-	if (!msg->tenant)
-		return false;
-	t = milter_msg_settings(conn, msg);
-	if (t->dkim_domain[0] == '\0')
-		return false;
-	switch (milter_domain_owned(conn->rt, msg->id.tenant, t->dkim_domain,
-	    &stale, &why)) {
-	case MILTER_DOMAIN_OWNED:
-		break;
-	case MILTER_DOMAIN_UNKNOWN:
-		msg->dkim_down = true;
-		msg->dkim_why = "Redis did not answer whether the tenant owns "
-		    "its dkim_domain";
-		return false;
-	default:
-		msg->dkim_why = "the tenant's dkim_domain is not one of its "
-		    "sending domains";
-		return false;
-	}
-	return milter_dkim_use_domain(msg->dkim, t->dkim_domain,
-	    &msg->dkim_why);
-}
-
-/*
  * May the message be signed, and may a signing table entry for its From
  * domain sign it (*domain_ok_r)?  See milter_msg_signed in milter_msg.h.
  */
@@ -288,31 +254,61 @@ milter_msg_may_sign(struct milter_conn *conn, struct milter_msg *msg,
 }
 
 /*
- * A tenant's message whose From domain it owns: that domain's active
- * keys in Redis, as of the tenant's dkim_version.  1 signed with them;
- * 0 none in Redis (the tables decide); -1 keys that do not open, or
- * Redis did not say (msg->dkim_why): a table entry may still sign, else
- * it is a signing failure.
+ * Whose keys in Redis a message looks for, and the reasons it gives when
+ * they do not sign (static, indexed by enum milter_msg_keys_for).
+ */
+enum milter_msg_keys_for {
+	MILTER_MSG_KEYS_FROM,		/* the From domain */
+	MILTER_MSG_KEYS_DKIM_DOMAIN,	/* the tenant's dkim_domain */
+};
+
+static const struct {
+	const char	*unverified, *broken, *unknown;
+} milter_msg_keys_why[] = {
+	[MILTER_MSG_KEYS_FROM] = {
+		"the From domain's active DKIM keys in Redis are not "
+		"verified in DNS (dkim_require_verified)",
+		"no active DKIM key of the From domain in Redis opens under "
+		"dkim_kek_file (logged when read)",
+		"Redis did not answer for the From domain's DKIM keys, and "
+		"none is cached",
+	},
+	[MILTER_MSG_KEYS_DKIM_DOMAIN] = {
+		"the active DKIM keys in Redis of the tenant's dkim_domain "
+		"are not verified in DNS (dkim_require_verified)",
+		"no active DKIM key in Redis of the tenant's dkim_domain "
+		"opens under dkim_kek_file (logged when read)",
+		"Redis did not answer for the DKIM keys of the tenant's "
+		"dkim_domain, and none is cached",
+	},
+};
+
+/*
+ * The active keys in Redis of domain, which the message's tenant owns,
+ * as of the tenant's dkim_version, into keys (held by msg->rkeys).
+ * Returns how many (0: none in Redis, or not verified; dkim_why says so
+ * for the latter); -1 keys that do not open, or Redis did not say
+ * (msg->dkim_why).  0 too without dkim_kek_file or a domain that has no
+ * normal form.
  */
 static int
-milter_msg_redis_keys(struct milter_conn *conn, struct milter_msg *msg)
+milter_msg_domain_keys(struct milter_conn *conn, struct milter_msg *msg,
+    const char *domain, enum milter_msg_keys_for what,
+    const struct pw_dkim_key *keys[PW_DKIM_MAX_SIGS])
 {
 	const struct pw_seal_kek *kek =
 	    milter_dkim_kek(milter_conn_dkim(conn));
-	const struct pw_dkim_key *keys[PW_DKIM_MAX_SIGS];
 	char norm[PW_ADDRESS_MAX + 1], at[PW_ADDRESS_DOMAIN_MAX + 2];
 	const char *why;
-	size_t n;
 
-	if (kek == NULL || !msg->tenant || msg->nfrom != 1 ||
-	    msg->from_domain[0] == '\0' ||
-	    milter_msg_from_verdict(conn, msg) != MILTER_DOMAIN_OWNED)
+	if (kek == NULL || domain[0] == '\0')
 		return 0;
 	/* lib/address's normal form, as `postwarden domain dkim` writes. */
-	snprintf(at, sizeof(at), "@%s", msg->from_domain);
+	snprintf(at, sizeof(at), "@%s", domain);
 	if (pw_address_normalize(at, strlen(at), PW_ADDRESS_F_DOMAIN, norm,
 	    &why) < 0 || norm[0] != '@')
 		return 0;
+	milter_keys_release(&msg->rkeys);
 	switch (milter_keys_get(conn->rt, kek, msg->id.tenant, norm + 1,
 	    milter_msg_settings(conn, msg)->dkim_version, &msg->rkeys,
 	    &why)) {
@@ -321,20 +317,92 @@ milter_msg_redis_keys(struct milter_conn *conn, struct milter_msg *msg)
 	case MILTER_KEYS_NONE:
 		return 0;
 	case MILTER_KEYS_UNVERIFIED:
-		msg->dkim_why = "the From domain's active DKIM keys in Redis "
-		    "are not verified in DNS (dkim_require_verified)";
+		msg->dkim_why = milter_msg_keys_why[what].unverified;
 		return 0;
 	case MILTER_KEYS_BROKEN:
-		msg->dkim_why = "no active DKIM key of the From domain in "
-		    "Redis opens under dkim_kek_file (logged when read)";
+		msg->dkim_why = milter_msg_keys_why[what].broken;
 		return -1;
 	default:
-		msg->dkim_why = "Redis did not answer for the From domain's "
-		    "DKIM keys, and none is cached";
+		msg->dkim_why = milter_msg_keys_why[what].unknown;
 		return -1;
 	}
-	n = milter_keys_list(msg->rkeys, keys);
-	return milter_dkim_use_keys(msg->dkim, keys, n) ? 1 : 0;
+	return (int)milter_keys_list(msg->rkeys, keys);
+}
+
+/*
+ * A tenant's message whose From domain it owns: that domain's active
+ * keys in Redis.  1 signed with them; 0 none in Redis (the tables
+ * decide); -1 keys that do not open, or Redis did not say
+ * (msg->dkim_why): a table entry may still sign, else it is a signing
+ * failure.
+ */
+static int
+milter_msg_redis_keys(struct milter_conn *conn, struct milter_msg *msg)
+{
+	const struct pw_dkim_key *keys[PW_DKIM_MAX_SIGS];
+	int n;
+
+	if (!msg->tenant || msg->nfrom != 1 || msg->from_domain[0] == '\0' ||
+	    milter_msg_from_verdict(conn, msg) != MILTER_DOMAIN_OWNED)
+		return 0;
+	n = milter_msg_domain_keys(conn, msg, msg->from_domain,
+	    MILTER_MSG_KEYS_FROM, keys);
+	if (n <= 0)
+		return n;
+	return milter_dkim_use_keys(msg->dkim, keys, (size_t)n) ? 1 : 0;
+}
+
+/*
+ * No signing table entry: the signing domain the message's tenant names
+ * in Redis (dkim_domain), if the tenant owns it, signs with its active
+ * keys in Redis, as the From domain would (milter_msg_domain_keys), else
+ * with its keys in the key table.  1 the message will be signed; 0 not
+ * (msg->dkim_why, or NULL: the tenant names none); -1 not, and that is a
+ * signing failure: the dkim_domain's keys in Redis do not open, or Redis
+ * did not say, and the key table has none for it (msg->dkim_why).
+ */
+static int
+milter_msg_tenant_domain(struct milter_conn *conn, struct milter_msg *msg)
+{
+	const struct pw_dkim_key *keys[PW_DKIM_MAX_SIGS];
+	const struct milter_tenant *t;
+	const char *why, *redis_why;
+	bool stale;
+	int n;
+
+	if (!msg->tenant)
+		return 0;
+	t = milter_msg_settings(conn, msg);
+	if (t->dkim_domain[0] == '\0')
+		return 0;
+	switch (milter_domain_owned(conn->rt, msg->id.tenant, t->dkim_domain,
+	    &stale, &why)) {
+	case MILTER_DOMAIN_OWNED:
+		break;
+	case MILTER_DOMAIN_UNKNOWN:
+		msg->dkim_down = true;
+		msg->dkim_why = "Redis did not answer whether the tenant owns "
+		    "its dkim_domain";
+		return 0;
+	default:
+		msg->dkim_why = "the tenant's dkim_domain is not one of its "
+		    "sending domains";
+		return 0;
+	}
+	msg->dkim_why = NULL;
+	n = milter_msg_domain_keys(conn, msg, t->dkim_domain,
+	    MILTER_MSG_KEYS_DKIM_DOMAIN, keys);
+	redis_why = msg->dkim_why;
+	if (milter_dkim_use_domain(msg->dkim, t->dkim_domain, keys,
+	    n > 0 ? (size_t)n : 0, &msg->dkim_why))
+		return 1;
+	if (n < 0) {
+		msg->dkim_why = redis_why;
+		return -1;
+	}
+	if (redis_why != NULL)
+		msg->dkim_why = redis_why;
+	return 0;
 }
 
 bool
@@ -342,7 +410,7 @@ milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg)
 {
 	const char *redis_why;
 	bool domain_ok;
-	int r;
+	int r, td;
 
 	if (!msg->body_seen) {
 		msg->body_seen = true;
@@ -354,11 +422,16 @@ milter_msg_signed(struct milter_conn *conn, struct milter_msg *msg)
 			redis_why = msg->dkim_why;
 			if (!milter_dkim_headers_done(msg->dkim, domain_ok,
 			    &msg->dkim_why) &&
-			    !milter_msg_tenant_domain(conn, msg)) {
+			    (td = milter_msg_tenant_domain(conn, msg)) <= 0) {
 				milter_dkim_msg_free(&msg->dkim);
-				msg->dkim_fail = r < 0;
-				if (redis_why != NULL)
-					msg->dkim_why = redis_why;
+				milter_keys_release(&msg->rkeys);
+				if (td < 0)
+					msg->dkim_fail = true;
+				else {
+					msg->dkim_fail = r < 0;
+					if (redis_why != NULL)
+						msg->dkim_why = redis_why;
+				}
 			}
 		}
 	}

@@ -75,8 +75,9 @@ struct milter_msg {
 	const char		*dkim_why;	/* static: why not signed */
 	/*
 	 * Not signed, and that is a signing failure (dkim_failure_mode
-	 * decides): the From domain has keys in Redis that do not open, or
-	 * Redis did not say, and no table entry signs instead.
+	 * decides): the From domain (or the tenant's dkim_domain) has keys
+	 * in Redis that do not open, or Redis did not say, and no table
+	 * entry signs instead.
 	 */
 	bool			 dkim_fail;
 };
@@ -141,7 +142,8 @@ enum milter_domain_verdict milter_msg_from_verdict(struct milter_conn *conn,
  * chooses the keys: for a tenant's message whose From domain the tenant
  * owns, that domain's active keys in Redis (milter_keys.h; with
  * dkim_kek_file set); else the signing table, else the signing domain the
- * tenant names in Redis; none frees the signer (msg->dkim_why says why;
+ * tenant names in Redis (dkim_domain: its active keys in Redis, else its
+ * keys in the key table); none frees the signer (msg->dkim_why says why;
  * msg->dkim_fail: a signing failure, see above).  A
  * tenant's message is signed only when the tenant owns its From domain
  * (then any entry may sign) or owns no domain under

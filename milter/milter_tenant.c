@@ -2,13 +2,13 @@
  * milter_tenant.c -- a tenant's milter settings from Redis, cached (see
  * milter_tenant.h).
  *
- * Exports: milter_tenant_cache_new/free, milter_tenant_defaults,
+ * Exports: milter_tenant_cache_new/_expire, milter_tenant_defaults,
  * milter_tenant_get, milter_tenant_has_stream, milter_tenant_is_bulk.
  *
- * The cache is direct-mapped: a tenant hashes to one slot of
- * MILTER_TENANT_SLOTS, and a newer entry replaces whatever was there.  A
- * slot points to an immutable struct milter_tenant, copied out under the
- * lock and replaced whole; memory is bounded by the slot count.
+ * The cache is lib/cache.h's, keyed by tenant name, of at most
+ * milter_tenant_cache_size entries (the least recently used evicted).  An
+ * entry points to an immutable struct milter_tenant, copied out under the
+ * lock and replaced whole.
  *
  * Redis: one HMGET of every field per fill, on a handle borrowed from
  * milter_identity.c's pool.  When it fails, the slot keeps its entry,
@@ -26,12 +26,12 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "log.h"
 #include "milter.h"
 #include "milter_identity.h"
@@ -40,22 +40,16 @@
 #include "schema.h"
 #include "xmalloc.h"
 
-#define MILTER_TENANT_SLOTS	1024	/* a power of 2 */
 #define MILTER_TENANT_RETRY_MS	1000
 #define MILTER_TENANT_STALE	"redis did not answer; the last answer " \
 	"stands"
 
+/* The value of a tenant's cache entry (lib/cache.h). */
 struct milter_tenant_slot {
-	struct milter_tenant	*t;		/* NULL: empty */
+	struct milter_tenant	*t;		/* never NULL */
 	int64_t			 expires_ms;
 	bool			 stale;		/* Redis failed */
 	bool			 refreshing;	/* one asks Redis */
-};
-
-struct milter_tenant_cache {
-	int				refs;		/* atomic */
-	pthread_mutex_t			lock;
-	struct milter_tenant_slot	slots[MILTER_TENANT_SLOTS];
 };
 
 /* A field parser: NULL when v (len bytes, NUL-terminated) went into t. */
@@ -92,60 +86,33 @@ static const struct {
 
 /* --- cache ------------------------------------------------------------ */
 
-struct milter_tenant_cache *
-milter_tenant_cache_new(void)
+/* lib/cache's free_value. */
+static void
+milter_tenant_slot_free(void *value)
 {
-	struct milter_tenant_cache *c = pw_xcalloc(1, sizeof(*c));
-
-	c->refs = 1;
-	pthread_mutex_init(&c->lock, NULL);
-	return c;
+	free(((struct milter_tenant_slot *)value)->t);
 }
 
-struct milter_tenant_cache *
-milter_tenant_cache_ref(struct milter_tenant_cache *c)
+struct pw_cache *
+milter_tenant_cache_new(size_t size)
 {
-	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-	return c;
+	return pw_cache_new(size, sizeof(struct milter_tenant_slot),
+	    milter_tenant_slot_free);
 }
 
-void
-milter_tenant_cache_expire(struct milter_tenant_cache *c)
+static void
+milter_tenant_slot_due(void *value, void *arg)
 {
-	size_t i;
-
-	pthread_mutex_lock(&c->lock);
-	for (i = 0; i < MILTER_TENANT_SLOTS; i++)
-		c->slots[i].expires_ms = 0;
-	pthread_mutex_unlock(&c->lock);
+	(void)arg;
+	((struct milter_tenant_slot *)value)->expires_ms = 0;
 }
 
 void
-milter_tenant_cache_free(struct milter_tenant_cache **cp)
+milter_tenant_cache_expire(struct pw_cache *c)
 {
-	struct milter_tenant_cache *c = *cp;
-	size_t i;
-
-	if (c == NULL)
-		return;
-	*cp = NULL;
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
-		return;
-	for (i = 0; i < MILTER_TENANT_SLOTS; i++)
-		free(c->slots[i].t);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
-}
-
-/* FNV-1a of the tenant name. */
-static struct milter_tenant_slot *
-milter_tenant_slot(struct milter_tenant_cache *c, const char *tenant)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *tenant != '\0'; tenant++)
-		h = (h ^ (unsigned char)*tenant) * 16777619u;
-	return &c->slots[h & (MILTER_TENANT_SLOTS - 1)];
+	pw_cache_lock(c);
+	pw_cache_foreach(c, milter_tenant_slot_due, NULL);
+	pw_cache_unlock(c);
 }
 
 /* --- fields ----------------------------------------------------------- */
@@ -412,42 +379,43 @@ out:
 
 /* Store fresh (the cache owns it now) as tenant's entry. */
 static void
-milter_tenant_store(struct milter_tenant_cache *c,
-    struct milter_tenant_slot *slot, struct milter_tenant *fresh,
-    int64_t expires_ms)
+milter_tenant_store(struct pw_cache *c, const char *tenant,
+    struct milter_tenant *fresh, int64_t expires_ms)
 {
+	struct milter_tenant_slot *slot;
 	struct milter_tenant *old;
 
-	pthread_mutex_lock(&c->lock);
+	pw_cache_lock(c);
+	slot = pw_cache_put(c, tenant, strlen(tenant), NULL);
 	old = slot->t;
 	slot->t = fresh;
 	slot->expires_ms = expires_ms;
 	slot->stale = false;
 	slot->refreshing = false;
-	pthread_mutex_unlock(&c->lock);
+	pw_cache_unlock(c);
 	free(old);
 }
 
 /* Redis failed: tenant's entry, if still there, is stale; retry later. */
 static void
-milter_tenant_failed(struct milter_tenant_cache *c,
-    struct milter_tenant_slot *slot, const char *tenant, int64_t now)
+milter_tenant_failed(struct pw_cache *c, const char *tenant, int64_t now)
 {
-	pthread_mutex_lock(&c->lock);
-	if (slot->t != NULL && strcmp(slot->t->name, tenant) == 0) {
+	struct milter_tenant_slot *slot;
+
+	pw_cache_lock(c);
+	if ((slot = pw_cache_find(c, tenant, strlen(tenant))) != NULL) {
 		slot->stale = true;
 		slot->refreshing = false;
 		slot->expires_ms = now + MILTER_TENANT_RETRY_MS;
 	}
-	pthread_mutex_unlock(&c->lock);
+	pw_cache_unlock(c);
 }
 
 int
 milter_tenant_get(const struct pw_runtime *rt, const char *tenant,
     struct milter_tenant *t, const char **why_r)
 {
-	struct milter_tenant_cache *c =
-	    ((const struct milter_runtime *)rt->extra)->tenants;
+	struct pw_cache *c = ((const struct milter_runtime *)rt->extra)->tenants;
 	struct milter_tenant_slot *slot;
 	struct milter_tenant *fresh;
 	int64_t now = pw_redis_now_ms();
@@ -459,9 +427,8 @@ milter_tenant_get(const struct pw_runtime *rt, const char *tenant,
 		*why_r = "not a valid tenant name";
 		return -1;
 	}
-	slot = milter_tenant_slot(c, tenant);
-	pthread_mutex_lock(&c->lock);
-	if (slot->t != NULL && strcmp(slot->t->name, tenant) == 0) {
+	pw_cache_lock(c);
+	if ((slot = pw_cache_find(c, tenant, strlen(tenant))) != NULL) {
 		found = true;
 		*t = *slot->t;
 		stale = slot->stale;
@@ -471,7 +438,7 @@ milter_tenant_get(const struct pw_runtime *rt, const char *tenant,
 		else
 			slot->refreshing = true;
 	}
-	pthread_mutex_unlock(&c->lock);
+	pw_cache_unlock(c);
 	if (use) {
 		if (stale)
 			*why_r = MILTER_TENANT_STALE;
@@ -480,12 +447,12 @@ milter_tenant_get(const struct pw_runtime *rt, const char *tenant,
 	fresh = pw_xmalloc(sizeof(*fresh));
 	if (milter_tenant_fetch(rt, tenant, fresh, why_r) == 0) {
 		*t = *fresh;
-		milter_tenant_store(c, slot, fresh,
+		milter_tenant_store(c, tenant, fresh,
 		    now + rt->conf->identity_cache_ttl_ms);
 		return 0;
 	}
 	free(fresh);
-	milter_tenant_failed(c, slot, tenant, now);
+	milter_tenant_failed(c, tenant, now);
 	if (found)
 		return 0;	/* *t: the last answer; *why_r says why */
 	milter_tenant_defaults(t, tenant);

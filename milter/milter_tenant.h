@@ -3,8 +3,8 @@
  * (<prefix>{T}:tenant, docs/redis-schema.md), through a bounded cache.
  *
  * Exports: struct milter_tenant (the settings, parsed and checked),
- * struct milter_tenant_cache (part of a runtime snapshot), and
- * milter_tenant_get(), which fills a tenant's settings with one HMGET of
+ * milter_tenant_cache_new/_expire (the cache, a lib/cache.h struct
+ * pw_cache, part of a runtime snapshot), and milter_tenant_get(), which fills a tenant's settings with one HMGET of
  * the fields below, cached for identity_cache_ttl.
  *
  * Fields (all optional; "" counts as absent):
@@ -38,8 +38,7 @@
  * entry they find.
  *
  * Failures: when Redis does not answer, the last answer stands, however
- * old (until the slot is taken by another tenant, or a reload names other
- * Redis data); with none, the defaults, and the caller is told so, to log.
+ * old (until the entry is evicted, or a reload names other Redis data); with none, the defaults, and the caller is told so, to log.
  * A tenant without a record gets the defaults: that is an answer.
  *
  * Security: everything read from Redis is untrusted (anyone with
@@ -78,20 +77,19 @@ struct milter_tenant {
 	uint64_t dkim_version;
 };
 
-struct milter_tenant_cache;
+struct pw_cache;
 
 /*
- * An empty cache of a fixed number of slots.  A reload that keeps the same
- * Redis data shares it with the new snapshot (_ref: one more owner, the
- * cache returned) and makes every entry due (_expire): each tenant's
- * settings are read again at their next use, and stand while Redis does
- * not answer.  _free drops one owner, frees with the last and NULLs.
+ * An empty cache of at most size tenants (milter_tenant_cache_size; the
+ * least recently used evicted; about 7.6 KB a tenant: sizeof(struct
+ * milter_tenant) + 100).  A reload that keeps the same Redis data shares it
+ * with the new snapshot (pw_cache_ref) and makes every entry due
+ * (_expire): each tenant's settings are read again at their next use, and
+ * stand while Redis does not answer.  pw_cache_free drops one owner,
+ * frees with the last and NULLs.
  */
-struct milter_tenant_cache *milter_tenant_cache_new(void);
-struct milter_tenant_cache *milter_tenant_cache_ref(
-	    struct milter_tenant_cache *cache);
-void	milter_tenant_cache_expire(struct milter_tenant_cache *cache);
-void	milter_tenant_cache_free(struct milter_tenant_cache **cache);
+struct pw_cache *milter_tenant_cache_new(size_t size);
+void	milter_tenant_cache_expire(struct pw_cache *cache);
 
 /* The settings of a tenant without a record (name copied, bounded). */
 void	milter_tenant_defaults(struct milter_tenant *t, const char *tenant);

@@ -41,6 +41,7 @@
 . "$PW_SRCDIR/tests/harness/harness.sh"
 . "$PW_SRCDIR/tests/bench/opendkim.sh"
 . "$PW_SRCDIR/tests/bench/cpu.sh"
+. "$PW_SRCDIR/tests/bench/milter_start.sh"
 
 N=${1:-20000}
 MODES=${BENCH_MODES:-null opendkim rsa ed25519 dual}
@@ -89,41 +90,6 @@ echo "example.com rsa,ed" >"$T/signing-dual"
 pw_redis_start
 pw_redis_cli HSET pw:key:k_bench tenant bench >/dev/null
 pw_domain_add bench example.com
-
-up() {	# PID SOCKET
-	pw__alive "$1" && pw__unix_accepts "$2"
-}
-
-# Start one more postwarden-milter NAME, configured like pw_daemon_start's
-# but on $T/NAME.sock, pid file $T/NAME.pid, log $T/NAME.log, recorded
-# as NAME (pw_daemon_start runs one milter only).  Extra arguments are
-# postwarden.conf lines.
-bench_milter_start() {	# NAME CONF_LINES...
-	local name=$1 bin=$PW_BUILDDIR/milter/postwarden-milter conf line v
-	shift
-	conf=$T/postwarden-$name.conf
-	{
-		echo "# postwarden.conf for milter $name of the benchmark ($T)"
-		pw__daemon_conf_defaults milter | while IFS= read -r line; do
-			v=${line%%=*}
-			v=${v// /}
-			case $v in
-			milter_socket|milter_pid_file) continue ;;
-			esac
-			pw__conf_overridden "$v" "$@" || echo "$line"
-		done
-		echo "milter_socket = unix:$T/$name.sock"
-		echo "milter_pid_file = $T/$name.pid"
-		printf '%s\n' "$@"
-	} >"$conf"
-	chmod 0644 "$conf"
-	"$bin" -f -c "$conf" </dev/null >>"$T/$name.log" 2>&1 &
-	pw__record "$name" $!
-	PW_EXTRA_DAEMON_LOGS+=("$T/$name.log")
-	pw_wait_until "$name to accept connections on $T/$name.sock" \
-	    "$PW_TIMEOUT" pw__daemon_up "$!" "unix:$T/$name.sock" 3>&1 ||
-	    pw_bail "$name did not start (see $T/$name.log)"
-}
 
 # --- the filters, each on its own socket ------------------------------------------
 

@@ -4,6 +4,7 @@
  *
  *   milter_load -s SOCKET [-c CONNS] [-n MESSAGES] [-m PER_CONN]
  *               [-b BODY_BYTES] [-k CHUNK] [-a AUTH_USER] [-d DOMAIN]
+ *               [-D SENDERS_FILE [-o OFFSET] [-R]]
  *
  * CONNS threads each open milter connections (unix socket) and send
  * PER_CONN messages on each, like Postfix sessions, until MESSAGES are
@@ -15,6 +16,12 @@
  * SMFIS_SKIP.  It prints messages per second, latency percentiles (MAIL
  * to the final end-of-message reply) and how many DKIM-Signature fields
  * the milter added per message.
+ *
+ * With -D, each message takes its {auth_authen} and sender domain (MAIL
+ * FROM, From:, Message-ID) from one line "AUTH DOMAIN" of SENDERS_FILE
+ * instead of -a and -d: message i (counted from 0 in this run) uses line
+ * (i + OFFSET) mod lines, or with -R the line a hash of i + OFFSET picks
+ * (uniform over the lines, the same sequence for the same OFFSET).
  *
  * Test tool: exits 1 on any protocol error; not installed.
  */
@@ -61,6 +68,14 @@ struct opts {
 	size_t		 chunk;
 	const char	*auth;
 	const char	*domain;
+	const char	*senders;	/* -D */
+	long		 offset;	/* -o */
+	int		 random;	/* -R */
+};
+
+struct sender {
+	char	*auth;
+	char	*domain;
 };
 
 static struct opts o = {
@@ -73,6 +88,8 @@ static long skipped_total;		/* atomic: bodies the milter skipped */
 static unsigned long negotiated;	/* protocol flags the milter chose */
 static double *lat;			/* per-message latency, ms */
 static char *body;
+static struct sender *senders;		/* -D: the file's lines */
+static size_t nsenders;
 
 static void die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
@@ -281,6 +298,52 @@ conn_close(struct conn *c)
 	close(c->fd);
 }
 
+/* -D: read SENDERS_FILE's "AUTH DOMAIN" lines into senders. */
+static void
+senders_load(const char *path)
+{
+	char line[512], a[256], d[256];
+	size_t cap = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%255s %255s", a, d) != 2)
+			die("%s: a line that is not \"AUTH DOMAIN\"", path);
+		if (nsenders == cap) {
+			cap = cap ? cap * 2 : 1024;
+			senders = realloc(senders, cap * sizeof(*senders));
+			if (senders == NULL)
+				die("out of memory");
+		}
+		senders[nsenders].auth = strdup(a);
+		senders[nsenders].domain = strdup(d);
+		if (senders[nsenders].auth == NULL ||
+		    senders[nsenders].domain == NULL)
+			die("out of memory");
+		nsenders++;
+	}
+	fclose(f);
+	if (nsenders == 0)
+		die("%s: no senders", path);
+}
+
+/* The line of senders that message id uses (-o, -R). */
+static size_t
+sender_pick(long id)
+{
+	uint64_t x = (uint64_t)(id + o.offset);
+
+	if (o.random) {		/* splitmix64's finalizer */
+		x += 0x9e3779b97f4a7c15ULL;
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+		x ^= x >> 31;
+	}
+	return (size_t)(x % nsenders);
+}
+
 /* One message; returns its latency in ms. */
 static double
 message(struct conn *c, long id)
@@ -300,15 +363,21 @@ message(struct conn *c, long id)
 	long sigs = 0;
 	size_t i, n, pos;
 	unsigned long lead = c->proto & P_LEADSPC;
+	const char *auth = o.auth, *domain = o.domain;
 	int len;
 	char r;
 
+	if (nsenders > 0) {
+		i = sender_pick(id);
+		auth = senders[i].auth;
+		domain = senders[i].domain;
+	}
 	if (!(c->proto & P_NOMAIL)) {
 		len = snprintf(buf, sizeof(buf), "i%c%08lX%c{auth_authen}%c%s%c"
-		    "{mail_addr}%csender@%s%c", 0, id, 0, 0, o.auth, 0, 0,
-		    o.domain, 0);
+		    "{mail_addr}%csender@%s%c", 0, id, 0, 0, auth, 0, 0,
+		    domain, 0);
 		macros(c, 'M', buf, (size_t)len);
-		len = snprintf(buf, sizeof(buf), "<sender@%s>%c", o.domain, 0);
+		len = snprintf(buf, sizeof(buf), "<sender@%s>%c", domain, 0);
 		if ((r = step(c, 'M', buf, (size_t)len, P_NR_MAIL)) != 'c')
 			die("MAIL answered '%c'", r);
 	}
@@ -319,10 +388,10 @@ message(struct conn *c, long id)
 		die("DATA refused");
 	if (!(c->proto & P_NOHDRS)) {
 		len = snprintf(buf, sizeof(buf), "From%c%sSender <sender@%s>%c",
-		    0, lead ? " " : "", o.domain, 0);
+		    0, lead ? " " : "", domain, 0);
 		step(c, 'L', buf, (size_t)len, P_NR_HDR);
 		len = snprintf(buf, sizeof(buf), "Message-ID%c%s<%ld.%ld@%s>%c",
-		    0, lead ? " " : "", id, (long)getpid(), o.domain, 0);
+		    0, lead ? " " : "", id, (long)getpid(), domain, 0);
 		step(c, 'L', buf, (size_t)len, P_NR_HDR);
 		for (i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
 			len = snprintf(buf, sizeof(buf), "%s%c%s%c",
@@ -394,7 +463,7 @@ main(int argc, char **argv)
 	size_t i;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "s:c:n:m:b:k:a:d:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:c:n:m:b:k:a:d:D:o:R")) != -1) {
 		switch (ch) {
 		case 's': o.sock = optarg; break;
 		case 'c': o.conns = atoi(optarg); break;
@@ -404,16 +473,23 @@ main(int argc, char **argv)
 		case 'k': o.chunk = (size_t)atol(optarg); break;
 		case 'a': o.auth = optarg; break;
 		case 'd': o.domain = optarg; break;
+		case 'D': o.senders = optarg; break;
+		case 'o': o.offset = atol(optarg); break;
+		case 'R': o.random = 1; break;
 		default:
 			fprintf(stderr, "usage: milter_load -s SOCKET [-c conns] "
 			    "[-n messages] [-m per_conn] [-b body_bytes] "
-			    "[-k chunk] [-a auth_user] [-d domain]\n");
+			    "[-k chunk] [-a auth_user] [-d domain] "
+			    "[-D senders_file [-o offset] [-R]]\n");
 			return 64;
 		}
 	}
 	if (o.sock == NULL || o.conns < 1 || o.messages < 1 ||
-	    o.per_conn < 1 || o.chunk < 1 || o.chunk > 65535)
+	    o.per_conn < 1 || o.chunk < 1 || o.chunk > 65535 ||
+	    o.offset < 0)
 		die("bad arguments");
+	if (o.senders != NULL)
+		senders_load(o.senders);
 	body = malloc(o.body + 1);
 	lat = calloc((size_t)o.messages, sizeof(*lat));
 	tids = calloc((size_t)o.conns, sizeof(*tids));

@@ -4,11 +4,12 @@
 # domain (a second tenant refused, parent --subdomains and child
 # conflicts in both directions), IDN normalisation, human and JSON
 # output, exit codes; tenant show and tenant delete with domains;
-# tenant set --dkim-domain only for a domain the tenant owns.
+# tenant set --dkim-domain and --bounce-domain only for a domain the
+# tenant owns.
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 99
+pw_plan 114
 
 pwcli tenant add acme
 pwcli tenant add beta
@@ -133,10 +134,12 @@ cli_rc "show: exit 0" 0 domain show EXAMPLE.com
 cli_like "show: tenant" "^tenant +acme$" "$OUT"
 cli_like "show: subdomains" "^subdomains +no$" "$OUT"
 cli_like "show: created as a time" "^created +20[0-9-]+T[0-9:]+Z$" "$OUT"
+cli_like "show: no DKIM key yet, and how to make them" \
+    "^dkim +no keys \(postwarden domain dkim add example.com\)$" "$OUT"
 cli_rc "show IDN in U-labels --json: exit 0" 0 domain show bücher.example --json
 pw_is "show --json: shape" \
     "$(cli_json 'sorted(j.items()) if isinstance(j["created"], int) else j')" \
-    "[('created', $(rcli HGET 'pw:{acme}:domain:xn--bcher-kva.example' created)), ('domain', 'xn--bcher-kva.example'), ('subdomains', True), ('tenant', 'acme')]"
+    "[('created', $(rcli HGET 'pw:{acme}:domain:xn--bcher-kva.example' created)), ('dkim', []), ('domain', 'xn--bcher-kva.example'), ('subdomains', True), ('tenant', 'acme')]"
 cli_rc "show unknown: exit 1" 1 domain show nothing.example
 cli_like "show unknown: says so" "unknown domain: nothing.example" "$ERR"
 # Fields other commands add to the record are shown as they are.
@@ -197,6 +200,38 @@ pw_is "dkim-domain: refused values not written" \
 cli_rc "dkim-domain on tenant add: exit 1" 1 tenant add gamma \
     --dkim-domain example.com
 pw_is "tenant add refused: no tenant" "$(rcli EXISTS 'pw:{gamma}:tenant')" 0
+
+# --- tenant set --bounce-domain: the VERP bounce domain, the same rule -------
+cli_rc "bounce-domain: its own domain: exit 0" 0 tenant set acme \
+    --bounce-domain Example.COM
+pw_is "bounce-domain: stored lower-cased" \
+    "$(rcli HGET 'pw:{acme}:tenant' bounce_domain)" example.com
+cli_rc "bounce-domain: under its --subdomains parent: exit 0" 0 tenant set \
+    acme --bounce-domain bounces.xn--bcher-kva.example
+pw_is "bounce-domain: stored" "$(rcli HGET 'pw:{acme}:tenant' bounce_domain)" \
+    bounces.xn--bcher-kva.example
+cli_rc "bounce-domain: another tenant's domain: exit 1" 1 tenant set acme \
+    --bounce-domain mail.example.com
+cli_like "bounce-domain: says why and how" \
+    "^postwarden: --bounce-domain mail.example.com: not a sending domain of tenant acme .*postwarden domain add acme mail.example.com" \
+    "$ERR"
+cli_rc "bounce-domain: under an exact domain: exit 1" 1 tenant set acme \
+    --bounce-domain bounces.example.com
+cli_rc "bounce-domain: a domain nobody owns: exit 1" 1 tenant set acme \
+    --bounce-domain bounces.example.net
+cli_rc "bounce-domain: refused with a good --dkim-domain: exit 1" 1 \
+    tenant set acme --dkim-domain example.com --bounce-domain \
+    bounces.example.net
+pw_is "bounce-domain: refused values not written (nor the rest)" \
+    "$(rcli HMGET 'pw:{acme}:tenant' bounce_domain dkim_domain | paste -sd' ')" \
+    "bounces.xn--bcher-kva.example news.xn--bcher-kva.example"
+cli_rc "bounce-domain on tenant add: exit 1" 1 tenant add gamma \
+    --bounce-domain example.com
+pw_is "tenant add refused: no tenant" "$(rcli EXISTS 'pw:{gamma}:tenant')" 0
+cli_rc "bounce-domain '': cleared, whatever the tenant owns: exit 0" 0 \
+    tenant set acme --bounce-domain ''
+pw_is "bounce-domain '': removed" \
+    "$(rcli HEXISTS 'pw:{acme}:tenant' bounce_domain)" 0
 
 # --- remove ------------------------------------------------------------------
 cli_rc "remove: exit 0" 0 domain remove Shop.BÜCHER.example

@@ -11,7 +11,10 @@
 # or tenant, or opened with another KEK, does not open; neither an RDB
 # dump (uncompressed) nor DUMP of every key nor any value holds the
 # private key (its DER, its PEM); a KEK file group or others may read is
-# refused; bad command lines exit 64; rotation: a new key pending while
+# refused; bad command lines exit 64; domain add --dkim: the domain and
+# its keys in one command, the records printed the stored ones, nothing
+# added without a KEK, what is left when the keys fail after the add;
+# domain show: every key's state and times; rotation: a new key pending while
 # the old one signs, activation retires the old one for
 # dkim_keep_published, retire removes only what no longer signs and need
 # no longer be published.
@@ -266,6 +269,27 @@ pw_is "activate: dkim_version incremented once" \
 cli_rc "list: exit 0" 0 domain dkim list "$D"
 cli_like "list: the retiring key with its keep-published time" \
     "^$today-rsa +rsa +retiring .* [0-9-]+T[0-9:]+Z *\$" "$OUT"
+
+# domain show: every key, its state and times; a retiring key's
+# keep_published_until (tests/cli/domain.sh: a domain without keys).
+T_=[0-9-]+T[0-9:]+Z
+cli_rc "show: exit 0" 0 domain show "$D"
+cli_like "show: the active key with bits, created and activated" \
+    "^dkim ${today}b-rsa +rsa 2048 bits, active, created $T_, activated $T_\$" \
+    "$OUT"
+cli_like "show: the retiring key, published until keep_published_until" \
+    "^dkim $today-rsa +rsa 2048 bits, retiring, created $T_, activated $T_, keep published until $(date -u -d "@$until" +%Y-%m-%dT%H:%M:%SZ)\$" \
+    "$OUT"
+cli_like "show: a pending key" \
+    "^dkim $today-ed25519 +ed25519, pending, created $T_\$" "$OUT"
+cli_rc "show --json: exit 0" 0 domain show "$D" --json
+pw_is "show --json: the keys, an array by selector, times as numbers" \
+    "$(cli_json '[(k["selector"], k["algorithm"], k["bits"], k["state"],
+	k["activated"] is not None, k["keep_published_until"]) for k in j["dkim"]]')" \
+    "[('$today-ed25519', 'ed25519', $(rcli HGET "pw:{acme}:dkim:$D:$today-ed25519" bits | grep . || echo None), 'pending', False, None), ('$today-rsa', 'rsa', 2048, 'retiring', True, $until), ('${today}b-rsa', 'rsa', 2048, 'active', True, None), ('s2', 'ed25519', $(rcli HGET "pw:{acme}:dkim:$D:s2" bits | grep . || echo None), 'pending', False, None)]"
+pw_is "show --json: created, the record to publish, as stored" \
+    "$(cli_json '[(k["created"], k["name"], k["txt"]) for k in j["dkim"]][1]')" \
+    "($(rcli HGET "pw:{acme}:dkim:$D:$today-rsa" created), '$today-rsa._domainkey.$D', '$(rcli HGET "pw:{acme}:dkim:$D:$today-rsa" public)')"
 cli_rc "retire a retiring key before its time: exit 3" 3 \
     domain dkim retire "$D" "$today-rsa"
 cli_rc "retire an active key: exit 64" 64 \
@@ -292,12 +316,83 @@ pw_is "keep_published 0s: the replaced key is retiring" \
 cli_rc "... and retires without --force once its time is up" 0 \
     domain dkim retire "$D" "$today-ed25519"
 
+# --- domain add --dkim: the domain and its keys in one command ---------------
+
+# zone_records: the zone-file lines in $OUT as "NAME TXT", strings joined.
+zone_records() {
+	printf '%s\n' "$OUT" | sed -n \
+	    's/^\([^ ]*\)\. IN TXT ( \(.*\) )$/\1 \2/p' |
+	    sed 's/" "//g; s/ "/ /; s/"$//'
+}
+C=c.example
+cli_rc "domain add --dkim rsa,ed25519: exit 0" 0 \
+    domain add acme "$C" --dkim rsa,ed25519
+pw_is "domain add --dkim: the domain is added" \
+    "$(printf '%s\n' "$OUT" | head -n 1)|$(rcli HGET "pw:domain:$C" tenant)" \
+    "domain $C added to tenant acme|acme"
+zone_records >"$T/dns-c"
+pw_is "domain add --dkim: the stored keys, pending" \
+    "$(rcli HGETALL "pw:{acme}:dkim:$C" | paste -sd' ')" \
+    "$today-rsa pending $today-ed25519 pending"
+pw_is "domain add --dkim: the records printed carry the stored keys" \
+    "$(cat "$T/dns-c")" \
+    "$today-rsa._domainkey.$C $(rcli HGET "pw:{acme}:dkim:$C:$today-rsa" public)
+$today-ed25519._domainkey.$C $(rcli HGET "pw:{acme}:dkim:$C:$today-ed25519" public)"
+cli_like "domain add --dkim: says to publish them, then activate" \
+    "2 keys stored, pending; publish these records" "$ERR"
+cli_rc "domain dkim list --json of it: exit 0" 0 domain dkim list "$C" --json
+pw_is "domain add --dkim: domain dkim list shows the same records" \
+    "$(cli_json '"\n".join("%s._domainkey.'"$C"' %s" % (k["selector"], k["public"])
+	for k in sorted(j, key=lambda k: k["algorithm"] != "rsa"))')" \
+    "$(cat "$T/dns-c")"
+# The records printed verify mail signed with the stored key.
+rcli HGETALL "pw:{acme}:dkim:$C:$today-ed25519" >"$T/rec-c"
+printf 'From: a@%s\nTo: b@example.net\nSubject: c\n\nbody\n' "$C" |
+    "$SIGN" -r "$T/kek:acme:$C:$today-ed25519:$T/rec-c" >"$T/signed-c.eml"
+"$PW_PYTHON" "$PW_SRCDIR/tests/dkim/verify.py" "$T/signed-c.eml" \
+    "$T/dns-c" >"$T/verify-c.out" 2>&1
+pw_is "domain add --dkim: python3-dkim verifies with the printed record" \
+    "$?:$(cat "$T/verify-c.out")" "0:0 d=$C a=ed25519-sha256 pass"
+
+cli_rc "domain add --dkim ed25519 --json: exit 0" 0 \
+    domain add acme e.example --dkim ed25519 --json
+pw_is "domain add --json: the domain with its key and record" \
+    "$(cli_json '[j["domain"], j["tenant"]] + [(k["selector"], k["algorithm"],
+	k["state"], k["name"], k["txt"]) for k in j["dkim"]]')" \
+    "['e.example', 'acme', ('$today-ed25519', 'ed25519', 'pending', '$today-ed25519._domainkey.e.example', '$(rcli HGET "pw:{acme}:dkim:e.example:$today-ed25519" public)')]"
+cli_rc "domain add --dkim rsa: exit 0" 0 domain add acme r.example --dkim rsa
+pw_is "domain add --dkim rsa: one rsa key of 2048 bits" \
+    "$(rcli HKEYS "pw:{acme}:dkim:r.example")/$(rcli HGET \
+    "pw:{acme}:dkim:r.example:$today-rsa" bits)/$(zone_records | cut -d' ' -f1)" \
+    "$today-rsa/2048/$today-rsa._domainkey.r.example"
+cli_rc "domain add --dkim dsa: exit 64" 64 domain add acme x.example \
+    --dkim dsa
+cli_rc "domain add --dkim, a domain with '_': exit 64" 64 \
+    domain add acme x_y.example --dkim rsa
+"$CLI_BIN" -c "$T/nokek.conf" domain add acme x.example --dkim rsa \
+    >/dev/null 2>"$T/err"
+pw_is "domain add --dkim without a KEK: exit 2, saying so" \
+    "$?:$(grep -c 'dkim_kek_file is not set' "$T/err")" "2:1"
+pw_is "... and the domain is not added (nor after a bad --dkim)" \
+    "$(rcli EXISTS pw:domain:x.example 'pw:{acme}:domain:x.example')" 0
+# Keys failing after the domain was added: a wrong-type selector hash.
+rcli SET "pw:{acme}:dkim:f.example" x >/dev/null
+cli_rc "domain add --dkim, the keys fail after the add: exit 2" 2 \
+    domain add acme f.example --dkim rsa,ed25519
+cli_like "... saying the domain was added without keys, and what to run" \
+    "^postwarden: domain f.example was added to tenant acme, but without DKIM keys \(none was stored\); make them with: postwarden domain dkim add f.example --algorithm rsa,ed25519\$" \
+    "$ERR"
+pw_is "... and it is so" "$(rcli HGET pw:domain:f.example tenant)/$(rcli \
+    HGET 'pw:{acme}:domains' f.example)/$(rcli --scan --pattern \
+    'pw:{acme}:dkim:f.example:*' | wc -l)" "acme/exact/0"
+rcli DEL "pw:{acme}:dkim:f.example" >/dev/null
+
 # --- the keys leave with the domain ------------------------------------------
 
 v1=$(rcli HGET 'pw:{acme}:tenant' dkim_version)
 cli_rc "domain remove: exit 0" 0 domain remove "$D"
 pw_is "domain remove: its DKIM keys go too, dkim_version incremented" \
-    "$(rcli --scan --pattern "pw:{acme}:dkim:*" | wc -l) $(rcli HGET \
+    "$(rcli --scan --pattern "pw:{acme}:dkim:$D*" | wc -l) $(rcli HGET \
     'pw:{acme}:tenant' dkim_version)" "0 $((v1 + 1))"
 cli_rc "domain add again: exit 0" 0 domain add acme "$D"
 cli_rc "... and it starts without keys" 0 domain dkim list "$D" --json

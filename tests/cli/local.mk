@@ -18,6 +18,7 @@ PW_CLI_SH_TESTS = \
 	tests/cli/help.sh \
 	tests/cli/track.sh \
 	tests/cli/unsubscribe.sh \
+	tests/cli/secret.sh \
 	tests/cli/domain_dkim.sh \
 	tests/cli/domain_dkim_verify.sh \
 	tests/cli/domain_verify.sh
@@ -26,7 +27,7 @@ dist_check_SCRIPTS += $(PW_CLI_SH_TESTS)
 
 EXTRA_DIST += tests/cli/common.sh
 
-# Makes the ids and tokens track.sh and unsubscribe.sh verify.
+# Makes the ids and tokens track.sh, unsubscribe.sh and secret.sh verify.
 check_PROGRAMS += tests/cli/track_make
 tests_cli_track_make_SOURCES = tests/cli/track_make.c
 tests_cli_track_make_LDADD = $(PW_LIB_LIBS)

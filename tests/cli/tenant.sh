@@ -9,7 +9,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 89
+pw_plan 91
 
 rcli HSET pw:supp:global 'g@example.net' 'complaint|import|100|0' \
     '@gone.example' 'bounce|cli|100|0' 'old@example.net' 'bounce|cli|100|200' \
@@ -85,7 +85,7 @@ cli_rc "add with settings: exit 0" 0 tenant add shop --pool a \
     --default-stream news --bulk-streams bulk,news \
     --unsubscribe-url https://unsub.example.com/u/ \
     --unsubscribe-mailto Unsub@Lists.Example.com \
-    --bounce-domain Bounces.Example.COM --bounce-local VERP \
+    --bounce-local VERP \
     --quota-day 100
 pw_is "add: settings stored as the milter reads them" \
     "$(srec pool)|$(srec stream_pools)|$(srec geo_pools)|$(srec streams)|$(
@@ -94,14 +94,19 @@ pw_is "add: settings stored as the milter reads them" \
 pw_is "add: addresses and domains" \
     "$(srec unsubscribe_url)|$(srec unsubscribe_mailto)|$(
     srec bounce_domain)|$(srec bounce_local)|$(srec dkim_domain)" \
-    "https://unsub.example.com/u/|unsub@lists.example.com|bounces.example.com|verp|"
+    "https://unsub.example.com/u/|unsub@lists.example.com||verp|"
 cli_like "add: a pool not in milter_pools is a warning" \
     "^postwarden: warning: pool zz is not in milter_pools" "$ERR"
-# --dkim-domain names a domain of the tenant's own (tests/cli/domain.sh).
-pwcli domain add shop shop.example
+# --dkim-domain and --bounce-domain name a domain of the tenant's own
+# (tests/cli/domain.sh).
+pwcli domain add shop shop.example --subdomains
 cli_rc "set --dkim-domain of its own domain: exit 0" 0 tenant set shop \
     --dkim-domain shop.example
 pw_is "set: dkim_domain stored" "$(srec dkim_domain)" shop.example
+cli_rc "set --bounce-domain under its own domain: exit 0" 0 tenant set shop \
+    --bounce-domain Bounces.Shop.Example
+pw_is "set: bounce_domain stored lower-cased" "$(srec bounce_domain)" \
+    bounces.shop.example
 
 cli_rc "show: exit 0" 0 tenant show shop
 cli_like "show: pool" "^pool +a$" "$OUT"

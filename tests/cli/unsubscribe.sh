@@ -5,14 +5,16 @@
 # by suppress check); doing it again changes nothing; a global copy or an
 # expiring entry is replaced, a tenant's own permanent entry is not;
 # forged, malformed and unknown-tenant tokens write nothing; exit codes
-# of both modes (sysexits for pipe(8) with --mail).  Tokens are made by
-# tests/cli/track_make, as the milter makes them.
+# of both modes (sysexits for pipe(8) with --mail); tokens are opaque
+# (no base64 decoding shows the address or tenant) and carry the stream;
+# version 1 tokens (links sent before keyrings) still work.  Tokens are
+# made by tests/cli/track_make, as the milter makes them.
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 MAKE=$PW_BUILDDIR/tests/cli/track_make
 [ -x "$MAKE" ] || pw_skip_all "$MAKE not built"
 cli_start
-pw_plan 60
+pw_plan 67
 
 SECRET=$PW_TMP/tracking.secret
 printf '%s\n' 9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9 \
@@ -31,8 +33,22 @@ for t in acme beta; do
 done
 # value ADDRESS [TENANT]: the stored value
 value() { rcli HGET "pw:{${2:-acme}}:supp" "$1"; }
-# token TENANT RECIPIENT [SECRET]
-token() { "$MAKE" "${3:-$SECRET}" unsub "$1" "$2"; }
+# token TENANT RECIPIENT [SECRET [STREAM]]
+token() { "$MAKE" "${3:-$SECRET}" unsub "$1" "$2" ${4:+"$4"}; }
+# token1 TENANT RECIPIENT: a version 1 token, as made before keyrings
+token1() { "$MAKE" "$SECRET" unsub1 "$1" "$2"; }
+# b64any TOKEN: the token (without its version) base64url-decoded from
+# each of the four alignments, as a log reader would try
+b64any() {
+	python3 -c '
+import base64, sys
+for part in sys.argv[1][1:].split("."):
+    t = part.replace("-", "+").replace("_", "/")
+    for o in range(4):
+        u = t[o:]
+        sys.stdout.buffer.write(base64.b64decode(u[:len(u) // 4 * 4]) + b"\n")
+' "$1"
+}
 # message FILE SUBJECT...: a small message with that Subject
 message() {
 	local f=$1
@@ -40,13 +56,22 @@ message() {
 	printf 'Return-Path: <someone@example.net>\nFrom: someone@example.net\n%s\nTo: unsubscribe@bounces.example\n\nplease\n' \
 	    "$*" >"$f"
 }
-now=$(date +%s)
 
 # unsubscribe TOKEN
 tok=$(token acme User@Example.NET)
-pw_check "the token is URL safe" \
-    sh -c "printf '%s' \"\$1\" | grep -qE '^1[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$'" \
+pw_check "the token is URL safe, version 2" \
+    sh -c "printf '%s' \"\$1\" | grep -qE '^2[A-Za-z0-9_-]+$'" \
     sh "$tok"
+pw_is "the same recipient, the same token" "$(token acme user@example.net)" \
+    "$tok"
+export -f b64any
+pw_check "no decoding shows the address or the tenant" \
+    bash -c "! { printf '%s\n' \"\$1\"; b64any \"\$1\"; } | grep -aqiE 'user|example|acme'" \
+    sh "$tok"
+pw_check "(the check sees them in a version 1 token)" \
+    bash -c "b64any \"\$1\" | grep -aq '^acme$' && b64any \"\$1\" | grep -aq 'user@example.net'" sh \
+    "$(token1 acme user@example.net)"
+now=$(date +%s)
 cli_rc "unsubscribe TOKEN: exit 0" 0 unsubscribe "$tok"
 pw_is "unsubscribe TOKEN: says so" "$OUT" \
     "unsubscribed user@example.net from tenant acme (one-click)"
@@ -67,11 +92,17 @@ pw_is "again: says so" "$OUT" \
     "user@example.net was already suppressed in tenant acme; left as it is"
 pw_is "again: the entry is unchanged" "$(value user@example.net)" \
     "unsubscribe|one-click|100|0"
-cli_rc "--json: exit 0" 0 unsubscribe --json "$(token beta x@example.org)"
-pw_is "--json" \
+cli_rc "--json: exit 0" 0 unsubscribe --json \
+    "$(token beta x@example.org "$SECRET" news)"
+pw_is "--json: the stream too" \
     "$(cli_json '[j["tenant"], j["address"], j["reason"], j["source"],
-	j["added"]]')" \
-    "['beta', 'x@example.org', 'unsubscribe', 'one-click', True]"
+	j["added"], j["stream"]]')" \
+    "['beta', 'x@example.org', 'unsubscribe', 'one-click', True, 'news']"
+cli_rc "a version 1 token (sent before keyrings): exit 0" 0 unsubscribe \
+    --json "$(token1 beta v1@example.org)"
+pw_is "a version 1 token: no stream" \
+    "$(cli_json '[j["tenant"], j["address"], j["added"], j["stream"]]')" \
+    "['beta', 'v1@example.org', True, None]"
 
 # what an unsubscribe replaces, and what it leaves alone
 rcli HSET 'pw:{acme}:supp' g@example.net "bounce|global|100|0" \
@@ -91,21 +122,28 @@ pw_is "over a permanent complaint: left alone" "$(value c@example.net)" \
 
 # bad tokens write nothing
 n=$(rcli HLEN 'pw:{acme}:supp')
-mac=${tok##*.}
-[ "${mac:0:1}" = A ] && c=B || c=A
-cli_rc "forged MAC: exit 1" 1 unsubscribe "${tok%.*}.$c${mac:1}"
-cli_like "forged MAC: says so" \
+[ "${tok:20:1}" = A ] && c=B || c=A
+forged=${tok:0:20}$c${tok:21}
+cli_rc "forged: exit 1" 1 unsubscribe "$forged"
+cli_like "forged: says so" \
     "^postwarden: unsubscribe: command line: forged token: MAC does not match$" \
     "$ERR"
-other=$(token acme other@example.net)
-cli_rc "another token's payload: exit 1" 1 unsubscribe "${other%.*}.$mac"
+tok1=$(token1 acme user@example.net)
+mac=${tok1##*.}
+[ "${mac:0:1}" = A ] && c1=B || c1=A
+cli_rc "version 1, forged MAC: exit 1" 1 unsubscribe "${tok1%.*}.$c1${mac:1}"
+cli_like "version 1, forged MAC: says so" "forged token: MAC does not match" \
+    "$ERR"
+other=$(token1 acme other@example.net)
+cli_rc "version 1, another token's payload: exit 1" 1 unsubscribe \
+    "${other%.*}.$mac"
 cli_rc "another secret's token: exit 1" 1 unsubscribe \
     "$(token acme other@example.net "$OTHER")"
 cli_rc "truncated: exit 1" 1 unsubscribe "${tok:0:$((${#tok} - 1))}"
 cli_like "truncated: malformed" "malformed token" "$ERR"
-cli_rc "version 2: exit 1" 1 unsubscribe "2${tok:1}"
-cli_like "version 2: says so" "malformed token: unknown version" "$ERR"
-cli_rc "oversized: exit 1" 1 unsubscribe "1$(head -c 5000 /dev/zero | tr '\0' A).$mac"
+cli_rc "version 3: exit 1" 1 unsubscribe "3${tok:1}"
+cli_like "version 3: says so" "malformed token: unknown version" "$ERR"
+cli_rc "oversized: exit 1" 1 unsubscribe "2$(head -c 5000 /dev/zero | tr '\0' A)"
 cli_like "oversized: wrong length" "malformed token: wrong length" "$ERR"
 pw_is "bad tokens wrote nothing" "$(rcli HLEN 'pw:{acme}:supp')" "$n"
 cli_rc "unknown tenant: exit 1" 1 unsubscribe "$(token gone a@example.net)"
@@ -153,7 +191,7 @@ cli_rc "--mail, a 3 MB body: exit 0" 0 unsubscribe --mail <"$msg"
 pw_is "--mail, a 3 MB body: written" "$(value m5@example.net | cut -d'|' -f2)" \
     mailto
 n=$(rcli HLEN 'pw:{acme}:supp')
-message "$msg" "Subject: Re: unsubscribe ${tok%.*}.$c${mac:1}"
+message "$msg" "Subject: Re: unsubscribe $forged"
 cli_rc "--mail, forged: exit 65 (EX_DATAERR)" 65 unsubscribe --mail <"$msg"
 cli_like "--mail, forged: says why" "Subject: forged token: MAC does not match" \
     "$ERR"

@@ -5,7 +5,10 @@
 # next with the numbers usage showed.  The same for the rate limiter
 # (how many may pass now, when the next may: the same second as the
 # daemon's "next at"), also with a rate_period other than 1 or 60 written
-# by hand.  Needs redis-server and the daemon; no Postfix.
+# by hand.  Refusals by rule: the daemon's sender_domain refusals (and a
+# milter from_domain event) counted by usage for the key and the tenant,
+# only on their day, said when the stream was trimmed; events tail
+# carries them.  Needs redis-server and the daemon; no Postfix.
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 . "$PW_SRCDIR/tests/policyd/common.sh"
@@ -13,7 +16,7 @@
     pw_skip_all "postwarden-policyd not built"
 getent passwd nobody >/dev/null || pw_skip_all "no nobody user"
 cli_start
-pw_plan 26
+pw_plan 40
 
 pw_daemon_start policyd "socket_group =" "socket_mode = 0666" \
     "log_level = notice"
@@ -111,3 +114,63 @@ cli_rc "rate_period 30: usage exit 0, limited" 0 usage kp
 pw_is "rate_period 30: usage's next time is the daemon's" \
     "$(sed -n 's/^rate: 2\/30s, burst 1: limited, .* may pass at \([^ ]*\) .*/\1/p' <<<"$OUT")" \
     "${refusal##*next at }"
+
+# --- refusals by rule: the domain rules and the others ----------------------
+# postwarden usage counts today's refusals by rule from the event stream:
+# those by the sending-domain rules (sender_domain) next to the rate and
+# quota refusals above; the event stream carries them (events tail).
+
+cli_rc "refusals: key add" 0 key add kd --tenant acme
+pw_is "refusals: none yet for it" \
+    "$(usage_json kd '[j["refused_today"]["total"], j["refused_today"]["rules"]]')" \
+    "[0, {}]"
+# sender SENDER INSTANCE: one RCPT request of key kd from SENDER.
+sender() {
+	pd_ask "$2" protocol_state=RCPT protocol_name=ESMTP \
+	    sasl_username=kd "instance=$2" recipient=user@example.net \
+	    recipient_count=0 size=100 client_address=192.0.2.10 \
+	    client_name=client.example "sender=$1"
+}
+pw_is "sender domain: the tenant's own domain passes" \
+    "$(sender app@example.com d1)" DUNNO
+pw_is "sender domain: another domain is refused by the daemon" \
+    "$(sender app@other.example d2)" \
+    "550 5.7.1 Sender domain other.example is not a sending domain of tenant acme"
+pw_is "sender domain: a sender without domain too" "$(sender app d3)" \
+    "550 5.7.1 Sender address has no domain; tenant acme sends only from its sending domains"
+# The daemon appends its events after it answered: wait for them.
+for ((i = 0; i < 100; i++)); do
+	[ "$(usage_json kd 'j["refused_today"]["total"]')" = 2 ] && break
+	sleep 0.05
+done
+pw_is "usage --json: today's refusals of the key, by rule" \
+    "$(usage_json kd 'j["refused_today"]')" \
+    "{'total': 2, 'rules': {'sender_domain': 2}, 'since': None}"
+cli_rc "usage: exit 0" 0 usage kd
+cli_like "usage: says so" "^refused today: 2 \(sender_domain 2\)$" "$OUT"
+pw_is "usage of the tenant: its keys' refusals, every rule" \
+    "$(usage_json acme 'sorted(j["refused_today"]["rules"].items())')" \
+    "[('quota', 1), ('rate', 2), ('sender_domain', 2)]"
+# A milter refusal (event rejected, as milter_event writes it) counts too.
+rcli XADD pw:events '*' type rejected time "$(date +%s)" queue_id 4ABC \
+    tenant acme key kd rule from_domain from_domain other.example \
+    reply '550 5.7.1 From domain other.example is not a sending domain of tenant acme' \
+    >/dev/null
+pw_is "usage: the milter's from_domain refusals too" \
+    "$(usage_json kd 'sorted(j["refused_today"]["rules"].items())')" \
+    "[('from_domain', 1), ('sender_domain', 2)]"
+pwcli usage kd --at "$(date -u -d yesterday +%Y-%m-%d)"
+cli_like "usage --at yesterday: none of today's" "^refused today: 0$" "$OUT"
+cli_rc "events tail --tenant acme: exit 0" 0 events tail --tenant acme \
+    --count 3
+pw_is "events: the refusals by rule sender_domain, with the domain" \
+    "$(printf '%s\n' "$OUT" | grep -E ' refused .*rule=sender_domain' |
+    grep -oE '(key|sender)=[^ ]+' | paste -sd' ')" \
+    "key=kd sender=other.example key=kd sender=@"
+# Entries of the day trimmed away (events_max_length): usage says from
+# when its counts are whole.
+rcli XTRIM pw:events MAXLEN 1 >/dev/null
+pwcli usage kd
+cli_like "usage: a trimmed stream, counts since its oldest entry" \
+    "^refused today: 1 \(from_domain 1\); the event stream holds events since [0-9-]+T[0-9:]+Z only$" \
+    "$OUT"

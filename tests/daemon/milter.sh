@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/daemon/milter.sh -- postwarden-milter as a daemon: command line,
 # -n checks, socket mode and owner, pid file, privileges, SIGHUP reload
-# (good and broken), SIGTERM, stale and foreign socket files, detaching,
+# (good and broken; the tracking keyring after a rotation), SIGTERM, stale and foreign socket files, detaching,
 # and the identity it logs for a real milter conversation (miltertest).
 
 . "$PW_SRCDIR/tests/harness/harness.sh"
@@ -9,7 +9,7 @@
 pw_require_root_tools
 command -v miltertest >/dev/null || pw_skip_all "miltertest not installed"
 pw_harness_init
-pw_plan 28
+pw_plan 31
 
 BIN=$PW_BUILDDIR/milter/postwarden-milter
 CONF=$PW_TMP/postwarden-milter.conf
@@ -159,6 +159,20 @@ echo "shutdown_timeout = 5s" >>"$CONF"
 kill -HUP "$PID"
 pw_check "SIGHUP reloads a good configuration" \
     pw_wait_log "$LOG" "reloaded configuration from $CONF" 5
+
+# The tracking keyring is read again on SIGHUP (as the daemon's user):
+# after `postwarden secret rotate` the milter makes ids and tokens with
+# the new current secret.
+printf 'tracking_secret_file = %s\n' "$PW_TMP/secret" >>"$CONF"
+kill -HUP "$PID"
+pw_check "SIGHUP: a one-secret tracking_secret_file is a keyring of one" \
+    pw_wait_log "$LOG" "tracking keyring $PW_TMP/secret: 1 secret, current id 0 .a one-secret file." 5
+"$PW_BUILDDIR/cli/postwarden" -c "$CONF" secret rotate >/dev/null
+pw_is "secret rotate keeps the file the daemon's" \
+    "$(stat -c '%U %a' "$PW_TMP/secret")" "nobody 600"
+kill -HUP "$PID"
+pw_check "SIGHUP after secret rotate: the new current secret" \
+    pw_wait_log "$LOG" "tracking keyring $PW_TMP/secret: 2 secrets, current id 1" 5
 
 echo "bogus_setting = 1" >>"$CONF"
 line=$(wc -l <"$CONF")

@@ -1,6 +1,8 @@
 # tests/dkim -- DKIM signing: canonicalization and key/table unit tests
 # (cmocka), signatures checked by independent verifiers (python3-dkim,
-# Mail::DKIM; verify.sh), and end to end through a real Postfix (e2e.sh).
+# Mail::DKIM, opendkim; verify.sh), and end to end through a real Postfix
+# (e2e.sh; keys in Redis: redis_keys.sh, a rotation under load:
+# rotation_load.sh).
 
 PW_DKIM_UNIT_TESTS = \
 	tests/dkim/test_dkim_canon \
@@ -39,7 +41,8 @@ PW_DKIM_SH_TESTS = \
 	tests/dkim/hardening.sh \
 	tests/dkim/eightbit.sh \
 	tests/dkim/tenant_domains.sh \
-	tests/dkim/redis_keys.sh
+	tests/dkim/redis_keys.sh \
+	tests/dkim/rotation_load.sh
 TESTS += $(PW_DKIM_SH_TESTS)
 dist_check_SCRIPTS += $(PW_DKIM_SH_TESTS)
 EXTRA_DIST += tests/dkim/verify.py tests/dkim/verify.pl \

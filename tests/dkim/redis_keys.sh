@@ -4,8 +4,9 @@
 # keys from one command, on every node"), end to end: keys made with
 # `postwarden domain dkim add|activate`, a real Postfix per "node", each
 # with its own postwarden-milter sharing one Redis, swaks, signatures
-# checked at the sink by python3-dkim and Mail::DKIM against the TXT
-# records the command printed.  No key table is configured.
+# checked at the sink by python3-dkim, Mail::DKIM and OpenDKIM (opendkim
+# -t, its test mode) against the TXT records the command printed, RSA and
+# Ed25519 alike.  No key table is configured.
 #
 #   - node A and node B sign acme's From redis.example with its rsa key,
 #     activated by `domain verify` against the test's own DNS server
@@ -15,8 +16,13 @@
 #     default); once `domain verify` finds it, it signs on both within
 #     the tenant cache's TTL (identity_cache_ttl = 1s; waited for with a
 #     deadline), noticed through the tenant's dkim_version;
+#   - acme's dkim_domain (`tenant set --dkim-domain`) is redis.example:
+#     its mail From plain.example, a domain it owns with no keys, is
+#     signed d=redis.example with that domain's keys in Redis, and
+#     verifies;
 #   - a pending key never signs; another tenant's mail is not signed
-#     with acme's keys;
+#     with acme's keys, even when its tenant record names redis.example
+#     as its dkim_domain;
 #   - Redis down: the cached keys keep signing on node A;
 #   - node B restarted with another KEK: the keys do not open (logged,
 #     without key material) and the message follows dkim_failure_mode
@@ -39,7 +45,7 @@ pw_require_root_tools
 pw_dkim_require rsa ed25519
 [ -x "$CLI" ] || pw_skip_all "$CLI not built"
 pw_harness_init
-pw_plan 25
+pw_plan 35
 
 # --- Redis, the KEK, keys made with the command ---------------------------
 
@@ -55,6 +61,7 @@ pwcli tenant add beta >/dev/null || pw_bail "tenant add beta"
 pw_redis_cli HSET pw:key:k_a tenant acme >/dev/null
 pw_redis_cli HSET pw:key:k_b tenant beta >/dev/null
 pw_domain_add acme "$D"
+pw_domain_add acme plain.example
 pw_domain_add beta beta.test
 added=$(pwcli domain dkim add "$D") || pw_bail "domain dkim add: $(cat "$PW_TMP/cli.err")"
 # The zone-file lines, strings joined: "NAME TXT" for verify.py/pl.
@@ -84,6 +91,14 @@ printf 'dns_resolver = %s\ndns_timeout = 1s\n' "$PW_DNS_SERVER" >>"$CONF"
 pwcli domain verify "$D" >"$PW_TMP/verify.out"
 [ "$(pw_redis_cli --raw HGET "pw:{acme}:dkim:$D" "$sel_rsa")" = active ] ||
     pw_bail "domain verify did not activate $sel_rsa: $(cat "$PW_TMP/verify.out" "$PW_TMP/cli.err" "$PW_TMP/records")"
+# acme signs mail of its domains without keys as redis.example; beta
+# names it too, by hand (the command refuses a domain beta does not own).
+pwcli tenant set acme --dkim-domain "$D" >/dev/null ||
+    pw_bail "tenant set --dkim-domain: $(cat "$PW_TMP/cli.err")"
+pw_redis_cli HSET 'pw:{beta}:tenant' dkim_domain "$D" >/dev/null
+# OpenDKIM's test mode reads the printed records instead of DNS.
+printf 'Mode v\nSyslog no\nTestPublicKeys %s\nAlwaysAddARHeader yes\n' \
+    "$PW_TMP/dns" >"$PW_TMP/od.conf"
 # The milters read the KEK as root at start and as nobody on SIGHUP.
 chown nobody "$PW_TMP/kek" "$PW_TMP/kek2" || pw_bail "chown kek"
 
@@ -189,7 +204,20 @@ sigs() {
 	done | sort | paste -sd' '
 }
 
-# verifies NAME FILE: python3-dkim (every signature), Mail::DKIM.
+# od_verifies FILE: OpenDKIM passes every signature of FILE (one
+# dkim=pass per DKIM-Signature in its Authentication-Results, no other
+# verdict).
+od_verifies() {
+	local n pass
+	opendkim -x "$PW_TMP/od.conf" -vvv -t "$1" >"$1.od" 2>&1
+	n=$(pw_header_of "$1" | grep -c '^DKIM-Signature:')
+	pass=$(grep -o 'dkim=[a-z]*' "$1.od" | grep -c 'dkim=pass')
+	[ "$n" -gt 0 ] && [ "$pass" = "$n" ] &&
+	    ! grep -q 'dkim=fail\|dkim=neutral\|dkim=permerror' "$1.od"
+}
+
+# verifies NAME FILE: python3-dkim (every signature), Mail::DKIM,
+# OpenDKIM.
 verifies() {
 	if "$PY" "$VPY" "$2" "$PW_TMP/dns" >"$2.py" 2>&1; then
 		pw_ok "$1: python3-dkim verifies with the printed records"
@@ -202,6 +230,13 @@ verifies() {
 		pw_ok "$1: Mail::DKIM verifies with the printed records"
 	else
 		pw_not_ok "$1: Mail::DKIM verifies" "$(cat "$2.pl")"
+	fi
+	if [ "$PW_DKIM_OD" = 0 ]; then
+		pw_ok "$1: OpenDKIM # SKIP opendkim not installed"
+	elif od_verifies "$2"; then
+		pw_ok "$1: OpenDKIM verifies with the printed records ($(grep -o 'header\.a=[a-z0-9-]*' "$2.od" | sort | paste -sd' '))"
+	else
+		pw_not_ok "$1: OpenDKIM verifies" "$(grep -v 'returned SMFIS' "$2.od")"
 	fi
 }
 
@@ -224,6 +259,8 @@ fi
 if send "beta From beta.test (no keys of its own)" "$PORT_A" \
     'From: B <b@beta.test>' k_b; then
 	pw_is "beta: not signed (acme's keys are acme's)" "$(sigs "$got")" ""
+	pw_check "beta: its dkim_domain $D is not its own (logged)" \
+	    pw_wait_log "$PW_TMP/milter.log" "$qid: milter: dkim: not signed: the tenant's dkim_domain is not one of its sending domains" 5
 fi
 
 # --- 2. a key activated after both nodes started ------------------------------
@@ -270,6 +307,17 @@ for node in A B; do
 		pw_ok "node $node, both keys: # SKIP not signed"
 	fi
 done
+
+# --- 2b. the tenant's dkim_domain signs with its keys in Redis ------------------
+
+# From plain.example: acme owns it, it has no keys, no table: acme's
+# dkim_domain signs, with both active keys of redis.example.
+if send "acme From plain.example, dkim_domain $D" "$PORT_A" \
+    'From: News <news@plain.example>' k_a; then
+	pw_is "dkim_domain: signed d=$D with its keys in Redis" \
+	    "$(sigs "$got")" "$BOTH"
+	verifies "dkim_domain $D" "$got"
+fi
 
 # --- 3. Redis down: the cached keys keep signing --------------------------------
 

@@ -14,8 +14,9 @@
 #     sender is the VERP address; DKIM signatures cover the added
 #     headers and verify (python3-dkim);
 #   - a bulk message to one recipient carries RFC 8058 List-Unsubscribe
-#     and List-Unsubscribe-Post; its token, given to `postwarden
-#     unsubscribe`, suppresses the recipient, and the policy daemon then
+#     and List-Unsubscribe-Post; its token is opaque and names tenant,
+#     recipient and stream; given to `postwarden
+#     unsubscribe`, it suppresses the recipient, and the policy daemon then
 #     refuses the next message to it; a bulk message to two recipients
 #     gets no one-click header;
 #   - a malformed control header is refused with 550 5.6.0 and its text,
@@ -42,7 +43,7 @@ pw_dkim_require rsa
 perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
     pw_skip_all "libmaxmind-db-writer-perl not installed"
 pw_harness_init
-pw_plan 52
+pw_plan 53
 
 # --- keys, secret, GeoIP database ---------------------------------------------------
 K=$PW_TMP/keys
@@ -68,10 +69,13 @@ CONF=$PW_TMP/postwarden-milter.conf
 cli() { "$CLI" -c "$CONF" "$@"; }
 cli tenant add acme --pool a --geo-pool DE=b --streams transactional,bulk \
     --bulk-streams bulk --unsubscribe-url https://unsub.example.com/u/ \
-    --unsubscribe-mailto unsub@example.com \
-    --bounce-domain bounces.example.com >/dev/null ||
+    --unsubscribe-mailto unsub@example.com >/dev/null ||
     pw_bail "tenant add acme"
 pw_domain_add acme example.com
+# The VERP bounce domain must be one of the tenant's own.
+pw_domain_add acme bounces.example.com
+cli tenant set acme --bounce-domain bounces.example.com >/dev/null ||
+    pw_bail "tenant set acme --bounce-domain"
 cli tenant add beta --pool b >/dev/null || pw_bail "tenant add beta"
 pw_domain_add beta example.com
 cli key add k_acme --tenant acme >/dev/null || pw_bail "key add k_acme"
@@ -241,7 +245,20 @@ if deliver "acme bulk" a "$PW_TMP/m4.eml" --to reader@remote.example \
 	pw_check "bulk: the signature covers List-Unsubscribe(-Post)" \
 	    bash -c '[[ :$1: == *:list-unsubscribe:* && :$1: == *:list-unsubscribe-post:* ]]' _ "$h"
 	pw_is "bulk: Feedback-ID" "$(hdr "$m4" Feedback-ID)" "bulk:acme:postwarden"
-	pw_check "postwarden unsubscribe TOKEN" cli unsubscribe "$token"
+	pw_check "bulk: the token is opaque (version 2; no decoding shows the address)" \
+	    python3 -c '
+import base64, sys
+t = sys.argv[1]
+assert t[0] == "2", t
+for o in range(4):
+    u = t[1 + o:].replace("-", "+").replace("_", "/")
+    d = base64.b64decode(u[:len(u) // 4 * 4])
+    assert b"remote" not in d and b"acme" not in d, d
+' "$token"
+	out=$(cli unsubscribe --json "$token")
+	pw_is "postwarden unsubscribe TOKEN: its tenant, recipient and stream" \
+	    "$(python3 -c 'import json, sys; j = json.loads(sys.argv[1]); print(j["tenant"], j["address"], j["stream"])' "$out" 2>&1)" \
+	    "acme reader@remote.example bulk"
 	pw_check "the recipient is suppressed for acme" \
 	    cli suppress check reader@remote.example --tenant acme
 	if pw_swaks_data "$PW_TMP/m4.eml" --from app@example.com \
@@ -253,7 +270,7 @@ if deliver "acme bulk" a "$PW_TMP/m4.eml" --to reader@remote.example \
 		    grep -q '550 5.7.1 .*reader@remote.example.*unsubscribe' "$PW_SWAKS_LOG"
 	fi
 else
-	for i in $(seq 1 8); do pw_not_ok "bulk: (not delivered)"; done
+	for i in $(seq 1 9); do pw_not_ok "bulk: (not delivered)"; done
 fi
 
 # --- 5. bulk to two recipients: no one-click header ----------------------------------------

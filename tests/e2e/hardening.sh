@@ -45,10 +45,13 @@ pw_daemon_start milter "identity_cache_ttl = 0" \
 CONF=$PW_TMP/postwarden-milter.conf
 cli() { "$CLI" -c "$CONF" "$@"; }
 cli tenant add acme --streams transactional,bulk --bulk-streams bulk \
-    --unsubscribe-url https://unsub.example.com/u/ \
-    --bounce-domain bounces.example.com >/dev/null ||
+    --unsubscribe-url https://unsub.example.com/u/ >/dev/null ||
     pw_bail "tenant add acme"
 pw_domain_add acme example.com
+# The VERP bounce domain must be one of the tenant's own.
+pw_domain_add acme bounces.example.com
+cli tenant set acme --bounce-domain bounces.example.com >/dev/null ||
+    pw_bail "tenant set acme --bounce-domain"
 cli tenant add beta >/dev/null || pw_bail "tenant add beta"
 pw_domain_add beta example.com
 cli key add k_acme --tenant acme >/dev/null || pw_bail "key add k_acme"

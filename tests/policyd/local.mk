@@ -101,6 +101,9 @@ PW_POLICYD_TRANSCRIPTS = \
 	tests/policyd/transcripts/sender_domains.in \
 	tests/policyd/transcripts/sender_domains.ref \
 	tests/policyd/transcripts/sender_domains.setup \
+	tests/policyd/transcripts/sender_domains_odd.in \
+	tests/policyd/transcripts/sender_domains_odd.ref \
+	tests/policyd/transcripts/sender_domains_odd.setup \
 	tests/policyd/transcripts/sender_no_domains.in \
 	tests/policyd/transcripts/sender_no_domains.ref \
 	tests/policyd/transcripts/sender_no_domains.setup \

@@ -4,6 +4,7 @@ PW_UNIT_TESTS = \
 	tests/unit/test_address \
 	tests/unit/test_auth_secret \
 	tests/unit/test_buf \
+	tests/unit/test_cache \
 	tests/unit/test_cidr \
 	tests/unit/test_conf \
 	tests/unit/test_dkim_dns \
@@ -35,6 +36,10 @@ tests_unit_test_auth_secret_LDADD = $(PW_TEST_LIBS)
 tests_unit_test_buf_SOURCES = tests/unit/test_buf.c
 tests_unit_test_buf_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_buf_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_cache_SOURCES = tests/unit/test_cache.c
+tests_unit_test_cache_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_cache_LDADD = $(PW_TEST_LIBS)
 
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
 tests_unit_test_conf_CFLAGS = $(PW_TEST_CFLAGS)
