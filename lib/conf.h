@@ -102,6 +102,16 @@ struct pw_conf {
 	/* SMTP AUTH: API key secrets (postwarden key, the SASL service) */
 	char	*auth_pepper_file;	/* HMAC key of the secrets; "" none */
 
+	/* SMTP AUTH: postwarden-policyd's SASL service */
+	char	*auth_listen;		/* "": no service */
+	char	*auth_mechanisms;	/* PLAIN and/or LOGIN */
+	int	 auth_fail_window_ms;
+	int	 auth_fail_key_limit;
+	int	 auth_fail_client_limit;
+	int	 auth_cache_size;	/* 0: no cache */
+	int	 auth_cache_ttl_ms;
+	bool	 auth_refuse_quota_spent;	/* yes | no */
+
 	/* postwarden-milter */
 	char	*milter_socket;
 	char	*milter_pid_file;
