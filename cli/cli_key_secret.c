@@ -38,6 +38,7 @@
 #include "identity.h"
 #include "lua.h"
 #include "schema.h"
+#include "secret_file.h"
 
 #define CLI_KEY_SECRET_GROUP	"key secret"
 #define CLI_KEY_SECRET_LIVE	2	/* live secrets per key, for rotation */
@@ -208,6 +209,8 @@ cli_key_secret_make(struct cli_db *db, const char *tenant, const char *keyid,
 	long long n = -2;
 	int tries, rc = CLI_EXIT_FAIL;
 
+	/* The daemons' user may own the pepper, as it may the KEK. */
+	pw_secret_file_owner(db->conf->user);
 	if (pw_auth_pepper_load(&pepper, db->conf->auth_pepper_file,
 	    db->conf->dkim_key_mode_check, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
