@@ -92,16 +92,52 @@ if [ "$PWMODE" = auto ]; then
 	fi
 fi
 
-# The tokens: from `postwarden key add` (PW_OK), else made here in the
-# token's shape (pw1.<keyid>.<sid>.<43+6 base64url>) for Dovecot alone.
+# Tokens in the token's shape (lib/auth_secret.h), made here: "keyid TAB
+# token TAB sid TAB hash" for keys k1..kN, the hash under PEPPER (a pepper
+# file; without one the hash is "-").  For Dovecot alone, and for
+# postwarden while `key add` prints no token (the CLI without secrets):
+# then bench_secrets_redis writes the hashes as `key secret add` would.
+bench_tokens() {	# N [PEPPER]
+	"$PW_PYTHON" - "$@" <<'EOF'
+import base64, hashlib, hmac, os, sys
+n = int(sys.argv[1])
+pepper = None
+if len(sys.argv) > 2:
+    pepper = bytes.fromhex(open(sys.argv[2]).read().strip())
+    pid = hmac.new(pepper, b"postwarden pepper id", hashlib.sha256)
+    pid = pid.digest()[:8].hex()
+b64 = lambda b: base64.urlsafe_b64encode(b).decode()
+for i in range(1, n + 1):
+    keyid, sid = "k%d" % i, os.urandom(4).hex()
+    secret = b64(os.urandom(32))[:43]
+    tok = "pw1.%s.%s.%s" % (keyid, sid, secret)
+    tok += b64(hashlib.sha256(tok.encode()).digest())[:6]
+    h = "-"
+    if pepper:
+        msg = b"\0".join(x.encode() for x in
+                         ("postwarden api secret v1", keyid, sid, secret))
+        h = "v1:%s:%s" % (pid, hmac.new(pepper, msg, hashlib.sha256).hexdigest())
+    print("%s\t%s\t%s\t%s" % (keyid, tok, sid, h))
+EOF
+}
+
+# Write the hashes of bench_tokens' output FILE into tenant bench's keys
+# (docs/redis-schema.md "API key secrets": pw:{T}:key:<keyid>:secrets).
+bench_secrets_redis() {	# FILE
+	awk -F'\t' -v now="$(date +%s)" '{ printf "HSET pw:{bench}:key:%s:secrets %s %s %s:created %s\n", $1, $3, $4, $3, now }' \
+	    "$1" | redis-cli -s "$PW_REDIS_SOCK" >/dev/null ||
+	    pw_bail "cannot write the secrets to Redis"
+}
+
 TOKENS=$PW_TMP/tokens		# keyid TAB token
 if [ "$PW_OK" = 1 ]; then
 	pw_redis_start
 	PEPPER=$PW_TMP/pepper
 	pw_secret_file "$PEPPER"
 	CONF=$PW_TMP/postwarden-cli.conf
-	printf 'redis_server = unix:%s\nauth_pepper_file = %s\n' \
-	    "$PW_REDIS_SOCK" "$PEPPER" >"$CONF"
+	printf 'redis_server = unix:%s\n' "$PW_REDIS_SOCK" >"$CONF"
+	grep -q -a auth_pepper_file "$CLI" &&
+	    printf 'auth_pepper_file = %s\n' "$PEPPER" >>"$CONF"
 	"$CLI" -c "$CONF" tenant add bench >/dev/null ||
 	    pw_bail "postwarden tenant add bench failed"
 	: >"$TOKENS"
@@ -109,9 +145,19 @@ if [ "$PW_OK" = 1 ]; then
 		out=$("$CLI" -c "$CONF" key add "k$i" --tenant bench 2>&1) ||
 		    pw_bail "postwarden key add k$i: $out"
 		tok=$(grep -o -m1 'pw1\.[A-Za-z0-9._@+-]*' <<<"$out")
-		[ -n "$tok" ] || pw_bail "postwarden key add k$i printed no token: $out"
-		printf 'k%d\t%s\n' "$i" "$tok" >>"$TOKENS"
+		[ -n "$tok" ] && printf 'k%d\t%s\n' "$i" "$tok" >>"$TOKENS"
 	done
+	if [ ! -s "$TOKENS" ]; then
+		echo "# secrets: written by this script (postwarden key add printed no token)"
+		bench_tokens "$N" "$PEPPER" >"$PW_TMP/made" ||
+		    pw_bail "cannot make tokens"
+		bench_secrets_redis "$PW_TMP/made"
+		cut -f1,2 "$PW_TMP/made" >"$TOKENS"
+	else
+		echo "# secrets: made by postwarden key add"
+	fi
+	[ "$(wc -l <"$TOKENS")" -eq "$N" ] ||
+	    pw_bail "postwarden key add printed $(wc -l <"$TOKENS") tokens for $N keys"
 	pw_daemon_start policyd "log_level = notice" \
 	    "auth_listen = unix:$PW_TMP/auth.sock" \
 	    "auth_pepper_file = $PEPPER"
@@ -121,14 +167,7 @@ if [ "$PW_OK" = 1 ]; then
 	PW_EP=unix:$PW_TMP/auth.sock
 	PW_PIDS_CPU="${PW_PIDS[policyd]} ${PW_PIDS[redis]}"
 else
-	"$PW_PYTHON" - "$N" >"$TOKENS" <<'EOF' || pw_bail "cannot make tokens"
-import base64, hashlib, os, sys
-for i in range(1, int(sys.argv[1]) + 1):
-    head = "pw1.k%d.%s." % (i, os.urandom(4).hex())
-    tok = head + base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
-    check = base64.urlsafe_b64encode(hashlib.sha256(tok.encode()).digest()).decode()[:6]
-    print("k%d\t%s%s" % (i, tok, check))
-EOF
+	bench_tokens "$N" | cut -f1,2 >"$TOKENS" || pw_bail "cannot make tokens"
 fi
 
 # auth_load's user files: user TAB password TAB the user= expected.
