@@ -80,6 +80,7 @@ static const char *pw_conf_check_pool_list(const char *);
 static const char *pw_conf_check_pool(const char *);
 static const char *pw_conf_check_networks(const char *);
 static const char *pw_conf_check_resolvers(const char *);
+static const char *pw_conf_check_mechanisms(const char *);
 
 /* The values of the ENUM settings, in the order of their enums (conf.h). */
 static const char *const pw_conf_fail_modes[] = { "defer", "pass", NULL };
@@ -168,6 +169,25 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(policyd_geoip_database), NULL, NULL },
 	{ "events_max_length", PW_CONF_INT, "100000", 0, 1000000000, 0,
 	    S(events_max_length), NULL, NULL },
+
+	/* SMTP AUTH: postwarden-policyd's SASL service (auth/) */
+	{ "auth_listen", PW_CONF_LIST, "", 0, 0, 0,
+	    S(auth_listen), pw_conf_check_endpoint_list, NULL },
+	{ "auth_pepper_file", PW_CONF_PATH, "", 0, 0, 0,
+	    S(auth_pepper_file), NULL, NULL },
+	{ "auth_mechanisms", PW_CONF_LIST, "PLAIN LOGIN", 0, 0,
+	    PW_CONF_NONEMPTY, S(auth_mechanisms), pw_conf_check_mechanisms,
+	    NULL },
+	{ "auth_fail_window", PW_CONF_TIME, "600s", 1000, 86400 * 1000LL, 0,
+	    S(auth_fail_window_ms), NULL, NULL },
+	{ "auth_fail_key_limit", PW_CONF_INT, "50", 1, 1000000, 0,
+	    S(auth_fail_key_limit), NULL, NULL },
+	{ "auth_fail_client_limit", PW_CONF_INT, "10", 1, 1000000, 0,
+	    S(auth_fail_client_limit), NULL, NULL },
+	{ "auth_cache_size", PW_CONF_INT, "10000", 0, 10000000, 0,
+	    S(auth_cache_size), NULL, NULL },
+	{ "auth_cache_ttl", PW_CONF_TIME, "3600s", 0, 7 * 86400 * 1000LL, 0,
+	    S(auth_cache_ttl_ms), NULL, NULL },
 
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,
@@ -352,6 +372,28 @@ pw_conf_check_endpoint_list(const char *v)
 	const char *why = NULL;
 
 	(void)pw_conf_list_foreach(v, pw_conf_check_one_endpoint, &why);
+	return why;
+}
+
+static int
+pw_conf_check_one_mechanism(const char *item, size_t len, void *arg)
+{
+	const char **why_r = arg;
+
+	if ((len == 5 && strncasecmp(item, "PLAIN", 5) == 0) ||
+	    (len == 5 && strncasecmp(item, "LOGIN", 5) == 0))
+		return 0;
+	*why_r = "mechanisms are PLAIN and LOGIN";
+	return -1;
+}
+
+/* auth_mechanisms: PLAIN and/or LOGIN. */
+static const char *
+pw_conf_check_mechanisms(const char *v)
+{
+	const char *why = NULL;
+
+	(void)pw_conf_list_foreach(v, pw_conf_check_one_mechanism, &why);
 	return why;
 }
 

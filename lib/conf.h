@@ -99,6 +99,16 @@ struct pw_conf {
 	char	*policyd_geoip_database;
 	int	 events_max_length;	/* 0: no events */
 
+	/* SMTP AUTH: postwarden-policyd's SASL service */
+	char	*auth_listen;		/* "": no service */
+	char	*auth_pepper_file;	/* HMAC key of stored secrets */
+	char	*auth_mechanisms;	/* PLAIN and/or LOGIN */
+	int	 auth_fail_window_ms;
+	int	 auth_fail_key_limit;
+	int	 auth_fail_client_limit;
+	int	 auth_cache_size;	/* 0: no cache */
+	int	 auth_cache_ttl_ms;
+
 	/* postwarden-milter */
 	char	*milter_socket;
 	char	*milter_pid_file;

@@ -3,6 +3,7 @@
 noinst_LIBRARIES += lib/libpostwarden.a
 lib_libpostwarden_a_SOURCES = \
 	lib/address.c lib/address.h \
+	lib/auth_secret.c lib/auth_secret.h \
 	lib/buf.c lib/buf.h \
 	lib/cidr.c lib/cidr.h \
 	lib/conf.c lib/conf.h \

@@ -19,11 +19,14 @@ extern const char pw_lua_release[];	/* postwarden-policyd, an abandoned
 extern const char pw_lua_refund[];	/* postwarden-milter, a refused
 					   message's billing */
 extern const char pw_lua_event_batch[];	/* postwarden-milter, queued events */
+extern const char pw_lua_auth_login[];	/* postwarden-policyd's SASL service,
+					   one login with a key's secret */
 
 /* postwarden, the CLI: records and suppressions, each change atomic. */
 extern const char pw_lua_key_add[];
 extern const char pw_lua_key_del[];
 extern const char pw_lua_key_dir_del[];
+extern const char pw_lua_key_secret_add[];
 extern const char pw_lua_domain_add[];
 extern const char pw_lua_domain_del[];
 extern const char pw_lua_tenant_create[];

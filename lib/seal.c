@@ -66,41 +66,18 @@ pw_seal_kek_wipe(struct pw_seal_kek *kek)
 	OPENSSL_cleanse(kek, sizeof(*kek));
 }
 
-static int
-pw_seal_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int
 pw_seal_kek_parse(const char *text, size_t len, struct pw_seal_kek *kek,
     const char **why_r)
 {
 	unsigned char key[PW_SEAL_KEK_LEN];
-	size_t i;
-	int hi, lo, ret = -1;
+	int ret = -1;
 
 	pw_seal_kek_wipe(kek);
-	while (len > 0 && isspace((unsigned char)text[len - 1]))
-		len--;
-	if (len != 2 * PW_SEAL_KEK_LEN) {
+	if (pw_secret_file_hex(text, len, key, PW_SEAL_KEK_LEN) < 0) {
 		*why_r = "a KEK file holds 64 hexadecimal digits (32 bytes; "
 		    "make one with: postwarden dkim kek-generate FILE)";
 		return -1;
-	}
-	for (i = 0; i < PW_SEAL_KEK_LEN; i++) {
-		hi = pw_seal_hexval((unsigned char)text[2 * i]);
-		lo = pw_seal_hexval((unsigned char)text[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			*why_r = "a KEK file holds hexadecimal digits only";
-			goto out;
-		}
-		key[i] = (unsigned char)(hi << 4 | lo);
 	}
 	if (pw_seal_kek_set(kek, key) < 0) {
 		*why_r = "cannot derive the kek id (OpenSSL)";

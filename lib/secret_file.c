@@ -13,7 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "secret_file.h"
+#include "xmalloc.h"
 
 /* The daemon's user: its uid and name, for errors; not set: none. */
 static bool	pw_secret_file_owner_set;
@@ -110,5 +113,101 @@ pw_secret_file_read(const char *path, bool mode_check, const char *what,
 	ret = 0;
 out:
 	close(fd);
+	return ret;
+}
+
+/* The value of a hexadecimal digit, or -1. */
+static int
+pw_secret_file_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+pw_secret_file_hex(const char *text, size_t len, unsigned char *out,
+    size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' ||
+	    text[len - 1] == '\n' || text[len - 1] == '\r' ||
+	    text[len - 1] == '\v' || text[len - 1] == '\f'))
+		len--;
+	if (len != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hi = pw_secret_file_hexval((unsigned char)text[2 * i]);
+		lo = pw_secret_file_hexval((unsigned char)text[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			OPENSSL_cleanse(out, n);
+			return -1;
+		}
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int
+pw_secret_file_create_hex(const char *path, const unsigned char *bytes,
+    size_t n, char *err, size_t errsize)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *hex;
+	size_t i, len = 2 * n + 1, off = 0;
+	ssize_t w;
+	int fd, ret = -1;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0) {
+		snprintf(err, errsize, "%s: %s%s", path, strerror(errno),
+		    errno == EEXIST ? " (not overwriting a key)" : "");
+		return -1;
+	}
+	hex = pw_xmalloc(len);
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = digits[bytes[i] >> 4];
+		hex[2 * i + 1] = digits[bytes[i] & 0xf];
+	}
+	hex[2 * n] = '\n';
+	/* Whatever the umask allowed: 0600 exactly. */
+	if (fchmod(fd, 0600) < 0) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	while (off < len) {
+		w = write(fd, hex + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(err, errsize, "%s: could not write the key: "
+			    "%s", path, w < 0 ? strerror(errno) : "short write");
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0) {
+		snprintf(err, errsize, "%s: could not write the key: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (close(fd) < 0 && ret == 0) {
+		snprintf(err, errsize, "%s: could not write the key: %s", path,
+		    strerror(errno));
+		ret = -1;
+	}
+	if (ret < 0)
+		unlink(path);
+	OPENSSL_cleanse(hex, len);
+	free(hex);
 	return ret;
 }

@@ -11,6 +11,10 @@
  * Threads: pw_secret_file_owner() sets process state; call it before
  * reading secrets, from the thread that loads the configuration.
  *
+ * Key files of raw bytes (dkim_kek_file, auth_pepper_file) hold them as
+ * hexadecimal digits and a newline: pw_secret_file_hex reads that text,
+ * pw_secret_file_create_hex writes a new such file (mode 0600).
+ *
  * Security: the caller owns the bytes read and wipes them
  * (OPENSSL_cleanse) when done; error texts name the path and never
  * quote the contents.
@@ -36,5 +40,21 @@ void	pw_secret_file_owner(const char *user);
 int	pw_secret_file_read(const char *path, bool mode_check,
 	    const char *what, char *buf, size_t max, size_t *len_r,
 	    char *err, size_t errsize);
+
+/*
+ * The text of a hex key file (len bytes): exactly 2 * n hexadecimal
+ * digits, either case, then optional white space, into out (n bytes).
+ * 0, or -1 (out wiped).
+ */
+int	pw_secret_file_hex(const char *text, size_t len, unsigned char *out,
+	    size_t n);
+
+/*
+ * Write n bytes as lower-case hex and a newline to a new file path
+ * (O_EXCL, O_NOFOLLOW, mode exactly 0600), synced.  0, or -1 with
+ * "path: why" in err (the file is removed).  The text is wiped.
+ */
+int	pw_secret_file_create_hex(const char *path, const unsigned char *bytes,
+	    size_t n, char *err, size_t errsize);
 
 #endif

@@ -8,8 +8,9 @@
 PW_LUA_PRELUDE = lua/schema.lua lua/calendar.lua lua/gcra.lua
 PW_LUA_WITH_PRELUDE = lua/rcpt.lua lua/eom.lua lua/event.lua \
 	lua/release.lua lua/usage.lua
-PW_LUA_PLAIN = lua/event_batch.lua \
+PW_LUA_PLAIN = lua/event_batch.lua lua/auth_login.lua \
 	lua/key_add.lua lua/key_del.lua lua/key_dir_del.lua \
+	lua/key_secret_add.lua \
 	lua/domain_add.lua lua/domain_del.lua \
 	lua/tenant_create.lua lua/tenant_delete.lua lua/tenant_update.lua \
 	lua/record_update.lua \

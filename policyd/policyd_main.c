@@ -7,11 +7,15 @@
  * detach unless -f, take the pid file, drop privileges, raise the soft
  * limit on open files to the hard one (a descriptor per connection), then
  * run one libevent loop that serves every connection (policyd_server.c,
- * policyd_conn.c).
+ * policyd_conn.c).  With auth_listen set, the same loop serves the SMTP
+ * AUTH service of auth/ on those sockets too (its pepper is read before
+ * privileges are dropped; none is a start-up error), sharing the Redis
+ * connection and key cache of policyd_identity.c.
  *
  * Signals (through the event loop, never in a handler):
  *   SIGTERM, SIGINT  stop accepting, answer the requests in flight, close,
- *                    exit 0 (bounded by shutdown_timeout).
+ *                    exit 0 (bounded by shutdown_timeout); SASL
+ *                    connections are closed at once.
  *   SIGHUP           load the same file again; publish the new snapshot
  *                    if it loaded completely, else log why and keep the
  *                    old one.  Listening sockets, the pid file and the
@@ -38,6 +42,8 @@
 
 #include <event2/event.h>
 
+#include "auth_server.h"
+#include "auth_verify.h"
 #include "cmdline.h"
 #include "conf.h"
 #include "daemon.h"
@@ -66,6 +72,8 @@ struct policyd_main {
 	struct event_base	*base;
 	struct policyd_server	*srv;
 	struct policyd_identity	*identity;
+	struct auth_verify	*auth;		/* NULL: auth_listen empty */
+	struct auth_server	*auth_srv;
 	bool			 stopping;
 };
 
@@ -105,6 +113,20 @@ policyd_main_warn_open(const char *item, size_t len, void *arg)
 		    "policyd_allowed_clients (%s) are served", endpoint,
 		    *conf->policyd_allowed_clients != '\0' ?
 		    conf->policyd_allowed_clients : "(none)");
+	free(endpoint);
+	return 0;
+}
+
+/* pw_conf_list_foreach callback: warn about a non-loopback endpoint. */
+static int
+policyd_main_warn_open_auth(const char *item, size_t len, void *arg)
+{
+	char *endpoint = pw_xstrndup(item, len);
+
+	(void)arg;
+	if (!pw_daemon_endpoint_local(endpoint))
+		pw_log_warnx("auth_listen: %s is not a loopback address: "
+		    "whoever connects can test API key secrets", endpoint);
 	free(endpoint);
 	return 0;
 }
@@ -162,6 +184,12 @@ policyd_main_reload(struct policyd_main *m)
 	if ((old = pw_runtime_current()) != NULL) {
 		policyd_main_reload_check("policyd_listen",
 		    old->conf->policyd_listen, rt->conf->policyd_listen);
+		policyd_main_reload_check("auth_listen",
+		    old->conf->auth_listen, rt->conf->auth_listen);
+		policyd_main_reload_check("auth_mechanisms",
+		    old->conf->auth_mechanisms, rt->conf->auth_mechanisms);
+		policyd_main_reload_check("auth_pepper_file",
+		    old->conf->auth_pepper_file, rt->conf->auth_pepper_file);
 		policyd_main_reload_check("policyd_pid_file",
 		    old->conf->policyd_pid_file, rt->conf->policyd_pid_file);
 		policyd_main_reload_check("user", old->conf->user,
@@ -201,6 +229,7 @@ policyd_main_signal_cb(evutil_socket_t sig, short what, void *arg)
 		timeout_ms = rt->conf->shutdown_timeout_ms;
 		pw_runtime_release(&rt);
 	}
+	auth_server_stop(m->auth_srv);
 	policyd_server_stop(m->srv, timeout_ms);
 }
 
@@ -210,7 +239,7 @@ main(int argc, char **argv)
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct event *sigev[sizeof(sigs) / sizeof(sigs[0])];
 	struct policyd_main m;
-	struct policyd_main_listen ls;
+	struct policyd_main_listen ls, als;
 	struct pw_cmdline cmd;
 	struct pw_daemon_ids ids;
 	struct pw_runtime *rt;
@@ -220,6 +249,7 @@ main(int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	memset(&ls, 0, sizeof(ls));
+	memset(&als, 0, sizeof(als));
 	pw_log_open(policyd_main_progname, true);
 	pw_cmdline_parse(argc, argv, policyd_main_progname,
 	    "Postfix policy server: per-key quotas and identity over Redis.",
@@ -238,7 +268,19 @@ main(int argc, char **argv)
 	}
 	(void)pw_conf_list_foreach(rt->conf->policyd_listen,
 	    policyd_main_warn_open, rt->conf);
+	(void)pw_conf_list_foreach(rt->conf->auth_listen,
+	    policyd_main_warn_open_auth, NULL);
+	/* SMTP AUTH: the pepper now, as root; none is a start-up error. */
+	if (*rt->conf->auth_listen != '\0' &&
+	    (m.auth = auth_verify_new(rt->conf, err, sizeof(err))) == NULL) {
+		if (cmd.check_only) {
+			fprintf(stderr, "%s: %s\n", policyd_main_progname, err);
+			exit(1);
+		}
+		pw_log_fatal("%s", err);
+	}
 	if (cmd.check_only) {
+		auth_verify_free(&m.auth);
 		pw_runtime_release(&rt);
 		exit(0);
 	}
@@ -252,6 +294,14 @@ main(int argc, char **argv)
 		policyd_main_listen_undo(&ls);
 		pw_log_fatal("policyd_listen: %s", ls.err);
 	}
+	als.conf = rt->conf;
+	als.ids = &ids;
+	if (pw_conf_list_foreach(rt->conf->auth_listen,
+	    policyd_main_listen_one, &als) != 0) {
+		policyd_main_listen_undo(&als);
+		policyd_main_listen_undo(&ls);
+		pw_log_fatal("auth_listen: %s", als.err);
+	}
 	if (!cmd.foreground) {
 		if (pw_daemon_detach(err, sizeof(err)) < 0)
 			pw_log_fatal("%s", err);
@@ -260,6 +310,7 @@ main(int argc, char **argv)
 	if (pw_daemon_pidfile(rt->conf->policyd_pid_file, &ids, err,
 	    sizeof(err)) < 0) {
 		policyd_main_listen_undo(&ls);
+		policyd_main_listen_undo(&als);
 		pw_log_fatal("policyd_pid_file: %s", err);
 	}
 	if (pw_daemon_drop_privileges(&ids, err, sizeof(err)) < 0)
@@ -283,6 +334,14 @@ main(int argc, char **argv)
 	    sizeof(err));
 	if (m.srv == NULL)
 		pw_log_fatal("%s", err);
+	if (m.auth != NULL) {
+		auth_verify_start(m.auth, m.identity);
+		m.auth_srv = auth_server_new(m.base, m.auth,
+		    rt->conf->auth_mechanisms, als.fds, als.endpoints, als.n,
+		    err, sizeof(err));
+		if (m.auth_srv == NULL)
+			pw_log_fatal("%s", err);
+	}
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		sigev[i] = evsignal_new(m.base, sigs[i],
 		    policyd_main_signal_cb, &m);
@@ -294,15 +353,21 @@ main(int argc, char **argv)
 	rt = pw_runtime_current();
 	policyd_server_check_limit(m.srv, rt->conf->policyd_max_connections);
 	pw_log_info("starting: listening on %s", rt->conf->policyd_listen);
+	if (m.auth_srv != NULL)
+		pw_log_info("starting: SMTP AUTH service on %s (%s)",
+		    rt->conf->auth_listen, rt->conf->auth_mechanisms);
 	pw_runtime_release(&rt);
 	policyd_main_listen_free(&ls);
+	policyd_main_listen_free(&als);
 
 	if (event_base_dispatch(m.base) < 0)
 		pw_log_error("event loop failed");
 
+	auth_server_free(&m.auth_srv);
 	policyd_server_free(&m.srv);
-	/* After the server: lookups still in flight answer orphans. */
+	/* After the servers: lookups still in flight answer orphans. */
 	policyd_identity_free(&m.identity);
+	auth_verify_free(&m.auth);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(sigev[i]);
 	event_base_free(m.base);

@@ -63,4 +63,16 @@ PW_FUZZERS += tests/fuzz/fuzz_dkim_txt
 tests_fuzz_fuzz_dkim_txt_SOURCES = tests/fuzz/fuzz_dkim_txt.c
 tests_fuzz_fuzz_dkim_txt_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_dkim_txt_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_auth_proto
+tests_fuzz_fuzz_auth_proto_SOURCES = tests/fuzz/fuzz_auth_proto.c \
+	auth/auth_proto.c auth/auth_proto.h auth/auth_mech.c auth/auth_mech.h
+tests_fuzz_fuzz_auth_proto_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/auth
+tests_fuzz_fuzz_auth_proto_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_auth_proto_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_auth_token
+tests_fuzz_fuzz_auth_token_SOURCES = tests/fuzz/fuzz_auth_token.c
+tests_fuzz_fuzz_auth_token_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_auth_token_LDADD = $(PW_LIB_LIBS)
 endif

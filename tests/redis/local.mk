@@ -12,6 +12,10 @@ PW_REDIS_TESTS = \
 check_PROGRAMS += $(PW_REDIS_TESTS)
 TESTS += $(PW_REDIS_TESTS)
 
+# lua/auth_login.lua through redis-cli EVAL (bash, TAP).
+TESTS += tests/redis/auth_login.sh
+dist_check_SCRIPTS += tests/redis/auth_login.sh
+
 PW_REDIS_FIXTURE = tests/redis/redis_fixture.c tests/redis/redis_fixture.h
 
 tests_redis_test_redis_SOURCES = tests/redis/test_redis.c \

@@ -2,6 +2,7 @@
 
 PW_UNIT_TESTS = \
 	tests/unit/test_address \
+	tests/unit/test_auth_secret \
 	tests/unit/test_buf \
 	tests/unit/test_cidr \
 	tests/unit/test_conf \
@@ -26,6 +27,10 @@ TESTS += $(PW_UNIT_TESTS)
 tests_unit_test_address_SOURCES = tests/unit/test_address.c
 tests_unit_test_address_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_address_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_auth_secret_SOURCES = tests/unit/test_auth_secret.c
+tests_unit_test_auth_secret_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_auth_secret_LDADD = $(PW_TEST_LIBS)
 
 tests_unit_test_buf_SOURCES = tests/unit/test_buf.c
 tests_unit_test_buf_CFLAGS = $(PW_TEST_CFLAGS)
