@@ -259,7 +259,7 @@ declare -A RATE=() LINE=() CPU=()
 # output line goes to LINE[SERVER,CONNS,ROUND], its rate to RATE[...],
 # its server CPU µs per login to CPU[...].
 bench_run() {	# SERVER CONNS ROUND
-	local s=$1 c=$2 r=$3 ep users pids out n p ticks=0
+	local s=$1 c=$2 r=$3 ep users pids out n p ticks=0 split
 	if [ "$s" = pw ]; then
 		ep=$PW_EP users=$PW_USERS pids=$PW_PIDS_CPU
 	else
@@ -283,7 +283,9 @@ bench_run() {	# SERVER CONNS ROUND
 	LINE[$s,$c,$r]=$out
 	RATE[$s,$c,$r]=$(sed -n 's/.* rate=\([0-9]*\) .*/\1/p' <<<"$out")
 	CPU[$s,$c,$r]=$(bench_ticks_us "$ticks" "${n:-0}")
-	echo "# $s, $c conns, round $r: $out (server CPU ${CPU[$s,$c,$r]} µs/login)"
+	split=
+	[ "$s" = pw ] && split=": policyd $(bench_cpu_us "${PW_PIDS[policyd]}" "${n:-0}") + redis $(bench_cpu_us "${PW_PIDS[redis]}" "${n:-0}")"
+	echo "# $s, $c conns, round $r: $out (server CPU ${CPU[$s,$c,$r]} µs/login$split)"
 }
 
 # Field F (p50, p99, p99.9) of a run's line, without "ms".
