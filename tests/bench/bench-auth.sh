@@ -308,11 +308,12 @@ bench_row() {	# LABEL SERVER CONNS
 	l=${LINE[$2,$3,$r]}
 	ROW_RATE=${RATE[$2,$3,$r]:-0}
 	case $l in
-	FAILED*) printf '| %s | %s | FAILED | | | | |\n' "$1" "$3" ;;
-	*)	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$3" \
+	FAILED*) printf '| %s | %s | FAILED | | | | | |\n' "$1" "$3" ;;
+	*)	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$3" \
 		    "$ROW_RATE" "$(bench_field "$l" p50)" \
 		    "$(bench_field "$l" p99)" "$(bench_field "$l" p99.9)" \
-		    "$(bench_median "$(for ((i = 1; i <= ROUNDS; i++)); do echo "${CPU[$2,$3,$i]}"; done)")" ;;
+		    "$(bench_median "$(for ((i = 1; i <= ROUNDS; i++)); do echo "${CPU[$2,$3,$i]}"; done)")" \
+		    "$(sed -n 's/.* client_cpu=\([0-9.]*\)us.*/\1/p' <<<"$l")" ;;
 	esac
 }
 
@@ -343,17 +344,17 @@ for h in $HASHED; do
 done
 
 echo
-echo "Median of $ROUNDS verified runs of $SECS s each; latency of the median run, ms; server CPU µs per login (median)."
+echo "Median of $ROUNDS verified runs of $SECS s each; latency (ms) and client CPU of the median run; server CPU µs per login, median of the rounds."
 echo
-echo "| server | conns | logins/s | p50 | p99 | p99.9 | server CPU µs/login |"
-echo "|---|---|---|---|---|---|---|"
+echo "| server | conns | logins/s | p50 | p99 | p99.9 | server CPU µs/login | client CPU µs/login |"
+echo "|---|---|---|---|---|---|---|---|"
 declare -A RATIO=()
 for c in $CONNS; do
 	if [ "$PW_OK" = 1 ]; then
 		bench_row "postwarden ($FORM form)" pw "$c"
 		pw_rate=$ROW_RATE
 	else
-		printf '| postwarden | %s | to run | | | | |\n' "$c"
+		printf '| postwarden | %s | to run | | | | | |\n' "$c"
 		pw_rate=
 	fi
 	bench_row "Dovecot {PLAIN}" plain "$c"
