@@ -42,8 +42,10 @@
 #                       the default; Dovecot's too) or "apikey" (user =
 #                       apikey, SendGrid's form; postwarden only)
 #   BENCH_PW            "auto" (default: postwarden rows when the build
-#                       has auth_listen and `key add` prints a token),
-#                       "no" (Dovecot only)
+#                       has auth_listen), "no" (Dovecot only)
+#   BENCH_CLI           the postwarden command that makes the keys
+#                       (default the build's; `key add` prints each token,
+#                       else this script writes the secrets itself)
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${PW_BUILDDIR:=$PW_SRCDIR}"
@@ -59,7 +61,7 @@ HASHED_CONNS=${BENCH_HASHED_CONNS:-16}
 FORM=${BENCH_FORM:-keyid}
 PWMODE=${BENCH_PW:-auto}
 POLICYD=$PW_BUILDDIR/policyd/postwarden-policyd
-CLI=$PW_BUILDDIR/cli/postwarden
+CLI=${BENCH_CLI:-$PW_BUILDDIR/cli/postwarden}
 
 [ "$(id -u)" -eq 0 ] || pw_bail "needs root (Dovecot's master process)"
 for t in redis-server redis-cli dovecot openssl "$PW_PYTHON"; do
@@ -136,8 +138,12 @@ if [ "$PW_OK" = 1 ]; then
 	pw_secret_file "$PEPPER"
 	CONF=$PW_TMP/postwarden-cli.conf
 	printf 'redis_server = unix:%s\n' "$PW_REDIS_SOCK" >"$CONF"
+	# The pepper is the daemon's (nobody's, as pw_secret_file makes
+	# it); the CLI's key commands do not take the configured user as
+	# its owner, so its mode check is off for the CLI alone.
 	grep -q -a auth_pepper_file "$CLI" &&
-	    printf 'auth_pepper_file = %s\n' "$PEPPER" >>"$CONF"
+	    printf 'auth_pepper_file = %s\nuser = nobody\ndkim_key_mode_check = no\n' \
+	    "$PEPPER" >>"$CONF"
 	"$CLI" -c "$CONF" tenant add bench >/dev/null ||
 	    pw_bail "postwarden tenant add bench failed"
 	: >"$TOKENS"
