@@ -38,6 +38,9 @@
 #   BENCH_SECS          seconds per run (default 5)
 #   BENCH_HASHED        "ssha256 sha256-crypt" (default) or "" for none
 #   BENCH_HASHED_CONNS  connections of the hashed rows (default 16)
+#   BENCH_SUBSET        M: one more postwarden row per connection count,
+#                       logging in with the first M keys only, in the same
+#                       rounds (does the number of keys matter?)
 #   BENCH_FORM          postwarden's login form: "keyid" (user = key id,
 #                       the default; Dovecot's too) or "apikey" (user =
 #                       apikey, SendGrid's form; postwarden only)
@@ -58,6 +61,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 SECS=${BENCH_SECS:-5}
 HASHED=${BENCH_HASHED-ssha256 sha256-crypt}
 HASHED_CONNS=${BENCH_HASHED_CONNS:-16}
+SUBSET=${BENCH_SUBSET:-}
 FORM=${BENCH_FORM:-keyid}
 PWMODE=${BENCH_PW:-auto}
 POLICYD=$PW_BUILDDIR/policyd/postwarden-policyd
@@ -180,6 +184,7 @@ fi
 awk -F'\t' '{ print $1 "\t" $2 "\t" $1 }' "$TOKENS" >"$PW_TMP/users-keyid"
 awk -F'\t' '{ print "apikey\t" $2 "\t" $1 }' "$TOKENS" >"$PW_TMP/users-apikey"
 PW_USERS=$PW_TMP/users-$FORM
+[ -n "$SUBSET" ] && head -n "$SUBSET" "$PW_USERS" >"$PW_TMP/users-subset"
 DC_USERS=$PW_TMP/users-keyid
 
 # --- Dovecot -----------------------------------------------------------------
@@ -268,6 +273,8 @@ bench_run() {	# SERVER CONNS ROUND
 	local s=$1 c=$2 r=$3 ep users pids out n p ticks=0 split
 	if [ "$s" = pw ]; then
 		ep=$PW_EP users=$PW_USERS pids=$PW_PIDS_CPU
+	elif [ "$s" = pwsub ]; then
+		ep=$PW_EP users=$PW_TMP/users-subset pids=$PW_PIDS_CPU
 	else
 		ep=${DC_EP[$s]} users=$DC_USERS
 		pids=$(bench_dovecot_pids "$s")
@@ -281,7 +288,7 @@ bench_run() {	# SERVER CONNS ROUND
 		n=$(sed -n 's/^logins=\([0-9]*\) .*/\1/p' <<<"$out")
 	fi
 	# Workers started during the run count too.
-	[ "$s" != pw ] && pids="$pids $(bench_dovecot_pids "$s")"
+	[ "${s#pw}" = "$s" ] && pids="$pids $(bench_dovecot_pids "$s")"
 	bench_cpu_end $pids
 	for p in $(tr ' ' '\n' <<<"$pids" | sort -u); do
 		ticks=$((ticks + $(bench_cpu_ticks_of "$p")))
@@ -290,7 +297,7 @@ bench_run() {	# SERVER CONNS ROUND
 	RATE[$s,$c,$r]=$(sed -n 's/.* rate=\([0-9]*\) .*/\1/p' <<<"$out")
 	CPU[$s,$c,$r]=$(bench_ticks_us "$ticks" "${n:-0}")
 	split=
-	[ "$s" = pw ] && split=": policyd $(bench_cpu_us "${PW_PIDS[policyd]}" "${n:-0}") + redis $(bench_cpu_us "${PW_PIDS[redis]}" "${n:-0}")"
+	[ "${s#pw}" != "$s" ] && split=": policyd $(bench_cpu_us "${PW_PIDS[policyd]}" "${n:-0}") + redis $(bench_cpu_us "${PW_PIDS[redis]}" "${n:-0}")"
 	echo "# $s, $c conns, round $r: $out (server CPU ${CPU[$s,$c,$r]} µs/login$split)"
 }
 
@@ -333,9 +340,11 @@ for c in $CONNS; do
 			bench_run plain "$c" "$r"
 		elif ((r % 2)); then
 			bench_run pw "$c" "$r"
+			[ -n "$SUBSET" ] && bench_run pwsub "$c" "$r"
 			bench_run plain "$c" "$r"
 		else
 			bench_run plain "$c" "$r"
+			[ -n "$SUBSET" ] && bench_run pwsub "$c" "$r"
 			bench_run pw "$c" "$r"
 		fi
 	done
@@ -357,6 +366,7 @@ echo "|---|---|---|---|---|---|---|---|"
 declare -A RATIO=()
 for c in $CONNS; do
 	if [ "$PW_OK" = 1 ]; then
+		[ -n "$SUBSET" ] && bench_row "postwarden ($FORM form, first $SUBSET keys)" pwsub "$c"
 		bench_row "postwarden ($FORM form)" pw "$c"
 		pw_rate=$ROW_RATE
 	else
