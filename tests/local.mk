@@ -30,3 +30,8 @@ include $(srcdir)/tests/dkim/local.mk
 EXTRA_DIST += tests/harness/harness.sh
 EXTRA_DIST += tests/harness/dkim.sh
 EXTRA_DIST += tests/harness/dns.sh
+
+# The SMTP AUTH benchmark (not run by make check; bench-auth.sh builds
+# auth_load itself) and its results.
+EXTRA_DIST += tests/bench/auth_load.c tests/bench/bench-auth.sh \
+	docs/bench-auth.md

@@ -6,8 +6,7 @@ PW_AUTH_TESTS = \
 	tests/auth/postfix.sh
 TESTS += $(PW_AUTH_TESTS)
 dist_check_SCRIPTS += $(PW_AUTH_TESTS)
-EXTRA_DIST += tests/auth/auth_client.py tests/auth/README.md \
-	tests/bench/bench_auth.c tests/bench/auth_bench.sh docs/bench-auth.md
+EXTRA_DIST += tests/auth/auth_client.py tests/auth/README.md
 
 check_PROGRAMS += tests/auth/test_auth_proto
 TESTS += tests/auth/test_auth_proto
