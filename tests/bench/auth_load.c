@@ -5,12 +5,17 @@
  * smtpd does (src/xsasl/xsasl_dovecot_server.c) over persistent
  * connections, and reports logins per second and latency.
  *
- *   auth_load [-c conns] [-n logins | -d seconds] [-v] [-t seconds]
- *             [-L lip] [-R rip] USERFILE ENDPOINT
+ *   auth_load [-c conns] [-n logins | -d seconds] [-r rate] [-v]
+ *             [-t seconds] [-L lip] [-R rip] USERFILE ENDPOINT
  *
  *   -c  connections, each one smtpd process (default 16)
  *   -n  logins in all (default 100000), or
  *   -d  run for this many seconds instead
+ *   -r  logins per second offered: login i is due at start + i / rate
+ *       and goes out on the first connection free at or after that
+ *       time; its latency counts from when it was due, so a server (or
+ *       a connection count) that falls behind shows it (default: closed
+ *       loop, each connection sends its next login at once)
  *   -v  verified logins: every reply must be OK with a user= field (and,
  *       when USERFILE gives a third column, that user name); anything
  *       else is reported and the exit status is 1
@@ -50,6 +55,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,7 +83,8 @@ struct al_conn {
 
 static const char *endpoint, *lip = "127.0.0.1", *rip = "127.0.0.2";
 static int conns = 16, limit_s = 30;
-static double duration;
+static double duration, rate;
+static long next_due;		/* -r: the index of the next login due */
 static bool verify;
 static long total = 100000, issued, done;
 static long n_ok, n_fail, n_cont, n_lost, n_bad;
@@ -251,9 +258,9 @@ al_connect(struct al_conn *c)
 	return 0;
 }
 
-/* Queue the next login of c. */
+/* Queue the next login of c, due at t (its latency counts from there). */
 static void
-al_queue(struct al_conn *c)
+al_queue_at(struct al_conn *c, double t)
 {
 	c->user = next_user;
 	next_user = (next_user + 1) % nusers;
@@ -262,8 +269,37 @@ al_queue(struct al_conn *c)
 	    "AUTH\t%u\tPLAIN\tservice=smtp\tnologin\tlip=%s\trip=%s\t"
 	    "secured\tresp=%s\n", c->id, lip, rip, users[c->user].resp);
 	c->outoff = 0;
-	c->t_sent = al_now();
+	c->t_sent = t;
 	issued++;
+}
+
+static void
+al_queue(struct al_conn *c)
+{
+	al_queue_at(c, al_now());
+}
+
+/* -r: when login i is due. */
+static double
+al_due(double start, long i)
+{
+	return start + (double)i / rate;
+}
+
+/* Send c's queued request, waiting for EPOLLOUT when it does not fit. */
+static void
+al_send(int ep, struct al_conn *c)
+{
+	struct epoll_event ev;
+	ssize_t r;
+
+	r = write(c->fd, c->out, c->outlen);
+	c->outoff = r > 0 ? (size_t)r : 0;
+	if (c->outoff < c->outlen) {
+		ev.events = EPOLLIN | EPOLLOUT;
+		ev.data.ptr = c;
+		epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+	}
 }
 
 static void
@@ -343,19 +379,22 @@ int
 main(int argc, char **argv)
 {
 	struct epoll_event ev, *evs;
-	struct al_conn *cs, *c;
+	struct al_conn *cs, *c, **idle;
+	struct timespec wait;
 	struct rusage ru;
 	double start, secs, last, cpu;
 	char *nl;
 	ssize_t r;
 	long inflight = 0;
-	int ch, i, k, ep, nev;
+	int ch, i, k, ep, nev, nidle = 0;
+	double now, due;
 
-	while ((ch = getopt(argc, argv, "c:n:d:vt:L:R:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:d:r:vt:L:R:")) != -1) {
 		switch (ch) {
 		case 'c': conns = atoi(optarg); break;
 		case 'n': total = atol(optarg); break;
 		case 'd': duration = atof(optarg); break;
+		case 'r': rate = atof(optarg); break;
 		case 'v': verify = true; break;
 		case 't': limit_s = atoi(optarg); break;
 		case 'L': lip = optarg; break;
@@ -363,10 +402,11 @@ main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (optind + 2 != argc || conns < 1 || total < 1 || duration < 0) {
+	if (optind + 2 != argc || conns < 1 || total < 1 || duration < 0 ||
+	    rate < 0) {
 		fprintf(stderr, "usage: auth_load [-c conns] [-n logins | "
-		    "-d seconds] [-v] [-t s] [-L lip] [-R rip] USERFILE "
-		    "ENDPOINT\n");
+		    "-d seconds] [-r rate] [-v] [-t s] [-L lip] [-R rip] "
+		    "USERFILE ENDPOINT\n");
 		return 2;
 	}
 	endpoint = argv[optind + 1];
@@ -374,7 +414,9 @@ main(int argc, char **argv)
 		return 1;
 	cs = calloc((size_t)conns, sizeof(*cs));
 	evs = calloc((size_t)conns, sizeof(*evs));
-	if (cs == NULL || evs == NULL || (ep = epoll_create1(0)) < 0)
+	idle = calloc((size_t)conns, sizeof(*idle));
+	if (cs == NULL || evs == NULL || idle == NULL ||
+	    (ep = epoll_create1(0)) < 0)
 		return 1;
 	for (i = 0; i < conns; i++) {
 		cs[i].n = i;
@@ -385,24 +427,41 @@ main(int argc, char **argv)
 		epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
 	}
 	start = last = al_now();
-	for (i = 0; i < conns && al_more(start); i++) {
-		al_queue(&cs[i]);
-		inflight++;
-		r = write(cs[i].fd, cs[i].out, cs[i].outlen);
-		cs[i].outoff = r > 0 ? (size_t)r : 0;
-		if (cs[i].outoff < cs[i].outlen) {
-			ev.events = EPOLLIN | EPOLLOUT;
-			ev.data.ptr = &cs[i];
-			epoll_ctl(ep, EPOLL_CTL_MOD, cs[i].fd, &ev);
+	for (i = 0; i < conns; i++) {
+		if (rate > 0) {
+			idle[nidle++] = &cs[i];
+		} else if (al_more(start)) {
+			al_queue(&cs[i]);
+			inflight++;
+			al_send(ep, &cs[i]);
 		}
 	}
-	while (inflight > 0) {
+	while (inflight > 0 || (rate > 0 && al_more(start))) {
+		/* -r: the logins now due, each on a free connection. */
+		wait.tv_sec = 1;
+		wait.tv_nsec = 0;
+		while (rate > 0 && nidle > 0 && al_more(start)) {
+			now = al_now();
+			due = al_due(start, next_due);
+			if (due > now) {
+				wait.tv_sec = (time_t)(due - now);
+				wait.tv_nsec = (long)((due - now -
+				    (double)wait.tv_sec) * 1e9);
+				break;
+			}
+			c = idle[--nidle];
+			al_queue_at(c, due);
+			next_due++;
+			inflight++;
+			last = now;
+			al_send(ep, c);
+		}
 		if (al_now() - last > limit_s) {
 			fprintf(stderr, "timeout: no answer for %d s, %ld in "
 			    "flight\n", limit_s, inflight);
 			return 1;
 		}
-		if ((nev = epoll_wait(ep, evs, conns, 1000)) < 0) {
+		if ((nev = epoll_pwait2(ep, evs, conns, &wait, NULL)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return 1;
@@ -468,17 +527,15 @@ main(int argc, char **argv)
 			continue;
 next:
 			/* One request at a time, as smtpd: the next one. */
+			if (rate > 0) {
+				idle[nidle++] = c;
+				continue;
+			}
 			if (!al_more(start))
 				continue;
 			al_queue(c);
 			inflight++;
-			r = write(c->fd, c->out, c->outlen);
-			c->outoff = r > 0 ? (size_t)r : 0;
-			if (c->outoff < c->outlen) {
-				ev.events = EPOLLIN | EPOLLOUT;
-				ev.data.ptr = c;
-				epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
-			}
+			al_send(ep, c);
 		}
 	}
 	secs = al_now() - start;
