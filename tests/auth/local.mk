@@ -3,6 +3,7 @@
 
 PW_AUTH_TESTS = \
 	tests/auth/protocol.sh \
+	tests/auth/limit.sh \
 	tests/auth/postfix.sh
 TESTS += $(PW_AUTH_TESTS)
 dist_check_SCRIPTS += $(PW_AUTH_TESTS)
