@@ -1,11 +1,15 @@
 /*
  * auth_cache.c -- (key id, secret hash) pairs Redis verified, for logins
- * while Redis is down (see auth_cache.h).
+ * while Redis is down (see auth_cache.h), on lib/cache.c's bounded LRU
+ * cache.
  *
  * Exports: auth_cache_new/free/put/get/forget.
- * Threads: the event loop's only.  Ownership: the cache owns its slots.
+ * Threads: the event loop's only (the pw_cache lock is taken anyway, as
+ * lib/cache.h asks; it is never contended).  Ownership: the cache owns
+ * its entries.
  * Failures: none (allocation failure exits).
- * Security: entries are wiped when freed; no secret is ever stored.
+ * Security: the cache key is "<keyid>\0<hash>" (a keyed hash, as in
+ * Redis), never a secret; values are wiped when their entry goes.
  */
 #include "config.h"
 
@@ -16,32 +20,35 @@
 
 #include "auth_cache.h"
 #include "auth_secret.h"
+#include "cache.h"
 #include "xmalloc.h"
 
-struct auth_cache_entry {
+/* An entry's value: when Redis last verified its pair. */
+struct auth_cache_value {
 	int64_t	verified_ms;
-	char	keyid[PW_AUTH_KEYID_MAX + 1];
-	char	hash[PW_AUTH_HASH_MAX];
-	int	used;
 };
 
 struct auth_cache {
-	struct auth_cache_entry	*slots;
-	size_t			 mask;	/* slots - 1; slots NULL: empty */
+	struct pw_cache	*lru;	/* NULL: a cache that holds nothing */
 };
 
+/* The longest cache key: a key id, its NUL, a hash. */
+#define AUTH_CACHE_KEY_MAX	(PW_AUTH_KEYID_MAX + 1 + PW_AUTH_HASH_MAX)
+
+static void
+auth_cache_value_free(void *value)
+{
+	OPENSSL_cleanse(value, sizeof(struct auth_cache_value));
+}
+
 struct auth_cache *
-auth_cache_new(size_t slots)
+auth_cache_new(size_t size)
 {
 	struct auth_cache *c = pw_xcalloc(1, sizeof(*c));
-	size_t n = 1;
 
-	if (slots == 0)
-		return c;
-	while (n < slots)
-		n <<= 1;
-	c->slots = pw_xcalloc(n, sizeof(*c->slots));
-	c->mask = n - 1;
+	if (size > 0)
+		c->lru = pw_cache_new(size, sizeof(struct auth_cache_value),
+		    auth_cache_value_free);
 	return c;
 }
 
@@ -53,74 +60,69 @@ auth_cache_free(struct auth_cache **cp)
 	if (c == NULL)
 		return;
 	*cp = NULL;
-	if (c->slots != NULL) {
-		OPENSSL_cleanse(c->slots, (c->mask + 1) * sizeof(*c->slots));
-		free(c->slots);
-	}
+	pw_cache_free(&c->lru);
 	free(c);
 }
 
-/* The slot of (keyid, hash): FNV-1a over both. */
-static struct auth_cache_entry *
-auth_cache_slot(struct auth_cache *c, const char *keyid, const char *hash)
+/*
+ * The cache key of (keyid, hash) in key (AUTH_CACHE_KEY_MAX bytes): its
+ * length, or 0 when either part is too long to be kept.
+ */
+static size_t
+auth_cache_key(char *key, const char *keyid, const char *hash)
 {
-	uint64_t h = 1469598103934665603ULL;
-	const unsigned char *p;
+	size_t klen = strlen(keyid), hlen = strlen(hash);
 
-	for (p = (const unsigned char *)keyid; *p != '\0'; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	h = (h ^ 0) * 1099511628211ULL;
-	for (p = (const unsigned char *)hash; *p != '\0'; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return &c->slots[h & c->mask];
-}
-
-/* Whether e holds (keyid, hash). */
-static int
-auth_cache_match(const struct auth_cache_entry *e, const char *keyid,
-    const char *hash)
-{
-	return e->used && strcmp(e->keyid, keyid) == 0 &&
-	    strcmp(e->hash, hash) == 0;
+	if (klen > PW_AUTH_KEYID_MAX || hlen >= PW_AUTH_HASH_MAX)
+		return 0;
+	memcpy(key, keyid, klen + 1);
+	memcpy(key + klen + 1, hash, hlen);
+	return klen + 1 + hlen;
 }
 
 void
 auth_cache_put(struct auth_cache *c, const char *keyid, const char *hash,
     int64_t now_ms)
 {
-	struct auth_cache_entry *e;
+	char key[AUTH_CACHE_KEY_MAX];
+	struct auth_cache_value *v;
+	size_t len;
 
-	if (c->slots == NULL || strlen(keyid) > PW_AUTH_KEYID_MAX ||
-	    strlen(hash) >= PW_AUTH_HASH_MAX)
+	if (c->lru == NULL || (len = auth_cache_key(key, keyid, hash)) == 0)
 		return;
-	e = auth_cache_slot(c, keyid, hash);
-	memcpy(e->keyid, keyid, strlen(keyid) + 1);
-	memcpy(e->hash, hash, strlen(hash) + 1);
-	e->verified_ms = now_ms;
-	e->used = 1;
+	pw_cache_lock(c->lru);
+	v = pw_cache_put(c->lru, key, len, NULL);
+	v->verified_ms = now_ms;
+	pw_cache_unlock(c->lru);
 }
 
 int
 auth_cache_get(struct auth_cache *c, const char *keyid, const char *hash,
     int64_t now_ms, int64_t ttl_ms)
 {
-	struct auth_cache_entry *e;
+	char key[AUTH_CACHE_KEY_MAX];
+	struct auth_cache_value *v;
+	size_t len;
+	int ok;
 
-	if (c->slots == NULL)
+	if (c->lru == NULL || (len = auth_cache_key(key, keyid, hash)) == 0)
 		return 0;
-	e = auth_cache_slot(c, keyid, hash);
-	return auth_cache_match(e, keyid, hash) &&
-	    now_ms - e->verified_ms <= ttl_ms;
+	pw_cache_lock(c->lru);
+	v = pw_cache_find(c->lru, key, len);
+	ok = v != NULL && now_ms - v->verified_ms <= ttl_ms;
+	pw_cache_unlock(c->lru);
+	return ok;
 }
 
 void
 auth_cache_forget(struct auth_cache *c, const char *keyid, const char *hash)
 {
-	struct auth_cache_entry *e;
+	char key[AUTH_CACHE_KEY_MAX];
+	size_t len;
 
-	if (c->slots == NULL)
+	if (c->lru == NULL || (len = auth_cache_key(key, keyid, hash)) == 0)
 		return;
-	e = auth_cache_slot(c, keyid, hash);
-	if (auth_cache_match(e, keyid, hash))
-		memset(e, 0, sizeof(*e));
+	pw_cache_lock(c->lru);
+	pw_cache_remove(c->lru, key, len);
+	pw_cache_unlock(c->lru);
 }

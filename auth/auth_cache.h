@@ -7,10 +7,12 @@
  * verified within auth_cache_ttl logs in from the cache, any other login
  * gets a temporary failure.
  *
- * Direct-mapped (auth_cache_size slots, rounded up to a power of two): a
- * newer pair replaces the one in its slot.  Memory is fixed at creation.
+ * Bounded LRU (lib/cache.h): up to auth_cache_size pairs all stay cached,
+ * whatever their hashes; a new pair beyond that evicts the pair least
+ * recently verified or used.  An entry is allocated when its pair is
+ * first verified (about 200 bytes with the key).
  *
- * Threads: the event loop's only (no lock).
+ * Threads: the event loop's only.
  * Security: it holds keyed hashes (as Redis does), never a secret.
  */
 #ifndef AUTH_CACHE_H
@@ -21,8 +23,8 @@
 
 struct auth_cache;
 
-/* A cache of slots entries (0: a cache that never holds anything). */
-struct auth_cache *auth_cache_new(size_t slots);
+/* A cache of at most size pairs (0: a cache that never holds anything). */
+struct auth_cache *auth_cache_new(size_t size);
 void	auth_cache_free(struct auth_cache **cache);
 /* Redis verified (keyid, hash) at now_ms (monotonic). */
 void	auth_cache_put(struct auth_cache *cache, const char *keyid,

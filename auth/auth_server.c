@@ -8,6 +8,15 @@
  * Ownership: the server owns its listeners (and descriptors) and every
  * connection on its list; the verifier belongs to main.
  *
+ * Connection limit: beyond auth_max_connections, or beyond what the open
+ * file limit leaves after policyd's reserve and the policy service's
+ * connections (one budget, lib/fd_budget.h, so that neither service can
+ * take the other's descriptors), a new connection is accepted and closed
+ * at once: smtpd sees the end of file at once (and answers 454) instead
+ * of waiting in the backlog for its timeout.  The first refusal of a
+ * burst is logged; the end of the burst is logged with the number
+ * refused.
+ *
  * Access: the socket's mode and group (socket_mode, socket_group) say
  * who may connect to a unix socket; a TCP endpoint should be loopback
  * (main warns otherwise), since whoever connects can test secrets.
@@ -36,6 +45,7 @@
 #include "auth_server.h"
 #include "conf.h"
 #include "log.h"
+#include "runtime.h"
 #include "xmalloc.h"
 
 /* How long a listener rests after accept() fails. */
@@ -70,6 +80,8 @@ auth_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct auth_listener *l = arg;
 	struct auth_server *srv = l->srv;
 	struct auth_conn *c;
+	struct pw_runtime *rt;
+	size_t limit, max;
 
 	(void)lev;
 	(void)sa;
@@ -78,9 +90,24 @@ auth_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
+	if ((rt = pw_runtime_current()) == NULL)
+		pw_log_fatal("no configuration published");
+	max = (size_t)rt->conf->auth_max_connections;
+	pw_runtime_release(&rt);
+	limit = pw_fd_budget_limit(srv->fds, srv->nconns, max);
+	if (srv->nconns >= limit) {
+		if (srv->refused++ == 0)
+			pw_log_warnx("sasl: %s: connection limit of %zu "
+			    "reached (%s); refusing new connections",
+			    l->endpoint, limit, limit < max ?
+			    "open file limit" : "auth_max_connections");
+		evutil_closesocket(fd);
+		return;
+	}
 	c = auth_conn_new(srv, fd, l->endpoint, ++srv->next_id);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
+	srv->fds->used++;
 }
 
 static void
@@ -109,8 +136,8 @@ auth_server_accept_error_cb(struct evconnlistener *lev, void *arg)
 }
 
 struct auth_server *
-auth_server_new(struct event_base *base, struct auth_verify *verify,
-    const char *mechanisms, const int *fds, char *const *endpoints,
+auth_server_new(struct event_base *base, struct pw_fd_budget *budget,
+    struct auth_verify *verify, const char *mechanisms, const int *fds, char *const *endpoints,
     size_t n, char *err, size_t errsize)
 {
 	struct auth_server *srv = pw_xcalloc(1, sizeof(*srv));
@@ -120,6 +147,7 @@ auth_server_new(struct event_base *base, struct auth_verify *verify,
 
 	srv->base = base;
 	srv->verify = verify;
+	srv->fds = budget;
 	TAILQ_INIT(&srv->conns);
 	(void)pw_conf_list_foreach(mechanisms, auth_server_mech_add, srv);
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
@@ -216,4 +244,10 @@ auth_server_conn_gone(struct auth_server *srv, struct auth_conn *c)
 {
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconns--;
+	srv->fds->used--;
+	if (srv->refused > 0) {
+		pw_log_notice("sasl: accepting connections again; %lu refused "
+		    "at the connection limit", srv->refused);
+		srv->refused = 0;
+	}
 }

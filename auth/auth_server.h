@@ -1,7 +1,9 @@
 /*
  * auth_server.h -- the listening side of the SASL service in
  * postwarden-policyd: accepts Postfix's connections on the auth_listen
- * sockets main() opened and keeps the list of connections.
+ * sockets main() opened, enforces auth_max_connections (within the open
+ * file limit it shares with the policy service: lib/fd_budget.h) and
+ * keeps the list of connections.
  *
  * Threads: the event loop's only.
  */
@@ -17,6 +19,7 @@
 
 #include "auth_conn.h"
 #include "auth_verify.h"
+#include "fd_budget.h"
 
 struct auth_listener {
 	struct auth_server	*srv;
@@ -31,11 +34,13 @@ TAILQ_HEAD(auth_conn_list, auth_conn);
 struct auth_server {
 	struct event_base	*base;
 	struct auth_verify	*verify;	/* not owned */
+	struct pw_fd_budget	*fds;		/* shared; not owned */
 	struct auth_listener	*listeners;
 	size_t			 nlisteners;
 	struct auth_conn_list	 conns;
 	size_t			 nconns;
 	unsigned long		 next_id;
+	unsigned long		 refused;	/* in the current burst */
 	char			 cookie[33];	/* COOKIE: random, per process */
 	const char		*mechs[3];	/* auth_mechanisms, NULL-ended */
 	bool			 stopping;
@@ -43,11 +48,12 @@ struct auth_server {
 
 /*
  * Serve the listening descriptors fds[0..n) (owned from now on) with
- * the mechanisms of the list mechanisms (auth_mechanisms).  NULL and a
- * message in err on failure.
+ * the mechanisms of the list mechanisms (auth_mechanisms), counting
+ * connections in budget (policyd's, initialised; it must outlive the
+ * server).  NULL and a message in err on failure.
  */
 struct auth_server *auth_server_new(struct event_base *base,
-	    struct auth_verify *verify, const char *mechanisms,
+	    struct pw_fd_budget *budget, struct auth_verify *verify, const char *mechanisms,
 	    const int *fds, char *const *endpoints, size_t n, char *err,
 	    size_t errsize);
 /* Stop accepting and close every connection (logins in flight orphan). */

@@ -1,9 +1,11 @@
 /*
  * auth_throttle.c -- the local record of throttled client addresses (see
- * auth_throttle.h).
+ * auth_throttle.h), on lib/cache.c's bounded LRU cache.
  *
  * Exports: auth_throttle_new/free/add/check.
- * Threads: the event loop's only.  Ownership: the record owns its slots.
+ * Threads: the event loop's only (the pw_cache lock is taken anyway, as
+ * lib/cache.h asks; it is never contended).  Ownership: the record owns
+ * its entries.
  * Failures: none (allocation failure exits).
  */
 #include "config.h"
@@ -12,65 +14,72 @@
 #include <string.h>
 
 #include "auth_throttle.h"
+#include "cache.h"
 #include "xmalloc.h"
 
-#define AUTH_THROTTLE_SLOTS	4096	/* a power of two */
-
-struct auth_throttle_entry {
+/* An entry's value: until when its address is throttled. */
+struct auth_throttle_value {
 	int64_t	until_ms;
-	char	addr[AUTH_THROTTLE_ADDR_MAX + 1];
 };
 
 struct auth_throttle {
-	struct auth_throttle_entry	slots[AUTH_THROTTLE_SLOTS];
+	struct pw_cache	*lru;
 };
 
 struct auth_throttle *
 auth_throttle_new(void)
 {
-	return pw_xcalloc(1, sizeof(struct auth_throttle));
+	struct auth_throttle *t = pw_xcalloc(1, sizeof(*t));
+
+	t->lru = pw_cache_new(AUTH_THROTTLE_SIZE,
+	    sizeof(struct auth_throttle_value), NULL);
+	return t;
 }
 
 void
 auth_throttle_free(struct auth_throttle **tp)
 {
-	free(*tp);
+	struct auth_throttle *t = *tp;
+
+	if (t == NULL)
+		return;
 	*tp = NULL;
-}
-
-static struct auth_throttle_entry *
-auth_throttle_slot(struct auth_throttle *t, const char *addr)
-{
-	uint32_t h = 2166136261U;
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)addr; *p != '\0'; p++)
-		h = (h ^ *p) * 16777619U;
-	return &t->slots[h & (AUTH_THROTTLE_SLOTS - 1)];
+	pw_cache_free(&t->lru);
+	free(t);
 }
 
 void
 auth_throttle_add(struct auth_throttle *t, const char *addr,
     int64_t until_ms)
 {
-	struct auth_throttle_entry *e;
+	struct auth_throttle_value *v;
 	size_t len = strlen(addr);
 
 	if (len == 0 || len > AUTH_THROTTLE_ADDR_MAX)
 		return;
-	e = auth_throttle_slot(t, addr);
-	memcpy(e->addr, addr, len + 1);
-	e->until_ms = until_ms;
+	pw_cache_lock(t->lru);
+	v = pw_cache_put(t->lru, addr, len, NULL);
+	v->until_ms = until_ms;
+	pw_cache_unlock(t->lru);
 }
 
 int
 auth_throttle_check(struct auth_throttle *t, const char *addr,
     int64_t now_ms)
 {
-	struct auth_throttle_entry *e;
+	struct auth_throttle_value *v;
+	size_t len = strlen(addr);
+	int throttled = 0;
 
-	if (*addr == '\0' || strlen(addr) > AUTH_THROTTLE_ADDR_MAX)
+	if (len == 0 || len > AUTH_THROTTLE_ADDR_MAX)
 		return 0;
-	e = auth_throttle_slot(t, addr);
-	return strcmp(e->addr, addr) == 0 && now_ms < e->until_ms;
+	pw_cache_lock(t->lru);
+	if ((v = pw_cache_find(t->lru, addr, len)) != NULL) {
+		throttled = now_ms < v->until_ms;
+		/* Expired: room for an address that is throttled now. */
+		if (!throttled)
+			pw_cache_remove(t->lru, addr, len);
+	}
+	pw_cache_unlock(t->lru);
+	return throttled;
 }

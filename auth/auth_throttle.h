@@ -4,8 +4,10 @@
  * auth_fail_client_limit), so that their next attempts are refused
  * without a Redis round trip until the count expires.
  *
- * Direct-mapped, fixed size: a newer address replaces the one in its
- * slot (forgetting a throttled address only costs a Redis round trip).
+ * Bounded LRU (lib/cache.h) of AUTH_THROTTLE_SIZE addresses: up to that
+ * many are all remembered, whatever their hashes; beyond it the address
+ * least recently added or checked is forgotten (which only costs a Redis
+ * round trip).  An expired address is dropped when next checked.
  *
  * Threads: the event loop's only.
  */
@@ -16,6 +18,8 @@
 
 /* Longest client address kept (an IPv6 text form fits). */
 #define AUTH_THROTTLE_ADDR_MAX	64
+/* How many throttled addresses are remembered. */
+#define AUTH_THROTTLE_SIZE	4096
 
 struct auth_throttle;
 

@@ -178,6 +178,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	{ "auth_mechanisms", PW_CONF_LIST, "PLAIN LOGIN", 0, 0,
 	    PW_CONF_NONEMPTY, S(auth_mechanisms), pw_conf_check_mechanisms,
 	    NULL },
+	{ "auth_max_connections", PW_CONF_INT, "1024", 1, 1000000, 0,
+	    S(auth_max_connections), NULL, NULL },
 	{ "auth_fail_window", PW_CONF_TIME, "600s", 1000, 86400 * 1000LL, 0,
 	    S(auth_fail_window_ms), NULL, NULL },
 	{ "auth_fail_key_limit", PW_CONF_INT, "50", 1, 1000000, 0,

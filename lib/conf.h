@@ -105,6 +105,7 @@ struct pw_conf {
 	/* SMTP AUTH: postwarden-policyd's SASL service */
 	char	*auth_listen;		/* "": no service */
 	char	*auth_mechanisms;	/* PLAIN and/or LOGIN */
+	int	 auth_max_connections;	/* counted with policyd's in the fds */
 	int	 auth_fail_window_ms;
 	int	 auth_fail_key_limit;
 	int	 auth_fail_client_limit;

@@ -74,6 +74,7 @@ struct policyd_main {
 	struct policyd_identity	*identity;
 	struct auth_verify	*auth;		/* NULL: auth_listen empty */
 	struct auth_server	*auth_srv;
+	struct pw_fd_budget	 fds;	/* both services' connections */
 	bool			 stopping;
 };
 
@@ -204,7 +205,8 @@ policyd_main_reload(struct policyd_main *m)
 		pw_runtime_release(&old);
 	}
 	pw_log_set_level(rt->conf->log_level);
-	policyd_server_check_limit(m->srv, rt->conf->policyd_max_connections);
+	policyd_server_check_limit(m->srv, rt->conf->policyd_max_connections,
+	    m->auth_srv != NULL ? rt->conf->auth_max_connections : 0);
 	policyd_identity_reconfigure(m->identity, rt->conf);
 	pw_runtime_publish(rt);
 	pw_log_info("reloaded configuration %s", m->conf_path);
@@ -330,13 +332,13 @@ main(int argc, char **argv)
 	else if (nofile != nofile_was)
 		pw_log_info("raised the open file limit from %lu to %lu",
 		    nofile_was, nofile);
-	m.srv = policyd_server_new(m.base, ls.fds, ls.endpoints, ls.n, err,
-	    sizeof(err));
+	m.srv = policyd_server_new(m.base, &m.fds, ls.fds, ls.endpoints, ls.n,
+	    err, sizeof(err));
 	if (m.srv == NULL)
 		pw_log_fatal("%s", err);
 	if (m.auth != NULL) {
 		auth_verify_start(m.auth, m.identity);
-		m.auth_srv = auth_server_new(m.base, m.auth,
+		m.auth_srv = auth_server_new(m.base, &m.fds, m.auth,
 		    rt->conf->auth_mechanisms, als.fds, als.endpoints, als.n,
 		    err, sizeof(err));
 		if (m.auth_srv == NULL)
@@ -351,7 +353,8 @@ main(int argc, char **argv)
 	}
 	pw_daemon_ready();
 	rt = pw_runtime_current();
-	policyd_server_check_limit(m.srv, rt->conf->policyd_max_connections);
+	policyd_server_check_limit(m.srv, rt->conf->policyd_max_connections,
+	    m.auth_srv != NULL ? rt->conf->auth_max_connections : 0);
 	pw_log_info("starting: listening on %s", rt->conf->policyd_listen);
 	if (m.auth_srv != NULL)
 		pw_log_info("starting: SMTP AUTH service on %s (%s)",

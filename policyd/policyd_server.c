@@ -11,8 +11,10 @@
  *
  * Connection limit: beyond policyd_max_connections, or beyond what the
  * open file limit leaves after POLICYD_SERVER_FD_RESERVE descriptors for
- * everything else (listeners, Redis, syslog, the event loop), a new
- * connection is accepted and closed at once, so Postfix sees an immediate
+ * everything else (listeners, Redis, syslog, the event loop) and after the
+ * SASL service's connections (one budget, lib/fd_budget.h; that service
+ * is capped by auth_max_connections), a new connection is accepted and
+ * closed at once, so Postfix sees an immediate
  * end of file (and retries or uses its default_action) instead of waiting
  * in the listen backlog until its own timeout.  The first refusal of a
  * burst is logged; the end of the burst is logged with the number refused.
@@ -41,7 +43,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -162,8 +163,8 @@ policyd_server_acl_refused(struct policyd_server *srv,
 static size_t
 policyd_server_limit(const struct policyd_server *srv, int max_connections)
 {
-	return (size_t)max_connections < srv->fd_cap ?
-	    (size_t)max_connections : srv->fd_cap;
+	return pw_fd_budget_limit(srv->fds, srv->nconns,
+	    (size_t)max_connections);
 }
 
 static void
@@ -209,6 +210,7 @@ policyd_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	pw_runtime_release(&rt);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
+	srv->fds->used++;
 }
 
 static void
@@ -263,21 +265,19 @@ policyd_server_accept_error_cb(struct evconnlistener *lev, void *arg)
 }
 
 struct policyd_server *
-policyd_server_new(struct event_base *base, const int *fds,
-    char *const *endpoints, size_t n, char *err, size_t errsize)
+policyd_server_new(struct event_base *base, struct pw_fd_budget *budget,
+    const int *fds, char *const *endpoints, size_t n, char *err,
+    size_t errsize)
 {
 	struct policyd_server *srv = pw_xcalloc(1, sizeof(*srv));
 	struct policyd_listener *l;
-	struct rlimit rl;
 	size_t i, k;
 
 	srv->base = base;
 	TAILQ_INIT(&srv->conns);
 	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	srv->fd_cap = SIZE_MAX;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		srv->fd_cap = rl.rlim_cur > POLICYD_SERVER_FD_RESERVE + 1 ?
-		    (size_t)rl.rlim_cur - POLICYD_SERVER_FD_RESERVE : 1;
+	srv->fds = budget;
+	pw_fd_budget_init(srv->fds, POLICYD_SERVER_FD_RESERVE);
 	srv->listeners = pw_xcalloc(n, sizeof(*srv->listeners));
 	srv->nlisteners = n;
 	for (i = 0; i < n; i++) {
@@ -372,15 +372,25 @@ policyd_server_stop(struct policyd_server *srv, int timeout_ms)
 }
 
 void
-policyd_server_check_limit(struct policyd_server *srv, int max_connections)
+policyd_server_check_limit(struct policyd_server *srv, int max_connections,
+    int auth_max_connections)
 {
-	if ((size_t)max_connections <= srv->fd_cap ||
-	    max_connections == srv->warned_max)
+	size_t sum = (size_t)max_connections + (size_t)auth_max_connections;
+
+	if (sum <= srv->fds->cap || sum == srv->warned_sum)
 		return;
-	srv->warned_max = max_connections;
-	pw_log_warnx("policyd_max_connections = %d is more than the open file "
-	    "limit allows; serving at most %zu connections (raise "
-	    "LimitNOFILE or the hard limit)", max_connections, srv->fd_cap);
+	srv->warned_sum = sum;
+	if (auth_max_connections == 0)
+		pw_log_warnx("policyd_max_connections = %d is more than the "
+		    "open file limit allows; serving at most %zu connections "
+		    "(raise LimitNOFILE or the hard limit)", max_connections,
+		    srv->fds->cap);
+	else
+		pw_log_warnx("policyd_max_connections = %d plus "
+		    "auth_max_connections = %d is more than the open file "
+		    "limit allows; serving at most %zu connections for both "
+		    "(raise LimitNOFILE or the hard limit)", max_connections,
+		    auth_max_connections, srv->fds->cap);
 }
 
 void
@@ -388,6 +398,7 @@ policyd_server_conn_gone(struct policyd_server *srv, struct policyd_conn *c)
 {
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconns--;
+	srv->fds->used--;
 	if (srv->refused > 0) {
 		pw_log_notice("accepting connections again; %lu refused at "
 		    "the connection limit", srv->refused);

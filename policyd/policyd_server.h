@@ -2,7 +2,8 @@
  * policyd_server.h -- the listening side of postwarden-policyd: accepts
  * connections on the sockets main() opened, enforces
  * policyd_allowed_clients and policyd_max_connections (within the open
- * file limit), and drives a graceful shutdown.
+ * file limit, shared with the SASL service: lib/fd_budget.h), and drives
+ * a graceful shutdown.
  *
  * Threads: the event loop's only.
  */
@@ -18,6 +19,7 @@
 
 #include "cidr.h"
 #include "conf.h"
+#include "fd_budget.h"
 #include "policyd_conn.h"
 
 struct policyd_listener {
@@ -38,8 +40,8 @@ struct policyd_server {
 	size_t			 nconns;
 	unsigned long		 next_id;
 	unsigned long		 refused;	/* in the current burst */
-	size_t			 fd_cap;	/* connections the fd limit allows */
-	int			 warned_max;	/* max_connections warned about */
+	struct pw_fd_budget	*fds;		/* shared with auth; not owned */
+	size_t			 warned_sum;	/* the sum warned about */
 	int			 reserve_fd;	/* spare, to shed at EMFILE */
 	/* policyd_allowed_clients of acl_conf (a reference), parsed */
 	struct pw_conf		*acl_conf;
@@ -53,12 +55,13 @@ struct policyd_server {
 
 /*
  * Serve the listening descriptors fds[0..n) (endpoint names as
- * configured, for logs and socket removal) on base.  The server owns the
+ * configured, for logs and socket removal) on base, counting connections
+ * in budget (which must outlive the server).  The server owns the
  * descriptors from now on.  Returns NULL with a message in err on failure.
  */
 struct policyd_server *policyd_server_new(struct event_base *base,
-	    const int *fds, char *const *endpoints, size_t n, char *err,
-	    size_t errsize);
+	    struct pw_fd_budget *budget, const int *fds,
+	    char *const *endpoints, size_t n, char *err, size_t errsize);
 
 /*
  * Stop accepting, remove unix socket files (when permitted), let every
@@ -68,11 +71,12 @@ struct policyd_server *policyd_server_new(struct event_base *base,
 void	policyd_server_stop(struct policyd_server *srv, int timeout_ms);
 
 /*
- * Warn (once per value) when policyd_max_connections is more than the open
- * file limit allows; the server then serves at most fd_cap connections.
+ * Warn (once per value) when policyd_max_connections, plus
+ * auth_max_connections (0 when the SASL service is off), is more than
+ * the open file limit allows: the services then share what it allows.
  */
 void	policyd_server_check_limit(struct policyd_server *srv,
-	    int max_connections);
+	    int max_connections, int auth_max_connections);
 
 /* Free the server and every connection still open. */
 void	policyd_server_free(struct policyd_server **srv);

@@ -10,6 +10,11 @@ postwarden-policyd's SASL service.
       VERSION, CPID, then one AUTH (PLAIN with resp=, LOGIN through CONT);
       print the final reply line with its id, or CLOSED if the server
       closed the connection instead
+  auth_client.py SOCKET batch [RIP]
+      PLAIN logins for the "USER PASSWORD" lines of stdin on one
+      connection, as smtpd keeps one (AUTH ids 1, 2, ...; a new
+      connection after the server closed one); print one line per login:
+      its reply line, or CLOSED
   auth_client.py SOCKET raw
       send the lines of stdin as they are (no VERSION first) and print
       every reply line until the server closes (CLOSED) or is quiet for a
@@ -98,6 +103,28 @@ def login(c, mech, user, pw, rip):
     print("CLOSED" if f is None else "\t".join(f))
 
 
+def batch(path, c, rip):
+    rid = 0
+    for entry in sys.stdin.read().split("\n"):
+        if not entry.strip():
+            continue
+        user, pw = entry.split()
+        if c is None:
+            c = Conn(path)
+            rid = 0
+        if rid == 0:
+            c.handshake()
+            c.send("VERSION\t1\t0\nCPID\t%d\n" % 4242)
+        rid += 1
+        c.send("AUTH\t%d\tPLAIN\tservice=smtp\tnologin\tlip=127.0.0.1"
+               "\trip=%s\tsecured\tresp=%s\n" %
+               (rid, rip, b64(b"\0" + user.encode() + b"\0" + pw.encode())))
+        f = reply_for(c, rid)
+        print("CLOSED" if f is None else "\t".join(f))
+        if f is None:
+            c = None
+
+
 def raw(c):
     c.s.settimeout(1)
     c.send(sys.stdin.buffer.read())
@@ -125,6 +152,8 @@ def main():
     elif cmd in ("plain", "login"):
         rip = sys.argv[5] if len(sys.argv) > 5 else "127.0.0.1"
         login(c, cmd, sys.argv[3], sys.argv[4], rip)
+    elif cmd == "batch":
+        batch(path, c, sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1")
     elif cmd == "raw":
         raw(c)
     elif cmd == "leave":

@@ -3,6 +3,7 @@
 
 PW_AUTH_TESTS = \
 	tests/auth/protocol.sh \
+	tests/auth/limit.sh \
 	tests/auth/postfix.sh
 TESTS += $(PW_AUTH_TESTS)
 dist_check_SCRIPTS += $(PW_AUTH_TESTS)
@@ -19,3 +20,12 @@ tests_auth_test_auth_proto_LDADD = $(PW_TEST_LIBS)
 check_PROGRAMS += tests/auth/auth_mint
 tests_auth_auth_mint_SOURCES = tests/auth/auth_mint.c
 tests_auth_auth_mint_LDADD = $(PW_LIB_LIBS)
+
+check_PROGRAMS += tests/auth/test_auth_cache
+TESTS += tests/auth/test_auth_cache
+tests_auth_test_auth_cache_SOURCES = tests/auth/test_auth_cache.c \
+	auth/auth_cache.c auth/auth_cache.h \
+	auth/auth_throttle.c auth/auth_throttle.h
+tests_auth_test_auth_cache_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/auth
+tests_auth_test_auth_cache_CFLAGS = $(PW_TEST_CFLAGS)
+tests_auth_test_auth_cache_LDADD = $(PW_TEST_LIBS)

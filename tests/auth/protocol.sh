@@ -37,7 +37,7 @@ BIN=$PW_BUILDDIR/policyd/postwarden-policyd
 command -v redis-server >/dev/null || pw_skip_all "redis-server not installed"
 [ -x "$MINT" ] || pw_skip_all "$MINT not built"
 pw_harness_init
-pw_plan 47
+pw_plan 49
 
 R() { pw_redis_cli "$@"; }
 PEPPER=$PW_TMP/pepper
@@ -77,7 +77,7 @@ SOCK=$PW_TMP/auth.sock
 pw_daemon_start policyd "auth_listen = unix:$SOCK" \
     "auth_pepper_file = $PEPPER" "auth_fail_client_limit = 3" \
     "auth_fail_key_limit = 4" "redis_command_timeout = 500ms" \
-    "auth_refuse_quota_spent = yes"
+    "auth_refuse_quota_spent = yes" "auth_cache_size = 512"
 LOG=$PW_TMP/policyd.log
 # Wait for the SASL socket too (pw_daemon_start waited for policyd_listen).
 pw_wait_until "the SASL socket" "$PW_TIMEOUT" test -S "$SOCK" ||
@@ -236,6 +236,25 @@ pw_wait_until "a login after the pause" 10 bash -c \
 pw_is "serving again once descriptors are free" "$?" 0
 
 # --- Redis down ---------------------------------------------------------------------------------
+# BULK_N keys of one tenant, fewer than auth_cache_size (512): every pair
+# Redis verified must be cached, whatever its hash (a direct-mapped table
+# of 512 slots would lose about 70 of 300 to shared slots).
+BULK_N=300
+bulk=$PW_TMP/bulk.logins
+: >"$bulk"
+: >"$PW_TMP/bulk.redis"
+R HSET 'pw:{bulk}:tenant' status active created 1 >/dev/null
+for i in $(seq 1 "$BULK_N"); do
+	read -r token sid hash < <("$MINT" "$PEPPER" "b$i") || pw_bail "auth_mint"
+	printf '%s\n' "HSET pw:key:b$i tenant bulk" \
+	    "HSET pw:{bulk}:key:b$i status active created 1" \
+	    "HSET pw:{bulk}:key:b$i:secrets $sid $hash $sid:created 1" \
+	    >>"$PW_TMP/bulk.redis"
+	echo "b$i $token" >>"$bulk"
+done
+R <"$PW_TMP/bulk.redis" >/dev/null
+pw_is "$BULK_N keys log in (verified in Redis, now in the cache)" \
+    "$($CLIENT "$SOCK" batch 203.0.113.70 <"$bulk" | grep -c '^OK')" "$BULK_N"
 pw_is "k1 logs in (verified in Redis, now in the cache)" \
     "$($CLIENT "$SOCK" plain k1 "$T1" 203.0.113.40)" "$(printf 'OK\t1\tuser=k1')"
 pw_daemon_stop redis
@@ -243,6 +262,8 @@ hs=$($CLIENT "$SOCK" handshake | tail -n 1)
 pw_is "Redis stopped: the handshake still comes" "$hs" DONE
 pw_is "Redis stopped: a pair verified before logs in from the cache" \
     "$($CLIENT "$SOCK" plain k1 "$T1" 203.0.113.40)" "$(printf 'OK\t1\tuser=k1')"
+pw_is "Redis stopped: all $BULK_N pairs verified before log in from the cache" \
+    "$($CLIENT "$SOCK" batch 203.0.113.70 <"$bulk" | grep -c '^OK')" "$BULK_N"
 pw_is "Redis stopped: a pair never verified (k2) gets the connection closed" \
     "$($CLIENT "$SOCK" plain k2 "$T2" 203.0.113.41)" CLOSED
 pw_check "no secret in the log" \
