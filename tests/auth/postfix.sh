@@ -39,12 +39,7 @@ PEPPER=$PW_TMP/pepper
 "$CLI" auth pepper-generate "$PEPPER" >/dev/null || pw_bail "pepper-generate"
 pw_redis_start
 
-# --- TLS, the daemon, Postfix ----------------------------------------------------------
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.pw-test.localdomain \
-    -keyout "$PW_TMP/tls.key" -out "$PW_TMP/tls.crt" >/dev/null 2>&1 ||
-    pw_bail "openssl req"
-chmod 0600 "$PW_TMP/tls.key"
-
+# --- the daemon, Postfix (TLS: pw_postfix_tls) ------------------------------------------
 SOCK=$PW_TMP/auth.sock
 pw_sink_start main
 pw_daemon_start policyd "auth_listen = unix:$SOCK" \
@@ -73,15 +68,12 @@ policy="check_policy_service { unix:$PW_TMP/policyd.sock, timeout=10s, default_a
 pw_postfix_main "smtpd_sasl_type = dovecot"
 pw_postfix_main "smtpd_sasl_path = $SOCK"
 pw_postfix_main "smtpd_sasl_auth_enable = yes"
-pw_postfix_main "smtpd_tls_security_level = may"
-pw_postfix_main "smtpd_tls_cert_file = $PW_TMP/tls.crt"
-pw_postfix_main "smtpd_tls_key_file = $PW_TMP/tls.key"
+pw_postfix_tls
 pw_postfix_main "smtpd_tls_auth_only = yes"
 pw_postfix_main "mynetworks = 127.0.0.1/32"
 pw_postfix_main "smtpd_relay_restrictions = permit_sasl_authenticated reject_unauth_destination"
 pw_postfix_main "smtpd_recipient_restrictions = $policy"
 pw_postfix_main "smtpd_end_of_data_restrictions = $policy"
-pw_postfix_master "tlsmgr    unix  -       -       n       1000?   1       tlsmgr"
 pw_postfix_start
 
 # auth MECH USER PASSWORD [SWAKS ARGS...]: log in over TLS and send one

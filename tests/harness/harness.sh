@@ -43,7 +43,8 @@
 #   pw_sink_find NAME QID           the sink file of Postfix queue id QID
 #   pw_postfix_main "k = v" / pw_postfix_master "line"  configure Postfix
 #   pw_postfix_main_file FILE       apply a main.cf snippet (contrib/postfix)
-#   pw_postfix_contrib_main         apply contrib/postfix/main.cf as an admin would
+#   pw_postfix_contrib_main [--auth]  apply contrib/postfix/main.cf as an admin would
+#   pw_postfix_tls                  STARTTLS with a self-signed certificate ($PW_TMP/tls.*)
 #   pw_postfix_start / pw_postfix_reload / pw_postfix_stop
 #   pw_postfix_start_extra NAME ["k = v"...]  one more Postfix like the first
 #   pw_postfix_flush                ask the queue manager to retry now
@@ -651,11 +652,38 @@ pw_postfix_main_file() {
 # from the source tree's contrib/postfix/ instead of /etc/postfix/.  Its
 # sockets are unix:postwarden/{policyd,milter}.sock, relative to the queue
 # directory: start the daemons on $PW_POSTFIX_SOCKDIR/{policyd,milter}.sock
-# (pw_postfix_start creates that directory).
+# (pw_postfix_start creates that directory).  --auth also uncomments its
+# SMTP AUTH lines, as an admin does once auth_listen is set: then start
+# postwarden-policyd with auth_listen = unix:$PW_POSTFIX_SOCKDIR/auth.sock
+# and call pw_postfix_tls (smtpd_tls_auth_only needs TLS).
 pw_postfix_contrib_main() {
-	sed "s|/etc/postfix/|$PW_SRCDIR/contrib/postfix/|g" \
+	local auth=
+	[ "${1:-}" = --auth ] && auth='s/^#\(smtpd_sasl_[a-z_]* = \)/\1/; s/^#\(smtpd_tls_auth_only = \)/\1/;'
+	sed "$auth s|/etc/postfix/|$PW_SRCDIR/contrib/postfix/|g" \
 	    "$PW_SRCDIR/contrib/postfix/main.cf" >"$PW_TMP/contrib-main.cf"
+	if [ -n "$auth" ] &&
+	    ! grep -q '^smtpd_sasl_auth_enable = yes' "$PW_TMP/contrib-main.cf"; then
+		pw_bail "pw_postfix_contrib_main --auth: no SASL lines in contrib/postfix/main.cf"
+	fi
 	pw_postfix_main_file "$PW_TMP/contrib-main.cf"
+}
+
+# smtpd offers STARTTLS (smtpd_tls_security_level = may) with a
+# self-signed certificate for its myhostname made with openssl in
+# $PW_TMP/tls.crt and tls.key, and master.cf gets the tlsmgr service.
+# For SMTP AUTH with smtpd_tls_auth_only: swaks --tls --auth ...  (swaks
+# marks the lines it reads over TLS "<~", not "<-").
+pw_postfix_tls() {
+	command -v openssl >/dev/null || pw_bail "pw_postfix_tls: openssl not installed"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+	    -subj /CN=mx.pw-test.localdomain \
+	    -keyout "$PW_TMP/tls.key" -out "$PW_TMP/tls.crt" >/dev/null 2>&1 ||
+	    pw_bail "openssl req (self-signed certificate) failed"
+	chmod 0600 "$PW_TMP/tls.key"
+	pw_postfix_main "smtpd_tls_security_level = may"
+	pw_postfix_main "smtpd_tls_cert_file = $PW_TMP/tls.crt"
+	pw_postfix_main "smtpd_tls_key_file = $PW_TMP/tls.key"
+	pw_postfix_master "tlsmgr    unix  -       -       n       1000?   1       tlsmgr"
 }
 
 # Add a master.cf line (before start, or afterwards then pw_postfix_reload).
@@ -1074,8 +1102,9 @@ pw_swaks_data() {
 	pw_swaks --data "@$copy" "$@"
 }
 
-# The queue id Postfix gave to the message of the last pw_swaks.
+# The queue id Postfix gave to the message of the last pw_swaks (over
+# TLS too).
 pw_swaks_queue_id() {
-	sed -n 's/^<-  250 2\.0\.0 Ok: queued as \([0-9A-Za-z]*\).*/\1/p' \
+	sed -n 's/^<[-~]  250 2\.0\.0 Ok: queued as \([0-9A-Za-z]*\).*/\1/p' \
 	    "$PW_SWAKS_LOG" | tail -n 1
 }
