@@ -7,7 +7,9 @@
 #     for word, a setting of contrib/postfix/main.cf;
 #   - every socket setting in a manual page's examples is the one of
 #     contrib/postwarden.conf, and contrib/postfix/main.cf names the same
-#     sockets (relative to the queue directory /var/spool/postfix);
+#     sockets (relative to the queue directory /var/spool/postfix), the
+#     SMTP AUTH socket of their commented lines too (contrib/quickstart
+#     uncomments them);
 #   - contrib/postfix/main.cf fails closed: no fail-open default_action,
 #     milter_default_action = tempfail, the policy service before any
 #     permit_* restriction;
@@ -18,7 +20,7 @@
 
 command -v postconf >/dev/null || pw_skip_all "postconf (package postfix) not installed"
 pw_harness_init
-pw_plan 14
+pw_plan 15
 
 C=$PW_SRCDIR/contrib
 # An empty Postfix configuration: postconf and postmap need one.
@@ -107,6 +109,17 @@ if [ -n "$pf_policy" ] && [ "$pf_policy" = "$conf_policy" ] &&
 else
 	pw_not_ok "main.cf and postwarden.conf name the same sockets" \
 	    "main.cf: policy '$pf_policy' milter '$pf_milter'; postwarden.conf: '$conf_policy' '$conf_milter'"
+fi
+
+# The SMTP AUTH lines are commented in both files (an admin uncomments
+# them once the pepper exists); they name one socket all the same.
+pf_auth=$(sed -n 's/^#smtpd_sasl_path = //p' "$C/postfix/main.cf")
+conf_auth=$(sed -n 's|^#auth_listen = unix:/var/spool/postfix/||p' "$C/postwarden.conf")
+if [ -n "$pf_auth" ] && [ "$pf_auth" = "$conf_auth" ]; then
+	pw_ok "main.cf's smtpd_sasl_path is postwarden.conf's auth_listen ($pf_auth)"
+else
+	pw_not_ok "main.cf's smtpd_sasl_path is postwarden.conf's auth_listen" \
+	    "main.cf: '$pf_auth'; postwarden.conf: '$conf_auth'"
 fi
 
 # --- 7-9: contrib fails closed -------------------------------------------------------
