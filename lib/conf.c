@@ -193,6 +193,16 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	{ "auth_refuse_quota_spent", PW_CONF_BOOL, "no", 0, 0,
 	    PW_CONF_NONEMPTY, S(auth_refuse_quota_spent), NULL, NULL },
 
+	/* HTTP: postwarden-policyd's HTTP service (http/) */
+	{ "http_listen", PW_CONF_LIST, "", 0, 0, 0,
+	    S(http_listen), pw_conf_check_endpoint_list, NULL },
+	{ "http_max_body", PW_CONF_INT, "4096", 64, 1048576, 0,
+	    S(http_max_body), NULL, NULL },
+	{ "http_max_headers_size", PW_CONF_INT, "8192", 1024, 1048576, 0,
+	    S(http_max_headers_size), NULL, NULL },
+	{ "http_timeout", PW_CONF_TIME, "10s", 1000, 3600 * 1000LL, 0,
+	    S(http_timeout_ms), NULL, NULL },
+
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,
 	    "unix:" PW_RUNSTATEDIR "/postwarden/milter.sock", 0, 0,
