@@ -11,6 +11,9 @@
 #     after http_timeout (slowloris); the daemon lives on;
 #   - Redis stopped: /readyz 503 naming Redis, /healthz still 200;
 #     Redis back: /readyz 200 again;
+#   - SIGHUP applies a new http_max_body;
+#   - SIGTERM with an HTTP connection open: the daemon exits at once and
+#     the port is closed;
 #   - no tracking_secret_file: /readyz 503 naming the keyring.
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -22,7 +25,7 @@ RAW="$PW_PYTHON $PW_SRCDIR/tests/http/http_raw.py"
 command -v redis-server >/dev/null || pw_skip_all "redis-server not installed"
 command -v curl >/dev/null || pw_skip_all "curl not installed"
 pw_harness_init
-pw_plan 22
+pw_plan 26
 
 SECRET=$PW_TMP/tracking.secret
 pw_secret_file "$SECRET"
@@ -88,6 +91,28 @@ pw_is "/healthz still 200" "$(code /healthz)" 200
 pw_redis_start
 pw_wait_until "/readyz to say 200" "$PW_TIMEOUT" test "$(code /readyz)" = 200
 pw_is "Redis back: /readyz 200" "$(code /readyz)" 200
+
+# --- reload and stop ---------------------------------------------------------------------
+CONF=$PW_TMP/postwarden-policyd.conf
+sed -i 's/^http_max_body = 1024$/http_max_body = 2048/' "$CONF"
+kill -HUP "${PW_PIDS[policyd]}"
+pw_wait_log "$LOG" 'reloaded configuration'
+pw_is "SIGHUP: a body of 1025 bytes is now taken (405 here)" \
+    "$(head -c 1025 /dev/zero | tr '\0' a | code /healthz --data-binary @-)" 405
+pw_is "and one beyond the new http_max_body: 413" \
+    "$(head -c 2049 /dev/zero | tr '\0' a | code /healthz --data-binary @-)" 413
+$RAW "$PORT" slow 30 >/dev/null &
+slow_pid=$!
+pw_wait_until "the half request to be in" "$PW_TIMEOUT" \
+    bash -c "ss -Htn state established '( sport = :$PORT )' | grep -q ."
+start=$(date +%s%N)
+pw_daemon_stop policyd	# TERM; KILL only after 10 s
+took=$((($(date +%s%N) - start) / 1000000))
+pw_check "SIGTERM with an HTTP connection open: exits in $took ms" \
+    test "$took" -lt 5000
+pw_is "and the port is closed" "$(code /healthz)" 000
+kill "$slow_pid" 2>/dev/null
+wait "$slow_pid" 2>/dev/null
 
 # --- no keyring ---------------------------------------------------------------------------
 PORT2=$(pw_free_port)
