@@ -22,7 +22,8 @@
  * needs connections accepted here and handed over, which 2.1 does not
  * export; see http/README.md.
  *
- * Routing: by the decoded path of the URI; HEAD is answered as GET
+ * Routing: by the path of the URI as sent (not decoded): /healthz,
+ * /readyz, http_unsubscribe_path "/" TOKEN; HEAD is answered as GET
  * without the body (evhttp drops it).  Anything else: 404.
  */
 #include "config.h"
@@ -38,6 +39,7 @@
 
 #include "http_health.h"
 #include "http_server.h"
+#include "http_unsub.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -46,6 +48,8 @@ struct http_server {
 	struct evhttp			*http;
 	struct policyd_identity		*identity;	/* not owned */
 	const struct pw_track_keyring	*keyring;	/* NULL: none */
+	char				*unsub_path;	/* a copy */
+	struct http_unsub_list		 pending;	/* unsubscribes */
 	char				**unix_paths;	/* to remove */
 	size_t				 nunix;
 	bool				 stopping;
@@ -91,6 +95,8 @@ http_server_route(struct evhttp_request *req, void *arg)
 		http_health_live(srv, req);
 	else if (strcmp(path, "/readyz") == 0)
 		http_health_ready(srv, req);
+	else if (http_unsub_route(srv, req, path, srv->unsub_path))
+		;	/* answered */
 	else
 		http_server_reply(req, 404, "Not Found", "not found\n");
 }
@@ -103,6 +109,8 @@ http_server_reconfigure(struct http_server *srv, const struct pw_conf *conf)
 
 	if (srv->http == NULL)
 		return;		/* stopped */
+	free(srv->unsub_path);
+	srv->unsub_path = pw_xstrdup(conf->http_unsubscribe_path);
 	evhttp_set_max_headers_size(srv->http,
 	    (ev_ssize_t)conf->http_max_headers_size);
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)conf->http_max_body);
@@ -122,6 +130,7 @@ http_server_new(struct event_base *base, struct pw_fd_budget *budget,
 	(void)budget;
 	srv->identity = identity;
 	srv->keyring = keyring;
+	TAILQ_INIT(&srv->pending);
 	if ((srv->http = evhttp_new(base)) == NULL) {
 		snprintf(err, errsize, "http: evhttp_new failed");
 		for (k = 0; k < n; k++)
@@ -163,6 +172,7 @@ http_server_stop(struct http_server *srv)
 		return;
 	srv->stopping = true;
 	/* Free the listeners now; connections go with the server. */
+	http_unsub_orphan_all(&srv->pending);
 	evhttp_free(srv->http);
 	srv->http = NULL;
 	for (i = 0; i < srv->nunix; i++)
@@ -179,12 +189,20 @@ http_server_free(struct http_server **srvp)
 		return;
 	*srvp = NULL;
 	srv->stopping = true;
+	http_unsub_orphan_all(&srv->pending);
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
+	free(srv->unsub_path);
 	for (i = 0; i < srv->nunix; i++)
 		free(srv->unix_paths[i]);
 	free(srv->unix_paths);
 	free(srv);
+}
+
+struct http_unsub_list *
+http_server_unsub_pending(struct http_server *srv)
+{
+	return &srv->pending;
 }
 
 struct pw_redis_async *

@@ -2,7 +2,8 @@
  * http_server.h -- the HTTP service of postwarden-policyd (libevent's
  * evhttp): the http_listen sockets main() opened, the limits of
  * postwarden.conf(5) (http_max_headers_size, http_max_body,
- * http_timeout), and the routing of a request to its handler.
+ * http_timeout), and the routing of a request to its handler
+ * (http_health.c, http_unsub.c).
  *
  * Threads: the event loop's only.
  */
@@ -21,15 +22,18 @@
 #include "track_keyring.h"
 
 struct http_server;
+struct http_unsub_list;
 
 /*
  * Serve the listening descriptors fds[0..n) (owned from now on) with
  * conf's limits, Redis through identity's connection, and keyring (NULL:
  * not loaded; /readyz says so); budget (policyd's: not used yet),
- * identity and keyring must outlive the server.  NULL and a message in err on failure.
+ * identity and keyring must outlive the server.  NULL and a message in
+ * err on failure.
  */
 struct http_server *http_server_new(struct event_base *base,
-	    struct pw_fd_budget *budget, struct policyd_identity *identity,
+	    struct pw_fd_budget *budget,
+	    struct policyd_identity *identity,
 	    const struct pw_track_keyring *keyring,
 	    const struct pw_conf *conf, const int *fds,
 	    char *const *endpoints, size_t n, char *err, size_t errsize);
@@ -44,6 +48,9 @@ void	http_server_free(struct http_server **srv);
 struct pw_redis_async *http_server_redis(const struct http_server *srv);
 const struct pw_track_keyring *http_server_keyring(
 	    const struct http_server *srv);
+
+/* For http_unsub.c: its POSTs waiting for Redis. */
+struct http_unsub_list *http_server_unsub_pending(struct http_server *srv);
 
 /*
  * Answer req with code and reason, and body as text/plain (utf-8),

@@ -115,6 +115,7 @@ struct pw_conf {
 
 	/* HTTP: postwarden-policyd's HTTP service */
 	char	*http_listen;		/* "": no service */
+	char	*http_unsubscribe_path;	/* "/u": POST /u/TOKEN */
 	int	 http_max_body;		/* bytes */
 	int	 http_max_headers_size;	/* bytes */
 	int	 http_timeout_ms;	/* a request's read and write */

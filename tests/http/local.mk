@@ -2,7 +2,8 @@
 # curl and raw sockets.
 
 PW_HTTP_TESTS = \
-	tests/http/health.sh
+	tests/http/health.sh \
+	tests/http/unsubscribe.sh
 TESTS += $(PW_HTTP_TESTS)
 dist_check_SCRIPTS += $(PW_HTTP_TESTS)
 EXTRA_DIST += tests/http/http_raw.py tests/http/README.md
