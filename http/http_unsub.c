@@ -3,10 +3,10 @@
  *
  * Exports: http_unsub_route, http_unsub_orphan_all.
  *
- * The token is the rest of the path after http_unsubscribe_path "/": it
- * must be 1..PW_TRACK_TOKEN_MAX characters of the token alphabet
- * (letters, digits, "-", "_", "."), so no percent-decoding, "/" or ".."
- * ever reaches lib/track.c; anything else is a malformed token.
+ * The token is the rest of the path after http_unsubscribe_path "/",
+ * checked by http_form.c (the token alphabet, so no percent-decoding,
+ * "/" or ".." ever reaches lib/track.c; anything else is a malformed
+ * token), as is the body.
  *
  * Lifetime: a POST waits for lua/unsubscribe.lua on the shared Redis
  * connection; it is on the server's pending list meanwhile.  When the
@@ -30,6 +30,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "http_form.h"
 #include "http_unsub.h"
 #include "log.h"
 #include "redis_async.h"
@@ -60,25 +61,6 @@ http_unsub_unavailable(struct evhttp_request *req)
 	    "unavailable; please try again later\n");
 }
 
-/* Whether token is of the token alphabet and length. */
-static bool
-http_unsub_token_form(const char *token, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > PW_TRACK_TOKEN_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = token[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    c == '.'))
-			return false;
-	}
-	return true;
-}
-
 /*
  * Verify token: PW_TRACK_OK and *u, or after answering 400/404/503.
  */
@@ -94,7 +76,7 @@ http_unsub_verify(struct http_server *srv, struct evhttp_request *req,
 		http_unsub_unavailable(req);
 		return -1;
 	}
-	if (!http_unsub_token_form(token, len))
+	if (!http_form_token(token, len))
 		r = PW_TRACK_BAD_CHAR;
 	else
 		r = pw_track_unsub_verify(kr, token, len, u);
@@ -120,44 +102,12 @@ http_unsub_body_ok(struct evhttp_request *req)
 	    evhttp_request_get_input_headers(req), "Content-Type");
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
-	const char *body, *p, *end;
-	static const char pair[] = "List-Unsubscribe=One-Click";
-	static const char name[] = "name=\"List-Unsubscribe\"";
+	const char *body;
 
-	if (ct == NULL || len == 0)
+	if (len == 0 ||
+	    (body = (const char *)evbuffer_pullup(in, -1)) == NULL)
 		return false;
-	if ((body = (const char *)evbuffer_pullup(in, -1)) == NULL)
-		return false;
-	if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
-		/* One of the &-separated pairs, exactly. */
-		for (p = body; p < body + len; p = end + 1) {
-			end = memchr(p, '&', (size_t)(body + len - p));
-			if (end == NULL)
-				end = body + len;
-			if ((size_t)(end - p) == sizeof(pair) - 1 &&
-			    memcmp(p, pair, sizeof(pair) - 1) == 0)
-				return true;
-		}
-		return false;
-	}
-	if (strncasecmp(ct, "multipart/form-data", 19) == 0) {
-		/* The part named List-Unsubscribe whose value is One-Click. */
-		for (p = body; (size_t)(body + len - p) >= sizeof(name) - 1;
-		    p++) {
-			if (memcmp(p, name, sizeof(name) - 1) != 0)
-				continue;
-			end = p;
-			while (end + 4 <= body + len &&
-			    memcmp(end, "\r\n\r\n", 4) != 0)
-				end++;
-			if (end + 4 + 9 <= body + len &&
-			    memcmp(end + 4, "One-Click", 9) == 0 &&
-			    (end + 13 == body + len || end[13] == '\r'))
-				return true;
-		}
-		return false;
-	}
-	return false;
+	return http_form_one_click(ct, body, len);
 }
 
 /* lua/unsubscribe.lua answered (or not). */
