@@ -14,6 +14,8 @@
 #     truncated one, one with characters outside the alphabet, one of a
 #     tenant that does not exist: 4xx, nothing written, logged once;
 #     other methods 405;
+#   - a client that gives up while Redis is slow: the late answer goes
+#     nowhere, the daemon lives on, the suppression is recorded;
 #   - Redis stopped: 503 with Retry-After, nothing written; Redis back:
 #     the same POST records it.
 
@@ -27,7 +29,7 @@ command -v redis-server >/dev/null || pw_skip_all "redis-server not installed"
 command -v curl >/dev/null || pw_skip_all "curl not installed"
 [ -x "$MAKE" ] || pw_skip_all "$MAKE not built"
 pw_harness_init
-pw_plan 34
+pw_plan 37
 
 SECRET=$PW_TMP/tracking.secret
 pw_secret_file "$SECRET"
@@ -44,7 +46,8 @@ tenant() {
 pw_redis_start
 tenant acme
 pw_daemon_start policyd "http_listen = inet:127.0.0.1:$PORT" \
-    "tracking_secret_file = $SECRET" "redis_reconnect_max_delay = 100ms"
+    "tracking_secret_file = $SECRET" "redis_reconnect_max_delay = 100ms" \
+    "redis_command_timeout = 3s"
 
 # token TENANT RECIPIENT [SECRET]: a link's token, stream news
 token() { "$MAKE" "${3:-$SECRET}" unsub "$1" "$2" news; }
@@ -116,6 +119,17 @@ pw_check "the log never shows a token or the address" \
 TX=$(token ghost reader1@remote.example)
 pw_is "a tenant that does not exist: 404" "$(post "$TX")" 404
 pw_is "nothing written for it" "$(R EXISTS 'pw:{ghost}:supp')" 0
+
+# --- a client gone while Redis is slow --------------------------------------------------
+T4=$(token acme reader4@remote.example)
+kill -STOP "${PW_PIDS[redis]}"
+c=$(code POST "$T4" -d List-Unsubscribe=One-Click --max-time 0.5)
+kill -CONT "${PW_PIDS[redis]}"
+pw_is "a client that gives up while Redis is stopped gets nothing" "$c" 000
+pw_wait_until "the late script to run" "$PW_TIMEOUT" \
+    test -n "$(supp reader4@remote.example)"
+pw_check "recorded all the same" grep -q '^unsubscribe|one-click|' <<<"$(supp reader4@remote.example)"
+pw_is "the daemon lives on" "$(post "$T4")" 200
 
 # --- Redis down ---------------------------------------------------------------------------
 pw__stop_pid redis
