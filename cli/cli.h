@@ -90,13 +90,6 @@ struct cli_fields;
  */
 int	cli_suppress_global_tenant(struct cli_db *db, const char *tenant,
 	    size_t *n_r);
-/*
- * Suppress one checked address in an existing tenant's list for ever
- * (unsubscribe): 0 written, 1 already suppressed for ever by the
- * tenant's own entry (left alone), -1 after printing why.
- */
-int	cli_suppress_add_one(struct cli_db *db, const char *tenant,
-	    const char *address, const char *reason, const char *source);
 
 /* A subject's refusals in one day, by rule (cli_usage_refused.c). */
 #define CLI_USAGE_REFUSED_RULES	32

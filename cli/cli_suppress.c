@@ -9,7 +9,7 @@
  *   suppress export [FILE|-] SCOPE
  *   SCOPE is --tenant TENANT or --global
  *
- * Exports: cli_suppress, cli_suppress_add_one (for unsubscribe).
+ * Exports: cli_suppress.
  *
  * The lists (docs/redis-schema.md, cli_suppress.h): hash pw:{T}:supp per
  * tenant and the global master pw:supp:global.  A global entry is
@@ -206,39 +206,6 @@ cli_suppress_write_scope(struct cli_db *db,
 	if (cli_suppress_entry_write(db, a->hash, l, NULL, NULL) < 0)
 		return -1;
 	return a->global ? cli_suppress_global_add(db, l) : 0;
-}
-
-int
-cli_suppress_add_one(struct cli_db *db, const char *tenant,
-    const char *address, const char *reason, const char *source)
-{
-	struct cli_suppress_list l = { NULL, 0, 0 };
-	char value[CLI_SUPPRESS_VALUE_MAX], *hash;
-	struct cli_suppress_val v;
-	redisReply *reply;
-	int rc = -1;
-
-	hash = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP, tenant, NULL,
-	    NULL);
-	if ((reply = cli_util_cmd(db, "HGET", hash, address, NULL)) == NULL)
-		goto out;
-	if (reply->type == REDIS_REPLY_STRING) {
-		/* A global copy is replaced: its removal must not undo this. */
-		cli_suppress_entry_parse(reply->str, &v);
-		if (v.expires == 0 && strcmp(v.source, "global") != 0)
-			rc = 1;
-	}
-	freeReplyObject(reply);
-	if (rc == 1)
-		goto out;
-	cli_suppress_entry_format(value, sizeof(value), reason, source,
-	    (int64_t)time(NULL), 0);
-	cli_suppress_entry_add(&l, address, value);
-	rc = cli_suppress_entry_write(db, hash, &l, NULL, NULL);
-	cli_suppress_entry_free(&l);
-out:
-	free(hash);
-	return rc;
 }
 
 /* One entry as a JSON object. */

@@ -14,7 +14,7 @@
  *
  * unsubscribe TOKEN: verify a one-click token and add its recipient to
  * its tenant's suppression list (reason unsubscribe, source one-click,
- * never expires; cli_suppress_add_one).  Doing it again changes nothing.
+ * never expires; lib/unsub.h).  Doing it again changes nothing.
  * Exit 0 done (or already), 1 forged, malformed or expired token or
  * unknown tenant, 2 configuration or Redis, 64 usage.  Tokens of both
  * versions are taken (lib/track.h); the stream a version 2 token names
@@ -31,7 +31,8 @@
  * Exports: cli_track, cli_unsubscribe.
  *
  * Redis (docs/redis-schema.md): reads pw:tenants and pw:{T}:tenant,
- * writes pw:{T}:supp.
+ * writes pw:{T}:supp (unsubscribe: lua/unsubscribe.lua through
+ * lib/unsub.h, as postwarden-policyd's HTTP service does).
  *
  * Security: the keyring is read from tracking_secret_file (mode checked
  * as DKIM keys are; lib/track_keyring.h), wiped when done and never
@@ -55,6 +56,7 @@
 #include "identity.h"
 #include "secret_file.h"
 #include "track.h"
+#include "unsub.h"
 
 #define CLI_TRACK_GROUP		"track"
 #define CLI_UNSUB_GROUP		"unsubscribe"
@@ -329,43 +331,61 @@ cli_unsub_print(bool json, const char *tenant, const char *addr,
 	putchar('\n');
 }
 
-/* Suppress a verified token's recipient in its tenant's list. */
+/*
+ * Suppress a verified token's recipient in its tenant's list, as the
+ * HTTP service does (lib/unsub.h, lua/unsubscribe.lua).
+ */
 static enum cli_unsub_outcome
 cli_unsub_apply(const struct cli_opts *opts, bool json,
     const struct pw_track_unsub *u, const char *source)
 {
-	char addr[CLI_ADDRESS_MAX + 1], safe[CLI_ADDRESS_MAX * 4 + 1];
+	char safe[CLI_ADDRESS_MAX * 4 + 1];
 	enum cli_unsub_outcome out = CLI_UNSUB_TEMPFAIL;
-	const char *why;
+	struct pw_redis_script *script;
+	const char *why, *args[4];
+	struct pw_unsub w;
 	struct cli_db db;
-	int rc;
+	redisReply *reply;
+	long long rc;
 
-	if (cli_parse_address(u->recipient, addr, &why) < 0) {
-		cli_error("unsubscribe: the token names %s, which a "
-		    "suppression list cannot hold: %s", cli_out_safe(safe,
-		    sizeof(safe), u->recipient, strlen(u->recipient)), why);
-		return CLI_UNSUB_REFUSED;
+	if ((script = pw_unsub_script(&why)) == NULL) {
+		cli_error("script unsubscribe: %s", why);
+		return CLI_UNSUB_TEMPFAIL;
 	}
 	if (cli_util_open(opts, json, &db) != CLI_EXIT_OK)
 		return CLI_UNSUB_TEMPFAIL;
-	switch (cli_lookup_tenant_exists(&db, u->tenant)) {
-	case 1:
-		break;
-	case 0:
-		cli_error("unsubscribe: the token's tenant %s does not exist "
-		    "(any more)", u->tenant);
-		out = CLI_UNSUB_REFUSED;
-		/* FALLTHROUGH */
-	default:
+	if (pw_unsub_prepare(db.prefix, u, source, (int64_t)time(NULL), &w,
+	    &why) < 0) {
+		cli_error("unsubscribe: the token names %s, which a "
+		    "suppression list cannot hold: %s", cli_out_safe(safe,
+		    sizeof(safe), u->recipient, strlen(u->recipient)), why);
 		cli_util_close(&db);
-		return out;
+		return CLI_UNSUB_REFUSED;
 	}
-	if ((rc = cli_suppress_add_one(&db, u->tenant, addr, "unsubscribe",
-	    source)) >= 0) {
-		cli_unsub_print(db.json, u->tenant, addr, u->stream, source,
-		    rc == 0);
-		out = CLI_UNSUB_DONE;
+	args[0] = w.tenant_key;
+	args[1] = w.supp_key;
+	args[2] = w.address;
+	args[3] = w.value;
+	reply = cli_util_eval(&db, script, 2, 4, args, NULL);
+	if (reply != NULL && reply->type != REDIS_REPLY_INTEGER) {
+		cli_error("script unsubscribe: an unexpected reply");
+		freeReplyObject(reply);
+		reply = NULL;
 	}
+	if (reply != NULL) {
+		rc = reply->integer;
+		freeReplyObject(reply);
+		if (rc == PW_UNSUB_NO_TENANT) {
+			cli_error("unsubscribe: the token's tenant %s does not "
+			    "exist (any more)", u->tenant);
+			out = CLI_UNSUB_REFUSED;
+		} else {
+			cli_unsub_print(db.json, u->tenant, w.address,
+			    u->stream, source, rc == PW_UNSUB_ADDED);
+			out = CLI_UNSUB_DONE;
+		}
+	}
+	pw_unsub_free(&w);
 	cli_util_close(&db);
 	return out;
 }

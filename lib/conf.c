@@ -81,6 +81,7 @@ static const char *pw_conf_check_pool(const char *);
 static const char *pw_conf_check_networks(const char *);
 static const char *pw_conf_check_resolvers(const char *);
 static const char *pw_conf_check_mechanisms(const char *);
+static const char *pw_conf_check_http_path(const char *);
 
 /* The values of the ENUM settings, in the order of their enums (conf.h). */
 static const char *const pw_conf_fail_modes[] = { "defer", "pass", NULL };
@@ -192,6 +193,19 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(auth_cache_ttl_ms), NULL, NULL },
 	{ "auth_refuse_quota_spent", PW_CONF_BOOL, "no", 0, 0,
 	    PW_CONF_NONEMPTY, S(auth_refuse_quota_spent), NULL, NULL },
+
+	/* HTTP: postwarden-policyd's HTTP service (http/) */
+	{ "http_listen", PW_CONF_LIST, "", 0, 0, 0,
+	    S(http_listen), pw_conf_check_endpoint_list, NULL },
+	{ "http_unsubscribe_path", PW_CONF_STRING, "/u", 0, 0,
+	    PW_CONF_NONEMPTY, S(http_unsubscribe_path),
+	    pw_conf_check_http_path, NULL },
+	{ "http_max_body", PW_CONF_INT, "4096", 64, 1048576, 0,
+	    S(http_max_body), NULL, NULL },
+	{ "http_max_headers_size", PW_CONF_INT, "8192", 1024, 1048576, 0,
+	    S(http_max_headers_size), NULL, NULL },
+	{ "http_timeout", PW_CONF_TIME, "10s", 1000, 3600 * 1000LL, 0,
+	    S(http_timeout_ms), NULL, NULL },
 
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,
@@ -397,6 +411,37 @@ pw_conf_check_one_mechanism(const char *item, size_t len, void *arg)
 		return 0;
 	*why_r = "mechanisms are PLAIN and LOGIN";
 	return -1;
+}
+
+/*
+ * http_unsubscribe_path: "/" and then segments of letters, digits, "-",
+ * "_" and "." (no "." or ".." segment), no "/" at the end: the token
+ * follows it after a "/".
+ */
+static const char *
+pw_conf_check_http_path(const char *v)
+{
+	const char *p, *seg;
+
+	if (v[0] != '/' || v[1] == '\0')
+		return "must start with \"/\" and name a path";
+	if (strlen(v) > 128)
+		return "longer than 128 characters";
+	for (p = seg = v + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			if (p == seg)
+				return "has an empty segment or a \"/\" at the end";
+			if ((p - seg == 1 && seg[0] == '.') ||
+			    (p - seg == 2 && seg[0] == '.' && seg[1] == '.'))
+				return "has a \".\" or \"..\" segment";
+			if (*p == '\0')
+				return NULL;
+			seg = p + 1;
+		} else if (!isalnum((unsigned char)*p) && *p != '-' &&
+		    *p != '_' && *p != '.')
+			return "may hold only letters, digits, \"-\", \"_\", "
+			    "\".\" and \"/\"";
+	}
 }
 
 /* auth_mechanisms: PLAIN and/or LOGIN. */

@@ -113,6 +113,13 @@ struct pw_conf {
 	int	 auth_cache_ttl_ms;
 	bool	 auth_refuse_quota_spent;	/* yes | no */
 
+	/* HTTP: postwarden-policyd's HTTP service */
+	char	*http_listen;		/* "": no service */
+	char	*http_unsubscribe_path;	/* "/u": POST /u/TOKEN */
+	int	 http_max_body;		/* bytes */
+	int	 http_max_headers_size;	/* bytes */
+	int	 http_timeout_ms;	/* a request's read and write */
+
 	/* postwarden-milter */
 	char	*milter_socket;
 	char	*milter_pid_file;

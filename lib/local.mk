@@ -37,6 +37,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/table.c lib/table.h \
 	lib/tenant_fields.c lib/tenant_fields.h \
 	lib/track.c lib/track.h lib/track_keyring.c lib/track_keyring.h \
+	lib/unsub.c lib/unsub.h \
 	lib/xmalloc.c lib/xmalloc.h
 nodist_lib_libpostwarden_a_SOURCES = lib/paths.h
 lib_libpostwarden_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) \

@@ -35,6 +35,8 @@ extern const char pw_lua_tenant_update[];
 extern const char pw_lua_record_update[];
 extern const char pw_lua_suppress_copy[];
 extern const char pw_lua_suppress_uncopy[];
+/* postwarden unsubscribe and postwarden-policyd's HTTP service. */
+extern const char pw_lua_unsubscribe[];
 extern const char pw_lua_dkim_add[];
 extern const char pw_lua_dkim_state[];
 extern const char pw_lua_dkim_retire[];

@@ -10,7 +10,10 @@
  * policyd_conn.c).  With auth_listen set, the same loop serves the SMTP
  * AUTH service of auth/ on those sockets too (its pepper is read before
  * privileges are dropped; none is a start-up error), sharing the Redis
- * connection and key cache of policyd_identity.c.
+ * connection and key cache of policyd_identity.c.  With http_listen set,
+ * the same loop serves the HTTP service of http/ (health checks), with
+ * the tracking keyring read before privileges are dropped (none is
+ * logged, and /readyz answers 503 until a start that loads it).
  *
  * Signals (through the event loop, never in a handler):
  *   SIGTERM, SIGINT  stop accepting, answer the requests in flight, close,
@@ -47,12 +50,15 @@
 #include "cmdline.h"
 #include "conf.h"
 #include "daemon.h"
+#include "http_server.h"
 #include "log.h"
 #include "policyd_decide.h"
 #include "policyd_identity.h"
 #include "policyd_rules.h"
 #include "policyd_server.h"
 #include "runtime.h"
+#include "secret_file.h"
+#include "track_keyring.h"
 #include "xmalloc.h"
 
 static const char policyd_main_progname[] = "postwarden-policyd";
@@ -74,6 +80,9 @@ struct policyd_main {
 	struct policyd_identity	*identity;
 	struct auth_verify	*auth;		/* NULL: auth_listen empty */
 	struct auth_server	*auth_srv;
+	struct http_server	*http_srv;	/* NULL: http_listen empty */
+	struct pw_track_keyring	 keyring;
+	bool			 keyring_loaded;
 	struct pw_fd_budget	 fds;	/* both services' connections */
 	bool			 stopping;
 };
@@ -130,6 +139,42 @@ policyd_main_warn_open_auth(const char *item, size_t len, void *arg)
 		    "whoever connects can test API key secrets", endpoint);
 	free(endpoint);
 	return 0;
+}
+
+/* pw_conf_list_foreach callback: warn about a non-loopback endpoint. */
+static int
+policyd_main_warn_open_http(const char *item, size_t len, void *arg)
+{
+	char *endpoint = pw_xstrndup(item, len);
+
+	(void)arg;
+	if (!pw_daemon_endpoint_local(endpoint))
+		pw_log_warnx("http_listen: %s is not a loopback address: "
+		    "it is plain HTTP; put a TLS reverse proxy in front",
+		    endpoint);
+	free(endpoint);
+	return 0;
+}
+
+/* The tracking keyring for the HTTP service, read as root; logs why not. */
+static void
+policyd_main_keyring(struct policyd_main *m, const struct pw_conf *conf)
+{
+	char err[PW_TRACK_ERR_MAX];
+
+	pw_secret_file_owner(conf->user);
+	if (*conf->tracking_secret_file == '\0') {
+		pw_log_warnx("http_listen: tracking_secret_file is not set; "
+		    "/readyz answers 503");
+		return;
+	}
+	if (pw_track_keyring_load(conf->tracking_secret_file,
+	    conf->dkim_key_mode_check, &m->keyring, err, sizeof(err)) < 0) {
+		pw_log_warnx("http_listen: tracking_secret_file %s; /readyz "
+		    "answers 503", err);
+		return;
+	}
+	m->keyring_loaded = true;
 }
 
 /* Close what was opened and remove the unix sockets we created. */
@@ -191,6 +236,11 @@ policyd_main_reload(struct policyd_main *m)
 		    old->conf->auth_mechanisms, rt->conf->auth_mechanisms);
 		policyd_main_reload_check("auth_pepper_file",
 		    old->conf->auth_pepper_file, rt->conf->auth_pepper_file);
+		policyd_main_reload_check("http_listen",
+		    old->conf->http_listen, rt->conf->http_listen);
+		policyd_main_reload_check("tracking_secret_file",
+		    old->conf->tracking_secret_file,
+		    rt->conf->tracking_secret_file);
 		policyd_main_reload_check("policyd_pid_file",
 		    old->conf->policyd_pid_file, rt->conf->policyd_pid_file);
 		policyd_main_reload_check("user", old->conf->user,
@@ -208,6 +258,8 @@ policyd_main_reload(struct policyd_main *m)
 	policyd_server_check_limit(m->srv, rt->conf->policyd_max_connections,
 	    m->auth_srv != NULL ? rt->conf->auth_max_connections : 0);
 	policyd_identity_reconfigure(m->identity, rt->conf);
+	if (m->http_srv != NULL)
+		http_server_reconfigure(m->http_srv, rt->conf);
 	pw_runtime_publish(rt);
 	pw_log_info("reloaded configuration %s", m->conf_path);
 }
@@ -232,6 +284,7 @@ policyd_main_signal_cb(evutil_socket_t sig, short what, void *arg)
 		pw_runtime_release(&rt);
 	}
 	auth_server_stop(m->auth_srv);
+	http_server_stop(m->http_srv);
 	policyd_server_stop(m->srv, timeout_ms);
 }
 
@@ -241,7 +294,7 @@ main(int argc, char **argv)
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct event *sigev[sizeof(sigs) / sizeof(sigs[0])];
 	struct policyd_main m;
-	struct policyd_main_listen ls, als;
+	struct policyd_main_listen ls, als, hls;
 	struct pw_cmdline cmd;
 	struct pw_daemon_ids ids;
 	struct pw_runtime *rt;
@@ -252,6 +305,7 @@ main(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	memset(&ls, 0, sizeof(ls));
 	memset(&als, 0, sizeof(als));
+	memset(&hls, 0, sizeof(hls));
 	pw_log_open(policyd_main_progname, true);
 	pw_cmdline_parse(argc, argv, policyd_main_progname,
 	    "Postfix policy server: per-key quotas and identity over Redis.",
@@ -272,6 +326,8 @@ main(int argc, char **argv)
 	    policyd_main_warn_open, rt->conf);
 	(void)pw_conf_list_foreach(rt->conf->auth_listen,
 	    policyd_main_warn_open_auth, NULL);
+	(void)pw_conf_list_foreach(rt->conf->http_listen,
+	    policyd_main_warn_open_http, NULL);
 	/* SMTP AUTH: the pepper now, as root; none is a start-up error. */
 	if (*rt->conf->auth_listen != '\0' &&
 	    (m.auth = auth_verify_new(rt->conf, err, sizeof(err))) == NULL) {
@@ -304,6 +360,17 @@ main(int argc, char **argv)
 		policyd_main_listen_undo(&ls);
 		pw_log_fatal("auth_listen: %s", als.err);
 	}
+	hls.conf = rt->conf;
+	hls.ids = &ids;
+	if (pw_conf_list_foreach(rt->conf->http_listen,
+	    policyd_main_listen_one, &hls) != 0) {
+		policyd_main_listen_undo(&hls);
+		policyd_main_listen_undo(&als);
+		policyd_main_listen_undo(&ls);
+		pw_log_fatal("http_listen: %s", hls.err);
+	}
+	if (hls.n > 0)
+		policyd_main_keyring(&m, rt->conf);
 	if (!cmd.foreground) {
 		if (pw_daemon_detach(err, sizeof(err)) < 0)
 			pw_log_fatal("%s", err);
@@ -313,6 +380,7 @@ main(int argc, char **argv)
 	    sizeof(err)) < 0) {
 		policyd_main_listen_undo(&ls);
 		policyd_main_listen_undo(&als);
+		policyd_main_listen_undo(&hls);
 		pw_log_fatal("policyd_pid_file: %s", err);
 	}
 	if (pw_daemon_drop_privileges(&ids, err, sizeof(err)) < 0)
@@ -344,6 +412,13 @@ main(int argc, char **argv)
 		if (m.auth_srv == NULL)
 			pw_log_fatal("%s", err);
 	}
+	if (hls.n > 0) {
+		m.http_srv = http_server_new(m.base, &m.fds, m.identity,
+		    m.keyring_loaded ? &m.keyring : NULL, rt->conf, hls.fds,
+		    hls.endpoints, hls.n, err, sizeof(err));
+		if (m.http_srv == NULL)
+			pw_log_fatal("%s", err);
+	}
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		sigev[i] = evsignal_new(m.base, sigs[i],
 		    policyd_main_signal_cb, &m);
@@ -359,18 +434,24 @@ main(int argc, char **argv)
 	if (m.auth_srv != NULL)
 		pw_log_info("starting: SMTP AUTH service on %s (%s)",
 		    rt->conf->auth_listen, rt->conf->auth_mechanisms);
+	if (m.http_srv != NULL)
+		pw_log_info("starting: HTTP service on %s",
+		    rt->conf->http_listen);
 	pw_runtime_release(&rt);
 	policyd_main_listen_free(&ls);
 	policyd_main_listen_free(&als);
+	policyd_main_listen_free(&hls);
 
 	if (event_base_dispatch(m.base) < 0)
 		pw_log_error("event loop failed");
 
 	auth_server_free(&m.auth_srv);
+	http_server_free(&m.http_srv);
 	policyd_server_free(&m.srv);
 	/* After the servers: lookups still in flight answer orphans. */
 	policyd_identity_free(&m.identity);
 	auth_verify_free(&m.auth);
+	pw_track_keyring_free(&m.keyring);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(sigev[i]);
 	event_base_free(m.base);

@@ -23,6 +23,7 @@ include $(srcdir)/tests/redis/local.mk
 include $(srcdir)/tests/policyd/local.mk
 include $(srcdir)/tests/e2e/local.mk
 include $(srcdir)/tests/auth/local.mk
+include $(srcdir)/tests/http/local.mk
 include $(srcdir)/tests/cli/local.mk
 include $(srcdir)/tests/fuzz/local.mk
 include $(srcdir)/tests/dkim/local.mk

@@ -14,8 +14,8 @@
 . "$PW_SRCDIR/tests/harness/harness.sh"
 
 S=$PW_SRCDIR
-dirs="lib lua policyd auth milter cli tests contrib docs man"
-code_dirs="lib lua policyd auth milter cli"
+dirs="lib lua policyd auth http milter cli tests contrib docs man"
+code_dirs="lib lua policyd auth http milter cli"
 questions=(
 	"where a daily quota is decided"
 	"where the reply text for a refusal is made"

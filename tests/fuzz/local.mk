@@ -75,4 +75,11 @@ PW_FUZZERS += tests/fuzz/fuzz_auth_token
 tests_fuzz_fuzz_auth_token_SOURCES = tests/fuzz/fuzz_auth_token.c
 tests_fuzz_fuzz_auth_token_LDFLAGS = $(PW_FUZZ_LDFLAGS)
 tests_fuzz_fuzz_auth_token_LDADD = $(PW_LIB_LIBS)
+
+PW_FUZZERS += tests/fuzz/fuzz_http_form
+tests_fuzz_fuzz_http_form_SOURCES = tests/fuzz/fuzz_http_form.c \
+	http/http_form.c http/http_form.h
+tests_fuzz_fuzz_http_form_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/http
+tests_fuzz_fuzz_http_form_LDFLAGS = $(PW_FUZZ_LDFLAGS)
+tests_fuzz_fuzz_http_form_LDADD = $(PW_LIB_LIBS)
 endif

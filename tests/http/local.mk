@@ -1,0 +1,9 @@
+# tests/http -- postwarden-policyd's HTTP service (http/), spoken to with
+# curl and raw sockets.
+
+PW_HTTP_TESTS = \
+	tests/http/health.sh \
+	tests/http/unsubscribe.sh
+TESTS += $(PW_HTTP_TESTS)
+dist_check_SCRIPTS += $(PW_HTTP_TESTS)
+EXTRA_DIST += tests/http/http_raw.py tests/http/README.md
