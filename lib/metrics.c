@@ -851,3 +851,17 @@ pw_metrics_time(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+void
+pw_metrics_add_process(struct pw_metrics *reg, const char *daemon)
+{
+	static const char *const l[] = { "daemon", "version", NULL };
+	struct pw_metric *m;
+
+	m = pw_metrics_gauge(reg, "process_start_time_seconds",
+	    "Start time of the process since the epoch, in seconds.", NULL);
+	pw_metric_set(pw_metric_series(m), (double)time(NULL));
+	m = pw_metrics_gauge(reg, "postwarden_build_info",
+	    "Always 1; labels say which daemon and version.", l);
+	pw_metric_set(pw_metric_series(m, daemon, PACKAGE_VERSION), 1);
+}
