@@ -208,7 +208,7 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(http_timeout_ms), NULL, NULL },
 	{ "metrics_per_tenant", PW_CONF_BOOL, "no", 0, 0, PW_CONF_NONEMPTY,
 	    S(metrics_per_tenant), NULL, NULL },
-	{ "metrics_tenant_limit", PW_CONF_INT, "10000", 1, 1000000, 0,
+	{ "metrics_tenant_limit", PW_CONF_INT, "10000", 1, 100000, 0,
 	    S(metrics_tenant_limit), NULL, NULL },
 
 	/* postwarden-milter */

@@ -190,7 +190,7 @@ pw_metrics_fmt_double(char *dst, size_t size, double v)
 		n = snprintf(dst, size, "NaN");
 	else if (isinf(v))
 		n = snprintf(dst, size, "%s", v > 0 ? "+Inf" : "-Inf");
-	else if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0)
+	else if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
 		n = snprintf(dst, size, "%lld", (long long)(int64_t)v);
 	else {
 		n = snprintf(dst, size, "%.15g", v);

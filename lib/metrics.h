@@ -79,7 +79,7 @@
  * text: do not serve it).
  *
  * Memory: per series about 100 bytes + its label text (+ 8 bytes per
- * histogram bucket), and per family 3 pointers per unit of max_series
+ * histogram bucket), and per family 3 to 5 pointers per unit of max_series
  * (its table and its order list), allocated at registration.  Nothing is
  * freed before pw_metrics_free, which must run when no other thread uses
  * the registry.
