@@ -63,6 +63,9 @@
 #   BENCH_SCRAPES   scrapes of /metrics per server (default 50)
 #   BENCH_BOUND     seconds after which a run that has not finished is
 #                   stopped and FAILED (default 60)
+#   BENCH_PERF      1: record each postwarden POST run of policyd with
+#                   perf(1) (-g, cpu-clock) and print where its time goes,
+#                   by symbol, for the last round of each connection count
 #   BENCH_METRICS_CONF  postwarden.conf lines (";"-separated) for the
 #                   per-tenant metrics (default: see above)
 
@@ -78,6 +81,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 THREADS=${BENCH_THREADS:-2}
 SCRAPES=${BENCH_SCRAPES:-50}
 BOUND=${BENCH_BOUND:-60}
+PERF=${BENCH_PERF:-}
 POLICYD=$PW_BUILDDIR/policyd/postwarden-policyd
 LUA=$PW_SRCDIR/tests/bench/http_tokens.lua
 
@@ -238,6 +242,12 @@ bench_wrk() {	# BASE METHOD CONNS FILE
 	[ "$c" -lt "$t" ] && t=$c
 	rm -rf "$d" && mkdir -p "$d"
 	bench_cpu_begin "${SRV[@]}"
+	PERF_PID=
+	if [ -n "$PERF_OUT" ]; then
+		perf record -q -F 999 -g -o "$PERF_OUT" -p "${PW_PIDS[policyd]}" \
+		    >/dev/null 2>&1 &
+		PERF_PID=$!
+	fi
 	wrk -t "$t" -c "$c" -d "${BOUND}s" --timeout 10s -s "$LUA" "$base" -- \
 	    "$file" "$method" /u/ "$t" "$d" >"$PW_TMP/wrk.out" 2>&1 &
 	pid=$!
@@ -248,6 +258,10 @@ bench_wrk() {	# BASE METHOD CONNS FILE
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid"
 	bench_cpu_end "${SRV[@]}"
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID" 2>/dev/null
+		wait "$PERF_PID"
+	fi
 	out=$(grep '^requests=' "$PW_TMP/wrk.out")
 	if [ -z "$out" ]; then
 		WRK_OUT="FAILED: $(tr '\n' ' ' <"$PW_TMP/wrk.out")"
@@ -274,6 +288,8 @@ bench_run() {	# ROW CONNS ROUND FILE
 	*post)	method=POST ;;
 	*)	method=GET ;;
 	esac
+	PERF_OUT=
+	[ -n "$PERF" ] && [ "$row" = pwpost ] && PERF_OUT=$PW_TMP/perf.$c.data
 	e0=$(supp_total)
 	bench_wrk "$base" "$method" "$c" "$file"
 	out=$WRK_OUT
@@ -374,6 +390,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a 
 for c in $CONNS; do
 	echo "at $c conns: postwarden POST / nginx POST $(ratio "${R_PP[$c]}" "${R_NP[$c]}"), / nginx static $(ratio "${R_PP[$c]}" "${R_NG[$c]}"); postwarden GET / nginx static $(ratio "${R_PG[$c]}" "${R_NG[$c]}")"
 done
+
+if [ -n "$PERF" ]; then
+	for c in $CONNS; do
+		echo
+		echo "policyd during a POST run at $c conns (perf, self time):"
+		perf report -i "$PW_TMP/perf.$c.data" --stdio --no-children \
+		    --sort dso -g none 2>/dev/null | grep -v '^#' | grep . |
+		    head -n 8
+		perf report -i "$PW_TMP/perf.$c.data" --stdio --no-children \
+		    --sort dso,symbol -g none 2>/dev/null | grep -v '^#' |
+		    grep . | head -n 30
+	done
+fi
 
 # --- /metrics ----------------------------------------------------------------------------
 
