@@ -65,7 +65,9 @@
 #                   stopped and FAILED (default 60)
 #   BENCH_PERF      1: record each postwarden POST run of policyd with
 #                   perf(1) (-g, cpu-clock) and print where its time goes,
-#                   by symbol, for the last round of each connection count
+#                   by library and symbol, for the last round of each
+#                   connection count; and count policyd's system calls per
+#                   request in the POST and GET runs (perf stat)
 #   BENCH_METRICS_CONF  postwarden.conf lines (";"-separated) for the
 #                   per-tenant metrics (default: see above)
 
@@ -108,11 +110,13 @@ echo "# tenants: $TENANTS, $POSTS requests per run, $ROUNDS rounds, wrk -t $THRE
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- Redis, tenants, keyring, policyd -------------------------------------------
+# shellcheck disable=SC2317 # called through pw_wait_until
 # Does DIR hold N files done.*?  (wrk's threads, when finished)
 bench_files() {	# DIR N
 	[ "$(find "$1" -name 'done.*' | wc -l)" -eq "$2" ]
 }
 
+# shellcheck disable=SC2317 # called through pw_wait_until
 # Does URL answer 200?
 bench_200() {	# URL
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ]
@@ -237,16 +241,25 @@ FAILED=0
 # in the array SRV; CPU in WRK_T0, WRK_TICKS (wrk) and the bench_cpu
 # snapshots.
 bench_wrk() {	# BASE METHOD CONNS FILE
-	local base=$1 method=$2 c=$3 file=$4 d=$PW_TMP/done pid out
+	local base=$1 method=$2 c=$3 file=$4 d=$PW_TMP/done pid out p
 	local t=$THREADS
 	[ "$c" -lt "$t" ] && t=$c
 	rm -rf "$d" && mkdir -p "$d"
 	bench_cpu_begin "${SRV[@]}"
-	PERF_PID=
+	PERF_PID="" STAT_PID=""
 	if [ -n "$PERF_OUT" ]; then
 		perf record -q -F 999 -g -o "$PERF_OUT" -p "${PW_PIDS[policyd]}" \
 		    >/dev/null 2>&1 &
 		PERF_PID=$!
+	fi
+	if [ -n "$STAT_OUT" ]; then
+		perf stat -x, -o "$STAT_OUT" -p "${PW_PIDS[policyd]}" \
+		    -e raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait \
+		    -e syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_readv \
+		    -e syscalls:sys_enter_read,syscalls:sys_enter_writev \
+		    -e syscalls:sys_enter_write,syscalls:sys_enter_ioctl \
+		    >/dev/null 2>&1 &
+		STAT_PID=$!
 	fi
 	wrk -t "$t" -c "$c" -d "${BOUND}s" --timeout 10s -s "$LUA" "$base" -- \
 	    "$file" "$method" /u/ "$t" "$d" >"$PW_TMP/wrk.out" 2>&1 &
@@ -258,10 +271,10 @@ bench_wrk() {	# BASE METHOD CONNS FILE
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid"
 	bench_cpu_end "${SRV[@]}"
-	if [ -n "$PERF_PID" ]; then
-		kill -INT "$PERF_PID" 2>/dev/null
-		wait "$PERF_PID"
-	fi
+	for p in $PERF_PID $STAT_PID; do
+		kill -INT "$p" 2>/dev/null
+		wait "$p"
+	done
 	out=$(grep '^requests=' "$PW_TMP/wrk.out")
 	if [ -z "$out" ]; then
 		WRK_OUT="FAILED: $(tr '\n' ' ' <"$PW_TMP/wrk.out")"
@@ -288,8 +301,9 @@ bench_run() {	# ROW CONNS ROUND FILE
 	*post)	method=POST ;;
 	*)	method=GET ;;
 	esac
-	PERF_OUT=
+	PERF_OUT="" STAT_OUT=""
 	[ -n "$PERF" ] && [ "$row" = pwpost ] && PERF_OUT=$PW_TMP/perf.$c.data
+	[ -n "$PERF" ] && [ "${row#pw}" != "$row" ] && STAT_OUT=$PW_TMP/stat.$row.$c.$r
 	e0=$(supp_total)
 	bench_wrk "$base" "$method" "$c" "$file"
 	out=$WRK_OUT
@@ -313,6 +327,8 @@ bench_run() {	# ROW CONNS ROUND FILE
 		CPUA[$row,$c,$r]=$(bench_cpu_us "${PW_PIDS[policyd]}" "${n:-0}")
 		CPUB[$row,$c,$r]=$(bench_cpu_us "${PW_PIDS[redis]}" "${n:-0}")
 	fi
+	[ -n "$STAT_OUT" ] && [ "${n:-0}" -gt 0 ] &&
+	    echo "# $row, $c conns, round $r: policyd's system calls per request: $(awk -F, -v n="$n" '$3 ~ /sys_enter/ { e = $3; sub(/.*sys_enter_?/, "", e); printf "%s%s %.2f", sep, (e == "" ? "all" : e), $1 / n; sep = ", " }' "$STAT_OUT")"
 	echo "# $row, $c conns, round $r: $out (server CPU ${CPU[$row,$c,$r]} µs/req${CPUA[$row,$c,$r]:+: policyd ${CPUA[$row,$c,$r]} + redis ${CPUB[$row,$c,$r]}}; wrk ${CCPU[$row,$c,$r]} µs/req; +$((e1 - e0)) entries)"
 }
 
