@@ -422,20 +422,33 @@ fi
 
 # --- /metrics ----------------------------------------------------------------------------
 
-# Scrape BASE/metrics N times over one connection: "median max size"
-# of curl's time_total (ms), or FAILED.
+# Scrape BASE/metrics N times over one connection: SCRAPE_OUT is
+# "median max first-byte-median size connections" (ms: curl's
+# time_total, and time_starttransfer for the first byte), or FAILED; the
+# server's CPU in the bench_cpu snapshots of SRV.
 bench_scrape() {	# BASE N
 	local args=() i out
 	for ((i = 0; i < $2; i++)); do
 		args+=(-o /dev/null "$1/metrics")
 	done
-	out=$(curl -s -w '%{http_code} %{size_download} %{time_total} %{num_connects}\n' "${args[@]}") ||
-	    { echo FAILED; return; }
+	bench_cpu_begin "${SRV[@]}"
+	out=$(curl -s -w '%{http_code} %{size_download} %{time_total} %{num_connects} %{time_starttransfer}\n' "${args[@]}") ||
+	    { SCRAPE_OUT=FAILED; return; }
+	bench_cpu_end "${SRV[@]}"
 	if [ "$(awk '$1 != 200' <<<"$out" | wc -l)" -ne 0 ]; then
-		echo "FAILED ($(awk '$1 != 200 { print $1 }' <<<"$out" | sort | uniq -c | tr '\n' ' '))"
+		SCRAPE_OUT="FAILED ($(awk '$1 != 200 { print $1 }' <<<"$out" | sort | uniq -c | tr '\n' ' '))"
 		return
 	fi
-	echo "$(awk '{ print $3 * 1000 }' <<<"$out" | bench_median) $(awk '{ t = $3 * 1000; if (t > m) m = t } END { print m }' <<<"$out") $(awk 'NR == 1 { print $2 }' <<<"$out") $(awk '{ n += $4 } END { print n }' <<<"$out")"
+	SCRAPE_OUT="$(awk '{ print $3 * 1000 }' <<<"$out" | bench_median) $(awk '{ t = $3 * 1000; if (t > m) m = t } END { print m }' <<<"$out") $(awk '{ print $5 * 1000 }' <<<"$out" | bench_median) $(awk 'NR == 1 { print $2 }' <<<"$out") $(awk '{ n += $4 } END { print n }' <<<"$out")"
+}
+
+# CPU µs per scrape of the servers in SRV, after bench_scrape.
+bench_scrape_cpu() {	# N
+	local p ticks=0
+	for p in "${SRV[@]}"; do
+		ticks=$((ticks + $(bench_cpu_ticks_of "$p")))
+	done
+	bench_ticks_us "$ticks" "$1"
 }
 
 echo
@@ -445,22 +458,45 @@ else
 	series=$(grep -vc '^#' "$PW_TMP/metrics.txt")
 	tenants=$(grep -o 'tenant="[^"]*"' "$PW_TMP/metrics.txt" | sort -u | wc -l)
 	echo "/metrics: $series series, $tenants tenants named, $(wc -c <"$PW_TMP/metrics.txt") bytes (${MCONF[*]:-no per-tenant setting})"
-	PW_S=$(bench_scrape "$URL" "$SCRAPES")
+	SRV=("${PW_PIDS[policyd]}")
+	PERF_PID=""
+	if [ -n "$PERF" ]; then
+		perf record -q -F 999 -g -o "$PW_TMP/perf.scrape.data" \
+		    -p "${PW_PIDS[policyd]}" >/dev/null 2>&1 &
+		PERF_PID=$!
+	fi
+	bench_scrape "$URL" "$SCRAPES"
+	PW_S=$SCRAPE_OUT
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID" 2>/dev/null
+		wait "$PERF_PID"
+	fi
+	PW_C=$(bench_scrape_cpu "$SCRAPES")
 	if [ "$NGX_OK" = 1 ]; then
 		cp "$PW_TMP/metrics.txt" "$NGX/html/metrics.txt"
 		chmod 0644 "$NGX/html/metrics.txt"
-		NG_S=$(bench_scrape "$NURL" "$SCRAPES")
+		mapfile -t SRV < <(ngx_pids)
+		bench_scrape "$NURL" "$SCRAPES"
+		NG_S=$SCRAPE_OUT
+		NG_C=$(bench_scrape_cpu "$SCRAPES")
 	fi
 	echo
-	echo "$SCRAPES scrapes over one connection (curl -w time_total), ms:"
+	echo "$SCRAPES scrapes over one connection (curl -w time_total, time_starttransfer), ms; server CPU per scrape:"
 	echo
-	echo "| server | median | max | bytes | connections |"
-	echo "|---|---|---|---|---|"
-	read -r a b s n <<<"$PW_S"
-	echo "| postwarden GET /metrics | $a | $b | $s | $n |"
+	echo "| server | median | max | first byte (median) | bytes | connections | server CPU ms/scrape |"
+	echo "|---|---|---|---|---|---|---|"
+	read -r a b f s n <<<"$PW_S"
+	echo "| postwarden GET /metrics | $a | $b | $f | $s | $n | $(bench_per "${PW_C%.*}" 1000) |"
 	if [ -n "${NG_S:-}" ]; then
-		read -r a b s n <<<"$NG_S"
-		echo "| nginx, the same bytes as a static file | $a | $b | $s | $n |"
+		read -r a b f s n <<<"$NG_S"
+		echo "| nginx, the same bytes as a static file | $a | $b | $f | $s | $n | $(bench_per "${NG_C%.*}" 1000) |"
+	fi
+	if [ -n "$PERF" ]; then
+		echo
+		echo "policyd during the scrapes (perf, self time):"
+		perf report -i "$PW_TMP/perf.scrape.data" --stdio --no-children \
+		    --sort dso,symbol -g none 2>/dev/null | grep -v '^#' |
+		    grep . | head -n 25
 	fi
 	case "$PW_S ${NG_S:-}" in *FAILED*) FAILED=$((FAILED + 1)) ;; esac
 fi
