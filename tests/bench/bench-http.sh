@@ -282,7 +282,7 @@ bench_wrk() {	# BASE METHOD CONNS FILE
 	fi
 	case $out in
 	*" bad=0 "*" errors=0/0/0/0") ;;
-	*)	out="FAILED: $out" ;;
+	*)	out="FAILED: $out $(grep '^bad answers:' "$PW_TMP/wrk.out")" ;;
 	esac
 	[ "${out#FAILED}" = "$out" ] &&
 	    [ "$(sed -n 's/^requests=\([0-9]*\) ok=\([0-9]*\) .*/\1 \2/p' <<<"$out")" != "$(wc -l <"$file") $(wc -l <"$file")" ] &&
@@ -292,7 +292,7 @@ bench_wrk() {	# BASE METHOD CONNS FILE
 
 # One verified run: ROW (pwpost pwget ngxpost ngxget), CONNS, ROUND.
 bench_run() {	# ROW CONNS ROUND FILE
-	local row=$1 c=$2 r=$3 file=$4 base method e0 e1 out n ticks=0 p
+	local row=$1 c=$2 r=$3 file=$4 base method e0 e1 out n ticks=0 p k
 	case $row in
 	pw*)	base=$URL SRV=("${PW_CPU[@]}") ;;
 	ngx*)	base=$NURL; mapfile -t SRV < <(ngx_pids) ;;
@@ -304,6 +304,7 @@ bench_run() {	# ROW CONNS ROUND FILE
 	PERF_OUT="" STAT_OUT=""
 	[ -n "$PERF" ] && [ "$row" = pwpost ] && PERF_OUT=$PW_TMP/perf.$c.data
 	[ -n "$PERF" ] && [ "${row#pw}" != "$row" ] && STAT_OUT=$PW_TMP/stat.$row.$c.$r
+	NOTREC0=$(grep -c 'unsubscribe not recorded' "$PW_TMP/policyd.log")
 	e0=$(supp_total)
 	bench_wrk "$base" "$method" "$c" "$file"
 	out=$WRK_OUT
@@ -316,11 +317,14 @@ bench_run() {	# ROW CONNS ROUND FILE
 		out="FAILED (a GET wrote $((e1 - e0)) entries): $out"
 	fi
 	case $out in FAILED*) FAILED=$((FAILED + 1)); n=0 ;; esac
+	k=$(($(grep -c 'unsubscribe not recorded' "$PW_TMP/policyd.log") - NOTREC0))
+	[ "$k" -gt 0 ] && out="$out; policyd logged 'unsubscribe not recorded' $k times"
 	for p in "${SRV[@]}"; do
 		ticks=$((ticks + $(bench_cpu_ticks_of "$p")))
 	done
 	LINE[$row,$c,$r]=$out
 	RATE[$row,$c,$r]=$(sed -n 's/.* rate=\([0-9]*\) .*/\1/p' <<<"$out")
+	case $out in FAILED*) RATE[$row,$c,$r]=0 ;; esac
 	CPU[$row,$c,$r]=$(bench_ticks_us "$ticks" "${n:-0}")
 	CCPU[$row,$c,$r]=$(bench_ticks_us $((WRK_TICKS - WRK_T0)) "${n:-0}")
 	if [ "${row#pw}" != "$row" ]; then

@@ -17,6 +17,7 @@
 -- done() prints one line:
 --   requests=N ok=N bad=N secs=S rate=R p50=Xms p99=Xms p99.9=Xms
 --   errors=connect/read/write/timeout
+-- and when bad > 0 a second one: "bad answers: STATUS xN, ..."
 -- where secs runs from the first request sent to the last answer read
 -- (CLOCK_MONOTONIC through LuaJIT's ffi, all threads), rate = ok / secs.
 
@@ -44,6 +45,8 @@ end
 local reqs = {}
 sent, ok, bad = 0, 0, 0
 t0, t1 = 0, 0
+codes = ""		-- "STATUS:N " of the bad answers, for done()
+local bad_by = {}
 local post, verified, done_file
 
 function init(args)
@@ -93,9 +96,13 @@ function response(status, headers, body)
       ok = ok + 1
    else
       bad = bad + 1
+      bad_by[status] = (bad_by[status] or 0) + 1
    end
    if ok + bad == #reqs then
       t1 = now()
+      for st, k in pairs(bad_by) do
+	 codes = codes .. st .. ":" .. k .. " "
+      end
       local f = io.open(done_file, "w")
       if f then
 	 f:close()
@@ -106,7 +113,11 @@ end
 
 function done(summary, latency, requests)
    local n, o, b, first, last = 0, 0, 0, nil, nil
+   local by = {}
    for _, t in ipairs(threads) do
+      for st, k in string.gmatch(t:get("codes"), "(%d+):(%d+)") do
+	 by[st] = (by[st] or 0) + tonumber(k)
+      end
       n = n + t:get("sent")
       o = o + t:get("ok")
       b = b + t:get("bad")
@@ -122,4 +133,12 @@ function done(summary, latency, requests)
       latency:percentile(50) / 1000, latency:percentile(99) / 1000,
       latency:percentile(99.9) / 1000,
       e.connect, e.read, e.write, e.timeout))
+   local list = {}
+   for st, k in pairs(by) do
+      list[#list + 1] = st .. " x" .. k
+   end
+   if #list > 0 then
+      table.sort(list)
+      io.write("bad answers: " .. table.concat(list, ", ") .. "\n")
+   end
 end
