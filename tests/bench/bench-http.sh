@@ -63,6 +63,8 @@
 #   BENCH_SCRAPES   scrapes of /metrics per server (default 50)
 #   BENCH_BOUND     seconds after which a run that has not finished is
 #                   stopped and FAILED (default 60)
+#   BENCH_NGINX     the nginx binary (default: nginx on PATH, or
+#                   /usr/sbin/nginx), or "no" for the postwarden rows only
 #   BENCH_PERF      1: record each postwarden POST run of policyd with
 #                   perf(1) (-g, cpu-clock) and print where its time goes,
 #                   by library and symbol, for the last round of each
@@ -94,7 +96,11 @@ for t in redis-server redis-cli wrk curl gcc; do
 done
 [ -x "$POLICYD" ] || pw_bail "$POLICYD not built"
 [ -f "$PW_BUILDDIR/lib/libpostwarden.a" ] || pw_bail "lib/libpostwarden.a not built"
-NGINX=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
+case ${BENCH_NGINX:-auto} in
+auto)	NGINX=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; }) ;;
+no)	NGINX= ;;
+*)	NGINX=$BENCH_NGINX ;;
+esac
 pw_harness_init
 ulimit -n 8192
 
@@ -220,7 +226,7 @@ EOF
 		echo "# nginx did not start: $(cat "$NGX/out" "$NGX/logs/error.log" 2>/dev/null)"
 	fi
 else
-	echo "# nginx: not installed, no floor (Debian: apt-get install nginx-light)"
+	echo "# nginx: not installed (or BENCH_NGINX=no): no floor (Debian: apt-get install nginx-light)"
 fi
 
 # nginx's pids, one a line: the master and its children (the worker).
