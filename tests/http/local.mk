@@ -9,3 +9,8 @@ TESTS += $(PW_HTTP_TESTS)
 dist_check_SCRIPTS += $(PW_HTTP_TESTS)
 EXTRA_DIST += tests/http/http_raw.py tests/http/metrics_parse.py \
 	tests/http/README.md
+
+# The HTTP benchmark (not run by make check), its wrk script and token
+# minter, and its results.
+EXTRA_DIST += tests/bench/bench-http.sh tests/bench/http_tokens.lua \
+	tests/bench/unsub_tokens.c docs/bench-http.md
