@@ -34,6 +34,7 @@ struct milter_conn {
 	bool			 rcpt_noreply;	/* SMFIP_NR_RCPT */
 	bool			 skip;		/* SMFIP_SKIP */
 	bool			 chgfrom;	/* SMFIF_CHGFROM granted */
+	bool			 delrcpt;	/* SMFIF_DELRCPT granted */
 };
 
 /* A connection with the snapshot current now; never NULL. */
