@@ -328,6 +328,13 @@ static const struct milter_eom_refusal milter_eom_supp_refusal = {
 	"550", "5.7.1", "suppressed_stream"
 };
 
+/* qsort's comparison of two strings (const char *). */
+static int
+milter_eom_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /*
  * Step 2b: the recipients suppressed for the message's stream (or every
  * bulk stream) are removed (milter_supp.h), each with an event; none
@@ -344,7 +351,7 @@ milter_eom_supp(SMFICTX *ctx, struct milter_conn *conn,
 	struct milter_supp_hit *hits;
 	const char **addrs, *why;
 	char text[256];
-	size_t i, j, n = msg->nrcpts, removed = 0, distinct = 0;
+	size_t i, n = msg->nrcpts, removed = 0, nremoved = 0, distinct = 0;
 	bool bulk = milter_tenant_is_bulk(t, e->stream);
 	int ret = 0;
 
@@ -384,13 +391,7 @@ milter_eom_supp(SMFICTX *ctx, struct milter_conn *conn,
 		    hits[i].field, hits[i].reason, hits[i].source);
 		milter_supp_event(msg->queue_id, msg->id.tenant, msg->id.key,
 		    e->stream, msg->rcpts[i].norm, &hits[i]);
-		/* Billing counts a recipient once, however often named. */
-		for (j = 0; j < i; j++)
-			if (hits[j].scope != MILTER_SUPP_NONE &&
-			    strcmp(msg->rcpts[j].norm, msg->rcpts[i].norm) == 0)
-				break;
-		if (j == i)
-			distinct++;
+		addrs[nremoved++] = msg->rcpts[i].norm;
 		if (removed < n && smfi_delrcpt(ctx, msg->rcpts[i].raw) !=
 		    MI_SUCCESS) {
 			snprintf(e->fail, sizeof(e->fail), "smfi_delrcpt "
@@ -411,6 +412,11 @@ milter_eom_supp(SMFICTX *ctx, struct milter_conn *conn,
 		ret = milter_eom_reject(ctx, msg, &milter_eom_supp_refusal,
 		    text, e);
 	} else if (removed > 0) {
+		/* Billing counts a recipient once, however often named. */
+		qsort(addrs, nremoved, sizeof(*addrs), milter_eom_strcmp);
+		for (i = 0; i < nremoved; i++)
+			if (i == 0 || strcmp(addrs[i - 1], addrs[i]) != 0)
+				distinct++;
 		e->removed = (int)removed;
 		milter_refund_recipients(conn->rt, msg->id.tenant, msg->id.key,
 		    msg->queue_id, (int)distinct);

@@ -11,7 +11,8 @@
 #   - the next bulk message (X-Postwarden-Stream: bulk) to that recipient
 #     alone is refused 550 5.7.1 at end of data; to it and another, it is
 #     delivered to the other only, with a "suppressed" event, and the
-#     removed recipient's billing is refunded (used: 1, not 2);
+#     removed recipient's billing is refunded (used: 1, not 2), once
+#     however often (and however spelt) it was named;
 #   - a transactional message (the tenant's default stream) to the same
 #     recipient is delivered;
 #   - unsubscribe_scope = bulk: a token of stream news (another bulk
@@ -33,7 +34,7 @@ pw_require_root_tools
 command -v curl >/dev/null || pw_skip_all "curl not installed"
 [ -x "$MAKE" ] || pw_skip_all "$MAKE not built"
 pw_harness_init
-pw_plan 27
+pw_plan 30
 
 R() { pw_redis_cli "$@"; }
 SECRET=$PW_TMP/tracking.secret
@@ -157,6 +158,17 @@ pw_is "... billed for one recipient (two billed, one refunded)" \
 pw_check "... a refunded event for it" grep -q \
     "count=1 key=k_acme queue_id=$q2 reply=suppressed size=0" \
     <<<"$(events refunded)"
+
+u1=$(used)
+send bulk reader@remote.example,READER@remote.example,other2@remote.example
+q2b=$(pw_swaks_queue_id)
+pw_check "bulk to it twice (two spellings) and another: accepted ($q2b)" \
+    [ -n "$q2b" ]
+wait_delivered "$q2b"
+pw_is "... delivered to the other only" "$(delivered "$q2b")" \
+    other2@remote.example
+pw_is "... billed for one recipient: the one removed refunded once" \
+    "$(used)" "$((u1 + 1))"
 
 # --- transactional mail to the same recipient ----------------------------------------------
 send "" reader@remote.example
