@@ -4,8 +4,8 @@
  *
  * Exports: pw_tenant_name_ok, pw_tenant_country_ok, pw_tenant_host_ok,
  * pw_tenant_local_ok, pw_tenant_addr_ok, pw_tenant_bounce_local_ok,
- * pw_tenant_unsub_scope_ok, pw_tenant_url_ok, pw_tenant_list_parse, pw_tenant_list_has,
- * pw_tenant_map_entry, pw_tenant_map_parse.
+ * pw_tenant_unsub_scope_ok, pw_tenant_url_ok, pw_tenant_list_parse,
+ * pw_tenant_list_has, pw_tenant_map_entry, pw_tenant_map_parse.
  *
  * Every check reads at most len bytes; lists and maps are split by
  * pw_conf_list_foreach, as the configuration's lists are.  Work is

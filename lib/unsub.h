@@ -12,8 +12,9 @@
  * (idempotent); a global copy or an expiring entry is replaced.
  *
  * Exports: struct pw_unsub, pw_unsub_prepare, pw_unsub_args,
- * pw_unsub_free, pw_unsub_scope, pw_unsub_script.  Threads: any (pw_unsub_script is initialised once
- * by its first caller, a single-threaded program's).
+ * pw_unsub_free, pw_unsub_scope, pw_unsub_script.  Threads: any
+ * (pw_unsub_script is initialised once by its first caller, a
+ * single-threaded program's).
  */
 #ifndef PW_UNSUB_H
 #define PW_UNSUB_H
