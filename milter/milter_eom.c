@@ -335,6 +335,16 @@ milter_eom_strcmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Whether an address may go into a reply text: printable ASCII, no %. */
+static bool
+milter_eom_reply_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x21 || *s > 0x7e || *s == '%')
+			return false;
+	return true;
+}
+
 /*
  * Step 2b: the recipients suppressed for the message's stream (or every
  * bulk stream) are removed (milter_supp.h), each with an event; none
@@ -350,7 +360,7 @@ milter_eom_supp(SMFICTX *ctx, struct milter_conn *conn,
 	const struct pw_conf *conf = conn->rt->conf;
 	struct milter_supp_hit *hits;
 	const char **addrs, *why;
-	char text[256];
+	char text[PW_ADDRESS_MAX + 128], safe[4 * PW_ADDRESS_MAX + 1];
 	size_t i, n = msg->nrcpts, removed = 0, nremoved = 0, distinct = 0;
 	bool bulk = milter_tenant_is_bulk(t, e->stream);
 	int ret = 0;
@@ -384,11 +394,13 @@ milter_eom_supp(SMFICTX *ctx, struct milter_conn *conn,
 	for (i = 0; i < n; i++) {
 		if (hits[i].scope == MILTER_SUPP_NONE)
 			continue;
+		pw_log_escape(safe, sizeof(safe), msg->rcpts[i].norm,
+		    strlen(msg->rcpts[i].norm));
 		pw_log_msg(PW_LOG_INFO, msg->queue_id, "milter: tenant=%s "
 		    "stream=%s: recipient %s suppressed (scope=%s match=%s "
-		    "reason=%s source=%s)", msg->id.tenant, e->stream,
-		    msg->rcpts[i].norm, milter_supp_scope_name(hits[i].scope),
-		    hits[i].field, hits[i].reason, hits[i].source);
+		    "reason=%s source=%s)", msg->id.tenant, e->stream, safe,
+		    milter_supp_scope_name(hits[i].scope), hits[i].field,
+		    hits[i].reason, hits[i].source);
 		milter_supp_event(msg->queue_id, msg->id.tenant, msg->id.key,
 		    e->stream, msg->rcpts[i].norm, &hits[i]);
 		addrs[nremoved++] = msg->rcpts[i].norm;
@@ -401,14 +413,15 @@ milter_eom_supp(SMFICTX *ctx, struct milter_conn *conn,
 		}
 	}
 	if (removed == n) {
-		if (n == 1)
+		/* The address only when it is plain ASCII, no '%'. */
+		if (n == 1 && milter_eom_reply_ok(msg->rcpts[0].norm))
 			snprintf(text, sizeof(text), "<%s>: recipient "
 			    "unsubscribed from stream %s of tenant %s",
 			    msg->rcpts[0].norm, e->stream, msg->id.tenant);
 		else
-			snprintf(text, sizeof(text), "every recipient "
-			    "unsubscribed from stream %s of tenant %s",
-			    e->stream, msg->id.tenant);
+			snprintf(text, sizeof(text), "%s unsubscribed from "
+			    "stream %s of tenant %s", n == 1 ? "the recipient" :
+			    "every recipient", e->stream, msg->id.tenant);
 		ret = milter_eom_reject(ctx, msg, &milter_eom_supp_refusal,
 		    text, e);
 	} else if (removed > 0) {
