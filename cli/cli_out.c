@@ -333,6 +333,7 @@ static const struct {
 	{ "streams",		CLI_OUT_SETTING_LIST,	NULL },
 	{ "default_stream",	CLI_OUT_SETTING,	NULL },
 	{ "bulk_streams",	CLI_OUT_SETTING_LIST,	NULL },
+	{ "unsubscribe_scope",	CLI_OUT_SETTING,	NULL },
 	{ "unsubscribe_url",	CLI_OUT_SETTING,	NULL },
 	{ "unsubscribe_mailto",	CLI_OUT_SETTING,	NULL },
 	{ "bounce_domain",	CLI_OUT_SETTING,	NULL },

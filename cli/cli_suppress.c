@@ -7,12 +7,15 @@
  *   suppress list SCOPE
  *   suppress import FILE|- SCOPE [--skip-bad]
  *   suppress export [FILE|-] SCOPE
- *   SCOPE is --tenant TENANT or --global
+ *   SCOPE is --tenant TENANT [--stream STREAM | --bulk] or --global
  *
  * Exports: cli_suppress.
  *
  * The lists (docs/redis-schema.md, cli_suppress.h): hash pw:{T}:supp per
- * tenant and the global master pw:supp:global.  A global entry is
+ * tenant and the global master pw:supp:global; with --stream, a tenant's
+ * pw:{T}:supp:stream:<stream> (that stream only), with --bulk its
+ * pw:{T}:supp:bulk (every bulk stream), which postwarden-milter applies
+ * at end of data.  A global entry is
  * written to the master first and then copied into every tenant's hash
  * (cli_suppress_global.c); removal goes the same way: master first, then
  * the copies.  Entries go out in batches (cli_suppress_entry.c), so an
@@ -47,13 +50,17 @@
 #include "cli_suppress.h"
 #include "identity.h"
 #include "schema.h"
+#include "tenant_fields.h"
 
 #define CLI_SUPPRESS_GROUP	"suppress"
+#define CLI_SUPPRESS_SCOPE	"--tenant TENANT [--stream S|--bulk]|--global"
 
 /* What a suppress subcommand was given. */
 struct cli_suppress_args {
 	const char	*tenant;	/* --tenant */
 	bool		 global;	/* --global */
+	const char	*stream;	/* --stream, with --tenant */
+	bool		 bulk;		/* --bulk, with --tenant */
 	bool		 json;
 	bool		 skip_bad;
 	const char	*reason;
@@ -61,12 +68,14 @@ struct cli_suppress_args {
 	char		**rest;		/* operands */
 	int		 nrest;
 	char		*hash;		/* the hash of the scope */
-	char		 scope[PW_IDENTITY_TENANT_MAX + 16];
+	char		 scope[PW_IDENTITY_TENANT_MAX + 64];
 };
 
 static const struct option cli_suppress_longopts[] = {
 	{ "tenant", required_argument, NULL, CLI_OPT_TENANT },
 	{ "global", no_argument, NULL, CLI_OPT_GLOBAL },
+	{ "stream", required_argument, NULL, CLI_OPT_SUPP_STREAM },
+	{ "bulk", no_argument, NULL, CLI_OPT_SUPP_BULK },
 	{ "json", no_argument, NULL, CLI_OPT_JSON },
 	{ "reason", required_argument, NULL, CLI_OPT_REASON },
 	{ "expires", required_argument, NULL, CLI_OPT_EXPIRES },
@@ -98,6 +107,17 @@ cli_suppress_args(int argc, char **argv, const char *usage, int min,
 		case CLI_OPT_GLOBAL:
 			a->global = true;
 			break;
+		case CLI_OPT_SUPP_STREAM:
+			if (!pw_tenant_name_ok(optarg, strlen(optarg))) {
+				cli_error("--stream: expected a stream name "
+				    "(1 to 32 of a-z 0-9 _ -)");
+				return CLI_EXIT_USAGE;
+			}
+			a->stream = optarg;
+			break;
+		case CLI_OPT_SUPP_BULK:
+			a->bulk = true;
+			break;
 		case CLI_OPT_JSON:
 			a->json = true;
 			break;
@@ -119,6 +139,14 @@ cli_suppress_args(int argc, char **argv, const char *usage, int min,
 		cli_error("%s: give either --tenant TENANT or --global", cmd);
 		return cli_cmd_usage(CLI_SUPPRESS_GROUP, usage);
 	}
+	if ((a->stream != NULL || a->bulk) && a->tenant == NULL) {
+		cli_error("%s: --stream and --bulk go with --tenant", cmd);
+		return cli_cmd_usage(CLI_SUPPRESS_GROUP, usage);
+	}
+	if (a->stream != NULL && a->bulk) {
+		cli_error("%s: give --stream STREAM or --bulk, not both", cmd);
+		return cli_cmd_usage(CLI_SUPPRESS_GROUP, usage);
+	}
 	if ((a->reason != NULL || a->expires != NULL) &&
 	    strcmp(argv[0], "add") != 0) {
 		cli_error("%s: --reason and --expires apply to add only", cmd);
@@ -135,6 +163,12 @@ cli_suppress_args(int argc, char **argv, const char *usage, int min,
 	}
 	if (a->global)
 		snprintf(a->scope, sizeof(a->scope), "the global list");
+	else if (a->stream != NULL)
+		snprintf(a->scope, sizeof(a->scope), "stream %s of tenant %s",
+		    a->stream, a->tenant);
+	else if (a->bulk)
+		snprintf(a->scope, sizeof(a->scope), "the bulk streams of "
+		    "tenant %s", a->tenant);
 	else
 		snprintf(a->scope, sizeof(a->scope), "tenant %s", a->tenant);
 	a->rest = argv + optind;
@@ -163,8 +197,15 @@ cli_suppress_open(const struct cli_opts *opts, struct cli_suppress_args *a,
 	}
 	switch (cli_lookup_tenant_exists(db, a->tenant)) {
 	case 1:
-		a->hash = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP,
-		    a->tenant, NULL, NULL);
+		if (a->stream != NULL)
+			a->hash = pw_schema_key_new(db->prefix,
+			    PW_SCHEMA_SUPP_STREAM, a->tenant, a->stream, NULL);
+		else if (a->bulk)
+			a->hash = pw_schema_key_new(db->prefix,
+			    PW_SCHEMA_SUPP_BULK, a->tenant, NULL, NULL);
+		else
+			a->hash = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP,
+			    a->tenant, NULL, NULL);
 		return CLI_EXIT_OK;
 	case 0:
 		cli_error("unknown tenant: %s", a->tenant);
@@ -287,7 +328,7 @@ cli_suppress_addresses(const struct cli_suppress_args *a, const char *value,
 static int
 cli_suppress_add(const struct cli_opts *opts, int argc, char **argv)
 {
-	static const char usage[] = "add ADDRESS... --tenant TENANT|--global "
+	static const char usage[] = "add ADDRESS... " CLI_SUPPRESS_SCOPE " "
 	    "[--reason bounce|complaint|unsubscribe|manual] "
 	    "[--expires DURATION|TIME]";
 	struct cli_suppress_list l = { NULL, 0, 0 };
@@ -335,7 +376,7 @@ static int
 cli_suppress_remove(const struct cli_opts *opts, int argc, char **argv)
 {
 	static const char usage[] =
-	    "remove ADDRESS... --tenant TENANT|--global";
+	    "remove ADDRESS... " CLI_SUPPRESS_SCOPE;
 	struct cli_suppress_list l = { NULL, 0, 0 };
 	struct cli_suppress_args a;
 	struct cli_db db;
@@ -392,7 +433,7 @@ out:
 static int
 cli_suppress_check(const struct cli_opts *opts, int argc, char **argv)
 {
-	static const char usage[] = "check ADDRESS --tenant TENANT|--global";
+	static const char usage[] = "check ADDRESS " CLI_SUPPRESS_SCOPE;
 	char addr[CLI_ADDRESS_MAX + 1], domain[CLI_ADDRESS_MAX + 1], safe[80];
 	char added[CLI_TIME_MAX], expires[CLI_TIME_MAX];
 	const char *kv[4], *why, *match = NULL, *value = NULL;
@@ -475,7 +516,7 @@ out:
 static int
 cli_suppress_list(const struct cli_opts *opts, int argc, char **argv)
 {
-	static const char usage[] = "list --tenant TENANT|--global";
+	static const char usage[] = "list " CLI_SUPPRESS_SCOPE;
 	struct cli_suppress_list l = { NULL, 0, 0 };
 	struct cli_suppress_args a;
 	struct cli_db db;
@@ -498,7 +539,7 @@ cli_suppress_list(const struct cli_opts *opts, int argc, char **argv)
 static int
 cli_suppress_import(const struct cli_opts *opts, int argc, char **argv)
 {
-	static const char usage[] = "import FILE|- --tenant TENANT|--global "
+	static const char usage[] = "import FILE|- " CLI_SUPPRESS_SCOPE " "
 	    "[--skip-bad]";
 	struct cli_suppress_list l = { NULL, 0, 0 };
 	struct cli_suppress_args a;
@@ -572,7 +613,7 @@ static int
 cli_suppress_export(const struct cli_opts *opts, int argc, char **argv)
 {
 	static const char usage[] =
-	    "export [FILE|-] --tenant TENANT|--global";
+	    "export [FILE|-] " CLI_SUPPRESS_SCOPE;
 	struct cli_suppress_list l = { NULL, 0, 0 };
 	struct cli_suppress_args a;
 	struct cli_db db;
@@ -614,17 +655,17 @@ out:
 }
 
 static const struct cli_sub cli_suppress_subs[] = {
-	{ "add", cli_suppress_add, "add ADDRESS... --tenant TENANT|--global "
+	{ "add", cli_suppress_add, "add ADDRESS... " CLI_SUPPRESS_SCOPE " "
 	    "[--reason REASON] [--expires WHEN]" },
 	{ "remove", cli_suppress_remove,
-	    "remove ADDRESS... --tenant TENANT|--global" },
+	    "remove ADDRESS... " CLI_SUPPRESS_SCOPE },
 	{ "check", cli_suppress_check,
-	    "check ADDRESS --tenant TENANT|--global" },
-	{ "list", cli_suppress_list, "list --tenant TENANT|--global" },
+	    "check ADDRESS " CLI_SUPPRESS_SCOPE },
+	{ "list", cli_suppress_list, "list " CLI_SUPPRESS_SCOPE },
 	{ "import", cli_suppress_import,
-	    "import FILE|- --tenant TENANT|--global [--skip-bad]" },
+	    "import FILE|- " CLI_SUPPRESS_SCOPE " [--skip-bad]" },
 	{ "export", cli_suppress_export,
-	    "export [FILE|-] --tenant TENANT|--global" },
+	    "export [FILE|-] " CLI_SUPPRESS_SCOPE },
 };
 
 int

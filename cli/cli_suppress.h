@@ -83,6 +83,13 @@ int	cli_suppress_entry_write(struct cli_db *db, const char *hash,
 	    const struct cli_suppress_list *l, struct pw_redis_script *script,
 	    const char *source);
 
+/*
+ * Delete a tenant's stream-scoped suppressions: pw:{T}:supp:bulk and every
+ * pw:{T}:supp:stream:<stream> (found with SCAN).  0, or -1 after printing
+ * why.
+ */
+int	cli_suppress_entry_drop_streams(struct cli_db *db, const char *tenant);
+
 /* --- cli_suppress_global.c ----------------------------------------------- */
 
 /*

@@ -28,7 +28,8 @@
  * completes it.  Deleting is refused while the tenant has keys; else
  * the record first (lua/tenant_delete.lua: no key or domain can be
  * added any more), its sending domains (cli_domain.c), its listing,
- * its suppressions; running it again completes an interrupted one.
+ * its suppressions (the stream-scoped hashes too, found with SCAN);
+ * running it again completes an interrupted one.
  *
  * Failures: unknown tenant exit 1, an existing tenant (or, for delete,
  * one that still has keys) exit 3, a --dkim-domain the tenant does not
@@ -44,6 +45,7 @@
 
 #include "cli.h"
 #include "cli_domain.h"
+#include "cli_suppress.h"
 #include "cli_tenant.h"
 #include "lua.h"
 #include "schema.h"
@@ -463,10 +465,12 @@ cli_tenant_delete(const struct cli_opts *opts, int argc, char **argv)
 		goto out;
 	listed = cli_util_reply_int(reply);
 	freeReplyObject(reply);
-	/* 4. Its suppressions. */
+	/* 4. Its suppressions, the stream-scoped ones too. */
 	if ((reply = cli_util_cmd(&db, "DEL", supp, NULL)) == NULL)
 		goto out;
 	freeReplyObject(reply);
+	if (cli_suppress_entry_drop_streams(&db, a.rec.name) < 0)
+		goto out;
 	if (n == 0 && listed <= 0 && ndomains == 0) {
 		cli_error("unknown tenant: %s", a.rec.name);
 		rc = CLI_EXIT_NOTFOUND;

@@ -22,7 +22,8 @@
 #define CLI_TENANT_SETTINGS	"[--pool POOL] " \
 	"[--stream-pool STREAM=POOL]... [--geo-pool CC=POOL]... " \
 	"[--streams LIST] [--default-stream STREAM] " \
-	"[--bulk-streams LIST] [--unsubscribe-url URL] " \
+	"[--bulk-streams LIST] [--unsubscribe-scope stream|bulk] " \
+	"[--unsubscribe-url URL] " \
 	"[--unsubscribe-mailto ADDRESS] [--bounce-domain DOMAIN] " \
 	"[--bounce-local LOCAL] [--dkim-domain DOMAIN]"
 
@@ -33,6 +34,8 @@
 	{ "streams", required_argument, NULL, CLI_OPT_STREAMS }, \
 	{ "default-stream", required_argument, NULL, CLI_OPT_DEFAULT_STREAM }, \
 	{ "bulk-streams", required_argument, NULL, CLI_OPT_BULK_STREAMS }, \
+	{ "unsubscribe-scope", required_argument, NULL, \
+	    CLI_OPT_UNSUBSCRIBE_SCOPE }, \
 	{ "unsubscribe-url", required_argument, NULL, \
 	    CLI_OPT_UNSUBSCRIBE_URL }, \
 	{ "unsubscribe-mailto", required_argument, NULL, \
@@ -54,6 +57,7 @@ enum cli_tenant_index {
 	CLI_TENANT_STREAMS,
 	CLI_TENANT_DEFAULT_STREAM,
 	CLI_TENANT_BULK_STREAMS,
+	CLI_TENANT_UNSUBSCRIBE_SCOPE,
 	CLI_TENANT_UNSUBSCRIBE_URL,
 	CLI_TENANT_UNSUBSCRIBE_MAILTO,
 	CLI_TENANT_BOUNCE_DOMAIN,

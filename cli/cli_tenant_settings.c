@@ -2,6 +2,7 @@
  * cli_tenant_settings.c -- the milter's settings of a tenant record as
  * `postwarden tenant add` and `tenant set` take them: --pool,
  * --stream-pool, --geo-pool, --streams, --default-stream, --bulk-streams,
+ * --unsubscribe-scope,
  * --unsubscribe-url, --unsubscribe-mailto, --bounce-domain,
  * --bounce-local and --dkim-domain.
  *
@@ -58,6 +59,7 @@ enum cli_tenant_kind {
 	CLI_TENANT_HOST,	/* a domain name, lower-cased */
 	CLI_TENANT_LOCAL,	/* the VERP local part, lower-cased */
 	CLI_TENANT_DKIM,	/* a DKIM signing domain */
+	CLI_TENANT_SCOPE,	/* unsubscribe_scope: stream or bulk */
 };
 
 /* The settings options, indexed by enum cli_tenant_index. */
@@ -85,6 +87,10 @@ static const struct {
 	[CLI_TENANT_BULK_STREAMS] = { CLI_OPT_BULK_STREAMS, "bulk-streams",
 	    "bulk_streams", CLI_TENANT_LIST, "1 to 16 different stream names "
 	    "(1 to 32 of a-z 0-9 _ -) separated by commas, or ''" },
+	[CLI_TENANT_UNSUBSCRIBE_SCOPE] = { CLI_OPT_UNSUBSCRIBE_SCOPE,
+	    "unsubscribe-scope", "unsubscribe_scope", CLI_TENANT_SCOPE,
+	    "stream (one-click unsubscribes suppress for the stream of the "
+	    "message) or bulk (for every bulk stream), or ''" },
 	[CLI_TENANT_UNSUBSCRIBE_URL] = { CLI_OPT_UNSUBSCRIBE_URL,
 	    "unsubscribe-url", "unsubscribe_url", CLI_TENANT_URL,
 	    "https://HOST/... of at most 200 characters, without spaces, "
@@ -141,6 +147,9 @@ cli_tenant_check(enum cli_tenant_kind kind, const char *in, char *out,
 		break;
 	case CLI_TENANT_DKIM:
 		ok = pw_dkim_valid_domain(out, len) != 0;
+		break;
+	case CLI_TENANT_SCOPE:
+		ok = pw_tenant_unsub_scope_ok(out, len);
 		break;
 	default:	/* MAP: entries, one at a time */
 		break;

@@ -17,8 +17,10 @@
  * never expires; lib/unsub.h).  Doing it again changes nothing.
  * Exit 0 done (or already), 1 forged, malformed or expired token or
  * unknown tenant, 2 configuration or Redis, 64 usage.  Tokens of both
- * versions are taken (lib/track.h); the stream a version 2 token names
- * is shown (--json) but the suppression is still the tenant's.
+ * versions are taken (lib/track.h); a version 2 token of one of the
+ * tenant's bulk_streams suppresses for that stream (or, with the
+ * tenant's unsubscribe_scope = bulk, for all of them), any other for the
+ * whole tenant; --json says which ("scope").
  *
  * unsubscribe --mail: the same for a message on standard input, as a
  * Postfix pipe(8) transport delivers it (contrib/postfix/master.cf):
@@ -31,7 +33,8 @@
  * Exports: cli_track, cli_unsubscribe.
  *
  * Redis (docs/redis-schema.md): reads pw:tenants and pw:{T}:tenant,
- * writes pw:{T}:supp (unsubscribe: lua/unsubscribe.lua through
+ * writes pw:{T}:supp, or pw:{T}:supp:stream:<stream> or pw:{T}:supp:bulk
+ * for a token of a bulk stream (unsubscribe: lua/unsubscribe.lua through
  * lib/unsub.h, as postwarden-policyd's HTTP service does).
  *
  * Security: the keyring is read from tracking_secret_file (mode checked
@@ -297,20 +300,29 @@ cli_track(const struct cli_opts *opts, int argc, char **argv)
 
 /* --- unsubscribe ---------------------------------------------------------- */
 
-/* Print what an unsubscribe did: a line, or a JSON object. */
+/*
+ * Print what an unsubscribe did: a line, or a JSON object.  scope is
+ * where it was written (pw_unsub_scope), NULL when it was there already.
+ */
 static void
 cli_unsub_print(bool json, const char *tenant, const char *addr,
-    const char *stream, const char *source, bool added)
+    const char *stream, const char *source, const char *scope)
 {
 	struct cli_json j;
 
 	if (!json) {
-		if (added)
-			printf("unsubscribed %s from tenant %s (%s)\n", addr,
-			    tenant, source);
-		else
+		if (scope == NULL)
 			printf("%s was already suppressed in tenant %s; left "
 			    "as it is\n", addr, tenant);
+		else if (strcmp(scope, "stream") == 0)
+			printf("unsubscribed %s from stream %s of tenant %s "
+			    "(%s)\n", addr, stream, tenant, source);
+		else if (strcmp(scope, "bulk") == 0)
+			printf("unsubscribed %s from every bulk stream of "
+			    "tenant %s (%s)\n", addr, tenant, source);
+		else
+			printf("unsubscribed %s from tenant %s (%s)\n", addr,
+			    tenant, source);
 		return;
 	}
 	cli_out_json_init(&j, stdout);
@@ -326,7 +338,9 @@ cli_unsub_print(bool json, const char *tenant, const char *addr,
 	cli_out_json_key(&j, "stream");
 	cli_out_json_cstr(&j, *stream != '\0' ? stream : NULL);
 	cli_out_json_key(&j, "added");
-	cli_out_json_bool(&j, added);
+	cli_out_json_bool(&j, scope != NULL);
+	cli_out_json_key(&j, "scope");
+	cli_out_json_cstr(&j, scope);
 	cli_out_json_close(&j, '}');
 	putchar('\n');
 }
@@ -342,7 +356,7 @@ cli_unsub_apply(const struct cli_opts *opts, bool json,
 	char safe[CLI_ADDRESS_MAX * 4 + 1];
 	enum cli_unsub_outcome out = CLI_UNSUB_TEMPFAIL;
 	struct pw_redis_script *script;
-	const char *why, *args[4];
+	const char *why, *args[PW_UNSUB_NARGS];
 	struct pw_unsub w;
 	struct cli_db db;
 	redisReply *reply;
@@ -362,11 +376,9 @@ cli_unsub_apply(const struct cli_opts *opts, bool json,
 		cli_util_close(&db);
 		return CLI_UNSUB_REFUSED;
 	}
-	args[0] = w.tenant_key;
-	args[1] = w.supp_key;
-	args[2] = w.address;
-	args[3] = w.value;
-	reply = cli_util_eval(&db, script, 2, 4, args, NULL);
+	pw_unsub_args(&w, args);
+	reply = cli_util_eval(&db, script, PW_UNSUB_NKEYS, PW_UNSUB_NARGS,
+	    args, NULL);
 	if (reply != NULL && reply->type != REDIS_REPLY_INTEGER) {
 		cli_error("script unsubscribe: an unexpected reply");
 		freeReplyObject(reply);
@@ -381,7 +393,7 @@ cli_unsub_apply(const struct cli_opts *opts, bool json,
 			out = CLI_UNSUB_REFUSED;
 		} else {
 			cli_unsub_print(db.json, u->tenant, w.address,
-			    u->stream, source, rc == PW_UNSUB_ADDED);
+			    u->stream, source, pw_unsub_scope(rc));
 			out = CLI_UNSUB_DONE;
 		}
 	}

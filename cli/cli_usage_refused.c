@@ -6,7 +6,7 @@
  * Refusals are recorded nowhere but as events (docs/redis-schema.md,
  * "Events"): postwarden-policyd's `refused` (rules status, quota, rate,
  * sender_domain, ...) and postwarden-milter's `rejected` (rules
- * from_domain, control_header).  This reads the day's entries of the
+ * from_domain, control_header, suppressed_stream).  This reads the day's entries of the
  * stream (XRANGE over the day's stream ids, which are Redis's clock in
  * ms, 1000 at a time), keeps those of the tenant (and of the key, for a
  * key) and counts them by their rule field.  The stream keeps about

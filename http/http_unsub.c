@@ -160,7 +160,7 @@ http_unsub_post(struct http_server *srv, struct evhttp_request *req,
 	struct http_unsub_req *ur;
 	struct pw_track_unsub u;
 	struct pw_unsub w;
-	const char *why, *argv[4];
+	const char *why, *argv[PW_UNSUB_NARGS];
 
 	if (!http_unsub_body_ok(req)) {
 		policyd_metrics_unsub("bad_body", NULL);
@@ -190,11 +190,9 @@ http_unsub_post(struct http_server *srv, struct evhttp_request *req,
 	ur->req = req;
 	ur->srv = srv;
 	snprintf(ur->tenant, sizeof(ur->tenant), "%s", u.tenant);
-	argv[0] = w.tenant_key;
-	argv[1] = w.supp_key;
-	argv[2] = w.address;
-	argv[3] = w.value;
-	if (pw_redis_async_evalsha(ra, script, 2, 4, argv, NULL,
+	pw_unsub_args(&w, argv);
+	if (pw_redis_async_evalsha(ra, script, PW_UNSUB_NKEYS,
+	    PW_UNSUB_NARGS, argv, NULL,
 	    http_unsub_done, ur, &why) < 0) {
 		pw_log_warnx("http: unsubscribe not recorded: %s", why);
 		policyd_metrics_unsub("unavailable", NULL);

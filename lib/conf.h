@@ -41,7 +41,8 @@ enum pw_conf_unknown_key {		/* policyd_unknown_key */
 	PW_CONF_UNKNOWN_REJECT = 0,	/* reject */
 	PW_CONF_UNKNOWN_PASS,		/* pass */
 };
-enum pw_conf_failure_mode {	/* dkim_, milter_identity_failure_mode */
+/* dkim_, milter_identity_, milter_suppression_failure_mode */
+enum pw_conf_failure_mode {
 	PW_CONF_FAILURE_TEMPFAIL = 0,	/* tempfail */
 	PW_CONF_FAILURE_ACCEPT,		/* accept */
 };
@@ -158,6 +159,7 @@ struct pw_conf {
 	char	*milter_tracking_header;
 	enum pw_conf_control_errors milter_control_errors;
 	enum pw_conf_failure_mode milter_identity_failure_mode;
+	enum pw_conf_failure_mode milter_suppression_failure_mode;
 	enum pw_conf_from_mismatch milter_from_domain_mismatch;
 	int	 milter_max_tags;
 	int	 milter_max_metadata;

@@ -49,6 +49,8 @@ enum pw_schema_name {
 	PW_SCHEMA_KEY_SECRETS,	/* {T}:key:<keyid>:secrets: its login secrets */
 	PW_SCHEMA_AUTHFAIL_KEY,	/* {T}:authfail:<keyid>: its failed logins */
 	PW_SCHEMA_SUPP,		/* {T}:supp */
+	PW_SCHEMA_SUPP_STREAM,	/* {T}:supp:stream:<stream>: one stream's */
+	PW_SCHEMA_SUPP_BULK,	/* {T}:supp:bulk: every bulk stream's */
 	PW_SCHEMA_DOMAINS,	/* {T}:domains: domain -> exact|subdomains */
 	PW_SCHEMA_DOMAIN,	/* {T}:domain:<domain>: its record */
 	PW_SCHEMA_DKIM_SELECTORS, /* {T}:dkim:<domain>: selector -> state */

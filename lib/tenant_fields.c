@@ -4,8 +4,8 @@
  *
  * Exports: pw_tenant_name_ok, pw_tenant_country_ok, pw_tenant_host_ok,
  * pw_tenant_local_ok, pw_tenant_addr_ok, pw_tenant_bounce_local_ok,
- * pw_tenant_url_ok, pw_tenant_list_parse, pw_tenant_list_has,
- * pw_tenant_map_entry, pw_tenant_map_parse.
+ * pw_tenant_unsub_scope_ok, pw_tenant_url_ok, pw_tenant_list_parse,
+ * pw_tenant_list_has, pw_tenant_map_entry, pw_tenant_map_parse.
  *
  * Every check reads at most len bytes; lists and maps are split by
  * pw_conf_list_foreach, as the configuration's lists are.  Work is
@@ -117,6 +117,13 @@ pw_tenant_bounce_local_ok(const char *s, size_t len)
  * What follows "https://" up to the path, query or fragment: a name, an
  * address in brackets, a port; it must not be empty.
  */
+bool
+pw_tenant_unsub_scope_ok(const char *s, size_t len)
+{
+	return (len == 6 && memcmp(s, "stream", 6) == 0) ||
+	    (len == 4 && memcmp(s, "bulk", 4) == 0);
+}
+
 bool
 pw_tenant_url_ok(const char *s, size_t len, const char **why_r)
 {

@@ -28,6 +28,8 @@
  *            a-z 0-9 . _ -, no dot at either end, no two in a row
  *   url      https://HOST... of at most PW_TENANT_URL_MAX, printable
  *            ASCII without < > , " \ (a List-Unsubscribe entry)
+ *   scope    unsubscribe_scope: "stream" or "bulk" (read by
+ *            lua/unsubscribe.lua, which takes anything else as "stream")
  * The callers normalise case (hosts lower-cased, country codes upper)
  * themselves; the rules take either where they say so.
  *
@@ -77,6 +79,8 @@ bool	pw_tenant_local_ok(const char *s, size_t len, size_t max);
 bool	pw_tenant_addr_ok(const char *s, size_t len);
 /* The VERP local part: bounce_local (lower case only). */
 bool	pw_tenant_bounce_local_ok(const char *s, size_t len);
+/* unsubscribe_scope: "stream" or "bulk" (lower case only). */
+bool	pw_tenant_unsub_scope_ok(const char *s, size_t len);
 /*
  * The unsubscribe URL prefix.  false and, if why_r is not NULL, a static
  * reason in *why_r when it is not one.

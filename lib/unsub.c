@@ -42,7 +42,41 @@ pw_unsub_prepare(const char *prefix, const struct pw_track_unsub *u,
 	    u->tenant, NULL, NULL);
 	w->supp_key = pw_schema_key_new(prefix, PW_SCHEMA_SUPP, u->tenant,
 	    NULL, NULL);
+	/* The token's stream is a-z 0-9 _ - (lib/track.c checked it). */
+	snprintf(w->stream, sizeof(w->stream), "%s", u->stream);
+	w->stream_key = w->stream[0] != '\0' ? pw_schema_key_new(prefix,
+	    PW_SCHEMA_SUPP_STREAM, u->tenant, w->stream, NULL) :
+	    pw_schema_key_new(prefix, PW_SCHEMA_SUPP, u->tenant, NULL, NULL);
+	w->bulk_key = pw_schema_key_new(prefix, PW_SCHEMA_SUPP_BULK,
+	    u->tenant, NULL, NULL);
 	return 0;
+}
+
+void
+pw_unsub_args(const struct pw_unsub *w, const char **argv)
+{
+	argv[0] = w->tenant_key;
+	argv[1] = w->supp_key;
+	argv[2] = w->stream_key;
+	argv[3] = w->bulk_key;
+	argv[4] = w->address;
+	argv[5] = w->value;
+	argv[6] = w->stream;
+}
+
+const char *
+pw_unsub_scope(long long reply)
+{
+	switch (reply) {
+	case PW_UNSUB_ADDED:
+		return "tenant";
+	case PW_UNSUB_ADDED_STREAM:
+		return "stream";
+	case PW_UNSUB_ADDED_BULK:
+		return "bulk";
+	default:
+		return NULL;
+	}
 }
 
 void
@@ -50,6 +84,8 @@ pw_unsub_free(struct pw_unsub *w)
 {
 	free(w->tenant_key);
 	free(w->supp_key);
+	free(w->stream_key);
+	free(w->bulk_key);
 	memset(w, 0, sizeof(*w));
 }
 

@@ -12,6 +12,12 @@
 -- this script by the build).
 --
 -- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
+-- ARGV[2]  optional: a number of recipients the milter removed from a
+--          message it then accepts (stream-scoped suppressions): only
+--          that many recipients are taken back (at most the record's
+--          count), the message and its bytes stay billed, and the
+--          record stays with its count lowered, so that a refund of the
+--          whole message after this one takes back only the rest.
 --
 -- Returns {"refunded", count, size} or {"none", 0, 0} when nothing was billed
 -- under that queue id (or it was refunded already: the record goes with
@@ -25,10 +31,20 @@ local hid = b[3]
 if not hid or not string.match(hid, '^%d%d%d%d%d%d%d%d%d%d$') then
 	return { 'none', 0, 0 }
 end
-redis.call('DEL', KEYS[1])
 local count = math.floor(tonumber(b[1] or '') or 0)
 local size = math.floor(tonumber(b[2] or '') or 0)
 local keyid = b[4] or ''
+local part = ARGV[2] and math.floor(tonumber(ARGV[2]) or 0) or nil
+if part then
+	if part <= 0 or count <= 0 then
+		return { 'none', 0, 0 }
+	end
+	if part < count then count = part end
+	size = 0
+	redis.call('HINCRBY', KEYS[1], 'count', -count)
+else
+	redis.call('DEL', KEYS[1])
+end
 
 local function lower(k, n)
 	if n <= 0 then return end
@@ -44,7 +60,9 @@ for _, who in ipairs(whos) do
 	for _, w in ipairs(windows_of(hid)) do
 		lower(schema_used(P, who, schema_window(w[1], w[2])), count)
 	end
-	lower(schema_msgs(P, who, day), 1)
-	lower(schema_bytes(P, who, day), size)
+	if not part then
+		lower(schema_msgs(P, who, day), 1)
+		lower(schema_bytes(P, who, day), size)
+	end
 end
 return { 'refunded', count, size }

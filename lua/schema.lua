@@ -36,6 +36,16 @@ local function schema_supp(P)
 	return P .. 'supp'
 end
 
+-- <P>supp:stream:<stream>
+local function schema_supp_stream(P, stream)
+	return P .. 'supp:stream:' .. stream
+end
+
+-- <P>supp:bulk
+local function schema_supp_bulk(P)
+	return P .. 'supp:bulk'
+end
+
 -- <P>domains
 local function schema_domains(P)
 	return P .. 'domains'

@@ -18,6 +18,7 @@ milter_postwarden_milter_SOURCES = \
 	milter/milter_refund.c milter/milter_refund.h \
 	milter/milter_route.c milter/milter_route.h \
 	milter/milter_runtime.c \
+	milter/milter_supp.c milter/milter_supp.h \
 	milter/milter_tenant.c milter/milter_tenant.h
 milter_postwarden_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(LIBCRYPTO_CFLAGS)

@@ -19,18 +19,19 @@
  * Calls go down only (file -> files it calls; none calls back up):
  *
  *   milter_main    -> milter_cb (milter_desc), milter_runtime (its loader),
- *                     milter_msg (in flight), milter_events, milter_refund
+ *                     milter_msg (in flight), milter_events, milter_refund,
+ *                     milter_supp
  *   milter_cb      -> milter_conn, milter_msg, milter_eom, milter_geoip,
  *                     milter_dkim (enabled?)
  *   milter_eom     -> milter_msg, milter_conn, milter_control, milter_dkim,
  *                     milter_tenant, milter_domain, milter_route,
- *                     milter_events, milter_refund
+ *                     milter_events, milter_refund, milter_supp
  *   milter_msg     -> milter_conn, milter_identity, milter_control,
  *                     milter_dkim, milter_tenant, milter_domain,
  *                     milter_keys
  *   milter_runtime -> milter_identity, milter_dkim, milter_tenant,
  *                     milter_domain, milter_keys, milter_geoip
- *   milter_refund  -> milter_identity, milter_events
+ *   milter_refund, milter_supp -> milter_identity, milter_events
  *   milter_tenant, milter_domain, milter_keys -> milter_identity
  *   milter_conn, milter_control, milter_dkim, milter_events,
  *   milter_geoip, milter_identity, milter_route -> lib/ only

@@ -93,7 +93,8 @@ milter_cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	unsigned long skip = SMFIP_NOHELO | SMFIP_NOEOH | SMFIP_NOUNKNOWN |
 	    SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN | SMFIP_NR_MAIL |
 	    SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_SKIP;
-	unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM;
+	unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM |
+	    SMFIF_DELRCPT;
 	struct milter_conn *conn = smfi_getpriv(ctx);
 
 	if (conn == NULL && (conn = milter_cb_conn_new(ctx)) == NULL)
@@ -120,6 +121,7 @@ milter_cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	conn->body_noreply = (*pf1 & SMFIP_NR_BODY) != 0;
 	conn->skip = (*pf1 & SMFIP_SKIP) != 0;
 	conn->chgfrom = (*pf0 & SMFIF_CHGFROM) != 0;
+	conn->delrcpt = (*pf0 & SMFIF_DELRCPT) != 0;
 	if (f0 & SMFIF_SETSYMLIST) {
 		if (smfi_setsymlist(ctx, SMFIM_ENVFROM,
 		    "i {auth_authen} {mail_addr}") != MI_SUCCESS ||
@@ -179,7 +181,8 @@ milter_cb_envrcpt(SMFICTX *ctx, char **argv)
 		addr = smfi_getsymval(ctx, "{rcpt_addr}");
 		if (addr == NULL && argv != NULL && argv[0] != NULL)
 			addr = argv[0];
-		milter_msg_rcpt(conn->msg, addr);
+		milter_msg_rcpt(conn->msg, addr, argv != NULL ? argv[0] :
+		    NULL);
 	}
 	return conn != NULL && conn->rcpt_noreply ? SMFIS_NOREPLY :
 	    SMFIS_CONTINUE;
@@ -269,7 +272,8 @@ milter_cb_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
 	.xxfi_name = MILTER_NAME,
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM |
+	    SMFIF_DELRCPT,
 	.xxfi_connect = milter_cb_connect,
 	.xxfi_envfrom = milter_cb_envfrom,
 	.xxfi_envrcpt = milter_cb_envrcpt,

@@ -35,6 +35,7 @@ struct milter_conn {
 	bool			 body_noreply;	/* SMFIP_NR_BODY */
 	bool			 skip;		/* SMFIP_SKIP */
 	bool			 chgfrom;	/* SMFIF_CHGFROM granted */
+	bool			 delrcpt;	/* SMFIF_DELRCPT granted */
 };
 
 /* A connection with the snapshot current now; never NULL. */

@@ -15,6 +15,11 @@
  *      would make Postfix's cleanup panic); a malformed control header
  *      rejects it with 550 5.6.0 and the parser's text, or is ignored
  *      and logged (milter_control_errors);
+ *  2b. the recipients suppressed for the stream (milter_supp.h: the
+ *      stream's hash, and every bulk stream's for a bulk stream) are
+ *      removed (smfi_delrcpt), each with a "suppressed" event, and their
+ *      billing refunded; none left: 550 5.7.1; Redis not answering:
+ *      milter_suppression_failure_mode (tempfail by default);
  *   3. the control headers, any tracking or route header the client
  *      wrote, its Feedback-ID, and its List-Unsubscribe-Post when it
  *      wrote no List-Unsubscribe, are deleted (last first, so no index
@@ -48,8 +53,9 @@
  * milter_control, milter_dkim, milter_tenant, milter_domain, milter_route,
  * milter_events, milter_refund, lib/; never back to the callbacks.
  *
- * Failures: Redis never stops a message here (the settings come from the
- * cache or are the defaults; events are queued).  A libmilter call that
+ * Failures: Redis stops a message here only at steps 0 and 2b, as their
+ * settings say (elsewhere the settings come from the cache or are the
+ * defaults; events are queued).  A libmilter call that
  * fails tempfails the message, as does a signing failure when
  * dkim_failure_mode = tempfail.  Nothing secret is logged: tokens and ids
  * are authenticated by the secret but do not reveal it.
@@ -75,6 +81,7 @@
 #include "milter_msg.h"
 #include "milter_refund.h"
 #include "milter_route.h"
+#include "milter_supp.h"
 #include "milter_tenant.h"
 #include "runtime.h"
 #include "track.h"
@@ -93,6 +100,7 @@ struct milter_eom {
 	struct milter_route	 route;
 	char			 dkim[PW_DKIM_MAX_SIGS * 300];
 	char			 fail[256];
+	int			 removed;	/* recipients (step 2b) */
 };
 
 static uint64_t
@@ -315,6 +323,134 @@ milter_eom_control(SMFICTX *ctx, struct milter_conn *conn,
 	    msg->control.err, e);
 }
 
+/* Every recipient suppressed for the stream: refused (lib/ has no row). */
+static const struct milter_eom_refusal milter_eom_supp_refusal = {
+	"550", "5.7.1", "suppressed_stream"
+};
+
+/* qsort's comparison of two strings (const char *). */
+static int
+milter_eom_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether an address may go into a reply text: printable ASCII, no %. */
+static bool
+milter_eom_reply_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x21 || *s > 0x7e || *s == '%')
+			return false;
+	return true;
+}
+
+/*
+ * Step 2b: the recipients suppressed for the message's stream (or every
+ * bulk stream) are removed (milter_supp.h), each with an event; none
+ * left refuses the message, else the removed ones are refunded.  Redis
+ * not answering: milter_suppression_failure_mode.  0 go on, 1 rejected
+ * (reply set), -1 fail.
+ */
+static int
+milter_eom_supp(SMFICTX *ctx, struct milter_conn *conn,
+    const struct milter_tenant *t, struct milter_eom *e)
+{
+	struct milter_msg *msg = conn->msg;
+	const struct pw_conf *conf = conn->rt->conf;
+	struct milter_supp_hit *hits;
+	const char **addrs, *why;
+	char text[PW_ADDRESS_MAX + 128], safe[4 * PW_ADDRESS_MAX + 1];
+	size_t i, n = msg->nrcpts, removed = 0, nremoved = 0, distinct = 0;
+	bool bulk = milter_tenant_is_bulk(t, e->stream);
+	int ret = 0;
+
+	if (msg->rcpts_over) {
+		why = "too many recipients to look up";
+		goto down;
+	}
+	if (n == 0)
+		return 0;
+	addrs = pw_xmalloc(n * sizeof(*addrs));
+	hits = pw_xmalloc(n * sizeof(*hits));
+	for (i = 0; i < n; i++)
+		addrs[i] = msg->rcpts[i].norm;
+	if (milter_supp_check(conn->rt, msg->id.tenant, e->stream, bulk,
+	    addrs, n, hits, &why) < 0) {
+		free(addrs);
+		free(hits);
+		goto down;
+	}
+	for (i = 0; i < n; i++)
+		if (hits[i].scope != MILTER_SUPP_NONE)
+			removed++;
+	if (removed > 0 && removed < n && !conn->delrcpt) {
+		snprintf(e->fail, sizeof(e->fail), "%zu recipients suppressed "
+		    "for stream %s, and the MTA does not let filters remove "
+		    "recipients", removed, e->stream);
+		ret = -1;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (hits[i].scope == MILTER_SUPP_NONE)
+			continue;
+		pw_log_escape(safe, sizeof(safe), msg->rcpts[i].norm,
+		    strlen(msg->rcpts[i].norm));
+		pw_log_msg(PW_LOG_INFO, msg->queue_id, "milter: tenant=%s "
+		    "stream=%s: recipient %s suppressed (scope=%s match=%s "
+		    "reason=%s source=%s)", msg->id.tenant, e->stream, safe,
+		    milter_supp_scope_name(hits[i].scope), hits[i].field,
+		    hits[i].reason, hits[i].source);
+		milter_supp_event(msg->queue_id, msg->id.tenant, msg->id.key,
+		    e->stream, msg->rcpts[i].norm, &hits[i]);
+		addrs[nremoved++] = msg->rcpts[i].norm;
+		if (removed < n && smfi_delrcpt(ctx, msg->rcpts[i].raw) !=
+		    MI_SUCCESS) {
+			snprintf(e->fail, sizeof(e->fail), "smfi_delrcpt "
+			    "failed");
+			ret = -1;
+			goto out;
+		}
+	}
+	if (removed == n) {
+		/* The address only when it is plain ASCII, no '%'. */
+		if (n == 1 && milter_eom_reply_ok(msg->rcpts[0].norm))
+			snprintf(text, sizeof(text), "<%s>: recipient "
+			    "unsubscribed from stream %s of tenant %s",
+			    msg->rcpts[0].norm, e->stream, msg->id.tenant);
+		else
+			snprintf(text, sizeof(text), "%s unsubscribed from "
+			    "stream %s of tenant %s", n == 1 ? "the recipient" :
+			    "every recipient", e->stream, msg->id.tenant);
+		ret = milter_eom_reject(ctx, msg, &milter_eom_supp_refusal,
+		    text, e);
+	} else if (removed > 0) {
+		/* Billing counts a recipient once, however often named. */
+		qsort(addrs, nremoved, sizeof(*addrs), milter_eom_strcmp);
+		for (i = 0; i < nremoved; i++)
+			if (i == 0 || strcmp(addrs[i - 1], addrs[i]) != 0)
+				distinct++;
+		e->removed = (int)removed;
+		milter_refund_recipients(conn->rt, msg->id.tenant, msg->id.key,
+		    msg->queue_id, (int)distinct);
+	}
+out:
+	free(addrs);
+	free(hits);
+	return ret;
+down:
+	if (conf->milter_suppression_failure_mode != PW_CONF_FAILURE_ACCEPT) {
+		snprintf(e->fail, sizeof(e->fail), "stream %s: suppressions: "
+		    "%s (milter_suppression_failure_mode)", e->stream, why);
+		return -1;
+	}
+	pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: tenant=%s "
+	    "stream=%s: suppressions: %s; delivering to every recipient "
+	    "(milter_suppression_failure_mode)", msg->id.tenant, e->stream,
+	    why);
+	return 0;
+}
+
 /* Steps 4 and 5: the tracking id and Feedback-ID headers. */
 static int
 milter_eom_ids(SMFICTX *ctx, struct milter_conn *conn, struct milter_eom *e)
@@ -482,7 +618,7 @@ milter_eom_event(const struct milter_conn *conn, const struct milter_eom *e)
 	milter_event_add(ev, "key", msg->id.key);
 	milter_event_add(ev, "source", pw_identity_source_name(msg->id.source));
 	milter_event_add(ev, "from_domain", msg->from_domain);
-	milter_event_addf(ev, "recipients", "%d", msg->nrcpt);
+	milter_event_addf(ev, "recipients", "%d", msg->nrcpt - e->removed);
 	milter_event_addf(ev, "size", "%" PRIu64, msg->size);
 	milter_event_add(ev, "stream", e->stream);
 	milter_event_addn(ev, "tags", tags.len > 0 ? tags.data : "",
@@ -623,7 +759,8 @@ milter_eom_tenant(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 	memset(&e, 0, sizeof(e));
 	/* 1: rejected, the reply is set; -1: failed, e.fail says why. */
 	if ((ret = milter_eom_domains(ctx, conn, &e, &unowned)) != 0 ||
-	    (ret = milter_eom_control(ctx, conn, t, &e)) != 0)
+	    (ret = milter_eom_control(ctx, conn, t, &e)) != 0 ||
+	    (ret = milter_eom_supp(ctx, conn, t, &e)) != 0)
 		goto out;
 	if (milter_eom_remove(ctx, msg, &e) < 0 ||
 	    milter_eom_ids(ctx, conn, &e) < 0 ||

@@ -48,6 +48,7 @@
 #include "milter_identity.h"
 #include "milter_msg.h"
 #include "milter_refund.h"
+#include "milter_supp.h"
 #include "redis_common.h"
 #include "runtime.h"
 
@@ -305,6 +306,8 @@ main(int argc, char **argv)
 		pw_log_fatal("events: %s", why);
 	if (milter_refund_init(&why) < 0)
 		pw_log_fatal("refund script: %s", why);
+	if (milter_supp_init(&why) < 0)
+		pw_log_fatal("suppression script: %s", why);
 	pw_runtime_publish(rt);
 	rt = NULL;
 

@@ -89,11 +89,18 @@ milter_msg_begin(struct milter_conn *conn, const char *qid, const char *sasl,
 void
 milter_msg_end(struct milter_conn *conn)
 {
+	size_t i;
+
 	if (conn->msg == NULL)
 		return;
 	milter_dkim_msg_free(&conn->msg->dkim);
 	milter_keys_release(&conn->msg->rkeys);
 	milter_control_free(&conn->msg->control);
+	for (i = 0; i < conn->msg->nrcpts; i++) {
+		free(conn->msg->rcpts[i].raw);
+		free(conn->msg->rcpts[i].norm);
+	}
+	free(conn->msg->rcpts);
 	free(conn->msg->settings);
 	free(conn->msg);
 	conn->msg = NULL;
@@ -107,21 +114,42 @@ milter_msg_end(struct milter_conn *conn)
  * normal form, or too long for a token, is not kept.
  */
 void
-milter_msg_rcpt(struct milter_msg *msg, const char *addr)
+milter_msg_rcpt(struct milter_msg *msg, const char *addr, const char *raw)
 {
 	char norm[PW_ADDRESS_MAX + 1];
+	struct milter_msg_rcpt *r;
 	const char *why;
 	size_t len;
 
-	if (!msg->tenant || msg->nrcpt++ != 0)
+	if (!msg->tenant)
 		return;
 	if (addr != NULL && *addr == '<')
 		addr++;
 	len = addr != NULL ? strcspn(addr, ">") : 0;
-	msg->rcpt[0] = '\0';
-	if (len > 0 && pw_address_normalize(addr, len, PW_ADDRESS_F_BARE, norm,
-	    &why) == 0 && strlen(norm) < sizeof(msg->rcpt))
-		memcpy(msg->rcpt, norm, strlen(norm) + 1);
+	if (len == 0 || pw_address_normalize(addr, len, PW_ADDRESS_F_BARE,
+	    norm, &why) < 0)
+		norm[0] = '\0';
+	if (msg->nrcpt++ == 0) {
+		msg->rcpt[0] = '\0';
+		if (strlen(norm) < sizeof(msg->rcpt))
+			memcpy(msg->rcpt, norm, strlen(norm) + 1);
+	}
+	if (msg->nrcpts == MILTER_MSG_RCPTS_MAX) {
+		msg->rcpts_over = true;
+		return;
+	}
+	if (msg->nrcpts == msg->rcpts_size) {
+		msg->rcpts_size = msg->rcpts_size == 0 ? 4 :
+		    2 * msg->rcpts_size;
+		/* At most MILTER_MSG_RCPTS_MAX entries: no overflow. */
+		msg->rcpts = pw_xrealloc(msg->rcpts, msg->rcpts_size *
+		    sizeof(*msg->rcpts));
+	}
+	r = &msg->rcpts[msg->nrcpts++];
+	/* Postfix's cleanup matches the address as RCPT TO wrote it. */
+	r->raw = pw_xstrdup(raw != NULL && *raw != '\0' ? raw :
+	    addr != NULL ? addr : "");
+	r->norm = pw_xstrdup(norm);
 }
 
 /*

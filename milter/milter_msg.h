@@ -31,6 +31,18 @@
 #include "track.h"
 
 #define MILTER_QUEUE_ID_MAX	32
+/*
+ * Most recipients of a message kept for the stream-scoped suppressions
+ * (Postfix's smtpd_recipient_limit is 1000 by default); a message with
+ * more is not checked, and milter_suppression_failure_mode decides.
+ */
+#define MILTER_MSG_RCPTS_MAX	10000
+
+/* A recipient of a tenant's message. */
+struct milter_msg_rcpt {
+	char	*raw;	/* as the RCPT command gave it: for smfi_delrcpt */
+	char	*norm;	/* lib/address's normal form, or "" (none) */
+};
 
 struct milter_msg {
 	char			 queue_id[MILTER_QUEUE_ID_MAX];
@@ -68,6 +80,10 @@ struct milter_msg {
 	int			 list_unsubscribe_post;	/* client's, count */
 	int			 nrcpt;
 	char			 rcpt[PW_TRACK_RCPT_MAX + 1];	/* the first */
+	/* Every recipient (at most MILTER_MSG_RCPTS_MAX: rcpts_over). */
+	struct milter_msg_rcpt	*rcpts;
+	size_t			 nrcpts, rcpts_size;
+	bool			 rcpts_over;
 	uint64_t		 size;		/* header and body bytes */
 	struct milter_dkim_msg	*dkim;		/* or NULL */
 	struct milter_keys	*rkeys;		/* Redis keys signing, or NULL */
@@ -100,11 +116,14 @@ void	milter_msg_end(struct milter_conn *conn);
 void	milter_msg_queue_id(struct milter_msg *msg, const char *qid);
 
 /*
- * RCPT TO: count a tenant's recipients and keep the first (addr as the
- * MTA gives it, with or without <>; or NULL) in the normal form of
- * lib/address, the one the suppression lists hold.
+ * RCPT TO: count a tenant's recipients and keep them (addr as the MTA
+ * gives it, with or without <>, or NULL; raw the RCPT command's
+ * argument, or NULL) in the normal form of lib/address, the one the
+ * suppression lists hold, with raw for smfi_delrcpt; the first is also
+ * kept in rcpt, for a one-click token.
  */
-void	milter_msg_rcpt(struct milter_msg *msg, const char *addr);
+void	milter_msg_rcpt(struct milter_msg *msg, const char *addr,
+	    const char *raw);
 
 /*
  * A header field; value is as stored, after the colon (with its leading

@@ -46,12 +46,13 @@ milter_refund_event(const char *tenant, const char *key,
 	milter_events_post(milter_events_daemon, &ev);
 }
 
-void
-milter_refund(const struct pw_runtime *rt, const char *tenant,
-    const char *key, const char *queue_id, const char *reply)
+/* The refund of everything (part 0), or of part recipients. */
+static void
+milter_refund_run(const struct pw_runtime *rt, const char *tenant,
+    const char *key, const char *queue_id, const char *reply, int part)
 {
-	char record[512], prefix[256];
-	const char *argv[2], *why = "";
+	char record[512], prefix[256], n[16];
+	const char *argv[3], *why = "";
 	struct pw_redis *r;
 	redisReply *rep;
 
@@ -64,10 +65,12 @@ milter_refund(const struct pw_runtime *rt, const char *tenant,
 		return;
 	argv[0] = record;
 	argv[1] = prefix;
+	snprintf(n, sizeof(n), "%d", part);
+	argv[2] = n;
 	if ((r = milter_identity_redis_take(rt)) == NULL)
 		return;
-	rep = pw_redis_evalsha(r, &milter_refund_script, 1, 2, argv, NULL,
-	    &why);
+	rep = pw_redis_evalsha(r, &milter_refund_script, 1, part > 0 ? 3 : 2,
+	    argv, NULL, &why);
 	milter_identity_redis_give(rt, r);
 	if (rep == NULL) {
 		pw_log_msg(PW_LOG_WARNING, queue_id, "milter: tenant=%s: "
@@ -97,4 +100,20 @@ milter_refund(const struct pw_runtime *rt, const char *tenant,
 		    rep->type == REDIS_REPLY_ERROR ? "error reply" :
 		    "unexpected reply");
 	freeReplyObject(rep);
+}
+
+void
+milter_refund(const struct pw_runtime *rt, const char *tenant,
+    const char *key, const char *queue_id, const char *reply)
+{
+	milter_refund_run(rt, tenant, key, queue_id, reply, 0);
+}
+
+void
+milter_refund_recipients(const struct pw_runtime *rt, const char *tenant,
+    const char *key, const char *queue_id, int count)
+{
+	if (count > 0)
+		milter_refund_run(rt, tenant, key, queue_id, "suppressed",
+		    count);
 }

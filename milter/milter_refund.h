@@ -15,6 +15,10 @@
  * refund is a "refunded" event (docs/redis-schema.md), so that whoever
  * bills from the "billed" events can take it back too.
  *
+ * A message the milter accepts without some of its recipients (removed
+ * for a stream-scoped suppression) gets those recipients back
+ * (milter_refund_recipients), not the message.
+ *
  * What is not taken back: the rate limiter's admissions (they count as
  * they happen), a refund that Redis does not take (logged), and messages
  * refused after this milter (another milter, cleanup's own checks).
@@ -34,5 +38,15 @@ int	milter_refund_init(const char **why_r);
  */
 void	milter_refund(const struct pw_runtime *rt, const char *tenant,
 	    const char *key, const char *queue_id, const char *reply);
+/*
+ * Refund count recipients (> 0) of queue_id, which the milter removed
+ * from a message it accepts (stream-scoped suppressions, milter_supp.h):
+ * the message and its bytes stay billed, and a later milter_refund()
+ * takes back only the rest.  A "refunded" event with reply "suppressed"
+ * and size 0.
+ */
+void	milter_refund_recipients(const struct pw_runtime *rt,
+	    const char *tenant, const char *key, const char *queue_id,
+	    int count);
 
 #endif

@@ -261,6 +261,11 @@ cli_rc "tenant delete with keys: exit 3" 3 tenant delete acme
 pw_is "tenant delete with keys: domains kept" \
     "$(rcli HGET pw:domain:example.com tenant)" acme
 pwcli key delete k_acme
+# Its stream-scoped suppressions go too.
+rcli HSET 'pw:{acme}:supp:stream:news' a@example.net 'unsubscribe|one-click|1|0' \
+    >/dev/null
+rcli HSET 'pw:{acme}:supp:bulk' b@example.net 'unsubscribe|one-click|1|0' \
+    >/dev/null
 cli_rc "tenant delete: exit 0" 0 tenant delete acme
 cli_like "tenant delete: counts the domains" "2 domains removed" "$OUT"
 pw_is "tenant delete: nothing of acme or its domains left" \

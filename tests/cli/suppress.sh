@@ -6,7 +6,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 51
+pw_plan 64
 
 for t in acme beta; do
 	rcli HSET "pw:{$t}:tenant" status active >/dev/null
@@ -72,6 +72,31 @@ pw_is "check --json: the domain entry" \
     "[True, '@spam.example', 'complaint']"
 cli_rc "check not suppressed: exit 1" 1 suppress check ok@example.net \
     --tenant acme
+# the stream scopes (issue 16): their own hashes
+cli_rc "add --stream news: exit 0" 0 suppress add s@example.net --tenant acme \
+    --stream news --reason unsubscribe
+cli_like "... says where" "stream news of tenant acme" "$OUT"
+pw_is "... in pw:{acme}:supp:stream:news only" \
+    "$(rcli HEXISTS 'pw:{acme}:supp:stream:news' s@example.net)$(rcli HEXISTS 'pw:{acme}:supp' s@example.net)" \
+    10
+cli_rc "add --bulk: exit 0" 0 suppress add @b.example --tenant acme --bulk
+pw_is "... in pw:{acme}:supp:bulk" \
+    "$(rcli HEXISTS 'pw:{acme}:supp:bulk' @b.example)" 1
+cli_rc "list --bulk: exit 0" 0 suppress list --tenant acme --bulk
+cli_like "... lists it" "@b.example" "$OUT"
+cli_rc "check --stream bulk of an address only in --bulk: exit 1" 1 \
+    suppress check x@b.example --tenant acme --stream bulk
+cli_rc "--stream with --global: exit 64" 64 suppress list --global \
+    --stream news
+cli_rc "--stream and --bulk: exit 64" 64 suppress list --tenant acme \
+    --stream news --bulk
+cli_rc "--stream with a bad name: exit 64" 64 suppress list --tenant acme \
+    --stream 'News!'
+cli_rc "remove --stream news: exit 0" 0 suppress remove s@example.net \
+    --tenant acme --stream news
+pw_is "... gone" "$(rcli HEXISTS 'pw:{acme}:supp:stream:news' s@example.net)" 0
+rcli DEL 'pw:{acme}:supp:bulk' >/dev/null
+
 rcli HSET 'pw:{acme}:supp' gone@example.net "bounce|cli|100|200" >/dev/null
 cli_rc "check an expired entry: exit 1" 1 suppress check gone@example.net \
     --tenant acme

@@ -9,7 +9,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 91
+pw_plan 97
 
 rcli HSET pw:supp:global 'g@example.net' 'complaint|import|100|0' \
     '@gone.example' 'bounce|cli|100|0' 'old@example.net' 'bounce|cli|100|200' \
@@ -107,6 +107,16 @@ cli_rc "set --bounce-domain under its own domain: exit 0" 0 tenant set shop \
     --bounce-domain Bounces.Shop.Example
 pw_is "set: bounce_domain stored lower-cased" "$(srec bounce_domain)" \
     bounces.shop.example
+cli_rc "set --unsubscribe-scope bulk: exit 0" 0 tenant set shop \
+    --unsubscribe-scope bulk
+pw_is "set: unsubscribe_scope stored" "$(srec unsubscribe_scope)" bulk
+cli_rc "set --unsubscribe-scope all: exit 64" 64 tenant set shop \
+    --unsubscribe-scope all
+cli_like "... says what is expected" "stream .* or bulk" "$ERR"
+cli_rc "set --unsubscribe-scope '': exit 0" 0 tenant set shop \
+    --unsubscribe-scope ''
+pw_is "... removed: the default (stream) applies" \
+    "$(rcli HEXISTS 'pw:{shop}:tenant' unsubscribe_scope)" 0
 
 cli_rc "show: exit 0" 0 tenant show shop
 cli_like "show: pool" "^pool +a$" "$OUT"

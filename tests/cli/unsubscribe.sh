@@ -7,14 +7,16 @@
 # forged, malformed and unknown-tenant tokens write nothing; exit codes
 # of both modes (sysexits for pipe(8) with --mail); tokens are opaque
 # (no base64 decoding shows the address or tenant) and carry the stream;
-# version 1 tokens (links sent before keyrings) still work.  Tokens are
+# version 1 tokens (links sent before keyrings) still work; a token of
+# one of the tenant's bulk streams suppresses for that stream (or, with
+# unsubscribe_scope = bulk, every bulk stream) only.  Tokens are
 # made by tests/cli/track_make, as the milter makes them.
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 MAKE=$PW_BUILDDIR/tests/cli/track_make
 [ -x "$MAKE" ] || pw_skip_all "$MAKE not built"
 cli_start
-pw_plan 67
+pw_plan 82
 
 SECRET=$PW_TMP/tracking.secret
 printf '%s\n' 9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9 \
@@ -103,6 +105,49 @@ cli_rc "a version 1 token (sent before keyrings): exit 0" 0 unsubscribe \
 pw_is "a version 1 token: no stream" \
     "$(cli_json '[j["tenant"], j["address"], j["added"], j["stream"]]')" \
     "['beta', 'v1@example.org', True, None]"
+
+# a token of a bulk stream: that stream only (issue 16)
+sv() { rcli HGET "pw:{acme}:supp:$1" "$2"; }
+cli_rc "a token of stream bulk (acme's default bulk_streams): exit 0" 0 \
+    unsubscribe "$(token acme s1@example.net "$SECRET" bulk)"
+pw_is "... says so" "$OUT" \
+    "unsubscribed s1@example.net from stream bulk of tenant acme (one-click)"
+pw_is "... in pw:{acme}:supp:stream:bulk, not tenant-wide" \
+    "$(sv stream:bulk s1@example.net | cut -d'|' -f1,2,4) $(value s1@example.net)" \
+    "unsubscribe|one-click|0 "
+cli_rc "again: exit 0" 0 unsubscribe --json \
+    "$(token acme s1@example.net "$SECRET" bulk)"
+pw_is "again: already, nothing written" \
+    "$(cli_json '[j["added"], j["scope"]]') $(rcli HLEN 'pw:{acme}:supp:stream:bulk')" \
+    "[False, None] 1"
+rcli HSET 'pw:{acme}:supp' s2@example.net "complaint|cli|100|0" >/dev/null
+cli_rc "a tenant-wide permanent entry: exit 0" 0 unsubscribe \
+    "$(token acme s2@example.net "$SECRET" bulk)"
+pw_is "... already suppressed for good: nothing written" \
+    "$(rcli HEXISTS 'pw:{acme}:supp:stream:bulk' s2@example.net) $(value s2@example.net)" \
+    "0 complaint|cli|100|0"
+rcli HSET 'pw:{acme}:supp:stream:bulk' s3@example.net \
+    "manual|cli|100|4073500800" >/dev/null
+cli_rc "an expiring stream entry: exit 0" 0 unsubscribe \
+    "$(token acme s3@example.net "$SECRET" bulk)"
+pw_is "... replaced" "$(sv stream:bulk s3@example.net | cut -d'|' -f1,2,4)" \
+    "unsubscribe|one-click|0"
+rcli HSET 'pw:{acme}:tenant' bulk_streams "bulk, news" unsubscribe_scope bulk \
+    >/dev/null
+cli_rc "unsubscribe_scope = bulk, a token of stream news: exit 0" 0 \
+    unsubscribe --json "$(token acme s4@example.net "$SECRET" news)"
+pw_is "... every bulk stream: pw:{acme}:supp:bulk" \
+    "$(cli_json '[j["added"], j["scope"]]') $(sv bulk s4@example.net | cut -d'|' -f1,2)" \
+    "[True, 'bulk'] unsubscribe|one-click"
+cli_rc "... a stream entry under scope bulk is already enough: exit 0" 0 \
+    unsubscribe --json "$(token acme s4@example.net "$SECRET" bulk)"
+pw_is "... and then the bulk entry covers stream bulk too" \
+    "$(cli_json '[j["added"]]')" "[False]"
+cli_rc "a token of a stream that is not bulk: exit 0" 0 unsubscribe \
+    "$(token acme s5@example.net "$SECRET" transactional)"
+pw_is "... tenant-wide" "$OUT" \
+    "unsubscribed s5@example.net from tenant acme (one-click)"
+rcli HDEL 'pw:{acme}:tenant' bulk_streams unsubscribe_scope >/dev/null
 
 # what an unsubscribe replaces, and what it leaves alone
 rcli HSET 'pw:{acme}:supp' g@example.net "bounce|global|100|0" \

@@ -13,7 +13,8 @@
 #     panic), and so are 30,000 X-Postwarden-Tags;
 #   - Redis down: a key seen before still resolves to its tenant (the
 #     identity cache serves its last answer, however old: here
-#     identity_cache_ttl = 0); a key never seen is tempfailed
+#     identity_cache_ttl = 0, and milter_suppression_failure_mode =
+#     accept); a key never seen is tempfailed
 #     (milter_identity_failure_mode = tempfail); with
 #     milter_identity_failure_mode = accept it is delivered untracked
 #     but without the client's control and tracking headers;
@@ -38,7 +39,11 @@ pw_secret_file "$K/tracking.secret"
 # --- Redis, the milter, the tenants, Postfix ---------------------------------------------
 pw_redis_start
 pw_sink_start main
+# Section 5 is about the identity cache: the stream suppressions'
+# look-up (tempfail when Redis is down, tests/e2e/unsubscribe_stream.sh)
+# lets the mail through here.
 pw_daemon_start milter "identity_cache_ttl = 0" \
+    "milter_suppression_failure_mode = accept" \
     "dkim_key_table = $PW_TMP/keytable" \
     "dkim_signing_table = $PW_TMP/signingtable" \
     "tracking_secret_file = $K/tracking.secret"

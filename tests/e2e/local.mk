@@ -22,6 +22,10 @@
 #                 the policy daemon, VERP, GeoIP routing, DKIM, events
 # hardening.sh    issue 11: null sender, the client's Feedback-ID, RFC 8058
 #                 only when signed, header bombs, Redis down (fail closed)
+# unsubscribe_stream.sh  issue 16: a one-click unsubscribe from a bulk
+#                 stream suppresses for that stream (or every bulk stream)
+#                 only: the milter removes the recipient at end of data,
+#                 transactional mail goes on; Redis down tempfails
 
 PW_E2E_TESTS = \
 	tests/e2e/selftest.sh \
@@ -31,7 +35,8 @@ PW_E2E_TESTS = \
 	tests/e2e/quota_shared.sh \
 	tests/e2e/recipients.sh \
 	tests/e2e/api.sh \
-	tests/e2e/hardening.sh
+	tests/e2e/hardening.sh \
+	tests/e2e/unsubscribe_stream.sh
 
 TESTS += $(PW_E2E_TESTS)
 dist_check_SCRIPTS += $(PW_E2E_TESTS)

@@ -12,7 +12,7 @@
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 77
+pw_plan 80
 
 LOG=$PW_TMP/policyd.log
 R() { pw_redis_cli "$@"; }
@@ -283,6 +283,26 @@ pw_is "refund again: nothing more" "$(refund QREF)" "none 0 0 "
 pw_is "refund of an unknown queue id: nothing" "$(refund QNONE)" "none 0 0 "
 pw_is "after refunds: no counter below zero" "$(counters)" \
     "0 0 0 0 0 0 0 0 0 0 "
+# Recipients the milter removed from a message it accepts (stream
+# suppressions): those only, the message and its bytes stay billed, and
+# a refund of the whole message afterwards takes back the rest.
+rcpt k_r r2 a@example.net >/dev/null
+rcpt k_r r2 b@example.net >/dev/null
+rcpt k_r r2 c@example.net >/dev/null
+eom k_r r2 3 500 QPART >/dev/null
+refund_part() { R EVAL "$(cat "$PW_SRCDIR/lua/schema.lua" \
+    "$PW_SRCDIR/lua/calendar.lua" "$PW_SRCDIR/lua/gcra.lua" \
+    "$PW_SRCDIR/lua/refund.lua")" 1 \
+    "pw:{tref}:billed:$1" "pw:{tref}:" "$2" | tr '\n' ' '; }
+pw_is "refund of one removed recipient: one recipient, no bytes" \
+    "$(refund_part QPART 1) | $(counters) | $(R HGET "pw:{tref}:billed:QPART" count)" \
+    "refunded 1 0  | 2 2 2 1 500 2 2 2 1 500  | 2"
+pw_is "refund of more than billed: at most what is left" \
+    "$(refund_part QPART 5) | $(counters)" \
+    "refunded 2 0  | 0 0 0 1 500 0 0 0 1 500 "
+pw_is "then the whole message: the message and bytes only" \
+    "$(refund QPART) | $(counters)" \
+    "refunded 0 500  | 0 0 0 0 0 0 0 0 0 0 "
 
 # The hourly and monthly quotas, a tenant's shared by its keys:
 # transcripts/quota_windows.
