@@ -40,6 +40,7 @@
 #include "http_health.h"
 #include "http_server.h"
 #include "http_unsub.h"
+#include "listener.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -50,8 +51,7 @@ struct http_server {
 	const struct pw_track_keyring	*keyring;	/* NULL: none */
 	char				*unsub_path;	/* a copy */
 	struct http_unsub_list		 pending;	/* unsubscribes */
-	char				**unix_paths;	/* to remove */
-	size_t				 nunix;
+	struct pw_listener		*listener;	/* http_listen */
 	bool				 stopping;
 };
 
@@ -120,22 +120,20 @@ http_server_reconfigure(struct http_server *srv, const struct pw_conf *conf)
 struct http_server *
 http_server_new(struct event_base *base, struct pw_fd_budget *budget,
     struct policyd_identity *identity, const struct pw_track_keyring *keyring,
-    const struct pw_conf *conf, const int *fds, char *const *endpoints,
-    size_t n, char *err, size_t errsize)
+    const struct pw_conf *conf, struct pw_listener *listener, char *err,
+    size_t errsize)
 {
 	struct http_server *srv = pw_xcalloc(1, sizeof(*srv));
-	size_t i, k;
+	size_t i;
 
 	srv->base = base;
-	(void)budget;
 	srv->identity = identity;
 	srv->keyring = keyring;
+	srv->listener = listener;
 	TAILQ_INIT(&srv->pending);
 	if ((srv->http = evhttp_new(base)) == NULL) {
 		snprintf(err, errsize, "http: evhttp_new failed");
-		for (k = 0; k < n; k++)
-			close(fds[k]);
-		free(srv);
+		http_server_free(&srv);
 		return NULL;
 	}
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET |
@@ -143,59 +141,49 @@ http_server_new(struct event_base *base, struct pw_fd_budget *budget,
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(srv->http, http_server_route, srv);
 	http_server_reconfigure(srv, conf);
-	for (i = 0; i < n; i++) {
-		if (evhttp_accept_socket_with_handle(srv->http, fds[i]) ==
-		    NULL) {
-			snprintf(err, errsize, "http: %s: cannot set up "
-			    "listener", endpoints[i]);
-			for (k = i; k < n; k++)
-				close(fds[k]);
-			http_server_free(&srv);
-			return NULL;
-		}
-		if (strncmp(endpoints[i], "unix:", 5) == 0) {
-			srv->unix_paths = pw_xrealloc(srv->unix_paths,
-			    (srv->nunix + 1) * sizeof(*srv->unix_paths));
-			srv->unix_paths[srv->nunix++] =
-			    pw_xstrdup(endpoints[i] + 5);
-		}
+	/* The evconnlisteners go to evhttp, which accepts and frees them. */
+	if (pw_listener_start(listener, base, budget, "http: ",
+	    PW_LISTENER_PAUSE, 0, NULL, NULL, err, errsize) < 0) {
+		http_server_free(&srv);
+		return NULL;
 	}
+	for (i = 0; i < pw_listener_count(listener); i++)
+		if (evhttp_bind_listener(srv->http,
+		    pw_listener_lev(listener, i)) == NULL)
+			pw_log_fatal("http: evhttp_bind_listener: out of "
+			    "memory");
 	return srv;
 }
 
 void
 http_server_stop(struct http_server *srv)
 {
-	size_t i;
-
 	if (srv == NULL || srv->stopping)
 		return;
 	srv->stopping = true;
 	/* Free the listeners now; connections go with the server. */
 	http_unsub_orphan_all(&srv->pending);
+	pw_listener_close(srv->listener);
 	evhttp_free(srv->http);
 	srv->http = NULL;
-	for (i = 0; i < srv->nunix; i++)
-		(void)unlink(srv->unix_paths[i]);
 }
 
 void
 http_server_free(struct http_server **srvp)
 {
 	struct http_server *srv = *srvp;
-	size_t i;
 
 	if (srv == NULL)
 		return;
 	*srvp = NULL;
 	srv->stopping = true;
 	http_unsub_orphan_all(&srv->pending);
-	if (srv->http != NULL)
+	if (srv->http != NULL) {
+		pw_listener_close(srv->listener);
 		evhttp_free(srv->http);
+	}
+	pw_listener_free(&srv->listener);
 	free(srv->unsub_path);
-	for (i = 0; i < srv->nunix; i++)
-		free(srv->unix_paths[i]);
-	free(srv->unix_paths);
 	free(srv);
 }
 

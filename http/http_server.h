@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "fd_budget.h"
+#include "listener.h"
 #include "policyd_identity.h"
 #include "track_keyring.h"
 
@@ -25,18 +26,18 @@ struct http_server;
 struct http_unsub_list;
 
 /*
- * Serve the listening descriptors fds[0..n) (owned from now on) with
- * conf's limits, Redis through identity's connection, and keyring (NULL:
- * not loaded; /readyz says so); budget (policyd's: not used yet),
- * identity and keyring must outlive the server.  NULL and a message in
- * err on failure.
+ * Serve listener's endpoints (http_listen, opened by main; owned from
+ * now on, even on failure) with conf's limits, Redis through identity's
+ * connection, and keyring (NULL: not loaded; /readyz says so); budget
+ * (policyd's), identity and keyring must outlive the server.  NULL and a
+ * message in err on failure.
  */
 struct http_server *http_server_new(struct event_base *base,
 	    struct pw_fd_budget *budget,
 	    struct policyd_identity *identity,
 	    const struct pw_track_keyring *keyring,
-	    const struct pw_conf *conf, const int *fds,
-	    char *const *endpoints, size_t n, char *err, size_t errsize);
+	    const struct pw_conf *conf, struct pw_listener *listener,
+	    char *err, size_t errsize);
 /* Apply the limits of a reloaded configuration. */
 void	http_server_reconfigure(struct http_server *srv,
 	    const struct pw_conf *conf);

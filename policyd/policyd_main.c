@@ -51,6 +51,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "http_server.h"
+#include "listener.h"
 #include "log.h"
 #include "policyd_decide.h"
 #include "policyd_identity.h"
@@ -62,16 +63,6 @@
 #include "xmalloc.h"
 
 static const char policyd_main_progname[] = "postwarden-policyd";
-
-/* Listening sockets opened at start, before the event loop exists. */
-struct policyd_main_listen {
-	const struct pw_conf		*conf;
-	const struct pw_daemon_ids	*ids;
-	int				*fds;
-	char				**endpoints;
-	size_t				 n;
-	char				 err[PW_DAEMON_ERR_MAX];
-};
 
 struct policyd_main {
 	const char		*conf_path;
@@ -86,29 +77,6 @@ struct policyd_main {
 	struct pw_fd_budget	 fds;	/* both services' connections */
 	bool			 stopping;
 };
-
-/* pw_conf_list_foreach callback: listen on one endpoint. */
-static int
-policyd_main_listen_one(const char *item, size_t len, void *arg)
-{
-	struct policyd_main_listen *ls = arg;
-	char *endpoint = pw_xstrndup(item, len);
-	int fd;
-
-	fd = pw_daemon_listen(endpoint, SOMAXCONN, ls->conf->socket_mode,
-	    ls->ids, ls->err, sizeof(ls->err));
-	if (fd < 0) {
-		free(endpoint);
-		return -1;
-	}
-	ls->fds = pw_xrealloc(ls->fds, (ls->n + 1) * sizeof(*ls->fds));
-	ls->endpoints = pw_xrealloc(ls->endpoints,
-	    (ls->n + 1) * sizeof(*ls->endpoints));
-	ls->fds[ls->n] = fd;
-	ls->endpoints[ls->n] = endpoint;
-	ls->n++;
-	return 0;
-}
 
 /* pw_conf_list_foreach callback: warn about a non-loopback endpoint. */
 static int
@@ -177,31 +145,14 @@ policyd_main_keyring(struct policyd_main *m, const struct pw_conf *conf)
 	m->keyring_loaded = true;
 }
 
-/* Close what was opened and remove the unix sockets we created. */
+/* Close what was opened and remove the unix sockets it created. */
 static void
-policyd_main_listen_undo(struct policyd_main_listen *ls)
+policyd_main_listen_undo(struct pw_listener **ls, struct pw_listener **als,
+    struct pw_listener **hls)
 {
-	size_t i;
-
-	for (i = 0; i < ls->n; i++) {
-		close(ls->fds[i]);
-		if (strncmp(ls->endpoints[i], "unix:", 5) == 0)
-			(void)unlink(ls->endpoints[i] + 5);
-	}
-}
-
-static void
-policyd_main_listen_free(struct policyd_main_listen *ls)
-{
-	size_t i;
-
-	for (i = 0; i < ls->n; i++)
-		free(ls->endpoints[i]);
-	free(ls->endpoints);
-	free(ls->fds);
-	ls->endpoints = NULL;
-	ls->fds = NULL;
-	ls->n = 0;
+	pw_listener_free(ls);
+	pw_listener_free(als);
+	pw_listener_free(hls);
 }
 
 /* Warn about a setting a reload cannot apply. */
@@ -294,7 +245,7 @@ main(int argc, char **argv)
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct event *sigev[sizeof(sigs) / sizeof(sigs[0])];
 	struct policyd_main m;
-	struct policyd_main_listen ls, als, hls;
+	struct pw_listener *ls = NULL, *als = NULL, *hls = NULL;
 	struct pw_cmdline cmd;
 	struct pw_daemon_ids ids;
 	struct pw_runtime *rt;
@@ -303,9 +254,6 @@ main(int argc, char **argv)
 	size_t i;
 
 	memset(&m, 0, sizeof(m));
-	memset(&ls, 0, sizeof(ls));
-	memset(&als, 0, sizeof(als));
-	memset(&hls, 0, sizeof(hls));
 	pw_log_open(policyd_main_progname, true);
 	pw_cmdline_parse(argc, argv, policyd_main_progname,
 	    "Postfix policy server: per-key quotas and identity over Redis.",
@@ -345,31 +293,20 @@ main(int argc, char **argv)
 	pw_log_set_level(rt->conf->log_level);
 	(void)signal(SIGPIPE, SIG_IGN);
 
-	ls.conf = rt->conf;
-	ls.ids = &ids;
-	if (pw_conf_list_foreach(rt->conf->policyd_listen,
-	    policyd_main_listen_one, &ls) != 0) {
-		policyd_main_listen_undo(&ls);
-		pw_log_fatal("policyd_listen: %s", ls.err);
+	if ((ls = pw_listener_open(rt->conf->policyd_listen,
+	    rt->conf->socket_mode, &ids, err, sizeof(err))) == NULL)
+		pw_log_fatal("policyd_listen: %s", err);
+	if ((als = pw_listener_open(rt->conf->auth_listen,
+	    rt->conf->socket_mode, &ids, err, sizeof(err))) == NULL) {
+		policyd_main_listen_undo(&ls, &als, &hls);
+		pw_log_fatal("auth_listen: %s", err);
 	}
-	als.conf = rt->conf;
-	als.ids = &ids;
-	if (pw_conf_list_foreach(rt->conf->auth_listen,
-	    policyd_main_listen_one, &als) != 0) {
-		policyd_main_listen_undo(&als);
-		policyd_main_listen_undo(&ls);
-		pw_log_fatal("auth_listen: %s", als.err);
+	if ((hls = pw_listener_open(rt->conf->http_listen,
+	    rt->conf->socket_mode, &ids, err, sizeof(err))) == NULL) {
+		policyd_main_listen_undo(&ls, &als, &hls);
+		pw_log_fatal("http_listen: %s", err);
 	}
-	hls.conf = rt->conf;
-	hls.ids = &ids;
-	if (pw_conf_list_foreach(rt->conf->http_listen,
-	    policyd_main_listen_one, &hls) != 0) {
-		policyd_main_listen_undo(&hls);
-		policyd_main_listen_undo(&als);
-		policyd_main_listen_undo(&ls);
-		pw_log_fatal("http_listen: %s", hls.err);
-	}
-	if (hls.n > 0)
+	if (pw_listener_count(hls) > 0)
 		policyd_main_keyring(&m, rt->conf);
 	if (!cmd.foreground) {
 		if (pw_daemon_detach(err, sizeof(err)) < 0)
@@ -378,9 +315,7 @@ main(int argc, char **argv)
 	}
 	if (pw_daemon_pidfile(rt->conf->policyd_pid_file, &ids, err,
 	    sizeof(err)) < 0) {
-		policyd_main_listen_undo(&ls);
-		policyd_main_listen_undo(&als);
-		policyd_main_listen_undo(&hls);
+		policyd_main_listen_undo(&ls, &als, &hls);
 		pw_log_fatal("policyd_pid_file: %s", err);
 	}
 	if (pw_daemon_drop_privileges(&ids, err, sizeof(err)) < 0)
@@ -400,22 +335,23 @@ main(int argc, char **argv)
 	else if (nofile != nofile_was)
 		pw_log_info("raised the open file limit from %lu to %lu",
 		    nofile_was, nofile);
-	m.srv = policyd_server_new(m.base, &m.fds, ls.fds, ls.endpoints, ls.n,
-	    err, sizeof(err));
+	m.srv = policyd_server_new(m.base, &m.fds, ls, err, sizeof(err));
+	ls = NULL;	/* the server's */
 	if (m.srv == NULL)
 		pw_log_fatal("%s", err);
 	if (m.auth != NULL) {
 		auth_verify_start(m.auth, m.identity);
 		m.auth_srv = auth_server_new(m.base, &m.fds, m.auth,
-		    rt->conf->auth_mechanisms, als.fds, als.endpoints, als.n,
-		    err, sizeof(err));
+		    rt->conf->auth_mechanisms, als, err, sizeof(err));
+		als = NULL;	/* the server's */
 		if (m.auth_srv == NULL)
 			pw_log_fatal("%s", err);
 	}
-	if (hls.n > 0) {
+	if (pw_listener_count(hls) > 0) {
 		m.http_srv = http_server_new(m.base, &m.fds, m.identity,
-		    m.keyring_loaded ? &m.keyring : NULL, rt->conf, hls.fds,
-		    hls.endpoints, hls.n, err, sizeof(err));
+		    m.keyring_loaded ? &m.keyring : NULL, rt->conf, hls, err,
+		    sizeof(err));
+		hls = NULL;	/* the server's */
 		if (m.http_srv == NULL)
 			pw_log_fatal("%s", err);
 	}
@@ -438,9 +374,8 @@ main(int argc, char **argv)
 		pw_log_info("starting: HTTP service on %s",
 		    rt->conf->http_listen);
 	pw_runtime_release(&rt);
-	policyd_main_listen_free(&ls);
-	policyd_main_listen_free(&als);
-	policyd_main_listen_free(&hls);
+	pw_listener_free(&als);		/* auth_listen empty */
+	pw_listener_free(&hls);		/* http_listen empty */
 
 	if (event_base_dispatch(m.base) < 0)
 		pw_log_error("event loop failed");
