@@ -14,13 +14,11 @@
  * http_max_headers_size (the connection is closed) and a body beyond
  * http_max_body (413); http_timeout bounds how long a request may take
  * to arrive and an answer to leave (slowloris), and how long an idle
- * connection stays.  Not yet: a limit on the number of connections
- * counted in the open file budget of lib/fd_budget.h (budget is passed
- * for it).  evhttp 2.1 accepts by itself and tells nothing when a
- * connection closes (a bufferevent filter to count them loses answers:
- * its write callback runs before the socket has sent them), so the limit
- * needs connections accepted here and handed over, which 2.1 does not
- * export; see http/README.md.
+ * connection stays.  http_max_connections bounds the connections held,
+ * counted in the open file budget of lib/fd_budget.h (http_conns.c; at
+ * the bound the listeners pause, lib/listener.c), and gives each
+ * http_timeout to deliver a whole request (a read timeout alone lets a
+ * request trickled a byte at a time live for ever).
  *
  * Routing: by the path of the URI as sent (not decoded): /healthz,
  * /readyz, http_unsubscribe_path "/" TOKEN; HEAD is answered as GET
@@ -37,6 +35,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "http_conns.h"
 #include "http_health.h"
 #include "http_server.h"
 #include "http_unsub.h"
@@ -52,6 +51,7 @@ struct http_server {
 	char				*unsub_path;	/* a copy */
 	struct http_unsub_list		 pending;	/* unsubscribes */
 	struct pw_listener		*listener;	/* http_listen */
+	struct http_conns		*conns;		/* their count */
 	bool				 stopping;
 };
 
@@ -89,6 +89,7 @@ http_server_route(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 
+	http_conns_request(srv->conns, req);
 	if (path == NULL)
 		http_server_reply(req, 400, "Bad Request", "bad request\n");
 	else if (strcmp(path, "/healthz") == 0)
@@ -115,6 +116,9 @@ http_server_reconfigure(struct http_server *srv, const struct pw_conf *conf)
 	    (ev_ssize_t)conf->http_max_headers_size);
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)conf->http_max_body);
 	evhttp_set_timeout_tv(srv->http, &tv);
+	if (srv->conns != NULL)
+		http_conns_reconfigure(srv->conns,
+		    (size_t)conf->http_max_connections, conf->http_timeout_ms);
 }
 
 struct http_server *
@@ -147,6 +151,8 @@ http_server_new(struct event_base *base, struct pw_fd_budget *budget,
 		http_server_free(&srv);
 		return NULL;
 	}
+	srv->conns = http_conns_new(base, srv->http, listener,
+	    (size_t)conf->http_max_connections, conf->http_timeout_ms);
 	for (i = 0; i < pw_listener_count(listener); i++)
 		if (evhttp_bind_listener(srv->http,
 		    pw_listener_lev(listener, i)) == NULL)
@@ -182,6 +188,7 @@ http_server_free(struct http_server **srvp)
 		pw_listener_close(srv->listener);
 		evhttp_free(srv->http);
 	}
+	http_conns_free(&srv->conns);
 	pw_listener_free(&srv->listener);
 	free(srv->unsub_path);
 	free(srv);

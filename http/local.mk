@@ -2,6 +2,7 @@
 # shares that daemon's event loop, Redis connection and reload.
 
 policyd_postwarden_policyd_SOURCES += \
+	http/http_conns.c http/http_conns.h \
 	http/http_form.c http/http_form.h \
 	http/http_health.c http/http_health.h \
 	http/http_server.c http/http_server.h \

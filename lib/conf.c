@@ -206,6 +206,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(http_max_headers_size), NULL, NULL },
 	{ "http_timeout", PW_CONF_TIME, "10s", 1000, 3600 * 1000LL, 0,
 	    S(http_timeout_ms), NULL, NULL },
+	{ "http_max_connections", PW_CONF_INT, "512", 1, 1000000, 0,
+	    S(http_max_connections), NULL, NULL },
 
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,

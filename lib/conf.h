@@ -119,6 +119,7 @@ struct pw_conf {
 	int	 http_max_body;		/* bytes */
 	int	 http_max_headers_size;	/* bytes */
 	int	 http_timeout_ms;	/* a request's read and write */
+	int	 http_max_connections;	/* counted with policyd's in the fds */
 
 	/* postwarden-milter */
 	char	*milter_socket;

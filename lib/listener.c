@@ -60,6 +60,8 @@ struct pw_listener {
 	int			 reserve_fd;	/* spare, PW_LISTENER_SHED */
 	bool			 started;
 	bool			 paused;	/* PAUSE: at the bound */
+	unsigned long		 pauses;	/* PAUSE: in the burst */
+	unsigned long		 pauses_seen;	/* at the last tick */
 };
 
 /*
@@ -307,10 +309,12 @@ pw_listener_admit(struct pw_listener *l, struct pw_listener_ep *ep,
 	l->fds->used++;
 	if (l->full == PW_LISTENER_PAUSE && !l->paused &&
 	    l->nconns >= limit) {
-		pw_log_warnx("%s%s%sconnection limit of %zu reached (%s); "
-		    "not accepting until connections close", l->prefix,
-		    ep != NULL ? ep->endpoint : "", ep != NULL ? ": " : "",
-		    limit, limit < max ? "open file limit" : setting);
+		if (l->pauses++ == 0)
+			pw_log_warnx("%s%s%sconnection limit of %zu reached "
+			    "(%s); not accepting until connections close",
+			    l->prefix, ep != NULL ? ep->endpoint : "",
+			    ep != NULL ? ": " : "", limit, limit < max ?
+			    "open file limit" : setting);
 		pw_listener_pause(l, true);
 	}
 	return true;
@@ -321,12 +325,27 @@ pw_listener_recheck(struct pw_listener *l, size_t max)
 {
 	l->max = max;
 	if (l->paused && l->nconns < pw_fd_budget_limit(l->fds, l->nconns,
-	    max)) {
-		pw_log_notice("%saccepting connections again (%zu open)",
-		    l->prefix, l->nconns);
+	    max))
 		pw_listener_pause(l, false);
-	}
 	return l->paused;
+}
+
+bool
+pw_listener_tick(struct pw_listener *l, size_t max)
+{
+	if (pw_listener_recheck(l, max))
+		return true;
+	if (l->pauses == 0)
+		return false;
+	if (l->pauses != l->pauses_seen) {
+		l->pauses_seen = l->pauses;
+		return true;	/* paused since the last tick */
+	}
+	pw_log_notice("%saccepting connections again; paused %lu time%s at "
+	    "the connection limit", l->prefix, l->pauses,
+	    l->pauses == 1 ? "" : "s");
+	l->pauses = l->pauses_seen = 0;
+	return false;
 }
 
 void

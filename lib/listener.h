@@ -14,8 +14,9 @@
  *                       until its own timeout), or
  *   PW_LISTENER_PAUSE   stops accepting: the kernel backlog holds the
  *                       rest until connections close (HTTP clients wait).
- * The first refusal (or the pause) of a burst is logged once, its end
- * once.
+ * The first refusal (or pause) of a burst is logged once, and its end
+ * once: for REFUSE at the first close after it, for PAUSE at a tick
+ * (pw_listener_tick) with no pause since the one before.
  *
  * accept() errors: with PW_LISTENER_SHED (the policy service) EMFILE and
  * ENFILE give up a spare descriptor held for this, accept and close what
@@ -104,6 +105,12 @@ void	pw_listener_gone(struct pw_listener *l);
  * paused.
  */
 bool	pw_listener_recheck(struct pw_listener *l, size_t max);
+/*
+ * PAUSE, called every second or so while it returns true: recheck, and
+ * end a burst (logged once, with the number of pauses) when no pause
+ * came since the last tick.  Returns whether l wants another tick.
+ */
+bool	pw_listener_tick(struct pw_listener *l, size_t max);
 /* Connections counted now. */
 size_t	pw_listener_conns(const struct pw_listener *l);
 

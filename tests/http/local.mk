@@ -2,6 +2,7 @@
 # curl and raw sockets.
 
 PW_HTTP_TESTS = \
+	tests/http/connections.sh \
 	tests/http/health.sh \
 	tests/http/unsubscribe.sh
 TESTS += $(PW_HTTP_TESTS)
