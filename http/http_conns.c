@@ -6,7 +6,8 @@
  *
  * Threads: the event loop's only.
  *
- * Ownership: evhttp owns its connections; this file holds one extra
+ * Ownership: evhttp owns its connections (plain, and TLS through
+ * http_tls.c's bufferevent_openssl); this file holds one extra
  * reference on each connection's bufferevent (made here, in the bevcb,
  * with BEV_OPT_CLOSE_ON_FREE) from its accept until evhttp lets it go,
  * so that the pointer stays valid however evhttp ends the connection.
@@ -64,6 +65,7 @@
 #include <event2/http.h>
 
 #include "http_conns.h"
+#include "http_tls.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -81,8 +83,16 @@ struct http_conn {
 
 TAILQ_HEAD(http_conn_list, http_conn);
 
+/* An evhttp whose connections are counted here; TLS when tls is set. */
+struct http_conns_door {
+	struct http_conns	*conns;
+	struct http_tls		*tls;		/* not owned */
+};
+
 struct http_conns {
 	struct event_base	*base;
+	struct http_conns_door	 doors[2];	/* plain, TLS */
+	size_t			 ndoors;
 	struct pw_listener	*listener;	/* the count; not owned */
 	struct http_conn_list	 held;
 	size_t			 n;
@@ -202,13 +212,16 @@ http_conns_hook_cb(evutil_socket_t fd, short what, void *arg)
 static struct bufferevent *
 http_conns_bevcb(struct event_base *base, void *arg)
 {
-	struct http_conns *c = arg;
+	struct http_conns_door *door = arg;
+	struct http_conns *c = door->conns;
 	struct http_conn *conn;
 	struct bufferevent *bev;
 
 	http_conns_sweep(c);
-	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
+	if (door->tls != NULL)
+		bev = http_tls_bufferevent(door->tls, base);
+	else if ((bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		pw_log_fatal("http: bufferevent_socket_new: out of memory");
 	bufferevent_incref(bev);
 	conn = pw_xcalloc(1, sizeof(*conn));
@@ -255,8 +268,8 @@ http_conns_request(struct http_conns *c, struct evhttp_request *req)
 }
 
 struct http_conns *
-http_conns_new(struct event_base *base, struct evhttp *http,
-    struct pw_listener *listener, size_t max, long long timeout_ms)
+http_conns_new(struct event_base *base, struct pw_listener *listener,
+    size_t max, long long timeout_ms)
 {
 	struct http_conns *c = pw_xcalloc(1, sizeof(*c));
 
@@ -269,8 +282,18 @@ http_conns_new(struct event_base *base, struct evhttp *http,
 	c->sweep = evtimer_new(base, http_conns_sweep_cb, c);
 	if (c->hook == NULL || c->sweep == NULL)
 		pw_log_fatal("http: event_new: out of memory");
-	evhttp_set_bevcb(http, http_conns_bevcb, c);
 	return c;
+}
+
+void
+http_conns_attach(struct http_conns *c, struct evhttp *http,
+    struct http_tls *tls)
+{
+	struct http_conns_door *door = &c->doors[c->ndoors++];
+
+	door->conns = c;
+	door->tls = tls;
+	evhttp_set_bevcb(http, http_conns_bevcb, door);
 }
 
 void

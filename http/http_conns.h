@@ -17,19 +17,25 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "http_tls.h"
 #include "listener.h"
 
 struct http_conns;
 
 /*
- * Count the connections of http (through evhttp_set_bevcb) in
- * listener's count, bounded by max (http_max_connections), and give
- * each timeout_ms (http_timeout) to deliver a whole request.  listener
- * must outlive the result; http_conns_free comes after evhttp_free(http).
+ * Count connections in listener's count, bounded by max
+ * (http_max_connections), and give each timeout_ms (http_timeout) to
+ * deliver a whole request.  listener must outlive the result.
  */
 struct http_conns *http_conns_new(struct event_base *base,
-	    struct evhttp *http, struct pw_listener *listener, size_t max,
-	    long long timeout_ms);
+	    struct pw_listener *listener, size_t max, long long timeout_ms);
+/*
+ * Count the connections of http (evhttp_set_bevcb), speaking TLS with
+ * tls when not NULL (it must outlive c).  Twice at most: plain and TLS.
+ * http_conns_free comes after evhttp_free(http).
+ */
+void	http_conns_attach(struct http_conns *c, struct evhttp *http,
+	    struct http_tls *tls);
 /* A new http_max_connections and http_timeout (SIGHUP). */
 void	http_conns_reconfigure(struct http_conns *c, size_t max,
 	    long long timeout_ms);

@@ -37,6 +37,7 @@
 
 #include "http_conns.h"
 #include "http_health.h"
+#include "http_tls.h"
 #include "http_server.h"
 #include "http_unsub.h"
 #include "listener.h"
@@ -45,7 +46,9 @@
 
 struct http_server {
 	struct event_base		*base;
-	struct evhttp			*http;
+	struct evhttp			*http;		/* http_listen */
+	struct evhttp			*https;		/* http_tls_listen */
+	struct http_tls			*tls;		/* NULL: no TLS */
 	struct policyd_identity		*identity;	/* not owned */
 	const struct pw_track_keyring	*keyring;	/* NULL: none */
 	char				*unsub_path;	/* a copy */
@@ -102,30 +105,73 @@ http_server_route(struct evhttp_request *req, void *arg)
 		http_server_reply(req, 404, "Not Found", "not found\n");
 }
 
-void
-http_server_reconfigure(struct http_server *srv, const struct pw_conf *conf)
+/* Apply conf's limits to one evhttp. */
+static void
+http_server_limits(struct evhttp *http, const struct pw_conf *conf)
 {
 	struct timeval tv = { conf->http_timeout_ms / 1000,
 	    (conf->http_timeout_ms % 1000) * 1000 };
 
+	evhttp_set_max_headers_size(http,
+	    (ev_ssize_t)conf->http_max_headers_size);
+	evhttp_set_max_body_size(http, (ev_ssize_t)conf->http_max_body);
+	evhttp_set_timeout_tv(http, &tv);
+}
+
+void
+http_server_reconfigure(struct http_server *srv, const struct pw_conf *conf)
+{
 	if (srv->http == NULL)
 		return;		/* stopped */
 	free(srv->unsub_path);
 	srv->unsub_path = pw_xstrdup(conf->http_unsubscribe_path);
-	evhttp_set_max_headers_size(srv->http,
-	    (ev_ssize_t)conf->http_max_headers_size);
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)conf->http_max_body);
-	evhttp_set_timeout_tv(srv->http, &tv);
+	http_server_limits(srv->http, conf);
+	if (srv->https != NULL)
+		http_server_limits(srv->https, conf);
 	if (srv->conns != NULL)
 		http_conns_reconfigure(srv->conns,
 		    (size_t)conf->http_max_connections, conf->http_timeout_ms);
 }
 
+int
+http_server_reload_tls(struct http_server *srv, const struct pw_conf *conf)
+{
+	char err[HTTP_TLS_ERR_MAX];
+
+	if (srv->tls == NULL || srv->https == NULL)
+		return 0;
+	if (http_tls_reload(srv->tls, conf->http_tls_cert_file,
+	    conf->http_tls_key_file, err, sizeof(err)) < 0) {
+		pw_log_warnx("http: TLS certificate and key not reloaded, "
+		    "keeping the old ones: %s", err);
+		return -1;
+	}
+	pw_log_info("http: reloaded TLS certificate %s",
+	    conf->http_tls_cert_file);
+	return 0;
+}
+
+/* An evhttp routing to srv, with conf's limits; NULL on failure. */
+static struct evhttp *
+http_server_evhttp(struct http_server *srv, const struct pw_conf *conf)
+{
+	struct evhttp *http;
+
+	if ((http = evhttp_new(srv->base)) == NULL)
+		return NULL;
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(http, http_server_route, srv);
+	http_server_limits(http, conf);
+	return http;
+}
+
 struct http_server *
 http_server_new(struct event_base *base, struct pw_fd_budget *budget,
     struct policyd_identity *identity, const struct pw_track_keyring *keyring,
-    const struct pw_conf *conf, struct pw_listener *listener, char *err,
-    size_t errsize)
+    const struct pw_conf *conf, struct pw_listener *listener, size_t nplain,
+    struct http_tls *tls, char *err, size_t errsize)
 {
 	struct http_server *srv = pw_xcalloc(1, sizeof(*srv));
 	size_t i;
@@ -134,16 +180,15 @@ http_server_new(struct event_base *base, struct pw_fd_budget *budget,
 	srv->identity = identity;
 	srv->keyring = keyring;
 	srv->listener = listener;
+	srv->tls = tls;
 	TAILQ_INIT(&srv->pending);
-	if ((srv->http = evhttp_new(base)) == NULL) {
+	if ((srv->http = http_server_evhttp(srv, conf)) == NULL ||
+	    (nplain < pw_listener_count(listener) &&
+	    (srv->https = http_server_evhttp(srv, conf)) == NULL)) {
 		snprintf(err, errsize, "http: evhttp_new failed");
 		http_server_free(&srv);
 		return NULL;
 	}
-	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(srv->http, http_server_route, srv);
 	http_server_reconfigure(srv, conf);
 	/* The evconnlisteners go to evhttp, which accepts and frees them. */
 	if (pw_listener_start(listener, base, budget, "http: ",
@@ -151,10 +196,13 @@ http_server_new(struct event_base *base, struct pw_fd_budget *budget,
 		http_server_free(&srv);
 		return NULL;
 	}
-	srv->conns = http_conns_new(base, srv->http, listener,
+	srv->conns = http_conns_new(base, listener,
 	    (size_t)conf->http_max_connections, conf->http_timeout_ms);
+	http_conns_attach(srv->conns, srv->http, NULL);
+	if (srv->https != NULL)
+		http_conns_attach(srv->conns, srv->https, tls);
 	for (i = 0; i < pw_listener_count(listener); i++)
-		if (evhttp_bind_listener(srv->http,
+		if (evhttp_bind_listener(i < nplain ? srv->http : srv->https,
 		    pw_listener_lev(listener, i)) == NULL)
 			pw_log_fatal("http: evhttp_bind_listener: out of "
 			    "memory");
@@ -172,6 +220,9 @@ http_server_stop(struct http_server *srv)
 	pw_listener_close(srv->listener);
 	evhttp_free(srv->http);
 	srv->http = NULL;
+	if (srv->https != NULL)
+		evhttp_free(srv->https);
+	srv->https = NULL;
 }
 
 void
@@ -184,10 +235,11 @@ http_server_free(struct http_server **srvp)
 	*srvp = NULL;
 	srv->stopping = true;
 	http_unsub_orphan_all(&srv->pending);
-	if (srv->http != NULL) {
-		pw_listener_close(srv->listener);
+	pw_listener_close(srv->listener);
+	if (srv->http != NULL)
 		evhttp_free(srv->http);
-	}
+	if (srv->https != NULL)
+		evhttp_free(srv->https);
 	http_conns_free(&srv->conns);
 	pw_listener_free(&srv->listener);
 	free(srv->unsub_path);

@@ -208,6 +208,12 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(http_timeout_ms), NULL, NULL },
 	{ "http_max_connections", PW_CONF_INT, "512", 1, 1000000, 0,
 	    S(http_max_connections), NULL, NULL },
+	{ "http_tls_listen", PW_CONF_LIST, "", 0, 0, 0,
+	    S(http_tls_listen), pw_conf_check_endpoint_list, NULL },
+	{ "http_tls_cert_file", PW_CONF_PATH, "", 0, 0, 0,
+	    S(http_tls_cert_file), NULL, NULL },
+	{ "http_tls_key_file", PW_CONF_PATH, "", 0, 0, 0,
+	    S(http_tls_key_file), NULL, NULL },
 
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,

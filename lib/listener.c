@@ -3,7 +3,7 @@
  * (see listener.h): its endpoints, accept errors, and its connections in
  * the shared open file budget.
  *
- * Exports: pw_listener_open/count/start/lev/endpoint/admit/gone/recheck/
+ * Exports: pw_listener_open/add/count/start/lev/endpoint/admit/gone/recheck/
  * conns/close/free.
  *
  * Threads: the event loop's only; pw_listener_open in main before it.
@@ -104,20 +104,29 @@ pw_listener_open_one(const char *item, size_t len, void *arg)
 	return 0;
 }
 
-struct pw_listener *
-pw_listener_open(const char *list, int mode, const struct pw_daemon_ids *ids,
-    char *err, size_t errsize)
+int
+pw_listener_add(struct pw_listener *l, const char *list, int mode,
+    const struct pw_daemon_ids *ids, char *err, size_t errsize)
 {
 	struct pw_listener_opening o;
-	struct pw_listener *l = pw_xcalloc(1, sizeof(*l));
 
-	l->reserve_fd = -1;
 	o.l = l;
 	o.mode = mode;
 	o.ids = ids;
 	o.err = err;
 	o.errsize = errsize;
-	if (pw_conf_list_foreach(list, pw_listener_open_one, &o) != 0) {
+	return pw_conf_list_foreach(list, pw_listener_open_one, &o) != 0 ?
+	    -1 : 0;
+}
+
+struct pw_listener *
+pw_listener_open(const char *list, int mode, const struct pw_daemon_ids *ids,
+    char *err, size_t errsize)
+{
+	struct pw_listener *l = pw_xcalloc(1, sizeof(*l));
+
+	l->reserve_fd = -1;
+	if (pw_listener_add(l, list, mode, ids, err, errsize) < 0) {
 		pw_listener_free(&l);
 		return NULL;
 	}

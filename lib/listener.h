@@ -64,6 +64,13 @@ typedef void	pw_listener_accept_fn(struct pw_listener_ep *ep,
  */
 struct pw_listener *pw_listener_open(const char *list, int mode,
 	    const struct pw_daemon_ids *ids, char *err, size_t errsize);
+/*
+ * Open the endpoints of list too, after those l has (before
+ * pw_listener_start).  0, or -1 with the message in err (l keeps what
+ * it had and what it opened; pw_listener_free removes them).
+ */
+int	pw_listener_add(struct pw_listener *l, const char *list, int mode,
+	    const struct pw_daemon_ids *ids, char *err, size_t errsize);
 /* How many endpoints l has. */
 size_t	pw_listener_count(const struct pw_listener *l);
 

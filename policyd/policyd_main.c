@@ -13,7 +13,10 @@
  * connection and key cache of policyd_identity.c.  With http_listen set,
  * the same loop serves the HTTP service of http/ (health checks), with
  * the tracking keyring read before privileges are dropped (none is
- * logged, and /readyz answers 503 until a start that loads it).
+ * logged, and /readyz answers 503 until a start that loads it); with
+ * http_tls_listen set, HTTPS too, its certificate and key read before
+ * privileges are dropped (missing or bad: a start-up error) and again
+ * on SIGHUP (as the daemon's user; a failure keeps the old ones).
  *
  * Signals (through the event loop, never in a handler):
  *   SIGTERM, SIGINT  stop accepting, answer the requests in flight, close,
@@ -51,6 +54,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "http_server.h"
+#include "http_tls.h"
 #include "listener.h"
 #include "log.h"
 #include "policyd_decide.h"
@@ -72,6 +76,7 @@ struct policyd_main {
 	struct auth_verify	*auth;		/* NULL: auth_listen empty */
 	struct auth_server	*auth_srv;
 	struct http_server	*http_srv;	/* NULL: http_listen empty */
+	struct http_tls		*tls;		/* NULL: http_tls_listen empty */
 	struct pw_track_keyring	 keyring;
 	bool			 keyring_loaded;
 	struct pw_fd_budget	 fds;	/* both services' connections */
@@ -189,6 +194,8 @@ policyd_main_reload(struct policyd_main *m)
 		    old->conf->auth_pepper_file, rt->conf->auth_pepper_file);
 		policyd_main_reload_check("http_listen",
 		    old->conf->http_listen, rt->conf->http_listen);
+		policyd_main_reload_check("http_tls_listen",
+		    old->conf->http_tls_listen, rt->conf->http_tls_listen);
 		policyd_main_reload_check("tracking_secret_file",
 		    old->conf->tracking_secret_file,
 		    rt->conf->tracking_secret_file);
@@ -209,8 +216,10 @@ policyd_main_reload(struct policyd_main *m)
 	policyd_server_check_limit(m->srv, rt->conf->policyd_max_connections,
 	    m->auth_srv != NULL ? rt->conf->auth_max_connections : 0);
 	policyd_identity_reconfigure(m->identity, rt->conf);
-	if (m->http_srv != NULL)
+	if (m->http_srv != NULL) {
 		http_server_reconfigure(m->http_srv, rt->conf);
+		(void)http_server_reload_tls(m->http_srv, rt->conf);
+	}
 	pw_runtime_publish(rt);
 	pw_log_info("reloaded configuration %s", m->conf_path);
 }
@@ -251,7 +260,7 @@ main(int argc, char **argv)
 	struct pw_runtime *rt;
 	char err[PW_RUNTIME_ERR_MAX];
 	unsigned long nofile, nofile_was;
-	size_t i;
+	size_t i, nplain;
 
 	memset(&m, 0, sizeof(m));
 	pw_log_open(policyd_main_progname, true);
@@ -285,8 +294,19 @@ main(int argc, char **argv)
 		}
 		pw_log_fatal("%s", err);
 	}
+	/* HTTPS: the certificate and key now, as root; a start-up error. */
+	if (*rt->conf->http_tls_listen != '\0' &&
+	    (m.tls = http_tls_new(rt->conf->http_tls_cert_file,
+	    rt->conf->http_tls_key_file, err, sizeof(err))) == NULL) {
+		if (cmd.check_only) {
+			fprintf(stderr, "%s: %s\n", policyd_main_progname, err);
+			exit(1);
+		}
+		pw_log_fatal("%s", err);
+	}
 	if (cmd.check_only) {
 		auth_verify_free(&m.auth);
+		http_tls_free(&m.tls);
 		pw_runtime_release(&rt);
 		exit(0);
 	}
@@ -305,6 +325,12 @@ main(int argc, char **argv)
 	    rt->conf->socket_mode, &ids, err, sizeof(err))) == NULL) {
 		policyd_main_listen_undo(&ls, &als, &hls);
 		pw_log_fatal("http_listen: %s", err);
+	}
+	nplain = pw_listener_count(hls);
+	if (pw_listener_add(hls, rt->conf->http_tls_listen,
+	    rt->conf->socket_mode, &ids, err, sizeof(err)) < 0) {
+		policyd_main_listen_undo(&ls, &als, &hls);
+		pw_log_fatal("http_tls_listen: %s", err);
 	}
 	if (pw_listener_count(hls) > 0)
 		policyd_main_keyring(&m, rt->conf);
@@ -349,8 +375,8 @@ main(int argc, char **argv)
 	}
 	if (pw_listener_count(hls) > 0) {
 		m.http_srv = http_server_new(m.base, &m.fds, m.identity,
-		    m.keyring_loaded ? &m.keyring : NULL, rt->conf, hls, err,
-		    sizeof(err));
+		    m.keyring_loaded ? &m.keyring : NULL, rt->conf, hls,
+		    nplain, m.tls, err, sizeof(err));
 		hls = NULL;	/* the server's */
 		if (m.http_srv == NULL)
 			pw_log_fatal("%s", err);
@@ -370,9 +396,12 @@ main(int argc, char **argv)
 	if (m.auth_srv != NULL)
 		pw_log_info("starting: SMTP AUTH service on %s (%s)",
 		    rt->conf->auth_listen, rt->conf->auth_mechanisms);
-	if (m.http_srv != NULL)
+	if (m.http_srv != NULL && nplain > 0)
 		pw_log_info("starting: HTTP service on %s",
 		    rt->conf->http_listen);
+	if (m.http_srv != NULL && m.tls != NULL)
+		pw_log_info("starting: HTTPS service on %s",
+		    rt->conf->http_tls_listen);
 	pw_runtime_release(&rt);
 	pw_listener_free(&als);		/* auth_listen empty */
 	pw_listener_free(&hls);		/* http_listen empty */
@@ -382,6 +411,7 @@ main(int argc, char **argv)
 
 	auth_server_free(&m.auth_srv);
 	http_server_free(&m.http_srv);
+	http_tls_free(&m.tls);
 	policyd_server_free(&m.srv);
 	/* After the servers: lookups still in flight answer orphans. */
 	policyd_identity_free(&m.identity);
