@@ -4,6 +4,7 @@
 PW_HTTP_TESTS = \
 	tests/http/connections.sh \
 	tests/http/health.sh \
+	tests/http/proxy.sh \
 	tests/http/tls.sh \
 	tests/http/unsubscribe.sh
 TESTS += $(PW_HTTP_TESTS)
