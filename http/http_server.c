@@ -141,7 +141,8 @@ http_server_reload_tls(struct http_server *srv, const struct pw_conf *conf)
 	if (srv->tls == NULL || srv->https == NULL)
 		return 0;
 	if (http_tls_reload(srv->tls, conf->http_tls_cert_file,
-	    conf->http_tls_key_file, err, sizeof(err)) < 0) {
+	    conf->http_tls_key_file, conf->dkim_key_mode_check, err,
+	    sizeof(err)) < 0) {
 		pw_log_warnx("http: TLS certificate and key not reloaded, "
 		    "keeping the old ones: %s", err);
 		return -1;

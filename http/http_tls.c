@@ -17,10 +17,12 @@
  *
  * Security: TLS 1.2 and later only, no renegotiation, the server's
  * cipher order; OpenSSL's default ciphers (no export, no RC4, no NULL).
- * The key is read as root at start (main, before privileges are
- * dropped) and as the daemon's user on SIGHUP: a key the user cannot
- * read fails the reload, logged, and the old one stays.  Key bytes
- * never reach a log.
+ * The key is read as secrets are (lib/secret_file.c: a regular file
+ * only its owner may read, owned by root or the daemon's user, unless
+ * dkim_key_mode_check = no), as root at start (main, before privileges
+ * are dropped) and as the daemon's user on SIGHUP: a key the user cannot
+ * read fails the reload, logged, and the old one stays.  The bytes read
+ * are wiped; key bytes never reach a log.
  */
 #include "config.h"
 
@@ -30,12 +32,18 @@
 #include <string.h>
 
 #include <event2/bufferevent_ssl.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "http_tls.h"
 #include "log.h"
+#include "secret_file.h"
 #include "xmalloc.h"
+
+/* Largest key file read. */
+#define HTTP_TLS_KEY_MAX	65536
 
 struct http_tls {
 	SSL_CTX	*ctx;
@@ -78,14 +86,49 @@ http_tls_readable(const char *setting, const char *file, char *err,
 	return true;
 }
 
+/*
+ * The private key of path, read as secrets are (lib/secret_file.c: mode
+ * and owner checked unless mode_check is off), or NULL with err.
+ */
+static EVP_PKEY *
+http_tls_key(const char *path, bool mode_check, char *err, size_t errsize)
+{
+	char *buf = pw_xmalloc(HTTP_TLS_KEY_MAX + 1), why[HTTP_TLS_ERR_MAX];
+	EVP_PKEY *pkey = NULL;
+	size_t len;
+	BIO *bio;
+
+	if (pw_secret_file_read(path, mode_check, "private key", buf,
+	    HTTP_TLS_KEY_MAX, &len, why, sizeof(why)) < 0) {
+		snprintf(err, errsize, "http_tls_key_file: %s", why);
+		free(buf);
+		return NULL;
+	}
+	ERR_clear_error();
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		pw_log_fatal("http: BIO_new_mem_buf failed");
+	if ((pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL)
+		http_tls_error("http_tls_key_file", path, err, errsize);
+	BIO_free(bio);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return pkey;
+}
+
 /* A new context with cert and key, or NULL with err. */
 static SSL_CTX *
-http_tls_ctx(const char *cert, const char *key, char *err, size_t errsize)
+http_tls_ctx(const char *cert, const char *key, bool mode_check, char *err,
+    size_t errsize)
 {
+	EVP_PKEY *pkey;
 	SSL_CTX *ctx;
 
-	if (!http_tls_readable("http_tls_cert_file", cert, err, errsize) ||
-	    !http_tls_readable("http_tls_key_file", key, err, errsize))
+	if (*key == '\0') {
+		snprintf(err, errsize, "http_tls_key_file is not set "
+		    "(http_tls_listen needs it)");
+		return NULL;
+	}
+	if (!http_tls_readable("http_tls_cert_file", cert, err, errsize))
 		return NULL;
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
@@ -99,11 +142,17 @@ http_tls_ctx(const char *cert, const char *key, char *err, size_t errsize)
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		http_tls_error("http_tls_key_file", key, err, errsize);
+	if ((pkey = http_tls_key(key, mode_check, err, errsize)) == NULL) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
+		http_tls_error("http_tls_key_file", key, err, errsize);
+		EVP_PKEY_free(pkey);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	EVP_PKEY_free(pkey);	/* the context holds it */
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		ERR_clear_error();
 		snprintf(err, errsize, "http_tls_key_file: %s does not match "
@@ -115,12 +164,13 @@ http_tls_ctx(const char *cert, const char *key, char *err, size_t errsize)
 }
 
 struct http_tls *
-http_tls_new(const char *cert, const char *key, char *err, size_t errsize)
+http_tls_new(const char *cert, const char *key, bool mode_check, char *err,
+    size_t errsize)
 {
 	struct http_tls *t;
 	SSL_CTX *ctx;
 
-	if ((ctx = http_tls_ctx(cert, key, err, errsize)) == NULL)
+	if ((ctx = http_tls_ctx(cert, key, mode_check, err, errsize)) == NULL)
 		return NULL;
 	t = pw_xcalloc(1, sizeof(*t));
 	t->ctx = ctx;
@@ -129,11 +179,11 @@ http_tls_new(const char *cert, const char *key, char *err, size_t errsize)
 
 int
 http_tls_reload(struct http_tls *t, const char *cert, const char *key,
-    char *err, size_t errsize)
+    bool mode_check, char *err, size_t errsize)
 {
 	SSL_CTX *ctx;
 
-	if ((ctx = http_tls_ctx(cert, key, err, errsize)) == NULL)
+	if ((ctx = http_tls_ctx(cert, key, mode_check, err, errsize)) == NULL)
 		return -1;
 	SSL_CTX_free(t->ctx);	/* open connections hold their own */
 	t->ctx = ctx;

@@ -9,6 +9,7 @@
 #ifndef HTTP_TLS_H
 #define HTTP_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <event2/bufferevent.h>
@@ -19,19 +20,20 @@
 struct http_tls;
 
 /*
- * Load cert (PEM chain, leaf first) and key (PEM).  NULL with the reason
- * in err (naming the setting and the file) when either is missing,
- * unreadable or not PEM, or when they do not match.
+ * Load cert (PEM chain, leaf first) and key (PEM, read as a secret file:
+ * mode and owner checked when mode_check, dkim_key_mode_check).  NULL
+ * with the reason in err (naming the setting and the file) when either
+ * is missing, unreadable or not PEM, or when they do not match.
  */
-struct http_tls *http_tls_new(const char *cert, const char *key, char *err,
-	    size_t errsize);
+struct http_tls *http_tls_new(const char *cert, const char *key,
+	    bool mode_check, char *err, size_t errsize);
 /*
  * Load cert and key again (SIGHUP), as the user the daemon runs as now.
  * 0: new connections get them; -1: the old ones stay, the reason in err.
  * Connections already open keep what they started with.
  */
 int	http_tls_reload(struct http_tls *t, const char *cert, const char *key,
-	    char *err, size_t errsize);
+	    bool mode_check, char *err, size_t errsize);
 /*
  * A bufferevent for one accepted connection (the socket set later by
  * evhttp): the TLS server side, BEV_OPT_CLOSE_ON_FREE (its SSL and

@@ -295,9 +295,11 @@ main(int argc, char **argv)
 		pw_log_fatal("%s", err);
 	}
 	/* HTTPS: the certificate and key now, as root; a start-up error. */
+	pw_secret_file_owner(rt->conf->user);
 	if (*rt->conf->http_tls_listen != '\0' &&
 	    (m.tls = http_tls_new(rt->conf->http_tls_cert_file,
-	    rt->conf->http_tls_key_file, err, sizeof(err))) == NULL) {
+	    rt->conf->http_tls_key_file, rt->conf->dkim_key_mode_check, err,
+	    sizeof(err))) == NULL) {
 		if (cmd.check_only) {
 			fprintf(stderr, "%s: %s\n", policyd_main_progname, err);
 			exit(1);

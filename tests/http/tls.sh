@@ -9,8 +9,9 @@
 #   - plain HTTP to the TLS port: no HTTP answer, the daemon lives on;
 #   - a new certificate and SIGHUP: the new one is served; a broken new
 #     file and SIGHUP: the old one stays, logged with the reason;
-#   - a missing certificate file at start: exit 1 naming the setting and
-#     the file.
+#   - a missing certificate file, or a key group may read (checked as
+#     secret files are), at start: exit 1 naming the setting and the
+#     file.
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
@@ -23,7 +24,7 @@ command -v curl >/dev/null || pw_skip_all "curl not installed"
 command -v openssl >/dev/null || pw_skip_all "openssl not installed"
 [ -x "$MAKE" ] || pw_skip_all "$MAKE not built"
 pw_harness_init
-pw_plan 15
+pw_plan 17
 
 # cert NAME: a self-signed certificate for 127.0.0.1, subject CN=NAME,
 # in $PW_TMP/NAME.crt and its key in $PW_TMP/NAME.key (the daemon's user
@@ -126,4 +127,12 @@ sed -i "s|^http_tls_cert_file = .*|http_tls_cert_file = $PW_TMP/missing.crt|" "$
 pw_is "a missing certificate file: -n exits 1" "$?" 1
 pw_check "naming the setting and the file" grep -qF \
     "http_tls_cert_file: $PW_TMP/missing.crt: No such file or directory" \
+    "$PW_TMP/n.out"
+sed -i "s|^http_tls_cert_file = .*|http_tls_cert_file = $PW_TMP/first.crt|" "$CONF"
+sed -i "s|^http_tls_key_file = .*|http_tls_key_file = $PW_TMP/first.key|" "$CONF"
+chmod 640 "$PW_TMP/first.key"
+"$PW_BUILDDIR/policyd/postwarden-policyd" -n -c "$CONF" >"$PW_TMP/n.out" 2>&1
+pw_is "a key group may read: -n exits 1" "$?" 1
+pw_check "saying so" grep -qF \
+    "http_tls_key_file: $PW_TMP/first.key: private key is accessible by group or others" \
     "$PW_TMP/n.out"
