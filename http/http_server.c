@@ -2,13 +2,14 @@
  * http_server.c -- listeners, limits and routing of the HTTP service
  * (see http_server.h).
  *
- * Exports: http_server_new/reconfigure/stop/free/redis/keyring/reply/
- * reply_405.
+ * Exports: http_server_new/reconfigure/reload_tls/stop/free/redis/
+ * keyring/reply/reply_405.
  *
  * Threads: the event loop's only.
- * Ownership: the server owns its evhttp (and through it the listening
- * descriptors and the connections); identity and the keyring belong to
- * main.
+ * Ownership: the server owns its evhttps, one for http_listen and one for
+ * http_tls_listen (whose bufferevents speak TLS: http_tls.c), and
+ * through them the listening descriptors and the connections; identity,
+ * the keyring and the TLS context belong to main.
  *
  * Limits: evhttp refuses a request line and headers beyond
  * http_max_headers_size (the connection is closed) and a body beyond
