@@ -214,7 +214,8 @@ policyd_main_reload(struct policyd_main *m)
 	}
 	pw_log_set_level(rt->conf->log_level);
 	policyd_server_check_limit(m->srv, rt->conf->policyd_max_connections,
-	    m->auth_srv != NULL ? rt->conf->auth_max_connections : 0);
+	    m->auth_srv != NULL ? rt->conf->auth_max_connections : 0,
+	    m->http_srv != NULL ? rt->conf->http_max_connections : 0);
 	policyd_identity_reconfigure(m->identity, rt->conf);
 	if (m->http_srv != NULL) {
 		http_server_reconfigure(m->http_srv, rt->conf);
@@ -393,7 +394,8 @@ main(int argc, char **argv)
 	pw_daemon_ready();
 	rt = pw_runtime_current();
 	policyd_server_check_limit(m.srv, rt->conf->policyd_max_connections,
-	    m.auth_srv != NULL ? rt->conf->auth_max_connections : 0);
+	    m.auth_srv != NULL ? rt->conf->auth_max_connections : 0,
+	    m.http_srv != NULL ? rt->conf->http_max_connections : 0);
 	pw_log_info("starting: listening on %s", rt->conf->policyd_listen);
 	if (m.auth_srv != NULL)
 		pw_log_info("starting: SMTP AUTH service on %s (%s)",

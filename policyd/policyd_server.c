@@ -258,14 +258,22 @@ policyd_server_stop(struct policyd_server *srv, int timeout_ms)
 
 void
 policyd_server_check_limit(struct policyd_server *srv, int max_connections,
-    int auth_max_connections)
+    int auth_max_connections, int http_max_connections)
 {
-	size_t sum = (size_t)max_connections + (size_t)auth_max_connections;
+	size_t sum = (size_t)max_connections + (size_t)auth_max_connections +
+	    (size_t)http_max_connections;
 
 	if (sum <= srv->fds->cap || sum == srv->warned_sum)
 		return;
 	srv->warned_sum = sum;
-	if (auth_max_connections == 0)
+	if (http_max_connections != 0)
+		pw_log_warnx("policyd_max_connections = %d plus "
+		    "auth_max_connections = %d plus http_max_connections = %d "
+		    "is more than the open file limit allows; serving at most "
+		    "%zu connections for all (raise LimitNOFILE or the hard "
+		    "limit)", max_connections, auth_max_connections,
+		    http_max_connections, srv->fds->cap);
+	else if (auth_max_connections == 0)
 		pw_log_warnx("policyd_max_connections = %d is more than the "
 		    "open file limit allows; serving at most %zu connections "
 		    "(raise LimitNOFILE or the hard limit)", max_connections,

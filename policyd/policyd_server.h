@@ -62,11 +62,13 @@ void	policyd_server_stop(struct policyd_server *srv, int timeout_ms);
 
 /*
  * Warn (once per value) when policyd_max_connections, plus
- * auth_max_connections (0 when the SASL service is off), is more than
- * the open file limit allows: the services then share what it allows.
+ * auth_max_connections and http_max_connections (0 when that service is
+ * off), is more than the open file limit allows: the services then share
+ * what it allows.
  */
 void	policyd_server_check_limit(struct policyd_server *srv,
-	    int max_connections, int auth_max_connections);
+	    int max_connections, int auth_max_connections,
+	    int http_max_connections);
 
 /* Free the server and every connection still open. */
 void	policyd_server_free(struct policyd_server **srv);
