@@ -11,7 +11,12 @@
 #   - a request trickled a byte every 0.3 s (slowloris: each byte resets
 #     evhttp's read timeout) is closed after http_timeout (2 s), long
 #     before it is whole;
-#   - the daemon answers afterwards and stops cleanly.
+#   - the daemon answers afterwards and stops cleanly;
+#   - HTTP connections count in the open file budget the policy service
+#     shares: under a limit of 64 files (32 for connections) 32 held HTTP
+#     connections pause HTTP at the open file limit and the policy
+#     service refuses a request (end of file at once); once they close,
+#     it is served again.
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
@@ -22,7 +27,7 @@ RAW="$PW_PYTHON $PW_SRCDIR/tests/http/http_raw.py"
 command -v redis-server >/dev/null || pw_skip_all "redis-server not installed"
 command -v curl >/dev/null || pw_skip_all "curl not installed"
 pw_harness_init
-pw_plan 14
+pw_plan 20
 
 SECRET=$PW_TMP/tracking.secret
 pw_secret_file "$SECRET"
@@ -75,3 +80,40 @@ pw_check "after http_timeout, within 5 s (took $took ms)" \
 pw_is "the daemon lives on" "$(code /healthz)" 200
 pw_daemon_stop policyd
 pw_is "SIGTERM: the port is closed" "$(code /healthz)" 000
+
+# --- the open file budget ---------------------------------------------------------
+# policy: one request on the unix socket; "answered" or "eof"
+policy() {
+	"$PW_PYTHON" - "$PW_POLICYD_SOCK" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+try:
+    s.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+              b"sender=a@example.com\nrecipient=b@example.com\n"
+              b"client_address=127.0.0.1\n\n")
+    data = s.recv(4096)
+except OSError:
+    data = b""
+print("answered" if data.startswith(b"action=") else "eof")
+PY
+}
+ulimit -n 64		# soft and hard: the daemon keeps 32 for connections
+pw_daemon_start policyd "http_listen = inet:127.0.0.1:$PORT" \
+    "tracking_secret_file = $SECRET" "http_timeout = 30s"
+ulimit -n 1024
+pw_is "the policy service answers" "$(policy)" answered
+coproc HOLD { $RAW "$PORT" hold 32 30; }
+read -r -t 20 held <&"${HOLD[0]}"
+pw_is "32 HTTP connections held" "$held" "held 32"
+pw_check "HTTP paused at the open file limit" pw_wait_log "$LOG" \
+    'http: connection limit of 32 reached \(open file limit\)'
+pw_is "the policy service has no descriptor left: end of file" "$(policy)" eof
+pw_check "and says so" pw_wait_log "$LOG" \
+    'connection limit of 0 reached \(open file limit\); refusing new connections'
+exec {HOLD[1]}>&-	# the holder closes its connections
+wait "$HOLD_PID" 2>/dev/null
+pw_wait_until "the HTTP connections to go" "$PW_TIMEOUT" \
+    test "$(policy)" = answered
+pw_is "they closed: the policy service answers again" "$(policy)" answered

@@ -18,6 +18,11 @@
         while-full N    extra answers within WAIT seconds (the bound: 0)
         after N         extra answers (200) within 10 s of closing the
                         held connections
+
+  http_raw.py PORT hold N SECONDS
+      open N keep-alive connections, each answered once, print "held K"
+      (K answered) and keep them open SECONDS seconds, or until stdin
+      closes.
 """
 import socket
 import sys
@@ -122,6 +127,22 @@ def limit(port, held, extra, wait):
     print("after %d" % ok)
 
 
+def hold(port, n, seconds):
+    keep = []
+    k = 0
+    for _ in range(n):
+        s = connect(port)
+        s.sendall(GET + b"\r\n")
+        if answered(s, 5) == 200:
+            k += 1
+        keep.append(s)
+    print("held %d" % k, flush=True)
+    import select
+    select.select([sys.stdin], [], [], seconds)
+    for s in keep:
+        s.close()
+
+
 def main():
     port = int(sys.argv[1])
     what = sys.argv[2]
@@ -129,11 +150,13 @@ def main():
         slow(port, float(sys.argv[3]))
     elif what == "trickle":
         trickle(port, float(sys.argv[3]), float(sys.argv[4]))
+    elif what == "hold":
+        hold(port, int(sys.argv[3]), float(sys.argv[4]))
     elif what == "limit":
         limit(port, int(sys.argv[3]), int(sys.argv[4]),
               float(sys.argv[5]))
     else:
-        sys.exit("usage: http_raw.py PORT slow|trickle|limit ...")
+        sys.exit("usage: http_raw.py PORT slow|trickle|limit|hold ...")
 
 
 if __name__ == "__main__":
