@@ -24,6 +24,7 @@
       (K answered) and keep them open SECONDS seconds, or until stdin
       closes.
 """
+import select
 import socket
 import sys
 import time
@@ -96,16 +97,23 @@ def answered(s, timeout):
     return int(data[9:12])
 
 
-def limit(port, held, extra, wait):
+def keepalive(port, n):
+    """Open n keep-alive connections, each answered once; print "held K"
+    (K answered with 200) and return them."""
     keep = []
-    n = 0
-    for _ in range(held):
+    k = 0
+    for _ in range(n):
         s = connect(port)
         s.sendall(GET + b"\r\n")
         if answered(s, 5) == 200:
-            n += 1
+            k += 1
         keep.append(s)
-    print("held %d" % n)
+    print("held %d" % k, flush=True)
+    return keep
+
+
+def limit(port, held, extra, wait):
+    keep = keepalive(port, held)
     extras = []
     for _ in range(extra):
         s = connect(port)    # the kernel completes it: backlog
@@ -128,16 +136,7 @@ def limit(port, held, extra, wait):
 
 
 def hold(port, n, seconds):
-    keep = []
-    k = 0
-    for _ in range(n):
-        s = connect(port)
-        s.sendall(GET + b"\r\n")
-        if answered(s, 5) == 200:
-            k += 1
-        keep.append(s)
-    print("held %d" % k, flush=True)
-    import select
+    keep = keepalive(port, n)
     select.select([sys.stdin], [], [], seconds)
     for s in keep:
         s.close()
