@@ -315,6 +315,27 @@ auth_verify_settle(struct auth_verify_job *j)
 		auth_verify_decide(j);
 }
 
+/* The first reason a pipelined answer was unusable, for the log. */
+static void
+auth_verify_keep_why(struct auth_verify_job *j, const char *why)
+{
+	if (j->redis_why == NULL)
+		j->redis_why = why;
+}
+
+/*
+ * Did Redis answer?  When not, its reason is kept (the login then goes
+ * the redis_down way once every answer is in).
+ */
+static bool
+auth_verify_answered(struct auth_verify_job *j, const redisReply *reply,
+    const char *why)
+{
+	if (reply == NULL)
+		auth_verify_keep_why(j, why);
+	return reply != NULL;
+}
+
 /* The client's failed logins (GET pw:authfail:<addr>). */
 static void
 auth_verify_client_reply(struct pw_redis_async *ra, const redisReply *reply,
@@ -323,13 +344,13 @@ auth_verify_client_reply(struct pw_redis_async *ra, const redisReply *reply,
 	struct auth_verify_job *j = arg;
 
 	(void)ra;
-	if (reply == NULL) {
-		if (j->redis_why == NULL)
-			j->redis_why = why;
-	} else if (reply->type == REDIS_REPLY_STRING)
-		j->client_n = strtoll(reply->str, NULL, 10);
-	else if (reply->type != REDIS_REPLY_NIL && j->redis_why == NULL)
-		j->redis_why = "redis: malformed failure counter";
+	if (auth_verify_answered(j, reply, why)) {
+		if (reply->type == REDIS_REPLY_STRING)
+			j->client_n = strtoll(reply->str, NULL, 10);
+		else if (reply->type != REDIS_REPLY_NIL)
+			auth_verify_keep_why(j,
+			    "redis: malformed failure counter");
+	}
 	auth_verify_settle(j);
 }
 
@@ -341,14 +362,13 @@ auth_verify_quota_reply(struct pw_redis_async *ra, const redisReply *reply,
 	struct auth_verify_job *j = arg;
 
 	(void)ra;
-	if (reply == NULL) {
-		if (j->redis_why == NULL)
-			j->redis_why = why;
-	} else if (reply->type == REDIS_REPLY_STRING) {
-		if (pw_limit_parse(reply->str, out) != PW_LIMIT_SET)
-			*out = 0;	/* none, or invalid: policyd decides */
-	} else if (reply->type != REDIS_REPLY_NIL && j->redis_why == NULL)
-		j->redis_why = "redis: malformed quota reply";
+	if (auth_verify_answered(j, reply, why)) {
+		if (reply->type == REDIS_REPLY_STRING) {
+			if (pw_limit_parse(reply->str, out) != PW_LIMIT_SET)
+				*out = 0; /* none, or invalid: policyd decides */
+		} else if (reply->type != REDIS_REPLY_NIL)
+			auth_verify_keep_why(j, "redis: malformed quota reply");
+	}
 	auth_verify_settle(j);
 }
 
@@ -426,21 +446,20 @@ auth_verify_script_reply(struct pw_redis_async *ra, const redisReply *reply,
 	struct auth_verify_job *j = arg;
 
 	(void)ra;
-	if (reply == NULL) {
-		if (j->redis_why == NULL)
-			j->redis_why = why;
-	} else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-	    reply->element[0]->type != REDIS_REPLY_STRING ||
-	    reply->element[1]->type != REDIS_REPLY_STRING) {
-		if (j->redis_why == NULL)
-			j->redis_why = reply->type == REDIS_REPLY_ERROR ?
+	if (auth_verify_answered(j, reply, why)) {
+		if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+		    reply->element[0]->type != REDIS_REPLY_STRING ||
+		    reply->element[1]->type != REDIS_REPLY_STRING)
+			auth_verify_keep_why(j,
+			    reply->type == REDIS_REPLY_ERROR ?
 			    "redis: auth_login script error" :
-			    "redis: malformed auth_login reply";
-	} else {
-		pw_log_escape(j->verdict, sizeof(j->verdict),
-		    reply->element[0]->str, reply->element[0]->len);
-		pw_log_escape(j->vdetail, sizeof(j->vdetail),
-		    reply->element[1]->str, reply->element[1]->len);
+			    "redis: malformed auth_login reply");
+		else {
+			pw_log_escape(j->verdict, sizeof(j->verdict),
+			    reply->element[0]->str, reply->element[0]->len);
+			pw_log_escape(j->vdetail, sizeof(j->vdetail),
+			    reply->element[1]->str, reply->element[1]->len);
+		}
 	}
 	auth_verify_settle(j);
 }
@@ -498,14 +517,13 @@ auth_verify_script(struct auth_verify_job *j)
 	    NULL, auth_verify_script_reply, j, &why);
 	for (i = 0; i < 4; i++)
 		free(keys[i]);
-	if (rc < 0) {
-		if (j->redis_why == NULL)
-			j->redis_why = why;
-	} else
+	if (rc < 0)
+		auth_verify_keep_why(j, why);
+	else
 		j->pending++;
 	if (rc == 0 && conf->auth_refuse_quota_spent &&
-	    auth_verify_quota(j, ra, prefix, &why) < 0 && j->redis_why == NULL)
-		j->redis_why = why;
+	    auth_verify_quota(j, ra, prefix, &why) < 0)
+		auth_verify_keep_why(j, why);
 	auth_verify_settle(j);	/* the hold taken above */
 }
 

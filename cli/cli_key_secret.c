@@ -79,20 +79,31 @@ cli_key_secret_args(int argc, char **argv, const char *usage, int nargs,
 	return cli_parse_key(args_r[0]) < 0 ? CLI_EXIT_USAGE : 0;
 }
 
-/* Find a key's tenant, saying so when it is unknown: 0, or an exit code. */
+/*
+ * Open the store and find the key's tenant, saying so when it is
+ * unknown: 0 with db open (cli_util_close it), or an exit code with db
+ * closed.
+ */
 static int
-cli_key_secret_tenant(struct cli_db *db, const char *keyid, char *tenant,
-    size_t size)
+cli_key_secret_open(const struct cli_opts *opts, bool json,
+    const char *keyid, struct cli_db *db, char *tenant, size_t size)
 {
+	int rc;
+
+	if ((rc = cli_util_open(opts, json, db)) != CLI_EXIT_OK)
+		return rc;
 	switch (cli_lookup_key_tenant(db, keyid, tenant, size)) {
 	case 0:
 		return 0;
 	case 1:
 		cli_error("unknown key: %s", keyid);
-		return CLI_EXIT_NOTFOUND;
+		rc = CLI_EXIT_NOTFOUND;
+		break;
 	default:
-		return CLI_EXIT_FAIL;
+		rc = CLI_EXIT_FAIL;
 	}
+	cli_util_close(db);
+	return rc;
 }
 
 /* Is s (len bytes) a sid: 8 lower-case hex digits? */
@@ -294,11 +305,9 @@ cli_key_secret_add(const struct cli_opts *opts, int argc, char **argv)
 	if ((rc = cli_key_secret_args(argc, argv, usage, 1, &json,
 	    args)) != 0)
 		return rc;
-	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
-		return rc;
-	if ((rc = cli_key_secret_tenant(&db, args[0], tenant,
+	if ((rc = cli_key_secret_open(opts, json, args[0], &db, tenant,
 	    sizeof(tenant))) != 0)
-		goto out;
+		return rc;
 	if ((rc = cli_key_secret_make(&db, tenant, args[0], token, sid)) !=
 	    CLI_EXIT_OK)
 		goto out;
@@ -344,11 +353,9 @@ cli_key_secret_list(const struct cli_opts *opts, int argc, char **argv)
 	if ((rc = cli_key_secret_args(argc, argv, usage, 1, &json,
 	    args)) != 0)
 		return rc;
-	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
-		return rc;
-	if ((rc = cli_key_secret_tenant(&db, args[0], tenant,
+	if ((rc = cli_key_secret_open(opts, json, args[0], &db, tenant,
 	    sizeof(tenant))) != 0)
-		goto out;
+		return rc;
 	if (cli_key_secret_read(&db, tenant, args[0], &s) < 0) {
 		rc = CLI_EXIT_FAIL;
 		goto out;
@@ -396,11 +403,9 @@ cli_key_secret_revoke(const struct cli_opts *opts, int argc, char **argv)
 		    args[1], strlen(args[1])));
 		return CLI_EXIT_USAGE;
 	}
-	if ((rc = cli_util_open(opts, json, &db)) != CLI_EXIT_OK)
-		return rc;
-	if ((rc = cli_key_secret_tenant(&db, args[0], tenant,
+	if ((rc = cli_key_secret_open(opts, json, args[0], &db, tenant,
 	    sizeof(tenant))) != 0)
-		goto out;
+		return rc;
 	key = pw_schema_key_new(db.prefix, PW_SCHEMA_KEY_SECRETS, tenant,
 	    args[0], NULL);
 	snprintf(created, sizeof(created), "%s:created", args[1]);

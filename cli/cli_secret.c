@@ -89,6 +89,33 @@ cli_secret_path(const struct cli_opts *opts, const char *file,
 }
 
 /*
+ * What every subcommand does after its options: at most one FILE
+ * argument, then the keyring loaded from it (or tracking_secret_file).
+ * CLI_EXIT_OK with path_r and kr filled (pw_track_keyring_free it), or
+ * the exit code after printing why.
+ */
+static int
+cli_secret_open(const struct cli_opts *opts, int argc, char **argv,
+    const char *usage, char path_r[CLI_SECRET_PATH_MAX],
+    struct pw_track_keyring *kr)
+{
+	char err[PW_TRACK_ERR_MAX];
+	bool mode_check;
+
+	if (argc - optind > 1)
+		return cli_cmd_usage(CLI_SECRET_GROUP, usage);
+	if (cli_secret_path(opts, argc - optind == 1 ? argv[optind] : NULL,
+	    path_r, &mode_check) < 0)
+		return CLI_EXIT_FAIL;
+	if (pw_track_keyring_load(path_r, mode_check, kr, err,
+	    sizeof(err)) < 0) {
+		cli_error("secret: %s", err);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+/*
  * Write len bytes of text over path atomically, with the owner and mode
  * of st (the mode without group and other bits).  0, or -1 after
  * printing why (path unchanged).
@@ -151,12 +178,12 @@ cli_secret_rotate(const struct cli_opts *opts, int argc, char **argv)
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[CLI_SECRET_PATH_MAX], err[PW_TRACK_ERR_MAX];
+	char path[CLI_SECRET_PATH_MAX];
 	char until[PW_TRACK_UNTIL_LEN + 1], *text;
 	const struct pw_track_secret *old;
 	struct pw_track_keyring kr;
 	uint64_t days = CLI_SECRET_DAYS;
-	bool json = opts->json, mode_check, had_old;
+	bool json = opts->json, had_old;
 	unsigned old_id = 0, new_id;
 	size_t len, size = PW_TRACK_FILE_MAX + 1;
 	const char *why;
@@ -183,16 +210,10 @@ cli_secret_rotate(const struct cli_opts *opts, int argc, char **argv)
 			return cli_cmd_usage(CLI_SECRET_GROUP, usage);
 		}
 	}
-	if (argc - optind > 1)
-		return cli_cmd_usage(CLI_SECRET_GROUP, usage);
-	if (cli_secret_path(opts, argc - optind == 1 ? argv[optind] : NULL,
-	    path, &mode_check) < 0)
-		return CLI_EXIT_FAIL;
-	if (pw_track_keyring_load(path, mode_check, &kr, err,
-	    sizeof(err)) < 0) {
-		cli_error("secret: %s", err);
-		return CLI_EXIT_FAIL;
-	}
+	if ((rc = cli_secret_open(opts, argc, argv, usage, path, &kr)) !=
+	    CLI_EXIT_OK)
+		return rc;
+	rc = CLI_EXIT_FAIL;
 	if (stat(path, &st) < 0) {
 		cli_error("secret: %s: %s", path, strerror(errno));
 		pw_track_keyring_free(&kr);
@@ -251,15 +272,15 @@ cli_secret_list(const struct cli_opts *opts, int argc, char **argv)
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[CLI_SECRET_PATH_MAX], err[PW_TRACK_ERR_MAX];
+	char path[CLI_SECRET_PATH_MAX];
 	char until[PW_TRACK_UNTIL_LEN + 1];
 	const struct pw_track_secret *s;
 	struct pw_track_keyring kr;
-	bool json = opts->json, mode_check;
+	bool json = opts->json;
 	const char *state;
 	struct cli_json j;
 	size_t i;
-	int ch;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -271,16 +292,9 @@ cli_secret_list(const struct cli_opts *opts, int argc, char **argv)
 			return cli_cmd_usage(CLI_SECRET_GROUP, usage);
 		}
 	}
-	if (argc - optind > 1)
-		return cli_cmd_usage(CLI_SECRET_GROUP, usage);
-	if (cli_secret_path(opts, argc - optind == 1 ? argv[optind] : NULL,
-	    path, &mode_check) < 0)
-		return CLI_EXIT_FAIL;
-	if (pw_track_keyring_load(path, mode_check, &kr, err,
-	    sizeof(err)) < 0) {
-		cli_error("secret: %s", err);
-		return CLI_EXIT_FAIL;
-	}
+	if ((rc = cli_secret_open(opts, argc, argv, usage, path, &kr)) !=
+	    CLI_EXIT_OK)
+		return rc;
 	if (json) {
 		cli_out_json_init(&j, stdout);
 		cli_out_json_open(&j, '[');

@@ -214,6 +214,10 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(http_tls_cert_file), NULL, NULL },
 	{ "http_tls_key_file", PW_CONF_PATH, "", 0, 0, 0,
 	    S(http_tls_key_file), NULL, NULL },
+	{ "metrics_per_tenant", PW_CONF_BOOL, "no", 0, 0, PW_CONF_NONEMPTY,
+	    S(metrics_per_tenant), NULL, NULL },
+	{ "metrics_tenant_limit", PW_CONF_INT, "10000", 1, 100000, 0,
+	    S(metrics_tenant_limit), NULL, NULL },
 
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,

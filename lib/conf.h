@@ -123,6 +123,8 @@ struct pw_conf {
 	char	*http_tls_listen;	/* "": no HTTPS */
 	char	*http_tls_cert_file;	/* PEM chain, leaf first */
 	char	*http_tls_key_file;	/* PEM private key */
+	bool	 metrics_per_tenant;	/* yes | no: series by tenant */
+	int	 metrics_tenant_limit;	/* most tenants with series */
 
 	/* postwarden-milter */
 	char	*milter_socket;

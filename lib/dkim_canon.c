@@ -205,6 +205,80 @@ pw_dkim_canon_clean_line(const struct pw_dkim_canon_body *cb,
 	return cr;
 }
 
+/*
+ * Many whole lines at once: from p, at the start of a line with nothing
+ * held, the longest run of lines that are canonical as they stand (as
+ * pw_dkim_canon_clean_line's, and no empty line among them), found with
+ * one vector scan over the bytes and written straight from the input (no
+ * copy): the canonical form of such a run is the run itself.  A block of
+ * sixteen bytes is looked at together with the sixteen that start one
+ * byte later, so that a pair of bytes is seen also across two blocks;
+ * what is not canonical as it stands is a CR not followed by LF, an LF
+ * followed by CR (an empty line follows), and in relaxed a tab, two
+ * spaces or a space before CR.  Returns the end of the run (after the
+ * CRLF of its last line), or p when there is no whole line to take:
+ * the line-by-line code below takes over there.
+ */
+static const unsigned char *
+pw_dkim_canon_clean_lines(const struct pw_dkim_canon_body *cb,
+    const unsigned char *p, const unsigned char *end)
+{
+	pw_dkim_canon_v16 vcr, vlf, vsp, vtab, a, b, bad;
+	size_t n = (size_t)(end - p), i, j, lim;
+	uint64_t w[2];
+	const unsigned char *lf;
+	int relaxed = cb->canon == PW_DKIM_CANON_RELAXED;
+
+	if (n < sizeof(a) + 2 || p[0] == '\r')
+		return p;
+	memset(&vcr, '\r', sizeof(vcr));
+	memset(&vlf, '\n', sizeof(vlf));
+	memset(&vsp, ' ', sizeof(vsp));
+	memset(&vtab, '\t', sizeof(vtab));
+	/* Blocks while the one byte later block is whole too. */
+	lim = n - sizeof(a) - 1;
+	for (i = 0; i <= lim; i += sizeof(a)) {
+		memcpy(&a, p + i, sizeof(a));
+		memcpy(&b, p + i + 1, sizeof(b));
+		bad = (pw_dkim_canon_v16)(((a == vcr) & (b != vlf)) |
+		    ((a == vlf) & (b == vcr)));
+		if (relaxed)
+			bad |= (pw_dkim_canon_v16)((a == vtab) |
+			    ((a == vsp) & ((b == vsp) | (b == vcr))));
+		memcpy(w, &bad, sizeof(w));
+		if ((w[0] | w[1]) != 0)
+			break;
+	}
+	if (i <= lim) {
+		/* The first byte of the block that is not canonical. */
+		for (j = 0; j < sizeof(a); j++)
+			if (((unsigned char *)&bad)[j] != 0)
+				break;
+		i += j;
+	}
+	/*
+	 * Bytes [0, i) are known to be fine, and so is an LF at i after a
+	 * CR at i - 1: the run ends at the last CRLF that ends by i.
+	 */
+	lim = i < n ? i + 1 : n;
+	while ((lf = memrchr(p, '\n', lim)) != NULL) {
+		if (lf > p && lf[-1] == '\r')
+			return lf + 1;
+		lim = (size_t)(lf - p);
+	}
+	return p;
+}
+
+/* Write [p, p + n) as it stands, straight from the caller's bytes. */
+static void
+pw_dkim_canon_emit_direct(struct pw_dkim_canon_body *cb,
+    const unsigned char *p, size_t n)
+{
+	pw_dkim_canon_flush(cb);
+	cb->len += n;
+	cb->out(cb->out_arg, p, n);
+}
+
 void
 pw_dkim_canon_body_update(struct pw_dkim_canon_body *cb,
     const unsigned char *data, size_t len)
@@ -215,6 +289,16 @@ pw_dkim_canon_body_update(struct pw_dkim_canon_body *cb,
 
 	while (p < end) {
 		/* At the start of a line, with nothing held but line ends. */
+		if (more && !cb->cr && !cb->wsp && !cb->line_data &&
+		    (run = pw_dkim_canon_clean_lines(cb, p, end)) > p) {
+			/* Its last CRLF is held, as any line end. */
+			pw_dkim_canon_before_data(cb);
+			pw_dkim_canon_emit_direct(cb, p, (size_t)(run - p) - 2);
+			cb->crlf_pending++;
+			cb->line_data = 0;
+			p = run;
+			continue;
+		}
 		if (more && !cb->cr && !cb->wsp && !cb->line_data &&
 		    (cr = pw_dkim_canon_clean_line(cb, p, end, &more)) !=
 		    NULL) {

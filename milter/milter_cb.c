@@ -28,8 +28,12 @@
  * leading space (SMFIP_HDR_LEADSPC, so that simple canonicalization sees
  * the bytes as they are), and for the body only as long as a message
  * needs it (signed, or a tenant's, whose size the event records): a body
- * callback for any other message answers SMFIS_SKIP.  It may add, change
- * and delete headers and change the envelope sender (VERP).
+ * callback for any other message answers SMFIS_SKIP.  When it has DKIM
+ * keys (a signer), body chunks get no reply either (SMFIP_NR_BODY):
+ * nothing is refused mid-body, and a signed body is read whole anyway,
+ * so the round trip per chunk is saved and SMFIS_SKIP given up (a
+ * message it does not sign streams its body through unread).  It may
+ * add, change and delete headers and change the envelope sender (VERP).
  *
  * Glue only: each callback takes what libmilter gives (macros, argv,
  * sockaddr, header and body bytes), hands it down as plain strings to
@@ -101,6 +105,9 @@ milter_cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		return SMFIS_REJECT;
 	}
 	conn->dkim = milter_dkim_enabled(milter_conn_dkim(conn));
+	/* A signer reads bodies whole: no reply per chunk (see the top). */
+	if (conn->dkim)
+		skip |= SMFIP_NR_BODY;
 	*pf0 = f0 & (SMFIF_SETSYMLIST | actions);
 	*pf1 = f1 & skip;
 	*pf2 = 0;
@@ -110,6 +117,7 @@ milter_cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	conn->conn_noreply = (*pf1 & SMFIP_NR_CONN) != 0;
 	conn->mail_noreply = (*pf1 & SMFIP_NR_MAIL) != 0;
 	conn->rcpt_noreply = (*pf1 & SMFIP_NR_RCPT) != 0;
+	conn->body_noreply = (*pf1 & SMFIP_NR_BODY) != 0;
 	conn->skip = (*pf1 & SMFIP_SKIP) != 0;
 	conn->chgfrom = (*pf0 & SMFIF_CHGFROM) != 0;
 	if (f0 & SMFIF_SETSYMLIST) {
@@ -205,6 +213,12 @@ milter_cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
 	struct milter_conn *conn = smfi_getpriv(ctx);
 
+	if (conn != NULL && conn->body_noreply) {
+		/* No answer here: end of message fails without a message. */
+		if (conn->msg != NULL)
+			(void)milter_msg_body(conn, conn->msg, data, len);
+		return SMFIS_NOREPLY;
+	}
 	if (conn == NULL || conn->msg == NULL)
 		return milter_cb_fail(conn, "body without MAIL FROM");
 	if (!milter_msg_body(conn, conn->msg, data, len) && conn->skip)

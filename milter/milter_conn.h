@@ -32,6 +32,7 @@ struct milter_conn {
 	bool			 conn_noreply;	/* SMFIP_NR_CONN */
 	bool			 mail_noreply;	/* SMFIP_NR_MAIL */
 	bool			 rcpt_noreply;	/* SMFIP_NR_RCPT */
+	bool			 body_noreply;	/* SMFIP_NR_BODY */
 	bool			 skip;		/* SMFIP_SKIP */
 	bool			 chgfrom;	/* SMFIF_CHGFROM granted */
 };

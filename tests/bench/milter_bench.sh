@@ -10,8 +10,11 @@
 # Environment:
 #   BENCH_MODES   filters to run (default "null opendkim rsa ed25519 dual"):
 #                 null (tests/bench/milter_null.c, the libmilter floor),
-#                 opendkim, and postwarden-milter signing with rsa,
-#                 ed25519 or dual (both)
+#                 null-go (the same filter driven by a second,
+#                 independent generator, tests/bench/milter_load_go.go:
+#                 does milter_load limit the floor?), opendkim, and
+#                 postwarden-milter signing with rsa, ed25519 or dual
+#                 (both)
 #   BENCH_BODIES  body sizes in bytes (default "2048 65536")
 #   BENCH_CONNS   connections (default "1 8 32")
 #   BENCH_ROUNDS  rounds (default 1): each round runs every body and
@@ -32,9 +35,15 @@
 # on this machine: the null filter's machine CPU per message over that
 # plus the signatures' own CPU time (openssl speed, in this run), when
 # the machine is saturated (both CPUs busy) as it is from 8 connections.
+# Issue 17's bound, 1 / (1/floor + signature CPU / CPUs) with the null
+# filter's msgs/s as the floor, and each signer's share of it ("of
+# bound"); and the same in CPU time, which a busy machine disturbs less:
+# the CPU per message of null filter plus generator plus the signatures,
+# over the signer's filter plus generator plus Redis ("CPU of bound").
 #
 # Needs: a built postwarden-milter, gcc, libmilter-dev, redis-server,
-# openssl, opendkim (Debian package opendkim).  Every process it starts is
+# openssl, opendkim (Debian package opendkim); for null-go golang-go and
+# golang-github-emersion-go-milter-dev.  Every process it starts is
 # stopped by pid on exit (tests/harness/harness.sh).
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -50,9 +59,9 @@ CONNS=${BENCH_CONNS:-1 8 32}
 ROUNDS=${BENCH_ROUNDS:-1}
 for mode in $MODES; do
 	case $mode in
-	null|opendkim|rsa|ed25519|dual) ;;
+	null|null-go|opendkim|rsa|ed25519|dual) ;;
 	*)	echo "BENCH_MODES: unknown mode $mode" \
-		    "(null opendkim rsa ed25519 dual)" >&2
+		    "(null null-go opendkim rsa ed25519 dual)" >&2
 		exit 2 ;;
 	esac
 done
@@ -71,6 +80,14 @@ gcc -O2 -Wall -o "$B/milter_load" "$PW_SRCDIR/tests/bench/milter_load.c" \
     -lpthread || pw_bail "cannot build milter_load"
 gcc -O2 -Wall -o "$B/milter_null" "$PW_SRCDIR/tests/bench/milter_null.c" \
     -lmilter -lpthread || pw_bail "cannot build milter_null"
+case " $MODES " in
+*" null-go "*)
+	GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$T/gocache \
+	    go build -o "$B/milter_load_go" \
+	    "$PW_SRCDIR/tests/bench/milter_load_go.go" ||
+	    pw_bail "cannot build milter_load_go (golang-go," \
+	    "golang-github-emersion-go-milter-dev)" ;;
+esac
 
 # Keys, owned by the user the daemons run as.
 mkdir -p "$T/keys"
@@ -93,16 +110,25 @@ pw_domain_add bench example.com
 
 # --- the filters, each on its own socket ------------------------------------------
 
-declare -A NAME=() SOCK=() PID=()
+declare -A NAME=() SOCK=() PID=() LOAD=()
+null_started=
 for mode in $MODES; do
+	LOAD[$mode]=$B/milter_load
 	case $mode in
-	null)
+	null|null-go)
+		if [ "$mode" = null-go ]; then
+			NAME[$mode]=null-go
+			LOAD[$mode]=$B/milter_load_go
+		else
+			NAME[$mode]=null
+		fi
+		SOCK[$mode]=$T/null.sock
+		[ -n "$null_started" ] && { PID[$mode]=${PW_PIDS[null]}; continue; }
+		null_started=1
 		"$B/milter_null" "unix:$T/null.sock" >"$T/null.log" 2>&1 &
 		pw__record null $!
 		pw_wait_until "milter_null" 10 up "$!" "$T/null.sock" ||
 		    pw_bail "milter_null"
-		NAME[$mode]=null
-		SOCK[$mode]=$T/null.sock
 		PID[$mode]=${PW_PIDS[null]} ;;
 	opendkim)
 		bench_opendkim_start "$T/keys/rsa.pem" example.com r1
@@ -126,13 +152,13 @@ run() {
 	local mode=$1 b=$2 c=$3 r=$4 name=${NAME[$1]} pid=${PID[$1]}
 	local rpid=${PW_PIDS[redis]} out rss lu ls load TIMEFORMAT='%3U %3S'
 	bench_cpu_begin "$pid" "$rpid"
-	{ time "$B/milter_load" -s "${SOCK[$mode]}" -c "$c" -n "$N" -m 10 \
+	{ time "${LOAD[$mode]}" -s "${SOCK[$mode]}" -c "$c" -n "$N" -m 10 \
 	    -b "$b" >"$T/load.out" 2>"$T/load.err"; } 2>"$T/load.time" ||
 	    pw_bail "milter_load failed against $name: $(cat "$T/load.err")"
 	bench_cpu_end "$pid" "$rpid"
 	out=$(cat "$T/load.out")
 	# A signer that did not sign measured nothing useful.
-	[ "$name" = null ] || [[ $out != *sigs_per_msg=0.00* ]] ||
+	[[ $name = null* ]] || [[ $out != *sigs_per_msg=0.00* ]] ||
 	    pw_bail "$name did not sign: $out"
 	rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 	read -r lu ls <"$T/load.time"
@@ -185,10 +211,10 @@ for mode in $MODES; do
 	names="$names ${NAME[$mode]}"
 done
 echo
-echo "| milter | body | conns | rounds | msgs/s (median) | min-max | filter µs/msg | redis µs/msg | load µs/msg | machine µs/msg | msgs/s vs null | filter CPU vs null | bound vs null |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| milter | body | conns | rounds | msgs/s (median) | min-max | filter µs/msg | redis µs/msg | load µs/msg | machine µs/msg | msgs/s vs null | filter CPU vs null | bound vs null | bound msgs/s | of bound | CPU of bound |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 awk -v names="$names" -v bodies="$BODIES" -v conns="$CONNS" \
-    -v rsa="$RSA_SIGN_US" -v ed="$ED_SIGN_US" '
+    -v rsa="$RSA_SIGN_US" -v ed="$ED_SIGN_US" -v ncpu="$(nproc)" '
 function val(k,    i) {	# the value of field k= on this line
 	for (i = 2; i <= NF; i++)
 		if (index($i, k "=") == 1)
@@ -224,6 +250,8 @@ END {
 		zr = (z in n) ? median(rate[z]) : ""
 		zf = (z in n) ? median(f[z]) : ""
 		za = (z in n) ? median(al[z]) : ""
+		# The floor in CPU: null filter + generator + Redis.
+		zc = (z in n) ? zf + median(ld[z]) + median(rd[z]) : ""
 		for (i = 1; i <= nn; i++) {
 			k = nm[i] SUBSEP bd[b] SUBSEP cn[c]
 			if (!(k in n))
@@ -248,7 +276,18 @@ END {
 			    nm[i] == "postwarden-ed25519" ? ed : \
 			    nm[i] == "postwarden-dual" ? rsa + ed : 0
 			if (za != "" && za > 0 && sg > 0)
-				printf " %.2f |\n", za / (za + sg)
+				printf " %.2f |", za / (za + sg)
+			else
+				printf " - |"
+			# Issue 17: 1 / (1/floor + signature CPU / CPUs).
+			if (zr != "" && zr > 0 && sg > 0) {
+				bd_ = 1 / (1 / zr + sg / (ncpu * 1e6))
+				printf " %.0f | %.0f%% |", bd_, 100 * m / bd_
+			} else
+				printf " - | - |"
+			sc = mf + median(ld[k]) + median(rd[k])
+			if (zc != "" && sg > 0 && sc > 0)
+				printf " %.0f%% |\n", 100 * (zc + sg) / sc
 			else
 				printf " - |\n"
 		}

@@ -1,10 +1,13 @@
 /*
  * milter_null.c -- a do-nothing libmilter filter, the baseline of the
  * milter benchmark ("the libmilter floor"): it asks for the same stages
- * as postwarden-milter when signing (MAIL, headers without per-header
- * replies and with their leading space, the body, end of message; no HELO,
- * RCPT, DATA or end of headers), takes the headers and the whole body,
- * and adds one header at the end of the message, like a signer.
+ * as postwarden-milter when signing (MAIL, headers with their leading
+ * space, the body, end of message; no HELO, RCPT, DATA or end of
+ * headers), takes the headers and the whole body, and adds one header at
+ * the end of the message, like a signer.  It answers nothing but the end
+ * of message: it negotiates no reply (SMFIP_NR_*) for every stage the MTA
+ * allows, connect, MAIL, headers and body chunks included, and returns
+ * SMFIS_NOREPLY there (issue 17's floor).
  *
  *   milter_null unix:/path/to/socket
  */
@@ -14,6 +17,9 @@
 
 #include <libmilter/mfapi.h>
 
+/* The protocol flags negotiated (the same for every connection). */
+static unsigned long nr;
+
 static sfsistat
 null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -21,30 +27,44 @@ null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	*pf0 = f0 & SMFIF_ADDHDRS;
 	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOEOH |
-	    SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_HDR |
-	    SMFIP_SKIP);
+	    SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN |
+	    SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_BODY);
+	__atomic_store_n(&nr, *pf1, __ATOMIC_RELAXED);
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
 }
 
+/* What a stage answers: nothing if its SMFIP_NR_* bit was negotiated. */
+static sfsistat
+null_reply(unsigned long bit)
+{
+	return (__atomic_load_n(&nr, __ATOMIC_RELAXED) & bit) ?
+	    SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+null_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+	return null_reply(SMFIP_NR_CONN);
+}
+
 static sfsistat
 null_envfrom(SMFICTX *ctx, char **argv)
 {
-	return SMFIS_CONTINUE;
+	return null_reply(SMFIP_NR_MAIL);
 }
 
-/* SMFIP_NR_HDR was negotiated: a header gets no reply. */
 static sfsistat
 null_header(SMFICTX *ctx, char *name, char *value)
 {
-	return SMFIS_NOREPLY;
+	return null_reply(SMFIP_NR_HDR);
 }
 
 static sfsistat
 null_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
-	return SMFIS_CONTINUE;
+	return null_reply(SMFIP_NR_BODY);
 }
 
 static sfsistat
@@ -58,6 +78,7 @@ static struct smfiDesc null_desc = {
 	.xxfi_name = "milter_null",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_connect = null_connect,
 	.xxfi_envfrom = null_envfrom,
 	.xxfi_header = null_header,
 	.xxfi_body = null_body,

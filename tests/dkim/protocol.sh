@@ -7,11 +7,14 @@
 #     without replies (SMFIP_HDR_LEADSPC, SMFIP_NR_HDR), answers connect
 #     and MAIL FROM with no reply (SMFIP_NR_CONN, SMFIP_NR_MAIL), and
 #     wants SMFIP_SKIP, with or without keys (a tenant's control headers
-#     are removed);
+#     are removed); with keys, body chunks get no reply (SMFIP_NR_BODY);
+#   - without keys, an unauthenticated message's body is skipped after
+#     its first chunk;
 #   - an authenticated sender's message gets one signature per key;
-#   - an unauthenticated message gets none and its body is skipped after
-#     the first chunk; a tenant's message whose From domain has no entry
-#     gets none, and its body is read (the event records its size);
+#   - with keys, an unauthenticated message gets none and its body
+#     streams through without replies (not skipped); a tenant's message
+#     whose From domain has no entry gets none, and its body is read (the
+#     event records its size);
 #   - a 100 MiB body streams through: the milter's peak RSS grows by
 #     less than 1 MiB;
 #   - many concurrent connections: every message signed;
@@ -27,7 +30,7 @@ pw_require_root_tools
 [ -x "$LOAD" ] || pw_skip_all "$LOAD not built"
 command -v openssl >/dev/null || pw_skip_all "openssl not installed"
 pw_harness_init
-pw_plan 18
+pw_plan 19
 
 pw_dkim_key r example.com r1 rsa
 pw_dkim_key e example.com e1 ed25519
@@ -58,6 +61,9 @@ else
 	pw_not_ok "without keys: connect, MAIL and headers without replies, SMFIP_SKIP" "$out"
 fi
 pw_is "without keys: no signatures" "$(field sigs_per_msg "$out")" 0.00
+out=$(load -n 20 -a "" -b 200000)
+pw_is "without keys: every unauthenticated body skipped after its first chunk" \
+    "$(field bodies_skipped "$out")" 20
 pw_daemon_stop milter
 unset "PW_PIDS[milter]"
 
@@ -70,10 +76,11 @@ PID=${PW_PIDS[milter]}
 out=$(load -n 20 -a k_proto)
 p=$(field proto "$out")
 if [ -n "$p" ] && ! has_flag "$p" 0x20 && ! has_flag "$p" 0x10 &&
-    has_flag "$p" 0x100000 && has_flag "$p" 0x80 && has_flag "$p" 0x400; then
-	pw_ok "with keys: headers (LEADSPC, no replies) and body, SKIP ($p)"
+    has_flag "$p" 0x100000 && has_flag "$p" 0x80 && has_flag "$p" 0x400 &&
+    has_flag "$p" 0x80000; then
+	pw_ok "with keys: headers (LEADSPC, no replies) and body (no replies), SKIP ($p)"
 else
-	pw_not_ok "with keys: headers (LEADSPC, no replies) and body, SKIP" \
+	pw_not_ok "with keys: headers (LEADSPC, no replies) and body (no replies), SKIP" \
 	    "$out"
 fi
 pw_is "authenticated: two signatures per message" \
@@ -82,8 +89,8 @@ pw_is "authenticated: no body skipped" "$(field bodies_skipped "$out")" 0
 
 out=$(load -n 20 -a "" -b 200000)
 pw_is "unauthenticated: no signature" "$(field sigs_per_msg "$out")" 0.00
-pw_is "unauthenticated: every body skipped after its first chunk" \
-    "$(field bodies_skipped "$out")" 20
+pw_is "unauthenticated: bodies stream through without replies (SMFIP_NR_BODY)" \
+    "$(field bodies_skipped "$out")" 0
 
 out=$(load -n 20 -a k_proto -d other.example -b 200000)
 pw_is "From domain without an entry: no signature" \

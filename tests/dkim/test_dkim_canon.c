@@ -405,6 +405,60 @@ test_white_space_at_every_position(void **state)
 	pw_buf_free(&ref);
 }
 
+/*
+ * Bodies of many lines, most of them canonical as they stand (the scan
+ * of lib/dkim_canon.c that takes a run of such lines at once), some with
+ * what ends a run: a double space, a tab, a space before the CRLF, a
+ * bare CR or LF, an empty line; in random chunks, against the reference.
+ */
+static void
+test_runs_of_lines(void **state)
+{
+	static const char *const marks[] = { "  ", "\t", " ", "\r", "\n",
+	    "\r\r", "\n\r" };
+	struct pw_buf out, ref;
+	char body[4096];
+	size_t sizes[8], len, n, i, k, round;
+	int c;
+
+	pw_buf_init(&out, 1 << 20);
+	pw_buf_init(&ref, 1 << 20);
+	srand(8463);
+	for (round = 0; round < 4000; round++) {
+		len = 0;
+		while (len + 200 < sizeof(body) && rand() % 40 != 0) {
+			n = (size_t)rand() % 90;
+			for (i = 0; i < n; i++)
+				body[len++] = i % 7 == 3 ? ' ' :
+				    (char)('a' + rand() % 26);
+			if (rand() % 4 == 0) {
+				k = (size_t)rand() %
+				    (sizeof(marks) / sizeof(marks[0]));
+				i = strlen(marks[k]);
+				memcpy(body + len - (n > 0 && rand() % 2 ?
+				    (size_t)rand() % n : 0), marks[k], i);
+				if (n == 0 || rand() % 2)
+					len += i;
+			}
+			body[len++] = '\r';
+			body[len++] = '\n';
+		}
+		for (c = S; c <= R; c++) {
+			reference(c, body, len, &ref);
+			for (i = 0; i < 7; i++)
+				sizes[i] = rand() % 3 == 0 ? len :
+				    (size_t)rand() % 300 + 1;
+			sizes[7] = 0;
+			canon_split(c, body, len, round % 2 ? sizes : NULL,
+			    &out);
+			assert_int_equal(out.len, ref.len);
+			assert_memory_equal(out.data, ref.data, ref.len);
+		}
+	}
+	pw_buf_free(&out);
+	pw_buf_free(&ref);
+}
+
 int
 main(void)
 {
@@ -426,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_parse_pair),
 		cmocka_unit_test(test_every_split_same_output),
 		cmocka_unit_test(test_white_space_at_every_position),
+		cmocka_unit_test(test_runs_of_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
