@@ -22,16 +22,16 @@
  * (main warns otherwise), since whoever connects can test secrets.
  *
  * Failures: an accept() error (EMFILE: out of descriptors) is logged and
- * pauses that listener for AUTH_SERVER_RETRY_MS instead of spinning on a
- * socket that stays readable; Postfix waits in the backlog meanwhile.
- * Allocation failure exits.
+ * pauses that listener for PW_LISTENER_RETRY_MS instead of spinning on a
+ * socket that stays readable; Postfix waits in the backlog meanwhile
+ * (lib/listener.c, PW_LISTENER_REFUSE, which also counts and logs the
+ * refusals).  Allocation failure exits.
  *
  * Security: the COOKIE line carries 128 random bits per process, as
  * Dovecot's does; nothing in postwarden uses it.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +44,10 @@
 
 #include "auth_server.h"
 #include "conf.h"
+#include "listener.h"
 #include "log.h"
 #include "runtime.h"
 #include "xmalloc.h"
-
-/* How long a listener rests after accept() fails. */
-#define AUTH_SERVER_RETRY_MS	1000
 
 /* pw_conf_list_foreach callback: note a mechanism of auth_mechanisms. */
 static int
@@ -74,16 +72,14 @@ auth_server_mech_add(const char *item, size_t len, void *arg)
 }
 
 static void
-auth_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+auth_server_accept_cb(struct pw_listener_ep *ep, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct auth_listener *l = arg;
-	struct auth_server *srv = l->srv;
+	struct auth_server *srv = arg;
 	struct auth_conn *c;
 	struct pw_runtime *rt;
-	size_t limit, max;
+	size_t max;
 
-	(void)lev;
 	(void)sa;
 	(void)salen;
 	if (srv->stopping) {
@@ -94,93 +90,43 @@ auth_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		pw_log_fatal("no configuration published");
 	max = (size_t)rt->conf->auth_max_connections;
 	pw_runtime_release(&rt);
-	limit = pw_fd_budget_limit(srv->fds, srv->nconns, max);
-	if (srv->nconns >= limit) {
-		if (srv->refused++ == 0)
-			pw_log_warnx("sasl: %s: connection limit of %zu "
-			    "reached (%s); refusing new connections",
-			    l->endpoint, limit, limit < max ?
-			    "open file limit" : "auth_max_connections");
+	if (!pw_listener_admit(srv->listener, ep, max,
+	    "auth_max_connections")) {
 		evutil_closesocket(fd);
 		return;
 	}
-	c = auth_conn_new(srv, fd, l->endpoint, ++srv->next_id);
+	c = auth_conn_new(srv, fd, pw_listener_endpoint(ep), ++srv->next_id);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
-	srv->fds->used++;
-}
-
-static void
-auth_server_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct auth_listener *l = arg;
-
-	(void)fd;
-	(void)what;
-	if (l->lev != NULL)
-		evconnlistener_enable(l->lev);
-}
-
-static void
-auth_server_accept_error_cb(struct evconnlistener *lev, void *arg)
-{
-	struct auth_listener *l = arg;
-	struct timeval tv = { AUTH_SERVER_RETRY_MS / 1000,
-	    (AUTH_SERVER_RETRY_MS % 1000) * 1000 };
-
-	pw_log_warnx("sasl: %s: accept: %s; pausing for %d ms", l->endpoint,
-	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()),
-	    AUTH_SERVER_RETRY_MS);
-	evconnlistener_disable(lev);
-	evtimer_add(l->retry, &tv);
 }
 
 struct auth_server *
 auth_server_new(struct event_base *base, struct pw_fd_budget *budget,
-    struct auth_verify *verify, const char *mechanisms, const int *fds, char *const *endpoints,
-    size_t n, char *err, size_t errsize)
+    struct auth_verify *verify, const char *mechanisms,
+    struct pw_listener *listener, char *err, size_t errsize)
 {
 	struct auth_server *srv = pw_xcalloc(1, sizeof(*srv));
 	unsigned char rnd[16];
-	struct auth_listener *l;
-	size_t i, k;
+	size_t i;
 
 	srv->base = base;
 	srv->verify = verify;
 	srv->fds = budget;
+	srv->listener = listener;
 	TAILQ_INIT(&srv->conns);
 	(void)pw_conf_list_foreach(mechanisms, auth_server_mech_add, srv);
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
 		snprintf(err, errsize, "sasl: RAND_bytes failed");
-		for (k = 0; k < n; k++)
-			close(fds[k]);
-		free(srv);
+		auth_server_free(&srv);
 		return NULL;
 	}
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(srv->cookie + 2 * i, 3, "%02x", rnd[i]);
-	srv->listeners = pw_xcalloc(n, sizeof(*srv->listeners));
-	srv->nlisteners = n;
-	for (i = 0; i < n; i++) {
-		l = &srv->listeners[i];
-		l->srv = srv;
-		l->endpoint = pw_xstrdup(endpoints[i]);
-		if (strncmp(l->endpoint, "unix:", 5) == 0)
-			l->unix_path = pw_xstrdup(l->endpoint + 5);
-		l->lev = evconnlistener_new(base, auth_server_accept_cb, l,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fds[i]);
-		l->retry = evtimer_new(base, auth_server_retry_cb, l);
-		if (l->lev == NULL || l->retry == NULL) {
-			snprintf(err, errsize, "%s: cannot set up listener",
-			    l->endpoint);
-			/* Descriptors no listener took are still ours. */
-			for (k = l->lev != NULL ? i + 1 : i; k < n; k++)
-				close(fds[k]);
-			auth_server_free(&srv);
-			return NULL;
-		}
-		evconnlistener_set_error_cb(l->lev,
-		    auth_server_accept_error_cb);
+	if (pw_listener_start(listener, base, budget, "sasl: ",
+	    PW_LISTENER_REFUSE, 0, auth_server_accept_cb, srv, err,
+	    errsize) < 0) {
+		auth_server_free(&srv);
+		return NULL;
 	}
 	return srv;
 }
@@ -189,26 +135,11 @@ void
 auth_server_stop(struct auth_server *srv)
 {
 	struct auth_conn *c;
-	struct auth_listener *l;
-	size_t i;
 
 	if (srv == NULL || srv->stopping)
 		return;
 	srv->stopping = true;
-	for (i = 0; i < srv->nlisteners; i++) {
-		l = &srv->listeners[i];
-		if (l->lev == NULL)
-			continue;
-		evconnlistener_free(l->lev);
-		l->lev = NULL;
-		if (l->retry != NULL)
-			event_del(l->retry);
-		if (l->unix_path != NULL && unlink(l->unix_path) < 0 &&
-		    errno != ENOENT)
-			pw_log_info("%s: socket not removed: %s; the next "
-			    "start replaces it", l->unix_path,
-			    strerror(errno));
-	}
+	pw_listener_close(srv->listener);
 	/* Postfix keeps these open for good: close them now. */
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		auth_conn_free(&c);
@@ -219,7 +150,6 @@ auth_server_free(struct auth_server **srvp)
 {
 	struct auth_server *srv = *srvp;
 	struct auth_conn *c;
-	size_t i;
 
 	if (srv == NULL)
 		return;
@@ -227,15 +157,7 @@ auth_server_free(struct auth_server **srvp)
 	srv->stopping = true;
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		auth_conn_free(&c);
-	for (i = 0; i < srv->nlisteners; i++) {
-		if (srv->listeners[i].lev != NULL)
-			evconnlistener_free(srv->listeners[i].lev);
-		if (srv->listeners[i].retry != NULL)
-			event_free(srv->listeners[i].retry);
-		free(srv->listeners[i].endpoint);
-		free(srv->listeners[i].unix_path);
-	}
-	free(srv->listeners);
+	pw_listener_free(&srv->listener);
 	free(srv);
 }
 
@@ -244,10 +166,5 @@ auth_server_conn_gone(struct auth_server *srv, struct auth_conn *c)
 {
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconns--;
-	srv->fds->used--;
-	if (srv->refused > 0) {
-		pw_log_notice("sasl: accepting connections again; %lu refused "
-		    "at the connection limit", srv->refused);
-		srv->refused = 0;
-	}
+	pw_listener_gone(srv->listener);
 }

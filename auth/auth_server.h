@@ -20,14 +20,7 @@
 #include "auth_conn.h"
 #include "auth_verify.h"
 #include "fd_budget.h"
-
-struct auth_listener {
-	struct auth_server	*srv;
-	struct evconnlistener	*lev;
-	struct event		*retry;		/* after an accept error */
-	char			*endpoint;	/* as configured */
-	char			*unix_path;	/* NULL for inet */
-};
+#include "listener.h"
 
 TAILQ_HEAD(auth_conn_list, auth_conn);
 
@@ -35,26 +28,25 @@ struct auth_server {
 	struct event_base	*base;
 	struct auth_verify	*verify;	/* not owned */
 	struct pw_fd_budget	*fds;		/* shared; not owned */
-	struct auth_listener	*listeners;
-	size_t			 nlisteners;
+	struct pw_listener	*listener;	/* auth_listen */
 	struct auth_conn_list	 conns;
 	size_t			 nconns;
 	unsigned long		 next_id;
-	unsigned long		 refused;	/* in the current burst */
 	char			 cookie[33];	/* COOKIE: random, per process */
 	const char		*mechs[3];	/* auth_mechanisms, NULL-ended */
 	bool			 stopping;
 };
 
 /*
- * Serve the listening descriptors fds[0..n) (owned from now on) with
- * the mechanisms of the list mechanisms (auth_mechanisms), counting
- * connections in budget (policyd's, initialised; it must outlive the
- * server).  NULL and a message in err on failure.
+ * Serve listener's endpoints (auth_listen, opened by main; owned from
+ * now on, even on failure) with the mechanisms of the list mechanisms
+ * (auth_mechanisms), counting connections in budget (policyd's,
+ * initialised; it must outlive the server).  NULL and a message in err
+ * on failure.
  */
 struct auth_server *auth_server_new(struct event_base *base,
-	    struct pw_fd_budget *budget, struct auth_verify *verify, const char *mechanisms,
-	    const int *fds, char *const *endpoints, size_t n, char *err,
+	    struct pw_fd_budget *budget, struct auth_verify *verify,
+	    const char *mechanisms, struct pw_listener *listener, char *err,
 	    size_t errsize);
 /* Stop accepting and close every connection (logins in flight orphan). */
 void	auth_server_stop(struct auth_server *srv);

@@ -13,6 +13,8 @@ EXTRA_DIST += \
 	contrib/postfix/postwarden_header_checks.regexp \
 	contrib/postfix/transport \
 	contrib/postwarden.conf \
+	contrib/proxy/Caddyfile \
+	contrib/proxy/nginx.conf \
 	contrib/quickstart \
 	contrib/systemd/postwarden-milter.service \
 	contrib/systemd/postwarden-policyd.service \

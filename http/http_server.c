@@ -2,25 +2,24 @@
  * http_server.c -- listeners, limits and routing of the HTTP service
  * (see http_server.h).
  *
- * Exports: http_server_new/reconfigure/stop/free/redis/keyring/reply/
- * reply_405.
+ * Exports: http_server_new/reconfigure/reload_tls/stop/free/redis/
+ * keyring/reply/reply_405.
  *
  * Threads: the event loop's only.
- * Ownership: the server owns its evhttp (and through it the listening
- * descriptors and the connections); identity and the keyring belong to
- * main.
+ * Ownership: the server owns its evhttps, one for http_listen and one for
+ * http_tls_listen (whose bufferevents speak TLS: http_tls.c), and
+ * through them the listening descriptors and the connections; identity,
+ * the keyring and the TLS context belong to main.
  *
  * Limits: evhttp refuses a request line and headers beyond
  * http_max_headers_size (the connection is closed) and a body beyond
  * http_max_body (413); http_timeout bounds how long a request may take
  * to arrive and an answer to leave (slowloris), and how long an idle
- * connection stays.  Not yet: a limit on the number of connections
- * counted in the open file budget of lib/fd_budget.h (budget is passed
- * for it).  evhttp 2.1 accepts by itself and tells nothing when a
- * connection closes (a bufferevent filter to count them loses answers:
- * its write callback runs before the socket has sent them), so the limit
- * needs connections accepted here and handed over, which 2.1 does not
- * export; see http/README.md.
+ * connection stays.  http_max_connections bounds the connections held,
+ * counted in the open file budget of lib/fd_budget.h (http_conns.c; at
+ * the bound the listeners pause, lib/listener.c), and gives each
+ * http_timeout to deliver a whole request (a read timeout alone lets a
+ * request trickled a byte at a time live for ever).
  *
  * Routing: by the path of the URI as sent (not decoded): /healthz,
  * /readyz, /metrics, http_unsubscribe_path "/" TOKEN; HEAD is answered
@@ -37,22 +36,27 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "http_conns.h"
 #include "http_health.h"
+#include "http_tls.h"
 #include "http_metrics.h"
 #include "http_server.h"
 #include "http_unsub.h"
+#include "listener.h"
 #include "log.h"
 #include "xmalloc.h"
 
 struct http_server {
 	struct event_base		*base;
-	struct evhttp			*http;
+	struct evhttp			*http;		/* http_listen */
+	struct evhttp			*https;		/* http_tls_listen */
+	struct http_tls			*tls;		/* NULL: no TLS */
 	struct policyd_identity		*identity;	/* not owned */
 	const struct pw_track_keyring	*keyring;	/* NULL: none */
 	char				*unsub_path;	/* a copy */
 	struct http_unsub_list		 pending;	/* unsubscribes */
-	char				**unix_paths;	/* to remove */
-	size_t				 nunix;
+	struct pw_listener		*listener;	/* http_listen */
+	struct http_conns		*conns;		/* their count */
 	bool				 stopping;
 };
 
@@ -90,6 +94,7 @@ http_server_route(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 
+	http_conns_request(srv->conns, req);
 	if (path == NULL)
 		http_server_reply(req, 400, "Bad Request", "bad request\n");
 	else if (strcmp(path, "/healthz") == 0)
@@ -104,101 +109,145 @@ http_server_route(struct evhttp_request *req, void *arg)
 		http_server_reply(req, 404, "Not Found", "not found\n");
 }
 
-void
-http_server_reconfigure(struct http_server *srv, const struct pw_conf *conf)
+/* Apply conf's limits to one evhttp. */
+static void
+http_server_limits(struct evhttp *http, const struct pw_conf *conf)
 {
 	struct timeval tv = { conf->http_timeout_ms / 1000,
 	    (conf->http_timeout_ms % 1000) * 1000 };
 
+	evhttp_set_max_headers_size(http,
+	    (ev_ssize_t)conf->http_max_headers_size);
+	evhttp_set_max_body_size(http, (ev_ssize_t)conf->http_max_body);
+	evhttp_set_timeout_tv(http, &tv);
+}
+
+void
+http_server_reconfigure(struct http_server *srv, const struct pw_conf *conf)
+{
 	if (srv->http == NULL)
 		return;		/* stopped */
 	free(srv->unsub_path);
 	srv->unsub_path = pw_xstrdup(conf->http_unsubscribe_path);
-	evhttp_set_max_headers_size(srv->http,
-	    (ev_ssize_t)conf->http_max_headers_size);
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)conf->http_max_body);
-	evhttp_set_timeout_tv(srv->http, &tv);
+	http_server_limits(srv->http, conf);
+	if (srv->https != NULL)
+		http_server_limits(srv->https, conf);
+	if (srv->conns != NULL)
+		http_conns_reconfigure(srv->conns,
+		    (size_t)conf->http_max_connections, conf->http_timeout_ms);
+}
+
+int
+http_server_reload_tls(struct http_server *srv, const struct pw_conf *conf)
+{
+	char err[HTTP_TLS_ERR_MAX];
+
+	if (srv->tls == NULL || srv->https == NULL)
+		return 0;
+	if (http_tls_reload(srv->tls, conf->http_tls_cert_file,
+	    conf->http_tls_key_file, conf->dkim_key_mode_check, err,
+	    sizeof(err)) < 0) {
+		pw_log_warnx("http: TLS certificate and key not reloaded, "
+		    "keeping the old ones: %s", err);
+		return -1;
+	}
+	pw_log_info("http: reloaded TLS certificate %s",
+	    conf->http_tls_cert_file);
+	return 0;
+}
+
+/* An evhttp routing to srv, with conf's limits; NULL on failure. */
+static struct evhttp *
+http_server_evhttp(struct http_server *srv, const struct pw_conf *conf)
+{
+	struct evhttp *http;
+
+	if ((http = evhttp_new(srv->base)) == NULL)
+		return NULL;
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(http, http_server_route, srv);
+	http_server_limits(http, conf);
+	return http;
 }
 
 struct http_server *
 http_server_new(struct event_base *base, struct pw_fd_budget *budget,
     struct policyd_identity *identity, const struct pw_track_keyring *keyring,
-    const struct pw_conf *conf, const int *fds, char *const *endpoints,
-    size_t n, char *err, size_t errsize)
+    const struct pw_conf *conf, struct pw_listener *listener, size_t nplain,
+    struct http_tls *tls, char *err, size_t errsize)
 {
 	struct http_server *srv = pw_xcalloc(1, sizeof(*srv));
-	size_t i, k;
+	size_t i;
 
 	srv->base = base;
-	(void)budget;
 	srv->identity = identity;
 	srv->keyring = keyring;
+	srv->listener = listener;
+	srv->tls = tls;
 	TAILQ_INIT(&srv->pending);
-	if ((srv->http = evhttp_new(base)) == NULL) {
+	if ((srv->http = http_server_evhttp(srv, conf)) == NULL ||
+	    (nplain < pw_listener_count(listener) &&
+	    (srv->https = http_server_evhttp(srv, conf)) == NULL)) {
 		snprintf(err, errsize, "http: evhttp_new failed");
-		for (k = 0; k < n; k++)
-			close(fds[k]);
-		free(srv);
+		http_server_free(&srv);
 		return NULL;
 	}
-	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(srv->http, http_server_route, srv);
 	http_server_reconfigure(srv, conf);
-	for (i = 0; i < n; i++) {
-		if (evhttp_accept_socket_with_handle(srv->http, fds[i]) ==
-		    NULL) {
-			snprintf(err, errsize, "http: %s: cannot set up "
-			    "listener", endpoints[i]);
-			for (k = i; k < n; k++)
-				close(fds[k]);
-			http_server_free(&srv);
-			return NULL;
-		}
-		if (strncmp(endpoints[i], "unix:", 5) == 0) {
-			srv->unix_paths = pw_xrealloc(srv->unix_paths,
-			    (srv->nunix + 1) * sizeof(*srv->unix_paths));
-			srv->unix_paths[srv->nunix++] =
-			    pw_xstrdup(endpoints[i] + 5);
-		}
+	/* The evconnlisteners go to evhttp, which accepts and frees them. */
+	if (pw_listener_start(listener, base, budget, "http: ",
+	    PW_LISTENER_PAUSE, 0, NULL, NULL, err, errsize) < 0) {
+		http_server_free(&srv);
+		return NULL;
 	}
+	srv->conns = http_conns_new(base, listener,
+	    (size_t)conf->http_max_connections, conf->http_timeout_ms);
+	http_conns_attach(srv->conns, srv->http, NULL);
+	if (srv->https != NULL)
+		http_conns_attach(srv->conns, srv->https, tls);
+	for (i = 0; i < pw_listener_count(listener); i++)
+		if (evhttp_bind_listener(i < nplain ? srv->http : srv->https,
+		    pw_listener_lev(listener, i)) == NULL)
+			pw_log_fatal("http: evhttp_bind_listener: out of "
+			    "memory");
 	return srv;
 }
 
 void
 http_server_stop(struct http_server *srv)
 {
-	size_t i;
-
 	if (srv == NULL || srv->stopping)
 		return;
 	srv->stopping = true;
 	/* Free the listeners now; connections go with the server. */
 	http_unsub_orphan_all(&srv->pending);
+	pw_listener_close(srv->listener);
 	evhttp_free(srv->http);
 	srv->http = NULL;
-	for (i = 0; i < srv->nunix; i++)
-		(void)unlink(srv->unix_paths[i]);
+	if (srv->https != NULL)
+		evhttp_free(srv->https);
+	srv->https = NULL;
 }
 
 void
 http_server_free(struct http_server **srvp)
 {
 	struct http_server *srv = *srvp;
-	size_t i;
 
 	if (srv == NULL)
 		return;
 	*srvp = NULL;
 	srv->stopping = true;
 	http_unsub_orphan_all(&srv->pending);
+	pw_listener_close(srv->listener);
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
+	if (srv->https != NULL)
+		evhttp_free(srv->https);
+	http_conns_free(&srv->conns);
+	pw_listener_free(&srv->listener);
 	free(srv->unsub_path);
-	for (i = 0; i < srv->nunix; i++)
-		free(srv->unix_paths[i]);
-	free(srv->unix_paths);
 	free(srv);
 }
 

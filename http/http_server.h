@@ -18,6 +18,8 @@
 
 #include "conf.h"
 #include "fd_budget.h"
+#include "http_tls.h"
+#include "listener.h"
 #include "policyd_identity.h"
 #include "track_keyring.h"
 
@@ -25,18 +27,26 @@ struct http_server;
 struct http_unsub_list;
 
 /*
- * Serve the listening descriptors fds[0..n) (owned from now on) with
- * conf's limits, Redis through identity's connection, and keyring (NULL:
- * not loaded; /readyz says so); budget (policyd's: not used yet),
- * identity and keyring must outlive the server.  NULL and a message in
- * err on failure.
+ * Serve listener's endpoints (opened by main; owned from now on, even on
+ * failure): the first nplain (http_listen) in plain HTTP, the others
+ * (http_tls_listen) with TLS through tls (owned by the caller; NULL when
+ * there are none), with conf's limits, Redis through identity's
+ * connection, and keyring (NULL: not loaded; /readyz says so); budget
+ * (policyd's), identity, keyring and tls must outlive the server.  NULL
+ * and a message in err on failure.
  */
 struct http_server *http_server_new(struct event_base *base,
 	    struct pw_fd_budget *budget,
 	    struct policyd_identity *identity,
 	    const struct pw_track_keyring *keyring,
-	    const struct pw_conf *conf, const int *fds,
-	    char *const *endpoints, size_t n, char *err, size_t errsize);
+	    const struct pw_conf *conf, struct pw_listener *listener,
+	    size_t nplain, struct http_tls *tls, char *err, size_t errsize);
+/*
+ * SIGHUP: load conf's TLS certificate and key again; on failure keep the
+ * old ones (logged, -1).
+ */
+int	http_server_reload_tls(struct http_server *srv,
+	    const struct pw_conf *conf);
 /* Apply the limits of a reloaded configuration. */
 void	http_server_reconfigure(struct http_server *srv,
 	    const struct pw_conf *conf);

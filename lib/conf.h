@@ -120,6 +120,10 @@ struct pw_conf {
 	int	 http_max_body;		/* bytes */
 	int	 http_max_headers_size;	/* bytes */
 	int	 http_timeout_ms;	/* a request's read and write */
+	int	 http_max_connections;	/* counted with policyd's in the fds */
+	char	*http_tls_listen;	/* "": no HTTPS */
+	char	*http_tls_cert_file;	/* PEM chain, leaf first */
+	char	*http_tls_key_file;	/* PEM private key */
 	bool	 metrics_per_tenant;	/* yes | no: series by tenant */
 	int	 metrics_tenant_limit;	/* most tenants with series */
 

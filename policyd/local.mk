@@ -11,5 +11,6 @@ policyd_postwarden_policyd_SOURCES = \
 	policyd/policyd_rules.c policyd/policyd_rules.h \
 	policyd/policyd_server.c policyd/policyd_server.h
 policyd_postwarden_policyd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
-	$(HIREDIS_CFLAGS)
-policyd_postwarden_policyd_LDADD = $(PW_LIB_LIBS)
+	$(LIBEVENT_OPENSSL_CFLAGS) $(LIBSSL_CFLAGS) $(HIREDIS_CFLAGS)
+policyd_postwarden_policyd_LDADD = $(LIBEVENT_OPENSSL_LIBS) $(LIBSSL_LIBS) \
+	$(PW_LIB_LIBS)

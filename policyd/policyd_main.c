@@ -13,7 +13,10 @@
  * connection and key cache of policyd_identity.c.  With http_listen set,
  * the same loop serves the HTTP service of http/ (health checks), with
  * the tracking keyring read before privileges are dropped (none is
- * logged, and /readyz answers 503 until a start that loads it).
+ * logged, and /readyz answers 503 until a start that loads it); with
+ * http_tls_listen set, HTTPS too, its certificate and key read before
+ * privileges are dropped (missing or bad: a start-up error) and again
+ * on SIGHUP (as the daemon's user; a failure keeps the old ones).
  *
  * Signals (through the event loop, never in a handler):
  *   SIGTERM, SIGINT  stop accepting, answer the requests in flight, close,
@@ -51,6 +54,8 @@
 #include "conf.h"
 #include "daemon.h"
 #include "http_server.h"
+#include "http_tls.h"
+#include "listener.h"
 #include "log.h"
 #include "policyd_decide.h"
 #include "policyd_identity.h"
@@ -64,16 +69,6 @@
 
 static const char policyd_main_progname[] = "postwarden-policyd";
 
-/* Listening sockets opened at start, before the event loop exists. */
-struct policyd_main_listen {
-	const struct pw_conf		*conf;
-	const struct pw_daemon_ids	*ids;
-	int				*fds;
-	char				**endpoints;
-	size_t				 n;
-	char				 err[PW_DAEMON_ERR_MAX];
-};
-
 struct policyd_main {
 	const char		*conf_path;
 	struct event_base	*base;
@@ -82,34 +77,12 @@ struct policyd_main {
 	struct auth_verify	*auth;		/* NULL: auth_listen empty */
 	struct auth_server	*auth_srv;
 	struct http_server	*http_srv;	/* NULL: http_listen empty */
+	struct http_tls		*tls;		/* NULL: http_tls_listen empty */
 	struct pw_track_keyring	 keyring;
 	bool			 keyring_loaded;
 	struct pw_fd_budget	 fds;	/* both services' connections */
 	bool			 stopping;
 };
-
-/* pw_conf_list_foreach callback: listen on one endpoint. */
-static int
-policyd_main_listen_one(const char *item, size_t len, void *arg)
-{
-	struct policyd_main_listen *ls = arg;
-	char *endpoint = pw_xstrndup(item, len);
-	int fd;
-
-	fd = pw_daemon_listen(endpoint, SOMAXCONN, ls->conf->socket_mode,
-	    ls->ids, ls->err, sizeof(ls->err));
-	if (fd < 0) {
-		free(endpoint);
-		return -1;
-	}
-	ls->fds = pw_xrealloc(ls->fds, (ls->n + 1) * sizeof(*ls->fds));
-	ls->endpoints = pw_xrealloc(ls->endpoints,
-	    (ls->n + 1) * sizeof(*ls->endpoints));
-	ls->fds[ls->n] = fd;
-	ls->endpoints[ls->n] = endpoint;
-	ls->n++;
-	return 0;
-}
 
 /* pw_conf_list_foreach callback: warn about a non-loopback endpoint. */
 static int
@@ -178,31 +151,14 @@ policyd_main_keyring(struct policyd_main *m, const struct pw_conf *conf)
 	m->keyring_loaded = true;
 }
 
-/* Close what was opened and remove the unix sockets we created. */
+/* Close what was opened and remove the unix sockets it created. */
 static void
-policyd_main_listen_undo(struct policyd_main_listen *ls)
+policyd_main_listen_undo(struct pw_listener **ls, struct pw_listener **als,
+    struct pw_listener **hls)
 {
-	size_t i;
-
-	for (i = 0; i < ls->n; i++) {
-		close(ls->fds[i]);
-		if (strncmp(ls->endpoints[i], "unix:", 5) == 0)
-			(void)unlink(ls->endpoints[i] + 5);
-	}
-}
-
-static void
-policyd_main_listen_free(struct policyd_main_listen *ls)
-{
-	size_t i;
-
-	for (i = 0; i < ls->n; i++)
-		free(ls->endpoints[i]);
-	free(ls->endpoints);
-	free(ls->fds);
-	ls->endpoints = NULL;
-	ls->fds = NULL;
-	ls->n = 0;
+	pw_listener_free(ls);
+	pw_listener_free(als);
+	pw_listener_free(hls);
 }
 
 /* Warn about a setting a reload cannot apply. */
@@ -239,6 +195,8 @@ policyd_main_reload(struct policyd_main *m)
 		    old->conf->auth_pepper_file, rt->conf->auth_pepper_file);
 		policyd_main_reload_check("http_listen",
 		    old->conf->http_listen, rt->conf->http_listen);
+		policyd_main_reload_check("http_tls_listen",
+		    old->conf->http_tls_listen, rt->conf->http_tls_listen);
 		policyd_main_reload_check("tracking_secret_file",
 		    old->conf->tracking_secret_file,
 		    rt->conf->tracking_secret_file);
@@ -257,11 +215,14 @@ policyd_main_reload(struct policyd_main *m)
 	}
 	pw_log_set_level(rt->conf->log_level);
 	policyd_server_check_limit(m->srv, rt->conf->policyd_max_connections,
-	    m->auth_srv != NULL ? rt->conf->auth_max_connections : 0);
+	    m->auth_srv != NULL ? rt->conf->auth_max_connections : 0,
+	    m->http_srv != NULL ? rt->conf->http_max_connections : 0);
 	policyd_identity_reconfigure(m->identity, rt->conf);
 	policyd_metrics_reconfigure(rt->conf);
-	if (m->http_srv != NULL)
+	if (m->http_srv != NULL) {
 		http_server_reconfigure(m->http_srv, rt->conf);
+		(void)http_server_reload_tls(m->http_srv, rt->conf);
+	}
 	pw_runtime_publish(rt);
 	pw_log_info("reloaded configuration %s", m->conf_path);
 }
@@ -296,18 +257,15 @@ main(int argc, char **argv)
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct event *sigev[sizeof(sigs) / sizeof(sigs[0])];
 	struct policyd_main m;
-	struct policyd_main_listen ls, als, hls;
+	struct pw_listener *ls = NULL, *als = NULL, *hls = NULL;
 	struct pw_cmdline cmd;
 	struct pw_daemon_ids ids;
 	struct pw_runtime *rt;
 	char err[PW_RUNTIME_ERR_MAX];
 	unsigned long nofile, nofile_was;
-	size_t i;
+	size_t i, nplain;
 
 	memset(&m, 0, sizeof(m));
-	memset(&ls, 0, sizeof(ls));
-	memset(&als, 0, sizeof(als));
-	memset(&hls, 0, sizeof(hls));
 	pw_log_open(policyd_main_progname, true);
 	pw_cmdline_parse(argc, argv, policyd_main_progname,
 	    "Postfix policy server: per-key quotas and identity over Redis.",
@@ -339,39 +297,47 @@ main(int argc, char **argv)
 		}
 		pw_log_fatal("%s", err);
 	}
+	/* HTTPS: the certificate and key now, as root; a start-up error. */
+	pw_secret_file_owner(rt->conf->user);
+	if (*rt->conf->http_tls_listen != '\0' &&
+	    (m.tls = http_tls_new(rt->conf->http_tls_cert_file,
+	    rt->conf->http_tls_key_file, rt->conf->dkim_key_mode_check, err,
+	    sizeof(err))) == NULL) {
+		if (cmd.check_only) {
+			fprintf(stderr, "%s: %s\n", policyd_main_progname, err);
+			exit(1);
+		}
+		pw_log_fatal("%s", err);
+	}
 	if (cmd.check_only) {
 		auth_verify_free(&m.auth);
+		http_tls_free(&m.tls);
 		pw_runtime_release(&rt);
 		exit(0);
 	}
 	pw_log_set_level(rt->conf->log_level);
 	(void)signal(SIGPIPE, SIG_IGN);
 
-	ls.conf = rt->conf;
-	ls.ids = &ids;
-	if (pw_conf_list_foreach(rt->conf->policyd_listen,
-	    policyd_main_listen_one, &ls) != 0) {
-		policyd_main_listen_undo(&ls);
-		pw_log_fatal("policyd_listen: %s", ls.err);
+	if ((ls = pw_listener_open(rt->conf->policyd_listen,
+	    rt->conf->socket_mode, &ids, err, sizeof(err))) == NULL)
+		pw_log_fatal("policyd_listen: %s", err);
+	if ((als = pw_listener_open(rt->conf->auth_listen,
+	    rt->conf->socket_mode, &ids, err, sizeof(err))) == NULL) {
+		policyd_main_listen_undo(&ls, &als, &hls);
+		pw_log_fatal("auth_listen: %s", err);
 	}
-	als.conf = rt->conf;
-	als.ids = &ids;
-	if (pw_conf_list_foreach(rt->conf->auth_listen,
-	    policyd_main_listen_one, &als) != 0) {
-		policyd_main_listen_undo(&als);
-		policyd_main_listen_undo(&ls);
-		pw_log_fatal("auth_listen: %s", als.err);
+	if ((hls = pw_listener_open(rt->conf->http_listen,
+	    rt->conf->socket_mode, &ids, err, sizeof(err))) == NULL) {
+		policyd_main_listen_undo(&ls, &als, &hls);
+		pw_log_fatal("http_listen: %s", err);
 	}
-	hls.conf = rt->conf;
-	hls.ids = &ids;
-	if (pw_conf_list_foreach(rt->conf->http_listen,
-	    policyd_main_listen_one, &hls) != 0) {
-		policyd_main_listen_undo(&hls);
-		policyd_main_listen_undo(&als);
-		policyd_main_listen_undo(&ls);
-		pw_log_fatal("http_listen: %s", hls.err);
+	nplain = pw_listener_count(hls);
+	if (pw_listener_add(hls, rt->conf->http_tls_listen,
+	    rt->conf->socket_mode, &ids, err, sizeof(err)) < 0) {
+		policyd_main_listen_undo(&ls, &als, &hls);
+		pw_log_fatal("http_tls_listen: %s", err);
 	}
-	if (hls.n > 0)
+	if (pw_listener_count(hls) > 0)
 		policyd_main_keyring(&m, rt->conf);
 	if (!cmd.foreground) {
 		if (pw_daemon_detach(err, sizeof(err)) < 0)
@@ -380,9 +346,7 @@ main(int argc, char **argv)
 	}
 	if (pw_daemon_pidfile(rt->conf->policyd_pid_file, &ids, err,
 	    sizeof(err)) < 0) {
-		policyd_main_listen_undo(&ls);
-		policyd_main_listen_undo(&als);
-		policyd_main_listen_undo(&hls);
+		policyd_main_listen_undo(&ls, &als, &hls);
 		pw_log_fatal("policyd_pid_file: %s", err);
 	}
 	if (pw_daemon_drop_privileges(&ids, err, sizeof(err)) < 0)
@@ -403,22 +367,23 @@ main(int argc, char **argv)
 	else if (nofile != nofile_was)
 		pw_log_info("raised the open file limit from %lu to %lu",
 		    nofile_was, nofile);
-	m.srv = policyd_server_new(m.base, &m.fds, ls.fds, ls.endpoints, ls.n,
-	    err, sizeof(err));
+	m.srv = policyd_server_new(m.base, &m.fds, ls, err, sizeof(err));
+	ls = NULL;	/* the server's */
 	if (m.srv == NULL)
 		pw_log_fatal("%s", err);
 	if (m.auth != NULL) {
 		auth_verify_start(m.auth, m.identity);
 		m.auth_srv = auth_server_new(m.base, &m.fds, m.auth,
-		    rt->conf->auth_mechanisms, als.fds, als.endpoints, als.n,
-		    err, sizeof(err));
+		    rt->conf->auth_mechanisms, als, err, sizeof(err));
+		als = NULL;	/* the server's */
 		if (m.auth_srv == NULL)
 			pw_log_fatal("%s", err);
 	}
-	if (hls.n > 0) {
+	if (pw_listener_count(hls) > 0) {
 		m.http_srv = http_server_new(m.base, &m.fds, m.identity,
-		    m.keyring_loaded ? &m.keyring : NULL, rt->conf, hls.fds,
-		    hls.endpoints, hls.n, err, sizeof(err));
+		    m.keyring_loaded ? &m.keyring : NULL, rt->conf, hls,
+		    nplain, m.tls, err, sizeof(err));
+		hls = NULL;	/* the server's */
 		if (m.http_srv == NULL)
 			pw_log_fatal("%s", err);
 	}
@@ -432,24 +397,28 @@ main(int argc, char **argv)
 	pw_daemon_ready();
 	rt = pw_runtime_current();
 	policyd_server_check_limit(m.srv, rt->conf->policyd_max_connections,
-	    m.auth_srv != NULL ? rt->conf->auth_max_connections : 0);
+	    m.auth_srv != NULL ? rt->conf->auth_max_connections : 0,
+	    m.http_srv != NULL ? rt->conf->http_max_connections : 0);
 	pw_log_info("starting: listening on %s", rt->conf->policyd_listen);
 	if (m.auth_srv != NULL)
 		pw_log_info("starting: SMTP AUTH service on %s (%s)",
 		    rt->conf->auth_listen, rt->conf->auth_mechanisms);
-	if (m.http_srv != NULL)
+	if (m.http_srv != NULL && nplain > 0)
 		pw_log_info("starting: HTTP service on %s",
 		    rt->conf->http_listen);
+	if (m.http_srv != NULL && m.tls != NULL)
+		pw_log_info("starting: HTTPS service on %s",
+		    rt->conf->http_tls_listen);
 	pw_runtime_release(&rt);
-	policyd_main_listen_free(&ls);
-	policyd_main_listen_free(&als);
-	policyd_main_listen_free(&hls);
+	pw_listener_free(&als);		/* auth_listen empty */
+	pw_listener_free(&hls);		/* http_listen empty */
 
 	if (event_base_dispatch(m.base) < 0)
 		pw_log_error("event loop failed");
 
 	auth_server_free(&m.auth_srv);
 	http_server_free(&m.http_srv);
+	http_tls_free(&m.tls);
 	policyd_server_free(&m.srv);
 	/* After the servers: lookups still in flight answer orphans. */
 	policyd_identity_free(&m.identity);

@@ -25,20 +25,16 @@
  * not logged) per POLICYD_SERVER_ACL_LOG_MS.  Unix sockets are guarded
  * by their mode instead.
  *
- * Failures: should accept() still fail with EMFILE or ENFILE, a spare
- * descriptor (held for this) is closed so that the waiting connections can
- * be accepted and closed at once, and taken again.  Other accept() errors
+ * The endpoints, the count in the budget, the refusal logs and accept()
+ * errors are lib/listener.c's (PW_LISTENER_REFUSE, PW_LISTENER_SHED):
+ * should accept() still fail with EMFILE or ENFILE, a spare descriptor
+ * (held for this) is closed so that the waiting connections can be
+ * accepted and closed at once, and taken again.  Other accept() errors
  * pause that listener for a second instead of spinning; allocation
  * failure exits.
- *
- * Security: unix socket files are removed at shutdown only when the
- * daemon user may; otherwise the next start replaces the stale socket
- * (pw_daemon_unix_prepare).
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,14 +47,13 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "listener.h"
 #include "log.h"
 #include "policyd_conn.h"
 #include "policyd_server.h"
 #include "runtime.h"
 #include "xmalloc.h"
 
-/* How long a listener rests after accept() fails. */
-#define POLICYD_SERVER_RETRY_MS	1000
 /* Refused peers are logged at most once in this long. */
 #define POLICYD_SERVER_ACL_LOG_MS	60000
 /* Descriptors kept for what is not a connection (see the file top). */
@@ -137,7 +132,7 @@ policyd_server_allowed(struct policyd_server *srv, struct pw_conf *conf,
 /* Log a refused peer, at most once per POLICYD_SERVER_ACL_LOG_MS. */
 static void
 policyd_server_acl_refused(struct policyd_server *srv,
-    const struct policyd_listener *l, const char *peer)
+    const struct pw_listener_ep *ep, const char *peer)
 {
 	struct timespec ts;
 	long long now;
@@ -151,32 +146,23 @@ policyd_server_acl_refused(struct policyd_server *srv,
 	if (srv->acl_unlogged > 0)
 		pw_log_warnx("%s: refused connection from %s: not in "
 		    "policyd_allowed_clients (and %lu more since the last "
-		    "such line)", l->endpoint, peer, srv->acl_unlogged);
+		    "such line)", pw_listener_endpoint(ep), peer,
+		    srv->acl_unlogged);
 	else
 		pw_log_warnx("%s: refused connection from %s: not in "
-		    "policyd_allowed_clients", l->endpoint, peer);
+		    "policyd_allowed_clients", pw_listener_endpoint(ep), peer);
 	srv->acl_unlogged = 0;
 	srv->acl_log_ms = now + POLICYD_SERVER_ACL_LOG_MS;
 }
 
-/* The connections served at once: the setting, or what fds allow. */
-static size_t
-policyd_server_limit(const struct policyd_server *srv, int max_connections)
-{
-	return pw_fd_budget_limit(srv->fds, srv->nconns,
-	    (size_t)max_connections);
-}
-
 static void
-policyd_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+policyd_server_accept_cb(struct pw_listener_ep *ep, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct policyd_listener *l = arg;
-	struct policyd_server *srv = l->srv;
+	struct policyd_server *srv = arg;
 	struct policyd_conn *c;
 	struct pw_runtime *rt;
 	char peer[POLICYD_CONN_PEER_MAX];
-	size_t limit;
 
 	if (srv->stopping) {
 		evutil_closesocket(fd);
@@ -188,19 +174,14 @@ policyd_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	    sa->sa_family == AF_INET6) &&
 	    !policyd_server_allowed(srv, rt->conf, sa)) {
 		policyd_server_peer(sa, salen, peer, sizeof(peer));
-		policyd_server_acl_refused(srv, l, peer);
+		policyd_server_acl_refused(srv, ep, peer);
 		evutil_closesocket(fd);
 		pw_runtime_release(&rt);
 		return;
 	}
-	limit = policyd_server_limit(srv, rt->conf->policyd_max_connections);
-	if (srv->nconns >= limit) {
-		if (srv->refused++ == 0)
-			pw_log_warnx("%s: connection limit of %zu reached "
-			    "(%s); refusing new connections", l->endpoint,
-			    limit, limit < (size_t)rt->conf->
-			    policyd_max_connections ? "open file limit" :
-			    "policyd_max_connections");
+	if (!pw_listener_admit(srv->listener, ep,
+	    (size_t)rt->conf->policyd_max_connections,
+	    "policyd_max_connections")) {
 		evutil_closesocket(fd);
 		pw_runtime_release(&rt);
 		return;
@@ -210,122 +191,26 @@ policyd_server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	pw_runtime_release(&rt);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
-	srv->fds->used++;
-}
-
-static void
-policyd_server_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct policyd_listener *l = arg;
-
-	if (l->lev != NULL)
-		evconnlistener_enable(l->lev);
-}
-
-/*
- * Out of descriptors: give up the spare one and accept and close, one
- * at a time, every connection waiting on lev, then take the spare again.
- * Returns false when there was no spare to give.
- */
-static bool
-policyd_server_shed(struct policyd_listener *l)
-{
-	struct policyd_server *srv = l->srv;
-	int fd, lfd = evconnlistener_get_fd(l->lev);
-
-	if (srv->reserve_fd < 0)
-		return false;
-	if (srv->refused++ == 0)
-		pw_log_warnx("%s: out of file descriptors (%d connections "
-		    "open); refusing new connections", l->endpoint,
-		    (int)srv->nconns);
-	close(srv->reserve_fd);
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		close(fd);
-		srv->refused++;
-	}
-	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	return true;
-}
-
-static void
-policyd_server_accept_error_cb(struct evconnlistener *lev, void *arg)
-{
-	struct policyd_listener *l = arg;
-	struct timeval tv = { POLICYD_SERVER_RETRY_MS / 1000,
-	    (POLICYD_SERVER_RETRY_MS % 1000) * 1000 };
-	int err = EVUTIL_SOCKET_ERROR();
-
-	if ((err == EMFILE || err == ENFILE) && policyd_server_shed(l))
-		return;
-	pw_log_warnx("%s: accept: %s; pausing for %d ms", l->endpoint,
-	    evutil_socket_error_to_string(err), POLICYD_SERVER_RETRY_MS);
-	evconnlistener_disable(lev);
-	evtimer_add(l->retry, &tv);
 }
 
 struct policyd_server *
 policyd_server_new(struct event_base *base, struct pw_fd_budget *budget,
-    const int *fds, char *const *endpoints, size_t n, char *err,
-    size_t errsize)
+    struct pw_listener *listener, char *err, size_t errsize)
 {
 	struct policyd_server *srv = pw_xcalloc(1, sizeof(*srv));
-	struct policyd_listener *l;
-	size_t i, k;
 
 	srv->base = base;
 	TAILQ_INIT(&srv->conns);
-	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	srv->fds = budget;
 	pw_fd_budget_init(srv->fds, POLICYD_SERVER_FD_RESERVE);
-	srv->listeners = pw_xcalloc(n, sizeof(*srv->listeners));
-	srv->nlisteners = n;
-	for (i = 0; i < n; i++) {
-		l = &srv->listeners[i];
-		l->srv = srv;
-		l->endpoint = pw_xstrdup(endpoints[i]);
-		if (strncmp(l->endpoint, "unix:", 5) == 0)
-			l->unix_path = pw_xstrdup(l->endpoint + 5);
-		/* Backlog 0: the socket is listening already. */
-		l->lev = evconnlistener_new(base, policyd_server_accept_cb, l,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fds[i]);
-		l->retry = evtimer_new(base, policyd_server_retry_cb, l);
-		if (l->retry == NULL || l->lev == NULL) {
-			snprintf(err, errsize, "%s: cannot set up listener",
-			    l->endpoint);
-			/* Descriptors no listener took are still ours. */
-			for (k = l->lev != NULL ? i + 1 : i; k < n; k++)
-				close(fds[k]);
-			policyd_server_free(&srv);
-			return NULL;
-		}
-		evconnlistener_set_error_cb(l->lev,
-		    policyd_server_accept_error_cb);
+	srv->listener = listener;
+	if (pw_listener_start(listener, base, budget, "", PW_LISTENER_REFUSE,
+	    PW_LISTENER_SHED, policyd_server_accept_cb, srv, err,
+	    errsize) < 0) {
+		policyd_server_free(&srv);
+		return NULL;
 	}
 	return srv;
-}
-
-/* Close the listeners; remove unix socket files when permitted. */
-static void
-policyd_server_close_listeners(struct policyd_server *srv)
-{
-	struct policyd_listener *l;
-	size_t i;
-
-	for (i = 0; i < srv->nlisteners; i++) {
-		l = &srv->listeners[i];
-		if (l->lev != NULL) {
-			evconnlistener_free(l->lev);
-			l->lev = NULL;
-			if (l->unix_path != NULL && unlink(l->unix_path) < 0 &&
-			    errno != ENOENT)
-				pw_log_info("%s: socket not removed: %s; the "
-				    "next start replaces it", l->unix_path,
-				    strerror(errno));
-		}
-		if (l->retry != NULL)
-			event_del(l->retry);
-	}
 }
 
 static void
@@ -350,7 +235,7 @@ policyd_server_stop(struct policyd_server *srv, int timeout_ms)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
-	policyd_server_close_listeners(srv);
+	pw_listener_close(srv->listener);
 	/* policyd_conn_shutdown may free c: walk with a saved next. */
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
@@ -373,14 +258,22 @@ policyd_server_stop(struct policyd_server *srv, int timeout_ms)
 
 void
 policyd_server_check_limit(struct policyd_server *srv, int max_connections,
-    int auth_max_connections)
+    int auth_max_connections, int http_max_connections)
 {
-	size_t sum = (size_t)max_connections + (size_t)auth_max_connections;
+	size_t sum = (size_t)max_connections + (size_t)auth_max_connections +
+	    (size_t)http_max_connections;
 
 	if (sum <= srv->fds->cap || sum == srv->warned_sum)
 		return;
 	srv->warned_sum = sum;
-	if (auth_max_connections == 0)
+	if (http_max_connections != 0)
+		pw_log_warnx("policyd_max_connections = %d plus "
+		    "auth_max_connections = %d plus http_max_connections = %d "
+		    "is more than the open file limit allows; serving at most "
+		    "%zu connections for all (raise LimitNOFILE or the hard "
+		    "limit)", max_connections, auth_max_connections,
+		    http_max_connections, srv->fds->cap);
+	else if (auth_max_connections == 0)
 		pw_log_warnx("policyd_max_connections = %d is more than the "
 		    "open file limit allows; serving at most %zu connections "
 		    "(raise LimitNOFILE or the hard limit)", max_connections,
@@ -398,12 +291,7 @@ policyd_server_conn_gone(struct policyd_server *srv, struct policyd_conn *c)
 {
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconns--;
-	srv->fds->used--;
-	if (srv->refused > 0) {
-		pw_log_notice("accepting connections again; %lu refused at "
-		    "the connection limit", srv->refused);
-		srv->refused = 0;
-	}
+	pw_listener_gone(srv->listener);
 	if (srv->stopping && srv->nconns == 0)
 		event_base_loopexit(srv->base, NULL);
 }
@@ -413,7 +301,6 @@ policyd_server_free(struct policyd_server **srvp)
 {
 	struct policyd_server *srv = *srvp;
 	struct policyd_conn *c;
-	size_t i;
 
 	if (srv == NULL)
 		return;
@@ -421,19 +308,9 @@ policyd_server_free(struct policyd_server **srvp)
 	srv->stopping = true;
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		policyd_conn_free(&c);
-	for (i = 0; i < srv->nlisteners; i++) {
-		if (srv->listeners[i].lev != NULL)
-			evconnlistener_free(srv->listeners[i].lev);
-		if (srv->listeners[i].retry != NULL)
-			event_free(srv->listeners[i].retry);
-		free(srv->listeners[i].endpoint);
-		free(srv->listeners[i].unix_path);
-	}
-	free(srv->listeners);
+	pw_listener_free(&srv->listener);
 	pw_conf_release(&srv->acl_conf);
 	free(srv->acl);
-	if (srv->reserve_fd >= 0)
-		close(srv->reserve_fd);
 	if (srv->stop_timer != NULL)
 		event_free(srv->stop_timer);
 	free(srv);

@@ -20,29 +20,19 @@
 #include "cidr.h"
 #include "conf.h"
 #include "fd_budget.h"
+#include "listener.h"
 #include "policyd_conn.h"
-
-struct policyd_listener {
-	struct policyd_server	*srv;
-	struct evconnlistener	*lev;
-	struct event		*retry;		/* after EMFILE */
-	char			*endpoint;	/* as configured */
-	char			*unix_path;	/* NULL for inet */
-};
 
 TAILQ_HEAD(policyd_conn_list, policyd_conn);
 
 struct policyd_server {
 	struct event_base	*base;
-	struct policyd_listener	*listeners;
-	size_t			 nlisteners;
+	struct pw_listener	*listener;	/* policyd_listen */
 	struct policyd_conn_list conns;
 	size_t			 nconns;
 	unsigned long		 next_id;
-	unsigned long		 refused;	/* in the current burst */
 	struct pw_fd_budget	*fds;		/* shared with auth; not owned */
 	size_t			 warned_sum;	/* the sum warned about */
-	int			 reserve_fd;	/* spare, to shed at EMFILE */
 	/* policyd_allowed_clients of acl_conf (a reference), parsed */
 	struct pw_conf		*acl_conf;
 	struct pw_cidr		*acl;
@@ -54,14 +44,14 @@ struct policyd_server {
 };
 
 /*
- * Serve the listening descriptors fds[0..n) (endpoint names as
- * configured, for logs and socket removal) on base, counting connections
- * in budget (which must outlive the server).  The server owns the
- * descriptors from now on.  Returns NULL with a message in err on failure.
+ * Serve listener's endpoints (policyd_listen, opened by main) on base,
+ * counting connections in budget (initialised here; it must outlive the
+ * server).  The server owns listener from now on, even on failure.
+ * Returns NULL with a message in err on failure.
  */
 struct policyd_server *policyd_server_new(struct event_base *base,
-	    struct pw_fd_budget *budget, const int *fds,
-	    char *const *endpoints, size_t n, char *err, size_t errsize);
+	    struct pw_fd_budget *budget, struct pw_listener *listener,
+	    char *err, size_t errsize);
 
 /*
  * Stop accepting, remove unix socket files (when permitted), let every
@@ -72,11 +62,13 @@ void	policyd_server_stop(struct policyd_server *srv, int timeout_ms);
 
 /*
  * Warn (once per value) when policyd_max_connections, plus
- * auth_max_connections (0 when the SASL service is off), is more than
- * the open file limit allows: the services then share what it allows.
+ * auth_max_connections and http_max_connections (0 when that service is
+ * off), is more than the open file limit allows: the services then share
+ * what it allows.
  */
 void	policyd_server_check_limit(struct policyd_server *srv,
-	    int max_connections, int auth_max_connections);
+	    int max_connections, int auth_max_connections,
+	    int http_max_connections);
 
 /* Free the server and every connection still open. */
 void	policyd_server_free(struct policyd_server **srv);

@@ -2,7 +2,10 @@
 # curl and raw sockets.
 
 PW_HTTP_TESTS = \
+	tests/http/connections.sh \
 	tests/http/health.sh \
+	tests/http/proxy.sh \
+	tests/http/tls.sh \
 	tests/http/metrics.sh \
 	tests/http/unsubscribe.sh
 TESTS += $(PW_HTTP_TESTS)
