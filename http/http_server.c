@@ -197,7 +197,8 @@ http_server_new(struct event_base *base, struct pw_fd_budget *budget,
 	http_server_reconfigure(srv, conf);
 	/* The evconnlisteners go to evhttp, which accepts and frees them. */
 	if (pw_listener_start(listener, base, budget, "http: ",
-	    PW_LISTENER_PAUSE, 0, NULL, NULL, err, errsize) < 0) {
+	    PW_LISTENER_PAUSE, PW_LISTENER_NODELAY, NULL, NULL, err,
+	    errsize) < 0) {
 		http_server_free(&srv);
 		return NULL;
 	}

@@ -23,6 +23,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +243,22 @@ pw_listener_accept_error_cb(struct evconnlistener *lev, void *arg)
 	evtimer_add(ep->retry, &tv);
 }
 
+/* PW_LISTENER_NODELAY: a TCP endpoint's accepted sockets inherit it. */
+static void
+pw_listener_nodelay(struct pw_listener_ep *ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int on = 1;
+
+	if (getsockname(ep->fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return;
+	if (setsockopt(ep->fd, IPPROTO_TCP, TCP_NODELAY, &on,
+	    sizeof(on)) < 0)
+		pw_log_warn("%s: TCP_NODELAY", ep->endpoint);
+}
+
 int
 pw_listener_start(struct pw_listener *l, struct event_base *base,
     struct pw_fd_budget *budget, const char *prefix,
@@ -264,6 +282,8 @@ pw_listener_start(struct pw_listener *l, struct event_base *base,
 		l->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (i = 0; i < l->n; i++) {
 		ep = &l->eps[i];
+		if (flags & PW_LISTENER_NODELAY)
+			pw_listener_nodelay(ep);
 		/* Backlog 0: the socket is listening already. */
 		ep->lev = evconnlistener_new(base, cb != NULL ?
 		    pw_listener_accept_cb : NULL, ep,

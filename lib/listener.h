@@ -23,6 +23,11 @@
  * waits, and take the spare again; any other error pauses that endpoint
  * for PW_LISTENER_RETRY_MS instead of spinning on a readable socket.
  *
+ * PW_LISTENER_NODELAY (HTTP) sets TCP_NODELAY on the TCP endpoints, which
+ * Linux hands down to every socket accepted from them: an answer written
+ * in several pieces (a large /metrics) does not wait on the client's
+ * delayed ACK for its last one.
+ *
  * Threads: the event loop's only (opening: main, before the loop).
  */
 #ifndef PW_LISTENER_H
@@ -42,6 +47,7 @@
 
 /* Flags of pw_listener_start. */
 #define PW_LISTENER_SHED	0x01	/* EMFILE: shed with a spare fd */
+#define PW_LISTENER_NODELAY	0x02	/* TCP_NODELAY on TCP endpoints */
 
 enum pw_listener_full {
 	PW_LISTENER_REFUSE,	/* at the bound: accept and close */
