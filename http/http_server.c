@@ -37,6 +37,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "http_common.h"
 #include "http_health.h"
 #include "http_server.h"
 #include "http_unsub.h"
@@ -59,26 +60,13 @@ void
 http_server_reply(struct evhttp_request *req, int code, const char *reason,
     const char *body)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	struct evbuffer *out = evbuffer_new();
-
-	if (out == NULL)
-		pw_log_fatal("http: evbuffer_new failed");
-	evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evbuffer_add(out, body, strlen(body));
-	evhttp_send_reply(req, code, reason, out);
-	evbuffer_free(out);
+	pw_http_common_reply(req, code, reason, NULL, body);
 }
 
 void
 http_server_reply_405(struct evhttp_request *req, const char *allow)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-	    allow);
-	http_server_reply(req, 405, "Method Not Allowed",
-	    "method not allowed\n");
+	pw_http_common_reply_405(req, allow);
 }
 
 /* evhttp_set_gencb: route by path. */
@@ -104,17 +92,11 @@ http_server_route(struct evhttp_request *req, void *arg)
 void
 http_server_reconfigure(struct http_server *srv, const struct pw_conf *conf)
 {
-	struct timeval tv = { conf->http_timeout_ms / 1000,
-	    (conf->http_timeout_ms % 1000) * 1000 };
-
 	if (srv->http == NULL)
 		return;		/* stopped */
 	free(srv->unsub_path);
 	srv->unsub_path = pw_xstrdup(conf->http_unsubscribe_path);
-	evhttp_set_max_headers_size(srv->http,
-	    (ev_ssize_t)conf->http_max_headers_size);
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)conf->http_max_body);
-	evhttp_set_timeout_tv(srv->http, &tv);
+	pw_http_common_limits(srv->http, conf);
 }
 
 struct http_server *
