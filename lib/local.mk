@@ -24,6 +24,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/json.c lib/json.h \
 	lib/limit.c lib/limit.h \
 	lib/log.c lib/log.h \
+	lib/metrics.c lib/metrics.h \
 	lib/lua.h \
 	lib/redis.c lib/redis.h \
 	lib/redis_async.c lib/redis_async.h \

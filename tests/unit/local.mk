@@ -13,6 +13,7 @@ PW_UNIT_TESTS = \
 	tests/unit/test_json \
 	tests/unit/test_limit \
 	tests/unit/test_log \
+	tests/unit/test_metrics \
 	tests/unit/test_milter_control \
 	tests/unit/test_milter_route \
 	tests/unit/test_rfc5322_addr \
@@ -32,6 +33,10 @@ tests_unit_test_address_LDADD = $(PW_TEST_LIBS)
 tests_unit_test_auth_secret_SOURCES = tests/unit/test_auth_secret.c
 tests_unit_test_auth_secret_CFLAGS = $(PW_TEST_CFLAGS)
 tests_unit_test_auth_secret_LDADD = $(PW_TEST_LIBS)
+
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CFLAGS = $(PW_TEST_CFLAGS)
+tests_unit_test_metrics_LDADD = $(PW_TEST_LIBS)
 
 tests_unit_test_buf_SOURCES = tests/unit/test_buf.c
 tests_unit_test_buf_CFLAGS = $(PW_TEST_CFLAGS)
