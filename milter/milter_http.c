@@ -40,6 +40,8 @@
 
 #include "http_common.h"
 #include "log.h"
+#include "metrics.h"
+#include "milter_events.h"
 #include "milter_http.h"
 #include "milter_metrics.h"
 #include "milter_ready.h"
@@ -84,10 +86,20 @@ milter_http_ready(struct milter_http *h, struct evhttp_request *req)
 static void
 milter_http_metrics(struct evhttp_request *req)
 {
-	char *text = milter_metrics_render();
+	struct milter_events_stats ev;
+	char *text;
 
-	pw_http_common_reply(req, 200, "OK",
-	    "text/plain; version=0.0.4; charset=utf-8", text);
+	if (milter_events_daemon != NULL)
+		milter_events_stats(milter_events_daemon, &ev);
+	text = milter_metrics_render(milter_events_daemon != NULL ? &ev :
+	    NULL);
+
+	if (text == NULL) {
+		pw_http_common_reply(req, 500, "Internal Server Error", NULL,
+		    "metrics: the text passed its cap\n");
+		return;
+	}
+	pw_http_common_reply(req, 200, "OK", PW_METRICS_CONTENT_TYPE, text);
 	free(text);
 }
 

@@ -54,6 +54,7 @@
 #include "milter_events.h"
 #include "milter_http.h"
 #include "milter_identity.h"
+#include "milter_metrics.h"
 #include "milter_msg.h"
 #include "milter_ready.h"
 #include "milter_refund.h"
@@ -394,6 +395,7 @@ main(int argc, char **argv)
 		pw_log_fatal("%s", err);
 	if (pw_daemon_drop_privileges(&ids, err, sizeof(err)) < 0)
 		pw_log_fatal("%s", err);
+	milter_metrics_init();	/* before any thread counts */
 	if (milter_events_start(rt->conf, &milter_events_daemon, &why) < 0)
 		pw_log_fatal("events: %s", why);
 	if (milter_refund_init(&why) < 0)

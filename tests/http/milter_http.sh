@@ -10,19 +10,21 @@
 #   - Redis stopped: /readyz 503 naming Redis, /healthz still 200;
 #     Redis back: 200 again;
 #   - GET /metrics parses with python3-prometheus-client's parser, every
-#     family named postwarden_milter_*, with HELP and TYPE;
+#     family named postwarden_milter_* (or the shared process_start_time_
+#     seconds, postwarden_build_info, postwarden_metrics_series_dropped_
+#     total), with HELP and TYPE, and written in docs/metrics.md;
 #   - mail through Postfix moves the counters: a signed message moves
 #     signatures{algorithm="rsa-sha256"} and messages{outcome="accepted"},
 #     a refused one (From domain the tenant does not own)
 #     messages{outcome="rejected",reason=...};
-#   - SIGHUP applies a new http_max_body; SIGTERM: /readyz 503 while the
-#     milter drains, then the port closes and the milter exits 0.
+#   - SIGHUP applies a new http_max_body; SIGTERM closes the port and
+#     the milter logs a clean stop.
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
 . "$PW_SRCDIR/tests/harness/dkim.sh"
 
-PROM="$PW_PYTHON $PW_SRCDIR/tests/http/prom_parse.py postwarden_milter_"
+PROM="$PW_PYTHON $PW_SRCDIR/tests/http/prom_parse.py postwarden_milter_,postwarden_metrics_,postwarden_build_info,process_start_time_seconds"
 
 pw_require_root_tools
 command -v curl >/dev/null || pw_skip_all "curl not installed"
@@ -30,7 +32,7 @@ command -v curl >/dev/null || pw_skip_all "curl not installed"
     pw_skip_all "python3-prometheus-client not installed"
 pw_dkim_require rsa
 pw_harness_init
-pw_plan 14
+pw_plan 33
 
 PORT=$(pw_free_port)
 URL=http://127.0.0.1:$PORT
@@ -52,14 +54,24 @@ metric() {
 
 pw_dkim_key ex-rsa example.com r2026 rsa
 pw_dkim_sign example.com ex-rsa
+# The Redis data of the test (again after each start: no persistence).
+data() {
+	pw_redis_cli HSET pw:key:k_m tenant mt >/dev/null
+	pw_domain_add mt example.com
+}
 pw_redis_start
-pw_redis_cli HSET pw:key:k_m tenant mt >/dev/null
-pw_domain_add mt example.com
+data
 pw_sink_start main
 pw_daemon_start milter "milter_http_listen = inet:127.0.0.1:$PORT" \
     "dkim_key_table = $PW_TMP/keytable" \
     "dkim_signing_table = $PW_TMP/signingtable" \
+    "milter_pools = default, bulk" \
     "http_max_body = 1024" "redis_reconnect_max_delay = 100ms"
+pw_postfix_main "smtpd_milters = unix:$PW_TMP/milter.sock"
+pw_postfix_main "milter_default_action = tempfail"
+pw_postfix_main "milter_command_timeout = 10s"
+pw_postfix_main "milter_content_timeout = 30s"
+pw_postfix_start
 pw_wait_until "the HTTP service" "$PW_TIMEOUT" \
     test "$(code /healthz)" = 200 || pw_bail "no HTTP service"
 
@@ -89,6 +101,88 @@ r=$(body /readyz)
 pw_check "naming Redis ($r)" grep -q '^redis: ' <<<"$r"
 pw_is "/healthz still 200" "$(code /healthz)" 200
 pw_redis_start
+data
 pw_wait_until "/readyz to say 200" "$PW_TIMEOUT" test "$(code /readyz)" = 200
 pw_is "Redis back: /readyz 200" "$(code /readyz)" 200
 
+
+# --- metrics ------------------------------------------------------------------------------
+curl -s "$URL/metrics" >"$PW_TMP/metrics-0.txt"
+if $PROM <"$PW_TMP/metrics-0.txt" >"$PW_TMP/metrics-0.parsed" 2>&1; then
+	pw_ok "/metrics parses (prometheus_client): postwarden_milter_*, HELP and TYPE"
+else
+	pw_not_ok "/metrics parses (prometheus_client): postwarden_milter_*, HELP and TYPE" \
+	    "$(cat "$PW_TMP/metrics-0.parsed")
+$(head -c 3000 "$PW_TMP/metrics-0.txt")"
+fi
+undocumented=$(sed 's/[{ ].*//' "$PW_TMP/metrics-0.parsed" | sort -u |
+    while read -r name; do
+	grep -q "^| \`$name\`" "$PW_SRCDIR/docs/metrics.md" ||
+	    grep -q "^| \`${name%_total}_total\`" "$PW_SRCDIR/docs/metrics.md" ||
+	    echo "$name"
+    done)
+pw_is "every family found is in docs/metrics.md" "$undocumented" ""
+pw_check "the content type is the text format 0.0.4" \
+    grep -qi '^Content-Type: text/plain; version=0.0.4' \
+    <(curl -s -D - -o /dev/null "$URL/metrics")
+pw_check "its /readyz probes did not count as mail (messages 0)" \
+    test "$(metric 'postwarden_milter_messages_total{outcome="accepted",reason=""}')" = 0.0
+rsa0=$(metric 'postwarden_milter_signatures_total{algorithm="rsa-sha256"}')
+pw_is "no signature yet" "$rsa0" 0.0
+
+# A message from FROM-DOMAIN through Postfix as the API key k_m.
+message() {	# FILE FROM-DOMAIN
+	printf 'From: <sender@%s>\nTo: <rcpt@remote.example>\nSubject: m\nDate: Fri, 27 Nov 2026 04:00:00 +0000\nMessage-ID: <%s.%s@%s>\n\nbody\n' \
+	    "$2" "$RANDOM" "$$" "$2" >"$1"
+}
+message "$PW_TMP/signed.eml" example.com
+if pw_swaks_data "$PW_TMP/signed.eml" --from sender@example.com \
+    --to rcpt@remote.example --xclient-login k_m; then
+	pw_ok "a tenant's message from its domain: accepted"
+else
+	pw_not_ok "a tenant's message from its domain: accepted" \
+	    "$(tail -n 15 "$PW_SWAKS_LOG")"
+fi
+pw_sink_wait main 1 || pw_diag "not delivered to the sink"
+pw_is "signatures{algorithm=rsa-sha256} moved by one" \
+    "$(metric 'postwarden_milter_signatures_total{algorithm="rsa-sha256"}')" 1.0
+pw_is "messages{outcome=accepted} moved by one" \
+    "$(metric 'postwarden_milter_messages_total{outcome="accepted",reason=""}')" 1.0
+pw_is "a route by pool (default)" \
+    "$(metric 'postwarden_milter_routes_total{pool="default"}')" 1.0
+pw_check "the tenant cache was asked (a miss: Redis answered)" \
+    test "$(metric 'postwarden_milter_cache_lookups_total{cache="tenant",result="miss"}')" != 0.0
+pw_wait_until "the accepted event written" "$PW_TIMEOUT" \
+    test "$(metric 'postwarden_milter_events_written_total{}')" = 1.0
+pw_is "events written: 1" \
+    "$(metric 'postwarden_milter_events_written_total{}')" 1.0
+
+message "$PW_TMP/refused.eml" not-ours.example
+if pw_swaks_data "$PW_TMP/refused.eml" --from sender@example.com \
+    --to rcpt@remote.example --xclient-login k_m; then
+	pw_not_ok "a From domain the tenant does not own: refused" \
+	    "$(tail -n 15 "$PW_SWAKS_LOG")"
+else
+	pw_ok "a From domain the tenant does not own: refused ($(grep -o '550 5\.7\.1' "$PW_SWAKS_LOG" | head -n 1))"
+fi
+pw_is "messages{outcome=rejected,reason=from_domain} moved by one" \
+    "$(metric 'postwarden_milter_messages_total{outcome="rejected",reason="from_domain"}')" 1.0
+pw_is "and the accepted count did not" \
+    "$(metric 'postwarden_milter_messages_total{outcome="accepted",reason=""}')" 1.0
+pw_is "connections closed again: 0 open" \
+    "$(metric 'postwarden_milter_connections_open{}')" 0.0
+
+# --- reload and stop ------------------------------------------------------------------------
+CONF=$PW_TMP/postwarden-milter.conf
+sed -i 's/^http_max_body = 1024$/http_max_body = 2048/' "$CONF"
+kill -HUP "${PW_PIDS[milter]}"
+pw_wait_log "$LOG" 'reloaded configuration'
+pw_wait_until "the HTTP thread to take the new limits" "$PW_TIMEOUT" \
+    test "$(head -c 1025 /dev/zero | tr '\0' a | code /healthz --data-binary @-)" = 405
+pw_is "SIGHUP: a body of 1025 bytes is now taken (405 here)" \
+    "$(head -c 1025 /dev/zero | tr '\0' a | code /healthz --data-binary @-)" 405
+pw_is "and one beyond the new http_max_body: 413" \
+    "$(head -c 2049 /dev/zero | tr '\0' a | code /healthz --data-binary @-)" 413
+pw_daemon_stop milter
+pw_is "SIGTERM: the milter's HTTP port is closed" "$(code /healthz)" 000
+pw_check "and it logged a clean stop" grep -q 'stopped$' "$LOG"
