@@ -7,9 +7,9 @@
  * Threads: one thread runs the event base, its evhttp and every handler;
  * main's thread talks to it through a pipe only ('r': reconfigure, 'q':
  * stop), so no libevent object is touched by two threads and libevent
- * needs no locking.  A /readyz probe blocks the thread for at most the
- * Redis timeouts (milter_ready.c); /healthz answering shows the thread
- * alive.
+ * needs no locking.  No handler blocks: /readyz reads what the
+ * readiness checker's own asynchronous Redis connection on this loop
+ * knows (milter_ready.c), so /healthz answering shows the thread alive.
  *
  * Ownership: the thread's objects (event base, evhttp, the listeners
  * and connections through it, the readiness checker) are made by start
@@ -169,10 +169,10 @@ milter_http_run(void *arg)
 		pw_log_error("http: event loop failed");
 	evhttp_free(h->http);	/* listeners and connections */
 	h->http = NULL;
+	milter_ready_free(&h->ready);
 	event_free(h->ctl_ev);
 	event_base_free(h->base);
 	h->base = NULL;
-	milter_ready_free(&h->ready);
 	return NULL;
 }
 
@@ -187,6 +187,7 @@ milter_http_undo(struct milter_http *h, const int *fds, size_t from,
 		close(fds[i]);
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	milter_ready_free(&h->ready);
 	if (h->ctl_ev != NULL)
 		event_free(h->ctl_ev);
 	if (h->base != NULL)
@@ -195,7 +196,6 @@ milter_http_undo(struct milter_http *h, const int *fds, size_t from,
 		close(h->ctl[0]);
 	if (h->ctl[1] >= 0)
 		close(h->ctl[1]);
-	milter_ready_free(&h->ready);
 	for (i = 0; i < h->nunix; i++)
 		free(h->unix_paths[i]);
 	free(h->unix_paths);
@@ -227,7 +227,6 @@ milter_http_start(const struct pw_conf *conf, const int *fds,
 	size_t i;
 
 	h->ctl[0] = h->ctl[1] = -1;
-	h->ready = milter_ready_new();
 	if (pipe2(h->ctl, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    (h->base = event_base_new()) == NULL ||
 	    (h->http = evhttp_new(h->base)) == NULL ||
@@ -237,6 +236,7 @@ milter_http_start(const struct pw_conf *conf, const int *fds,
 		milter_http_undo(h, fds, 0, n);
 		return NULL;
 	}
+	h->ready = milter_ready_new(h->base);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);

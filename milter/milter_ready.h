@@ -15,12 +15,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <event2/event.h>
+
 struct milter_ready;
 
-/* A checker for the HTTP thread (its own Redis handle, made lazily). */
-struct milter_ready *milter_ready_new(void);
+/*
+ * A checker on base (the HTTP thread's loop): an asynchronous Redis
+ * connection of its own (lib/redis_async.h) for the current snapshot's
+ * redis_* settings, kept honest by a PING every second.
+ */
+struct milter_ready *milter_ready_new(struct event_base *base);
+/* Free (before base); NULL is fine. */
 void	milter_ready_free(struct milter_ready **rp);
-/* Forget the Redis handle: the next check makes one for the snapshot. */
+/* The snapshot changed: connect again if its redis_* settings did. */
 void	milter_ready_reset(struct milter_ready *r);
 
 /*
@@ -32,8 +39,8 @@ void	milter_ready_set_listening(bool listening, const char *unix_path);
 
 /*
  * 1 when ready ("ready\n" in body); 0 when not, with the reasons in body,
- * a line each ("redis: cannot connect").  body is always NUL-terminated.
- * Blocks at most redis_connect_timeout + redis_command_timeout.
+ * a line each ("redis: not connected").  body is always NUL-terminated.
+ * Never blocks: it reads what the connection and main already know.
  */
 int	milter_ready_check(struct milter_ready *r, char *body, size_t size);
 

@@ -8,7 +8,9 @@
 #     POST is 405 with Allow; an unknown path is 404; plain, uncached,
 #     no cookie; a body beyond http_max_body: 413;
 #   - Redis stopped: /readyz 503 naming Redis, /healthz still 200;
-#     Redis back: 200 again;
+#     Redis back: 200 again; Redis hung (SIGSTOP): /readyz 503 and
+#     /healthz still answers within a second (the thread never blocks);
+#   - the milter socket gone from its path: /readyz 503 saying so;
 #   - GET /metrics parses with python3-prometheus-client's parser, every
 #     family named postwarden_milter_* (or the shared process_start_time_
 #     seconds, postwarden_build_info, postwarden_metrics_series_dropped_
@@ -32,7 +34,7 @@ command -v curl >/dev/null || pw_skip_all "curl not installed"
     pw_skip_all "python3-prometheus-client not installed"
 pw_dkim_require rsa
 pw_harness_init
-pw_plan 33
+pw_plan 38
 
 PORT=$(pw_free_port)
 URL=http://127.0.0.1:$PORT
@@ -105,6 +107,19 @@ data
 pw_wait_until "/readyz to say 200" "$PW_TIMEOUT" test "$(code /readyz)" = 200
 pw_is "Redis back: /readyz 200" "$(code /readyz)" 200
 
+# A Redis that hangs (stopped, not gone): the PING of the HTTP thread's
+# own connection times out, and the thread never blocks on it.
+kill -STOP "${PW_PIDS[redis]}"
+pw_wait_until "/readyz to say 503 with Redis hung" "$PW_TIMEOUT" \
+    test "$(code /readyz)" = 503
+pw_is "Redis hung: /readyz 503" "$(code /readyz)" 503
+pw_is "Redis hung: /healthz answers within 1 s" \
+    "$(code /healthz --max-time 1)" 200
+kill -CONT "${PW_PIDS[redis]}"
+pw_wait_until "/readyz to say 200 again" "$PW_TIMEOUT" \
+    test "$(code /readyz)" = 200
+pw_is "Redis going again: /readyz 200" "$(code /readyz)" 200
+
 
 # --- metrics ------------------------------------------------------------------------------
 curl -s "$URL/metrics" >"$PW_TMP/metrics-0.txt"
@@ -171,6 +186,13 @@ pw_is "and the accepted count did not" \
     "$(metric 'postwarden_milter_messages_total{outcome="accepted",reason=""}')" 1.0
 pw_is "connections closed again: 0 open" \
     "$(metric 'postwarden_milter_connections_open{}')" 0.0
+
+# --- the milter socket --------------------------------------------------------------------
+mv "$PW_TMP/milter.sock" "$PW_TMP/milter.sock.away"
+pw_is "the milter socket moved away: /readyz 503 saying so" \
+    "$(curl -s -w ' %{http_code}' "$URL/readyz")" "milter socket: gone from its path
+ 503"
+mv "$PW_TMP/milter.sock.away" "$PW_TMP/milter.sock"
 
 # --- reload and stop ------------------------------------------------------------------------
 CONF=$PW_TMP/postwarden-milter.conf
