@@ -40,6 +40,7 @@
 #include "auth_server.h"
 #include "buf.h"
 #include "log.h"
+#include "policyd_metrics.h"
 #include "xmalloc.h"
 
 /* Room for the handshake or one reply line. */
@@ -92,6 +93,7 @@ auth_conn_new(struct auth_server *srv, evutil_socket_t fd, const char *peer,
 	auth_conn_send(c, &out);
 	pw_buf_free(&out);
 	pw_log_debug("sasl: connect from %s (connection %lu)", c->peer, c->id);
+	policyd_metrics_conn("sasl", 1);
 	return c;
 }
 
@@ -129,6 +131,7 @@ auth_conn_free(struct auth_conn **cp)
 	}
 	pw_log_debug("sasl: disconnect from %s (connection %lu)", c->peer,
 	    c->id);
+	policyd_metrics_conn("sasl", -1);
 	bufferevent_free(c->bev);
 	auth_server_conn_gone(c->srv, c);
 	free(c);
@@ -222,6 +225,9 @@ auth_conn_verified(enum auth_verify_result res, const char *keyid, void *arg)
 		auth_conn_request_free(r);
 		return;
 	}
+	policyd_metrics_sasl(auth_mech_name(r->mech.kind),
+	    res == AUTH_VERIFY_OK ? "ok" : res == AUTH_VERIFY_FAIL ? "fail" :
+	    "tempfail");
 	if (res == AUTH_VERIFY_TEMP) {
 		auth_conn_drop(c);
 		return;
@@ -248,6 +254,7 @@ auth_conn_mech_result(struct auth_conn *c, struct auth_request *r,
 		pw_log_info("sasl login failed: rip=%s, mech=%s: %s",
 		    *r->rip != '\0' ? r->rip : "unknown",
 		    auth_mech_name(r->mech.kind), why);
+		policyd_metrics_sasl(auth_mech_name(r->mech.kind), "fail");
 		auth_conn_answer(c, r, false, NULL);
 		return;
 	case AUTH_MECH_DONE:
@@ -308,6 +315,7 @@ auth_conn_auth(struct auth_conn *c, const struct auth_proto_req *q)
 		pw_log_escape(esc, sizeof(esc), q->mech, strlen(q->mech));
 		pw_log_info("sasl login failed: rip=%s: mechanism %s not "
 		    "offered", *r->rip != '\0' ? r->rip : "unknown", esc);
+		policyd_metrics_sasl(NULL, "fail");
 		auth_conn_answer(c, r, false, NULL);
 		return;
 	}

@@ -4,6 +4,8 @@
 EXTRA_DIST += \
 	contrib/debian-packages \
 	contrib/install-deps \
+	contrib/monitoring/grafana-postwarden.json \
+	contrib/monitoring/prometheus.yml \
 	contrib/postfix/main.cf \
 	contrib/postfix/master.cf \
 	contrib/postfix/postwarden_route.regexp \

@@ -23,8 +23,8 @@
  * export; see http/README.md.
  *
  * Routing: by the path of the URI as sent (not decoded): /healthz,
- * /readyz, http_unsubscribe_path "/" TOKEN; HEAD is answered as GET
- * without the body (evhttp drops it).  Anything else: 404.
+ * /readyz, /metrics, http_unsubscribe_path "/" TOKEN; HEAD is answered
+ * as GET without the body (evhttp drops it).  Anything else: 404.
  */
 #include "config.h"
 
@@ -39,6 +39,7 @@
 
 #include "http_common.h"
 #include "http_health.h"
+#include "http_metrics.h"
 #include "http_server.h"
 #include "http_unsub.h"
 #include "log.h"
@@ -83,6 +84,8 @@ http_server_route(struct evhttp_request *req, void *arg)
 		http_health_live(srv, req);
 	else if (strcmp(path, "/readyz") == 0)
 		http_health_ready(srv, req);
+	else if (strcmp(path, "/metrics") == 0)
+		http_metrics_get(srv, req);
 	else if (http_unsub_route(srv, req, path, srv->unsub_path))
 		;	/* answered */
 	else

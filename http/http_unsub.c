@@ -33,6 +33,7 @@
 #include "http_form.h"
 #include "http_unsub.h"
 #include "log.h"
+#include "policyd_metrics.h"
 #include "redis_async.h"
 #include "track.h"
 #include "unsub.h"
@@ -73,6 +74,8 @@ http_unsub_verify(struct http_server *srv, struct evhttp_request *req,
 	size_t len = strlen(token);
 
 	if (kr == NULL) {
+		if (evhttp_request_get_command(req) == EVHTTP_REQ_POST)
+			policyd_metrics_unsub("unavailable", NULL);
 		http_unsub_unavailable(req);
 		return -1;
 	}
@@ -82,6 +85,9 @@ http_unsub_verify(struct http_server *srv, struct evhttp_request *req,
 		r = pw_track_unsub_verify(kr, token, len, u);
 	if (r == PW_TRACK_OK)
 		return 0;
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST)
+		policyd_metrics_unsub(pw_track_result_forged(r) ?
+		    "invalid_token" : "malformed_token", NULL);
 	pw_log_notice("http: unsubscribe refused: %s token (%s)",
 	    pw_track_result_forged(r) ? "forged or expired" : "malformed",
 	    pw_track_result_text(r));
@@ -117,10 +123,12 @@ http_unsub_done(struct pw_redis_async *ra, const redisReply *reply,
 {
 	struct http_unsub_req *ur = arg;
 	struct evhttp_request *req = ur->req;
+	char ur_tenant[sizeof(ur->tenant)];
 
 	(void)ra;
 	if (req != NULL)
 		TAILQ_REMOVE(http_server_unsub_pending(ur->srv), ur, entry);
+	memcpy(ur_tenant, ur->tenant, sizeof(ur_tenant));
 	free(ur);
 	if (req == NULL)
 		return;		/* the server went first */
@@ -128,13 +136,16 @@ http_unsub_done(struct pw_redis_async *ra, const redisReply *reply,
 		pw_log_warnx("http: unsubscribe not recorded: %s", why != NULL ?
 		    why : reply->type == REDIS_REPLY_ERROR ? reply->str :
 		    "an unexpected reply");
+		policyd_metrics_unsub("unavailable", NULL);
 		http_unsub_unavailable(req);
 	} else if (reply->integer == PW_UNSUB_NO_TENANT) {
 		pw_log_notice("http: unsubscribe refused: the token's tenant "
 		    "does not exist (any more)");
+		policyd_metrics_unsub("unknown_tenant", NULL);
 		http_server_reply(req, 404, "Not Found",
 		    "this unsubscribe link is not valid (any more)\n");
 	} else {
+		policyd_metrics_unsub("recorded", ur_tenant);
 		http_server_reply(req, 200, "OK", "unsubscribed\n");
 	}
 }
@@ -152,6 +163,7 @@ http_unsub_post(struct http_server *srv, struct evhttp_request *req,
 	const char *why, *argv[4];
 
 	if (!http_unsub_body_ok(req)) {
+		policyd_metrics_unsub("bad_body", NULL);
 		http_server_reply(req, 400, "Bad Request",
 		    "expected the form List-Unsubscribe=One-Click\n");
 		return;
@@ -161,6 +173,7 @@ http_unsub_post(struct http_server *srv, struct evhttp_request *req,
 	if ((script = pw_unsub_script(&why)) == NULL || ra == NULL) {
 		pw_log_warnx("http: unsubscribe not recorded: %s",
 		    script == NULL ? why : "no Redis connection");
+		policyd_metrics_unsub("unavailable", NULL);
 		http_unsub_unavailable(req);
 		return;
 	}
@@ -168,6 +181,7 @@ http_unsub_post(struct http_server *srv, struct evhttp_request *req,
 	    (int64_t)time(NULL), &w, &why) < 0) {
 		pw_log_notice("http: unsubscribe refused: the token's "
 		    "recipient cannot be suppressed: %s", why);
+		policyd_metrics_unsub("bad_recipient", NULL);
 		http_server_reply(req, 404, "Not Found",
 		    "this unsubscribe link is not valid\n");
 		return;
@@ -175,6 +189,7 @@ http_unsub_post(struct http_server *srv, struct evhttp_request *req,
 	ur = pw_xcalloc(1, sizeof(*ur));
 	ur->req = req;
 	ur->srv = srv;
+	snprintf(ur->tenant, sizeof(ur->tenant), "%s", u.tenant);
 	argv[0] = w.tenant_key;
 	argv[1] = w.supp_key;
 	argv[2] = w.address;
@@ -182,6 +197,7 @@ http_unsub_post(struct http_server *srv, struct evhttp_request *req,
 	if (pw_redis_async_evalsha(ra, script, 2, 4, argv, NULL,
 	    http_unsub_done, ur, &why) < 0) {
 		pw_log_warnx("http: unsubscribe not recorded: %s", why);
+		policyd_metrics_unsub("unavailable", NULL);
 		free(ur);
 		http_unsub_unavailable(req);
 	} else {

@@ -29,11 +29,13 @@
 #include <event2/http.h>
 
 #include "http_server.h"
+#include "identity.h"
 
 /* One POST waiting for Redis. */
 struct http_unsub_req {
 	struct evhttp_request		*req;	/* NULL: orphaned */
 	struct http_server		*srv;
+	char				 tenant[PW_IDENTITY_TENANT_MAX + 1];
 	TAILQ_ENTRY(http_unsub_req)	 entry;
 };
 TAILQ_HEAD(http_unsub_list, http_unsub_req);

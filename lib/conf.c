@@ -207,6 +207,10 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(http_max_headers_size), NULL, NULL },
 	{ "http_timeout", PW_CONF_TIME, "10s", 1000, 3600 * 1000LL, 0,
 	    S(http_timeout_ms), NULL, NULL },
+	{ "metrics_per_tenant", PW_CONF_BOOL, "no", 0, 0, PW_CONF_NONEMPTY,
+	    S(metrics_per_tenant), NULL, NULL },
+	{ "metrics_tenant_limit", PW_CONF_INT, "10000", 1, 100000, 0,
+	    S(metrics_tenant_limit), NULL, NULL },
 
 	/* postwarden-milter */
 	{ "milter_socket", PW_CONF_STRING,

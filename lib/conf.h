@@ -119,6 +119,8 @@ struct pw_conf {
 	int	 http_max_body;		/* bytes */
 	int	 http_max_headers_size;	/* bytes */
 	int	 http_timeout_ms;	/* a request's read and write */
+	bool	 metrics_per_tenant;	/* yes | no: series by tenant */
+	int	 metrics_tenant_limit;	/* most tenants with series */
 
 	/* postwarden-milter */
 	char	*milter_socket;

@@ -190,7 +190,7 @@ pw_metrics_fmt_double(char *dst, size_t size, double v)
 		n = snprintf(dst, size, "NaN");
 	else if (isinf(v))
 		n = snprintf(dst, size, "%s", v > 0 ? "+Inf" : "-Inf");
-	else if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0)
+	else if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
 		n = snprintf(dst, size, "%lld", (long long)(int64_t)v);
 	else {
 		n = snprintf(dst, size, "%.15g", v);
@@ -850,4 +850,18 @@ pw_metrics_time(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+pw_metrics_add_process(struct pw_metrics *reg, const char *daemon)
+{
+	static const char *const l[] = { "daemon", "version", NULL };
+	struct pw_metric *m;
+
+	m = pw_metrics_gauge(reg, "process_start_time_seconds",
+	    "Start time of the process since the epoch, in seconds.", NULL);
+	pw_metric_set(pw_metric_series(m), (double)time(NULL));
+	m = pw_metrics_gauge(reg, "postwarden_build_info",
+	    "Always 1; labels say which daemon and version.", l);
+	pw_metric_set(pw_metric_series(m, daemon, PACKAGE_VERSION), 1);
 }

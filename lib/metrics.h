@@ -10,7 +10,7 @@
  * pw_metrics_counter/_gauge/_histogram/_gauge_fn/_counter_fn),
  * pw_metric_series/_series_v, pw_metric_inc/_add, pw_metric_set/
  * _gauge_add, pw_metric_observe, pw_metric_dropped, pw_metrics_render,
- * pw_metrics_time, PW_METRICS_CONTENT_TYPE.
+ * pw_metrics_add_process, pw_metrics_time, PW_METRICS_CONTENT_TYPE.
  *
  * Use:
  *
@@ -79,7 +79,7 @@
  * text: do not serve it).
  *
  * Memory: per series about 100 bytes + its label text (+ 8 bytes per
- * histogram bucket), and per family 3 pointers per unit of max_series
+ * histogram bucket), and per family 3 to 5 pointers per unit of max_series
  * (its table and its order list), allocated at registration.  Nothing is
  * freed before pw_metrics_free, which must run when no other thread uses
  * the registry.
@@ -185,6 +185,13 @@ size_t	pw_metric_count(const struct pw_metric *m);
  * or -1 when out's cap was reached.  Thread-safe.
  */
 int	pw_metrics_render(struct pw_metrics *reg, struct pw_buf *out);
+
+/*
+ * The process's families, the same in every daemon: gauges
+ * process_start_time_seconds (now, seconds since the epoch) and
+ * postwarden_build_info{daemon,version} (1).  Aborts if taken.
+ */
+void	pw_metrics_add_process(struct pw_metrics *reg, const char *daemon);
 
 /* Seconds on the monotonic clock, for durations to observe. */
 double	pw_metrics_time(void);

@@ -41,6 +41,7 @@
 #include <hiredis/adapters/libevent.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "redis_async.h"
 #include "xmalloc.h"
 
@@ -64,6 +65,7 @@ struct pw_redis_async_cmd {
 	struct event		*timer;	/* NULL once completed */
 	bool			 in_hiredis; /* a hiredis callback to come */
 	uint64_t		 replies_before; /* ra->replies when sent */
+	double			 started; /* pw_metrics_time() when sent */
 	/* In ra->pending until completed. */
 	TAILQ_ENTRY(pw_redis_async_cmd) entry;
 
@@ -93,6 +95,8 @@ struct pw_redis_async {
 	int			 depth;	/* entry points active */
 	bool			 closing; /* pw_redis_async_free called */
 	uint64_t		 replies; /* replies read, late ones too */
+	struct pw_metric_series	*lat_ok, *lat_error, *lat_failed;
+	struct pw_metric_series	*outages;
 };
 
 static void pw_redis_async_start(struct pw_redis_async *);
@@ -154,9 +158,23 @@ pw_redis_async_complete(struct pw_redis_async_cmd *cmd,
 	}
 	cmd->ra = NULL;
 	cmd->cb = NULL;
+	if (ra->lat_ok != NULL)
+		pw_metric_observe(reply == NULL ? ra->lat_failed :
+		    reply->type == REDIS_REPLY_ERROR ? ra->lat_error :
+		    ra->lat_ok, pw_metrics_time() - cmd->started);
 	if (!cmd->in_hiredis)
 		pw_redis_async_cmd_free(cmd);
 	cb(ra, reply, why, arg);
+}
+
+/* Log an outage once (and count it). */
+static void
+pw_redis_async_log_down(struct pw_redis_async *ra, const char *why,
+    const char *detail)
+{
+	if (!ra->outage)
+		pw_metric_inc(ra->outages);
+	pw_redis_log_down(&ra->outage, ra->params, why, detail);
 }
 
 /*
@@ -197,7 +215,7 @@ pw_redis_async_down(struct pw_redis_async *ra, redisAsyncContext *ac,
 	ac->data = NULL;
 	ra->ac = NULL;
 	ra->lost_why = why;
-	pw_redis_log_down(&ra->outage, ra->params, why, detail);
+	pw_redis_async_log_down(ra, why, detail);
 	pw_redis_async_schedule(ra, was_ready);
 	/* Calls back every pending command (now, or after this callback). */
 	if (we_free)
@@ -386,8 +404,7 @@ pw_redis_async_start(struct pw_redis_async *ra)
 	else
 		ac = redisAsyncConnect(ep->host, ep->port);
 	if (ac == NULL || ac->err != 0) {
-		pw_redis_log_down(&ra->outage, ra->params,
-		    "redis: cannot connect",
+		pw_redis_async_log_down(ra, "redis: cannot connect",
 		    ac != NULL ? ac->c.errstr : "out of memory");
 		if (ac != NULL)
 			redisAsyncFree(ac);
@@ -540,6 +557,7 @@ pw_redis_async_submit(struct pw_redis_async *ra,
 	}
 	cmd->in_hiredis = true;
 	cmd->replies_before = ra->replies;
+	cmd->started = ra->lat_ok != NULL ? pw_metrics_time() : 0;
 	cmd->timer = evtimer_new(ra->base, pw_redis_async_on_cmd_timeout, cmd);
 	if (cmd->timer == NULL)
 		pw_log_fatal("redis: cannot create timer");
@@ -593,4 +611,14 @@ const char *
 pw_redis_async_key_prefix(const struct pw_redis_async *ra)
 {
 	return ra->params->key_prefix;
+}
+
+void
+pw_redis_async_set_metrics(struct pw_redis_async *ra,
+    struct pw_metric *latency, struct pw_metric_series *outages)
+{
+	ra->lat_ok = pw_metric_series(latency, "ok");
+	ra->lat_error = pw_metric_series(latency, "error");
+	ra->lat_failed = pw_metric_series(latency, "failed");
+	ra->outages = outages;
 }

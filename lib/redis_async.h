@@ -100,4 +100,16 @@ size_t	pw_redis_async_pending(const struct pw_redis_async *ra);
 /* The configured key prefix ("pw:"). */
 const char *pw_redis_async_key_prefix(const struct pw_redis_async *ra);
 
+struct pw_metric;
+struct pw_metric_series;
+/*
+ * Metrics (lib/metrics.h), NULL for none: latency, a histogram family
+ * with the one label "result", observes every command from submit to
+ * callback in seconds ("ok": a reply, "error": an error reply, "failed":
+ * none: timeout, connection lost, closed); outages, a counter, counts
+ * each outage once, when it is logged.
+ */
+void	pw_redis_async_set_metrics(struct pw_redis_async *ra,
+	    struct pw_metric *latency, struct pw_metric_series *outages);
+
 #endif

@@ -26,7 +26,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
 #include "metrics.h"
@@ -90,9 +89,9 @@ static const struct {
 	const char	*name;
 	const char	*help;
 } milter_metrics_counts[] = {
-	{ "postwarden_milter_tracking_ids_added_total",
+	{ "postwarden_milter_tracking_ids_total",
 	    "Tracking id headers added to messages." },
-	{ "postwarden_milter_list_unsubscribe_added_total",
+	{ "postwarden_milter_unsubscribe_links_total",
 	    "RFC 8058 List-Unsubscribe headers added to messages." },
 	{ "postwarden_milter_verp_rewrites_total",
 	    "Envelope senders rewritten to a VERP bounce address." },
@@ -111,8 +110,7 @@ milter_metrics_init(void)
 	static const char *const operation[] = { "operation", NULL };
 	static const char *const setting_answer[] = { "setting", "answer",
 	    NULL };
-	static const char *const daemon_version[] = { "daemon", "version",
-	    NULL };
+
 	struct pw_metrics *reg;
 	struct pw_metric *m;
 	size_t i, j;
@@ -120,12 +118,7 @@ milter_metrics_init(void)
 	if (milter_metrics_reg != NULL)
 		return;
 	reg = pw_metrics_new();
-	m = pw_metrics_gauge(reg, "process_start_time_seconds",
-	    "When the process started, seconds since the epoch.", NULL);
-	pw_metric_set(pw_metric_series(m), (double)time(NULL));
-	m = pw_metrics_gauge(reg, "postwarden_build_info",
-	    "Always 1: the daemon and its version.", daemon_version);
-	pw_metric_set(pw_metric_series(m, "milter", PACKAGE_VERSION), 1);
+	pw_metrics_add_process(reg, "milter");
 	milter_metrics_messages = pw_metrics_counter(reg,
 	    "postwarden_milter_messages_total",
 	    "Messages by outcome at end of data; reason: the rule of a "

@@ -6,6 +6,7 @@ policyd_postwarden_policyd_SOURCES = \
 	policyd/policyd_conn.c policyd/policyd_conn.h \
 	policyd/policyd_decide.c policyd/policyd_decide.h \
 	policyd/policyd_identity.c policyd/policyd_identity.h \
+	policyd/policyd_metrics.c policyd/policyd_metrics.h \
 	policyd/policyd_proto.c policyd/policyd_proto.h \
 	policyd/policyd_rules.c policyd/policyd_rules.h \
 	policyd/policyd_server.c policyd/policyd_server.h

@@ -42,6 +42,7 @@
 #include "log.h"
 #include "policyd_conn.h"
 #include "policyd_decide.h"
+#include "policyd_metrics.h"
 #include "policyd_server.h"
 #include "xmalloc.h"
 
@@ -86,6 +87,7 @@ policyd_conn_new(struct policyd_server *srv, evutil_socket_t fd,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->reading = true;
 	pw_log_debug("connect from %s (connection %lu)", c->peer, c->id);
+	policyd_metrics_conn("policy", 1);
 	return c;
 }
 
@@ -118,6 +120,7 @@ policyd_conn_free(struct policyd_conn **cp)
 		}
 	}
 	pw_log_debug("disconnect from %s (connection %lu)", c->peer, c->id);
+	policyd_metrics_conn("policy", -1);
 	event_free(c->deadline);
 	policyd_decide_conn_gone(c);
 	bufferevent_free(c->bev);

@@ -40,6 +40,7 @@
 #include "log.h"
 #include "policyd_decide.h"
 #include "policyd_identity.h"
+#include "policyd_metrics.h"
 #include "policyd_proto.h"
 #include "policyd_rules.h"
 #include "xmalloc.h"
@@ -132,6 +133,8 @@ policyd_decide_answer(struct policyd_pending *p, const struct pw_identity *id,
 		    v->detail[0] != '\0' ? " (" : "", v->detail,
 		    v->detail[0] != '\0' ? ")" : "", v->action);
 	}
+	policyd_metrics_decision(policyd_request_str(req,
+	    POLICYD_ATTR_PROTOCOL_STATE), id->tenant, v->rule, v->action);
 	policyd_conn_answer(p, v->action);
 }
 

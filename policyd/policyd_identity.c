@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "identity_cache.h"
+#include "policyd_metrics.h"
 #include "log.h"
 #include "policyd_identity.h"
 #include "redis_async.h"
@@ -59,6 +60,7 @@ policyd_identity_connect(struct policyd_identity *pi,
 	pw_redis_params_free(&pi->params);
 	pi->redis = redis;
 	pi->params = params;
+	policyd_metrics_redis(redis);	/* nothing before init */
 	free(pi->prefix);
 	pi->prefix = pw_xstrdup(conf->redis_key_prefix);
 	pi->ttl_ms = conf->identity_cache_ttl_ms;
@@ -152,6 +154,7 @@ policyd_identity_reply(struct pw_redis_async *ra, const redisReply *reply,
 		pw_identity_cache_forget(l->pi->cache, l->id.key);
 		why = "unknown API key";
 	} else if (pw_identity_cache_last(l->pi->cache, &l->id)) {
+		policyd_metrics_identity_cache("stale");
 		res = PW_IDENTITY_OK;
 		why = NULL;
 	}
@@ -177,11 +180,16 @@ policyd_identity_resolve(struct policyd_identity *pi,
 		cb(&id, PW_IDENTITY_INVALID_KEY, why, arg);
 		return;
 	}
-	if (id.source != PW_IDENTITY_SASL ||
-	    pw_identity_cache_get(pi->cache, &id, pw_redis_now_ms())) {
+	if (id.source != PW_IDENTITY_SASL) {
 		cb(&id, PW_IDENTITY_OK, NULL, arg);
 		return;
 	}
+	if (pw_identity_cache_get(pi->cache, &id, pw_redis_now_ms())) {
+		policyd_metrics_identity_cache("hit");
+		cb(&id, PW_IDENTITY_OK, NULL, arg);
+		return;
+	}
+	policyd_metrics_identity_cache("miss");
 	l = pw_xcalloc(1, sizeof(*l));
 	l->pi = pi;
 	l->id = id;
@@ -192,9 +200,10 @@ policyd_identity_resolve(struct policyd_identity *pi,
 	if (pw_redis_async_command_argv(pi->redis, PW_IDENTITY_KEY_ARGC, argv,
 	    argvlen, policyd_identity_reply, l, &why) < 0) {
 		free(l);
-		if (pw_identity_cache_last(pi->cache, &id))
+		if (pw_identity_cache_last(pi->cache, &id)) {
+			policyd_metrics_identity_cache("stale");
 			cb(&id, PW_IDENTITY_OK, NULL, arg);
-		else
+		} else
 			cb(&id, PW_IDENTITY_FAILED, why, arg);
 	}
 }

@@ -54,6 +54,7 @@
 #include "log.h"
 #include "policyd_decide.h"
 #include "policyd_identity.h"
+#include "policyd_metrics.h"
 #include "policyd_rules.h"
 #include "policyd_server.h"
 #include "runtime.h"
@@ -258,6 +259,7 @@ policyd_main_reload(struct policyd_main *m)
 	policyd_server_check_limit(m->srv, rt->conf->policyd_max_connections,
 	    m->auth_srv != NULL ? rt->conf->auth_max_connections : 0);
 	policyd_identity_reconfigure(m->identity, rt->conf);
+	policyd_metrics_reconfigure(rt->conf);
 	if (m->http_srv != NULL)
 		http_server_reconfigure(m->http_srv, rt->conf);
 	pw_runtime_publish(rt);
@@ -392,6 +394,7 @@ main(int argc, char **argv)
 	    sizeof(err))) == NULL)
 		pw_log_fatal("%s", err);
 	policyd_decide_setup(m.identity);
+	policyd_metrics_init(rt->conf, m.identity);
 	pw_runtime_publish(rt);		/* the loop's first snapshot */
 	/* One descriptor per connection: take all the hard limit allows. */
 	if (pw_daemon_raise_nofile(&nofile_was, &nofile, err,
@@ -450,6 +453,7 @@ main(int argc, char **argv)
 	policyd_server_free(&m.srv);
 	/* After the servers: lookups still in flight answer orphans. */
 	policyd_identity_free(&m.identity);
+	policyd_metrics_free();
 	auth_verify_free(&m.auth);
 	pw_track_keyring_free(&m.keyring);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)

@@ -58,6 +58,7 @@
 #include "limit.h"
 #include "log.h"
 #include "lua.h"
+#include "policyd_metrics.h"
 #include "policyd_rules.h"
 #include "redis_common.h"
 #include "schema.h"
@@ -491,6 +492,8 @@ policyd_rules_event_reply(struct pw_redis_async *ra, const redisReply *reply,
 {
 	(void)ra;
 	(void)arg;
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+		policyd_metrics_event_dropped();
 	if (reply == NULL)
 		pw_log_debug("event not appended: %s", why);
 	else if (reply->type == REDIS_REPLY_ERROR)
@@ -541,8 +544,10 @@ policyd_rules_event(struct pw_redis_async *ra,
 	}
 	argv[n++] = "reply";	argv[n++] = reply;
 	if (pw_redis_async_evalsha(ra, &policyd_rules_event_script, 1, n,
-	    argv, NULL, policyd_rules_event_reply, NULL, &why) < 0)
+	    argv, NULL, policyd_rules_event_reply, NULL, &why) < 0) {
+		policyd_metrics_event_dropped();
 		pw_log_debug("event not appended: %s", why);
+	}
 }
 
 /* --- the decisions ------------------------------------------------------- */

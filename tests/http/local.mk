@@ -3,9 +3,10 @@
 
 PW_HTTP_TESTS = \
 	tests/http/health.sh \
+	tests/http/metrics.sh \
 	tests/http/milter_http.sh \
 	tests/http/unsubscribe.sh
 TESTS += $(PW_HTTP_TESTS)
 dist_check_SCRIPTS += $(PW_HTTP_TESTS)
-EXTRA_DIST += tests/http/http_raw.py tests/http/prom_parse.py \
+EXTRA_DIST += tests/http/http_raw.py tests/http/metrics_parse.py \
 	tests/http/README.md

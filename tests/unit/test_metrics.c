@@ -326,6 +326,23 @@ test_bound_and_drops(void **state)
 }
 
 static void
+test_process_families(void **state)
+{
+	struct pw_metrics *reg = pw_metrics_new();
+	char *t;
+
+	(void)state;
+	pw_metrics_add_process(reg, "milter");
+	t = render(reg);
+	assert_non_null(strstr(t, "# TYPE process_start_time_seconds gauge\n"
+	    "process_start_time_seconds 1"));
+	assert_non_null(strstr(t, "postwarden_build_info{daemon=\"milter\","
+	    "version=\"" PACKAGE_VERSION "\"} 1\n"));
+	free(t);
+	pw_metrics_free(&reg);
+}
+
+static void
 test_buffer_cap(void **state)
 {
 	struct pw_metrics *reg = pw_metrics_new();
@@ -481,6 +498,7 @@ main(void)
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_registration_errors),
 		cmocka_unit_test(test_bound_and_drops),
+		cmocka_unit_test(test_process_families),
 		cmocka_unit_test(test_buffer_cap),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_render_10000_tenants),
