@@ -21,7 +21,8 @@
  *   milter_main    -> milter_cb (milter_desc), milter_runtime (its loader),
  *                     milter_msg (in flight), milter_events, milter_refund,
  *                     milter_http, milter_ready (listening)
- *   milter_http    -> milter_ready, milter_metrics, milter_events
+ *   milter_http    -> milter_ready, milter_metrics, milter_events,
+ *                     milter_msg (in flight)
  *   milter_cb      -> milter_conn, milter_msg, milter_eom, milter_geoip,
  *                     milter_dkim (enabled?)
  *   milter_eom     -> milter_msg, milter_conn, milter_control, milter_dkim,

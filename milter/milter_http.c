@@ -44,6 +44,7 @@
 #include "milter_events.h"
 #include "milter_http.h"
 #include "milter_metrics.h"
+#include "milter_msg.h"
 #include "milter_ready.h"
 #include "runtime.h"
 #include "xmalloc.h"
@@ -92,7 +93,7 @@ milter_http_metrics(struct evhttp_request *req)
 	if (milter_events_daemon != NULL)
 		milter_events_stats(milter_events_daemon, &ev);
 	text = milter_metrics_render(milter_events_daemon != NULL ? &ev :
-	    NULL);
+	    NULL, milter_msg_in_flight());
 
 	if (text == NULL) {
 		pw_http_common_reply(req, 500, "Internal Server Error", NULL,

@@ -58,6 +58,7 @@ static struct pw_metric_series *milter_metrics_conn_total;
 static struct pw_metric_series *milter_metrics_ev_written;
 static struct pw_metric_series *milter_metrics_ev_dropped;
 static struct pw_metric_series *milter_metrics_ev_depth;
+static struct pw_metric_series *milter_metrics_in_flight;
 
 /* Index of the identity and events operations in milter_metrics_redis_s. */
 #define MILTER_METRICS_OP_IDENTITY	MILTER_METRICS_CACHES
@@ -192,6 +193,10 @@ milter_metrics_init(void)
 	    "Events waiting to be written (a batch in flight included).",
 	    NULL);
 	milter_metrics_ev_depth = pw_metric_series(m);
+	m = pw_metrics_gauge(reg, "postwarden_milter_messages_in_flight",
+	    "Messages between MAIL FROM and their end (a shutdown waits for "
+	    "them).", NULL);
+	milter_metrics_in_flight = pw_metric_series(m);
 	milter_metrics_reg = reg;
 }
 
@@ -288,7 +293,7 @@ milter_metrics_events(const struct milter_events_stats *ev)
 }
 
 char *
-milter_metrics_render(const struct milter_events_stats *ev)
+milter_metrics_render(const struct milter_events_stats *ev, int in_flight)
 {
 	struct pw_buf out;
 	char *text = NULL;
@@ -298,6 +303,7 @@ milter_metrics_render(const struct milter_events_stats *ev)
 	pw_buf_init(&out, MILTER_METRICS_TEXT_MAX);
 	pthread_mutex_lock(&milter_metrics_render_lock);
 	milter_metrics_events(ev);
+	pw_metric_set(milter_metrics_in_flight, (double)in_flight);
 	if (pw_metrics_render(milter_metrics_reg, &out) == 0)
 		text = pw_xstrndup(out.len > 0 ? out.data : "", out.len);
 	pthread_mutex_unlock(&milter_metrics_render_lock);

@@ -99,8 +99,10 @@ void	milter_metrics_connection(int delta);
 /*
  * The Prometheus text of every metric (free() it), or NULL when it would
  * pass its cap; ev: the event writer's counters now (milter_events.h),
- * or NULL.  One thread at a time.
+ * or NULL; in_flight: the messages between MAIL FROM and their end now
+ * (milter_msg.h).  One thread at a time.
  */
-char	*milter_metrics_render(const struct milter_events_stats *ev);
+char	*milter_metrics_render(const struct milter_events_stats *ev,
+	    int in_flight);
 
 #endif

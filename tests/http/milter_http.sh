@@ -19,8 +19,11 @@
 #     signatures{algorithm="rsa-sha256"} and messages{outcome="accepted"},
 #     a refused one (From domain the tenant does not own)
 #     messages{outcome="rejected",reason=...};
-#   - SIGHUP applies a new http_max_body; SIGTERM closes the port and
-#     the milter logs a clean stop.
+#   - SIGHUP applies a new http_max_body;
+#   - SIGTERM with a message in flight (an SMTP session left in DATA):
+#     /readyz 503 "milter socket: not listening" at once, /healthz
+#     and /metrics still answer while the milter waits; the session
+#     goes, the milter exits 0 and the HTTP port closes.
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
@@ -34,7 +37,7 @@ command -v curl >/dev/null || pw_skip_all "curl not installed"
     pw_skip_all "python3-prometheus-client not installed"
 pw_dkim_require rsa
 pw_harness_init
-pw_plan 37
+pw_plan 42
 
 PORT=$(pw_free_port)
 URL=http://127.0.0.1:$PORT
@@ -198,6 +201,42 @@ pw_is "SIGHUP: a body of 1025 bytes is now taken (405 here)" \
     "$(head -c 1025 /dev/zero | tr '\0' a | code /healthz --data-binary @-)" 405
 pw_is "and one beyond the new http_max_body: 413" \
     "$(head -c 2049 /dev/zero | tr '\0' a | code /healthz --data-binary @-)" 413
-pw_daemon_stop milter
+
+# SIGTERM with a message in flight (an SMTP session left in DATA: after
+# RCPT TO alone, the milter had not been told of MAIL FROM yet here):
+# /readyz says 503 at once while the milter waits for it, /healthz and
+# /metrics still answer; the session goes, the milter exits 0, the HTTP
+# port closes last.
+exec 7<>"/dev/tcp/127.0.0.1/$PW_SMTPD_PORT"
+# say LINE: send it; then read the reply up to its last line ("250 ...").
+say() {
+	local line
+	[ -n "$1" ] && printf '%s\r\n' "$1" >&7
+	while IFS= read -r -t 10 line <&7; do
+		[ "${line:3:1}" = " " ] && { echo "${line:0:3}"; return; }
+	done
+	echo none
+}
+r=$(say "")$(say "EHLO client.example")$(say "MAIL FROM:<sender@example.com>")
+r=$r$(say "RCPT TO:<rcpt@remote.example>")$(say "DATA")
+printf 'Subject: held\r\n' >&7
+pw_is "an SMTP session in DATA" "$r" 220250250250354
+in_flight() { test "$(metric 'postwarden_milter_messages_in_flight{}')" = 1; }
+pw_wait_until "the milter to count it in flight" "$PW_TIMEOUT" in_flight
+mpid=${PW_PIDS[milter]}
+kill -TERM "$mpid"
+pw_wait_until "/readyz to say 503" "$PW_TIMEOUT" test "$(code /readyz)" = 503
+pw_is "SIGTERM with a message in flight: /readyz 503 saying why" \
+    "$(curl -s -w ' %{http_code}' "$URL/readyz")" "milter socket: not listening
+ 503"
+pw_is "while it waits: /healthz 200" "$(code /healthz)" 200
+pw_is "and /metrics still counts it" \
+    "$(metric 'postwarden_milter_messages_in_flight{}')" 1
+printf 'QUIT\r\n' >&7
+exec 7>&-
+pw_wait_until "the milter to exit" 30 bash -c "! kill -0 $mpid"
+wait "$mpid"
+pw_is "the session gone: the milter exits 0" "$?" 0
+unset 'PW_PIDS[milter]'
 pw_is "SIGTERM: the milter's HTTP port is closed" "$(code /healthz)" 000
 pw_check "and it logged a clean stop" grep -q 'stopped$' "$LOG"
