@@ -66,6 +66,7 @@ struct cli_opts {
 #define CLI_CONFIG_USAGE	"[-n | -d] [--json]"
 #define CLI_USAGE_USAGE		"NAME [--key | --tenant] [--at TIME]"
 #define CLI_UNSUB_USAGE		"TOKEN | --mail [--recipient ADDRESS]"
+#define CLI_CHECK_USAGE		"[--json]"
 
 int	cli_config(const struct cli_opts *opts, int argc, char **argv);
 int	cli_dkim(const struct cli_opts *opts, int argc, char **argv);
@@ -80,6 +81,7 @@ int	cli_events(const struct cli_opts *opts, int argc, char **argv);
 int	cli_track(const struct cli_opts *opts, int argc, char **argv);
 int	cli_secret(const struct cli_opts *opts, int argc, char **argv);
 int	cli_unsubscribe(const struct cli_opts *opts, int argc, char **argv);
+int	cli_check(const struct cli_opts *opts, int argc, char **argv);
 
 struct cli_db;
 struct cli_fields;

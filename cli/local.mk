@@ -6,6 +6,9 @@ bin_PROGRAMS += cli/postwarden
 cli_postwarden_SOURCES = \
 	cli/cli.h \
 	cli/cli_auth.c \
+	cli/cli_check.c cli/cli_check.h \
+	cli/cli_check_file.c \
+	cli/cli_check_http.c \
 	cli/cli_cmd.c \
 	cli/cli_config.c \
 	cli/cli_dkim.c \
@@ -34,5 +37,5 @@ cli_postwarden_SOURCES = \
 	cli/cli_usage.c \
 	cli/cli_usage_refused.c \
 	cli/cli_util.c
-cli_postwarden_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+cli_postwarden_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(LIBCRYPTO_CFLAGS)
 cli_postwarden_LDADD = $(PW_LIB_LIBS)

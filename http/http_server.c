@@ -36,6 +36,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "http_common.h"
 #include "http_conns.h"
 #include "http_health.h"
 #include "http_tls.h"
@@ -64,26 +65,13 @@ void
 http_server_reply(struct evhttp_request *req, int code, const char *reason,
     const char *body)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	struct evbuffer *out = evbuffer_new();
-
-	if (out == NULL)
-		pw_log_fatal("http: evbuffer_new failed");
-	evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evbuffer_add(out, body, strlen(body));
-	evhttp_send_reply(req, code, reason, out);
-	evbuffer_free(out);
+	pw_http_common_reply(req, code, reason, NULL, body);
 }
 
 void
 http_server_reply_405(struct evhttp_request *req, const char *allow)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-	    allow);
-	http_server_reply(req, 405, "Method Not Allowed",
-	    "method not allowed\n");
+	pw_http_common_reply_405(req, allow);
 }
 
 /* evhttp_set_gencb: route by path. */
@@ -109,19 +97,6 @@ http_server_route(struct evhttp_request *req, void *arg)
 		http_server_reply(req, 404, "Not Found", "not found\n");
 }
 
-/* Apply conf's limits to one evhttp. */
-static void
-http_server_limits(struct evhttp *http, const struct pw_conf *conf)
-{
-	struct timeval tv = { conf->http_timeout_ms / 1000,
-	    (conf->http_timeout_ms % 1000) * 1000 };
-
-	evhttp_set_max_headers_size(http,
-	    (ev_ssize_t)conf->http_max_headers_size);
-	evhttp_set_max_body_size(http, (ev_ssize_t)conf->http_max_body);
-	evhttp_set_timeout_tv(http, &tv);
-}
-
 void
 http_server_reconfigure(struct http_server *srv, const struct pw_conf *conf)
 {
@@ -129,9 +104,9 @@ http_server_reconfigure(struct http_server *srv, const struct pw_conf *conf)
 		return;		/* stopped */
 	free(srv->unsub_path);
 	srv->unsub_path = pw_xstrdup(conf->http_unsubscribe_path);
-	http_server_limits(srv->http, conf);
+	pw_http_common_limits(srv->http, conf);
 	if (srv->https != NULL)
-		http_server_limits(srv->https, conf);
+		pw_http_common_limits(srv->https, conf);
 	if (srv->conns != NULL)
 		http_conns_reconfigure(srv->conns,
 		    (size_t)conf->http_max_connections, conf->http_timeout_ms);
@@ -168,7 +143,7 @@ http_server_evhttp(struct http_server *srv, const struct pw_conf *conf)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(http, http_server_route, srv);
-	http_server_limits(http, conf);
+	pw_http_common_limits(http, conf);
 	return http;
 }
 

@@ -194,7 +194,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	{ "auth_refuse_quota_spent", PW_CONF_BOOL, "no", 0, 0,
 	    PW_CONF_NONEMPTY, S(auth_refuse_quota_spent), NULL, NULL },
 
-	/* HTTP: postwarden-policyd's HTTP service (http/) */
+	/* HTTP: postwarden-policyd's HTTP service (http/); the limits apply to
+	   postwarden-milter's (milter_http_listen) too */
 	{ "http_listen", PW_CONF_LIST, "", 0, 0, 0,
 	    S(http_listen), pw_conf_check_endpoint_list, NULL },
 	{ "http_unsubscribe_path", PW_CONF_STRING, "/u", 0, 0,
@@ -228,6 +229,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(milter_pid_file), NULL, NULL },
 	{ "milter_timeout", PW_CONF_TIME, "300s", 1000, 7200 * 1000LL, 0,
 	    S(milter_timeout_ms), NULL, NULL },
+	{ "milter_http_listen", PW_CONF_LIST, "", 0, 0, 0,
+	    S(milter_http_listen), pw_conf_check_endpoint_list, NULL },
 
 	/* caches of postwarden-milter (entries, least recently used evicted) */
 	{ "milter_tenant_cache_size", PW_CONF_INT, "4096", 16, 16777216, 0,

@@ -131,6 +131,7 @@ struct pw_conf {
 	char	*milter_socket;
 	char	*milter_pid_file;
 	int	 milter_timeout_ms;
+	char	*milter_http_listen;	/* "": no HTTP (health, metrics) */
 	/* caches of postwarden-milter: entries */
 	int	 milter_tenant_cache_size;
 	int	 milter_domain_cache_size;

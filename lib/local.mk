@@ -13,6 +13,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/dns.c lib/dns.h \
 	lib/fd_budget.c lib/fd_budget.h \
 	lib/listener.c lib/listener.h \
+	lib/http_common.c lib/http_common.h \
 	lib/dkim_canon.c lib/dkim_canon.h \
 	lib/dkim_dns.c lib/dkim_dns.h \
 	lib/dkim_keys.c lib/dkim_keys.h \

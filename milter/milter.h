@@ -20,7 +20,9 @@
  *
  *   milter_main    -> milter_cb (milter_desc), milter_runtime (its loader),
  *                     milter_msg (in flight), milter_events, milter_refund,
- *                     milter_supp
+ *                     milter_supp, milter_http, milter_ready (listening)
+ *   milter_http    -> milter_ready, milter_metrics, milter_events,
+ *                     milter_msg (in flight)
  *   milter_cb      -> milter_conn, milter_msg, milter_eom, milter_geoip,
  *                     milter_dkim (enabled?)
  *   milter_eom     -> milter_msg, milter_conn, milter_control, milter_dkim,
@@ -33,8 +35,11 @@
  *                     milter_domain, milter_keys, milter_geoip
  *   milter_refund, milter_supp -> milter_identity, milter_events
  *   milter_tenant, milter_domain, milter_keys -> milter_identity
- *   milter_conn, milter_control, milter_dkim, milter_events,
- *   milter_geoip, milter_identity, milter_route -> lib/ only
+ *   milter_conn, milter_dkim, milter_identity -> lib/, milter_metrics
+ *   milter_cb, milter_eom, milter_tenant, milter_domain, milter_keys
+ *                  -> also milter_metrics (a counter each, one atomic add)
+ *   milter_control, milter_events, milter_geoip, milter_route,
+ *   milter_metrics, milter_ready -> lib/ only
  */
 #ifndef PW_MILTER_H
 #define PW_MILTER_H

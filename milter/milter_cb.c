@@ -55,6 +55,7 @@
 #include "milter_conn.h"
 #include "milter_dkim.h"
 #include "milter_eom.h"
+#include "milter_metrics.h"
 #include "milter_msg.h"
 #include "xmalloc.h"
 
@@ -66,8 +67,10 @@ milter_cb_fail(struct milter_conn *conn, const char *what)
 	    conn->msg->queue_id : NULL;
 
 	pw_log_msg(PW_LOG_ERROR, qid, "milter: %s; answering tempfail", what);
-	if (conn != NULL)
+	if (conn != NULL) {
+		milter_metrics_message(MILTER_METRICS_TEMPFAILED, NULL);
 		milter_msg_end(conn);
+	}
 	return SMFIS_TEMPFAIL;
 }
 
@@ -243,6 +246,9 @@ milter_cb_eom(SMFICTX *ctx)
 	if ((ret = milter_eom_run(ctx, conn, what, sizeof(what))) < 0)
 		return milter_cb_fail(conn, what);
 	milter_msg_end(conn);
+	/* A rejection is counted with its rule by milter_eom.c. */
+	if (ret == 0)
+		milter_metrics_message(MILTER_METRICS_ACCEPTED, NULL);
 	return ret > 0 ? SMFIS_REJECT : SMFIS_CONTINUE;
 }
 

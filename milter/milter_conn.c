@@ -4,7 +4,8 @@
  * settings, the tracking keyring).
  *
  * Threads: any; a connection is used by one callback at a time.  Calls
- * only lib/ (runtime.h): the message on it is ended by milter_msg.c.
+ * only lib/ (runtime.h) and milter_metrics.c (connections open): the
+ * message on it is ended by milter_msg.c.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 
 #include "milter.h"
 #include "milter_conn.h"
+#include "milter_metrics.h"
 #include "runtime.h"
 #include "xmalloc.h"
 
@@ -20,6 +22,7 @@ milter_conn_new(void)
 {
 	struct milter_conn *conn = pw_xcalloc(1, sizeof(*conn));
 
+	milter_metrics_connection(1);
 	conn->rt = pw_runtime_current();
 	return conn;
 }
@@ -33,6 +36,7 @@ milter_conn_free(struct milter_conn **connp)
 		return;
 	pw_runtime_release(&conn->rt);
 	free(conn);
+	milter_metrics_connection(-1);
 	*connp = NULL;
 }
 

@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "log.h"
 #include "milter_dkim.h"
+#include "milter_metrics.h"
 #include "rfc5322_addr.h"
 #include "xmalloc.h"
 
@@ -487,6 +488,20 @@ milter_dkim_body(struct milter_dkim_msg *m, const void *data, size_t len)
 		pw_dkim_sign_body(m->sign, data, len);
 }
 
+void
+milter_dkim_metrics(const struct milter_dkim_msg *m, const char *failed)
+{
+	size_t i, n = m != NULL ? m->nkeys : 0;
+
+	if (n == 0 && failed != NULL)
+		milter_metrics_sign_failed(-1, failed);
+	for (i = 0; i < n; i++)
+		if (failed == NULL)
+			milter_metrics_signed(m->keys[i]->alg);
+		else
+			milter_metrics_sign_failed((int)m->keys[i]->alg, failed);
+}
+
 int
 milter_dkim_sign(struct milter_dkim_msg *m, struct pw_buf *values,
     size_t *nvalues_r, char *desc, size_t descsize, const char **why_r)
@@ -499,10 +514,12 @@ milter_dkim_sign(struct milter_dkim_msg *m, struct pw_buf *values,
 	*nvalues_r = 0;
 	if (m->sign == NULL) {
 		*why_r = "not set up for signing";
+		milter_dkim_metrics(m, "not_set_up");
 		return -1;
 	}
 	if (m->overflow) {
 		*why_r = "header section larger than dkim_max_header_size";
+		milter_dkim_metrics(m, "header_too_large");
 		return -1;
 	}
 	hdrs = pw_xcalloc(m->nf + 1, sizeof(*hdrs));
@@ -520,8 +537,10 @@ milter_dkim_sign(struct milter_dkim_msg *m, struct pw_buf *values,
 	ret = pw_dkim_sign_final(m->sign, hdrs, n, also, m->nalso,
 	    (int64_t)time(NULL), values, why_r);
 	free(hdrs);
-	if (ret < 0)
+	if (ret < 0) {
+		milter_dkim_metrics(m, "sign_error");
 		return -1;
+	}
 	desc[0] = '\0';
 	for (i = 0; i < m->nkeys; i++) {
 		int w = snprintf(desc + off, descsize - off, "%sd=%s s=%s a=%s",

@@ -123,5 +123,14 @@ void	milter_dkim_header_remove(struct milter_dkim_msg *m,
 int	milter_dkim_sign(struct milter_dkim_msg *m, struct pw_buf *values,
 	    size_t *nvalues_r, char *desc, size_t descsize,
 	    const char **why_r);
+/*
+ * Count m's signatures in the metrics (milter_metrics.h): made (failed
+ * NULL), or not made for the reason failed, one per key (or one of an
+ * unknown algorithm when there is no key).  milter_dkim_sign counts its
+ * own failures; the caller counts the rest once it knows.  m may be
+ * NULL (no key opened).
+ */
+void	milter_dkim_metrics(const struct milter_dkim_msg *m,
+	    const char *failed);
 
 #endif

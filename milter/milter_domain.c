@@ -32,6 +32,7 @@
 #include "milter.h"
 #include "milter_domain.h"
 #include "milter_identity.h"
+#include "milter_metrics.h"
 #include "redis.h"
 #include "schema.h"
 #include "xmalloc.h"
@@ -254,6 +255,8 @@ milter_domain_owned(const struct pw_runtime *rt, const char *tenant,
 		*stale_r = slot->stale;
 		if (now < slot->expires_ms) {
 			pw_cache_unlock(c);
+			milter_metrics_cache(MILTER_METRICS_CACHE_DOMAIN,
+			    MILTER_METRICS_HIT);
 			return v;
 		}
 	}
@@ -266,6 +269,8 @@ milter_domain_owned(const struct pw_runtime *rt, const char *tenant,
 		slot->expires_ms = now + rt->conf->identity_cache_ttl_ms;
 		pw_cache_unlock(c);
 		*stale_r = false;
+		milter_metrics_cache(MILTER_METRICS_CACHE_DOMAIN,
+		    MILTER_METRICS_MISS);
 		return fresh;
 	}
 	/* Redis failed: the last answer stands; ask again a bit later. */
@@ -277,6 +282,8 @@ milter_domain_owned(const struct pw_runtime *rt, const char *tenant,
 		slot->expires_ms = now + MILTER_DOMAIN_RETRY_MS;
 	}
 	pw_cache_unlock(c);
+	milter_metrics_cache(MILTER_METRICS_CACHE_DOMAIN, found ?
+	    MILTER_METRICS_STALE : MILTER_METRICS_UNKNOWN);
 	if (!found)
 		return MILTER_DOMAIN_UNKNOWN;
 	*stale_r = true;

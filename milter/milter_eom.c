@@ -78,6 +78,7 @@
 #include "milter_domain.h"
 #include "milter_eom.h"
 #include "milter_events.h"
+#include "milter_metrics.h"
 #include "milter_msg.h"
 #include "milter_refund.h"
 #include "milter_route.h"
@@ -206,6 +207,7 @@ milter_eom_reject(SMFICTX *ctx, const struct milter_msg *msg,
 		snprintf(e->fail, sizeof(e->fail), "smfi_setreply failed");
 		return -1;
 	}
+	milter_metrics_message(MILTER_METRICS_REJECTED, how->rule);
 	return 1;
 }
 
@@ -258,6 +260,7 @@ milter_eom_domains(SMFICTX *ctx, struct milter_conn *conn,
 	case MILTER_DOMAIN_OWNED:
 		goto sign;
 	case MILTER_DOMAIN_UNKNOWN:
+		milter_metrics_fail_mode(MILTER_METRICS_FAIL_DOMAIN, true);
 		snprintf(e->fail, sizeof(e->fail), "From domain %.64s: %s; "
 		    "whether the tenant owns it is unknown (fail closed)",
 		    single ? msg->from_domain : "-", msg->from_why != NULL ?
@@ -288,6 +291,7 @@ milter_eom_domains(SMFICTX *ctx, struct milter_conn *conn,
 sign:
 	(void)milter_msg_signed(conn, msg);
 	if (msg->dkim_down) {
+		milter_metrics_fail_mode(MILTER_METRICS_FAIL_DOMAIN, true);
 		snprintf(e->fail, sizeof(e->fail), "dkim: %s (fail closed)",
 		    msg->dkim_why);
 		return -1;
@@ -463,10 +467,12 @@ milter_eom_ids(SMFICTX *ctx, struct milter_conn *conn, struct milter_eom *e)
 	if (secret != NULL && pw_track_id_make(secret, msg->id.tenant,
 	    milter_eom_now_ms(), e->id) < 0)
 		e->id[0] = '\0';
-	if (e->id[0] != '\0' && msg->control.tracking &&
-	    milter_eom_add(ctx, conn, e, conf->milter_tracking_header, e->id,
-	    true) < 0)
-		return -1;
+	if (e->id[0] != '\0' && msg->control.tracking) {
+		if (milter_eom_add(ctx, conn, e, conf->milter_tracking_header,
+		    e->id, true) < 0)
+			return -1;
+		milter_metrics_count(MILTER_METRICS_TRACKING_ID);
+	}
 	if (milter_control_feedback_id(&msg->control, msg->id.tenant,
 	    e->stream, conf->milter_feedback_id_sender, fbid,
 	    sizeof(fbid)) == 0 &&
@@ -530,6 +536,8 @@ milter_eom_unsubscribe(SMFICTX *ctx, struct milter_conn *conn,
 	    milter_eom_add(ctx, conn, e, "List-Unsubscribe-Post",
 	    "List-Unsubscribe=One-Click", true) < 0))
 		ret = -1;
+	else
+		milter_metrics_count(MILTER_METRICS_LIST_UNSUBSCRIBE);
 	pw_buf_free(&v);
 	return ret;
 }
@@ -574,6 +582,7 @@ milter_eom_verp(SMFICTX *ctx, struct milter_conn *conn,
 		snprintf(e->fail, sizeof(e->fail), "smfi_chgfrom failed");
 		return -1;
 	}
+	milter_metrics_count(MILTER_METRICS_VERP);
 	return 0;
 }
 
@@ -590,6 +599,7 @@ milter_eom_route(SMFICTX *ctx, struct milter_conn *conn,
 	    &e->route) == 1;
 	if (!e->routed)
 		return 0;
+	milter_metrics_route(e->route.pool);
 	if (e->route.fallback[0] != '\0')
 		pw_log_msg(PW_LOG_WARNING, msg->queue_id, "milter: %s; using "
 		    "pool %s", e->route.fallback, e->route.pool);
@@ -682,6 +692,7 @@ milter_eom_sign(SMFICTX *ctx, struct milter_conn *conn, char *desc,
 	/* Its domain's keys in Redis do not open, or are unknown. */
 	if (msg->dkim_fail) {
 		why = msg->dkim_why;
+		milter_dkim_metrics(msg->dkim, "key_unavailable");
 		goto fail;
 	}
 	if (milter_dkim_sign(msg->dkim, values, &n, desc, descsize,
@@ -696,13 +707,17 @@ milter_eom_sign(SMFICTX *ctx, struct milter_conn *conn, char *desc,
 		if (smfi_insheader(ctx, 0, "DKIM-Signature", (char *)v) !=
 		    MI_SUCCESS) {
 			why = "smfi_insheader failed";
+			milter_dkim_metrics(msg->dkim, "insert_failed");
 			goto fail;
 		}
 	}
+	milter_dkim_metrics(msg->dkim, NULL);
 	goto out;
 fail:
 	desc[0] = '\0';
 	milter_eom_sign_failed_event(msg, why);
+	milter_metrics_fail_mode(MILTER_METRICS_FAIL_DKIM,
+	    milter_dkim_tempfail(milter_conn_dkim(conn)));
 	if (milter_dkim_tempfail(milter_conn_dkim(conn))) {
 		snprintf(fail, failsize, "dkim: signing failed: %s "
 		    "(dkim_failure_mode)", why);
@@ -802,6 +817,9 @@ milter_eom_owned(SMFICTX *ctx, struct milter_conn *conn, char *fail,
 
 	memset(&e, 0, sizeof(e));
 	if (msg->id_down) {
+		milter_metrics_fail_mode(MILTER_METRICS_FAIL_IDENTITY,
+		    conn->rt->conf->milter_identity_failure_mode !=
+		    PW_CONF_FAILURE_ACCEPT);
 		if (conn->rt->conf->milter_identity_failure_mode !=
 		    PW_CONF_FAILURE_ACCEPT) {
 			snprintf(fail, failsize, "sasl_username=%s: tenant "

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "milter.h"
 #include "milter_identity.h"
+#include "milter_metrics.h"
 #include "redis.h"
 #include "xmalloc.h"
 
@@ -144,6 +145,7 @@ milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id,
 	if (pw_identity_cache_get(st->cache, id, now))
 		return NULL;
 	if ((r = milter_identity_redis_take(rt)) == NULL) {
+		milter_metrics_identity_down();
 		*down_r = true;
 		return pw_identity_cache_last(st->cache, id) ? NULL :
 		    "redis: no handle";
@@ -165,6 +167,7 @@ milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id,
 		pw_identity_cache_forget(st->cache, id->key);
 		return "unknown API key";
 	}
+	milter_metrics_identity_down();
 	*down_r = true;
 	return pw_identity_cache_last(st->cache, id) ? NULL : why;
 }

@@ -33,6 +33,7 @@
 #include "milter.h"
 #include "milter_identity.h"
 #include "milter_keys.h"
+#include "milter_metrics.h"
 #include "redis.h"
 #include "schema.h"
 #include "xmalloc.h"
@@ -386,6 +387,8 @@ milter_keys_get(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
 		/* Fresh; or being read; or Redis failed a moment ago. */
 		res = milter_keys_give(slot->k, keys_r);
 		pw_cache_unlock(c);
+		milter_metrics_cache(MILTER_METRICS_CACHE_DKIM_KEYS,
+		    MILTER_METRICS_HIT);
 		return res;
 	}
 	if (slot != NULL)
@@ -409,6 +412,9 @@ milter_keys_get(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
 			*why_r = NULL;
 		}
 		pw_cache_unlock(c);
+		milter_metrics_cache(MILTER_METRICS_CACHE_DKIM_KEYS,
+		    slot != NULL ? MILTER_METRICS_STALE :
+		    MILTER_METRICS_UNKNOWN);
 		return res;
 	}
 	pw_cache_lock(c);
@@ -421,5 +427,7 @@ milter_keys_get(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
 	res = milter_keys_give(k, keys_r);
 	pw_cache_unlock(c);
 	milter_keys_release(&old);
+	milter_metrics_cache(MILTER_METRICS_CACHE_DKIM_KEYS,
+	    MILTER_METRICS_MISS);
 	return res;
 }

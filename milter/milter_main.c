@@ -24,6 +24,12 @@
  * privilege drop, before libmilter; a reload hands it the new
  * configuration (its queue stays); at shutdown it gets what is left of
  * shutdown_timeout after the messages in flight to flush its queue.
+ *
+ * HTTP (milter_http.h, milter_http_listen): its sockets are opened as
+ * root beside the milter socket; its thread starts after the privilege
+ * drop, once libmilter runs; a reload hands it the new limits; at
+ * shutdown /readyz says 503 from the signal on (the milter socket is
+ * "not listening"), and the thread stops last, after the events.
  */
 #include "config.h"
 
@@ -36,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,14 +52,30 @@
 #include "log.h"
 #include "milter.h"
 #include "milter_events.h"
+#include "milter_http.h"
 #include "milter_identity.h"
+#include "milter_metrics.h"
 #include "milter_msg.h"
+#include "milter_ready.h"
 #include "milter_refund.h"
 #include "milter_supp.h"
 #include "redis_common.h"
 #include "runtime.h"
+#include "xmalloc.h"
 
 static int milter_sigpipe[2] = { -1, -1 };
+/* The HTTP service; NULL: milter_http_listen is empty. */
+static struct milter_http *milter_main_http;
+
+/* The milter_http_listen sockets, opened as root. */
+struct milter_main_listen {
+	const struct pw_conf		*conf;
+	const struct pw_daemon_ids	*ids;
+	int				*fds;
+	char				**endpoints;
+	size_t				 n;
+	char				 err[PW_DAEMON_ERR_MAX];
+};
 
 static void
 milter_main_on_signal(int sig)
@@ -91,6 +114,54 @@ milter_main_conn_spec(const char *endpoint, char *spec, size_t specsize,
 	return n < 0 || (size_t)n >= specsize ? -1 : 0;
 }
 
+/* pw_conf_list_foreach callback: listen on one HTTP endpoint. */
+static int
+milter_main_listen_one(const char *item, size_t len, void *arg)
+{
+	struct milter_main_listen *ls = arg;
+	char *endpoint = pw_xstrndup(item, len);
+	int fd;
+
+	if (!pw_daemon_endpoint_local(endpoint))
+		pw_log_warnx("milter_http_listen: %s is not a loopback "
+		    "address: it is plain HTTP and shows the metrics to whoever "
+		    "connects", endpoint);
+	fd = pw_daemon_listen(endpoint, SOMAXCONN, ls->conf->socket_mode,
+	    ls->ids, ls->err, sizeof(ls->err));
+	if (fd < 0) {
+		free(endpoint);
+		return -1;
+	}
+	ls->fds = pw_xrealloc(ls->fds, (ls->n + 1) * sizeof(*ls->fds));
+	ls->endpoints = pw_xrealloc(ls->endpoints,
+	    (ls->n + 1) * sizeof(*ls->endpoints));
+	ls->fds[ls->n] = fd;
+	ls->endpoints[ls->n] = endpoint;
+	ls->n++;
+	return 0;
+}
+
+/* Free the list (the descriptors are the service's, or closed). */
+static void
+milter_main_listen_free(struct milter_main_listen *ls, bool close_fds)
+{
+	size_t i;
+
+	for (i = 0; i < ls->n; i++) {
+		if (close_fds) {
+			close(ls->fds[i]);
+			if (strncmp(ls->endpoints[i], "unix:", 5) == 0)
+				(void)unlink(ls->endpoints[i] + 5);
+		}
+		free(ls->endpoints[i]);
+	}
+	free(ls->endpoints);
+	free(ls->fds);
+	ls->endpoints = NULL;
+	ls->fds = NULL;
+	ls->n = 0;
+}
+
 static void *
 milter_main_run(void *arg)
 {
@@ -106,7 +177,7 @@ static void
 milter_main_reload(const char *path)
 {
 	char err[PW_RUNTIME_ERR_MAX];
-	struct pw_runtime *rt;
+	struct pw_runtime *rt, *old;
 
 	if (pw_runtime_load(path, milter_runtime_load, &rt, err,
 	    sizeof(err)) < 0) {
@@ -115,8 +186,17 @@ milter_main_reload(const char *path)
 		return;
 	}
 	pw_log_set_level(rt->conf->log_level);
+	old = pw_runtime_current();
+	if (old != NULL && strcmp(old->conf->milter_http_listen,
+	    rt->conf->milter_http_listen) != 0)
+		pw_log_warnx("reload: milter_http_listen changed from \"%s\" "
+		    "to \"%s\"; it takes effect at the next start",
+		    old->conf->milter_http_listen,
+		    rt->conf->milter_http_listen);
+	pw_runtime_release(&old);
 	milter_events_reconfigure(milter_events_daemon, rt->conf);
 	pw_runtime_publish(rt);
+	milter_http_reconfigure(milter_main_http);
 	pw_log_notice("reloaded configuration from %s", path);
 }
 
@@ -205,10 +285,12 @@ milter_main_loop(const char *conf_path, pthread_t tid, int *milter_status)
 					pw_log_notice("stopping on signal %d",
 					    sig);
 				stopping = true;
+				milter_ready_set_listening(false, NULL);
 				smfi_stop();
 				break;
 			case 0:
 				/* smfi_main returned. */
+				milter_ready_set_listening(false, NULL);
 				pthread_join(tid, NULL);
 				if (!stopping)
 					pw_log_error("libmilter stopped "
@@ -222,6 +304,7 @@ milter_main_loop(const char *conf_path, pthread_t tid, int *milter_status)
 				milter_events_stop(milter_events_daemon,
 				    timeout_ms - (int)(pw_redis_now_ms() -
 				    start_ms));
+				milter_http_stop(&milter_main_http);
 				return stopping && *milter_status == MI_SUCCESS
 				    ? 0 : 1;
 			}
@@ -235,6 +318,7 @@ main(int argc, char **argv)
 {
 	struct pw_cmdline cmd;
 	struct pw_daemon_ids ids;
+	struct milter_main_listen hls;
 	struct pw_runtime *rt;
 	const struct pw_conf *conf;
 	char err[PW_RUNTIME_ERR_MAX], spec[1024];
@@ -261,6 +345,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	pw_log_set_level(conf->log_level);
+	memset(&hls, 0, sizeof(hls));
 
 	/*
 	 * Signals are caught before the socket listens: from then on a
@@ -291,6 +376,15 @@ main(int argc, char **argv)
 	if (path != NULL && pw_daemon_socket_own(path, conf->socket_mode,
 	    &ids, err, sizeof(err)) < 0)
 		pw_log_fatal("milter_socket: %s", err);
+	hls.conf = conf;
+	hls.ids = &ids;
+	if (pw_conf_list_foreach(conf->milter_http_listen,
+	    milter_main_listen_one, &hls) != 0) {
+		milter_main_listen_free(&hls, true);
+		if (path != NULL)
+			(void)unlink(path);
+		pw_log_fatal("milter_http_listen: %s", hls.err);
+	}
 
 	if (!cmd.foreground) {
 		if (pw_daemon_detach(err, sizeof(err)) < 0)
@@ -302,6 +396,7 @@ main(int argc, char **argv)
 		pw_log_fatal("%s", err);
 	if (pw_daemon_drop_privileges(&ids, err, sizeof(err)) < 0)
 		pw_log_fatal("%s", err);
+	milter_metrics_init();	/* before any thread counts */
 	if (milter_events_start(rt->conf, &milter_events_daemon, &why) < 0)
 		pw_log_fatal("events: %s", why);
 	if (milter_refund_init(&why) < 0)
@@ -313,6 +408,17 @@ main(int argc, char **argv)
 
 	if (milter_main_start_thread(&tid, &milter_status) != 0)
 		pw_log_fatal("cannot start the milter thread");
+	milter_ready_set_listening(true, path);
+	if (hls.n > 0) {
+		rt = pw_runtime_current();
+		milter_main_http = milter_http_start(rt->conf, hls.fds,
+		    hls.endpoints, hls.n, err, sizeof(err));
+		if (milter_main_http == NULL)
+			pw_log_fatal("milter_http_listen: %s", err);
+		pw_log_notice("HTTP service on %s", rt->conf->milter_http_listen);
+		pw_runtime_release(&rt);
+		milter_main_listen_free(&hls, false);
+	}
 	pw_log_notice("started, listening on %s", spec);
 	pw_daemon_ready();
 

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "milter.h"
 #include "milter_identity.h"
+#include "milter_metrics.h"
 #include "milter_tenant.h"
 #include "redis.h"
 #include "schema.h"
@@ -440,6 +441,8 @@ milter_tenant_get(const struct pw_runtime *rt, const char *tenant,
 	}
 	pw_cache_unlock(c);
 	if (use) {
+		milter_metrics_cache(MILTER_METRICS_CACHE_TENANT,
+		    MILTER_METRICS_HIT);
 		if (stale)
 			*why_r = MILTER_TENANT_STALE;
 		return 0;
@@ -449,10 +452,14 @@ milter_tenant_get(const struct pw_runtime *rt, const char *tenant,
 		*t = *fresh;
 		milter_tenant_store(c, tenant, fresh,
 		    now + rt->conf->identity_cache_ttl_ms);
+		milter_metrics_cache(MILTER_METRICS_CACHE_TENANT,
+		    MILTER_METRICS_MISS);
 		return 0;
 	}
 	free(fresh);
 	milter_tenant_failed(c, tenant, now);
+	milter_metrics_cache(MILTER_METRICS_CACHE_TENANT, found ?
+	    MILTER_METRICS_STALE : MILTER_METRICS_UNKNOWN);
 	if (found)
 		return 0;	/* *t: the last answer; *why_r says why */
 	milter_tenant_defaults(t, tenant);

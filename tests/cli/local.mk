@@ -4,6 +4,7 @@
 # runs postwarden-policyd too, to check usage against it).
 
 PW_CLI_SH_TESTS = \
+	tests/cli/check.sh \
 	tests/cli/key.sh \
 	tests/cli/key_secret.sh \
 	tests/cli/domain.sh \

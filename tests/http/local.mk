@@ -7,6 +7,7 @@ PW_HTTP_TESTS = \
 	tests/http/proxy.sh \
 	tests/http/tls.sh \
 	tests/http/metrics.sh \
+	tests/http/milter_http.sh \
 	tests/http/unsubscribe.sh
 TESTS += $(PW_HTTP_TESTS)
 dist_check_SCRIPTS += $(PW_HTTP_TESTS)

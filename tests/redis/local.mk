@@ -39,7 +39,8 @@ tests_redis_test_milter_events_LDADD = $(PW_TEST_LIBS)
 tests_redis_test_milter_tenant_SOURCES = tests/redis/test_milter_tenant.c \
 	milter/milter_dkim.c milter/milter_domain.c milter/milter_geoip.c \
 	milter/milter_keys.c \
-	milter/milter_identity.c milter/milter_runtime.c milter/milter_tenant.c \
+	milter/milter_identity.c milter/milter_metrics.c milter/milter_runtime.c \
+	milter/milter_tenant.c \
 	$(PW_REDIS_FIXTURE)
 tests_redis_test_milter_tenant_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/milter
@@ -51,7 +52,8 @@ tests_redis_test_milter_tenant_LDADD = $(PW_TEST_LIBS)
 tests_redis_test_milter_domain_SOURCES = tests/redis/test_milter_domain.c \
 	milter/milter_dkim.c milter/milter_domain.c milter/milter_geoip.c \
 	milter/milter_keys.c \
-	milter/milter_identity.c milter/milter_runtime.c milter/milter_tenant.c \
+	milter/milter_identity.c milter/milter_metrics.c milter/milter_runtime.c \
+	milter/milter_tenant.c \
 	$(PW_REDIS_FIXTURE)
 tests_redis_test_milter_domain_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/milter

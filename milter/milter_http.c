@@ -1,0 +1,304 @@
+/*
+ * milter_http.c -- the HTTP thread of postwarden-milter (see
+ * milter_http.h).
+ *
+ * Exports: milter_http_start, milter_http_reconfigure, milter_http_stop.
+ *
+ * Threads: one thread runs the event base, its evhttp and every handler;
+ * main's thread talks to it through a pipe only ('r': reconfigure, 'q':
+ * stop), so no libevent object is touched by two threads and libevent
+ * needs no locking.  No handler blocks: /readyz reads what the
+ * readiness checker's own asynchronous Redis connection on this loop
+ * knows (milter_ready.c), so /healthz answering shows the thread alive.
+ *
+ * Ownership: the thread's objects (event base, evhttp, the listeners
+ * and connections through it, the readiness checker) are made by start
+ * and freed by the thread when it leaves its loop; the struct is freed
+ * by stop after the join.
+ *
+ * Routing: by the path as sent: /healthz, /readyz, /metrics, GET and HEAD
+ * only (405 otherwise); anything else 404.  Limits: lib/http_common.c,
+ * applied again on reconfigure.
+ *
+ * Failures: a thread that cannot be made is a start-up error; a write to
+ * the pipe that fails (impossible while the thread lives) is logged.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "http_common.h"
+#include "log.h"
+#include "metrics.h"
+#include "milter_events.h"
+#include "milter_http.h"
+#include "milter_metrics.h"
+#include "milter_msg.h"
+#include "milter_ready.h"
+#include "runtime.h"
+#include "xmalloc.h"
+
+struct milter_http {
+	pthread_t		 tid;
+	int			 ctl[2];	/* main writes [1], thread reads */
+	struct event_base	*base;
+	struct evhttp		*http;
+	struct event		*ctl_ev;
+	struct milter_ready	*ready;
+	char			**unix_paths;	/* to remove at stop */
+	size_t			 nunix;
+};
+
+/* GET and HEAD only; 0, or -1 after answering 405. */
+static int
+milter_http_method(struct evhttp_request *req)
+{
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+
+	if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD)
+		return 0;
+	pw_http_common_reply_405(req, "GET, HEAD");
+	return -1;
+}
+
+static void
+milter_http_ready(struct milter_http *h, struct evhttp_request *req)
+{
+	char body[512];
+
+	if (milter_ready_check(h->ready, body, sizeof(body)))
+		pw_http_common_reply(req, 200, "OK", NULL, body);
+	else
+		pw_http_common_reply(req, 503, "Service Unavailable", NULL,
+		    body);
+}
+
+static void
+milter_http_metrics(struct evhttp_request *req)
+{
+	struct milter_events_stats ev;
+	char *text;
+
+	if (milter_events_daemon != NULL)
+		milter_events_stats(milter_events_daemon, &ev);
+	text = milter_metrics_render(milter_events_daemon != NULL ? &ev :
+	    NULL, milter_msg_in_flight());
+
+	if (text == NULL) {
+		pw_http_common_reply(req, 500, "Internal Server Error", NULL,
+		    "metrics: the text passed its cap\n");
+		return;
+	}
+	pw_http_common_reply(req, 200, "OK", PW_METRICS_CONTENT_TYPE, text);
+	free(text);
+}
+
+/* evhttp_set_gencb: route by path. */
+static void
+milter_http_route(struct evhttp_request *req, void *arg)
+{
+	struct milter_http *h = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+	if (path == NULL)
+		pw_http_common_reply(req, 400, "Bad Request", NULL,
+		    "bad request\n");
+	else if (strcmp(path, "/healthz") != 0 &&
+	    strcmp(path, "/readyz") != 0 && strcmp(path, "/metrics") != 0)
+		pw_http_common_reply(req, 404, "Not Found", NULL,
+		    "not found\n");
+	else if (milter_http_method(req) < 0)
+		;	/* answered */
+	else if (strcmp(path, "/healthz") == 0)
+		pw_http_common_reply(req, 200, "OK", NULL, "ok\n");
+	else if (strcmp(path, "/readyz") == 0)
+		milter_http_ready(h, req);
+	else
+		milter_http_metrics(req);
+}
+
+/* The current snapshot's limits; a new Redis handle for the next probe. */
+static void
+milter_http_apply(struct milter_http *h)
+{
+	struct pw_runtime *rt = pw_runtime_current();
+
+	if (rt != NULL)
+		pw_http_common_limits(h->http, rt->conf);
+	pw_runtime_release(&rt);
+	milter_ready_reset(h->ready);
+}
+
+/* The control pipe: 'r' reconfigure, 'q' (or a closed pipe) stop. */
+static void
+milter_http_ctl(evutil_socket_t fd, short what, void *arg)
+{
+	struct milter_http *h = arg;
+	char c;
+	ssize_t n;
+
+	(void)what;
+	while ((n = read(fd, &c, 1)) == 1) {
+		if (c == 'r')
+			milter_http_apply(h);
+		else
+			break;
+	}
+	if (n == 0 || (n == 1 && c != 'r') ||
+	    (n < 0 && errno != EAGAIN && errno != EINTR))
+		event_base_loopbreak(h->base);
+}
+
+static void *
+milter_http_run(void *arg)
+{
+	struct milter_http *h = arg;
+
+	if (event_base_dispatch(h->base) < 0)
+		pw_log_error("http: event loop failed");
+	evhttp_free(h->http);	/* listeners and connections */
+	h->http = NULL;
+	milter_ready_free(&h->ready);
+	event_free(h->ctl_ev);
+	event_base_free(h->base);
+	h->base = NULL;
+	return NULL;
+}
+
+/* Free what start made before the thread ran; close fds[from..n). */
+static void
+milter_http_undo(struct milter_http *h, const int *fds, size_t from,
+    size_t n)
+{
+	size_t i;
+
+	for (i = from; i < n; i++)
+		close(fds[i]);
+	if (h->http != NULL)
+		evhttp_free(h->http);
+	milter_ready_free(&h->ready);
+	if (h->ctl_ev != NULL)
+		event_free(h->ctl_ev);
+	if (h->base != NULL)
+		event_base_free(h->base);
+	if (h->ctl[0] >= 0)
+		close(h->ctl[0]);
+	if (h->ctl[1] >= 0)
+		close(h->ctl[1]);
+	for (i = 0; i < h->nunix; i++)
+		free(h->unix_paths[i]);
+	free(h->unix_paths);
+	free(h);
+}
+
+/* Start the thread with the daemon's signals blocked in it. */
+static int
+milter_http_thread(struct milter_http *h)
+{
+	sigset_t set, old;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	ret = pthread_create(&h->tid, NULL, milter_http_run, h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+struct milter_http *
+milter_http_start(const struct pw_conf *conf, const int *fds,
+    char *const *endpoints, size_t n, char *err, size_t errsize)
+{
+	struct milter_http *h = pw_xcalloc(1, sizeof(*h));
+	size_t i;
+
+	h->ctl[0] = h->ctl[1] = -1;
+	if (pipe2(h->ctl, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    (h->base = event_base_new()) == NULL ||
+	    (h->http = evhttp_new(h->base)) == NULL ||
+	    (h->ctl_ev = event_new(h->base, h->ctl[0], EV_READ | EV_PERSIST,
+	    milter_http_ctl, h)) == NULL || event_add(h->ctl_ev, NULL) < 0) {
+		snprintf(err, errsize, "http: cannot set up the event loop");
+		milter_http_undo(h, fds, 0, n);
+		return NULL;
+	}
+	h->ready = milter_ready_new(h->base);
+	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(h->http, milter_http_route, h);
+	pw_http_common_limits(h->http, conf);
+	for (i = 0; i < n; i++) {
+		if (evhttp_accept_socket_with_handle(h->http, fds[i]) ==
+		    NULL) {
+			snprintf(err, errsize, "http: %s: cannot set up "
+			    "listener", endpoints[i]);
+			milter_http_undo(h, fds, i, n);
+			return NULL;
+		}
+		if (strncmp(endpoints[i], "unix:", 5) == 0) {
+			h->unix_paths = pw_xrealloc(h->unix_paths,
+			    (h->nunix + 1) * sizeof(*h->unix_paths));
+			h->unix_paths[h->nunix++] =
+			    pw_xstrdup(endpoints[i] + 5);
+		}
+	}
+	if (milter_http_thread(h) != 0) {
+		snprintf(err, errsize, "http: cannot start its thread");
+		milter_http_undo(h, fds, n, n);
+		return NULL;
+	}
+	return h;
+}
+
+/* Tell the thread c; logged if the pipe refuses (full: 'r' is pending). */
+static void
+milter_http_tell(struct milter_http *h, char c)
+{
+	if (write(h->ctl[1], &c, 1) != 1 && errno != EAGAIN)
+		pw_log_warn("http: cannot reach the HTTP thread");
+}
+
+void
+milter_http_reconfigure(struct milter_http *h)
+{
+	if (h != NULL)
+		milter_http_tell(h, 'r');
+}
+
+void
+milter_http_stop(struct milter_http **hp)
+{
+	struct milter_http *h = *hp;
+	size_t i;
+
+	if (h == NULL)
+		return;
+	*hp = NULL;
+	/* Closing the write end stops the thread even if 'q' cannot fit. */
+	milter_http_tell(h, 'q');
+	close(h->ctl[1]);
+	pthread_join(h->tid, NULL);
+	close(h->ctl[0]);
+	for (i = 0; i < h->nunix; i++) {
+		(void)unlink(h->unix_paths[i]);
+		free(h->unix_paths[i]);
+	}
+	free(h->unix_paths);
+	free(h);
+}
