@@ -136,6 +136,8 @@ static const struct pw_conf_entry pw_conf_table[] = {
 	    S(identity_sender_table), NULL, NULL },
 	{ "identity_cache_ttl", PW_CONF_TIME, "60s", 0, 86400 * 1000LL, 0,
 	    S(identity_cache_ttl_ms), NULL, NULL },
+	{ "identity_cache_size", PW_CONF_INT, "131072", 1, 16777216, 0,
+	    S(identity_cache_size), NULL, NULL },
 
 	/* postwarden-policyd */
 	{ "policyd_listen", PW_CONF_LIST, "inet:127.0.0.1:10040", 0, 0,

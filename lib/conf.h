@@ -82,6 +82,7 @@ struct pw_conf {
 	char	*identity_network_table;
 	char	*identity_sender_table;
 	int	 identity_cache_ttl_ms;
+	int	 identity_cache_size;	/* policyd's entries */
 
 	/* postwarden-policyd */
 	char	*policyd_listen;

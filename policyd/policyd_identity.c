@@ -24,12 +24,11 @@
 #include "redis_async.h"
 #include "xmalloc.h"
 
-#define POLICYD_IDENTITY_CACHE_SLOTS	16384
-
 struct policyd_identity {
 	struct event_base		*base;
 	struct pw_redis_async		*redis;
 	struct pw_identity_cache	*cache;
+	int				 cache_size;
 	char				*prefix;
 	int64_t				 ttl_ms;
 	struct pw_redis_params		*params;	/* to spot changes */
@@ -75,7 +74,8 @@ policyd_identity_new(struct event_base *base, const struct pw_conf *conf,
 	const char *why;
 
 	pi->base = base;
-	pi->cache = pw_identity_cache_new(POLICYD_IDENTITY_CACHE_SLOTS);
+	pi->cache_size = conf->identity_cache_size;
+	pi->cache = pw_identity_cache_new((size_t)pi->cache_size);
 	if (policyd_identity_connect(pi, conf, &why) < 0) {
 		snprintf(err, errsize, "redis_server: %s", why);
 		policyd_identity_free(&pi);
@@ -116,6 +116,14 @@ policyd_identity_reconfigure(struct policyd_identity *pi,
 	bool changed;
 
 	pi->ttl_ms = conf->identity_cache_ttl_ms;
+	if (conf->identity_cache_size != pi->cache_size) {
+		/* A new size: start again with an empty cache. */
+		pw_identity_cache_free(&pi->cache);
+		pi->cache_size = conf->identity_cache_size;
+		pi->cache = pw_identity_cache_new((size_t)pi->cache_size);
+		pw_log_info("reload: identity_cache_size is now %d",
+		    pi->cache_size);
+	}
 	if ((n = pw_redis_params_new(conf, &why)) == NULL)
 		return;		/* cannot happen: the conf was checked */
 	changed = policyd_identity_differ(o->server, n->server) ||
