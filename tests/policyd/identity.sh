@@ -2,13 +2,14 @@
 # tests/policyd/identity.sh -- postwarden-policyd resolves who sends with
 # lib/identity and a private Redis: an API key's tenant from Redis (then
 # from its cache), an unknown key, a mapped network, and Redis going away
-# and coming back -- every request still answered at once.
+# and coming back -- every request still answered at once; the cache holds
+# identity_cache_size keys.
 
 . "$PW_SRCDIR/tests/harness/harness.sh"
 
 pw_require_root_tools
 pw_harness_init
-pw_plan 10
+pw_plan 13
 
 CLIENT=$PW_BUILDDIR/tests/policyd/pd_client
 LOG=$PW_TMP/policyd.log
@@ -77,3 +78,22 @@ found() {
 }
 pw_check "Redis back: tenants resolved again" \
     pw_wait_until "policyd to reach Redis again" 10 found
+
+# identity_cache_size: one key fits; a second evicts the first, which is
+# then read from Redis again (and found deleted).
+pw_daemon_stop policyd
+pw_daemon_start policyd "identity_cache_size = 1" \
+    "identity_cache_ttl = 60s" "policyd_unknown_key = pass"
+pw_redis_cli HSET pw:key:k_one tenant onec >/dev/null
+pw_redis_cli HSET pw:key:k_two tenant twoc >/dev/null
+request END-OF-MESSAGE k_one 192.0.2.7 QONE1 >/dev/null
+request END-OF-MESSAGE k_two 192.0.2.7 QTWO1 >/dev/null
+pw_check "identity_cache_size = 1: both keys resolved" pw_wait_log "$LOG" \
+    'QTWO1: request: .* tenant=twoc source=sasl'
+pw_redis_cli DEL pw:key:k_one >/dev/null
+request END-OF-MESSAGE k_one 192.0.2.7 QONE2 >/dev/null
+pw_check "identity_cache_size = 1: the first key was evicted, asked again" \
+    pw_wait_log "$LOG" 'sasl_username=k_one: tenant unknown: unknown API key'
+request END-OF-MESSAGE k_two 192.0.2.7 QTWO2 >/dev/null
+pw_check "identity_cache_size = 1: the second still answers" \
+    pw_wait_log "$LOG" 'QTWO2: request: .* tenant=twoc source=sasl'
