@@ -37,6 +37,26 @@
 #                           alternating rounds: req/s and CPU µs per
 #                           request of redis-server and policyd (not in
 #                           the default list).
+#                    cost   Redis CPU per decision from INFO commandstats
+#                           (robust on a busy machine, unlike req/s):
+#                           this build and, with BENCH_VERSUS, the other,
+#                           every rule and rate only, 16 conns through
+#                           policyd; RCPT only (-e 0: EVALSHA µs per call
+#                           and redis.call per decision) and one RCPT and
+#                           END-OF-MESSAGE per message (-e 1: Redis µs
+#                           per message, every command); then MEMORY
+#                           USAGE of one transaction record (not in the
+#                           default list).
+#                    keys   the identity cache: 100,000 API keys of one
+#                           tenant (a per-key rate limit each), 100 conns,
+#                           REQUESTS spread over 100 keys, then over all
+#                           100,000 (bench_policy -s), each after a pass
+#                           that puts every key in the cache, with
+#                           identity_cache_ttl = 1h (so that only the
+#                           cache's size can miss); this build and, with
+#                           BENCH_VERSUS, the other: req/s, identity
+#                           lookups (HGET) and Redis µs per request (not
+#                           in the default list).
 #   BENCH_AB_ROUNDS  rounds of the A/B and of versus (default 5)
 #   BENCH_VERSUS     the other build of the versus part
 #   BENCH_SWEEP      offered rates of the sweep, req/s (default
@@ -61,8 +81,8 @@ N=${1:-100000}
 PARTS=${BENCH_PARTS:-main ab sweep floor}
 for part in $PARTS; do
 	case $part in
-	main|ab|sweep|floor|versus) ;;
-	*)	echo "BENCH_PARTS: unknown part $part (main ab sweep floor versus)" >&2
+	main|ab|sweep|floor|versus|cost|keys) ;;
+	*)	echo "BENCH_PARTS: unknown part $part (main ab sweep floor versus cost keys)" >&2
 		exit 2 ;;
 	esac
 done
@@ -132,6 +152,7 @@ log_level = notice
 policyd_listen = inet:127.0.0.1:$port
 policyd_pid_file = $PW_TMP/$name.pid
 redis_command_timeout = ${PW_BENCH_TIMEOUT:-2s}
+${BENCH_POLICYD_CONF:-}
 EOF
 	chmod 0644 "$conf"
 	"$bin" -f -c "$conf" </dev/null >>"$PW_TMP/$name.log" 2>&1 &
@@ -574,6 +595,123 @@ part_floor() {
 	echo "# policyd: $out"
 	pw__stop_pid policyd-floor 10
 	pw__stop_pid redis-floor 10
+}
+
+# --- cost: Redis CPU per decision, from INFO commandstats ------------------
+# "calls usec" of every command, one per line: "evalsha 1000 52000".
+cost_stats() {	# SOCK
+	redis-cli -s "$1" INFO commandstats | tr -d '\r' |
+	    sed -n 's/^cmdstat_\([a-z|]*\):calls=\([0-9]*\),usec=\([0-9]*\),.*/\1 \2 \3/p'
+}
+
+# One row: BUILD JOB MODE; a fresh Redis and policyd of BUILD each time.
+cost_row() {	# LABEL BUILDDIR JOB EVERY
+	local label=$1 dir=$2 job=$3 every=$4 sock out st n
+	bench_redis_start "cost"
+	sock=${RSOCK[cost]}
+	bench_load_all "$sock"
+	[ "$job" = rate ] && bench_load_rate "$sock"
+	bench_policyd_start policyd-cost "$sock" "$dir"
+	# Warm up (identity cache, script cache), then count from zero.
+	"$BENCH" -t 300 -c 16 -n 2000 -k 10 -e "$every" -T "cw$job$every" \
+	    "${PEP[policyd-cost]}" >/dev/null 2>&1
+	redis-cli -s "$sock" CONFIG RESETSTAT >/dev/null
+	out=$(nice "$BENCH" -t 300 -c 16 -n "$N" -k 10 -e "$every" \
+	    -T "c$job$every" "${PEP[policyd-cost]}" 2>&1) ||
+	    pw_bail "bench_policy against $dir failed: $out"
+	st=$(cost_stats "$sock")
+	[ -n "${BENCH_COST_DETAIL:-}" ] && echo "# $label $job $every: $(tr '\n' ';' <<<"$st")"
+	n=$(field requests "$out")
+	awk -v label="$label" -v job="$job" -v every="$every" -v n="$n" \
+	    -v out="$out" '
+	    $1 == "evalsha" || $1 == "fcall" { sc += $2; su += $3; next }
+	    { oc += $2; ou += $3 }
+	    END {
+		rcpt = (every > 0) ? n * every / (every + 1) : n
+		mode = (every > 0) ? "RCPT+EOM" : "RCPT"
+		printf "| %s | %s | %s | %.2f | %.1f | %.2f |  %s |\n", label,
+		    job, mode,
+		    sc ? su / sc : 0, sc ? oc / sc : 0, rcpt ? su / rcpt : 0,
+		    out ~ /DUNNO/ ? "" : "(not all DUNNO: " out ")"
+	    }' <<<"$st"
+	# What a billed transaction of one recipient leaves for
+	# policyd_reservation_ttl after END-OF-MESSAGE: its hash (if any) and
+	# its billing record (queue id QBENCH, instance costmem.0.0).
+	if [ "$every" = 1 ] && [ "$job" = all ]; then
+		local t b mt mb
+		"$BENCH" -c 1 -n 2 -k 10 -e 1 -T costmem \
+		    "${PEP[policyd-cost]}" >/dev/null 2>&1
+		t='pw:{bench}:txn:costmem.0.0' b='pw:{bench}:billed:QBENCH'
+		mt=$(redis-cli -s "$sock" MEMORY USAGE "$t")
+		mb=$(redis-cli -s "$sock" MEMORY USAGE "$b")
+		COST_MEM[$label]="$(( ${mt:-0} + ${mb:-0} )) (transaction ${mt:-none}: $(redis-cli -s "$sock" HGETALL "$t" | tr '\n' ' '); billing record ${mb:-none}: $(redis-cli -s "$sock" HGETALL "$b" | tr '\n' ' '))"
+	fi
+	pw__stop_pid policyd-cost 10
+	pw__stop_pid redis-cost 10
+}
+
+part_cost() {
+	local job every
+	declare -gA COST_MEM=()
+	echo
+	echo "# --- cost: Redis per decision (INFO commandstats), 16 conns, $N requests per row"
+	echo "| build | job | requests | EVALSHA µs/call | other commands per EVALSHA (redis.call) | Redis µs per RCPT | note |"
+	echo "|---|---|---|---|---|---|---|"
+	for job in all rate; do
+		for every in 0 1; do
+			cost_row this "$PW_BUILDDIR" "$job" "$every"
+			[ -n "${BENCH_VERSUS:-}" ] &&
+			    cost_row other "$BENCH_VERSUS" "$job" "$every"
+		done
+	done
+	echo "# MEMORY USAGE of what a billed transaction of one recipient leaves, bytes: this ${COST_MEM[this]:-?}; other ${COST_MEM[other]:-?}"
+}
+
+# --- keys: the identity cache with 100,000 API keys in use -----------------
+part_keys() {
+	local s dir k out n sock
+	declare -A KEYS_RSS=()
+	echo
+	echo "# --- keys: 100 conns, $N requests per row, identity_cache_ttl = 1h"
+	echo "| build | keys in use | req/s | identity lookups (HGET) per request | Redis µs per request (every command) |"
+	echo "|---|---|---|---|---|"
+	for s in this other; do
+		dir=$PW_BUILDDIR
+		[ "$s" = other ] && dir=${BENCH_VERSUS:-}
+		[ -n "$dir" ] || continue
+		bench_redis_start keys
+		sock=${RSOCK[keys]}
+		redis-cli -s "$sock" HSET 'pw:{rate}:tenant' status active \
+		    >/dev/null
+		PW_REDIS_SOCK=$sock pw_domain_add rate example.com
+		awk 'BEGIN { for (i = 0; i < 100000; i++) {
+			printf "HSET pw:key:k_bench%d tenant rate\n", i
+			printf "HSET pw:{rate}:key:k_bench%d status active rate 1000000 burst 1000000\n", i
+		} }' | redis-cli -s "$sock" --pipe >/dev/null
+		BENCH_POLICYD_CONF="identity_cache_ttl = 1h" \
+		    bench_policyd_start policyd-keys "$sock" "$dir"
+		for k in 100 100000; do
+			# Every key once (7919 and 100,000 are coprime).
+			"$BENCH" -t 600 -c 100 -n "$k" -k "$k" -s -T "kw$s$k" \
+			    "${PEP[policyd-keys]}" >/dev/null 2>&1
+			redis-cli -s "$sock" CONFIG RESETSTAT >/dev/null
+			out=$(nice "$BENCH" -t 600 -c 100 -n "$N" -k "$k" -s \
+			    -T "k$s$k" "${PEP[policyd-keys]}" 2>&1) ||
+			    pw_bail "bench_policy against $dir failed: $out"
+			n=$(field requests "$out")
+			cost_stats "$sock" | awk -v s="$s" -v k="$k" -v n="$n" \
+			    -v rps="$(field rps "$out")" '
+			    $1 == "hget" { h = $2 }
+			    $1 != "config" { u += $3 }
+			    END { printf "| %s | %d | %s | %.3f | %.2f |\n", s, k,
+				rps, h / n, u / n }'
+			KEYS_RSS[$s$k]=$(awk '/^VmRSS/ { print $2 }' \
+			    "/proc/${PW_PIDS[policyd-keys]}/status")
+		done
+		echo "# $s: policyd VmRSS after the 100-key row ${KEYS_RSS[${s}100]} kB, after the 100,000-key row ${KEYS_RSS[${s}100000]} kB"
+		pw__stop_pid policyd-keys 10
+		pw__stop_pid redis-keys 10
+	done
 }
 
 for part in $PARTS; do

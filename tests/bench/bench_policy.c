@@ -3,14 +3,17 @@
  * policy delegation protocol over persistent connections, like a fleet of
  * smtpd processes, and reports throughput and latency.
  *
- *   bench_policy [-c conns] [-n requests] [-d depth] [-k keys]
+ *   bench_policy [-c conns] [-n requests] [-d depth] [-k keys] [-s]
  *                [-e every] [-r rate] [-t seconds] [-T tag] ENDPOINT
  *
  *   -c  connections, all open at once (default 50)
  *   -n  requests in all (default 100000)
  *   -d  requests in flight per connection (default 1, as Postfix)
  *   -k  distinct SASL user names k_bench0..k_bench<k-1> (default 1;
- *       0 sends no sasl_username)
+ *       0 sends no sasl_username); connection i uses k_bench<i % k>
+ *   -s  spread: request n (of all) uses k_bench<n * 7919 % k> instead,
+ *       so that every key is in use (7919 is prime: every key in turn
+ *       when k is not a multiple of it)
  *   -e  after every e RCPT requests of a connection, one END-OF-MESSAGE
  *       for that transaction (default 0: never); each transaction has its
  *       own instance, so every RCPT is a new recipient
@@ -62,6 +65,7 @@ struct bench_conn {
 };
 
 static int conns = 50, depth = 1, nkeys = 1, every = 0, limit_s = 60;
+static int spread;		/* -s: every request the next key */
 static double rate;
 static long total = 100000, issued, done;
 static double *lat;
@@ -98,7 +102,8 @@ bench_queue(struct bench_conn *c, double due)
 	int n;
 
 	if (nkeys > 0)
-		snprintf(key, sizeof(key), "k_bench%d", c->id % nkeys);
+		snprintf(key, sizeof(key), "k_bench%ld", spread ?
+		    (issued * 7919) % nkeys : (long)(c->id % nkeys));
 	else
 		key[0] = '\0';
 	if (eom)
@@ -224,13 +229,14 @@ main(int argc, char **argv)
 	int ch, i;
 
 	snprintf(tag, sizeof(tag), "b%ld", (long)getpid());
-	while ((ch = getopt(argc, argv, "c:n:d:k:e:r:t:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:d:k:e:r:st:T:")) != -1) {
 		switch (ch) {
 		case 'c': conns = atoi(optarg); break;
 		case 'n': total = atol(optarg); break;
 		case 'd': depth = atoi(optarg); break;
 		case 'k': nkeys = atoi(optarg); break;
 		case 'e': every = atoi(optarg); break;
+		case 's': spread = 1; break;
 		case 'r': rate = atof(optarg); break;
 		case 't': limit_s = atoi(optarg); break;
 		case 'T': snprintf(tag, sizeof(tag), "%s", optarg); break;
@@ -240,7 +246,7 @@ main(int argc, char **argv)
 	if (optind + 1 != argc || conns < 1 || depth < 1 || total < 1 ||
 	    depth > 64 || rate < 0) {
 		fprintf(stderr, "usage: bench_policy [-c conns] [-n requests] "
-		    "[-d depth] [-k keys] [-e every] [-r rate] [-t s] "
+		    "[-d depth] [-k keys] [-s] [-e every] [-r rate] [-t s] "
 		    "[-T tag] ENDPOINT\n");
 		return 2;
 	}
