@@ -67,6 +67,7 @@
 #include "http_conns.h"
 #include "http_tls.h"
 #include "log.h"
+#include "policyd_metrics.h"
 #include "xmalloc.h"
 
 /* How often the fallback sweep runs while connections are held. */
@@ -117,6 +118,7 @@ http_conns_drop(struct http_conns *c, struct http_conn *conn)
 {
 	TAILQ_REMOVE(&c->held, conn, entry);
 	c->n--;
+	policyd_metrics_conn("http", -1);
 	bufferevent_decref(conn->bev);
 	free(conn);
 	pw_listener_gone(c->listener);
@@ -230,6 +232,7 @@ http_conns_bevcb(struct event_base *base, void *arg)
 	conn->since_ms = http_conns_now_ms();
 	TAILQ_INSERT_TAIL(&c->held, conn, entry);
 	c->n++;
+	policyd_metrics_conn("http", 1);
 	(void)pw_listener_admit(c->listener, NULL, c->max,
 	    "http_max_connections");
 	event_active(c->hook, EV_TIMEOUT, 0);

@@ -10,7 +10,7 @@
 #   - policy requests (pd_session.py, as smtpd sends them) move
 #     postwarden_policy_decisions_total{state,rule,action} by exactly
 #     what was sent (admitted and refused), and the key cache's miss
-#     then hit; connections are counted by service;
+#     then hit; connections are counted by service (policy, sasl, http);
 #   - SASL logins (tests/auth/auth_client.py) move
 #     postwarden_sasl_logins_total{mechanism,result} (ok, fail);
 #   - one-click POSTs move postwarden_unsubscribes_total{result}
@@ -39,7 +39,7 @@ $PW_PYTHON -c 'import prometheus_client.parser' 2>/dev/null ||
 [ -x "$MAKE" ] || pw_skip_all "$MAKE not built"
 [ -x "$MINT" ] || pw_skip_all "$MINT not built"
 pw_harness_init
-pw_plan 41
+pw_plan 43
 
 R() { pw_redis_cli "$@"; }
 SECRET=$PW_TMP/tracking.secret
@@ -133,6 +133,12 @@ pw_is "key cache: 2 hits (k1 again)" \
 pw_is "4 policy connections accepted" \
     "$(($(val 'postwarden_connections_accepted_total{service="policy"}') - acc0))" 4
 pw_is "4 open" "$(val 'postwarden_connections_open{service="policy"}')" 4
+h0=$(val 'postwarden_connections_accepted_total{service="http"}')
+scrape
+pw_is "HTTP: the scrape's own connection accepted" \
+    "$(($(val 'postwarden_connections_accepted_total{service="http"}') - h0))" 1
+pw_check "HTTP: the scrape's own connection open" \
+    test "$(val 'postwarden_connections_open{service="http"}')" -ge 1
 pw_check "Redis commands timed (count of result=ok > 0)" \
     test "$(val 'postwarden_redis_command_duration_seconds_count{result="ok"}')" -gt 0
 pw_is "+Inf bucket = count" \
