@@ -91,9 +91,16 @@ cli_check_file(const struct pw_conf *conf, const char *what,
 		}
 		return;
 	}
-	if (pipe(p) < 0 || (pid = fork()) < 0) {
+	if (pipe(p) < 0) {
+		snprintf(v->detail, sizeof(v->detail), "cannot make a pipe: %s",
+		    strerror(errno));
+		return;
+	}
+	if ((pid = fork()) < 0) {
 		snprintf(v->detail, sizeof(v->detail), "cannot fork: %s",
 		    strerror(errno));
+		close(p[0]);
+		close(p[1]);
 		return;
 	}
 	if (pid == 0) {
