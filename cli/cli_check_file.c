@@ -63,7 +63,7 @@ cli_check_file(const struct pw_conf *conf, const char *what,
 {
 	struct pw_daemon_ids ids;
 	char err[sizeof(v->detail)] = "";
-	int p[2], status;
+	int p[2] = { -1, -1 }, status = -1;	/* -1: not "exited 0" */
 	ssize_t n;
 	pid_t pid;
 
@@ -94,6 +94,10 @@ cli_check_file(const struct pw_conf *conf, const char *what,
 	if (pipe(p) < 0 || (pid = fork()) < 0) {
 		snprintf(v->detail, sizeof(v->detail), "cannot fork: %s",
 		    strerror(errno));
+		if (p[0] >= 0) {
+			close(p[0]);
+			close(p[1]);
+		}
 		return;
 	}
 	if (pid == 0) {
