@@ -25,7 +25,12 @@
  * http/http_conns.c says why that tells); a sweep at each accept and
  * every MILTER_HTTP_SWEEP_MS while any is held drops those.  At the
  * bound, or on an accept() error (EMFILE), the listeners are disabled
- * (clients wait in the backlog) until the sweep finds room.
+ * (clients wait in the backlog) until the sweep finds room.  evhttp's
+ * http_timeout is a read timeout that every byte resets, so the sweep
+ * also frees (evhttp_connection_free, the bufferevent's cbarg while
+ * evhttp holds it) a connection that has not delivered a whole request
+ * within http_timeout of its accept or its last request, unless an
+ * answer is still being written (handlers answer at once).
  *
  * Routing: by the path as sent: /healthz, /readyz, /metrics, GET and HEAD
  * only (405 otherwise); anything else 404.  Limits: lib/http_common.c,
@@ -45,6 +50,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -71,6 +77,7 @@
 struct milter_http_conn {
 	TAILQ_ENTRY(milter_http_conn)	 entry;
 	struct bufferevent		*bev;
+	long long			 since_ms;	/* accept, request */
 };
 
 TAILQ_HEAD(milter_http_conns, milter_http_conn);
@@ -89,9 +96,19 @@ struct milter_http {
 	struct milter_http_conns held;
 	size_t			 nheld;
 	size_t			 max;		/* connections at once */
+	long long		 timeout_ms;	/* http_timeout */
 	bool			 paused;	/* listeners disabled */
 	struct event		*sweep;
 };
+
+static long long
+milter_http_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* The accept error callback gets evhttp's argument: the one instance. */
 static struct milter_http *milter_http_self;
@@ -141,10 +158,19 @@ milter_http_sweep(struct milter_http *h)
 	struct milter_http_conn *c, *next;
 	bufferevent_data_cb rd, wr;
 	bufferevent_event_cb ev;
+	long long now = milter_http_now_ms();
+	void *evcon;
 
 	for (c = TAILQ_FIRST(&h->held); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		bufferevent_getcb(c->bev, &rd, &wr, &ev, NULL);
+		bufferevent_getcb(c->bev, &rd, &wr, &ev, &evcon);
+		if ((rd != NULL || wr != NULL || ev != NULL) &&
+		    now - c->since_ms > h->timeout_ms &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+			/* Too slow: evhttp frees it, the callbacks go. */
+			evhttp_connection_free(evcon);
+			bufferevent_getcb(c->bev, &rd, &wr, &ev, NULL);
+		}
 		if (rd != NULL || wr != NULL || ev != NULL)
 			continue;
 		TAILQ_REMOVE(&h->held, c, entry);
@@ -183,6 +209,7 @@ milter_http_bevcb(struct event_base *base, void *arg)
 	bufferevent_incref(bev);
 	c = pw_xcalloc(1, sizeof(*c));
 	c->bev = bev;
+	c->since_ms = milter_http_now_ms();
 	TAILQ_INSERT_TAIL(&h->held, c, entry);
 	if (++h->nheld >= h->max)
 		milter_http_listen_all(h, false);
@@ -260,7 +287,17 @@ milter_http_route(struct evhttp_request *req, void *arg)
 	struct milter_http *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon != NULL ?
+	    evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct milter_http_conn *c;
 
+	/* A whole request: the connection's time starts again. */
+	TAILQ_FOREACH(c, &h->held, entry)
+		if (c->bev == bev) {
+			c->since_ms = milter_http_now_ms();
+			break;
+		}
 	if (path == NULL)
 		pw_http_common_reply(req, 400, "Bad Request", NULL,
 		    "bad request\n");
@@ -287,6 +324,7 @@ milter_http_apply(struct milter_http *h)
 	if (rt != NULL) {
 		pw_http_common_limits(h->http, rt->conf);
 		h->max = milter_http_max(rt->conf);
+		h->timeout_ms = rt->conf->http_timeout_ms;
 		if (h->nheld >= h->max)
 			milter_http_listen_all(h, false);
 		milter_http_arm(h);
@@ -397,6 +435,7 @@ milter_http_start(const struct pw_conf *conf, const int *fds,
 	h->ctl[0] = h->ctl[1] = -1;
 	TAILQ_INIT(&h->held);
 	h->max = milter_http_max(conf);
+	h->timeout_ms = conf->http_timeout_ms;
 	if (pipe2(h->ctl, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    (h->base = event_base_new()) == NULL ||
 	    (h->http = evhttp_new(h->base)) == NULL ||

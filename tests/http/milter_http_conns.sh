@@ -9,7 +9,9 @@
 #     quarter of the limit; the rest wait in the listen backlog);
 #   - the HTTP thread does not spin on accept() errors (under a second
 #     of CPU time in 2 s while they are held; it spun with EMFILE);
-#   - the milter lives on and /healthz answers once they close.
+#   - the milter lives on and /healthz answers once they close;
+#   - a request trickled a byte every 0.3 s (each byte resets evhttp's
+#     read timeout) is closed after http_timeout (2 s, set by SIGHUP).
 
 : "${PW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$PW_SRCDIR/tests/harness/harness.sh"
@@ -20,7 +22,7 @@ RAW="$PW_PYTHON $PW_SRCDIR/tests/http/http_raw.py"
 command -v redis-server >/dev/null || pw_skip_all "redis-server not installed"
 command -v curl >/dev/null || pw_skip_all "curl not installed"
 pw_harness_init
-pw_plan 5
+pw_plan 8
 
 PORT=$(pw_free_port)
 URL=http://127.0.0.1:$PORT
@@ -82,3 +84,18 @@ wait "$HOLD_PID" 2>/dev/null
 pw_check "the milter lives on" kill -0 "${PW_PIDS[milter]}"
 pw_wait_until "/healthz" "$PW_TIMEOUT" test "$(code /healthz)" = 200
 pw_is "/healthz answers once they close" "$(code /healthz)" 200
+
+# --- slowloris --------------------------------------------------------------------
+# http_timeout is a read timeout, reset by every byte: a request trickled
+# a byte every 0.3 s must still be closed after http_timeout (2 s).
+sed -i 's/^http_timeout = 30s$/http_timeout = 2s/' "$PW_TMP/postwarden-milter.conf"
+kill -HUP "${PW_PIDS[milter]}"
+pw_wait_log "$LOG" 'reloaded'
+start=$(date +%s%N)
+out=$($RAW "$PORT" trickle 0.3 20)
+took=$((($(date +%s%N) - start) / 1000000))
+pw_check "a request trickled byte by byte is closed ($out)" \
+    grep -q '^closed after' <<<"$out"
+pw_check "after http_timeout, within 5 s (took $took ms)" \
+    test "$took" -ge 1900 -a "$took" -lt 5000
+pw_is "/healthz answers afterwards" "$(code /healthz)" 200
