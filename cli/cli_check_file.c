@@ -63,7 +63,7 @@ cli_check_file(const struct pw_conf *conf, const char *what,
 {
 	struct pw_daemon_ids ids;
 	char err[sizeof(v->detail)] = "";
-	int p[2], status;
+	int p[2], status = -1;	/* -1: not "exited 0" */
 	ssize_t n;
 	pid_t pid;
 

@@ -101,6 +101,8 @@ http_tls_key(const char *path, bool mode_check, char *err, size_t errsize)
 	if (pw_secret_file_read(path, mode_check, "private key", buf,
 	    HTTP_TLS_KEY_MAX, &len, why, sizeof(why)) < 0) {
 		snprintf(err, errsize, "http_tls_key_file: %s", why);
+		/* A file over the cap was read into buf all the same. */
+		OPENSSL_cleanse(buf, HTTP_TLS_KEY_MAX + 1);
 		free(buf);
 		return NULL;
 	}

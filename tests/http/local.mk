@@ -8,6 +8,7 @@ PW_HTTP_TESTS = \
 	tests/http/tls.sh \
 	tests/http/metrics.sh \
 	tests/http/milter_http.sh \
+	tests/http/milter_http_conns.sh \
 	tests/http/unsubscribe.sh
 TESTS += $(PW_HTTP_TESTS)
 dist_check_SCRIPTS += $(PW_HTTP_TESTS)
