@@ -61,6 +61,7 @@ EXTRA_DIST += \
 	tests/policyd/common.sh \
 	tests/bench/bench_policy.c \
 	tests/bench/bench-policyd.sh \
+	tests/bench/policy_null.c \
 	docs/bench-policyd.md \
 	tests/policyd/mkmmdb.pl \
 	tests/policyd/pd_load.py \
