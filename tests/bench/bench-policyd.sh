@@ -943,7 +943,7 @@ peer_n() {	# NAME
 # requests to PEER_REQ[NAME] and the CPU ticks of PEER_PIDS[NAME] to
 # PEER_TICKS[NAME,PID].
 peer_run() {
-	local name=$1 c=$2 tag=$3 n out pid
+	local name=$1 c=$2 tag=$3 n out pid w0=$EPOCHREALTIME
 	local -a cmd pids
 	n=$(peer_n "$name")
 	read -ra pids <<<"${PEER_PIDS[$name]}"
@@ -964,7 +964,7 @@ peer_run() {
 			return 0
 		fi
 	fi
-	echo "# $tag $name c=$c: $out" >>"$PW_TMP/peers.raw"
+	echo "# $tag $name c=$c: $out wall=$(awk -v a="$w0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2fs", b - a }')" >>"$PW_TMP/peers.raw"
 	[ "${4:-}" = warmup ] && return 0
 	PEER_RPS[$name,$c]+="$(field rps "$out") "
 	PEER_REQ[$name]=$(( ${PEER_REQ[$name]:-0} + $(field requests "$out") ))
