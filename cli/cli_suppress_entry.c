@@ -247,6 +247,42 @@ cli_suppress_entry_del(struct cli_db *db, const char *key, size_t len,
 	return 0;
 }
 
+/* cli_util_scan's callback: add one stream's entries to *arg. */
+static int
+cli_suppress_entry_hlen(struct cli_db *db, const char *key, size_t len,
+    void *arg)
+{
+	long long *n = arg;
+	redisReply *reply;
+
+	(void)len;
+	if ((reply = cli_util_cmd(db, "HLEN", key, NULL)) == NULL)
+		return -1;
+	*n += cli_util_reply_int(reply) > 0 ? cli_util_reply_int(reply) : 0;
+	freeReplyObject(reply);
+	return 0;
+}
+
+int
+cli_suppress_entry_count_streams(struct cli_db *db, const char *tenant,
+    long long *n)
+{
+	char *bulk, *stream;
+	int rc;
+
+	*n = 0;
+	bulk = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP_BULK, tenant,
+	    NULL, NULL);
+	stream = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP_STREAM, tenant,
+	    "", NULL);
+	rc = cli_suppress_entry_hlen(db, bulk, strlen(bulk), n);
+	if (rc == 0)
+		rc = cli_util_scan(db, stream, "*", cli_suppress_entry_hlen, n);
+	free(stream);
+	free(bulk);
+	return rc;
+}
+
 int
 cli_suppress_entry_drop_streams(struct cli_db *db, const char *tenant)
 {
