@@ -59,6 +59,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "clock.h"
 #include "http_common.h"
 #include "log.h"
 #include "metrics.h"
@@ -100,15 +101,6 @@ struct milter_http {
 	bool			 paused;	/* listeners disabled */
 	struct event		*sweep;
 };
-
-static long long
-milter_http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The accept error callback gets evhttp's argument: the one instance. */
 static struct milter_http *milter_http_self;
@@ -158,7 +150,7 @@ milter_http_sweep(struct milter_http *h)
 	struct milter_http_conn *c, *next;
 	bufferevent_data_cb rd, wr;
 	bufferevent_event_cb ev;
-	long long now = milter_http_now_ms();
+	long long now = pw_clock_ms();
 	void *evcon;
 
 	for (c = TAILQ_FIRST(&h->held); c != NULL; c = next) {
@@ -209,7 +201,7 @@ milter_http_bevcb(struct event_base *base, void *arg)
 	bufferevent_incref(bev);
 	c = pw_xcalloc(1, sizeof(*c));
 	c->bev = bev;
-	c->since_ms = milter_http_now_ms();
+	c->since_ms = pw_clock_ms();
 	TAILQ_INSERT_TAIL(&h->held, c, entry);
 	if (++h->nheld >= h->max)
 		milter_http_listen_all(h, false);
@@ -295,7 +287,7 @@ milter_http_route(struct evhttp_request *req, void *arg)
 	/* A whole request: the connection's time starts again. */
 	TAILQ_FOREACH(c, &h->held, entry)
 		if (c->bev == bev) {
-			c->since_ms = milter_http_now_ms();
+			c->since_ms = pw_clock_ms();
 			break;
 		}
 	if (path == NULL)
