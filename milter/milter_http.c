@@ -44,7 +44,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +59,7 @@
 #include <event2/listener.h>
 
 #include "clock.h"
+#include "daemon.h"
 #include "http_common.h"
 #include "log.h"
 #include "metrics.h"
@@ -398,23 +398,6 @@ milter_http_undo(struct milter_http *h, const int *fds, size_t from,
 	free(h);
 }
 
-/* Start the thread with the daemon's signals blocked in it. */
-static int
-milter_http_thread(struct milter_http *h)
-{
-	sigset_t set, old;
-	int ret;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	ret = pthread_create(&h->tid, NULL, milter_http_run, h);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return ret;
-}
-
 struct milter_http *
 milter_http_start(const struct pw_conf *conf, const int *fds,
     char *const *endpoints, size_t n, char *err, size_t errsize)
@@ -466,7 +449,7 @@ milter_http_start(const struct pw_conf *conf, const int *fds,
 		}
 	}
 	milter_http_self = h;
-	if (milter_http_thread(h) != 0) {
+	if (pw_daemon_thread(&h->tid, milter_http_run, h) != 0) {
 		milter_http_self = NULL;
 		snprintf(err, errsize, "http: cannot start its thread");
 		milter_http_undo(h, fds, n, n);
