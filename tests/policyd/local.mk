@@ -63,6 +63,7 @@ EXTRA_DIST += \
 	tests/policyd/common.sh \
 	tests/bench/bench_policy.c \
 	tests/bench/bench-policyd.sh \
+	tests/bench/policy_null.c \
 	tests/bench/bench-txnmem.sh \
 	tests/bench/txnmem_load.py \
 	docs/bench-policyd.md \
