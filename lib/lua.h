@@ -37,7 +37,6 @@ extern const char pw_lua_suppress_copy[];
 extern const char pw_lua_suppress_uncopy[];
 /* postwarden unsubscribe and postwarden-policyd's HTTP service. */
 extern const char pw_lua_unsubscribe[];
-extern const char pw_lua_supp_stream[];
 extern const char pw_lua_dkim_add[];
 extern const char pw_lua_dkim_state[];
 extern const char pw_lua_dkim_retire[];

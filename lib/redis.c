@@ -275,6 +275,52 @@ pw_redis_command_argv(struct pw_redis *r, int argc, const char **argv,
 	return reply;
 }
 
+int
+pw_redis_pipeline(struct pw_redis *r, size_t n,
+    const struct pw_redis_cmd *cmds, redisReply **replies,
+    const char **why_r)
+{
+	void *rep;
+	size_t i, k;
+	int saved;
+
+	for (i = 0; i < n; i++) {
+		replies[i] = NULL;
+		if (cmds[i].argc < 1) {
+			*why_r = "redis: empty command";
+			return -1;
+		}
+	}
+	if (pw_redis_connect(r, why_r) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (redisAppendCommandArgv(r->ctx, cmds[i].argc, cmds[i].argv,
+		    cmds[i].argvlen) != REDIS_OK) {
+			/* Part of a command may be in the buffer: drop it. */
+			*why_r = pw_redis_ctx_why(r->ctx, errno);
+			pw_redis_drop(r, *why_r, r->ctx->errstr);
+			return -1;
+		}
+	for (i = 0; i < n; i++) {
+		errno = 0;
+		rep = NULL;
+		if (redisGetReply(r->ctx, &rep) != REDIS_OK || rep == NULL) {
+			saved = errno;
+			*why_r = pw_redis_ctx_why(r->ctx, saved);
+			pw_redis_drop(r, *why_r, r->ctx != NULL ?
+			    r->ctx->errstr : "");
+			for (k = 0; k < i; k++) {
+				freeReplyObject(replies[k]);
+				replies[k] = NULL;
+			}
+			return -1;
+		}
+		replies[i] = rep;
+	}
+	pw_redis_proven(r);
+	return 0;
+}
+
 redisReply *
 pw_redis_command(struct pw_redis *r, const char **why_r, ...)
 {

@@ -82,6 +82,23 @@ redisReply *pw_redis_command_argv(struct pw_redis *r, int argc,
 redisReply *pw_redis_command(struct pw_redis *r, const char **why_r, ...)
 	    __attribute__((sentinel));
 
+/* One command of a pipeline: argv with lengths (argvlen NULL: strlen). */
+struct pw_redis_cmd {
+	int		 argc;
+	const char	**argv;
+	const size_t	*argvlen;
+};
+
+/*
+ * Send n commands in one write and read their n replies in order: one
+ * round trip.  0 with replies[0..n-1] set (the caller frees each; error
+ * replies are replies), or -1 and a static reason with none left (the
+ * connection is dropped, as after any failure of a single command).
+ */
+int	pw_redis_pipeline(struct pw_redis *r, size_t n,
+	    const struct pw_redis_cmd *cmds, redisReply **replies,
+	    const char **why_r);
+
 /*
  * Run an initialised script: EVALSHA sha nkeys argv...; the first nkeys
  * of argv are keys, the rest arguments.  On a NOSCRIPT error reply the

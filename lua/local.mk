@@ -15,7 +15,6 @@ PW_LUA_PLAIN = lua/event_batch.lua lua/auth_login.lua \
 	lua/tenant_create.lua lua/tenant_delete.lua lua/tenant_update.lua \
 	lua/record_update.lua \
 	lua/suppress_copy.lua lua/suppress_uncopy.lua lua/unsubscribe.lua \
-	lua/supp_stream.lua \
 	lua/dkim_add.lua lua/dkim_state.lua lua/dkim_retire.lua lua/dkim_del.lua
 # The key names (lua/schema.lua, written from lib/schema.c's table by
 # `make lua-schema`) are part of the prelude: a script that derives a

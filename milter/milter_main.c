@@ -384,8 +384,6 @@ main(int argc, char **argv)
 		pw_log_fatal("events: %s", why);
 	if (milter_refund_init(&why) < 0)
 		pw_log_fatal("refund script: %s", why);
-	if (milter_supp_init(&why) < 0)
-		pw_log_fatal("suppression script: %s", why);
 	pw_runtime_publish(rt);
 	rt = NULL;
 

@@ -9,13 +9,13 @@
  * daemon cannot apply these at RCPT; milter_eom.c removes the recipients
  * this finds (smfi_delrcpt) and refuses a message left with none.
  *
- * One round trip per message: lua/supp_stream.lua with every recipient,
- * on a handle of the snapshot's pool (milter_identity.h); a message with
- * no recipient in normal form costs none.  Every match is a "suppressed"
- * event (milter_supp_event).
+ * One round trip per message: TIME and an HMGET of every recipient's
+ * address and "@domain" per hash, pipelined, on a handle of the
+ * snapshot's pool (milter_identity.h); a message with no recipient in
+ * normal form costs none.  Every match is a "suppressed" event
+ * (milter_supp_event).
  *
- * Threads: any; the script's digest is computed once at start
- * (milter_supp_init, milter_main.c).  Failures: Redis not answering, or
+ * Threads: any.  Failures: Redis not answering, or
  * an unexpected reply, is -1 with a static reason: the caller applies
  * milter_suppression_failure_mode.  Security: the entries read are
  * untrusted: bounded, and only their reason and source (up to the first
@@ -43,9 +43,6 @@ struct milter_supp_hit {
 	char			 reason[32];	/* the entry's, bounded */
 	char			 source[32];
 };
-
-/* Compute the script's digest; 0, or -1 and a static reason. */
-int	milter_supp_init(const char **why_r);
 
 /*
  * Look up the n recipients addrs (normal form, "" for one without: never

@@ -10,6 +10,12 @@
 # Environment:
 #   BENCH_MODES   filters to run (default "null opendkim rsa ed25519 dual"):
 #                 null (tests/bench/milter_null.c, the libmilter floor),
+#                 null-profile (the same filter with postwarden-milter's
+#                 packet profile, milter_null -p: RCPT, the same
+#                 negotiation and as many headers of the same size at
+#                 end of message as the first signer of BENCH_MODES
+#                 sends, measured with a short load before the rounds;
+#                 "the profile floor"),
 #                 null-go (the same filter driven by a second,
 #                 independent generator, tests/bench/milter_load_go.go:
 #                 does milter_load limit the floor?), opendkim, and
@@ -40,6 +46,10 @@
 # bound"); and the same in CPU time, which a busy machine disturbs less:
 # the CPU per message of null filter plus generator plus the signatures,
 # over the signer's filter plus generator plus Redis ("CPU of bound").
+# With null-profile in BENCH_MODES, the same two against the profile
+# floor ("of profile bound", "CPU of profile bound"): what libmilter
+# alone costs for postwarden-milter's packets, so that what is left is
+# postwarden's own work (Redis, signing, the rest).
 #
 # Needs: a built postwarden-milter, gcc, libmilter-dev, redis-server,
 # openssl, opendkim (Debian package opendkim); for null-go golang-go and
@@ -59,9 +69,9 @@ CONNS=${BENCH_CONNS:-1 8 32}
 ROUNDS=${BENCH_ROUNDS:-1}
 for mode in $MODES; do
 	case $mode in
-	null|null-go|opendkim|rsa|ed25519|dual) ;;
+	null|null-go|null-profile|opendkim|rsa|ed25519|dual) ;;
 	*)	echo "BENCH_MODES: unknown mode $mode" \
-		    "(null null-go opendkim rsa ed25519 dual)" >&2
+		    "(null null-go null-profile opendkim rsa ed25519 dual)" >&2
 		exit 2 ;;
 	esac
 done
@@ -115,6 +125,8 @@ null_started=
 for mode in $MODES; do
 	LOAD[$mode]=$B/milter_load
 	case $mode in
+	null-profile)
+		continue ;;	# after the signers (below)
 	null|null-go)
 		if [ "$mode" = null-go ]; then
 			NAME[$mode]=null-go
@@ -144,6 +156,31 @@ for mode in $MODES; do
 		PID[$mode]=${PW_PIDS[pw-$mode]} ;;
 	esac
 done
+
+# The profile floor: as many headers of as many bytes at end of message
+# as the first signer sends (a short load at 2 KB measures them).
+case " $MODES " in
+*" null-profile "*)
+	probe=
+	for mode in $MODES; do
+		case $mode in rsa|ed25519|dual) probe=$mode; break ;; esac
+	done
+	[ -n "$probe" ] || pw_bail "null-profile needs a signer in BENCH_MODES"
+	out=$("$B/milter_load" -s "${SOCK[$probe]}" -c 1 -n 20 -m 10 \
+	    -b 2048) || pw_bail "milter_load failed against ${NAME[$probe]}"
+	mods=$(sed -n 's/.* mods_per_msg=\([0-9]*\).*/\1/p' <<<"$out")
+	mbytes=$(sed -n 's/.* mod_bytes_per_msg=\([0-9]*\).*/\1/p' <<<"$out")
+	[ "${mods:-0}" -ge 1 ] || pw_bail "no modifications from $probe: $out"
+	echo "# null-profile: $mods headers, $mbytes bytes at end of message (as ${NAME[$probe]})"
+	"$B/milter_null" -p "$mods:$mbytes" "unix:$T/null-profile.sock" \
+	    >"$T/null-profile.log" 2>&1 &
+	pw__record null-profile $!
+	pw_wait_until "milter_null -p" 10 up "$!" "$T/null-profile.sock" ||
+	    pw_bail "milter_null -p"
+	NAME[null-profile]=null-profile
+	SOCK[null-profile]=$T/null-profile.sock
+	PID[null-profile]=${PW_PIDS[null-profile]} ;;
+esac
 
 # run MODE BODY CONNS ROUND: one load; one line of results with the
 # filter's peak RSS (VmHWM) and the CPU microseconds per message.
@@ -211,8 +248,8 @@ for mode in $MODES; do
 	names="$names ${NAME[$mode]}"
 done
 echo
-echo "| milter | body | conns | rounds | msgs/s (median) | min-max | filter µs/msg | redis µs/msg | load µs/msg | machine µs/msg | msgs/s vs null | filter CPU vs null | bound vs null | bound msgs/s | of bound | CPU of bound |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| milter | body | conns | rounds | msgs/s (median) | min-max | filter µs/msg | redis µs/msg | load µs/msg | machine µs/msg | msgs/s vs null | filter CPU vs null | bound vs null | bound msgs/s | of bound | CPU of bound | profile bound msgs/s | of profile bound | CPU of profile bound |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 awk -v names="$names" -v bodies="$BODIES" -v conns="$CONNS" \
     -v rsa="$RSA_SIGN_US" -v ed="$ED_SIGN_US" -v ncpu="$(nproc)" '
 function val(k,    i) {	# the value of field k= on this line
@@ -252,6 +289,10 @@ END {
 		za = (z in n) ? median(al[z]) : ""
 		# The floor in CPU: null filter + generator + Redis.
 		zc = (z in n) ? zf + median(ld[z]) + median(rd[z]) : ""
+		# The profile floor, the same way.
+		p = "null-profile" SUBSEP bd[b] SUBSEP cn[c]
+		pr = (p in n) ? median(rate[p]) : ""
+		pc = (p in n) ? median(f[p]) + median(ld[p]) + median(rd[p]) : ""
 		for (i = 1; i <= nn; i++) {
 			k = nm[i] SUBSEP bd[b] SUBSEP cn[c]
 			if (!(k in n))
@@ -287,7 +328,16 @@ END {
 				printf " - | - |"
 			sc = mf + median(ld[k]) + median(rd[k])
 			if (zc != "" && sg > 0 && sc > 0)
-				printf " %.0f%% |\n", 100 * (zc + sg) / sc
+				printf " %.0f%% |", 100 * (zc + sg) / sc
+			else
+				printf " - |"
+			if (pr != "" && pr > 0 && sg > 0) {
+				bd_ = 1 / (1 / pr + sg / (ncpu * 1e6))
+				printf " %.0f | %.0f%% |", bd_, 100 * m / bd_
+			} else
+				printf " - | - |"
+			if (pc != "" && sg > 0 && sc > 0)
+				printf " %.0f%% |\n", 100 * (pc + sg) / sc
 			else
 				printf " - |\n"
 		}

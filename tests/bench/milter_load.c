@@ -20,8 +20,9 @@
  * Postfix: what needs no reply goes out with the next packet that does,
  * in one writev(2).  It prints messages per second, latency percentiles
  * (MAIL to the final end-of-message reply), how many DKIM-Signature
- * fields the milter added per message, and its own write and read system
- * calls per message.
+ * fields the milter added per message, how many modifications (added,
+ * inserted, changed headers, recipients, sender) it sent per message and
+ * their bytes, and its own write and read system calls per message.
  *
  * With -D, each message takes its {auth_authen} and sender domain (MAIL
  * FROM, From:, Message-ID) from one line "AUTH DOMAIN" of SENDERS_FILE
@@ -92,6 +93,8 @@ static struct opts o = {
 static long next_msg;			/* atomic: messages handed out */
 static long signed_total;		/* atomic: DKIM-Signature fields */
 static long skipped_total;		/* atomic: bodies the milter skipped */
+static long mods_total;			/* atomic: replies before a final one */
+static long mod_bytes_total;		/* atomic: their bytes */
 static unsigned long negotiated;	/* protocol flags the milter chose */
 static double *lat;			/* per-message latency, ms */
 static char *body;
@@ -286,6 +289,13 @@ await(struct conn *c, long *sigs)
 
 	for (;;) {
 		cmd = read_pkt(c, &len);
+		/* End of message: count the modifications and their bytes. */
+		if (sigs != NULL && cmd != '\0' &&
+		    strchr("him+-2beq", cmd) != NULL) {
+			__atomic_add_fetch(&mods_total, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&mod_bytes_total, (long)len,
+			    __ATOMIC_RELAXED);
+		}
 		switch (cmd) {
 		case 'h':	/* add header */
 			if (sigs != NULL &&
@@ -604,12 +614,15 @@ main(int argc, char **argv)
 	qsort(lat, (size_t)o.messages, sizeof(*lat), cmp_double);
 	printf("messages=%ld conns=%d body=%zu secs=%.2f rate=%.0f/s "
 	    "p50=%.2fms p99=%.2fms sigs_per_msg=%.2f bodies_skipped=%ld "
-	    "proto=0x%lx writes_per_msg=%.2f reads_per_msg=%.2f\n",
+	    "proto=0x%lx writes_per_msg=%.2f reads_per_msg=%.2f "
+	    "mods_per_msg=%.2f mod_bytes_per_msg=%.0f\n",
 	    o.messages, o.conns, o.body, secs, o.messages / secs,
 	    lat[o.messages / 2], lat[o.messages * 99 / 100],
 	    (double)signed_total / o.messages, skipped_total, negotiated,
 	    (double)writes_total / o.messages,
-	    (double)reads_total / o.messages);
+	    (double)reads_total / o.messages,
+	    (double)mods_total / o.messages,
+	    (double)mod_bytes_total / o.messages);
 	free(body);
 	free(lat);
 	free(tids);

@@ -20,6 +20,12 @@
 #   - a tenant-wide suppression still refuses at RCPT (policy daemon);
 #   - `postwarden suppress add|check|remove --stream` works on the stream
 #     hash;
+#   - the milter's look-up (issue 17: TIME and HMGETs, no script): a
+#     suppression written right after a message of the tenant went
+#     through removes the recipient from the next message at once (an
+#     "@domain" entry), an entry whose expires is past does not count,
+#     one whose expires is not a number never expires, and the bulk hash
+#     counts for a bulk stream (scope=bulk);
 #   - Redis stopped at end of data (the policy daemon passes,
 #     policyd_fail_mode = pass, the milter answers from its caches): the
 #     milter tempfails the message (milter_suppression_failure_mode).
@@ -34,7 +40,7 @@ pw_require_root_tools
 command -v curl >/dev/null || pw_skip_all "curl not installed"
 [ -x "$MAKE" ] || pw_skip_all "$MAKE not built"
 pw_harness_init
-pw_plan 30
+pw_plan 40
 
 R() { pw_redis_cli "$@"; }
 SECRET=$PW_TMP/tracking.secret
@@ -218,6 +224,51 @@ pw_check "suppress check --tenant alone: not" \
 cli suppress remove @list.example --tenant acme --stream news >/dev/null
 pw_is "suppress remove --stream news" \
     "$(R HEXISTS 'pw:{acme}:supp:stream:news' @list.example)" 0
+
+# --- the look-up itself: no cache, domains, expiry, both hashes ---------------------------
+send news first@list.example
+q5=$(pw_swaks_queue_id)
+pw_check "stream news to first@list.example: accepted ($q5)" [ -n "$q5" ]
+cli suppress add @list.example --tenant acme --stream news >/dev/null ||
+    pw_bail "suppress add --stream news"
+send news second@list.example,other3@remote.example
+q6=$(pw_swaks_queue_id)
+pw_check "a suppression of @list.example written just after: accepted ($q6)" \
+    [ -n "$q6" ]
+wait_delivered "$q6"
+pw_is "... the recipient removed at once" "$(delivered "$q6")" \
+    other3@remote.example
+pw_wait_until "the suppressed event" "$PW_TIMEOUT" \
+    test -n "$(events suppressed | grep "queue_id=$q6 ")"
+pw_check "... its event names the domain entry" grep -q \
+    "match=@list.example queue_id=$q6 .*recipient=second@list.example scope=stream .*stream=news" \
+    <<<"$(events suppressed)"
+R HSET 'pw:{acme}:supp:stream:news' gone@remote.example 'test|cli|1|2' \
+    bad@remote.example 'test|cli|1|soon' >/dev/null
+send news gone@remote.example
+q7=$(pw_swaks_queue_id)
+pw_check "an entry that expired (1970): accepted ($q7)" [ -n "$q7" ]
+wait_delivered "$q7"
+pw_is "... and delivered" "$(delivered "$q7")" gone@remote.example
+if send news bad@remote.example; then
+	pw_not_ok "an entry whose expires is not a number: refused" \
+	    "accepted as $(pw_swaks_queue_id)"
+else
+	pw_check "an entry whose expires is not a number: refused 550 5.7.1" \
+	    grep -q '^<\*\* *550 5.7.1 <bad@remote.example>' "$PW_SWAKS_LOG"
+fi
+send news reader2@remote.example,other4@remote.example
+q8=$(pw_swaks_queue_id)
+pw_check "stream news to reader2 (in supp:bulk) and another: accepted ($q8)" \
+    [ -n "$q8" ]
+wait_delivered "$q8"
+pw_is "... delivered to the other only" "$(delivered "$q8")" \
+    other4@remote.example
+pw_wait_until "the suppressed event" "$PW_TIMEOUT" \
+    test -n "$(events suppressed | grep "queue_id=$q8 ")"
+pw_check "... scope=bulk" grep -q \
+    "queue_id=$q8 .*recipient=reader2@remote.example scope=bulk .*stream=news" \
+    <<<"$(events suppressed)"
 
 # --- Redis stopped at end of data ----------------------------------------------------------
 pw__stop_pid redis
