@@ -1,36 +1,46 @@
--- lua/rcpt.lua -- postwarden-policyd: the decision for one recipient
--- (protocol_state RCPT), all checks and all counter changes in one
--- atomic step.  See docs/redis-schema.md and postwarden-policyd(8).
+-- lua/rcpt.lua -- postwarden-policyd: the counting for one recipient
+-- (protocol_state RCPT) in one atomic step.  The daemon checked what is
+-- the same for every recipient (status, the sender's domain, limits it
+-- cannot read, country: policyd/policyd_records.c) against its copy of
+-- the tenant and key records, read under the generation pw:{T}:gen
+-- (lua/rcpt_read.lua); this script confirms that generation, then checks
+-- and counts what changes per recipient.  See docs/redis-schema.md and
+-- postwarden-policyd(8).
 --
--- KEYS[1]  <P>tenant          the tenant record (hash)
+-- KEYS[1]  <P>gen             the tenant's generation (string)
 -- KEYS[2]  <P>txn:<instance>  the transaction (hash)
 -- KEYS[3]  <P>supp            the tenant's suppressions (hash)
--- KEYS[4]  <P>key:<keyid>     the key record (hash); only with a key
--- Every other key is derived from ARGV[1] and lies in the same slot.
+-- KEYS[4]  <P>gcra:tenant     the tenant's rate limiter
+-- KEYS[5]  <P>gcra:key:<id>   the key's; only with a key
+-- The quota windows' keys are derived from ARGV[2] (same slot).
 --
--- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
--- ARGV[2]  key id, "" without one
--- ARGV[3]  instance (Postfix's transaction id)
--- ARGV[4]  recipient, in normal form (lib/address.h)
--- ARGV[5]  declared message size, bytes ("0": unknown)
--- ARGV[6]  client country: "-" GeoIP off, "" unknown, else ISO code
--- ARGV[7]  reservation lifetime, ms
--- ARGV[8]  the envelope sender's domain in normal form (lib/address.h):
---          "" for the null sender (not checked), "@" for a sender
---          without a domain (a bare local part: owned by nobody)
--- ARGV[9]  tenant_domains_required: "yes" or "no"
+-- ARGV[1]  the generation the daemon decided with ("" for none)
+-- ARGV[2]  P, the tenant slot prefix: "pw:{acme}:"
+-- ARGV[3]  key id, "" without one
+-- ARGV[4]  the key's <who> ("key:<id>"), "" without one
+-- ARGV[5]  recipient, in normal form (lib/address.h)
+-- ARGV[6]  its "@domain" ("" when it has none)
+-- ARGV[7]  "rcpt:" .. recipient, its field in the transaction
+-- ARGV[8]  instance .. " " .. recipient, its reservations' member
+-- ARGV[9]  declared message size, bytes ("0": unknown)
+-- ARGV[10] reservation lifetime, ms
+-- ARGV[11] n, the length of the daemon's own verdict (0: none)
+-- ARGV[12 .. 11 + n]  that verdict, {"refuse", ...} or {"lost", who}:
+--          returned as it is once the generation is confirmed (a retry
+--          of an admitted recipient is still "again")
+-- then the tenant's limits and, with a key, the key's, eight each, in
+-- the order max_size, max_recipients, rate, rate_period, burst,
+-- quota_hour, quota_day, quota_month: decimal digits, "" for none (the
+-- daemon passed only valid ones, 0 as "").
 --
--- Returns {"ok", "new"|"again"}, {"lost", "tenant"|"key"} when that
--- record does not exist, or {"refuse", rule, who, a, b, c, d} (strings;
--- see policyd_rules.c).
+-- Returns {"ok", "new"|"again"}, {"stale"} when pw:{T}:gen is not
+-- ARGV[1] (the daemon reads the records again), the daemon's verdict, or
+-- {"refuse", rule, who, a, b, c, d} (see policyd_rules.c).
 -- Time is Redis's own (TIME), so every node agrees.  A refusal writes
 -- nothing (expired reservations are pruned, which changes no count).
 
-local P, keyid, inst, rcpt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local size = tonumber(ARGV[5]) or 0
-local country = ARGV[6]
-local ttl = tonumber(ARGV[7]) or 900000
-local sdom, domains_required = ARGV[8] or '', ARGV[9] ~= 'no'
+local A = ARGV
+local P, keyid, who_key, rcpt = A[2], A[3], A[4], A[5]
 local t = redis.call('TIME')
 local now_s = tonumber(t[1])
 local now = now_s * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -50,40 +60,9 @@ local function refuse(rule, who, a, b, c, d)
 	    tostring(c or ''), tostring(d or '') }
 end
 
-local function record(k)
-	local r = {}
-	local flat = redis.call('HGETALL', k)
-	for i = 1, #flat, 2 do r[flat[i]] = flat[i + 1] end
-	return r
-end
-
--- The limit fields of a tenant or key record.  A valid limit is absent,
--- empty, or decimal digits only (at most 15: exact in a Lua number);
--- absent, empty and 0 mean "no limit".  Anything else ("1,000", "-5",
--- "ten", "1e1", "0x2", " 5") is invalid and refused below, never read
--- as "no limit" nor guessed at; lib/limit.c is the C side of the same
--- definition (postwarden-policyd, postwarden usage), and
--- tests/unit/test_limit.c checks the two lists agree.
-local LIMITS = { 'quota_hour', 'quota_day', 'quota_month', 'rate',
-    'rate_period', 'burst', 'max_size', 'max_recipients' }
-
-local function valid(v)
-	return v == nil or v == '' or
-	    (#v <= 15 and string.match(v, '^%d+$') ~= nil)
-end
-
--- A field that valid() accepted: its value, nil for "no limit".
-local function limit(r, f)
-	local n = tonumber(r[f] or '')
-	if n == nil or n <= 0 then return nil end
-	return n
-end
-
 -- A retried request (same instance and recipient) was admitted already.
 -- The transaction's windows are fixed at its first admitted recipient.
-local member = inst .. ' ' .. rcpt
-local txn = redis.call('HMGET', KEYS[2], 'rcpt:' .. rcpt, 'windows',
-    'released')
+local txn = redis.call('HMGET', KEYS[2], A[7], 'windows', 'released')
 if txn[1] then
 	return { 'ok', 'again' }
 end
@@ -92,112 +71,71 @@ local txn_windows = txn[2]
 -- gave its reservations back, released.
 local txn_other = txn[3] and 3 or 2
 
-local tenant = record(KEYS[1])
-local key = {}
-if keyid ~= '' then key = record(KEYS[4]) end
--- 0. the records must exist.  postwarden creates a tenant's record
--- before its keys, and lib/identity found this key's tenant (perhaps in
--- its cache): a record missing now means Redis lost its data (restarted
--- without persistence, flushed) or the tenant or key was just deleted.
--- Deciding on nothing would admit without limits: the daemon answers
--- with its fail mode instead.
-if next(tenant) == nil then return { 'lost', 'tenant' } end
-if keyid ~= '' and next(key) == nil then return { 'lost', 'key' } end
+-- The daemon's own verdict (status, sender, invalid limit, country, a
+-- lost record), if the records it was made from are still current.
+local npre = tonumber(A[11])
+if npre > 0 then
+	if (redis.call('GET', KEYS[1]) or '') ~= A[1] then
+		return { 'stale' }
+	end
+	return { unpack(A, 12, 11 + npre) }
+end
 
--- Checked in this order; who is "tenant" or "key".
-local subjects = {}
+-- The subjects, checked in this order: {who (reply), <who> (names),
+-- limits, gcra key}.  A limit is a number or nil.
+local function limits(i)
+	local l = {}
+	for j = 1, 8 do
+		local v = A[i + j - 1]
+		if v ~= '' then l[j] = tonumber(v) end
+	end
+	return l
+end
+local L0 = 12 + npre
+local subjects = { { 'tenant', schema_who_tenant(), limits(L0), KEYS[4] } }
 if keyid ~= '' then
-	subjects[1] = { 'tenant', tenant, schema_who_tenant() }
-	subjects[2] = { 'key', key, schema_who_key(keyid) }
-else
-	subjects[1] = { 'tenant', tenant, schema_who_tenant() }
+	subjects[2] = { 'key', who_key, limits(L0 + 8), KEYS[5] }
 end
+local MAX_SIZE, MAX_RCPT, RATE, PERIOD, BURST = 1, 2, 3, 4, 5
+local QUOTA = { h = 6, d = 7, m = 8 }
 
--- 1. status: disabled first (permanent), then suspended (temporary).
-for _, st in ipairs({ 'disabled', 'suspended' }) do
-	for _, s in ipairs(subjects) do
-		if s[2].status == st then
-			return refuse('status', s[1], st)
-		end
-	end
-end
-
--- 1a. the sender's domain: the tenant must own it, or a parent of it
--- with the value "subdomains" (docs/redis-schema.md, "Sending
--- domains"); one HMGET of the domain and its parents.  After the status
--- (a disabled or suspended sender is told that first), before anything
--- per recipient or anything counted: it is the same for every recipient
--- of the message and permanent.  Only a miss reads HLEN: a tenant that
--- owns no domain at all follows tenant_domains_required.
-if sdom ~= '' then
-	local owned = false
-	if sdom ~= '@' then
-		local names = { sdom }
-		if string.sub(sdom, 1, 1) ~= '[' then	-- not a literal
-			local rest = sdom
-			local dot = string.find(rest, '.', 1, true)
-			while dot do
-				rest = string.sub(rest, dot + 1)
-				names[#names + 1] = rest
-				dot = string.find(rest, '.', 1, true)
-			end
-		end
-		local dk = schema_domains(P)
-		local v = redis.call('HMGET', dk, unpack(names))
-		-- The domain itself: any value (what is not "subdomains"
-		-- is exact), as the milter reads it (milter_domain.c).
-		owned = v[1] ~= false
-		for i = 2, #names do
-			if v[i] == 'subdomains' then owned = true end
-		end
-	end
-	if not owned then
-		if redis.call('HLEN', schema_domains(P)) == 0 then
-			if domains_required then
-				return refuse('sender', 'tenant', 'none')
-			end
-		elseif sdom == '@' then
-			return refuse('sender', 'tenant', 'bare')
-		else
-			return refuse('sender', 'tenant', 'domain', sdom)
-		end
-	end
-end
-
--- 1b. a limit that cannot be read: fail closed for this tenant (or key)
--- rather than admit without it.  The value goes back for the log,
--- bounded.
+-- What is read with one MGET: the generation, the rate limiters' states
+-- and what each quota window billed.  Which windows: those of the
+-- transaction (fixed at its first admitted recipient).
+if not txn_windows then txn_windows = hour_id(now_s) end
+local mkeys = { KEYS[1] }
+local gcras, quotas = {}, {}
 for _, s in ipairs(subjects) do
-	for _, f in ipairs(LIMITS) do
-		if not valid(s[2][f]) then
-			return refuse('invalid', s[1], f,
-			    string.sub(s[2][f], 1, 64))
+	if s[3][RATE] then
+		gcras[#gcras + 1] = { s, #mkeys + 1 }
+		mkeys[#mkeys + 1] = s[4]
+	end
+end
+local wins = nil
+for _, s in ipairs(subjects) do
+	local l = s[3]
+	if l[6] or l[7] or l[8] then
+		wins = wins or windows_of(txn_windows)
+		for _, w in ipairs(wins) do
+			local q = l[QUOTA[w[1]]]
+			if q then
+				local win = schema_window(w[1], w[2])
+				quotas[#quotas + 1] = { s, w, q,
+				    schema_resv(P, s[2], win), #mkeys + 1 }
+				mkeys[#mkeys + 1] = schema_used(P, s[2], win)
+			end
 		end
 	end
 end
-
--- 2. GeoIP: the key's countries.
-if keyid ~= '' and country ~= '-' then
-	local allowed = key.countries or ''
-	if string.find(allowed, '%S') then
-		local ok = false
-		local norm = string.upper(string.gsub(allowed, '%s', ''))
-		if country ~= '' then
-			for c in string.gmatch(norm, '[^,]+') do
-				if c == country then ok = true end
-			end
-		end
-		if not ok then
-			return refuse('country', 'key', country, norm)
-		end
-	end
+local m = redis.call('MGET', unpack(mkeys))
+if (m[1] or '') ~= A[1] then
+	return { 'stale' }
 end
 
 -- 3. suppression: the address, then "@domain"; expired entries are
 -- removed lazily.
-local at = string.find(rcpt, '@[^@]*$')
 local fields = { rcpt }
-if at then fields[2] = string.sub(rcpt, at) end
+if A[6] ~= '' then fields[2] = A[6] end
 local vals = redis.call('HMGET', KEYS[3], unpack(fields))
 for i, v in ipairs(fields) do
 	local e = vals[i]
@@ -217,19 +155,20 @@ for i, v in ipairs(fields) do
 end
 
 -- 4. per message: declared size, recipients in this transaction.
+local size = tonumber(A[9]) or 0
 for _, s in ipairs(subjects) do
-	local ms = limit(s[2], 'max_size')
+	local ms = s[3][MAX_SIZE]
 	if ms and size > ms then
 		return refuse('size', s[1], size, ms)
 	end
 end
 local nrcpt = nil
 for _, s in ipairs(subjects) do
-	local mr = limit(s[2], 'max_recipients')
+	local mr = s[3][MAX_RCPT]
 	if mr then
 		if nrcpt == nil then
 			nrcpt = 0
-			if txn_windows then
+			if txn[2] then
 				nrcpt = redis.call('HLEN', KEYS[2]) -
 				    txn_other
 			end
@@ -242,66 +181,40 @@ end
 
 -- 5. rate (GCRA, lua/gcra.lua): tat = theoretical arrival time (ms,
 -- microseconds as the fraction); an arrival is admitted when
--- tat - now <= burst * T, T = period / rate.  The limiters' states are
--- read with one MGET.
-local gcras, gkeys = {}, {}
-for _, s in ipairs(subjects) do
-	local rate = limit(s[2], 'rate')
-	if rate then
-		gcras[#gcras + 1] = { s, rate }
-		gkeys[#gkeys + 1] = schema_gcra(P, s[3])
-	end
-end
-local tats = #gkeys > 0 and redis.call('MGET', unpack(gkeys)) or {}
+-- tat - now <= burst * T, T = period / rate.
 for i, g in ipairs(gcras) do
-	local s, rate = g[1], g[2]
-	local period = limit(s[2], 'rate_period') or 1
-	local burst = limit(s[2], 'burst') or 0
-	local ok, tat = gcra(gcra_parse(tats[i], base), now_rel,
+	local s = g[1]
+	local l = s[3]
+	local rate, period, burst = l[RATE], l[PERIOD] or 1, l[BURST] or 0
+	local ok, tat = gcra(gcra_parse(m[g[2]], base), now_rel,
 	    gcra_interval(rate, period, burst))
 	if not ok then
 		return refuse('rate', s[1], rate, period, burst,
 		    fmt(base + math.ceil(tat)))
 	end
-	gcras[i] = { gkeys[i], tat }
+	gcras[i] = { s[4], tat }
 end
 
 -- 6. quotas: used + live reservations + 1 <= limit, in the windows of
--- the transaction (fixed at its first admitted recipient).  A live
--- reservation is one whose score (its expiry) is still ahead; END-OF-
--- MESSAGE removes a transaction's own, so expired ones are only those of
--- transactions that never got there, pruned now and then (when the
--- millisecond clock is a multiple of 16) rather than before every count.
--- The hour, day and month quotas of every subject in the windows of
--- hour hid: the reservations one more recipient makes, or nil and the
--- refusal of the first quota it would pass.
-local function quota_check(subjects, hid)
-	local wins = windows_of(hid)
-	local kinds = { h = 'quota_hour', d = 'quota_day', m = 'quota_month' }
-	local quotas, ukeys = {}, {}
-	for _, s in ipairs(subjects) do
-		for _, w in ipairs(wins) do
-			local q = limit(s[2], kinds[w[1]])
-			if q then
-				local win = schema_window(w[1], w[2])
-				quotas[#quotas + 1] = { s, w, q,
-				    schema_resv(P, s[3], win) }
-				ukeys[#ukeys + 1] = schema_used(P, s[3], win)
-			end
-		end
-	end
-	-- What each window billed, with one MGET; then its live
-	-- reservations.
-	local useds = #ukeys > 0 and redis.call('MGET', unpack(ukeys)) or {}
+-- the transaction.  A live reservation is one whose score (its expiry)
+-- is still ahead; END-OF-MESSAGE removes a transaction's own, so expired
+-- ones are only those of transactions that never got there, pruned now
+-- and then (when the millisecond clock is a multiple of 16) rather than
+-- before every count.
+-- The quotas listed above with what their windows billed (m): the
+-- reservations one more recipient makes, or nil and the refusal of the
+-- first quota it would pass.
+local function quota_check(quotas, m)
 	local resv = {}
 	local prune = now % 16 == 0
-	local after = '(' .. fmt(now)
-	for i, e in ipairs(quotas) do
+	local after = nil
+	for _, e in ipairs(quotas) do
 		local s, w, q, rk = e[1], e[2], e[3], e[4]
 		if prune then
 			redis.call('ZREMRANGEBYSCORE', rk, '-inf', now)
 		end
-		local used = tonumber(useds[i] or '') or 0
+		after = after or '(' .. fmt(now)
+		local used = tonumber(m[e[5]] or '') or 0
 		local live = redis.call('ZCOUNT', rk, after, '+inf')
 		if used + live + 1 > q then
 			return nil, refuse('quota', s[1], w[1], used + live, q,
@@ -311,9 +224,7 @@ local function quota_check(subjects, hid)
 	end
 	return resv
 end
-
-if not txn_windows then txn_windows = hour_id(now_s) end
-local resv, refusal = quota_check(subjects, txn_windows)
+local resv, refusal = quota_check(quotas, m)
 if refusal then return refusal end
 
 -- Admitted: count the rate, reserve, record the transaction.
@@ -328,13 +239,15 @@ for _, g in ipairs(gcras) do
 end
 -- A reservation set's expiry (an hour after its window) never changes:
 -- it is set when the set may be new, i.e. when it held nothing live.
+local ttl = tonumber(A[10]) or 900000
+local expiry = fmt(now + ttl)
 for _, r in ipairs(resv) do
-	redis.call('ZADD', r[1], now + ttl, member)
+	redis.call('ZADD', r[1], expiry, A[8])
 	if r[3] == 0 then
 		redis.call('EXPIREAT', r[1], r[2] + 3600)
 	end
 end
 redis.call('HSET', KEYS[2], 'key', keyid, 'windows', txn_windows,
-    'rcpt:' .. rcpt, fmt(now + ttl))
+    A[7], expiry)
 redis.call('PEXPIRE', KEYS[2], ttl)
 return { 'ok', 'new' }
