@@ -12,7 +12,11 @@
 -- KEYS[3]  <P>supp            the tenant's suppressions (hash)
 -- KEYS[4]  <P>gcra:tenant     the tenant's rate limiter
 -- KEYS[5]  <P>gcra:key:<id>   the key's; only with a key
--- The quota windows' keys are derived from ARGV[2] (same slot).
+-- then, for each quota set (the tenant's hour, day, month, then the
+-- key's), <P>used:<who>:<window> and <P>resv:<who>:<window> of the
+-- daemon's current hour (ARGV[11]); a transaction whose windows are
+-- others (begun in another hour, or Redis's clock in another hour than
+-- the daemon's) derives its names from ARGV[2] (same slot).
 --
 -- ARGV[1]  the generation the daemon decided with ("" for none)
 -- ARGV[2]  P, the tenant slot prefix: "pw:{acme}:"
@@ -24,8 +28,11 @@
 -- ARGV[8]  instance .. " " .. recipient, its reservations' member
 -- ARGV[9]  declared message size, bytes ("0": unknown)
 -- ARGV[10] reservation lifetime, ms
--- ARGV[11] n, the length of the daemon's own verdict (0: none)
--- ARGV[12 .. 11 + n]  that verdict, {"refuse", ...} or {"lost", who}:
+-- ARGV[11] the daemon's hour id "YYYYMMDDHH" (UTC), ARGV[12] its start
+--          (Unix s), ARGV[13..15] the ends of its hour, day and month
+--          (Unix s), as lua/calendar.lua's windows_of computes them
+-- ARGV[16] n, the length of the daemon's own verdict (0: none)
+-- ARGV[17 .. 16 + n]  that verdict, {"refuse", ...} or {"lost", who}:
 --          returned as it is once the generation is confirmed (a retry
 --          of an admitted recipient is still "again")
 -- then the tenant's limits and, with a key, the key's, eight each, in
@@ -73,12 +80,12 @@ local txn_other = txn[3] and 3 or 2
 
 -- The daemon's own verdict (status, sender, invalid limit, country, a
 -- lost record), if the records it was made from are still current.
-local npre = tonumber(A[11])
+local npre = tonumber(A[16])
 if npre > 0 then
 	if (redis.call('GET', KEYS[1]) or '') ~= A[1] then
 		return { 'stale' }
 	end
-	return { unpack(A, 12, 11 + npre) }
+	return { unpack(A, 17, 16 + npre) }
 end
 
 -- The subjects, checked in this order: {who (reply), <who> (names),
@@ -91,18 +98,28 @@ local function limits(i)
 	end
 	return l
 end
-local L0 = 12 + npre
+local L0 = 17
 local subjects = { { 'tenant', schema_who_tenant(), limits(L0), KEYS[4] } }
 if keyid ~= '' then
 	subjects[2] = { 'key', who_key, limits(L0 + 8), KEYS[5] }
 end
 local MAX_SIZE, MAX_RCPT, RATE, PERIOD, BURST = 1, 2, 3, 4, 5
-local QUOTA = { h = 6, d = 7, m = 8 }
+local KIND = { 'h', 'd', 'm' }	-- limits 6, 7, 8
 
 -- What is read with one MGET: the generation, the rate limiters' states
 -- and what each quota window billed.  Which windows: those of the
--- transaction (fixed at its first admitted recipient).
-if not txn_windows then txn_windows = hour_id(now_s) end
+-- transaction (fixed at its first admitted recipient); for a new one,
+-- the hour of Redis's clock (TIME).  When that is the daemon's hour,
+-- the names and ends are the daemon's (KEYS, ARGV[13..15]).
+if not txn_windows then
+	local hs = tonumber(A[12])
+	if now_s >= hs and now_s < hs + 3600 then
+		txn_windows = A[11]
+	else
+		txn_windows = hour_id(now_s)
+	end
+end
+local fast = txn_windows == A[11]
 local mkeys = { KEYS[1] }
 local gcras, quotas = {}, {}
 for _, s in ipairs(subjects) do
@@ -112,17 +129,28 @@ for _, s in ipairs(subjects) do
 	end
 end
 local wins = nil
+local ki = keyid ~= '' and 6 or 5	-- the first quota's keys
 for _, s in ipairs(subjects) do
 	local l = s[3]
 	if l[6] or l[7] or l[8] then
-		wins = wins or windows_of(txn_windows)
-		for _, w in ipairs(wins) do
-			local q = l[QUOTA[w[1]]]
+		if not fast then wins = wins or windows_of(txn_windows) end
+		for j = 1, 3 do
+			local q = l[5 + j]
 			if q then
-				local win = schema_window(w[1], w[2])
-				quotas[#quotas + 1] = { s, w, q,
-				    schema_resv(P, s[2], win), #mkeys + 1 }
-				mkeys[#mkeys + 1] = schema_used(P, s[2], win)
+				local w, uk, rk
+				if fast then
+					w = { KIND[j], txn_windows, A[12 + j] }
+					uk, rk = KEYS[ki], KEYS[ki + 1]
+				else
+					w = wins[j]
+					local win = schema_window(w[1], w[2])
+					uk = schema_used(P, s[2], win)
+					rk = schema_resv(P, s[2], win)
+				end
+				ki = ki + 2
+				quotas[#quotas + 1] = { s, w, q, rk,
+				    #mkeys + 1 }
+				mkeys[#mkeys + 1] = uk
 			end
 		end
 	end

@@ -175,10 +175,10 @@ policyd_records_field(const redisReply *h, const char *name, size_t *len_r)
 	return NULL;
 }
 
-/* A record (an HGETALL reply, not empty) into s. */
+/* A record (an HGETALL reply, not empty) into s; a key's countries into cs. */
 static void
-policyd_records_subject(const redisReply *h, bool key,
-    struct policyd_records_subject *s)
+policyd_records_subject(const redisReply *h, struct policyd_records_subject *s,
+    struct policyd_records_countries *cs)
 {
 	const char *v, *p;
 	char norm[256 * 4];
@@ -186,6 +186,8 @@ policyd_records_subject(const redisReply *h, bool key,
 	long long n;
 
 	memset(s, 0, sizeof(*s));
+	if (cs != NULL)
+		memset(cs, 0, sizeof(*cs));
 	s->invalid = -1;
 	v = policyd_records_field(h, "status", NULL);
 	s->status = v == NULL ? 'a' : strcmp(v, "disabled") == 0 ? 'd' :
@@ -209,7 +211,8 @@ policyd_records_subject(const redisReply *h, bool key,
 			break;
 		}
 	}
-	if (!key || (v = policyd_records_field(h, "countries", &len)) == NULL)
+	if (cs == NULL ||
+	    (v = policyd_records_field(h, "countries", &len)) == NULL)
 		return;
 	/*
 	 * As lua/rcpt.lua read it: set when it has a non-space; the list
@@ -217,15 +220,14 @@ policyd_records_subject(const redisReply *h, bool key,
 	 */
 	for (p = v; p < v + len; p++)
 		if (!isspace((unsigned char)*p))
-			s->countries = true;
-	if (!s->countries)
+			cs->set = true;
+	if (!cs->set)
 		return;
 	for (p = v; p < v + len && o + 1 < sizeof(norm); p++)
 		if (!isspace((unsigned char)*p))
 			norm[o++] = (char)toupper((unsigned char)*p);
 	norm[o] = '\0';
-	memcpy(s->countries_norm, norm, o < sizeof(s->countries_norm) ? o :
-	    sizeof(s->countries_norm) - 1);
+	memcpy(cs->norm, norm, o < sizeof(cs->norm) ? o : sizeof(cs->norm) - 1);
 	for (p = norm; *p != '\0'; ) {
 		const char *e = strchr(p, ',');
 		size_t l = e != NULL ? (size_t)(e - p) : strlen(p);
@@ -235,7 +237,7 @@ policyd_records_subject(const redisReply *h, bool key,
 			unsigned b = (unsigned)(p[0] - 'A') * 26 +
 			    (unsigned)(p[1] - 'A');
 
-			s->country_set[b / 8] |= (unsigned char)(1u << (b % 8));
+			cs->codes[b / 8] |= (unsigned char)(1u << (b % 8));
 		}
 		p += l;
 		if (*p == ',')
@@ -270,9 +272,9 @@ policyd_records_parse(const redisReply *reply, bool with_key,
 	r->lost_tenant = t->elements == 0;
 	r->lost_key = with_key && k->elements == 0;
 	if (!r->lost_tenant)
-		policyd_records_subject(t, false, &r->tenant);
+		policyd_records_subject(t, &r->tenant, NULL);
 	if (with_key && !r->lost_key)
-		policyd_records_subject(k, true, &r->key);
+		policyd_records_subject(k, &r->key, &r->countries);
 	verdict = strcmp(v->str, "owned") == 0 ? 'o' :
 	    strcmp(v->str, "none") == 0 ? 'n' :
 	    strcmp(v->str, "other") == 0 ? 'x' : 0;
@@ -360,20 +362,20 @@ policyd_records_verdict(const struct policyd_records *r, bool with_key,
 			return policyd_records_fields(fields, 7, f);
 		}
 	/* 2. GeoIP: the key's countries. */
-	if (with_key && strcmp(country, "-") != 0 && r->key.countries) {
+	if (with_key && strcmp(country, "-") != 0 && r->countries.set) {
 		bool ok = false;
 
 		if (strlen(country) == 2 && isupper((unsigned char)country[0]) &&
 		    isupper((unsigned char)country[1])) {
 			b = (unsigned)(country[0] - 'A') * 26 +
 			    (unsigned)(country[1] - 'A');
-			ok = (r->key.country_set[b / 8] >> (b % 8)) & 1;
+			ok = (r->countries.codes[b / 8] >> (b % 8)) & 1;
 		}
 		if (!ok) {
 			f[1] = "country";
 			f[2] = "key";
 			f[3] = country;
-			f[4] = r->key.countries_norm;
+			f[4] = r->countries.norm;
 			f[5] = f[6] = "";
 			return policyd_records_fields(fields, 7, f);
 		}

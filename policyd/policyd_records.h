@@ -13,8 +13,9 @@
  * (identity_cache_ttl; 0: every decision reads first) and only with the
  * generation confirmed by lua/rcpt.lua in the decision itself; a stale
  * one is read again.  At most identity_cache_size entries, one per
- * (tenant, key) pair, about 600 bytes each, least recently used evicted
- * (lib/cache.h).  Single-threaded use (postwarden-policyd's loop).
+ * (tenant, key) pair, about 700 bytes each with lib/cache's overhead,
+ * the least recently used evicted (lib/cache.h).  Single-threaded use
+ * (postwarden-policyd's loop).
  */
 #ifndef POLICYD_RECORDS_H
 #define POLICYD_RECORDS_H
@@ -36,9 +37,13 @@ struct policyd_records_subject {
 	int		invalid;	/* the first unreadable limit, or -1 */
 	char		invalid_value[65];	/* bounded, for the log */
 	long long	limit[PW_LIMIT_NFIELDS];	/* 0: none */
-	bool		countries;	/* a country list is set */
-	char		countries_norm[128];	/* for the reply, bounded */
-	unsigned char	country_set[(26 * 26 + 7) / 8];	/* two letters */
+};
+
+/* The key's countries, parsed. */
+struct policyd_records_countries {
+	bool		set;		/* a country list is set */
+	char		norm[128];	/* for the reply, bounded */
+	unsigned char	codes[(26 * 26 + 7) / 8];	/* two letters */
 };
 
 struct policyd_records {
@@ -46,6 +51,7 @@ struct policyd_records {
 	char		gen[24];
 	bool		lost_tenant, lost_key;
 	struct policyd_records_subject	tenant, key;
+	struct policyd_records_countries	countries;	/* the key's */
 	/* Sender verdicts: hash of the domain, 'o' owned, 'n' none, 'x' other. */
 	uint64_t	dom_hash[POLICYD_RECORDS_DOMAINS];
 	char		dom_verdict[POLICYD_RECORDS_DOMAINS];

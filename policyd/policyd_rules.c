@@ -124,12 +124,13 @@ struct policyd_rules_rcpt {
 	char	k_txn[POLICYD_RULES_KEY_MAX], k_supp[POLICYD_RULES_KEY_MAX];
 	char	k_gcra_tenant[POLICYD_RULES_KEY_MAX];
 	char	k_gcra_key[POLICYD_RULES_KEY_MAX];
-	char	who_key[PW_IDENTITY_KEY_MAX + 8];
+	char	who_tenant[16], who_key[PW_IDENTITY_KEY_MAX + 8];
 	char	rdomain[PW_ADDRESS_DOMAIN_MAX + 2];	/* "@domain" */
 	char	rfield[PW_ADDRESS_MAX + 8];		/* "rcpt:" rcpt */
 	char	member[POLICYD_RULES_INSTANCE_MAX + PW_ADDRESS_MAX + 4];
 	char	ttl[24];
 	char	country[16];
+	char	prefix[72];				/* redis_key_prefix */
 	bool	domains_required;
 	int64_t	max_age_ms;			/* identity_cache_ttl */
 	bool	retried;			/* read again once */
@@ -1032,6 +1033,41 @@ policyd_rules_count_reply(struct pw_redis_async *ra, const redisReply *reply,
 }
 
 /*
+ * The quota windows of the daemon's hour (UTC), as lua/calendar.lua's
+ * windows_of computes them: ids "YYYYMMDDHH", "YYYYMMDD", "YYYYMM", the
+ * hour's start and each window's end (Unix seconds).
+ */
+struct policyd_rules_windows {
+	char	id[3][16];
+	char	start[24];
+	char	end[3][24];
+};
+
+static void
+policyd_rules_windows_now(struct policyd_rules_windows *w)
+{
+	time_t t = time(NULL), m;
+	struct tm tm, next;
+
+	(void)gmtime_r(&t, &tm);
+	(void)strftime(w->id[0], sizeof(w->id[0]), "%Y%m%d%H", &tm);
+	snprintf(w->id[1], sizeof(w->id[1]), "%.8s", w->id[0]);
+	snprintf(w->id[2], sizeof(w->id[2]), "%.6s", w->id[0]);
+	memset(&next, 0, sizeof(next));
+	next.tm_year = tm.tm_year + (tm.tm_mon == 11 ? 1 : 0);
+	next.tm_mon = (tm.tm_mon + 1) % 12;
+	next.tm_mday = 1;
+	m = timegm(&next);
+	snprintf(w->start, sizeof(w->start), "%lld",
+	    (long long)(t - t % 3600));
+	snprintf(w->end[0], sizeof(w->end[0]), "%lld",
+	    (long long)(t - t % 3600 + 3600));
+	snprintf(w->end[1], sizeof(w->end[1]), "%lld",
+	    (long long)(t - t % 86400 + 86400));
+	snprintf(w->end[2], sizeof(w->end[2]), "%lld", (long long)m);
+}
+
+/*
  * Count c's recipient (lua/rcpt.lua) with the records in c->rcpt->rec:
  * the daemon's own verdict, if any, goes along (the script returns it
  * once the generation is confirmed).
@@ -1040,20 +1076,42 @@ static void
 policyd_rules_rcpt_count(struct pw_redis_async *ra,
     struct policyd_rules_call *c)
 {
+	static const char *const unit[3] = { "h", "d", "m" };
 	struct policyd_rules_rcpt *r = c->rcpt;
-	char pre[7][80], lim[16][24], npre[8];
-	const char *argv[5 + 11 + 7 + 16], *why;
+	struct policyd_rules_windows w;
+	const struct policyd_records_subject *s;
+	char pre[7][80], lim[16][24], npre[8], win[32];
+	char qkeys[12][POLICYD_RULES_KEY_MAX];
+	const char *argv[5 + 12 + 16 + 7 + 16], *why, *who;
 	bool with_key = c->key[0] != '\0';
-	int nkeys, n = 0, np, i;
+	int nkeys, n = 0, np, i, j, nq = 0;
 
 	np = policyd_records_verdict(&r->rec, with_key, c->sender_domain,
 	    r->domains_required, r->country, pre);
+	policyd_rules_windows_now(&w);
 	argv[n++] = r->k_gen;
 	argv[n++] = r->k_txn;
 	argv[n++] = r->k_supp;
 	argv[n++] = r->k_gcra_tenant;
 	if (with_key)
 		argv[n++] = r->k_gcra_key;
+	/* The used and resv names of each quota set, in the script's order. */
+	for (j = 0; np == 0 && j < (with_key ? 2 : 1); j++) {
+		s = j == 0 ? &r->rec.tenant : &r->rec.key;
+		who = j == 0 ? r->who_tenant : r->who_key;
+		for (i = 0; i < 3; i++) {
+			if (s->limit[i] <= 0)	/* quota_hour, _day, _month */
+				continue;
+			(void)pw_schema_key(win, sizeof(win), NULL,
+			    PW_SCHEMA_WINDOW, NULL, unit[i], w.id[i]);
+			(void)pw_schema_key(qkeys[nq], sizeof(qkeys[nq]),
+			    r->prefix, PW_SCHEMA_USED, c->tenant, who, win);
+			argv[n++] = qkeys[nq++];
+			(void)pw_schema_key(qkeys[nq], sizeof(qkeys[nq]),
+			    r->prefix, PW_SCHEMA_RESV, c->tenant, who, win);
+			argv[n++] = qkeys[nq++];
+		}
+	}
 	nkeys = n;
 	argv[n++] = r->rec.gen;
 	argv[n++] = r->slot;
@@ -1065,6 +1123,10 @@ policyd_rules_rcpt_count(struct pw_redis_async *ra,
 	argv[n++] = r->member;
 	argv[n++] = c->size;
 	argv[n++] = r->ttl;
+	argv[n++] = w.id[0];
+	argv[n++] = w.start;
+	for (i = 0; i < 3; i++)
+		argv[n++] = w.end[i];
 	snprintf(npre, sizeof(npre), "%d", np);
 	argv[n++] = npre;
 	for (i = 0; i < np; i++)
@@ -1140,7 +1202,7 @@ policyd_rules_rcpt(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	struct policyd_rules_rcpt *r;
 	const struct policyd_rules_runtime *x = rt->extra;
 	struct pw_geoip_result geo;
-	char instbuf[64], who_tenant[16];
+	char instbuf[64];
 	const char *inst, *country = "-", *at;
 
 	c = policyd_rules_call_new(rt, req, id, cb, arg, false);
@@ -1160,6 +1222,8 @@ policyd_rules_rcpt(struct pw_redis_async *ra, const struct pw_runtime *rt,
 		country = geo.country;
 	}
 	snprintf(r->country, sizeof(r->country), "%s", country);
+	snprintf(r->prefix, sizeof(r->prefix), "%s",
+	    rt->conf->redis_key_prefix);
 	policyd_rules_key(r->slot, sizeof(r->slot), rt, PW_SCHEMA_SLOT,
 	    c->tenant, NULL);
 	policyd_rules_key(r->k_gen, sizeof(r->k_gen), rt, PW_SCHEMA_GEN,
@@ -1176,10 +1240,10 @@ policyd_rules_rcpt(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	    c->tenant, NULL);
 	(void)pw_schema_key(r->who_key, sizeof(r->who_key), NULL,
 	    PW_SCHEMA_WHO_KEY, NULL, c->key, NULL);
-	(void)pw_schema_key(who_tenant, sizeof(who_tenant), NULL,
+	(void)pw_schema_key(r->who_tenant, sizeof(r->who_tenant), NULL,
 	    PW_SCHEMA_WHO_TENANT, NULL, NULL, NULL);
 	policyd_rules_key(r->k_gcra_tenant, sizeof(r->k_gcra_tenant), rt,
-	    PW_SCHEMA_GCRA, c->tenant, who_tenant);
+	    PW_SCHEMA_GCRA, c->tenant, r->who_tenant);
 	policyd_rules_key(r->k_gcra_key, sizeof(r->k_gcra_key), rt,
 	    PW_SCHEMA_GCRA, c->tenant, r->who_key);
 	at = strrchr(c->recipient, '@');

@@ -5,8 +5,9 @@
 # read once, yet a change made with postwarden (tenant suspend, key set,
 # domain remove) decides the very next RCPT; a hand edit (redis-cli)
 # counts once pw:{T}:gen is incremented, as docs/redis-schema.md says,
-# and not before (the cached copy stands); a Redis emptied meanwhile is
-# noticed at once.  Needs redis-server and the daemon; no Postfix.
+# and not before (the cached copy stands); a transaction begun in
+# another hour keeps its windows; a Redis emptied meanwhile is noticed
+# at once.  Needs redis-server and the daemon; no Postfix.
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 . "$PW_SRCDIR/tests/policyd/common.sh"
@@ -71,6 +72,23 @@ pw_is "... with INCR pw:{T}:gen: the very next RCPT sees it" \
 R HSET 'pw:{acme}:key:k1' status active >/dev/null
 R INCR 'pw:{acme}:gen' >/dev/null
 pw_is "... and back" "$(rcpt k1 i10 k@example.net)" DUNNO
+
+# A transaction begun in another hour keeps its windows (the daemon
+# passes the names of its own hour; lua/rcpt.lua derives the others).
+cli_rc "key add k2 --quota-hour 1" 0 key add k2 --tenant acme --quota-hour 1
+now=$(R TIME | head -n 1)
+hour=$(date -u -d "@$now" +%Y%m%d%H)
+prev=$(date -u -d "@$((now - 3600))" +%Y%m%d%H)
+R HSET 'pw:{acme}:txn:iold' key k2 windows "$prev" >/dev/null
+R PEXPIRE 'pw:{acme}:txn:iold' 60000 >/dev/null
+pw_is "a transaction of the hour before: admitted, reserved in that hour" \
+    "$(rcpt k2 iold m@example.net) $(R ZCARD "pw:{acme}:resv:key:k2:h:$prev") $(R ZCARD "pw:{acme}:resv:key:k2:h:$hour")" \
+    "DUNNO 1 0"
+pw_is "... and a new one in this hour: its own quota" \
+    "$(rcpt k2 inew n@example.net) $(R ZCARD "pw:{acme}:resv:key:k2:h:$hour")" \
+    "DUNNO 1"
+pw_is "... which is then full" "$(rcpt k2 inew2 o@example.net)" \
+    "451 4.7.1 Hourly quota of key k2 exhausted (1/1); resets $(date -u -d "@$(( (now / 3600 + 1) * 3600 ))" +%Y-%m-%dT%H:%M:%SZ)"
 
 # Redis emptied (the generation with it): no admission on the old copy.
 R FLUSHALL >/dev/null
