@@ -210,6 +210,16 @@ redisReply *cli_util_cmd(struct cli_db *db, ...) __attribute__((sentinel));
 /* Run a script (EVALSHA, EVAL on NOSCRIPT); errors as cli_util_cmdv. */
 redisReply *cli_util_eval(struct cli_db *db, struct pw_redis_script *script,
 	    int nkeys, int argc, const char **argv, const size_t *argvlen);
+/*
+ * Walk the keys named literal (its glob characters escaped) followed by
+ * what glob matches, with SCAN MATCH: fn(db, key, len, arg) for each,
+ * which may send commands of its own.  0 when the walk ended, -1 after
+ * printing why (Redis failed or gave an odd reply), or fn's non-zero
+ * return, which stops the walk.
+ */
+int	cli_util_scan(struct cli_db *db, const char *literal, const char *glob,
+	    int (*fn)(struct cli_db *db, const char *key, size_t len,
+	    void *arg), void *arg);
 /* An integer reply's value (or a string one's), else -1. */
 long long cli_util_reply_int(const redisReply *reply);
 /* The value of field in an HGETALL reply, or NULL. */

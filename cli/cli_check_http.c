@@ -25,17 +25,9 @@
 #include <unistd.h>
 
 #include "cli_check.h"
+#include "clock.h"
 
 #define CLI_CHECK_HTTP_MAX	4096
-
-static long long
-cli_check_http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Wait for events on fd until deadline: 1 ready, 0 timeout, -1 error. */
 static int
@@ -46,7 +38,7 @@ cli_check_http_wait(int fd, short events, long long deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - cli_check_http_now_ms();
+		left = deadline - pw_clock_ms();
 		if (left <= 0)
 			return 0;
 		n = poll(&pfd, 1, (int)left);
@@ -204,7 +196,7 @@ cli_check_http(const char *endpoint, int timeout_ms,
 	    "Connection: close\r\n\r\n";
 	char buf[CLI_CHECK_HTTP_MAX];
 	const char *why = NULL, *body;
-	long long deadline = cli_check_http_now_ms() + timeout_ms;
+	long long deadline = pw_clock_ms() + timeout_ms;
 	int fd, code;
 	char *p;
 

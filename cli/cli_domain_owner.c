@@ -22,7 +22,7 @@
  *
  * Security: domains reach key names only in normal form
  * (cli_domain_parse); the configurable prefix's glob characters are
- * escaped in SCAN patterns.
+ * escaped in SCAN patterns (cli_util_scan).
  */
 #include "config.h"
 
@@ -46,9 +46,6 @@ static struct pw_redis_script cli_domain_owner_del_script = {
 static struct pw_redis_script cli_domain_owner_dir_del_script = {
 	"cli_domain_owner_dir_del", pw_lua_key_dir_del, ""
 };
-
-/* Directory entries read per SCAN step. */
-#define CLI_DOMAIN_OWNER_SCAN_COUNT	"1000"
 
 int
 cli_domain_owner_get(struct cli_db *db, const char *domain, char *tenant_r,
@@ -100,16 +97,52 @@ cli_domain_owner_covers(struct cli_db *db, const char *tenant,
 	return 0;
 }
 
+/* What cli_domain_owner_below is told. */
+struct cli_domain_owner_walk {
+	const char	*tenant;
+	const char	*domain;
+	size_t		 plen;	/* the directory's prefix, up to the name */
+};
+
+/*
+ * cli_util_scan's callback for a --subdomains claim: the directory entry
+ * key of a name below the domain; 1 (said) when another tenant owns it.
+ */
+static int
+cli_domain_owner_below(struct cli_db *db, const char *key, size_t len,
+    void *arg)
+{
+	const struct cli_domain_owner_walk *w = arg;
+	char owner[PW_IDENTITY_TENANT_MAX + 1], child[CLI_DOMAIN_SIZE];
+
+	/* The child's name: what follows the prefix. */
+	if (len <= w->plen || len - w->plen >= sizeof(child))
+		return 0;
+	memcpy(child, key + w->plen, len - w->plen + 1);
+	switch (cli_domain_owner_get(db, child, owner, sizeof(owner))) {
+	case 0:
+		if (strcmp(owner, w->tenant) == 0)
+			return 0;
+		cli_error("tenant %s owns %s, which is under %s: %s cannot "
+		    "have %s with its subdomains", owner, child, w->domain,
+		    w->tenant, w->domain);
+		return 1;
+	case 1:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 int
 cli_domain_owner_conflict(struct cli_db *db, const char *tenant,
     const char *domain, bool sub)
 {
-	char owner[PW_IDENTITY_TENANT_MAX + 1], scope[16], cursor[32];
-	char child[CLI_DOMAIN_SIZE];
+	char owner[PW_IDENTITY_TENANT_MAX + 1], scope[16];
+	char glob[CLI_DOMAIN_SIZE + 2];
+	struct cli_domain_owner_walk below;
 	const char *p;
-	redisReply *reply, *keys;
-	char *pattern, *dir;
-	size_t i, plen, dlen;
+	char *dir;
 	int rc;
 
 	switch (cli_domain_owner_get(db, domain, owner, sizeof(owner))) {
@@ -141,72 +174,14 @@ cli_domain_owner_conflict(struct cli_db *db, const char *tenant,
 	}
 	if (!sub)
 		return 0;
-	/*
-	 * A name below it that another tenant owns.  The prefix is
-	 * configurable: its glob characters are escaped; a normal domain
-	 * has none.
-	 */
-	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL,
-	    domain, NULL);
-	dlen = strlen(domain);
-	plen = strlen(dir) - dlen;
-	pattern = pw_xmalloc(2 * plen + dlen + 3);
-	for (i = 0, rc = 0; i < plen; i++) {
-		if (strchr("*?[]\\", dir[i]) != NULL)
-			pattern[rc++] = '\\';
-		pattern[rc++] = dir[i];
-	}
-	snprintf(pattern + rc, dlen + 3, "*.%s", domain);
+	/* A name below it that another tenant owns. */
+	dir = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN_DIR, NULL, "", NULL);
+	snprintf(glob, sizeof(glob), "*.%s", domain);
+	below.tenant = tenant;
+	below.domain = domain;
+	below.plen = strlen(dir);
+	rc = cli_util_scan(db, dir, glob, cli_domain_owner_below, &below);
 	free(dir);
-	snprintf(cursor, sizeof(cursor), "0");
-	rc = 0;
-	do {
-		reply = cli_util_cmd(db, "SCAN", cursor, "MATCH", pattern,
-		    "COUNT", CLI_DOMAIN_OWNER_SCAN_COUNT, NULL);
-		if (reply == NULL) {
-			rc = -1;
-			break;
-		}
-		if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-		    reply->element[0]->type != REDIS_REPLY_STRING ||
-		    reply->element[1]->type != REDIS_REPLY_ARRAY) {
-			cli_error("SCAN %s: unexpected reply", pattern);
-			freeReplyObject(reply);
-			rc = -1;
-			break;
-		}
-		snprintf(cursor, sizeof(cursor), "%s",
-		    reply->element[0]->str);
-		keys = reply->element[1];
-		for (i = 0; rc == 0 && i < keys->elements; i++) {
-			const redisReply *k = keys->element[i];
-
-			/* The child's name: what follows the prefix. */
-			if (k->type != REDIS_REPLY_STRING || k->len <= plen ||
-			    k->len - plen >= sizeof(child))
-				continue;
-			memcpy(child, k->str + plen, k->len - plen + 1);
-			switch (cli_domain_owner_get(db, child, owner,
-			    sizeof(owner))) {
-			case 0:
-				if (strcmp(owner, tenant) == 0)
-					break;
-				cli_error("tenant %s owns %s, which is under "
-				    "%s: %s cannot have %s with its "
-				    "subdomains", owner, child, domain,
-				    tenant, domain);
-				rc = 1;
-				break;
-			case 1:
-				break;
-			default:
-				rc = -1;
-				break;
-			}
-		}
-		freeReplyObject(reply);
-	} while (rc == 0 && strcmp(cursor, "0") != 0);
-	free(pattern);
 	return rc;
 }
 

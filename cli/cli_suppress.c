@@ -487,6 +487,13 @@ cli_suppress_check(const struct cli_opts *opts, int argc, char **argv)
 		cli_out_json_cstr(&j, addr);
 		cli_out_json_key(&j, "scope");
 		cli_out_json_cstr(&j, a.global ? "global" : a.tenant);
+		if (a.stream != NULL) {
+			cli_out_json_key(&j, "stream");
+			cli_out_json_cstr(&j, a.stream);
+		} else if (a.bulk) {
+			cli_out_json_key(&j, "bulk");
+			cli_out_json_bool(&j, true);
+		}
 		cli_out_json_key(&j, "suppressed");
 		cli_out_json_bool(&j, match != NULL);
 		if (match != NULL) {

@@ -89,6 +89,13 @@ int	cli_suppress_entry_write(struct cli_db *db, const char *hash,
  * why.
  */
 int	cli_suppress_entry_drop_streams(struct cli_db *db, const char *tenant);
+/*
+ * How many entries tenant's stream-scoped hashes (pw:{T}:supp:bulk and
+ * every pw:{T}:supp:stream:<stream>) hold in all, into *n: 0, or -1
+ * after printing why.
+ */
+int	cli_suppress_entry_count_streams(struct cli_db *db, const char *tenant,
+	    long long *n);
 
 /* --- cli_suppress_global.c ----------------------------------------------- */
 

@@ -232,65 +232,74 @@ cli_suppress_entry_write(struct cli_db *db, const char *hash,
 	return 0;
 }
 
-int
-cli_suppress_entry_drop_streams(struct cli_db *db, const char *tenant)
+/* cli_util_scan's callback: delete one stream's hash. */
+static int
+cli_suppress_entry_del(struct cli_db *db, const char *key, size_t len,
+    void *arg)
 {
-	char *bulk, *stream, *pattern, cursor[32] = "0";
-	redisReply *reply, *keys;
-	size_t i, j, len;
-	int rc = 0;
+	redisReply *reply;
 
+	(void)len;
+	(void)arg;
+	if ((reply = cli_util_cmd(db, "DEL", key, NULL)) == NULL)
+		return -1;
+	freeReplyObject(reply);
+	return 0;
+}
+
+/* cli_util_scan's callback: add one stream's entries to *arg. */
+static int
+cli_suppress_entry_hlen(struct cli_db *db, const char *key, size_t len,
+    void *arg)
+{
+	long long *n = arg;
+	redisReply *reply;
+
+	(void)len;
+	if ((reply = cli_util_cmd(db, "HLEN", key, NULL)) == NULL)
+		return -1;
+	*n += cli_util_reply_int(reply) > 0 ? cli_util_reply_int(reply) : 0;
+	freeReplyObject(reply);
+	return 0;
+}
+
+int
+cli_suppress_entry_count_streams(struct cli_db *db, const char *tenant,
+    long long *n)
+{
+	char *bulk, *stream;
+	int rc;
+
+	*n = 0;
 	bulk = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP_BULK, tenant,
 	    NULL, NULL);
 	stream = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP_STREAM, tenant,
-	    "*", NULL);
-	/* The name with its glob characters escaped, but the final '*'. */
-	len = strlen(stream);
-	pattern = pw_xmalloc(2 * len + 1);
-	for (i = 0, j = 0; i < len; i++) {
-		if (i + 1 < len && strchr("*?[]\\", stream[i]) != NULL)
-			pattern[j++] = '\\';
-		pattern[j++] = stream[i];
-	}
-	pattern[j] = '\0';
-	if ((reply = cli_util_cmd(db, "DEL", bulk, NULL)) == NULL) {
-		rc = -1;
-		goto out;
-	}
-	freeReplyObject(reply);
-	do {
-		reply = cli_util_cmd(db, "SCAN", cursor, "MATCH", pattern,
-		    "COUNT", "1000", NULL);
-		if (reply == NULL) {
-			rc = -1;
-			break;
-		}
-		if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-		    reply->element[0]->type != REDIS_REPLY_STRING ||
-		    reply->element[1]->type != REDIS_REPLY_ARRAY) {
-			cli_error("SCAN %s: unexpected reply", pattern);
-			freeReplyObject(reply);
-			rc = -1;
-			break;
-		}
-		snprintf(cursor, sizeof(cursor), "%s",
-		    reply->element[0]->str);
-		keys = reply->element[1];
-		for (i = 0; rc == 0 && i < keys->elements; i++) {
-			redisReply *d;
+	    "", NULL);
+	rc = cli_suppress_entry_hlen(db, bulk, strlen(bulk), n);
+	if (rc == 0)
+		rc = cli_util_scan(db, stream, "*", cli_suppress_entry_hlen, n);
+	free(stream);
+	free(bulk);
+	return rc;
+}
 
-			if (keys->element[i]->type != REDIS_REPLY_STRING)
-				continue;
-			if ((d = cli_util_cmd(db, "DEL", keys->element[i]->str,
-			    NULL)) == NULL)
-				rc = -1;
-			else
-				freeReplyObject(d);
-		}
+int
+cli_suppress_entry_drop_streams(struct cli_db *db, const char *tenant)
+{
+	char *bulk, *stream;
+	redisReply *reply;
+	int rc = -1;
+
+	bulk = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP_BULK, tenant,
+	    NULL, NULL);
+	/* The streams' names, up to the stream. */
+	stream = pw_schema_key_new(db->prefix, PW_SCHEMA_SUPP_STREAM, tenant,
+	    "", NULL);
+	if ((reply = cli_util_cmd(db, "DEL", bulk, NULL)) != NULL) {
 		freeReplyObject(reply);
-	} while (rc == 0 && strcmp(cursor, "0") != 0);
-out:
-	free(pattern);
+		rc = cli_util_scan(db, stream, "*", cli_suppress_entry_del,
+		    NULL);
+	}
 	free(stream);
 	free(bulk);
 	return rc;

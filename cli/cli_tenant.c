@@ -112,8 +112,8 @@ cli_tenant_args(int argc, char **argv, const char *usage, bool limits,
 }
 
 /*
- * Print a tenant: its record, how many keys and suppressions it has, its
- * sending domains.
+ * Print a tenant: its record, how many keys and suppressions it has
+ * (tenant-wide, and in its streams' hashes), its sending domains.
  * CLI_EXIT_OK, CLI_EXIT_NOTFOUND or CLI_EXIT_FAIL.
  */
 static int
@@ -124,6 +124,7 @@ cli_tenant_print(struct cli_db *db, const char *tenant)
 		{ NULL, NULL, 0, NULL, NULL, NULL },
 		{ "keys", NULL, 0, NULL, NULL, NULL },
 		{ "suppressions", NULL, 0, NULL, NULL, NULL },
+		{ "stream_suppressions", NULL, 0, NULL, NULL, NULL },
 		{ "domains", NULL, 0, NULL, NULL, NULL },
 	};
 	redisReply *hash = NULL, *keys = NULL, *supp = NULL, *doms = NULL;
@@ -137,7 +138,8 @@ cli_tenant_print(struct cli_db *db, const char *tenant)
 	if ((hash = cli_util_cmd(db, "HGETALL", rec, NULL)) == NULL ||
 	    (keys = cli_util_cmd(db, "SCARD", set, NULL)) == NULL ||
 	    (supp = cli_util_cmd(db, "HLEN", hk, NULL)) == NULL ||
-	    (doms = cli_domain_owner_of_tenant(db, tenant)) == NULL)
+	    (doms = cli_domain_owner_of_tenant(db, tenant)) == NULL ||
+	    cli_suppress_entry_count_streams(db, tenant, &items[4].n) < 0)
 		goto out;
 	if (hash->type != REDIS_REPLY_ARRAY || hash->elements == 0) {
 		cli_error("unknown tenant: %s", tenant);
@@ -146,8 +148,8 @@ cli_tenant_print(struct cli_db *db, const char *tenant)
 	}
 	items[2].n = cli_util_reply_int(keys);
 	items[3].n = cli_util_reply_int(supp);
-	items[4].map = doms;
-	cli_record_print(db->json, hash, items, 5);
+	items[5].map = doms;
+	cli_record_print(db->json, hash, items, 6);
 	rc = CLI_EXIT_OK;
 out:
 	if (hash != NULL)

@@ -5,9 +5,12 @@
  *
  * Refusals are recorded nowhere but as events (docs/redis-schema.md,
  * "Events"): postwarden-policyd's `refused` (rules status, quota, rate,
- * sender_domain, ...) and postwarden-milter's `rejected` (rules
- * from_domain, control_header, suppressed_stream).  This reads the day's entries of the
- * stream (XRANGE over the day's stream ids, which are Redis's clock in
+ * sender_domain, ...; one per recipient), postwarden-milter's `rejected`
+ * (rules from_domain, control_header; one per message) and its
+ * `suppressed` (a recipient removed at end of data by a stream's
+ * suppression, counted as rule suppressed_stream; the `rejected` of a
+ * message whose every recipient was removed so is not counted again).
+ * This reads the day's entries of the stream (XRANGE over the day's stream ids, which are Redis's clock in
  * ms, 1000 at a time), keeps those of the tenant (and of the key, for a
  * key) and counts them by their rule field.  The stream keeps about
  * events_max_length entries, so the read is bounded by it; when the
@@ -88,24 +91,39 @@ cli_ur_count(struct cli_usage_refused *out, const char *rule)
 	out->rules[i].n++;
 }
 
-/* Whether an entry is a refusal of tenant (and keyid, if not NULL). */
+/* The rule a `suppressed` event counts as, and a milter's rejection by it. */
+#define CLI_UR_SUPPRESSED	"suppressed_stream"
+
+/*
+ * The rule an entry counts under when it is a refusal of tenant (and of
+ * keyid, if not NULL), else NULL.
+ */
 static const char *
 cli_ur_match(const redisReply *fields, const char *tenant,
     const char *keyid)
 {
-	const char *type, *t, *k;
+	const char *type, *rule, *t, *k;
 
-	type = cli_ur_field(fields, "type");
-	if (type == NULL || (strcmp(type, "refused") != 0 &&
-	    strcmp(type, "rejected") != 0))
+	if ((type = cli_ur_field(fields, "type")) == NULL)
 		return NULL;
+	rule = cli_ur_field(fields, "rule");
+	if (strcmp(type, "suppressed") == 0)
+		rule = CLI_UR_SUPPRESSED;
+	else if (strcmp(type, "rejected") == 0) {
+		/* Its recipients were each counted as `suppressed`. */
+		if (rule != NULL && strcmp(rule, CLI_UR_SUPPRESSED) == 0)
+			return NULL;
+	} else if (strcmp(type, "refused") != 0)
+		return NULL;
+	if (rule == NULL)
+		rule = "other";
 	t = cli_ur_field(fields, "tenant");
 	if (t == NULL || strcmp(t, tenant) != 0)
 		return NULL;
 	if (keyid != NULL && ((k = cli_ur_field(fields, "key")) == NULL ||
 	    strcmp(k, keyid) != 0))
 		return NULL;
-	return type;
+	return rule;
 }
 
 /* Sort rows by count, most first, then by name. */
@@ -169,6 +187,7 @@ cli_usage_refused_read(struct cli_db *db, const char *tenant,
 {
 	char start[CLI_UR_ID_MAX + 1], end[CLI_UR_ID_MAX];
 	const redisReply *e;
+	const char *rule;
 	redisReply *r;
 	char *stream;
 	size_t i;
@@ -196,9 +215,9 @@ cli_usage_refused_read(struct cli_db *db, const char *tenant,
 			    e->element[0]->type != REDIS_REPLY_STRING ||
 			    e->element[1]->type != REDIS_REPLY_ARRAY)
 				continue;
-			if (cli_ur_match(e->element[1], tenant, keyid) != NULL)
-				cli_ur_count(out, cli_ur_field(e->element[1],
-				    "rule"));
+			if ((rule = cli_ur_match(e->element[1], tenant,
+			    keyid)) != NULL)
+				cli_ur_count(out, rule);
 		}
 		/* The next page starts after the last id (exclusive). */
 		if (r->elements < (size_t)atoi(CLI_UR_PAGE) ||

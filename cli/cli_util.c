@@ -30,6 +30,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "xmalloc.h"
 
 /* Most arguments cli_util_cmd() takes. */
 #define CLI_UTIL_VARARGS_MAX	32
@@ -127,6 +128,54 @@ cli_util_cmd(struct cli_db *db, ...)
 		argv[argc++] = s;
 	va_end(ap);
 	return cli_util_cmdv(db, argc, argv, NULL);
+}
+
+/* Keys read per SCAN step. */
+#define CLI_UTIL_SCAN_COUNT	"1000"
+
+int
+cli_util_scan(struct cli_db *db, const char *literal, const char *glob,
+    int (*fn)(struct cli_db *db, const char *key, size_t len, void *arg),
+    void *arg)
+{
+	char cursor[32] = "0", *pattern;
+	size_t i, j, len = strlen(literal);
+	redisReply *reply, *keys;
+	int rc = 0;
+
+	pattern = pw_xmalloc(2 * len + strlen(glob) + 1);
+	for (i = 0, j = 0; i < len; i++) {
+		if (strchr("*?[]\\", literal[i]) != NULL)
+			pattern[j++] = '\\';
+		pattern[j++] = literal[i];
+	}
+	strcpy(pattern + j, glob);
+	do {
+		reply = cli_util_cmd(db, "SCAN", cursor, "MATCH", pattern,
+		    "COUNT", CLI_UTIL_SCAN_COUNT, NULL);
+		if (reply == NULL) {
+			rc = -1;
+			break;
+		}
+		if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+		    reply->element[0]->type != REDIS_REPLY_STRING ||
+		    reply->element[1]->type != REDIS_REPLY_ARRAY) {
+			cli_error("SCAN %s: unexpected reply", pattern);
+			freeReplyObject(reply);
+			rc = -1;
+			break;
+		}
+		snprintf(cursor, sizeof(cursor), "%s",
+		    reply->element[0]->str);
+		keys = reply->element[1];
+		for (i = 0; rc == 0 && i < keys->elements; i++)
+			if (keys->element[i]->type == REDIS_REPLY_STRING)
+				rc = fn(db, keys->element[i]->str,
+				    keys->element[i]->len, arg);
+		freeReplyObject(reply);
+	} while (rc == 0 && strcmp(cursor, "0") != 0);
+	free(pattern);
+	return rc;
 }
 
 redisReply *

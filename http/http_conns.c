@@ -64,6 +64,7 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 
+#include "clock.h"
 #include "http_conns.h"
 #include "http_tls.h"
 #include "log.h"
@@ -102,15 +103,6 @@ struct http_conns {
 	struct event		*hook;		/* after evhttp_get_request */
 	struct event		*sweep;		/* the fallback */
 };
-
-static long long
-http_conns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Drop conn: count it out and let its bufferevent (and socket) go. */
 static void
@@ -160,7 +152,7 @@ static void
 http_conns_sweep(struct http_conns *c)
 {
 	struct http_conn *conn, *next;
-	long long now = http_conns_now_ms();
+	long long now = pw_clock_ms();
 
 	for (conn = TAILQ_FIRST(&c->held); conn != NULL; conn = next) {
 		next = TAILQ_NEXT(conn, entry);
@@ -229,7 +221,7 @@ http_conns_bevcb(struct event_base *base, void *arg)
 	conn = pw_xcalloc(1, sizeof(*conn));
 	conn->conns = c;
 	conn->bev = bev;
-	conn->since_ms = http_conns_now_ms();
+	conn->since_ms = pw_clock_ms();
 	TAILQ_INSERT_TAIL(&c->held, conn, entry);
 	c->n++;
 	policyd_metrics_conn("http", 1);
@@ -248,7 +240,7 @@ http_conns_answered(struct evhttp_request *req, void *arg)
 
 	(void)req;
 	conn->busy = false;
-	conn->since_ms = http_conns_now_ms();
+	conn->since_ms = pw_clock_ms();
 }
 
 void

@@ -4,7 +4,7 @@
  *
  * Exports: pw_cache_new/_ref/_free, pw_cache_lock/_unlock,
  * pw_cache_find, pw_cache_put, pw_cache_remove, pw_cache_foreach,
- * pw_cache_count, pw_cache_capacity.
+ * pw_cache_count, pw_cache_capacity, pw_cache_key2.
  *
  * An entry is one allocation: header, value (aligned to 16), key.  It is
  * on one bucket's chain (singly linked, new entries first) and on the
@@ -268,4 +268,16 @@ pw_cache_foreach(struct pw_cache *c, void (*fn)(void *value, void *arg),
 
 	for (e = c->head; e != NULL; e = e->next)
 		fn(e->data, arg);
+}
+
+size_t
+pw_cache_key2(char *buf, const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = strlen(b);
+
+	/* @UNSAFE: the caller sized buf for both. */
+	memcpy(buf, a, al);
+	buf[al] = '\0';
+	memcpy(buf + al + 1, b, bl);
+	return al + 1 + bl;
 }

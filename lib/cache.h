@@ -85,4 +85,11 @@ size_t	 pw_cache_count(const struct pw_cache *c);
 /* The capacity (no lock needed: it never changes). */
 size_t	 pw_cache_capacity(const struct pw_cache *c);
 
+/*
+ * The key of a pair of strings, a then a NUL then b, into buf, which has
+ * room for strlen(a) + 1 + strlen(b) bytes (no NUL at the end); its
+ * length.  No lock needed.
+ */
+size_t	 pw_cache_key2(char *buf, const char *a, const char *b);
+
 #endif

@@ -447,3 +447,19 @@ pw_daemon_raise_nofile(unsigned long *before_r, unsigned long *after_r,
 	*after_r = (unsigned long)rl.rlim_cur;
 	return 0;
 }
+
+int
+pw_daemon_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	sigset_t set, old;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	ret = pthread_create(tid, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}

@@ -18,6 +18,7 @@
 #define PW_DAEMON_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -95,5 +96,13 @@ int	pw_daemon_drop_privileges(const struct pw_daemon_ids *ids, char *err,
  */
 int	pw_daemon_raise_nofile(unsigned long *before_r, unsigned long *after_r,
 	    char *err, size_t errsize);
+
+/*
+ * Start fn(arg) in a thread of its own (*tid) with SIGHUP, SIGTERM and
+ * SIGINT blocked in it, so that they reach the main thread, which
+ * handles them; faults (SIGSEGV ...) stay unblocked for the sanitizers.
+ * pthread_create()'s return.
+ */
+int	pw_daemon_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
 
 #endif

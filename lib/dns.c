@@ -26,6 +26,7 @@
 
 #include <unbound.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "dns.h"
 #include "xmalloc.h"
@@ -292,20 +293,11 @@ pw_dns_done(void *arg, int err, struct ub_result *res)
 		ub_resolve_free(res);
 }
 
-static long long
-pw_dns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Run one query to its end or the deadline. */
 static enum pw_dns_status
 pw_dns_query(struct pw_dns *dns, const char *name, struct pw_dns_query *q)
 {
-	long long deadline = pw_dns_now_ms() + dns->timeout_ms, left;
+	long long deadline = pw_clock_ms() + dns->timeout_ms, left;
 	struct pollfd pfd;
 	int id, rc;
 
@@ -316,7 +308,7 @@ pw_dns_query(struct pw_dns *dns, const char *name, struct pw_dns_query *q)
 	pfd.fd = ub_fd(dns->ctx);
 	pfd.events = POLLIN;
 	while (!q->done) {
-		left = deadline - pw_dns_now_ms();
+		left = deadline - pw_clock_ms();
 		if (left <= 0)
 			break;
 		rc = poll(&pfd, 1, (int)left);

@@ -7,6 +7,7 @@ lib_libpostwarden_a_SOURCES = \
 	lib/buf.c lib/buf.h \
 	lib/cache.c lib/cache.h \
 	lib/cidr.c lib/cidr.h \
+	lib/clock.c lib/clock.h \
 	lib/conf.c lib/conf.h \
 	lib/cmdline.c lib/cmdline.h \
 	lib/daemon.c lib/daemon.h \

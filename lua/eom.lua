@@ -33,11 +33,15 @@
 -- reservations expired, or RCPT was not decided here), recipient_count
 -- to the current ones.
 --
--- With a queue id, what was billed is also recorded in <P>billed:<qid>
--- (count, size, windows, key) for `keep` ms, so that postwarden-milter,
--- which sees the message after this (Postfix asks smtpd_end_of_data_
--- restrictions before the cleanup server's milters), can take the charge
--- back if it rejects the message: lua/refund.lua.
+-- The transaction's hash goes.  With a queue id, what was billed is
+-- recorded in <P>billed:<qid>, a string "count size windows key
+-- instance" (docs/redis-schema.md), for `keep` ms: a retried
+-- END-OF-MESSAGE finds its instance there, and
+-- postwarden-milter, which sees the message after this (Postfix asks
+-- smtpd_end_of_data_restrictions before the cleanup server's milters),
+-- can take the charge back if it rejects the message: lua/refund.lua.
+-- Without a queue id, the hash is written again with only "billed",
+-- for `keep` ms, for a retry.
 
 local P, keyid, inst = ARGV[1], ARGV[2], ARGV[3]
 local count = math.floor(tonumber(ARGV[4]) or 0)
@@ -59,6 +63,17 @@ end
 
 local hid = redis.call('HGET', KEYS[1], 'windows')
 local known = hid and true or false
+-- Billed already, and the transaction removed with it: its billing
+-- record names the instance (last, after the key id, which has no
+-- space).  pcall: a record an older version wrote is a hash, and its
+-- transaction, still there, said "billed" above.
+if not known and qid ~= '' then
+	local b = redis.pcall('GET', schema_billed(P, qid))
+	if type(b) == 'string' and
+	    string.match(b, '^%d+ %d+ %d+ %S* (.*)$') == inst then
+		return { 'again', 0, 0 }
+	end
+end
 if not known then hid = hour_id(now_s) end
 local wins = windows_of(hid)
 
@@ -137,12 +152,16 @@ for _, who in ipairs(whos) do
 	redis.call('EXPIREAT', bk, dw[3] + 86400)
 end
 
-redis.call('HSET', KEYS[1], 'billed', count)
-redis.call('PEXPIRE', KEYS[1], keep)
+-- What a retried END-OF-MESSAGE and a refund need, no more: the
+-- recipients and their reservations are done with.  With a queue id,
+-- the billing record, which names the instance; without one, the
+-- transaction's hash with only "billed".
+redis.call('DEL', KEYS[1])
 if qid ~= '' then
-	local bk = schema_billed(P, qid)
-	redis.call('HSET', bk, 'count', count, 'size', size, 'windows', hid,
-	    'key', keyid)
-	redis.call('PEXPIRE', bk, keep)
+	redis.call('SET', schema_billed(P, qid), string.format(
+	    '%.0f %.0f %s %s %s', count, size, hid, keyid, inst), 'PX', keep)
+else
+	redis.call('HSET', KEYS[1], 'billed', count)
+	redis.call('PEXPIRE', KEYS[1], keep)
 end
 return { 'ok', count, released }

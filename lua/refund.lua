@@ -5,8 +5,11 @@
 -- server's milters, so by then the message is billed.  See
 -- docs/redis-schema.md and postwarden-milter(8).
 --
--- KEYS[1]  <P>billed:<queue id>  the billing record (hash: count, size,
---                                windows, key), written by lua/eom.lua
+-- KEYS[1]  <P>billed:<queue id>  the billing record, written by
+--                                lua/eom.lua: a string "count size
+--                                windows key instance" (a hash with
+--                                fields count, size, windows and key
+--                                when an older version wrote it)
 -- Every other key is derived from ARGV[1] and lies in the same slot
 -- (lua/schema.lua; the windows: lua/calendar.lua, both put in front of
 -- this script by the build).
@@ -26,7 +29,16 @@
 -- and expired stays gone.  The rate limiter's admissions stand.
 
 local P = ARGV[1]
-local b = redis.call('HMGET', KEYS[1], 'count', 'size', 'windows', 'key')
+-- The key id has no space (lib/identity); the instance, last, may.
+local b = redis.pcall('GET', KEYS[1])
+local hash = type(b) == 'table'		-- WRONGTYPE: the older hash
+if hash then
+	b = redis.call('HMGET', KEYS[1], 'count', 'size', 'windows', 'key')
+elseif b then
+	b = { string.match(b, '^(%d+) (%d+) (%d+) (%S*) (.*)$') }
+else
+	b = {}
+end
 local hid = b[3]
 if not hid or not string.match(hid, '^%d%d%d%d%d%d%d%d%d%d$') then
 	return { 'none', 0, 0 }
@@ -40,8 +52,14 @@ if part then
 		return { 'none', 0, 0 }
 	end
 	if part < count then count = part end
+	if hash then
+		redis.call('HINCRBY', KEYS[1], 'count', -count)
+	else
+		redis.call('SET', KEYS[1], string.format('%.0f %s %s %s %s',
+		    math.floor(tonumber(b[1])) - count, b[2], hid, keyid,
+		    b[5]), 'KEEPTTL')
+	end
 	size = 0
-	redis.call('HINCRBY', KEYS[1], 'count', -count)
 else
 	redis.call('DEL', KEYS[1])
 end

@@ -9,19 +9,25 @@
 --
 -- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
 -- ARGV[2]  instance
+-- ARGV[3]  "over" when Postfix started another transaction on the
+--          connection, "closed" (or absent) when it closed it
 --
 -- Returns {"released", n}: the reservations removed (0 when the
--- transaction is unknown, billed, or released already).  The
--- transaction itself is kept, marked "released": when Postfix goes on
+-- transaction is unknown or billed, or on a close released already).
+-- A transaction that is over (smtpd went on with another on the same
+-- connection: it never comes back to this one) is removed.  One whose
+-- connection closed is kept, marked "released": when Postfix goes on
 -- with it on another connection (its connection to us closed between
 -- two requests), a retried RCPT is still recognised, and END-OF-MESSAGE
 -- bills it only if the windows still have room (lua/eom.lua).
 
-local P, inst = ARGV[1], ARGV[2]
+local P, inst, over = ARGV[1], ARGV[2], ARGV[3] == 'over'
 local t = redis.call('HMGET', KEYS[1], 'windows', 'billed', 'released',
     'key')
 local hid = t[1]
-if not hid or t[2] or t[3] then
+-- Released already (its connection closed) and now over: what it
+-- reserved since on another connection goes too, and the hash.
+if not hid or t[2] or (t[3] and not over) then
 	return { 'released', 0 }
 end
 
@@ -45,5 +51,9 @@ for _, who in ipairs(whos) do
 		end
 	end
 end
-redis.call('HSET', KEYS[1], 'released', 1)
+if over then
+	redis.call('DEL', KEYS[1])
+else
+	redis.call('HSET', KEYS[1], 'released', 1)
+end
 return { 'released', n }

@@ -117,20 +117,6 @@ milter_domain_cache_expire(struct pw_cache *c)
 	pw_cache_unlock(c);
 }
 
-/* The cache key of (tenant, domain) into buf; its length. */
-static size_t
-milter_domain_key(char buf[MILTER_DOMAIN_KEY_MAX], const char *tenant,
-    const char *domain)
-{
-	size_t tl = strlen(tenant), dl = strlen(domain);
-
-	/* @UNSAFE: the caller checked tl and dl against their maxima. */
-	memcpy(buf, tenant, tl);
-	buf[tl] = '\0';
-	memcpy(buf + tl + 1, domain, dl);
-	return tl + 1 + dl;
-}
-
 /* --- Redis ------------------------------------------------------------ */
 
 /*
@@ -247,7 +233,7 @@ milter_domain_owned(const struct pw_runtime *rt, const char *tenant,
 			memmove(norm, norm + 1, strlen(norm));
 		*why_r = NULL;
 	}
-	ckeylen = milter_domain_key(ckey, tenant, norm);
+	ckeylen = pw_cache_key2(ckey, tenant, norm);
 	pw_cache_lock(c);
 	if ((slot = pw_cache_find(c, ckey, ckeylen)) != NULL) {
 		found = true;

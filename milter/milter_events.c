@@ -17,9 +17,9 @@
  * round trip then carries many events instead of one or two, and a post
  * wakes the writer only when the queue was empty or a batch is full.
  *
- * Threads: milter threads post; the writer thread (started here, all
- * signals blocked) alone uses the Redis handle, the script and the
- * settings it was last given; the controlling thread reconfigures and
+ * Threads: milter threads post; the writer thread (started here with
+ * the daemon's signals blocked, pw_daemon_thread) alone uses the Redis
+ * handle, the script and the settings it was last given; the controlling thread reconfigures and
  * stops.  Settings for the next batch travel through conf_new.
  *
  * Failures: a batch that gets no reply (lib/redis logs the outage once
@@ -34,7 +34,6 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +41,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "daemon.h"
 #include "log.h"
 #include "lua.h"
 #include "milter_events.h"
@@ -448,7 +448,6 @@ milter_events_start(const struct pw_conf *conf, struct milter_events **w_r,
 {
 	struct milter_events *w;
 	pthread_condattr_t ca;
-	sigset_t all, old;
 	int ret;
 
 	if (pw_redis_script_init(&milter_events_script, why_r) < 0)
@@ -467,11 +466,7 @@ milter_events_start(const struct pw_conf *conf, struct milter_events **w_r,
 		milter_events_free(&w);
 		return -1;
 	}
-	/* Signals are the main thread's business. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ret = pthread_create(&w->thread, NULL, milter_events_run, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = pw_daemon_thread(&w->thread, milter_events_run, w);
 	if (ret != 0) {
 		*why_r = "cannot start the events thread";
 		milter_events_free(&w);

@@ -44,7 +44,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +58,8 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "clock.h"
+#include "daemon.h"
 #include "http_common.h"
 #include "log.h"
 #include "metrics.h"
@@ -100,15 +101,6 @@ struct milter_http {
 	bool			 paused;	/* listeners disabled */
 	struct event		*sweep;
 };
-
-static long long
-milter_http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The accept error callback gets evhttp's argument: the one instance. */
 static struct milter_http *milter_http_self;
@@ -158,7 +150,7 @@ milter_http_sweep(struct milter_http *h)
 	struct milter_http_conn *c, *next;
 	bufferevent_data_cb rd, wr;
 	bufferevent_event_cb ev;
-	long long now = milter_http_now_ms();
+	long long now = pw_clock_ms();
 	void *evcon;
 
 	for (c = TAILQ_FIRST(&h->held); c != NULL; c = next) {
@@ -209,7 +201,7 @@ milter_http_bevcb(struct event_base *base, void *arg)
 	bufferevent_incref(bev);
 	c = pw_xcalloc(1, sizeof(*c));
 	c->bev = bev;
-	c->since_ms = milter_http_now_ms();
+	c->since_ms = pw_clock_ms();
 	TAILQ_INSERT_TAIL(&h->held, c, entry);
 	if (++h->nheld >= h->max)
 		milter_http_listen_all(h, false);
@@ -295,7 +287,7 @@ milter_http_route(struct evhttp_request *req, void *arg)
 	/* A whole request: the connection's time starts again. */
 	TAILQ_FOREACH(c, &h->held, entry)
 		if (c->bev == bev) {
-			c->since_ms = milter_http_now_ms();
+			c->since_ms = pw_clock_ms();
 			break;
 		}
 	if (path == NULL)
@@ -406,23 +398,6 @@ milter_http_undo(struct milter_http *h, const int *fds, size_t from,
 	free(h);
 }
 
-/* Start the thread with the daemon's signals blocked in it. */
-static int
-milter_http_thread(struct milter_http *h)
-{
-	sigset_t set, old;
-	int ret;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	ret = pthread_create(&h->tid, NULL, milter_http_run, h);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return ret;
-}
-
 struct milter_http *
 milter_http_start(const struct pw_conf *conf, const int *fds,
     char *const *endpoints, size_t n, char *err, size_t errsize)
@@ -474,7 +449,7 @@ milter_http_start(const struct pw_conf *conf, const int *fds,
 		}
 	}
 	milter_http_self = h;
-	if (milter_http_thread(h) != 0) {
+	if (pw_daemon_thread(&h->tid, milter_http_run, h) != 0) {
 		milter_http_self = NULL;
 		snprintf(err, errsize, "http: cannot start its thread");
 		milter_http_undo(h, fds, n, n);

@@ -129,20 +129,6 @@ milter_keys_cache_expire(struct pw_cache *c)
 	pw_cache_unlock(c);
 }
 
-/* The cache key of (tenant, domain) into buf; its length. */
-static size_t
-milter_keys_key(char buf[MILTER_KEYS_KEY_MAX], const char *tenant,
-    const char *domain)
-{
-	size_t tl = strlen(tenant), dl = strlen(domain);
-
-	/* @UNSAFE: the caller checked tl and dl against their maxima. */
-	memcpy(buf, tenant, tl);
-	buf[tl] = '\0';
-	memcpy(buf + tl + 1, domain, dl);
-	return tl + 1 + dl;
-}
-
 /* --- Redis ------------------------------------------------------------ */
 
 /*
@@ -379,7 +365,7 @@ milter_keys_get(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
 	if (strlen(tenant) > PW_IDENTITY_TENANT_MAX ||
 	    strlen(domain) > PW_ADDRESS_DOMAIN_MAX || *domain == '\0')
 		return MILTER_KEYS_NONE;
-	ckeylen = milter_keys_key(ckey, tenant, domain);
+	ckeylen = pw_cache_key2(ckey, tenant, domain);
 	pw_cache_lock(c);
 	slot = pw_cache_find(c, ckey, ckeylen);
 	if (slot != NULL && ((slot->k->version == version && !slot->due) ||

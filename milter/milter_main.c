@@ -239,23 +239,6 @@ milter_main_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* Start smfi_main() in a thread whose signal mask hides ours from it. */
-static int
-milter_main_start_thread(pthread_t *tid, int *status)
-{
-	sigset_t set, old;
-	int ret;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	ret = pthread_create(tid, NULL, milter_main_run, status);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return ret;
-}
-
 /* Main thread loop: signals in, actions out.  Returns the exit status. */
 static int
 milter_main_loop(const char *conf_path, pthread_t tid, int *milter_status)
@@ -406,7 +389,7 @@ main(int argc, char **argv)
 	pw_runtime_publish(rt);
 	rt = NULL;
 
-	if (milter_main_start_thread(&tid, &milter_status) != 0)
+	if (pw_daemon_thread(&tid, milter_main_run, &milter_status) != 0)
 		pw_log_fatal("cannot start the milter thread");
 	milter_ready_set_listening(true, path);
 	if (hls.n > 0) {

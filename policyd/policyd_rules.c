@@ -1328,12 +1328,15 @@ policyd_rules_release_reply(struct pw_redis_async *ra, const redisReply *reply,
  * EVAL, not EVALSHA: a NOSCRIPT reply and the retry would let the next
  * request's script, sent after this, run before it.  Commands on one
  * connection run in order, so the next decision sees the capacity back.
+ * over: Postfix went on with another transaction on this connection, so
+ * this one is over and its hash goes; else (the connection closed) the
+ * hash stays, marked released, for Postfix to go on with it elsewhere.
  */
 static void
 policyd_rules_txn_release(struct policyd_rules_txn *t,
-    struct pw_redis_async *ra)
+    struct pw_redis_async *ra, bool over)
 {
-	const char *argv[6], *why;
+	const char *argv[7], *why;
 
 	t->open = false;
 	if (ra == NULL)
@@ -1344,7 +1347,8 @@ policyd_rules_txn_release(struct policyd_rules_txn *t,
 	argv[3] = t->txn_key;
 	argv[4] = t->slot;
 	argv[5] = t->instance;
-	if (pw_redis_async_command_argv(ra, 6, argv, NULL,
+	argv[6] = over ? "over" : "closed";
+	if (pw_redis_async_command_argv(ra, 7, argv, NULL,
 	    policyd_rules_release_reply, NULL, &why) < 0)
 		pw_log_debug("reservations not released: %s", why);
 }
@@ -1361,7 +1365,7 @@ policyd_rules_txn_note(struct policyd_rules_txn *t, struct pw_redis_async *ra,
 	if (*inst == '\0' || strlen(inst) >= sizeof(t->instance))
 		return;
 	if (t->open && strcmp(t->instance, inst) != 0)
-		policyd_rules_txn_release(t, ra);
+		policyd_rules_txn_release(t, ra, true);
 	if (strcmp(state, "RCPT") == 0 && !t->open &&
 	    id->source != PW_IDENTITY_NONE && id->tenant[0] != '\0') {
 		policyd_rules_key(t->slot, sizeof(t->slot), rt, PW_SCHEMA_SLOT,
@@ -1380,5 +1384,5 @@ void
 policyd_rules_txn_end(struct policyd_rules_txn *t, struct pw_redis_async *ra)
 {
 	if (t->open)
-		policyd_rules_txn_release(t, ra);
+		policyd_rules_txn_release(t, ra, false);
 }

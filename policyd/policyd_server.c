@@ -47,6 +47,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "clock.h"
 #include "listener.h"
 #include "log.h"
 #include "policyd_conn.h"
@@ -134,11 +135,8 @@ static void
 policyd_server_acl_refused(struct policyd_server *srv,
     const struct pw_listener_ep *ep, const char *peer)
 {
-	struct timespec ts;
-	long long now;
+	long long now = pw_clock_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (srv->acl_log_ms != 0 && now < srv->acl_log_ms) {
 		srv->acl_unlogged++;
 		return;

@@ -36,3 +36,9 @@ EXTRA_DIST += tests/harness/dns.sh
 # auth_load itself) and its results.
 EXTRA_DIST += tests/bench/auth_load.c tests/bench/bench-auth.sh \
 	docs/bench-auth.md
+
+# Benchmark tools that no test builds (each is described at its top).
+EXTRA_DIST += tests/bench/bench-instr.sh tests/bench/cpu.sh \
+	tests/bench/dkim_open_bench.c tests/bench/dkim_provision.c \
+	tests/bench/milter_keys_bench.sh tests/bench/milter_load_go.go \
+	tests/bench/milter_start.sh

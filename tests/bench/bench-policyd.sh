@@ -644,7 +644,7 @@ cost_row() {	# LABEL BUILDDIR JOB EVERY
 		t='pw:{bench}:txn:costmem.0.0' b='pw:{bench}:billed:QBENCH'
 		mt=$(redis-cli -s "$sock" MEMORY USAGE "$t")
 		mb=$(redis-cli -s "$sock" MEMORY USAGE "$b")
-		COST_MEM[$label]="$(( ${mt:-0} + ${mb:-0} )) (transaction ${mt:-none}: $(redis-cli -s "$sock" HGETALL "$t" | tr '\n' ' '); billing record ${mb:-none}: $(redis-cli -s "$sock" HGETALL "$b" | tr '\n' ' '))"
+		COST_MEM[$label]="$(( ${mt:-0} + ${mb:-0} )) (transaction ${mt:-none}: $(redis-cli -s "$sock" HGETALL "$t" | tr '\n' ' '); billing record ${mb:-none}: $(if [ "$(redis-cli -s "$sock" TYPE "$b")" = hash ]; then redis-cli -s "$sock" HGETALL "$b"; else redis-cli -s "$sock" GET "$b"; fi | tr '\n' ' '))"
 	fi
 	pw__stop_pid policyd-cost 10
 	pw__stop_pid redis-cost 10

@@ -6,7 +6,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 64
+pw_plan 67
 
 for t in acme beta; do
 	rcli HSET "pw:{$t}:tenant" status active >/dev/null
@@ -88,7 +88,15 @@ pw_is "... in pw:{acme}:supp:bulk" \
 cli_rc "list --bulk: exit 0" 0 suppress list --tenant acme --bulk
 cli_like "... lists it" "@b.example" "$OUT"
 cli_rc "check --stream bulk of an address only in --bulk: exit 1" 1 \
-    suppress check x@b.example --tenant acme --stream bulk
+    suppress check x@b.example --tenant acme --stream bulk --json
+pw_is "check --stream --json names the stream" \
+    "$(cli_json '[j["scope"], j["stream"], j["suppressed"]]')" \
+    "['acme', 'bulk', False]"
+cli_rc "check --bulk --json: exit 0" 0 \
+    suppress check x@b.example --tenant acme --bulk --json
+pw_is "check --bulk --json says so" \
+    "$(cli_json '[j["scope"], j["bulk"], j["entry"]["address"]]')" \
+    "['acme', True, '@b.example']"
 cli_rc "--stream with --global: exit 64" 64 suppress list --global \
     --stream news
 cli_rc "--stream and --bulk: exit 64" 64 suppress list --tenant acme \

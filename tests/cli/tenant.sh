@@ -9,7 +9,7 @@
 
 . "$PW_SRCDIR/tests/cli/common.sh"
 cli_start
-pw_plan 97
+pw_plan 101
 
 rcli HSET pw:supp:global 'g@example.net' 'complaint|import|100|0' \
     '@gone.example' 'bounce|cli|100|0' 'old@example.net' 'bounce|cli|100|200' \
@@ -47,6 +47,14 @@ cli_rc "show: exit 0" 0 tenant show acme
 cli_like "show: quota_month" "^quota_month +1000000$" "$OUT"
 cli_like "show: keys" "^keys +1$" "$OUT"
 cli_like "show: suppressions" "^suppressions +2$" "$OUT"
+cli_like "show: no stream suppressions" "^stream_suppressions +0$" "$OUT"
+pwcli suppress add a@example.net --tenant acme --stream news
+pwcli suppress add b@example.net --tenant acme --stream offers
+pwcli suppress add @c.example --tenant acme --bulk
+cli_rc "show with stream suppressions: exit 0" 0 tenant show acme
+cli_like "show: stream suppressions, every stream and bulk" \
+    "^stream_suppressions +3$" "$OUT"
+cli_like "show: the tenant-wide count unchanged" "^suppressions +2$" "$OUT"
 cli_rc "show --json: exit 0" 0 --json tenant show acme
 pw_is "show --json" \
     "$(cli_json '[j["tenant"], j["rate"], j["rate_period"], j["quota_day"],

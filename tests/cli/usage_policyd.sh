@@ -16,7 +16,7 @@
     pw_skip_all "postwarden-policyd not built"
 getent passwd nobody >/dev/null || pw_skip_all "no nobody user"
 cli_start
-pw_plan 40
+pw_plan 41
 
 pw_daemon_start policyd "socket_group =" "socket_mode = 0666" \
     "log_level = notice"
@@ -174,3 +174,20 @@ pwcli usage kd
 cli_like "usage: a trimmed stream, counts since its oldest entry" \
     "^refused today: 1 \(from_domain 1\); the event stream holds events since [0-9-]+T[0-9:]+Z only$" \
     "$OUT"
+# A stream's suppression at end of data: one `suppressed` event per
+# recipient removed (as milter_supp_event writes it), counted as
+# suppressed_stream; the message's `rejected` when none was left is not
+# counted again.
+for r in a@remote.example b@remote.example; do
+	rcli XADD pw:events '*' type suppressed time "$(date +%s)" \
+	    queue_id 5ABC tenant acme key kd stream news recipient "$r" \
+	    scope stream match "$r" reason unsubscribe source one-click \
+	    >/dev/null
+done
+rcli XADD pw:events '*' type rejected time "$(date +%s)" queue_id 5ABC \
+    tenant acme key kd rule suppressed_stream \
+    reply '550 5.7.1 every recipient unsubscribed from stream news of tenant acme' \
+    >/dev/null
+pw_is "usage: recipients removed by a stream's suppression, once each" \
+    "$(usage_json kd 'sorted(j["refused_today"]["rules"].items())')" \
+    "[('from_domain', 1), ('suppressed_stream', 2)]"

@@ -5,8 +5,9 @@
 # the replies with NAME.ref: the plain request -> reply checks (the
 # format: its head, transcripts/README; pd_transcript.py is its client).
 # It, rules.sh (what Redis holds after decisions, accounting, rates,
-# GeoIP, fail modes) and load.sh (exactness under 250 parallel
-# connections, pd_load.py) use a private Redis through tests/harness;
+# GeoIP, fail modes), load.sh (exactness under 250 parallel
+# connections, pd_load.py) and txn_left.sh (what a transaction leaves in
+# Redis) use a private Redis through tests/harness;
 # mkmmdb.pl writes rules.sh's GeoIP file, which geoip.sh also feeds to
 # lib/geoip through geoip_lookup.
 
@@ -54,7 +55,8 @@ PW_POLICYD_SH_TESTS = \
 	tests/policyd/rules.sh \
 	tests/policyd/signals.sh \
 	tests/policyd/socket.sh \
-	tests/policyd/transcript.sh
+	tests/policyd/transcript.sh \
+	tests/policyd/txn_left.sh
 TESTS += $(PW_POLICYD_SH_TESTS)
 dist_check_SCRIPTS += $(PW_POLICYD_SH_TESTS)
 
@@ -62,6 +64,8 @@ EXTRA_DIST += \
 	tests/policyd/common.sh \
 	tests/bench/bench_policy.c \
 	tests/bench/bench-policyd.sh \
+	tests/bench/bench-txnmem.sh \
+	tests/bench/txnmem_load.py \
 	docs/bench-policyd.md \
 	tests/policyd/mkmmdb.pl \
 	tests/policyd/pd_load.py \

@@ -260,6 +260,23 @@ test_capacity_one(void **state)
 
 static struct pw_cache *shared;
 
+/* A pair's key keeps its two parts apart: ("ab", "c") is not ("a", "bc"). */
+static void
+test_key2(void **state)
+{
+	char k1[8], k2[8];
+	size_t l1, l2;
+
+	(void)state;
+	l1 = pw_cache_key2(k1, "ab", "c");
+	l2 = pw_cache_key2(k2, "a", "bc");
+	assert_int_equal(l1, 4);
+	assert_memory_equal(k1, "ab\0c", 4);
+	assert_int_equal(l2, 4);
+	assert_memory_not_equal(k1, k2, 4);
+	assert_int_equal(pw_cache_key2(k1, "", ""), 1);
+}
+
 static void *
 hammer(void *arg)
 {
@@ -311,6 +328,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hit_miss_and_in_place),
+		cmocka_unit_test(test_key2),
 		cmocka_unit_test(test_eviction_order),
 		cmocka_unit_test(test_eviction_order_exact),
 		cmocka_unit_test(test_no_collision_thrash),
