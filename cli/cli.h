@@ -431,13 +431,14 @@ int	cli_record_show(const struct cli_record_kind *k,
 int	cli_record_status(const struct cli_record_kind *k,
 	    const struct cli_opts *opts, int argc, char **argv);
 /*
- * Apply f to the existing record rec, atomically, and set "updated"
- * (lua/record_update.lua): CLI_EXIT_OK,
+ * Apply f to the existing record rec of tenant (its own or one of its
+ * keys'), atomically with an INCR of the tenant's pw:{T}:gen, and set
+ * "updated" (lua/record_update.lua): CLI_EXIT_OK,
  * CLI_EXIT_NOTFOUND when there is none (the caller says so), or
  * CLI_EXIT_FAIL after printing why.
  */
-int	cli_record_update(struct cli_db *db, const char *rec,
-	    const struct cli_fields *f);
+int	cli_record_update(struct cli_db *db, const char *tenant,
+	    const char *rec, const struct cli_fields *f);
 /*
  * Write the store marker (PW_SCHEMA_STORE, SET NX with the time),
  * which tells postwarden-policyd that Redis holds postwarden's data.

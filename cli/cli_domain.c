@@ -483,8 +483,8 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 	    "[--dkim rsa,ed25519] [--json]";
 	char domain[CLI_DOMAIN_SIZE], owner[PW_IDENTITY_TENANT_MAX + 1];
 	char now[24], *ops[2], *dir = NULL, *tkey = NULL, *dkey = NULL;
-	char *rkey = NULL;
-	const char *kv[6], *tenant, *dkim = NULL;
+	char *rkey = NULL, *gen = NULL;
+	const char *kv[7], *tenant, *dkim = NULL;
 	struct cli_domain_dkim_spec spec;
 	struct cli_domain_dkim_new keys;
 	struct pw_seal_kek kek;
@@ -570,13 +570,15 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 	    NULL);
 	rkey = pw_schema_key_new(db.prefix, PW_SCHEMA_DOMAIN, tenant, domain,
 	    NULL);
+	gen = pw_schema_key_new(db.prefix, PW_SCHEMA_GEN, tenant, NULL, NULL);
 	kv[0] = tkey;
 	kv[1] = dkey;
 	kv[2] = rkey;
-	kv[3] = domain;
-	kv[4] = sub ? "subdomains" : "exact";
-	kv[5] = now;
-	if ((reply = cli_util_eval(&db, &cli_domain_add_script, 3, 6, kv,
+	kv[3] = gen;
+	kv[4] = domain;
+	kv[5] = sub ? "subdomains" : "exact";
+	kv[6] = now;
+	if ((reply = cli_util_eval(&db, &cli_domain_add_script, 4, 7, kv,
 	    NULL)) == NULL) {
 		rc = CLI_EXIT_FAIL;
 		goto undo;
@@ -603,9 +605,9 @@ cli_domain_add(const struct cli_opts *opts, int argc, char **argv)
 				    "tenant %s; run domain remove %s", domain,
 				    tenant, domain);
 		} else {
-			kv[4] = "exact";
+			kv[5] = "exact";
 			if ((reply = cli_util_eval(&db,
-			    &cli_domain_add_script, 3, 6, kv, NULL)) != NULL)
+			    &cli_domain_add_script, 4, 7, kv, NULL)) != NULL)
 				freeReplyObject(reply);
 			else
 				cli_error("domain %s: refused, but tenant %s "
@@ -651,6 +653,7 @@ out:
 	free(tkey);
 	free(dkey);
 	free(rkey);
+	free(gen);
 	cli_util_close(&db);
 	return rc;
 }

@@ -210,9 +210,9 @@ int
 cli_domain_owner_remove(struct cli_db *db, const char *tenant,
     const char *domain)
 {
-	const char *kv[3];
+	const char *kv[4];
 	redisReply *reply;
-	char *dkey, *rkey;
+	char *dkey, *rkey, *gen;
 
 	/* Its DKIM keys first: added again, it starts without them. */
 	if (cli_domain_dkim_remove(db, tenant, domain) < 0)
@@ -221,12 +221,15 @@ cli_domain_owner_remove(struct cli_db *db, const char *tenant,
 	    NULL);
 	rkey = pw_schema_key_new(db->prefix, PW_SCHEMA_DOMAIN, tenant, domain,
 	    NULL);
+	gen = pw_schema_key_new(db->prefix, PW_SCHEMA_GEN, tenant, NULL, NULL);
 	kv[0] = dkey;
 	kv[1] = rkey;
-	kv[2] = domain;
-	reply = cli_util_eval(db, &cli_domain_owner_del_script, 2, 3, kv, NULL);
+	kv[2] = gen;
+	kv[3] = domain;
+	reply = cli_util_eval(db, &cli_domain_owner_del_script, 3, 4, kv, NULL);
 	free(dkey);
 	free(rkey);
+	free(gen);
 	if (reply == NULL)
 		return -1;
 	freeReplyObject(reply);

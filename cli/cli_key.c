@@ -236,10 +236,10 @@ static int
 cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 {
 	static const char usage[] = "add KEYID --tenant TENANT " CLI_KEY_LIMITS;
-	const char *kv[6 + 2 * (CLI_FIELDS_MAX + 3)];
+	const char *kv[7 + 2 * (CLI_FIELDS_MAX + 3)];
 	char tenant[PW_IDENTITY_TENANT_MAX + 1], now[24];
 	char *rec = NULL, *set = NULL, *dir = NULL, *tkey = NULL;
-	char *secrets = NULL, *fails = NULL;
+	char *secrets = NULL, *fails = NULL, *gen = NULL;
 	struct cli_record_args a;
 	struct cli_db db;
 	redisReply *reply;
@@ -284,7 +284,10 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	kv[kc++] = rec;
 	kv[kc++] = set;
 	kv[kc++] = secrets;
+	gen = pw_schema_key_new(db.prefix, PW_SCHEMA_GEN,
+	    a.tenant, NULL, NULL);
 	kv[kc++] = fails;
+	kv[kc++] = gen;
 	kv[kc++] = a.name;
 	for (i = 0; i < a.fields.nset; i++) {
 		if (strcmp(a.fields.set_name[i], "status") == 0)
@@ -303,7 +306,7 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 	kv[kc++] = "updated";
 	kv[kc++] = now;
 	if (cli_record_mark_store(&db) < 0 ||
-	    (reply = cli_util_eval(&db, &cli_key_add_script, 5, kc, kv,
+	    (reply = cli_util_eval(&db, &cli_key_add_script, 6, kc, kv,
 	    NULL)) == NULL) {
 		rc = CLI_EXIT_FAIL;
 		goto out;
@@ -345,8 +348,9 @@ cli_key_add(const struct cli_opts *opts, int argc, char **argv)
 			kv[1] = set;
 			kv[2] = secrets;
 			kv[3] = fails;
-			kv[4] = a.name;
-			reply = cli_util_eval(&db, &cli_key_del_script, 4, 5,
+			kv[4] = gen;
+			kv[5] = a.name;
+			reply = cli_util_eval(&db, &cli_key_del_script, 5, 6,
 			    kv, NULL);
 			if (reply != NULL)
 				freeReplyObject(reply);
@@ -363,6 +367,7 @@ out:
 	free(set);
 	free(secrets);
 	free(fails);
+	free(gen);
 	free(dir);
 	cli_util_close(&db);
 	return rc;
@@ -478,7 +483,7 @@ cli_key_change(const struct cli_opts *opts, struct cli_record_args *a,
 		goto out;
 	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_KEY,
 	    tenant, a->name, NULL);
-	if ((rc = cli_record_update(&db, rec, &a->fields)) == CLI_EXIT_OK)
+	if ((rc = cli_record_update(&db, tenant, rec, &a->fields)) == CLI_EXIT_OK)
 		rc = cli_key_done(&db, a->name, tenant, what);
 	else if (rc == CLI_EXIT_NOTFOUND)
 		cli_key_missing(a->name, tenant, rec);
@@ -522,9 +527,9 @@ static int
 cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 {
 	char tenant[PW_IDENTITY_TENANT_MAX + 1];
-	const char *kv[5];
+	const char *kv[6];
 	char *dir = NULL, *rec = NULL, *set = NULL, *secrets = NULL;
-	char *fails = NULL;
+	char *fails = NULL, *gen = NULL;
 	struct cli_record_args a;
 	struct cli_db db;
 	struct cli_json j;
@@ -587,9 +592,11 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 	kv[0] = rec;
 	kv[1] = set;
 	kv[2] = secrets;
+	gen = pw_schema_key_new(db.prefix, PW_SCHEMA_GEN, tenant, NULL, NULL);
 	kv[3] = fails;
-	kv[4] = a.name;
-	if ((reply = cli_util_eval(&db, &cli_key_del_script, 4, 5, kv,
+	kv[4] = gen;
+	kv[5] = a.name;
+	if ((reply = cli_util_eval(&db, &cli_key_del_script, 5, 6, kv,
 	    NULL)) == NULL) {
 		cli_error("key %s: the directory entry is gone (the key no "
 		    "longer works) but %s is left; run key delete %s "
@@ -621,6 +628,7 @@ cli_key_delete(const struct cli_opts *opts, int argc, char **argv)
 	}
 	rc = CLI_EXIT_OK;
 out:
+	free(gen);
 	free(dir);
 	free(rec);
 	free(set);

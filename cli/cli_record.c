@@ -150,7 +150,7 @@ cli_record_mark_store(struct cli_db *db)
 }
 
 /*
- * KEYS[1] the record; ARGV[1] n, then n field/value pairs to set, then
+ * KEYS[1] the record, KEYS[2] the tenant's generation; ARGV[1] n, then n field/value pairs to set, then
  * fields to delete.  0 when the record does not exist (nothing written),
  * else 1.
  */
@@ -159,18 +159,20 @@ static struct pw_redis_script cli_record_update_script = {
 };
 
 int
-cli_record_update(struct cli_db *db, const char *rec,
+cli_record_update(struct cli_db *db, const char *tenant, const char *rec,
     const struct cli_fields *f)
 {
-	const char *argv[3 + 2 * (CLI_FIELDS_MAX + 1) + CLI_FIELDS_MAX];
-	char n[16], now[24];
+	const char *argv[4 + 2 * (CLI_FIELDS_MAX + 1) + CLI_FIELDS_MAX];
+	char n[16], now[24], *gen;
 	redisReply *reply;
 	int argc = 0, i;
 	long long rc;
 
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	snprintf(n, sizeof(n), "%d", f->nset + 1);
+	gen = pw_schema_key_new(db->prefix, PW_SCHEMA_GEN, tenant, NULL, NULL);
 	argv[argc++] = rec;
+	argv[argc++] = gen;
 	argv[argc++] = n;
 	for (i = 0; i < f->nset; i++) {
 		argv[argc++] = f->set_name[i];
@@ -180,8 +182,9 @@ cli_record_update(struct cli_db *db, const char *rec,
 	argv[argc++] = now;
 	for (i = 0; i < f->ndel; i++)
 		argv[argc++] = f->del_name[i];
-	reply = cli_util_eval(db, &cli_record_update_script, 1, argc, argv,
+	reply = cli_util_eval(db, &cli_record_update_script, 2, argc, argv,
 	    NULL);
+	free(gen);
 	if (reply == NULL)
 		return CLI_EXIT_FAIL;
 	rc = cli_util_reply_int(reply);

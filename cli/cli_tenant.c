@@ -181,10 +181,10 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 {
 	static const char usage[] = "add TENANT " CLI_TENANT_LIMITS " "
 	    CLI_TENANT_SETTINGS;
-	const char *kv[1 + 2 * (CLI_FIELDS_MAX + 3 + CLI_TENANT_NSETTINGS)];
+	const char *kv[2 + 2 * (CLI_FIELDS_MAX + 3 + CLI_TENANT_NSETTINGS)];
 	struct cli_tenant_args a;
 	struct cli_record_args *r = &a.rec;
-	char now[24], *rec = NULL, *list = NULL;
+	char now[24], *rec = NULL, *list = NULL, *gen = NULL;
 	struct cli_db db;
 	redisReply *reply;
 	size_t copied = 0;
@@ -238,7 +238,9 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	rec = pw_schema_key_new(db.prefix, PW_SCHEMA_TENANT,
 	    r->name, NULL, NULL);
+	gen = pw_schema_key_new(db.prefix, PW_SCHEMA_GEN, r->name, NULL, NULL);
 	kv[kc++] = rec;
+	kv[kc++] = gen;
 	cli_fields_set(&r->fields, "created", now);
 	cli_fields_set(&r->fields, "updated", now);
 	for (i = 0; i < r->fields.nset; i++)
@@ -251,7 +253,7 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 		kv[kc++] = r->fields.set_value[i];
 	}
 	kc = cli_tenant_settings_kv(&a.settings, kv, kc);
-	if ((reply = cli_util_eval(&db, &cli_tenant_create_script, 1, kc, kv,
+	if ((reply = cli_util_eval(&db, &cli_tenant_create_script, 2, kc, kv,
 	    NULL)) == NULL) {
 		rc = CLI_EXIT_FAIL;
 		goto out;
@@ -269,6 +271,7 @@ cli_tenant_add(const struct cli_opts *opts, int argc, char **argv)
 	freeReplyObject(reply);
 out:
 	free(rec);
+	free(gen);
 	free(list);
 	cli_util_close(&db);
 	return rc;
@@ -361,7 +364,7 @@ cli_tenant_apply(const struct cli_opts *opts, struct cli_record_args *a,
 		rc = cli_tenant_settings_update(&db, rec, a->name, &a->fields,
 		    settings);
 	else
-		rc = cli_record_update(&db, rec, &a->fields);
+		rc = cli_record_update(&db, a->name, rec, &a->fields);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_tenant_done(&db, a->name, what);
 	else if (rc == CLI_EXIT_NOTFOUND)
@@ -418,8 +421,8 @@ cli_tenant_delete(const struct cli_opts *opts, int argc, char **argv)
 	struct cli_json j;
 	struct cli_db db;
 	redisReply *reply;
-	const char *kv[2];
-	char *rec = NULL, *set = NULL, *list = NULL, *supp = NULL;
+	const char *kv[3];
+	char *rec = NULL, *set = NULL, *list = NULL, *supp = NULL, *gen;
 	size_t ndomains = 0;
 	long long n, listed;
 	int rc;
@@ -439,10 +442,14 @@ cli_tenant_delete(const struct cli_opts *opts, int argc, char **argv)
 	supp = pw_schema_key_new(db.prefix, PW_SCHEMA_SUPP, a.rec.name,
 	    NULL, NULL);
 	/* 1. The record, unless keys are left. */
+	gen = pw_schema_key_new(db.prefix, PW_SCHEMA_GEN, a.rec.name, NULL,
+	    NULL);
 	kv[0] = rec;
 	kv[1] = set;
-	if ((reply = cli_util_eval(&db, &cli_tenant_delete_script, 2, 2, kv,
-	    NULL)) == NULL)
+	kv[2] = gen;
+	reply = cli_util_eval(&db, &cli_tenant_delete_script, 3, 3, kv, NULL);
+	free(gen);
+	if (reply == NULL)
 		goto out;
 	n = cli_util_reply_int(reply);
 	if (reply->type == REDIS_REPLY_INTEGER)

@@ -412,11 +412,11 @@ static const char *const cli_tenant_checked[] = {
  * 1 written, 0 no record, 2 changed meanwhile, -1 after printing why.
  */
 static int
-cli_tenant_write(struct cli_db *db, const char *rec,
+cli_tenant_write(struct cli_db *db, const char *rec, const char *gen,
     const struct cli_fields *f, const struct cli_tenant_settings *s,
     const redisReply *hash)
 {
-	const char *argv[3 + 2 * CLI_TENANT_NCHECKED +
+	const char *argv[4 + 2 * CLI_TENANT_NCHECKED +
 	    2 * (CLI_FIELDS_MAX + CLI_TENANT_NSETTINGS + 1) + CLI_FIELDS_MAX +
 	    CLI_TENANT_NSETTINGS];
 	char nchecked[16], nset[16], now[24];
@@ -429,6 +429,7 @@ cli_tenant_write(struct cli_db *db, const char *rec,
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	snprintf(nchecked, sizeof(nchecked), "%zu", CLI_TENANT_NCHECKED);
 	argv[argc++] = rec;
+	argv[argc++] = gen;
 	argv[argc++] = nchecked;
 	for (i = 0; i < (int)CLI_TENANT_NCHECKED; i++) {
 		v = cli_util_hash_get(hash, cli_tenant_checked[i]);
@@ -455,7 +456,7 @@ cli_tenant_write(struct cli_db *db, const char *rec,
 	for (i = 0; i < CLI_TENANT_NSETTINGS; i++)
 		if (set[i].given && set[i].v[0] == '\0')
 			argv[argc++] = cli_tenant_options[i].field;
-	if ((reply = cli_util_eval(db, &cli_tenant_update_script, 1, argc,
+	if ((reply = cli_util_eval(db, &cli_tenant_update_script, 2, argc,
 	    argv, NULL)) == NULL)
 		return -1;
 	r = cli_util_reply_int(reply);
@@ -519,8 +520,9 @@ cli_tenant_settings_update(struct cli_db *db, const char *rec,
 {
 	redisReply *hash;
 	int tries, rc = CLI_EXIT_FAIL;
+	char *gen;
 
-
+	gen = pw_schema_key_new(db->prefix, PW_SCHEMA_GEN, tenant, NULL, NULL);
 	for (tries = 0; tries < CLI_TENANT_TRIES; tries++) {
 		rc = CLI_EXIT_FAIL;
 		if ((hash = cli_util_cmd(db, "HGETALL", rec, NULL)) == NULL)
@@ -531,7 +533,7 @@ cli_tenant_settings_update(struct cli_db *db, const char *rec,
 		    hash)) == 0) {
 			if (tries == 0)
 				cli_tenant_settings_check_pools(db, s);
-			switch (cli_tenant_write(db, rec, f, s, hash)) {
+			switch (cli_tenant_write(db, rec, gen, f, s, hash)) {
 			case 1:
 				rc = CLI_EXIT_OK;
 				break;
@@ -555,5 +557,6 @@ cli_tenant_settings_update(struct cli_db *db, const char *rec,
 		    "being updated; nothing written, try again", tenant);
 		rc = CLI_EXIT_FAIL;
 	}
+	free(gen);
 	return rc;
 }

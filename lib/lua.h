@@ -12,6 +12,7 @@
 #define PW_LUA_H
 
 extern const char pw_lua_rcpt[];	/* postwarden-policyd, RCPT */
+extern const char pw_lua_rcpt_read[];	/* postwarden-policyd, RCPT: the records */
 extern const char pw_lua_eom[];		/* postwarden-policyd, END-OF-MESSAGE */
 extern const char pw_lua_event[];	/* postwarden-policyd, an event */
 extern const char pw_lua_release[];	/* postwarden-policyd, an abandoned

@@ -27,6 +27,7 @@ const struct pw_schema_entry pw_schema[PW_SCHEMA_NNAMES] = {
 	[PW_SCHEMA_TENANT] =	{ "tenant", "{T}:tenant", PW_SCHEMA_F_SLOT },
 	[PW_SCHEMA_KEY] =	{ "key", "{T}:key:<keyid>", PW_SCHEMA_F_SLOT },
 	[PW_SCHEMA_KEYS] =	{ "keys", "{T}:keys", PW_SCHEMA_F_SLOT },
+	[PW_SCHEMA_GEN] =	{ "gen", "{T}:gen", PW_SCHEMA_F_SLOT },
 	[PW_SCHEMA_KEY_SECRETS] = { "key_secrets", "{T}:key:<keyid>:secrets",
 	    PW_SCHEMA_F_SLOT },
 	[PW_SCHEMA_AUTHFAIL_KEY] = { "authfail_key", "{T}:authfail:<keyid>",

@@ -46,6 +46,7 @@ enum pw_schema_name {
 	PW_SCHEMA_TENANT,	/* {T}:tenant */
 	PW_SCHEMA_KEY,		/* {T}:key:<keyid> */
 	PW_SCHEMA_KEYS,		/* {T}:keys */
+	PW_SCHEMA_GEN,		/* {T}:gen: bumped by every change a decision reads */
 	PW_SCHEMA_KEY_SECRETS,	/* {T}:key:<keyid>:secrets: its login secrets */
 	PW_SCHEMA_AUTHFAIL_KEY,	/* {T}:authfail:<keyid>: its failed logins */
 	PW_SCHEMA_SUPP,		/* {T}:supp */

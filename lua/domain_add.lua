@@ -3,7 +3,8 @@
 -- the directory entry pw:domain:<domain> (outside the slot) for it.
 --
 -- KEYS[1] the tenant record pw:{T}:tenant, KEYS[2] pw:{T}:domains,
--- KEYS[3] the domain's record pw:{T}:domain:<domain>.
+-- KEYS[3] the domain's record pw:{T}:domain:<domain>, KEYS[4] the
+-- tenant's generation pw:{T}:gen (incremented when pw:{T}:domains changes).
 -- ARGV[1] the domain (normal form), ARGV[2] `exact` or `subdomains`,
 -- ARGV[3] the time (Unix seconds).
 -- Reply: -1 the tenant does not exist (nothing written); 1 added;
@@ -22,6 +23,7 @@ if was == ARGV[2] and exists and
   return 0
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if was ~= ARGV[2] then redis.call('INCR', KEYS[4]) end
 if exists then
   redis.call('HSET', KEYS[3], 'subdomains', sub, 'updated', ARGV[3])
   return 2

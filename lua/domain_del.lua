@@ -3,8 +3,12 @@
 -- removed before the directory entry pw:domain:<domain> (outside the
 -- slot), so that the daemons stop accepting it first.
 --
--- KEYS[1] pw:{T}:domains, KEYS[2] the record pw:{T}:domain:<domain>.
+-- KEYS[1] pw:{T}:domains, KEYS[2] the record pw:{T}:domain:<domain>,
+-- KEYS[3] the tenant's generation pw:{T}:gen (incremented when the
+-- domain was in pw:{T}:domains).
 -- ARGV[1] the domain.
 -- Reply: how many of the two existed (0, 1 or 2).
 
-return redis.call('HDEL', KEYS[1], ARGV[1]) + redis.call('DEL', KEYS[2])
+local n = redis.call('HDEL', KEYS[1], ARGV[1])
+if n > 0 then redis.call('INCR', KEYS[3]) end
+return n + redis.call('DEL', KEYS[2])

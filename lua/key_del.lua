@@ -1,9 +1,13 @@
 -- lua/key_del.lua -- postwarden (the CLI) (cli/cli_key.c).
 --
 -- KEYS[1] the key record, KEYS[2] the tenant's key set, KEYS[3] the
--- key's secrets, KEYS[4] its failed-login counter; ARGV[1] the key id.
+-- key's secrets, KEYS[4] its failed-login counter, KEYS[5] the tenant's
+-- generation pw:{T}:gen (incremented when the record existed); ARGV[1]
+-- the key id.
 -- All four go; the reply is how many of the record and the set member
 -- existed.
 
 redis.call('DEL', KEYS[3], KEYS[4])
-return redis.call('DEL', KEYS[1]) + redis.call('SREM', KEYS[2], ARGV[1])
+local d = redis.call('DEL', KEYS[1])
+if d > 0 then redis.call('INCR', KEYS[5]) end
+return d + redis.call('SREM', KEYS[2], ARGV[1])

@@ -8,7 +8,7 @@
 PW_LUA_PRELUDE = lua/schema.lua lua/calendar.lua lua/gcra.lua
 PW_LUA_WITH_PRELUDE = lua/rcpt.lua lua/eom.lua lua/event.lua \
 	lua/release.lua lua/usage.lua
-PW_LUA_PLAIN = lua/event_batch.lua lua/auth_login.lua \
+PW_LUA_PLAIN = lua/event_batch.lua lua/auth_login.lua lua/rcpt_read.lua \
 	lua/key_add.lua lua/key_del.lua lua/key_dir_del.lua \
 	lua/key_secret_add.lua \
 	lua/domain_add.lua lua/domain_del.lua \

@@ -1,36 +1,53 @@
--- lua/rcpt.lua -- postwarden-policyd: the decision for one recipient
--- (protocol_state RCPT), all checks and all counter changes in one
--- atomic step.  See docs/redis-schema.md and postwarden-policyd(8).
+-- lua/rcpt.lua -- postwarden-policyd: the counting for one recipient
+-- (protocol_state RCPT) in one atomic step.  The daemon checked what is
+-- the same for every recipient (status, the sender's domain, limits it
+-- cannot read, country: policyd/policyd_records.c) against its copy of
+-- the tenant and key records, read under the generation pw:{T}:gen
+-- (lua/rcpt_read.lua); this script confirms that generation, then checks
+-- and counts what changes per recipient.  See docs/redis-schema.md and
+-- postwarden-policyd(8).
 --
--- KEYS[1]  <P>tenant          the tenant record (hash)
+-- KEYS[1]  <P>gen             the tenant's generation (string)
 -- KEYS[2]  <P>txn:<instance>  the transaction (hash)
 -- KEYS[3]  <P>supp            the tenant's suppressions (hash)
--- KEYS[4]  <P>key:<keyid>     the key record (hash); only with a key
--- Every other key is derived from ARGV[1] and lies in the same slot.
+-- KEYS[4]  <P>gcra:tenant     the tenant's rate limiter
+-- KEYS[5]  <P>gcra:key:<id>   the key's; only with a key
+-- then, for each quota set (the tenant's hour, day, month, then the
+-- key's), <P>used:<who>:<window> and <P>resv:<who>:<window> of the
+-- daemon's current hour (ARGV[11]); a transaction whose windows are
+-- others (begun in another hour, or Redis's clock in another hour than
+-- the daemon's) derives its names from ARGV[2] (same slot).
 --
--- ARGV[1]  P, the tenant slot prefix: "pw:{acme}:"
--- ARGV[2]  key id, "" without one
--- ARGV[3]  instance (Postfix's transaction id)
--- ARGV[4]  recipient, in normal form (lib/address.h)
--- ARGV[5]  declared message size, bytes ("0": unknown)
--- ARGV[6]  client country: "-" GeoIP off, "" unknown, else ISO code
--- ARGV[7]  reservation lifetime, ms
--- ARGV[8]  the envelope sender's domain in normal form (lib/address.h):
---          "" for the null sender (not checked), "@" for a sender
---          without a domain (a bare local part: owned by nobody)
--- ARGV[9]  tenant_domains_required: "yes" or "no"
+-- ARGV[1]  the generation the daemon decided with ("" for none)
+-- ARGV[2]  P, the tenant slot prefix: "pw:{acme}:"
+-- ARGV[3]  key id, "" without one
+-- ARGV[4]  the key's <who> ("key:<id>"), "" without one
+-- ARGV[5]  recipient, in normal form (lib/address.h)
+-- ARGV[6]  its "@domain" ("" when it has none)
+-- ARGV[7]  "rcpt:" .. recipient, its field in the transaction
+-- ARGV[8]  instance .. " " .. recipient, its reservations' member
+-- ARGV[9]  declared message size, bytes ("0": unknown)
+-- ARGV[10] reservation lifetime, ms
+-- ARGV[11] the daemon's hour id "YYYYMMDDHH" (UTC), ARGV[12] its start
+--          (Unix s), ARGV[13..15] the ends of its hour, day and month
+--          (Unix s), as lua/calendar.lua's windows_of computes them
+-- ARGV[16] n, the length of the daemon's own verdict (0: none)
+-- ARGV[17 .. 16 + n]  that verdict, {"refuse", ...} or {"lost", who}:
+--          returned as it is once the generation is confirmed (a retry
+--          of an admitted recipient is still "again")
+-- then the tenant's limits and, with a key, the key's, eight each, in
+-- the order max_size, max_recipients, rate, rate_period, burst,
+-- quota_hour, quota_day, quota_month: decimal digits, "" for none (the
+-- daemon passed only valid ones, 0 as "").
 --
--- Returns {"ok", "new"|"again"}, {"lost", "tenant"|"key"} when that
--- record does not exist, or {"refuse", rule, who, a, b, c, d} (strings;
--- see policyd_rules.c).
+-- Returns {"ok", "new"|"again"}, {"stale"} when pw:{T}:gen is not
+-- ARGV[1] (the daemon reads the records again), the daemon's verdict, or
+-- {"refuse", rule, who, a, b, c, d} (see policyd_rules.c).
 -- Time is Redis's own (TIME), so every node agrees.  A refusal writes
 -- nothing (expired reservations are pruned, which changes no count).
 
-local P, keyid, inst, rcpt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local size = tonumber(ARGV[5]) or 0
-local country = ARGV[6]
-local ttl = tonumber(ARGV[7]) or 900000
-local sdom, domains_required = ARGV[8] or '', ARGV[9] ~= 'no'
+local A = ARGV
+local P, keyid, who_key, rcpt = A[2], A[3], A[4], A[5]
 local t = redis.call('TIME')
 local now_s = tonumber(t[1])
 local now = now_s * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -50,40 +67,9 @@ local function refuse(rule, who, a, b, c, d)
 	    tostring(c or ''), tostring(d or '') }
 end
 
-local function record(k)
-	local r = {}
-	local flat = redis.call('HGETALL', k)
-	for i = 1, #flat, 2 do r[flat[i]] = flat[i + 1] end
-	return r
-end
-
--- The limit fields of a tenant or key record.  A valid limit is absent,
--- empty, or decimal digits only (at most 15: exact in a Lua number);
--- absent, empty and 0 mean "no limit".  Anything else ("1,000", "-5",
--- "ten", "1e1", "0x2", " 5") is invalid and refused below, never read
--- as "no limit" nor guessed at; lib/limit.c is the C side of the same
--- definition (postwarden-policyd, postwarden usage), and
--- tests/unit/test_limit.c checks the two lists agree.
-local LIMITS = { 'quota_hour', 'quota_day', 'quota_month', 'rate',
-    'rate_period', 'burst', 'max_size', 'max_recipients' }
-
-local function valid(v)
-	return v == nil or v == '' or
-	    (#v <= 15 and string.match(v, '^%d+$') ~= nil)
-end
-
--- A field that valid() accepted: its value, nil for "no limit".
-local function limit(r, f)
-	local n = tonumber(r[f] or '')
-	if n == nil or n <= 0 then return nil end
-	return n
-end
-
 -- A retried request (same instance and recipient) was admitted already.
 -- The transaction's windows are fixed at its first admitted recipient.
-local member = inst .. ' ' .. rcpt
-local txn = redis.call('HMGET', KEYS[2], 'rcpt:' .. rcpt, 'windows',
-    'released')
+local txn = redis.call('HMGET', KEYS[2], A[7], 'windows', 'released')
 if txn[1] then
 	return { 'ok', 'again' }
 end
@@ -92,112 +78,92 @@ local txn_windows = txn[2]
 -- gave its reservations back, released.
 local txn_other = txn[3] and 3 or 2
 
-local tenant = record(KEYS[1])
-local key = {}
-if keyid ~= '' then key = record(KEYS[4]) end
--- 0. the records must exist.  postwarden creates a tenant's record
--- before its keys, and lib/identity found this key's tenant (perhaps in
--- its cache): a record missing now means Redis lost its data (restarted
--- without persistence, flushed) or the tenant or key was just deleted.
--- Deciding on nothing would admit without limits: the daemon answers
--- with its fail mode instead.
-if next(tenant) == nil then return { 'lost', 'tenant' } end
-if keyid ~= '' and next(key) == nil then return { 'lost', 'key' } end
-
--- Checked in this order; who is "tenant" or "key".
-local subjects = {}
-if keyid ~= '' then
-	subjects[1] = { 'tenant', tenant, schema_who_tenant() }
-	subjects[2] = { 'key', key, schema_who_key(keyid) }
-else
-	subjects[1] = { 'tenant', tenant, schema_who_tenant() }
+-- The daemon's own verdict (status, sender, invalid limit, country, a
+-- lost record), if the records it was made from are still current.
+local npre = tonumber(A[16])
+if npre > 0 then
+	if (redis.call('GET', KEYS[1]) or '') ~= A[1] then
+		return { 'stale' }
+	end
+	return { unpack(A, 17, 16 + npre) }
 end
 
--- 1. status: disabled first (permanent), then suspended (temporary).
-for _, st in ipairs({ 'disabled', 'suspended' }) do
-	for _, s in ipairs(subjects) do
-		if s[2].status == st then
-			return refuse('status', s[1], st)
-		end
+-- The subjects, checked in this order: 1 the tenant, 2 the key.  Their
+-- limits in one array (fewer tables made per call: each costs more than
+-- the arithmetic), 8 each: L[(n - 1) * 8 + f], nil for none.
+local nsub = keyid ~= '' and 2 or 1
+local WHO = { 'tenant', 'key' }			-- in replies
+local NAME = { schema_who_tenant(), who_key }	-- in key names
+local MAX_SIZE, MAX_RCPT, RATE, PERIOD, BURST = 1, 2, 3, 4, 5
+local KIND = { 'h', 'd', 'm' }	-- limits 6, 7, 8
+local L = { tonumber(A[17]), tonumber(A[18]), tonumber(A[19]),
+    tonumber(A[20]), tonumber(A[21]), tonumber(A[22]), tonumber(A[23]),
+    tonumber(A[24]), tonumber(A[25]), tonumber(A[26]), tonumber(A[27]),
+    tonumber(A[28]), tonumber(A[29]), tonumber(A[30]), tonumber(A[31]),
+    tonumber(A[32]) }
+
+-- What is read with one MGET: the generation, the rate limiters' states
+-- and what each quota window billed.  Which windows: those of the
+-- transaction (fixed at its first admitted recipient); for a new one,
+-- the hour of Redis's clock (TIME).  When that is the daemon's hour,
+-- the names and ends are the daemon's (KEYS, ARGV[13..15]).
+if not txn_windows then
+	local hs = tonumber(A[12])
+	if now_s >= hs and now_s < hs + 3600 then
+		txn_windows = A[11]
+	else
+		txn_windows = hour_id(now_s)
 	end
 end
-
--- 1a. the sender's domain: the tenant must own it, or a parent of it
--- with the value "subdomains" (docs/redis-schema.md, "Sending
--- domains"); one HMGET of the domain and its parents.  After the status
--- (a disabled or suspended sender is told that first), before anything
--- per recipient or anything counted: it is the same for every recipient
--- of the message and permanent.  Only a miss reads HLEN: a tenant that
--- owns no domain at all follows tenant_domains_required.
-if sdom ~= '' then
-	local owned = false
-	if sdom ~= '@' then
-		local names = { sdom }
-		if string.sub(sdom, 1, 1) ~= '[' then	-- not a literal
-			local rest = sdom
-			local dot = string.find(rest, '.', 1, true)
-			while dot do
-				rest = string.sub(rest, dot + 1)
-				names[#names + 1] = rest
-				dot = string.find(rest, '.', 1, true)
+local fast = txn_windows == A[11]
+local mkeys = { KEYS[1] }
+-- The rate limiters: subject, its state's place in the MGET.
+local G = {}
+for n = 1, nsub do
+	if L[(n - 1) * 8 + RATE] then
+		G[#G + 1] = n
+		mkeys[#mkeys + 1] = KEYS[3 + n]
+	end
+end
+-- The quotas, 6 fields each: subject, kind (1 h, 2 d, 3 m), limit,
+-- reservations' key, the window's end (Unix s), the counter's place in
+-- the MGET.
+local Q = {}
+local wins = nil
+local ki = 4 + nsub	-- the first quota's keys
+for n = 1, nsub do
+	local b = (n - 1) * 8
+	for k = 1, 3 do
+		local q = L[b + 5 + k]
+		if q then
+			local uk, rk, wend
+			if fast then
+				uk, rk, wend = KEYS[ki], KEYS[ki + 1], A[12 + k]
+			else
+				wins = wins or windows_of(txn_windows)
+				local w = wins[k]
+				local win = schema_window(w[1], w[2])
+				uk = schema_used(P, NAME[n], win)
+				rk = schema_resv(P, NAME[n], win)
+				wend = w[3]
 			end
-		end
-		local dk = schema_domains(P)
-		local v = redis.call('HMGET', dk, unpack(names))
-		-- The domain itself: any value (what is not "subdomains"
-		-- is exact), as the milter reads it (milter_domain.c).
-		owned = v[1] ~= false
-		for i = 2, #names do
-			if v[i] == 'subdomains' then owned = true end
-		end
-	end
-	if not owned then
-		if redis.call('HLEN', schema_domains(P)) == 0 then
-			if domains_required then
-				return refuse('sender', 'tenant', 'none')
-			end
-		elseif sdom == '@' then
-			return refuse('sender', 'tenant', 'bare')
-		else
-			return refuse('sender', 'tenant', 'domain', sdom)
+			ki = ki + 2
+			local e = #Q
+			mkeys[#mkeys + 1] = uk
+			Q[e + 1], Q[e + 2], Q[e + 3], Q[e + 4], Q[e + 5],
+			    Q[e + 6] = n, k, q, rk, wend, #mkeys
 		end
 	end
 end
-
--- 1b. a limit that cannot be read: fail closed for this tenant (or key)
--- rather than admit without it.  The value goes back for the log,
--- bounded.
-for _, s in ipairs(subjects) do
-	for _, f in ipairs(LIMITS) do
-		if not valid(s[2][f]) then
-			return refuse('invalid', s[1], f,
-			    string.sub(s[2][f], 1, 64))
-		end
-	end
-end
-
--- 2. GeoIP: the key's countries.
-if keyid ~= '' and country ~= '-' then
-	local allowed = key.countries or ''
-	if string.find(allowed, '%S') then
-		local ok = false
-		local norm = string.upper(string.gsub(allowed, '%s', ''))
-		if country ~= '' then
-			for c in string.gmatch(norm, '[^,]+') do
-				if c == country then ok = true end
-			end
-		end
-		if not ok then
-			return refuse('country', 'key', country, norm)
-		end
-	end
+local m = redis.call('MGET', unpack(mkeys))
+if (m[1] or '') ~= A[1] then
+	return { 'stale' }
 end
 
 -- 3. suppression: the address, then "@domain"; expired entries are
 -- removed lazily.
-local at = string.find(rcpt, '@[^@]*$')
 local fields = { rcpt }
-if at then fields[2] = string.sub(rcpt, at) end
+if A[6] ~= '' then fields[2] = A[6] end
 local vals = redis.call('HMGET', KEYS[3], unpack(fields))
 for i, v in ipairs(fields) do
 	local e = vals[i]
@@ -217,103 +183,75 @@ for i, v in ipairs(fields) do
 end
 
 -- 4. per message: declared size, recipients in this transaction.
-for _, s in ipairs(subjects) do
-	local ms = limit(s[2], 'max_size')
+local size = tonumber(A[9]) or 0
+for n = 1, nsub do
+	local ms = L[(n - 1) * 8 + MAX_SIZE]
 	if ms and size > ms then
-		return refuse('size', s[1], size, ms)
+		return refuse('size', WHO[n], size, ms)
 	end
 end
 local nrcpt = nil
-for _, s in ipairs(subjects) do
-	local mr = limit(s[2], 'max_recipients')
+for n = 1, nsub do
+	local mr = L[(n - 1) * 8 + MAX_RCPT]
 	if mr then
 		if nrcpt == nil then
 			nrcpt = 0
-			if txn_windows then
+			if txn[2] then
 				nrcpt = redis.call('HLEN', KEYS[2]) -
 				    txn_other
 			end
 		end
 		if nrcpt + 1 > mr then
-			return refuse('recipients', s[1], nrcpt, mr)
+			return refuse('recipients', WHO[n], nrcpt, mr)
 		end
 	end
 end
 
 -- 5. rate (GCRA, lua/gcra.lua): tat = theoretical arrival time (ms,
 -- microseconds as the fraction); an arrival is admitted when
--- tat - now <= burst * T, T = period / rate.  The limiters' states are
--- read with one MGET.
-local gcras, gkeys = {}, {}
-for _, s in ipairs(subjects) do
-	local rate = limit(s[2], 'rate')
-	if rate then
-		gcras[#gcras + 1] = { s, rate }
-		gkeys[#gkeys + 1] = schema_gcra(P, s[3])
-	end
-end
-local tats = #gkeys > 0 and redis.call('MGET', unpack(gkeys)) or {}
-for i, g in ipairs(gcras) do
-	local s, rate = g[1], g[2]
-	local period = limit(s[2], 'rate_period') or 1
-	local burst = limit(s[2], 'burst') or 0
-	local ok, tat = gcra(gcra_parse(tats[i], base), now_rel,
+-- tat - now <= burst * T, T = period / rate.  G[i] becomes the new tat.
+for i, n in ipairs(G) do
+	local b = (n - 1) * 8
+	local rate, period, burst = L[b + RATE], L[b + PERIOD] or 1,
+	    L[b + BURST] or 0
+	local ok, tat = gcra(gcra_parse(m[1 + i], base), now_rel,
 	    gcra_interval(rate, period, burst))
 	if not ok then
-		return refuse('rate', s[1], rate, period, burst,
+		return refuse('rate', WHO[n], rate, period, burst,
 		    fmt(base + math.ceil(tat)))
 	end
-	gcras[i] = { gkeys[i], tat }
+	G[i] = tat
 end
 
 -- 6. quotas: used + live reservations + 1 <= limit, in the windows of
--- the transaction (fixed at its first admitted recipient).  A live
--- reservation is one whose score (its expiry) is still ahead; END-OF-
--- MESSAGE removes a transaction's own, so expired ones are only those of
--- transactions that never got there, pruned now and then (when the
--- millisecond clock is a multiple of 16) rather than before every count.
--- The hour, day and month quotas of every subject in the windows of
--- hour hid: the reservations one more recipient makes, or nil and the
--- refusal of the first quota it would pass.
-local function quota_check(subjects, hid)
-	local wins = windows_of(hid)
-	local kinds = { h = 'quota_hour', d = 'quota_day', m = 'quota_month' }
-	local quotas, ukeys = {}, {}
-	for _, s in ipairs(subjects) do
-		for _, w in ipairs(wins) do
-			local q = limit(s[2], kinds[w[1]])
-			if q then
-				local win = schema_window(w[1], w[2])
-				quotas[#quotas + 1] = { s, w, q,
-				    schema_resv(P, s[3], win) }
-				ukeys[#ukeys + 1] = schema_used(P, s[3], win)
-			end
-		end
-	end
-	-- What each window billed, with one MGET; then its live
-	-- reservations.
-	local useds = #ukeys > 0 and redis.call('MGET', unpack(ukeys)) or {}
-	local resv = {}
+-- the transaction.  A live reservation is one whose score (its expiry)
+-- is still ahead; END-OF-MESSAGE removes a transaction's own, so expired
+-- ones are only those of transactions that never got there, pruned now
+-- and then (when the millisecond clock is a multiple of 16) rather than
+-- before every count.
+-- The quotas Q with what their windows billed (m): each one's live
+-- reservations (its field 6 replaced), or the refusal of the first
+-- quota one more recipient would pass.
+local function quota_check(Q, m)
 	local prune = now % 16 == 0
-	local after = '(' .. fmt(now)
-	for i, e in ipairs(quotas) do
-		local s, w, q, rk = e[1], e[2], e[3], e[4]
+	local after = nil
+	for e = 0, #Q - 1, 6 do
+		local q, rk = Q[e + 3], Q[e + 4]
 		if prune then
 			redis.call('ZREMRANGEBYSCORE', rk, '-inf', now)
 		end
-		local used = tonumber(useds[i] or '') or 0
+		after = after or '(' .. fmt(now)
+		local used = tonumber(m[Q[e + 6]] or '') or 0
 		local live = redis.call('ZCOUNT', rk, after, '+inf')
 		if used + live + 1 > q then
-			return nil, refuse('quota', s[1], w[1], used + live, q,
-			    w[3])
+			return refuse('quota', WHO[Q[e + 1]], KIND[Q[e + 2]],
+			    used + live, q, Q[e + 5])
 		end
-		resv[#resv + 1] = { rk, w[3], live }
+		Q[e + 6] = live
 	end
-	return resv
+	return nil
 end
-
-if not txn_windows then txn_windows = hour_id(now_s) end
-local resv, refusal = quota_check(subjects, txn_windows)
+local refusal = quota_check(Q, m)
 if refusal then return refusal end
 
 -- Admitted: count the rate, reserve, record the transaction.
@@ -322,19 +260,21 @@ if refusal then return refusal end
 -- cached clock, which may be behind TIME by a few milliseconds, and a
 -- state gone early admits the next arrival at once (a past tat is read
 -- as idle anyway).
-for _, g in ipairs(gcras) do
-	redis.call('SET', g[1], gcra_format(base, g[2]), 'PX',
-	    math.ceil(g[2] - now_rel) + 1000)
+for i, tat in ipairs(G) do
+	redis.call('SET', mkeys[1 + i], gcra_format(base, tat), 'PX',
+	    math.ceil(tat - now_rel) + 1000)
 end
 -- A reservation set's expiry (an hour after its window) never changes:
 -- it is set when the set may be new, i.e. when it held nothing live.
-for _, r in ipairs(resv) do
-	redis.call('ZADD', r[1], now + ttl, member)
-	if r[3] == 0 then
-		redis.call('EXPIREAT', r[1], r[2] + 3600)
+local ttl = tonumber(A[10]) or 900000
+local expiry = fmt(now + ttl)
+for e = 0, #Q - 1, 6 do
+	redis.call('ZADD', Q[e + 4], expiry, A[8])
+	if Q[e + 6] == 0 then
+		redis.call('EXPIREAT', Q[e + 4], Q[e + 5] + 3600)
 	end
 end
 redis.call('HSET', KEYS[2], 'key', keyid, 'windows', txn_windows,
-    'rcpt:' .. rcpt, fmt(now + ttl))
+    A[7], expiry)
 redis.call('PEXPIRE', KEYS[2], ttl)
 return { 'ok', 'new' }

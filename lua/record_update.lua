@@ -1,6 +1,7 @@
 -- lua/record_update.lua -- postwarden (the CLI) (cli/cli_record.c).
 --
--- KEYS[1] the record; ARGV[1] n, then n field/value pairs to set, then
+-- KEYS[1] the record (a tenant's or a key's), KEYS[2] the tenant's
+-- generation pw:{T}:gen (incremented with the write); ARGV[1] n, then n field/value pairs to set, then
 -- fields to delete.  0 when the record does not exist (nothing written),
 -- else 1.
 
@@ -12,4 +13,5 @@ end
 if #ARGV > 1 + 2 * n then
   redis.call('HDEL', KEYS[1], unpack(ARGV, 2 + 2 * n))
 end
+redis.call('INCR', KEYS[2])
 return 1

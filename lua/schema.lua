@@ -21,6 +21,11 @@ local function schema_keys(P)
 	return P .. 'keys'
 end
 
+-- <P>gen
+local function schema_gen(P)
+	return P .. 'gen'
+end
+
 -- <P>key:<keyid>:secrets
 local function schema_key_secrets(P, keyid)
 	return P .. 'key:' .. keyid .. ':secrets'

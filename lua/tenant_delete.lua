@@ -4,10 +4,13 @@
 -- has keys (they must be deleted first: their directory entries lie
 -- outside the slot).
 --
--- KEYS[1] the record pw:{T}:tenant, KEYS[2] the key set pw:{T}:keys.
+-- KEYS[1] the record pw:{T}:tenant, KEYS[2] the key set pw:{T}:keys,
+-- KEYS[3] the generation pw:{T}:gen (incremented when the record goes).
 -- Reply: -n when the tenant has n keys (nothing deleted), else how
 -- many records existed (0 or 1).
 
 local n = redis.call('SCARD', KEYS[2])
 if n > 0 then return -n end
-return redis.call('DEL', KEYS[1])
+local d = redis.call('DEL', KEYS[1])
+if d > 0 then redis.call('INCR', KEYS[3]) end
+return d

@@ -1,6 +1,7 @@
 -- lua/tenant_update.lua -- postwarden (the CLI) (cli/cli_tenant_settings.c).
 --
--- KEYS[1] the record; ARGV[1] n, then n field/value pairs that must be as
+-- KEYS[1] the record, KEYS[2] the tenant's generation pw:{T}:gen
+-- (incremented with any write); ARGV[1] n, then n field/value pairs that must be as
 -- they were read ("" = absent), then m, then m field/value pairs to set,
 -- then fields to delete.  0 when the record does not exist, 2 when a
 -- field changed since it was read (nothing written), else 1.
@@ -21,4 +22,5 @@ i = i + 2 * m
 if #ARGV >= i then
   redis.call('HDEL', KEYS[1], unpack(ARGV, i))
 end
+redis.call('INCR', KEYS[2])
 return 1

@@ -8,6 +8,7 @@ policyd_postwarden_policyd_SOURCES = \
 	policyd/policyd_identity.c policyd/policyd_identity.h \
 	policyd/policyd_metrics.c policyd/policyd_metrics.h \
 	policyd/policyd_proto.c policyd/policyd_proto.h \
+	policyd/policyd_records.c policyd/policyd_records.h \
 	policyd/policyd_rules.c policyd/policyd_rules.h \
 	policyd/policyd_server.c policyd/policyd_server.h
 policyd_postwarden_policyd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \

@@ -4,19 +4,31 @@
  * Exports: policyd_rules_load, _init, _rcpt, _eom, _failed, _unknown,
  * _txn_note, _txn_end.
  *
- * Scripts: lua/rcpt.lua, lua/eom.lua, lua/event.lua and lua/release.lua,
- * embedded at build time (lib/lua.h), the first three run with EVALSHA (EVAL on NOSCRIPT:
- * lib/redis_async), the release with EVAL so that it runs before the
- * request sent after it.  One round trip per decision; the billed/refused
- * event is a second command pipelined behind it, whose reply nobody waits
- * for.  An unknown key costs one EXISTS of the store marker before it is
+ * Scripts: lua/rcpt_read.lua, lua/rcpt.lua, lua/eom.lua, lua/event.lua
+ * and lua/release.lua, embedded at build time (lib/lua.h), all but the
+ * release run with EVALSHA (EVAL on NOSCRIPT: lib/redis_async), the
+ * release with EVAL so that it runs before the request sent after it.
+ * One round trip per decision (two when the records are read first);
+ * the billed/refused event is a second command pipelined behind it,
+ * whose reply nobody waits for.  An unknown key costs one EXISTS of the store marker before it is
  * refused; it and a recipient or sender that has no normal form
  * (lib/address: too long, bad domain) append their event alone (no
  * decision script runs for them).
  *
- * Senders: the script gets the envelope sender's domain in normal form
- * (lib/address) and checks that the tenant owns it (lua/rcpt.lua, 1a;
- * tenant_domains_required for a tenant that owns none).  A sender
+ * Records: what a decision reads of the tenant and key records comes
+ * from policyd/policyd_records.c's copy, read by lua/rcpt_read.lua
+ * under the tenant's generation (pw:{T}:gen) when missing or older than
+ * identity_cache_ttl; lua/rcpt.lua confirms the generation as it counts,
+ * and answers "stale" when it changed: the records are read again and
+ * the count retried once (then the fail mode).  The checks that are the
+ * same for every recipient (a lost record, status, the sender's domain,
+ * an invalid limit, country) are made here from that copy and passed to
+ * the script, which returns them (after its retry check) once the
+ * generation is confirmed: the order of the rules is unchanged.
+ *
+ * Senders: the envelope sender's domain in normal form (lib/address);
+ * whether the tenant owns it is read with the records (tenant_domains_
+ * required for a tenant that owns none).  A sender
  * without a normal form is refused (550 5.1.7) before Redis is asked,
  * like a recipient without one.
  *
@@ -59,6 +71,7 @@
 #include "log.h"
 #include "lua.h"
 #include "policyd_metrics.h"
+#include "policyd_records.h"
 #include "policyd_rules.h"
 #include "redis_common.h"
 #include "schema.h"
@@ -68,6 +81,9 @@
 
 static struct pw_redis_script policyd_rules_rcpt_script = {
 	"rcpt", pw_lua_rcpt, ""
+};
+static struct pw_redis_script policyd_rules_read_script = {
+	"rcpt_read", pw_lua_rcpt_read, ""
 };
 static struct pw_redis_script policyd_rules_eom_script = {
 	"eom", pw_lua_eom, ""
@@ -87,6 +103,39 @@ static struct pw_redis_script policyd_rules_event_script = {
 #define POLICYD_RULES_SLOT_MAX		(64 + PW_IDENTITY_TENANT_MAX + 8)
 /* Longest instance attribute used as such (Postfix's are ~25 bytes). */
 #define POLICYD_RULES_INSTANCE_MAX	255
+
+/*
+ * The records of the tenants and keys seen (policyd/policyd_records.h),
+ * made anew by every load of the configuration (it may name another
+ * Redis); calls in flight look it up when their reply comes.
+ */
+static struct policyd_records_cache *policyd_rules_records;
+
+/*
+ * What an RCPT decision needs after its first round trip: the records'
+ * read (lua/rcpt_read.lua) and the counting (lua/rcpt.lua) are made
+ * from it, and made again once when the counting finds the records
+ * stale.
+ */
+struct policyd_rules_rcpt {
+	char	slot[POLICYD_RULES_SLOT_MAX];
+	char	k_gen[POLICYD_RULES_KEY_MAX], k_tenant[POLICYD_RULES_KEY_MAX];
+	char	k_domains[POLICYD_RULES_KEY_MAX], k_key[POLICYD_RULES_KEY_MAX];
+	char	k_txn[POLICYD_RULES_KEY_MAX], k_supp[POLICYD_RULES_KEY_MAX];
+	char	k_gcra_tenant[POLICYD_RULES_KEY_MAX];
+	char	k_gcra_key[POLICYD_RULES_KEY_MAX];
+	char	who_tenant[16], who_key[PW_IDENTITY_KEY_MAX + 8];
+	char	rdomain[PW_ADDRESS_DOMAIN_MAX + 2];	/* "@domain" */
+	char	rfield[PW_ADDRESS_MAX + 8];		/* "rcpt:" rcpt */
+	char	member[POLICYD_RULES_INSTANCE_MAX + PW_ADDRESS_MAX + 4];
+	char	ttl[24];
+	char	country[16];
+	char	prefix[72];				/* redis_key_prefix */
+	bool	domains_required;
+	int64_t	max_age_ms;			/* identity_cache_ttl */
+	bool	retried;			/* read again once */
+	struct policyd_records	rec;
+};
 
 /* One Redis outage as the fail mode sees it. */
 static bool policyd_rules_outage;
@@ -129,7 +178,16 @@ struct policyd_rules_call {
 	const char		*sender_sent;
 	char			 count[24];
 	char			 size[24];
+	struct policyd_rules_rcpt	*rcpt;	/* RCPT only */
 };
+
+/* Free c (and what an RCPT call carries). */
+static void
+policyd_rules_call_free(struct policyd_rules_call *c)
+{
+	free(c->rcpt);
+	free(c);
+}
 
 /* --- loading ------------------------------------------------------------- */
 
@@ -159,6 +217,9 @@ policyd_rules_load(struct pw_runtime *rt, char *err, size_t errsize)
 	}
 	rt->extra = r;
 	rt->extra_free = policyd_rules_runtime_free;
+	policyd_records_cache_free(&policyd_rules_records);
+	policyd_rules_records = policyd_records_cache_new(
+	    (size_t)rt->conf->identity_cache_size);
 	return 0;
 }
 
@@ -166,6 +227,7 @@ int
 policyd_rules_init(const char **why_r)
 {
 	if (pw_redis_script_init(&policyd_rules_rcpt_script, why_r) < 0 ||
+	    pw_redis_script_init(&policyd_rules_read_script, why_r) < 0 ||
 	    pw_redis_script_init(&policyd_rules_eom_script, why_r) < 0 ||
 	    pw_redis_script_init(&policyd_rules_event_script, why_r) < 0)
 		return -1;
@@ -679,7 +741,7 @@ policyd_rules_marker_reply(struct pw_redis_async *ra, const redisReply *reply,
 		policyd_rules_unknown_verdict(ra, c, true, false, &v);
 	}
 	c->cb(&v, c->arg);
-	free(c);
+	policyd_rules_call_free(c);
 }
 
 void
@@ -718,7 +780,7 @@ policyd_rules_unknown(struct pw_redis_async *ra, const struct pw_runtime *rt,
 		    id->source != PW_IDENTITY_NONE, pass, &v);
 	}
 	c->cb(&v, c->arg);
-	free(c);
+	policyd_rules_call_free(c);
 }
 
 /* The first field of a script's reply: what the script decided. */
@@ -838,7 +900,7 @@ bad:
 	policyd_rules_fail_verdict(c->fail_mode, "redis: unexpected reply", &v);
 done:
 	c->cb(&v, c->arg);
-	free(c);
+	policyd_rules_call_free(c);
 }
 
 /* Run script with keys and args; on a submit failure call back now. */
@@ -858,7 +920,7 @@ policyd_rules_run(struct pw_redis_async *ra, struct policyd_rules_call *c,
 	}
 	policyd_rules_fail_verdict(c->fail_mode, why, &v);
 	c->cb(&v, c->arg);
-	free(c);
+	policyd_rules_call_free(c);
 }
 
 /*
@@ -880,7 +942,7 @@ policyd_rules_bad_recipient(struct pw_redis_async *ra,
 	v.refused = true;
 	policyd_rules_event(ra, c, "refused", PW_RULE_ADDRESS, action);
 	c->cb(&v, c->arg);
-	free(c);
+	policyd_rules_call_free(c);
 }
 
 /*
@@ -901,7 +963,7 @@ policyd_rules_bad_sender(struct pw_redis_async *ra,
 	v.refused = true;
 	policyd_rules_event(ra, c, "refused", PW_RULE_SENDER_ADDRESS, action);
 	c->cb(&v, c->arg);
-	free(c);
+	policyd_rules_call_free(c);
 }
 
 /*
@@ -930,19 +992,218 @@ policyd_rules_instance(const struct policyd_request *req, char *buf,
 	return buf;
 }
 
+static void policyd_rules_rcpt_read(struct pw_redis_async *,
+    struct policyd_rules_call *);
+
+/* Fail c with why (the fail mode), call back, free it. */
+static void
+policyd_rules_call_fail(struct policyd_rules_call *c, const char *why)
+{
+	struct policyd_rules_verdict v;
+
+	policyd_rules_fail_verdict(c->fail_mode, why, &v);
+	c->cb(&v, c->arg);
+	policyd_rules_call_free(c);
+}
+
+/* lua/rcpt.lua's reply: "stale" reads the records again, once. */
+static void
+policyd_rules_count_reply(struct pw_redis_async *ra, const redisReply *reply,
+    const char *why, void *arg)
+{
+	struct policyd_rules_call *c = arg;
+	struct policyd_rules_rcpt *r = c->rcpt;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY &&
+	    reply->elements == 1 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(reply->element[0]->str, "stale") == 0) {
+		if (policyd_rules_records != NULL)
+			policyd_records_forget(policyd_rules_records,
+			    c->tenant, c->key);
+		if (!r->retried) {
+			r->retried = true;
+			policyd_rules_rcpt_read(ra, c);
+			return;
+		}
+		policyd_rules_call_fail(c, "redis: the records kept changing");
+		return;
+	}
+	policyd_rules_reply(ra, reply, why, c);
+}
+
+/*
+ * The quota windows of the daemon's hour (UTC), as lua/calendar.lua's
+ * windows_of computes them: ids "YYYYMMDDHH", "YYYYMMDD", "YYYYMM", the
+ * hour's start and each window's end (Unix seconds).
+ */
+struct policyd_rules_windows {
+	char	id[3][16];
+	char	start[24];
+	char	end[3][24];
+};
+
+static void
+policyd_rules_windows_now(struct policyd_rules_windows *w)
+{
+	time_t t = time(NULL), m;
+	struct tm tm, next;
+
+	(void)gmtime_r(&t, &tm);
+	(void)strftime(w->id[0], sizeof(w->id[0]), "%Y%m%d%H", &tm);
+	snprintf(w->id[1], sizeof(w->id[1]), "%.8s", w->id[0]);
+	snprintf(w->id[2], sizeof(w->id[2]), "%.6s", w->id[0]);
+	memset(&next, 0, sizeof(next));
+	next.tm_year = tm.tm_year + (tm.tm_mon == 11 ? 1 : 0);
+	next.tm_mon = (tm.tm_mon + 1) % 12;
+	next.tm_mday = 1;
+	m = timegm(&next);
+	snprintf(w->start, sizeof(w->start), "%lld",
+	    (long long)(t - t % 3600));
+	snprintf(w->end[0], sizeof(w->end[0]), "%lld",
+	    (long long)(t - t % 3600 + 3600));
+	snprintf(w->end[1], sizeof(w->end[1]), "%lld",
+	    (long long)(t - t % 86400 + 86400));
+	snprintf(w->end[2], sizeof(w->end[2]), "%lld", (long long)m);
+}
+
+/*
+ * Count c's recipient (lua/rcpt.lua) with the records in c->rcpt->rec:
+ * the daemon's own verdict, if any, goes along (the script returns it
+ * once the generation is confirmed).
+ */
+static void
+policyd_rules_rcpt_count(struct pw_redis_async *ra,
+    struct policyd_rules_call *c)
+{
+	static const char *const unit[3] = { "h", "d", "m" };
+	struct policyd_rules_rcpt *r = c->rcpt;
+	struct policyd_rules_windows w;
+	const struct policyd_records_subject *s;
+	char pre[7][80], lim[16][24], npre[8], win[32];
+	char qkeys[12][POLICYD_RULES_KEY_MAX];
+	const char *argv[5 + 12 + 16 + 7 + 16], *why, *who;
+	bool with_key = c->key[0] != '\0';
+	int nkeys, n = 0, np, i, j, nq = 0;
+
+	np = policyd_records_verdict(&r->rec, with_key, c->sender_domain,
+	    r->domains_required, r->country, pre);
+	policyd_rules_windows_now(&w);
+	argv[n++] = r->k_gen;
+	argv[n++] = r->k_txn;
+	argv[n++] = r->k_supp;
+	argv[n++] = r->k_gcra_tenant;
+	if (with_key)
+		argv[n++] = r->k_gcra_key;
+	/* The used and resv names of each quota set, in the script's order. */
+	for (j = 0; np == 0 && j < (with_key ? 2 : 1); j++) {
+		s = j == 0 ? &r->rec.tenant : &r->rec.key;
+		who = j == 0 ? r->who_tenant : r->who_key;
+		for (i = 0; i < 3; i++) {
+			if (s->limit[i] <= 0)	/* quota_hour, _day, _month */
+				continue;
+			(void)pw_schema_key(win, sizeof(win), NULL,
+			    PW_SCHEMA_WINDOW, NULL, unit[i], w.id[i]);
+			(void)pw_schema_key(qkeys[nq], sizeof(qkeys[nq]),
+			    r->prefix, PW_SCHEMA_USED, c->tenant, who, win);
+			argv[n++] = qkeys[nq++];
+			(void)pw_schema_key(qkeys[nq], sizeof(qkeys[nq]),
+			    r->prefix, PW_SCHEMA_RESV, c->tenant, who, win);
+			argv[n++] = qkeys[nq++];
+		}
+	}
+	nkeys = n;
+	argv[n++] = r->rec.gen;
+	argv[n++] = r->slot;
+	argv[n++] = c->key;
+	argv[n++] = with_key ? r->who_key : "";
+	argv[n++] = c->recipient;
+	argv[n++] = r->rdomain;
+	argv[n++] = r->rfield;
+	argv[n++] = r->member;
+	argv[n++] = c->size;
+	argv[n++] = r->ttl;
+	argv[n++] = w.id[0];
+	argv[n++] = w.start;
+	for (i = 0; i < 3; i++)
+		argv[n++] = w.end[i];
+	snprintf(npre, sizeof(npre), "%d", np);
+	argv[n++] = npre;
+	for (i = 0; i < np; i++)
+		argv[n++] = pre[i];
+	if (np == 0)
+		n += policyd_records_limits(&r->rec, with_key, lim, argv + n);
+	if (ra == NULL) {
+		why = "redis: not connected";
+	} else if (pw_redis_async_evalsha(ra, &policyd_rules_rcpt_script,
+	    nkeys, n, argv, NULL, policyd_rules_count_reply, c, &why) == 0) {
+		return;
+	}
+	policyd_rules_call_fail(c, why);
+}
+
+/* lua/rcpt_read.lua's reply: keep the records, then count. */
+static void
+policyd_rules_read_reply(struct pw_redis_async *ra, const redisReply *reply,
+    const char *why, void *arg)
+{
+	struct policyd_rules_call *c = arg;
+	struct policyd_rules_rcpt *r = c->rcpt;
+
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+		policyd_rules_reply(ra, reply, why, c);	/* the fail mode */
+		return;
+	}
+	if (policyd_records_parse(reply, c->key[0] != '\0', c->sender_domain,
+	    pw_redis_now_ms(), &r->rec) < 0) {
+		pw_log_warnx("redis: unexpected reply from the rcpt_read "
+		    "script");
+		policyd_rules_call_fail(c, "redis: unexpected reply");
+		return;
+	}
+	if (policyd_rules_records != NULL)
+		policyd_records_put(policyd_rules_records, c->tenant, c->key,
+		    &r->rec);
+	policyd_rules_rcpt_count(ra, c);
+}
+
+/* Read c's records (lua/rcpt_read.lua), then count. */
+static void
+policyd_rules_rcpt_read(struct pw_redis_async *ra,
+    struct policyd_rules_call *c)
+{
+	struct policyd_rules_rcpt *r = c->rcpt;
+	char names[PW_ADDRESS_DOMAIN_MAX + 2];
+	const char *argv[4 + PW_ADDRESS_DOMAIN_MAX / 2 + 3], *why;
+	int n = 0, nkeys;
+
+	argv[n++] = r->k_gen;
+	argv[n++] = r->k_tenant;
+	argv[n++] = r->k_domains;
+	if (c->key[0] != '\0')
+		argv[n++] = r->k_key;
+	nkeys = n;
+	n += policyd_records_sender_args(c->sender_domain, names, argv + n);
+	if (ra == NULL) {
+		why = "redis: not connected";
+	} else if (pw_redis_async_evalsha(ra, &policyd_rules_read_script,
+	    nkeys, n, argv, NULL, policyd_rules_read_reply, c, &why) == 0) {
+		return;
+	}
+	policyd_rules_call_fail(c, why);
+}
+
 void
 policyd_rules_rcpt(struct pw_redis_async *ra, const struct pw_runtime *rt,
     const struct policyd_request *req, const struct pw_identity *id,
     policyd_rules_cb *cb, void *arg)
 {
 	struct policyd_rules_call *c;
+	struct policyd_rules_rcpt *r;
 	const struct policyd_rules_runtime *x = rt->extra;
 	struct pw_geoip_result geo;
-	char slot[POLICYD_RULES_SLOT_MAX], k_tenant[POLICYD_RULES_KEY_MAX];
-	char k_txn[POLICYD_RULES_KEY_MAX], k_supp[POLICYD_RULES_KEY_MAX];
-	char k_key[POLICYD_RULES_KEY_MAX], instbuf[64], ttl[24];
-	const char *argv[13], *inst, *country = "-";
-	int nkeys = 3, n = 0;
+	char instbuf[64];
+	const char *inst, *country = "-", *at;
 
 	c = policyd_rules_call_new(rt, req, id, cb, arg, false);
 	if (c->sender_why != NULL) {
@@ -953,40 +1214,53 @@ policyd_rules_rcpt(struct pw_redis_async *ra, const struct pw_runtime *rt,
 		policyd_rules_bad_recipient(ra, c);
 		return;
 	}
+	c->rcpt = r = pw_xcalloc(1, sizeof(*r));
 	inst = policyd_rules_instance(req, instbuf, sizeof(instbuf));
 	if (x != NULL && x->geoip != NULL) {
 		(void)pw_geoip_lookup(x->geoip, policyd_request_str(req,
 		    POLICYD_ATTR_CLIENT_ADDRESS), &geo);
 		country = geo.country;
 	}
-	policyd_rules_key(slot, sizeof(slot), rt, PW_SCHEMA_SLOT, c->tenant,
-	    NULL);
-	policyd_rules_key(k_tenant, sizeof(k_tenant), rt, PW_SCHEMA_TENANT,
+	snprintf(r->country, sizeof(r->country), "%s", country);
+	snprintf(r->prefix, sizeof(r->prefix), "%s",
+	    rt->conf->redis_key_prefix);
+	policyd_rules_key(r->slot, sizeof(r->slot), rt, PW_SCHEMA_SLOT,
 	    c->tenant, NULL);
-	policyd_rules_key(k_txn, sizeof(k_txn), rt, PW_SCHEMA_TXN, c->tenant,
-	    inst);
-	policyd_rules_key(k_supp, sizeof(k_supp), rt, PW_SCHEMA_SUPP,
+	policyd_rules_key(r->k_gen, sizeof(r->k_gen), rt, PW_SCHEMA_GEN,
 	    c->tenant, NULL);
-	policyd_rules_key(k_key, sizeof(k_key), rt, PW_SCHEMA_KEY, c->tenant,
-	    c->key);
-	snprintf(ttl, sizeof(ttl), "%d", rt->conf->policyd_reservation_ttl_ms);
-	argv[n++] = k_tenant;
-	argv[n++] = k_txn;
-	argv[n++] = k_supp;
-	if (c->key[0] != '\0') {
-		argv[n++] = k_key;
-		nkeys++;
-	}
-	argv[n++] = slot;
-	argv[n++] = c->key;
-	argv[n++] = inst;
-	argv[n++] = c->recipient;
-	argv[n++] = c->size;
-	argv[n++] = country;
-	argv[n++] = ttl;
-	argv[n++] = c->sender_domain;
-	argv[n++] = rt->conf->tenant_domains_required ? "yes" : "no";
-	policyd_rules_run(ra, c, &policyd_rules_rcpt_script, nkeys, n, argv);
+	policyd_rules_key(r->k_tenant, sizeof(r->k_tenant), rt,
+	    PW_SCHEMA_TENANT, c->tenant, NULL);
+	policyd_rules_key(r->k_domains, sizeof(r->k_domains), rt,
+	    PW_SCHEMA_DOMAINS, c->tenant, NULL);
+	policyd_rules_key(r->k_key, sizeof(r->k_key), rt, PW_SCHEMA_KEY,
+	    c->tenant, c->key);
+	policyd_rules_key(r->k_txn, sizeof(r->k_txn), rt, PW_SCHEMA_TXN,
+	    c->tenant, inst);
+	policyd_rules_key(r->k_supp, sizeof(r->k_supp), rt, PW_SCHEMA_SUPP,
+	    c->tenant, NULL);
+	(void)pw_schema_key(r->who_key, sizeof(r->who_key), NULL,
+	    PW_SCHEMA_WHO_KEY, NULL, c->key, NULL);
+	(void)pw_schema_key(r->who_tenant, sizeof(r->who_tenant), NULL,
+	    PW_SCHEMA_WHO_TENANT, NULL, NULL, NULL);
+	policyd_rules_key(r->k_gcra_tenant, sizeof(r->k_gcra_tenant), rt,
+	    PW_SCHEMA_GCRA, c->tenant, r->who_tenant);
+	policyd_rules_key(r->k_gcra_key, sizeof(r->k_gcra_key), rt,
+	    PW_SCHEMA_GCRA, c->tenant, r->who_key);
+	at = strrchr(c->recipient, '@');
+	snprintf(r->rdomain, sizeof(r->rdomain), "%s", at != NULL ? at : "");
+	snprintf(r->rfield, sizeof(r->rfield), "rcpt:%s", c->recipient);
+	snprintf(r->member, sizeof(r->member), "%s %s", inst, c->recipient);
+	snprintf(r->ttl, sizeof(r->ttl), "%d",
+	    rt->conf->policyd_reservation_ttl_ms);
+	r->domains_required = rt->conf->tenant_domains_required;
+	r->max_age_ms = rt->conf->identity_cache_ttl_ms;
+	if (policyd_rules_records != NULL &&
+	    policyd_records_get(policyd_rules_records, c->tenant, c->key,
+	    pw_redis_now_ms(), r->max_age_ms, &r->rec) &&
+	    policyd_records_sender(&r->rec, c->sender_domain) != 0)
+		policyd_rules_rcpt_count(ra, c);
+	else
+		policyd_rules_rcpt_read(ra, c);
 }
 
 void

@@ -7,6 +7,7 @@ PW_CLI_SH_TESTS = \
 	tests/cli/check.sh \
 	tests/cli/key.sh \
 	tests/cli/key_secret.sh \
+	tests/cli/gen.sh \
 	tests/cli/domain.sh \
 	tests/cli/tenant.sh \
 	tests/cli/usage.sh \

@@ -506,7 +506,8 @@ pw_domain_add() {
 	pw_redis_cli HSETNX "pw:domain:$domain" tenant "$tenant" >/dev/null &&
 	pw_redis_cli HSET "pw:{$tenant}:domains" "$domain" "$scope" >/dev/null &&
 	pw_redis_cli HSET "pw:{$tenant}:domain:$domain" created "$(date +%s)" \
-	    subdomains "$sub" >/dev/null
+	    subdomains "$sub" >/dev/null &&
+	pw_redis_cli INCR "pw:{$tenant}:gen" >/dev/null	# as postwarden does
 }
 
 # --- smtp-sink ---------------------------------------------------------------------

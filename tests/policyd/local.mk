@@ -51,6 +51,7 @@ PW_POLICYD_SH_TESTS = \
 	tests/policyd/load.sh \
 	tests/policyd/nofile.sh \
 	tests/policyd/recipients.sh \
+	tests/policyd/records.sh \
 	tests/policyd/rules.sh \
 	tests/policyd/signals.sh \
 	tests/policyd/socket.sh \

@@ -83,6 +83,7 @@ rcpt k_bare i7 user@example.net >/dev/null
 pw_is "missing record: logged once" \
     "$(grep -c 'tenant tbare, key k_bare: no tenant record in Redis' "$LOG")" 1
 R HSET 'pw:{tbare}:tenant' status active >/dev/null
+R INCR 'pw:{tbare}:gen' >/dev/null	# a hand edit (docs/redis-schema.md)
 pw_is "tenant record but no key record: the fail mode" \
     "$(rcpt k_bare i8 user@example.net)" \
     "451 4.3.0 Policy service temporarily unavailable (redis: no record of the key); try again later"
@@ -192,6 +193,7 @@ pd_key k_bad tbad
 bad=
 for v in 1,000 -5 ten 1e1 0x2 " 5"; do
 	R HSET 'pw:{tbad}:tenant' quota_day "$v" >/dev/null
+	R INCR 'pw:{tbad}:gen' >/dev/null	# a hand edit
 	bad="$bad|$(rcpt k_bad v1 a@example.net)|$(rcpt k_bad v1 b@example.net)"
 done
 pw_is "invalid quota_day (1,000 -5 ten 1e1 0x2 ' 5'): every one deferred" \
@@ -200,10 +202,12 @@ pw_is "invalid limit: logged once per value" \
     "$(grep -c 'tenant tbad: quota_day = .* is not a valid limit' "$LOG") $(grep -c 'quota_day = "1e1" is not a valid limit' "$LOG")" "6 1"
 R HSET 'pw:{tbad}:key:k_bad' burst -1 >/dev/null
 R HSET 'pw:{tbad}:tenant' quota_day 0 >/dev/null
+R INCR 'pw:{tbad}:gen' >/dev/null
 pw_is "invalid key burst: deferred, naming the key" \
     "$(rcpt k_bad v2 a@example.net)" \
     "451 4.3.5 The burst setting of API key k_bad is not valid; try again later"
 R HDEL 'pw:{tbad}:key:k_bad' burst >/dev/null
+R INCR 'pw:{tbad}:gen' >/dev/null
 pw_is "corrected (quota_day 0: no limit): admitted again" \
     "$(rcpt k_bad v3 a@example.net)" DUNNO
 

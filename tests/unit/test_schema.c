@@ -56,6 +56,8 @@ static const struct {
 	    "news", NULL, "pw:{acme}:supp:stream:news" },
 	{ "every bulk stream's suppressions", PW_SCHEMA_SUPP_BULK, "pw:",
 	    "acme", NULL, NULL, "pw:{acme}:supp:bulk" },
+	{ "decision generation", PW_SCHEMA_GEN, "pw:", "acme", NULL, NULL,
+	    "pw:{acme}:gen" },
 	{ "sending domains", PW_SCHEMA_DOMAINS, "pw:", "acme", NULL, NULL,
 	    "pw:{acme}:domains" },
 	{ "domain record", PW_SCHEMA_DOMAIN, "pw:", "acme", "acme.example",
