@@ -49,6 +49,7 @@
 #include "auth_cache.h"
 #include "auth_throttle.h"
 #include "auth_verify.h"
+#include "clock.h"
 #include "limit.h"
 #include "log.h"
 #include "lua.h"
@@ -177,7 +178,7 @@ auth_verify_done(struct auth_verify_job *j, enum auth_verify_result res)
 static void
 auth_verify_redis_down(struct auth_verify_job *j, const char *why)
 {
-	if (auth_cache_get(j->v->cache, j->keyid, j->hash, pw_redis_now_ms(),
+	if (auth_cache_get(j->v->cache, j->keyid, j->hash, pw_clock_ms(),
 	    j->rt->conf->auth_cache_ttl_ms)) {
 		pw_log_info("sasl login: rip=%s, mech=%s, key=%s: verified "
 		    "from the cache (%s)", *j->addr != '\0' ? j->addr :
@@ -202,7 +203,7 @@ auth_verify_incr_reply(struct pw_redis_async *ra, const redisReply *reply,
 	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
 	    reply->integer >= conf->auth_fail_client_limit)
 		auth_throttle_add(j->v->throttle, j->addr,
-		    pw_redis_now_ms() + conf->auth_fail_window_ms);
+		    pw_clock_ms() + conf->auth_fail_window_ms);
 	auth_verify_done(j, AUTH_VERIFY_FAIL);
 }
 
@@ -266,13 +267,13 @@ auth_verify_decide(struct auth_verify_job *j)
 	}
 	if (j->client_n >= conf->auth_fail_client_limit) {
 		auth_throttle_add(v->throttle, j->addr,
-		    pw_redis_now_ms() + conf->auth_fail_window_ms);
+		    pw_clock_ms() + conf->auth_fail_window_ms);
 		j->why = "client throttled: too many failed logins";
 		auth_verify_done(j, AUTH_VERIFY_FAIL);
 		return;
 	}
 	if (strcmp(j->verdict, "ok") == 0) {
-		auth_cache_put(v->cache, j->keyid, j->hash, pw_redis_now_ms());
+		auth_cache_put(v->cache, j->keyid, j->hash, pw_clock_ms());
 		if (j->quota_asked && j->quota_day > 0 &&
 		    j->quota_used >= j->quota_day) {
 			/* The right secret: no failure to count. */
@@ -616,7 +617,7 @@ auth_verify_login(struct auth_verify *v, const char *user, const char *pass,
 	form = auth_verify_form(j, user, pass);
 	/* A client known to be throttled costs no Redis round trip. */
 	if (*j->addr != '\0' && auth_throttle_check(v->throttle, j->addr,
-	    pw_redis_now_ms())) {
+	    pw_clock_ms())) {
 		j->why = "client throttled: too many failed logins";
 		auth_verify_done(j, AUTH_VERIFY_FAIL);
 		return;

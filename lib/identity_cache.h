@@ -42,7 +42,7 @@ void	pw_identity_cache_free(struct pw_identity_cache **cache);
 
 /*
  * Fill id->tenant for id->key if a live entry exists: 1 when found, 0
- * otherwise.  now_ms is a monotonic clock (pw_redis_now_ms()).
+ * otherwise.  now_ms is a monotonic clock (pw_clock_ms()).
  */
 int	pw_identity_cache_get(struct pw_identity_cache *cache,
 	    struct pw_identity *id, int64_t now_ms);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "redis.h"
 #include "xmalloc.h"
@@ -65,7 +66,7 @@ pw_redis_proven(struct pw_redis *r)
 static void
 pw_redis_drop(struct pw_redis *r, const char *why, const char *detail)
 {
-	int64_t now = pw_redis_now_ms();
+	int64_t now = pw_clock_ms();
 
 	pw_redis_log_down(&r->outage, r->params, why, detail);
 	if (r->ctx != NULL) {
@@ -174,7 +175,7 @@ pw_redis_connect(struct pw_redis *r, const char **why_r)
 
 	if (r->ctx != NULL)
 		return 0;
-	if (pw_redis_now_ms() < r->next_attempt_ms) {
+	if (pw_clock_ms() < r->next_attempt_ms) {
 		*why_r = "redis: in reconnect backoff";
 		return -1;
 	}

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -144,15 +143,6 @@ pw_redis_backoff_ms(const struct pw_redis_params *params, unsigned failures)
 	for (i = 1; i < failures && d < max; i++)
 		d *= 2;
 	return d < max ? d : max;
-}
-
-int64_t
-pw_redis_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const struct {

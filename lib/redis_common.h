@@ -100,9 +100,6 @@ void	pw_redis_params_free(struct pw_redis_params **params);
 int64_t	pw_redis_backoff_ms(const struct pw_redis_params *params,
 	    unsigned failures);
 
-/* Milliseconds on the monotonic clock (never goes back). */
-int64_t	pw_redis_now_ms(void);
-
 /* Classify a reply: PW_REDIS_ERR_NONE unless it is an error reply. */
 enum pw_redis_error_kind pw_redis_reply_error_kind(const redisReply *reply);
 /* A short static name for a kind ("NOSCRIPT", "BUSY", ...). */

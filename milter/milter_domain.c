@@ -28,6 +28,7 @@
 
 #include "address.h"
 #include "cache.h"
+#include "clock.h"
 #include "identity.h"
 #include "milter.h"
 #include "milter_domain.h"
@@ -206,7 +207,7 @@ milter_domain_owned(const struct pw_runtime *rt, const char *tenant,
 	size_t ckeylen;
 	struct milter_domain_slot *slot;
 	enum milter_domain_verdict v = MILTER_DOMAIN_UNKNOWN, fresh;
-	int64_t now = pw_redis_now_ms();
+	int64_t now = pw_clock_ms();
 	bool found = false;
 
 	*stale_r = false;

@@ -41,6 +41,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "daemon.h"
 #include "log.h"
 #include "lua.h"
@@ -304,7 +305,7 @@ milter_events_idle(struct milter_events *w)
 	int64_t now, at;
 
 	for (;;) {
-		now = pw_redis_now_ms();
+		now = pw_clock_ms();
 		if (w->conf_new != NULL)
 			return true;
 		if (w->stopping && (w->head == NULL || now >= w->deadline_ms))
@@ -425,7 +426,7 @@ milter_events_run(void *arg)
 			w->st.failures++;
 			w->failures++;
 			delay = pw_redis_backoff_ms(w->params, w->failures);
-			w->retry_ms = pw_redis_now_ms() + delay;
+			w->retry_ms = pw_clock_ms() + delay;
 		}
 		if (n == 0)
 			continue;
@@ -537,7 +538,7 @@ milter_events_post(struct milter_events *w, struct milter_event **evp)
 		w->tail = ev;
 		w->count++;
 		w->st.posted++;
-		ev->posted_ms = pw_redis_now_ms();
+		ev->posted_ms = pw_clock_ms();
 		ev = NULL;
 		/* The writer waits for a first event, or lingers. */
 		if (w->count == 1 || w->count == MILTER_EVENTS_BATCH)
@@ -573,7 +574,7 @@ milter_events_stop(struct milter_events *w, int timeout_ms)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
-	w->deadline_ms = pw_redis_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	w->deadline_ms = pw_clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);

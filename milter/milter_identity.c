@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "identity_cache.h"
 #include "log.h"
 #include "milter.h"
@@ -139,7 +140,7 @@ milter_identity_tenant(const struct pw_runtime *rt, struct pw_identity *id,
 	char keybuf[PW_IDENTITY_KEY_MAX + 128];
 	struct pw_redis *r;
 	redisReply *reply;
-	int64_t now = pw_redis_now_ms();
+	int64_t now = pw_clock_ms();
 	enum pw_identity_result res;
 
 	if (pw_identity_cache_get(st->cache, id, now))

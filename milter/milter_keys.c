@@ -27,6 +27,7 @@
 
 #include "address.h"
 #include "cache.h"
+#include "clock.h"
 #include "dkim_store.h"
 #include "identity.h"
 #include "log.h"
@@ -356,7 +357,7 @@ milter_keys_get(const struct pw_runtime *rt, const struct pw_seal_kek *kek,
 	struct milter_keys_slot *slot;
 	struct milter_keys *k, *old = NULL;
 	enum milter_keys_result res;
-	int64_t now = pw_redis_now_ms();
+	int64_t now = pw_clock_ms();
 	char ckey[MILTER_KEYS_KEY_MAX];
 	size_t ckeylen;
 

@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmdline.h"
 #include "daemon.h"
 #include "log.h"
@@ -282,10 +283,10 @@ milter_main_loop(const char *conf_path, pthread_t tid, int *milter_status)
 				rt = pw_runtime_current();
 				timeout_ms = rt->conf->shutdown_timeout_ms;
 				pw_runtime_release(&rt);
-				start_ms = pw_redis_now_ms();
+				start_ms = pw_clock_ms();
 				milter_main_drain(timeout_ms);
 				milter_events_stop(milter_events_daemon,
-				    timeout_ms - (int)(pw_redis_now_ms() -
+				    timeout_ms - (int)(pw_clock_ms() -
 				    start_ms));
 				milter_http_stop(&milter_main_http);
 				return stopping && *milter_status == MI_SUCCESS

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "log.h"
 #include "milter.h"
 #include "milter_identity.h"
@@ -419,7 +420,7 @@ milter_tenant_get(const struct pw_runtime *rt, const char *tenant,
 	struct pw_cache *c = ((const struct milter_runtime *)rt->extra)->tenants;
 	struct milter_tenant_slot *slot;
 	struct milter_tenant *fresh;
-	int64_t now = pw_redis_now_ms();
+	int64_t now = pw_clock_ms();
 	bool found = false, use = false, stale = false;
 
 	*why_r = NULL;

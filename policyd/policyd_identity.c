@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "identity_cache.h"
 #include "policyd_metrics.h"
 #include "log.h"
@@ -155,7 +156,7 @@ policyd_identity_reply(struct pw_redis_async *ra, const redisReply *reply,
 	if (reply != NULL)
 		res = pw_identity_key_reply(reply, &l->id, &why);
 	if (res == PW_IDENTITY_OK) {
-		pw_identity_cache_put(l->pi->cache, &l->id, pw_redis_now_ms(),
+		pw_identity_cache_put(l->pi->cache, &l->id, pw_clock_ms(),
 		    l->pi->ttl_ms);
 		why = NULL;
 	} else if (res == PW_IDENTITY_UNKNOWN_KEY) {
@@ -192,7 +193,7 @@ policyd_identity_resolve(struct policyd_identity *pi,
 		cb(&id, PW_IDENTITY_OK, NULL, arg);
 		return;
 	}
-	if (pw_identity_cache_get(pi->cache, &id, pw_redis_now_ms())) {
+	if (pw_identity_cache_get(pi->cache, &id, pw_clock_ms())) {
 		policyd_metrics_identity_cache("hit");
 		cb(&id, PW_IDENTITY_OK, NULL, arg);
 		return;

@@ -66,6 +66,7 @@
 #include <time.h>
 
 #include "address.h"
+#include "clock.h"
 #include "geoip.h"
 #include "limit.h"
 #include "log.h"
@@ -1155,7 +1156,7 @@ policyd_rules_read_reply(struct pw_redis_async *ra, const redisReply *reply,
 		return;
 	}
 	if (policyd_records_parse(reply, c->key[0] != '\0', c->sender_domain,
-	    pw_redis_now_ms(), &r->rec) < 0) {
+	    pw_clock_ms(), &r->rec) < 0) {
 		pw_log_warnx("redis: unexpected reply from the rcpt_read "
 		    "script");
 		policyd_rules_call_fail(c, "redis: unexpected reply");
@@ -1256,7 +1257,7 @@ policyd_rules_rcpt(struct pw_redis_async *ra, const struct pw_runtime *rt,
 	r->max_age_ms = rt->conf->identity_cache_ttl_ms;
 	if (policyd_rules_records != NULL &&
 	    policyd_records_get(policyd_rules_records, c->tenant, c->key,
-	    pw_redis_now_ms(), r->max_age_ms, &r->rec) &&
+	    pw_clock_ms(), r->max_age_ms, &r->rec) &&
 	    policyd_records_sender(&r->rec, c->sender_domain) != 0)
 		policyd_rules_rcpt_count(ra, c);
 	else
