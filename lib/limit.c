@@ -10,7 +10,7 @@
 
 #include "limit.h"
 
-/* The same list, in the same order, as LIMITS in lua/rcpt.lua. */
+/* In the order postwarden-policyd checks them (tenant, then key). */
 const char *const pw_limit_fields[PW_LIMIT_NFIELDS] = {
 	"quota_hour", "quota_day", "quota_month", "rate", "rate_period",
 	"burst", "max_size", "max_recipients",

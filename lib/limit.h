@@ -1,10 +1,10 @@
 /*
  * limit.h -- the limit fields of a tenant or key record (hash
  * <prefix>{T}:tenant, <prefix>{T}:key:ID) and when a value of one is
- * valid.  lua/rcpt.lua enforces them (LIMITS there); this is the C side
- * of the same definition, for postwarden-policyd (which names the field
- * of an "invalid" refusal) and `postwarden usage` (which shows a limit
- * it cannot read as "invalid").
+ * valid: the one definition, for postwarden-policyd (which checks every
+ * field before lua/rcpt.lua counts, and names the field of an "invalid"
+ * refusal) and `postwarden usage` (which shows a limit it cannot read
+ * as "invalid").
  *
  * Exports: pw_limit_fields[], PW_LIMIT_NFIELDS, enum pw_limit_value,
  * pw_limit_field_is(), pw_limit_parse().
