@@ -59,11 +59,13 @@
 #                           rates above one answered at under 90% of what
 #                           was offered are not run;
 #                    floor  what Redis alone allows: redis-benchmark, 100
-#                           conns, closed loop, running the RCPT decision
-#                           script itself (per-key rate limit, a new
-#                           transaction each call) and an empty script,
-#                           then postwarden-policyd in front of the same
-#                           Redis; req/s, p50/p99, Redis µs per call;
+#                           conns, closed loop, running an empty script
+#                           and the calls of an every-rule decision alone
+#                           (tests/bench/callfloor_now.lua, and
+#                           callfloor_packed.lua for packed reservations),
+#                           then postwarden-policyd, every rule, in front
+#                           of the same Redis; req/s, p50/p99, Redis µs
+#                           per call;
 #                    versus this build against BENCH_VERSUS (another
 #                           build directory), every rule and rate only,
 #                           alternating rounds: req/s and CPU µs per
@@ -684,16 +686,18 @@ part_sweep() {
 	pw__stop_pid redis-sweep 10
 }
 
-# --- floor: Redis alone, running the decision --------------------------------
+# --- floor: Redis alone, running the decision's calls -------------------------
 # Each decision is one EVALSHA (issue 3: one script, one round trip), so
 # Redis running it bounds what any client of it can do.  redis-benchmark
 # (C, one event loop, the leanest client there is) drives that Redis with
-# 100 connections in a closed loop, as bench_policy drives policyd: the
-# RCPT script as policyd loads it (lua/local.mk: the calendar and rate prelude
-# in front), with the arguments policyd sends for a key with a per-key
-# rate limit, a new transaction and recipient each call (__rand_int__);
-# then an empty script (Redis's cost of any EVALSHA); then bench_policy
-# through postwarden-policyd against the same Redis.
+# 100 connections in a closed loop: an empty script (Redis's cost of any
+# EVALSHA), then tests/bench/callfloor_now.lua, the redis.calls an
+# every-rule RCPT makes in today's data model with no logic around them,
+# and tests/bench/callfloor_packed.lua, those it would make with the
+# reservations packed (a hash of counters per tenant, a sorted set of open
+# transactions); then bench_policy through postwarden-policyd against the
+# same Redis, every rule on.  The call floors bound the 20 µs target of
+# issue 17: no decision script of that data model costs Redis less.
 
 # bench_rb SOCK CONNS REQUESTS COMMAND ARGS...: one redis-benchmark run of
 # COMMAND (closed loop); RB_RPS, RB_P50, RB_P99 (ms) and RB_US, Redis's
@@ -724,40 +728,45 @@ floor_redis() {
 }
 
 part_floor() {
-	local sock sha empty out
+	local sock now packed empty out P='pw:{all}:'
 	echo
 	echo "# --- floor: Redis alone, 100 conns, closed loop, $N calls per row"
 	bench_redis_start floor
 	sock=${RSOCK[floor]}
-	bench_load_rate "$sock"
-	sha=$(cat "$PW_SRCDIR/lua/schema.lua" \
-	    "$PW_SRCDIR/lua/calendar.lua" \
-	    "$PW_SRCDIR/lua/gcra.lua" \
-	    "$PW_SRCDIR/lua/rcpt.lua" |
-	    redis-cli -s "$sock" -x SCRIPT LOAD) || pw_bail "SCRIPT LOAD"
+	bench_load_all "$sock"
+	now=$(redis-cli -s "$sock" -x SCRIPT LOAD \
+	    <"$PW_SRCDIR/tests/bench/callfloor_now.lua") ||
+	    pw_bail "SCRIPT LOAD"
+	packed=$(redis-cli -s "$sock" -x SCRIPT LOAD \
+	    <"$PW_SRCDIR/tests/bench/callfloor_packed.lua") ||
+	    pw_bail "SCRIPT LOAD"
 	empty=$(redis-cli -s "$sock" SCRIPT LOAD 'return 1') ||
 	    pw_bail "SCRIPT LOAD"
-	# The decision must be an admission, or this measures a refusal.
-	out=$(redis-cli -s "$sock" EVALSHA "$sha" 4 'pw:{rate}:tenant' \
-	    'pw:{rate}:txn:floor0' 'pw:{rate}:supp' 'pw:{rate}:key:k_bench1' \
-	    'pw:{rate}:' k_bench1 floor0 'r0@example.com' 0 - 900000 \
-	    example.com yes |
-	    tr '\n' ' ')
-	[ "$out" = "ok new " ] || pw_bail "the RCPT script answered: $out"
 	echo "| client, script | req/s | p50 ms | p99 ms | Redis µs/call |"
 	echo "|---|---|---|---|---|"
-	floor_redis "redis-benchmark, RCPT script (per-key rate limit)" \
-	    "$sock" "$sha" 4 'pw:{rate}:tenant' 'pw:{rate}:txn:__rand_int__' \
-	    'pw:{rate}:supp' 'pw:{rate}:key:k_bench1' 'pw:{rate}:' k_bench1 \
-	    __rand_int__ 'r__rand_int__@example.com' 0 - 900000 example.com yes
 	floor_redis "redis-benchmark, empty script (return 1)" "$sock" \
 	    "$empty" 0
+	floor_redis "redis-benchmark, the calls of an every-rule RCPT today (callfloor_now.lua)" \
+	    "$sock" "$now" 17 "${P}txn:__rand_int__" "${P}gen" \
+	    "${P}gcra:tenant" "${P}gcra:key:k1" "${P}used:tenant:h:1" \
+	    "${P}used:tenant:d:1" "${P}used:tenant:m:1" "${P}used:key:k1:h:1" \
+	    "${P}used:key:k1:d:1" "${P}used:key:k1:m:1" "${P}supp" \
+	    "${P}resv:tenant:h:1" "${P}resv:tenant:d:1" "${P}resv:tenant:m:1" \
+	    "${P}resv:key:k1:h:1" "${P}resv:key:k1:d:1" "${P}resv:key:k1:m:1" \
+	    "i__rand_int__ r@example.com" "rcpt:r__rand_int__@example.com"
+	floor_redis "redis-benchmark, the same with the reservations packed (callfloor_packed.lua)" \
+	    "$sock" "$packed" 13 "${P}txn:__rand_int__" "${P}gen" \
+	    "${P}gcra:tenant" "${P}gcra:key:k1" "${P}used:tenant:h:1" \
+	    "${P}used:tenant:d:1" "${P}used:tenant:m:1" "${P}used:key:k1:h:1" \
+	    "${P}used:key:k1:d:1" "${P}used:key:k1:m:1" "${P}supp" \
+	    "${P}resvc" "${P}open" \
+	    "i__rand_int__" "rcpt:r__rand_int__@example.com"
 	bench_policyd_start policyd-floor "$sock"
 	redis-cli -s "$sock" CONFIG RESETSTAT >/dev/null
-	out=$("$BENCH" -t 300 -c 100 -n "$N" -k 10 -T floor \
+	out=$("$BENCH" -t 300 -c 100 -n "$N" -k 10 -T all \
 	    "${PEP[policyd-floor]}" 2>&1) ||
 	    pw_bail "bench_policy against policyd-floor failed: $out"
-	printf '| bench_policy through postwarden-policyd | %s | %s | %s | %s |\n' \
+	printf '| bench_policy through postwarden-policyd, every rule | %s | %s | %s | %s |\n' \
 	    "$(field rps "$out")" "$(field p50 "$out")" "$(field p99 "$out")" \
 	    "$(redis-cli -s "$sock" INFO commandstats |
 	    sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p')"

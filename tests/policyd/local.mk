@@ -64,6 +64,8 @@ EXTRA_DIST += \
 	tests/policyd/common.sh \
 	tests/bench/bench_policy.c \
 	tests/bench/bench-policyd.sh \
+	tests/bench/callfloor_now.lua \
+	tests/bench/callfloor_packed.lua \
 	tests/bench/policy_null.c \
 	tests/bench/bench-txnmem.sh \
 	tests/bench/txnmem_load.py \
