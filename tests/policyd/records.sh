@@ -91,6 +91,33 @@ pw_is "... and a new one in this hour: its own quota" \
 pw_is "... which is then full" "$(rcpt k2 inew2 o@example.net)" \
     "451 4.7.1 Hourly quota of key k2 exhausted (1/1); resets $(date -u -d "@$(( (now / 3600 + 1) * 3600 ))" +%Y-%m-%dT%H:%M:%SZ)"
 
+# The sender's domain: a verdict is kept per domain name (the name
+# itself, not a hash that another domain could share), four short names
+# and one long one per entry; each other domain is read and decided on
+# its own (fails with the verdicts keyed by a hash that collides).
+rcpt_from() {
+	pd_ask "$2" protocol_state=RCPT protocol_name=ESMTP \
+	    "sasl_username=$1" "instance=$2" "recipient=$3" \
+	    recipient_count=0 size=100 client_address=192.0.2.10 \
+	    client_name=client.example "sender=$4"
+}
+long=$(printf 'l%.0s' $(seq 60)).example.com	# 72 bytes
+cli_rc "domain add --subdomains" 0 domain add acme example.com --subdomains
+cli_rc "key add k4" 0 key add k4 --tenant acme
+pw_is "sender of an owned domain: admitted" \
+    "$(rcpt_from k4 i30 a@example.net app@example.com)" DUNNO
+pw_is "... then another domain: refused" \
+    "$(rcpt_from k4 i31 b@example.net app@other.example)" \
+    "550 5.7.1 Sender domain other.example is not a sending domain of tenant acme"
+pw_is "... a long owned subdomain: admitted" \
+    "$(rcpt_from k4 i32 c@example.net "app@$long")" DUNNO
+pw_is "... another long domain: refused" \
+    "$(rcpt_from k4 i33 d@example.net "app@$long.other")" \
+    "550 5.7.1 Sender domain $long.other is not a sending domain of tenant acme"
+pw_is "... the owned ones again: admitted" \
+    "$(rcpt_from k4 i34 e@example.net app@example.com) $(rcpt_from k4 i35 f@example.net "app@$long")" \
+    "DUNNO DUNNO"
+
 # Redis emptied (the generation with it): no admission on the old copy.
 R FLUSHALL >/dev/null
 pw_is "Redis emptied: the cached records are not used" \
