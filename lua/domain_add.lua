@@ -13,6 +13,18 @@
 -- (nothing written).  Other fields of the record (DKIM, verification)
 -- are never touched.
 
+-- A missing generation starts from the clock (microseconds), as in
+-- lua/tenant_create.lua, never from 1: a tenant written without one (by
+-- hand, or by a postwarden older than pw:{T}:gen) must not count 1, 2,
+-- ... again after Redis lost its data (docs/redis-schema.md).
+local function gen_incr(k)
+  if redis.call('EXISTS', k) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))
+  end
+  redis.call('INCR', k)
+end
+
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local sub = 'no'
 if ARGV[2] == 'subdomains' then sub = 'yes' end
@@ -23,7 +35,7 @@ if was == ARGV[2] and exists and
   return 0
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-if was ~= ARGV[2] then redis.call('INCR', KEYS[4]) end
+if was ~= ARGV[2] then gen_incr(KEYS[4]) end
 if exists then
   redis.call('HSET', KEYS[3], 'subdomains', sub, 'updated', ARGV[3])
   return 2

@@ -9,10 +9,22 @@
 -- same id (by a key deleted before secrets existed, or by hand) are
 -- removed: a new key never inherits a secret.
 
+-- A missing generation starts from the clock (microseconds), as in
+-- lua/tenant_create.lua, never from 1: a tenant written without one (by
+-- hand, or by a postwarden older than pw:{T}:gen) must not count 1, 2,
+-- ... again after Redis lost its data (docs/redis-schema.md).
+local function gen_incr(k)
+  if redis.call('EXISTS', k) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))
+  end
+  redis.call('INCR', k)
+end
+
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('DEL', KEYS[4], KEYS[5])
 redis.call('HSET', KEYS[2], unpack(ARGV, 2))
 redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('INCR', KEYS[6])
+gen_incr(KEYS[6])
 return 1

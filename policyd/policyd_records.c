@@ -102,31 +102,19 @@ policyd_records_forget(struct policyd_records_cache *c, const char *tenant,
 	pw_cache_unlock(c->cache);
 }
 
-/* FNV-1a of a sender domain (the verdicts' key). */
-static uint64_t
-policyd_records_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h | 1;	/* never 0: 0 is an empty slot */
-}
-
 char
 policyd_records_sender(const struct policyd_records *r, const char *sdom)
 {
-	uint64_t h;
 	size_t i;
 
 	if (*sdom == '\0')
 		return 'o';
-	h = policyd_records_hash(sdom);
 	for (i = 0; i < POLICYD_RECORDS_DOMAINS; i++)
-		if (r->dom_hash[i] == h)
+		if (r->dom_name[i][0] != '\0' &&
+		    strcmp(r->dom_name[i], sdom) == 0)
 			return r->dom_verdict[i];
+	if (r->dom_long[0] != '\0' && strcmp(r->dom_long, sdom) == 0)
+		return r->dom_long_verdict;
 	return 0;
 }
 
@@ -278,15 +266,21 @@ policyd_records_parse(const redisReply *reply, bool with_key,
 	verdict = strcmp(v->str, "owned") == 0 ? 'o' :
 	    strcmp(v->str, "none") == 0 ? 'n' :
 	    strcmp(v->str, "other") == 0 ? 'x' : 0;
-	if (*sdom != '\0' && verdict != 0) {
-		uint64_t h = policyd_records_hash(sdom);
-
+	if (*sdom != '\0' && verdict != 0 &&
+	    strlen(sdom) > POLICYD_RECORDS_DOMAIN_MAX) {
+		/* Never a truncated name (one longer is not kept). */
+		if (strlen(sdom) < sizeof(r->dom_long)) {
+			memcpy(r->dom_long, sdom, strlen(sdom) + 1);
+			r->dom_long_verdict = verdict;
+		}
+	} else if (*sdom != '\0' && verdict != 0) {
 		for (i = 0; i < POLICYD_RECORDS_DOMAINS; i++)
-			if (r->dom_hash[i] == h)
+			if (strcmp(r->dom_name[i], sdom) == 0)
 				break;
 		if (i == POLICYD_RECORDS_DOMAINS) {
 			i = r->dom_next++ % POLICYD_RECORDS_DOMAINS;
-			r->dom_hash[i] = h;
+			snprintf(r->dom_name[i], sizeof(r->dom_name[i]), "%s",
+			    sdom);
 		}
 		r->dom_verdict[i] = verdict;
 	}

@@ -13,7 +13,7 @@
  * (identity_cache_ttl; 0: every decision reads first) and only with the
  * generation confirmed by lua/rcpt.lua in the decision itself; a stale
  * one is read again.  At most identity_cache_size entries, one per
- * (tenant, key) pair, about 700 bytes each with lib/cache's overhead,
+ * (tenant, key) pair, about 1,200 bytes each with lib/cache's overhead,
  * the least recently used evicted (lib/cache.h).  Single-threaded use
  * (postwarden-policyd's loop).
  */
@@ -30,6 +30,8 @@
 #include "limit.h"
 
 #define POLICYD_RECORDS_DOMAINS	4	/* sender verdicts kept per entry */
+/* Longest sender domain of the four slots (a longer one: its own slot). */
+#define POLICYD_RECORDS_DOMAIN_MAX	63
 
 /* One record, parsed. */
 struct policyd_records_subject {
@@ -52,10 +54,17 @@ struct policyd_records {
 	bool		lost_tenant, lost_key;
 	struct policyd_records_subject	tenant, key;
 	struct policyd_records_countries	countries;	/* the key's */
-	/* Sender verdicts: hash of the domain, 'o' owned, 'n' none, 'x' other. */
-	uint64_t	dom_hash[POLICYD_RECORDS_DOMAINS];
+	/*
+	 * Sender verdicts: the domain itself ("" an empty slot), 'o' owned,
+	 * 'n' none, 'x' other; the last domain longer than the slots' in
+	 * a slot of its own.  The name, not a hash of it: a sender domain
+	 * whose hash equals that of one the tenant owns must not pass.
+	 */
+	char		dom_name[POLICYD_RECORDS_DOMAINS][POLICYD_RECORDS_DOMAIN_MAX + 1];
 	char		dom_verdict[POLICYD_RECORDS_DOMAINS];
 	unsigned	dom_next;
+	char		dom_long[PW_ADDRESS_DOMAIN_MAX + 1];
+	char		dom_long_verdict;
 };
 
 struct policyd_records_cache;

@@ -26,6 +26,8 @@
 #     "@domain" entry), an entry whose expires is past does not count,
 #     one whose expires is not a number never expires, and the bulk hash
 #     counts for a bulk stream (scope=bulk);
+#   - an error reply in the middle of that pipeline (the bulk hash of
+#     the wrong type): tempfailed, and the next look-up works;
 #   - Redis stopped at end of data (the policy daemon passes,
 #     policyd_fail_mode = pass, the milter answers from its caches): the
 #     milter tempfails the message (milter_suppression_failure_mode).
@@ -40,7 +42,7 @@ pw_require_root_tools
 command -v curl >/dev/null || pw_skip_all "curl not installed"
 [ -x "$MAKE" ] || pw_skip_all "$MAKE not built"
 pw_harness_init
-pw_plan 40
+pw_plan 43
 
 R() { pw_redis_cli "$@"; }
 SECRET=$PW_TMP/tracking.secret
@@ -269,6 +271,29 @@ pw_wait_until "the suppressed event" "$PW_TIMEOUT" \
 pw_check "... scope=bulk" grep -q \
     "queue_id=$q8 .*recipient=reader2@remote.example scope=bulk .*stream=news" \
     <<<"$(events suppressed)"
+
+# --- an error reply in the middle of the milter's pipelined look-up ---------
+# The bulk hash of the wrong type: TIME and the stream's HMGET answer,
+# the bulk HMGET is an error (WRONGTYPE).  The message is tempfailed
+# (milter_suppression_failure_mode), never delivered unchecked; the
+# handle stays usable (the next look-up, the hash back, removes reader2).
+R RENAME 'pw:{acme}:supp:bulk' 'pw:{acme}:supp:bulk.saved' >/dev/null
+R SET 'pw:{acme}:supp:bulk' x >/dev/null
+if send news other5@remote.example; then
+	pw_not_ok "an error reply mid-pipeline: the message is not accepted" \
+	    "accepted as $(pw_swaks_queue_id)"
+else
+	pw_check "an error reply mid-pipeline: 451 4.7.1 (tempfail)" grep -q \
+	    '^<\*\* *451 4.7.1' "$PW_SWAKS_LOG"
+fi
+R DEL 'pw:{acme}:supp:bulk' >/dev/null
+R RENAME 'pw:{acme}:supp:bulk.saved' 'pw:{acme}:supp:bulk' >/dev/null
+send news reader2@remote.example,other6@remote.example
+q9=$(pw_swaks_queue_id)
+pw_check "... the hash back: accepted ($q9)" [ -n "$q9" ]
+wait_delivered "$q9"
+pw_is "... delivered to the other only" "$(delivered "$q9")" \
+    other6@remote.example
 
 # --- Redis stopped at end of data ----------------------------------------------------------
 pw__stop_pid redis
