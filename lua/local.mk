@@ -8,24 +8,28 @@
 PW_LUA_PRELUDE = lua/schema.lua lua/calendar.lua lua/gcra.lua
 PW_LUA_WITH_PRELUDE = lua/rcpt.lua lua/eom.lua lua/event.lua \
 	lua/release.lua lua/usage.lua
-PW_LUA_PLAIN = lua/event_batch.lua lua/auth_login.lua lua/rcpt_read.lua \
-	lua/key_add.lua lua/key_del.lua lua/key_dir_del.lua \
-	lua/key_secret_add.lua \
+# The scripts that change what a policy decision reads get gen_incr
+# (lua/gen.lua) in front of them.
+PW_LUA_GEN = lua/gen.lua
+PW_LUA_WITH_GEN = lua/key_add.lua lua/key_del.lua \
 	lua/domain_add.lua lua/domain_del.lua \
 	lua/tenant_create.lua lua/tenant_delete.lua lua/tenant_update.lua \
-	lua/record_update.lua \
+	lua/record_update.lua
+PW_LUA_PLAIN = lua/event_batch.lua lua/auth_login.lua lua/rcpt_read.lua \
+	lua/key_dir_del.lua lua/key_secret_add.lua \
 	lua/suppress_copy.lua lua/suppress_uncopy.lua lua/unsubscribe.lua \
 	lua/dkim_add.lua lua/dkim_state.lua lua/dkim_retire.lua lua/dkim_del.lua
 # The key names (lua/schema.lua, written from lib/schema.c's table by
 # `make lua-schema`) are part of the prelude: a script that derives a
 # name from its slot prefix needs it.
 PW_LUA_WITH_PRELUDE += lua/refund.lua
-EXTRA_DIST += $(PW_LUA_PRELUDE) $(PW_LUA_WITH_PRELUDE) $(PW_LUA_PLAIN)
+EXTRA_DIST += $(PW_LUA_PRELUDE) $(PW_LUA_WITH_PRELUDE) $(PW_LUA_GEN) \
+	$(PW_LUA_WITH_GEN) $(PW_LUA_PLAIN)
 nodist_lib_libpostwarden_a_SOURCES += lua/scripts.c
 CLEANFILES += lua/scripts.c
 
-lua/scripts.c: $(PW_LUA_PRELUDE) $(PW_LUA_WITH_PRELUDE) $(PW_LUA_PLAIN) \
-    $(srcdir)/lua/local.mk
+lua/scripts.c: $(PW_LUA_PRELUDE) $(PW_LUA_WITH_PRELUDE) $(PW_LUA_GEN) \
+    $(PW_LUA_WITH_GEN) $(PW_LUA_PLAIN) $(srcdir)/lua/local.mk
 	$(AM_V_GEN)$(MKDIR_P) lua && { \
 	echo '/* lua/scripts.c -- generated from the lua/ scripts by lua/local.mk. */'; \
 	echo '#include "lua.h"'; \
@@ -33,6 +37,11 @@ lua/scripts.c: $(PW_LUA_PRELUDE) $(PW_LUA_WITH_PRELUDE) $(PW_LUA_PLAIN) \
 		echo "const char pw_lua_`basename $$f .lua`[] ="; \
 		cat $(PW_LUA_PRELUDE:%=$(srcdir)/%) $(srcdir)/$$f | \
 		$(PW_LUA2C); \
+		echo ';'; \
+	done; \
+	for f in $(PW_LUA_WITH_GEN); do \
+		echo "const char pw_lua_`basename $$f .lua`[] ="; \
+		cat $(srcdir)/$(PW_LUA_GEN) $(srcdir)/$$f | $(PW_LUA2C); \
 		echo ';'; \
 	done; \
 	for f in $(PW_LUA_PLAIN); do \

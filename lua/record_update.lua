@@ -5,17 +5,7 @@
 -- fields to delete.  0 when the record does not exist (nothing written),
 -- else 1.
 
--- A missing generation starts from the clock (microseconds), as in
--- lua/tenant_create.lua, never from 1: a tenant written without one (by
--- hand, or by a postwarden older than pw:{T}:gen) must not count 1, 2,
--- ... again after Redis lost its data (docs/redis-schema.md).
-local function gen_incr(k)
-  if redis.call('EXISTS', k) == 0 then
-    local t = redis.call('TIME')
-    redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))
-  end
-  redis.call('INCR', k)
-end
+-- gen_incr: lua/gen.lua, put in front of this script by the build.
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local n = tonumber(ARGV[1])
