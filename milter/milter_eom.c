@@ -375,6 +375,12 @@ milter_eom_supp(SMFICTX *ctx, struct milter_conn *conn,
 	}
 	if (n == 0)
 		return 0;
+	/* One that would not normalize has no address or domain to look up. */
+	for (i = 0; i < n; i++)
+		if (msg->rcpts[i].norm[0] == '\0') {
+			why = "a recipient address that cannot be read";
+			goto down;
+		}
 	addrs = pw_xmalloc(n * sizeof(*addrs));
 	hits = pw_xmalloc(n * sizeof(*hits));
 	for (i = 0; i < n; i++)

@@ -42,7 +42,7 @@ pw_require_root_tools
 command -v curl >/dev/null || pw_skip_all "curl not installed"
 [ -x "$MAKE" ] || pw_skip_all "$MAKE not built"
 pw_harness_init
-pw_plan 43
+pw_plan 44
 
 R() { pw_redis_cli "$@"; }
 SECRET=$PW_TMP/tracking.secret
@@ -294,6 +294,23 @@ pw_check "... the hash back: accepted ($q9)" [ -n "$q9" ]
 wait_delivered "$q9"
 pw_is "... delivered to the other only" "$(delivered "$q9")" \
     other6@remote.example
+
+# --- a recipient the milter cannot read ---------------------------------------------------
+# A local part longer than lib/address allows (256 bytes) has no address
+# or domain to look up: without the policy check at RCPT (which refuses
+# it) the milter tempfails the message rather than deliver it unchecked.
+pw_postfix_main "smtpd_recipient_restrictions = permit_mynetworks reject_unauth_destination"
+pw_postfix_reload || pw_bail "postfix reload"
+long=$(head -c 300 /dev/zero | tr '\0' l)
+if send news "$long@remote.example"; then
+	pw_not_ok "an unreadable recipient: the message is not accepted" \
+	    "accepted as $(pw_swaks_queue_id)"
+else
+	pw_check "an unreadable recipient: 451 4.7.1 (tempfail)" grep -q \
+	    '^<\*\* *451 4.7.1' "$PW_SWAKS_LOG"
+fi
+pw_postfix_main "smtpd_recipient_restrictions = $policy permit_mynetworks reject_unauth_destination"
+pw_postfix_reload || pw_bail "postfix reload"
 
 # --- Redis stopped at end of data ----------------------------------------------------------
 pw__stop_pid redis
