@@ -266,6 +266,9 @@ policyd_records_parse(const redisReply *reply, bool with_key,
 	verdict = strcmp(v->str, "owned") == 0 ? 'o' :
 	    strcmp(v->str, "none") == 0 ? 'n' :
 	    strcmp(v->str, "other") == 0 ? 'x' : 0;
+	/* No verdict would read as "owned" later: fail closed. */
+	if (*sdom != '\0' && verdict == 0)
+		return -1;
 	if (*sdom != '\0' && verdict != 0 &&
 	    strlen(sdom) > POLICYD_RECORDS_DOMAIN_MAX) {
 		/* Never a truncated name (one longer is not kept). */
