@@ -36,7 +36,7 @@ ready() {	# PORT: does that /readyz answer 200?
 	    "http://127.0.0.1:$1/readyz")" = 200
 }
 both_ready() { ready "$PPORT" && ready "$MPORT"; }
-milter_unready() { ! ready "$MPORT"; }
+both_unready() { ! ready "$MPORT" && ! ready "$PPORT"; }
 pw_wait_until "both /readyz" "$PW_TIMEOUT" both_ready ||
     pw_bail "the daemons' HTTP did not come up"
 
@@ -64,7 +64,7 @@ pw_is "--json: ready true, 6 checks, the milter's endpoint named" \
 
 # --- Redis stopped -----------------------------------------------------------------------
 pw__stop_pid redis
-pw_wait_until "the milter's /readyz to say 503" "$PW_TIMEOUT" milter_unready
+pw_wait_until "both /readyz to say 503" "$PW_TIMEOUT" both_unready
 cli_rc "Redis stopped: exit 1" 1 check
 cli_like "redis not ready" '^redis +not ready: ' "$OUT"
 cli_like "the milter says why" \
