@@ -8,14 +8,14 @@
 PW_LUA_PRELUDE = lua/schema.lua lua/calendar.lua lua/gcra.lua
 PW_LUA_WITH_PRELUDE = lua/rcpt.lua lua/eom.lua lua/event.lua \
 	lua/release.lua lua/usage.lua
-# The scripts that change what a policy decision reads get gen_incr
-# (lua/gen.lua) in front of them.
+# The scripts that change what a policy decision reads, and rcpt_read.lua,
+# get gen_init and gen_incr (lua/gen.lua) in front of them.
 PW_LUA_GEN = lua/gen.lua
-PW_LUA_WITH_GEN = lua/key_add.lua lua/key_del.lua \
+PW_LUA_WITH_GEN = lua/rcpt_read.lua lua/key_add.lua lua/key_del.lua \
 	lua/domain_add.lua lua/domain_del.lua \
 	lua/tenant_create.lua lua/tenant_delete.lua lua/tenant_update.lua \
 	lua/record_update.lua
-PW_LUA_PLAIN = lua/event_batch.lua lua/auth_login.lua lua/rcpt_read.lua \
+PW_LUA_PLAIN = lua/event_batch.lua lua/auth_login.lua \
 	lua/key_dir_del.lua lua/key_secret_add.lua \
 	lua/suppress_copy.lua lua/suppress_uncopy.lua lua/unsubscribe.lua \
 	lua/dkim_add.lua lua/dkim_state.lua lua/dkim_retire.lua lua/dkim_del.lua

@@ -18,16 +18,11 @@
 local gen = redis.call('GET', KEYS[1])
 local tenant = redis.call('HGETALL', KEYS[2])
 -- A tenant without a generation (records written by hand, or by a
--- postwarden before pw:{T}:gen existed) gets one, from the clock, so
--- that losing it (Redis emptied) or starting it again can never give
--- back a generation a daemon holds records under.
+-- postwarden before pw:{T}:gen existed) gets one: gen_init, lua/gen.lua,
+-- put in front of this script by the build.
 if not gen then
 	gen = ''
-	if #tenant > 0 then
-		local t = redis.call('TIME')
-		gen = t[1] .. string.format('%06d', tonumber(t[2]))
-		redis.call('SET', KEYS[1], gen)
-	end
+	if #tenant > 0 then gen = gen_init(KEYS[1]) end
 end
 local key = {}
 if KEYS[4] then key = redis.call('HGETALL', KEYS[4]) end
